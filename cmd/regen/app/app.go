@@ -1,0 +1,108 @@
+// Package app implements the regen command line: one subcommand per file,
+// each a type with Run(ctx, args) error.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	ExitPass       = 0 // everything passed
+	ExitRegression = 1 // at least one regression
+	ExitInfra      = 2 // the harness or the infrastructure failed, or bad usage
+)
+
+// ErrRegression is returned (wrapped) when a run found a regression: exit 1.
+var ErrRegression = errors.New("regression")
+
+// Streams are a command's output streams.
+type Streams struct {
+	Out, Err io.Writer
+}
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, s Streams, args []string) error
+}
+
+// commands lists the subcommands; each is defined in its own file.
+func commands() map[string]command {
+	return map[string]command{
+		"compare":  compareCommand(),
+		"inspect":  inspectCommand(),
+		"workflow": workflowCommand(),
+		"run":      runCommand(),
+		"golden":   goldenCommand(),
+	}
+}
+
+// usageError is a usage mistake; it carries a hint.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string {
+	if e.hint == "" {
+		return e.msg
+	}
+	return e.msg + "\nTry: " + e.hint
+}
+
+// Run runs regen with args (without the program name).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout, cmds)
+		if len(args) == 0 {
+			return &usageError{msg: "no command given"}
+		}
+		return nil
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		return &usageError{msg: fmt.Sprintf("unknown command %q", args[0]), hint: "regen help"}
+	}
+	return c.run(ctx, Streams{Out: stdout, Err: stderr}, args[1:])
+}
+
+func printUsage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "regen: regression testing for reproducible image generation")
+	fmt.Fprintln(w, "\nUsage: regen <command> [flags]\n\nCommands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'regen <command> -h' for a command's flags.")
+}
+
+// ExitCode maps an error to regen's exit code and prints it.
+func ExitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return ExitPass
+	case errors.Is(err, ErrRegression):
+		fmt.Fprintln(stderr, "regen:", err)
+		return ExitRegression
+	default:
+		msg := err.Error()
+		fmt.Fprintln(stderr, "regen: "+strings.TrimSpace(msg))
+		return ExitInfra
+	}
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string, s Streams) *flag.FlagSet {
+	fs := flag.NewFlagSet("regen "+name, flag.ContinueOnError)
+	fs.SetOutput(s.Err)
+	return fs
+}

@@ -1,0 +1,5 @@
+package nodes
+
+import "github.com/regen-dev/regen/executor/node"
+
+func imageNodes() []node.Node { return nil }
