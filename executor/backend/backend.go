@@ -6,6 +6,7 @@
 package backend
 
 import (
+	"context"
 	"errors"
 )
 
@@ -27,7 +28,32 @@ type Fingerprint struct {
 
 // Backend computes the model's primitives.
 type Backend interface {
+	Attender
 	Name() string
 	Fingerprint() Fingerprint
 	Close() error
+}
+
+// AttentionArgs is one call of the model's primitive. For each query i:
+//
+//	out[i,:] = Σ_j softmax_j( -‖q_i − k_j‖² / (2·Variance) + Bias[j] ) · V[j,:]
+//
+// All slices are row-major float32. KNorm, when non-nil, holds ‖k_j‖²
+// precomputed by the caller (key banks are reused across steps).
+type AttentionArgs struct {
+	NQ, NK, D, DV int
+	Q             []float32 // [NQ, D]
+	K             []float32 // [NK, D]
+	KNorm         []float32 // [NK] or nil
+	Bias          []float32 // [NK] or nil (zero bias)
+	V             []float32 // [NK, DV]
+	Variance      float32   // > 0
+	Out           []float32 // [NQ, DV], written
+}
+
+// Attender is implemented by backends that compute the attention primitive.
+// Implementations must be deterministic: the same arguments give the same
+// bits, whatever the concurrency.
+type Attender interface {
+	Attention(ctx context.Context, a *AttentionArgs) error
 }
