@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every test that runs on a machine without Docker or GPU.
+# - go vet over the module
+# - the unit tests and Ginkgo suites (suites/executor, suites/replay) under the race detector
+# JUnit for the replay suite lands in $ARTIFACTS (default out/artifacts).
+set -o errexit -o nounset -o pipefail
+cd "$(dirname "$0")/.."
+artifacts=${ARTIFACTS:-$PWD/out/artifacts}
+mkdir -p "$artifacts"
+echo "== go vet"
+go vet ./...
+echo "== go test -race"
+go test -race -count=1 -timeout 30m ./... 2>&1 | tee "$artifacts/go-test.log"
