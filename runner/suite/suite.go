@@ -1,0 +1,265 @@
+package suite
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultEnvironment is the environment class used when the suite names none.
+const DefaultEnvironment = "cpu"
+
+// Suite is a decoded suite file.
+type Suite struct {
+	// Environment is the golden class this suite is judged against
+	// (golden/<environment>/...), e.g. "cpu" or "cuda-h200".
+	Environment string `yaml:"environment"`
+	// Seeds are pinned into every seed widget; one case per seed.
+	Seeds []uint64 `yaml:"seeds"`
+	// Aliases map model file names used by workflows (as a real ComfyUI
+	// names them) to the names the target serves.
+	Aliases map[string]string `yaml:"aliases"`
+	// Inputs are image files (relative to the suite file) uploaded to the
+	// target's input folder before replay, under their base names.
+	Inputs []string `yaml:"inputs"`
+	// Thresholds override the comparison's default thresholds for every
+	// workflow (keys are compare.Thresholds' JSON names).
+	Thresholds Thresholds `yaml:"thresholds"`
+	// Timeout bounds one case's replay, as a Go duration ("90s").
+	Timeout string `yaml:"timeout"`
+	// Workflows are the committed workflows, in report order.
+	Workflows []Workflow `yaml:"workflows"`
+
+	// Dir is the directory of the suite file; relative paths resolve
+	// against it. Not part of the YAML.
+	Dir string `yaml:"-"`
+}
+
+// Workflow is one committed workflow.
+type Workflow struct {
+	// Name is the workflow's id in case ids and golden paths; defaults to
+	// the file's base name without extension.
+	Name string `yaml:"name"`
+	// Path is the workflow file, relative to the suite file.
+	Path string `yaml:"path"`
+	// Origin says where a third-party workflow came from (documentation).
+	Origin string `yaml:"origin"`
+	// Labels select cases (Ginkgo --label-filter, reports).
+	Labels []string `yaml:"labels"`
+	// Seeds replace the suite's seeds for this workflow.
+	Seeds []uint64 `yaml:"seeds"`
+	// Overrides apply to every case of the workflow (before variants).
+	Overrides Overrides `yaml:"overrides"`
+	// Variants each add a case per seed; none means one default variant.
+	Variants []Variant `yaml:"variants"`
+	// Thresholds override the suite's thresholds for this workflow.
+	Thresholds Thresholds `yaml:"thresholds"`
+	// Skip, when set, is the reason the workflow is not replayed.
+	Skip string `yaml:"skip"`
+}
+
+// Variant is a named set of overrides.
+type Variant struct {
+	Name       string     `yaml:"name"`
+	Labels     []string   `yaml:"labels"`
+	Overrides  Overrides  `yaml:"overrides"`
+	Thresholds Thresholds `yaml:"thresholds"`
+}
+
+// Overrides are widget values replaced in every node that has them.
+// Nil / empty means "keep the workflow's value".
+type Overrides struct {
+	SamplerName string   `yaml:"sampler_name" json:"sampler_name,omitempty"`
+	Scheduler   string   `yaml:"scheduler" json:"scheduler,omitempty"`
+	Steps       *int     `yaml:"steps" json:"steps,omitempty"`
+	CFG         *float64 `yaml:"cfg" json:"cfg,omitempty"`
+	Denoise     *float64 `yaml:"denoise" json:"denoise,omitempty"`
+	Width       *int     `yaml:"width" json:"width,omitempty"`
+	Height      *int     `yaml:"height" json:"height,omitempty"`
+	BatchSize   *int     `yaml:"batch_size" json:"batch_size,omitempty"`
+}
+
+// Merge returns o with the fields set in top replacing its own.
+func (o Overrides) Merge(top Overrides) Overrides {
+	if top.SamplerName != "" {
+		o.SamplerName = top.SamplerName
+	}
+	if top.Scheduler != "" {
+		o.Scheduler = top.Scheduler
+	}
+	if top.Steps != nil {
+		o.Steps = top.Steps
+	}
+	if top.CFG != nil {
+		o.CFG = top.CFG
+	}
+	if top.Denoise != nil {
+		o.Denoise = top.Denoise
+	}
+	if top.Width != nil {
+		o.Width = top.Width
+	}
+	if top.Height != nil {
+		o.Height = top.Height
+	}
+	if top.BatchSize != nil {
+		o.BatchSize = top.BatchSize
+	}
+	return o
+}
+
+// IsZero reports whether no override is set.
+func (o Overrides) IsZero() bool { return o == Overrides{} }
+
+// Thresholds are comparison threshold overrides keyed by the JSON field
+// names of compare.Thresholds. They are kept as a map here so that the
+// suite format does not have to change when the comparator grows a metric;
+// Apply checks the names strictly.
+type Thresholds map[string]float64
+
+// Merge returns a new map: t overlaid with top.
+func (t Thresholds) Merge(top Thresholds) Thresholds {
+	if len(t) == 0 && len(top) == 0 {
+		return nil
+	}
+	out := make(Thresholds, len(t)+len(top))
+	for k, v := range t {
+		out[k] = v
+	}
+	for k, v := range top {
+		out[k] = v
+	}
+	return out
+}
+
+// Apply overlays t onto dst, a pointer to a JSON-tagged struct (a
+// compare.Thresholds): dst is encoded to JSON, t's keys replace fields, and
+// the result is decoded back with unknown fields rejected, so a key that
+// names no threshold is an error.
+func (t Thresholds) Apply(dst any) error {
+	if len(t) == 0 {
+		return nil
+	}
+	base, err := json.Marshal(dst)
+	if err != nil {
+		return fmt.Errorf("encode thresholds: %w", err)
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(base, &m); err != nil {
+		return fmt.Errorf("decode thresholds: %w", err)
+	}
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		m[k] = t[k]
+	}
+	merged, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode thresholds: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(merged))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("apply thresholds %v: %w", keys, err)
+	}
+	return nil
+}
+
+// Load reads and validates the suite file at path.
+func Load(path string) (*Suite, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open suite: %w", err)
+	}
+	defer f.Close()
+	s, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("load suite %s: %w", path, err)
+	}
+	s.Dir = filepath.Dir(path)
+	return s, nil
+}
+
+// Decode reads a suite from r strictly (unknown keys are errors), fills
+// defaults and validates it. Dir is left empty.
+func Decode(r io.Reader) (*Suite, error) {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	var s Suite
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("decode suite: empty file")
+		}
+		return nil, fmt.Errorf("decode suite: %w", err)
+	}
+	if err := s.normalise(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+func (s *Suite) normalise() error {
+	if s.Environment == "" {
+		s.Environment = DefaultEnvironment
+	}
+	if !nameRE.MatchString(s.Environment) {
+		return fmt.Errorf("validate suite: environment %q: want letters, digits, '.', '_' or '-'", s.Environment)
+	}
+	if len(s.Seeds) == 0 {
+		s.Seeds = []uint64{0}
+	}
+	if len(s.Workflows) == 0 {
+		return fmt.Errorf("validate suite: no workflows")
+	}
+	seen := map[string]bool{}
+	for i := range s.Workflows {
+		w := &s.Workflows[i]
+		if w.Path == "" {
+			return fmt.Errorf("validate suite: workflow #%d: path is required", i+1)
+		}
+		if w.Name == "" {
+			w.Name = strings.TrimSuffix(filepath.Base(w.Path), filepath.Ext(w.Path))
+		}
+		if !nameRE.MatchString(w.Name) {
+			return fmt.Errorf("validate suite: workflow %q: name must be letters, digits, '.', '_' or '-'", w.Name)
+		}
+		if seen[w.Name] {
+			return fmt.Errorf("validate suite: workflow %q listed twice", w.Name)
+		}
+		seen[w.Name] = true
+		vseen := map[string]bool{}
+		for _, v := range w.Variants {
+			if !nameRE.MatchString(v.Name) {
+				return fmt.Errorf("validate suite: workflow %q: variant name %q must be letters, digits, '.', '_' or '-'", w.Name, v.Name)
+			}
+			if vseen[v.Name] {
+				return fmt.Errorf("validate suite: workflow %q: variant %q listed twice", w.Name, v.Name)
+			}
+			vseen[v.Name] = true
+		}
+	}
+	return nil
+}
+
+// Resolve returns path relative to the suite file's directory (absolute
+// paths are returned unchanged).
+func (s *Suite) Resolve(path string) string {
+	if filepath.IsAbs(path) || s.Dir == "" {
+		return path
+	}
+	return filepath.Join(s.Dir, path)
+}

@@ -1,0 +1,135 @@
+package suite
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDecode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		yaml    string
+		wantErr string
+		check   func(t *testing.T, s *Suite)
+	}{
+		{
+			name: "defaults",
+			yaml: "workflows:\n  - path: workflows/a.json\n",
+			check: func(t *testing.T, s *Suite) {
+				if s.Environment != "cpu" {
+					t.Errorf("environment = %q, want cpu", s.Environment)
+				}
+				if len(s.Seeds) != 1 || s.Seeds[0] != 0 {
+					t.Errorf("seeds = %v, want [0]", s.Seeds)
+				}
+				if s.Workflows[0].Name != "a" {
+					t.Errorf("name = %q, want a", s.Workflows[0].Name)
+				}
+			},
+		},
+		{
+			name: "full",
+			yaml: `environment: cuda-h200
+seeds: [1, 2]
+aliases: {v1-5-pruned-emaonly.safetensors: regen-gmm.safetensors}
+inputs: [inputs/scene-256.png]
+thresholds: {colour_de: 1.5}
+workflows:
+  - name: txt
+    path: w/txt.json
+    labels: [gmm]
+    seeds: [7]
+    overrides: {steps: 4, width: 64}
+    variants:
+      - name: euler
+        overrides: {sampler_name: euler, cfg: 2.5}
+    thresholds: {colour_de: 2}
+  - path: w/skip.json
+    skip: too slow
+`,
+			check: func(t *testing.T, s *Suite) {
+				w := s.Workflows[0]
+				if s.Environment != "cuda-h200" || len(s.Seeds) != 2 || s.Aliases["v1-5-pruned-emaonly.safetensors"] != "regen-gmm.safetensors" {
+					t.Errorf("suite = %+v", s)
+				}
+				if *w.Overrides.Steps != 4 || *w.Variants[0].Overrides.CFG != 2.5 || w.Variants[0].Overrides.SamplerName != "euler" {
+					t.Errorf("overrides = %+v / %+v", w.Overrides, w.Variants[0].Overrides)
+				}
+				if got := s.Thresholds.Merge(w.Thresholds)["colour_de"]; got != 2 {
+					t.Errorf("merged threshold = %v, want 2", got)
+				}
+				if s.Workflows[1].Skip != "too slow" {
+					t.Errorf("skip = %q", s.Workflows[1].Skip)
+				}
+			},
+		},
+		{name: "unknown key", yaml: "workflows:\n  - path: a.json\n    tresholds: {x: 1}\n", wantErr: "tresholds"},
+		{name: "unknown top key", yaml: "seed: [1]\nworkflows:\n  - path: a.json\n", wantErr: "seed"},
+		{name: "no workflows", yaml: "seeds: [1]\n", wantErr: "no workflows"},
+		{name: "no path", yaml: "workflows:\n  - name: a\n", wantErr: "path is required"},
+		{name: "duplicate", yaml: "workflows:\n  - path: a.json\n  - path: x/a.json\n", wantErr: "listed twice"},
+		{name: "bad variant", yaml: "workflows:\n  - path: a.json\n    variants: [{name: 'a/b'}]\n", wantErr: "variant name"},
+		{name: "empty", yaml: "", wantErr: "empty file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := Decode(strings.NewReader(tt.yaml))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			tt.check(t, s)
+		})
+	}
+}
+
+func TestThresholdsApply(t *testing.T) {
+	t.Parallel()
+	type th struct {
+		A float64 `json:"a"`
+		B float64 `json:"b"`
+	}
+	tests := []struct {
+		name    string
+		t       Thresholds
+		want    th
+		wantErr bool
+	}{
+		{name: "none", t: nil, want: th{A: 1, B: 2}},
+		{name: "one", t: Thresholds{"b": 5}, want: th{A: 1, B: 5}},
+		{name: "unknown", t: Thresholds{"c": 5}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := th{A: 1, B: 2}
+			err := tt.t.Apply(&got)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOverridesMerge(t *testing.T) {
+	t.Parallel()
+	four, eight := 4, 8
+	base := Overrides{SamplerName: "euler", Steps: &four}
+	got := base.Merge(Overrides{Scheduler: "karras", Steps: &eight})
+	if got.SamplerName != "euler" || got.Scheduler != "karras" || *got.Steps != 8 {
+		t.Errorf("merge = %+v", got)
+	}
+	if !(Overrides{}).IsZero() || got.IsZero() {
+		t.Error("IsZero wrong")
+	}
+}
