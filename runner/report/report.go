@@ -1,0 +1,241 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/regen-dev/regen/runner/internal/atomicfile"
+)
+
+// File names inside a run directory.
+const (
+	ResultsFile = "results.json"
+	JUnitFile   = "junit.xml"
+	SummaryFile = "summary.txt"
+)
+
+// SchemaVersion is the version of the results.json format.
+const SchemaVersion = 1
+
+// Verdict is a case's or an output's verdict (comparison.md).
+type Verdict string
+
+// Verdicts, from best to worst as Worse orders them.
+const (
+	Pass       Verdict = "pass"  // identical to the golden
+	PassApprox Verdict = "pass~" // within every threshold, not identical
+	New        Verdict = "new"   // no golden yet
+	Fail       Verdict = "fail"  // a tier tripped
+	Error      Verdict = "error" // replay failed, no output
+	Skip       Verdict = "skip"  // not run (suite skip reason)
+)
+
+func rank(v Verdict) int {
+	switch v {
+	case Skip:
+		return 0
+	case Pass:
+		return 1
+	case PassApprox:
+		return 2
+	case New:
+		return 3
+	case Fail:
+		return 4
+	case Error:
+		return 5
+	}
+	return 5
+}
+
+// Worse returns the worse of a and b (error > fail > new > pass~ > pass >
+// skip); an empty verdict counts as absent.
+func Worse(a, b Verdict) Verdict {
+	if a == "" {
+		return b
+	}
+	if b == "" {
+		return a
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+// Run is the record of one `regen run`.
+type Run struct {
+	SchemaVersion int       `json:"schema_version"`
+	Started       time.Time `json:"started"`
+	Finished      time.Time `json:"finished"`
+	WallSeconds   float64   `json:"wall_seconds"`
+	Git           Git       `json:"git"`
+	// Target describes where the executor ran ("local x2", a URL).
+	Target string `json:"target"`
+	// Endpoints are the executor base URLs used.
+	Endpoints []string `json:"endpoints,omitempty"`
+	// Environment is the golden class the run was judged against.
+	Environment string `json:"environment"`
+	// Fingerprint is the executor's /system_stats, verbatim.
+	Fingerprint json.RawMessage `json:"fingerprint,omitempty"`
+	Suite       string          `json:"suite"`
+	GoldenDir   string          `json:"golden_dir"`
+	Filter      string          `json:"filter,omitempty"`
+	Strict      bool            `json:"strict"`
+	Concurrency int             `json:"concurrency"`
+	// Error is a run-level failure (target unreachable, interrupted).
+	Error  string `json:"error,omitempty"`
+	Cases  []Case `json:"cases"`
+	Totals Totals `json:"totals"`
+}
+
+// Git is the commit the run was made from.
+type Git struct {
+	Commit string `json:"commit,omitempty"`
+	Dirty  bool   `json:"dirty"`
+}
+
+// Case is one case's result.
+type Case struct {
+	ID       string   `json:"id"`
+	Workflow string   `json:"workflow"`
+	Variant  string   `json:"variant,omitempty"`
+	Seed     uint64   `json:"seed"`
+	Labels   []string `json:"labels,omitempty"`
+
+	Verdict Verdict `json:"verdict"`
+	Tier    string  `json:"tier,omitempty"`
+	Reason  string  `json:"reason,omitempty"`
+	// Error is the replay error (verdict error).
+	Error string `json:"error,omitempty"`
+	// Skip is the suite's skip reason (verdict skip).
+	Skip string `json:"skip,omitempty"`
+
+	Endpoint string `json:"endpoint,omitempty"`
+	PromptID string `json:"prompt_id,omitempty"`
+
+	ReplaySeconds  float64 `json:"replay_seconds"`
+	CompareSeconds float64 `json:"compare_seconds"`
+	TotalSeconds   float64 `json:"total_seconds"`
+
+	Outputs []Output `json:"outputs,omitempty"`
+}
+
+// Output is one image a case produced, judged against its golden.
+type Output struct {
+	// Node is the output node id; Index the image's position in that
+	// node's images.
+	Node  string `json:"node"`
+	Index int    `json:"index"`
+	// File is the case file's base name (golden/<env>/<workflow>/<File>.png).
+	File string `json:"file"`
+
+	Verdict Verdict `json:"verdict"`
+	Tier    string  `json:"tier,omitempty"`
+	Reason  string  `json:"reason,omitempty"`
+	// Key is the metric the terminal line shows.
+	Key *Metric `json:"key,omitempty"`
+	// Metrics holds every metric the comparison computed, flattened to
+	// "tier.metric" names; Thresholds the thresholds in force.
+	Metrics    map[string]float64 `json:"metrics,omitempty"`
+	Thresholds map[string]float64 `json:"thresholds,omitempty"`
+	// Compare is the comparator's full result, verbatim.
+	Compare json.RawMessage `json:"compare,omitempty"`
+
+	// Paths relative to the run directory.
+	Candidate       string `json:"candidate,omitempty"`
+	CandidateRecord string `json:"candidate_record,omitempty"`
+	Diff            string `json:"diff,omitempty"`
+	// Golden is the golden PNG path the output was compared with.
+	Golden string `json:"golden,omitempty"`
+}
+
+// Metric is a named value and its threshold.
+type Metric struct {
+	Name      string  `json:"name"`
+	Value     float64 `json:"value"`
+	Threshold float64 `json:"threshold"`
+}
+
+// Totals count cases per verdict.
+type Totals struct {
+	Cases      int `json:"cases"`
+	Pass       int `json:"pass"`
+	PassApprox int `json:"pass_approx"`
+	Fail       int `json:"fail"`
+	Error      int `json:"error"`
+	New        int `json:"new"`
+	Skip       int `json:"skip"`
+}
+
+// Tally recomputes r.Totals from r.Cases.
+func (r *Run) Tally() {
+	t := Totals{Cases: len(r.Cases)}
+	for _, c := range r.Cases {
+		switch c.Verdict {
+		case Pass:
+			t.Pass++
+		case PassApprox:
+			t.PassApprox++
+		case Fail:
+			t.Fail++
+		case New:
+			t.New++
+		case Skip:
+			t.Skip++
+		default:
+			t.Error++
+		}
+	}
+	r.Totals = t
+}
+
+// Write writes results.json, junit.xml and summary.txt into dir
+// atomically.
+func Write(dir string, r *Run) error {
+	r.SchemaVersion = SchemaVersion
+	r.Tally()
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode results: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, ResultsFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	x, err := JUnit(r)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, JUnitFile), x, 0o644); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	var s summaryBuf
+	Terminal(&s, r, "")
+	if err := atomicfile.WriteFile(filepath.Join(dir, SummaryFile), s.b, 0o644); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+type summaryBuf struct{ b []byte }
+
+func (s *summaryBuf) Write(p []byte) (int, error) { s.b = append(s.b, p...); return len(p), nil }
+
+// Read loads a run's results.json from dir.
+func Read(dir string) (*Run, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ResultsFile))
+	if err != nil {
+		return nil, fmt.Errorf("read run results: %w", err)
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("decode run results %s: %w", dir, err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("decode run results %s: schema version %d, want %d", dir, r.SchemaVersion, SchemaVersion)
+	}
+	return &r, nil
+}

@@ -1,0 +1,83 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Terminal writes the human summary: one line per case (verdict, tier, the
+// key metric against its threshold, time), then totals. runDir, when set,
+// is named in the approve hint for new cases.
+func Terminal(w io.Writer, r *Run, runDir string) {
+	width := 10
+	for _, c := range r.Cases {
+		if len(c.ID) > width {
+			width = len(c.ID)
+		}
+	}
+	for _, c := range r.Cases {
+		fmt.Fprintf(w, "%-6s %-*s  %-9s %s\n", strings.ToUpper(string(c.Verdict)), width, c.ID, tierOf(c), detail(c))
+	}
+	r.Tally()
+	t := r.Totals
+	fmt.Fprintf(w, "%d cases: %d pass, %d pass~, %d fail, %d error, %d new, %d skip (%.1fs)\n",
+		t.Cases, t.Pass, t.PassApprox, t.Fail, t.Error, t.New, t.Skip, r.WallSeconds)
+	if r.Error != "" {
+		fmt.Fprintf(w, "run error: %s\n", r.Error)
+	}
+	if t.New > 0 {
+		dir := runDir
+		if dir == "" {
+			dir = "<this run's report dir>"
+		}
+		fmt.Fprintf(w, "%d case(s) have no golden: review the candidates, then run `regen golden approve --from-run %s`\n", t.New, dir)
+	}
+}
+
+func tierOf(c Case) string {
+	if c.Tier != "" {
+		return c.Tier
+	}
+	return "-"
+}
+
+func detail(c Case) string {
+	secs := fmt.Sprintf("%6.2fs", c.TotalSeconds)
+	switch c.Verdict {
+	case Skip:
+		return "skipped: " + c.Skip
+	case Error:
+		return secs + "  " + firstLine(c.Error)
+	}
+	// The worst output's key metric stands for the case.
+	var worst *Output
+	for i := range c.Outputs {
+		o := &c.Outputs[i]
+		if worst == nil || rank(o.Verdict) > rank(worst.Verdict) {
+			worst = o
+		}
+	}
+	s := secs
+	if worst != nil && worst.Key != nil {
+		op := "<="
+		if worst.Key.Value > worst.Key.Threshold {
+			op = "> "
+		}
+		s += fmt.Sprintf("  %s %.4g %s %.4g", worst.Key.Name, worst.Key.Value, op, worst.Key.Threshold)
+	}
+	if c.Reason != "" && c.Verdict != Pass {
+		s += "  " + firstLine(c.Reason)
+	}
+	if n := len(c.Outputs); n > 1 {
+		s += fmt.Sprintf("  (%d outputs)", n)
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
