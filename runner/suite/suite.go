@@ -28,9 +28,9 @@ type Suite struct {
 	// Aliases map model file names used by workflows (as a real ComfyUI
 	// names them) to the names the target serves.
 	Aliases map[string]string `yaml:"aliases"`
-	// Inputs are image files (relative to the suite file) uploaded to the
-	// target's input folder before replay, under their base names.
-	Inputs []string `yaml:"inputs"`
+	// Inputs are image files uploaded to the target's input folder before
+	// replay (LoadImage reads them).
+	Inputs []Input `yaml:"inputs"`
 	// Thresholds override the comparison's default thresholds for every
 	// workflow (keys are compare.Thresholds' JSON names).
 	Thresholds Thresholds `yaml:"thresholds"`
@@ -65,6 +65,15 @@ type Workflow struct {
 	Thresholds Thresholds `yaml:"thresholds"`
 	// Skip, when set, is the reason the workflow is not replayed.
 	Skip string `yaml:"skip"`
+}
+
+// Input is an image uploaded before replay.
+type Input struct {
+	// Path is the file, relative to the suite file.
+	Path string `yaml:"path"`
+	// Name is the name it is uploaded as (what LoadImage's image widget
+	// says); defaults to the file's base name.
+	Name string `yaml:"name"`
 }
 
 // Variant is a named set of overrides.
@@ -224,6 +233,18 @@ func (s *Suite) normalise() error {
 	}
 	if len(s.Workflows) == 0 {
 		return fmt.Errorf("validate suite: no workflows")
+	}
+	for i := range s.Inputs {
+		in := &s.Inputs[i]
+		if in.Path == "" {
+			return fmt.Errorf("validate suite: input #%d: path is required", i+1)
+		}
+		if in.Name == "" {
+			in.Name = filepath.Base(in.Path)
+		}
+		if strings.ContainsAny(in.Name, "/\\") || strings.HasPrefix(in.Name, ".") {
+			return fmt.Errorf("validate suite: input %q: name must be a plain file name", in.Name)
+		}
 	}
 	seen := map[string]bool{}
 	for i := range s.Workflows {

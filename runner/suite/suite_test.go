@@ -33,7 +33,7 @@ func TestDecode(t *testing.T) {
 			yaml: `environment: cuda-h200
 seeds: [1, 2]
 aliases: {v1-5-pruned-emaonly.safetensors: regen-gmm.safetensors}
-inputs: [inputs/scene-256.png]
+inputs: [{path: inputs/scene-256.png}, {path: inputs/scene-256.png, name: example.png}]
 thresholds: {colour_de: 1.5}
 workflows:
   - name: txt
@@ -59,6 +59,9 @@ workflows:
 				if got := s.Thresholds.Merge(w.Thresholds)["colour_de"]; got != 2 {
 					t.Errorf("merged threshold = %v, want 2", got)
 				}
+				if s.Inputs[0].Name != "scene-256.png" || s.Inputs[1].Name != "example.png" {
+					t.Errorf("inputs = %+v", s.Inputs)
+				}
 				if s.Workflows[1].Skip != "too slow" {
 					t.Errorf("skip = %q", s.Workflows[1].Skip)
 				}
@@ -70,6 +73,7 @@ workflows:
 		{name: "no path", yaml: "workflows:\n  - name: a\n", wantErr: "path is required"},
 		{name: "duplicate", yaml: "workflows:\n  - path: a.json\n  - path: x/a.json\n", wantErr: "listed twice"},
 		{name: "bad variant", yaml: "workflows:\n  - path: a.json\n    variants: [{name: 'a/b'}]\n", wantErr: "variant name"},
+		{name: "bad input name", yaml: "inputs: [{path: a.png, name: ../x.png}]\nworkflows:\n  - path: a.json\n", wantErr: "plain file name"},
 		{name: "empty", yaml: "", wantErr: "empty file"},
 	}
 	for _, tt := range tests {
