@@ -86,7 +86,8 @@ func cloneValue(v any) any {
 
 // MarshalJSON writes p deterministically: node ids in natural order, then
 // class_type, inputs (keys sorted) and _meta; HTML characters are not
-// escaped.
+// escaped. (json.Marshal of a value holding p re-escapes <, > and &; call
+// MarshalJSON, Indent or Hash for the canonical bytes.)
 func (p Prompt) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')

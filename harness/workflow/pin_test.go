@@ -1,0 +1,286 @@
+package workflow
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func mustPrompt(tb testing.TB, s string) Prompt {
+	tb.Helper()
+	p, err := ParsePrompt([]byte(s))
+	if err != nil {
+		tb.Fatalf("parse prompt: %v", err)
+	}
+	return p
+}
+
+const pinPrompt = `{
+ "1": {"class_type": "Sampler", "inputs": {"seed": 5, "steps": 20, "sampler_name": "euler"}},
+ "2": {"class_type": "KSamplerAdvanced", "inputs": {"noise_seed": 6, "steps": 20}},
+ "3": {"class_type": "Sampler", "inputs": {"seed": ["9", 0], "steps": 4}},
+ "9": {"class_type": "Legacy", "inputs": {"noise_seed": 1, "cfg": 7}},
+ "10": {"class_type": "Custom", "inputs": {"variation": 3}}
+}`
+
+func TestPin(t *testing.T) {
+	t.Parallel()
+	info := parseInfo(t)
+	info["Custom"] = &NodeInfo{Input: Inputs{Required: Section{Names: []string{"variation"}, Specs: map[string]InputSpec{
+		"variation": {Type: "INT", Options: map[string]any{"control_after_generate": true, "max": json.Number("4294967295")}},
+	}}}}
+	tests := []struct {
+		name       string
+		seed       uint64
+		info       ObjectInfo
+		wantPinned []string
+		wantLinked []string
+		wantErr    string
+	}{
+		{name: "by name and by control_after_generate flag", seed: 123, info: info,
+			wantPinned: []string{"1.seed", "2.noise_seed", "9.noise_seed", "10.variation"}, wantLinked: []string{"3.seed"}},
+		{name: "without object_info only seed names", seed: 7, info: nil,
+			wantPinned: []string{"1.seed", "2.noise_seed", "9.noise_seed"}, wantLinked: []string{"3.seed"}},
+		{name: "seed above an input's max", seed: 1 << 40, info: info,
+			wantErr: "10.variation (Custom): seed 1099511627776 is above its max 4294967295"},
+		{name: "largest uint64 fits a 64-bit seed", seed: 18446744073709551615, info: nil,
+			wantPinned: []string{"1.seed", "2.noise_seed", "9.noise_seed"}, wantLinked: []string{"3.seed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			orig := mustPrompt(t, pinPrompt)
+			got, res, err := Pin(orig, tt.seed, tt.info)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := refs(res.Pinned); !reflect.DeepEqual(g, tt.wantPinned) {
+				t.Errorf("pinned = %v, want %v", g, tt.wantPinned)
+			}
+			if g := refs(res.Linked); !reflect.DeepEqual(g, tt.wantLinked) {
+				t.Errorf("linked = %v, want %v", g, tt.wantLinked)
+			}
+			for _, r := range res.Pinned {
+				if v := got[r.Node].Inputs[r.Input]; v != json.Number(jsonUint(tt.seed)) {
+					t.Errorf("%s = %v, want %d", r, v, tt.seed)
+				}
+			}
+			if orig["1"].Inputs["seed"] != json.Number("5") {
+				t.Error("Pin modified its input")
+			}
+			if got["1"].Inputs["steps"] != json.Number("20") {
+				t.Error("Pin changed a non-seed input")
+			}
+		})
+	}
+}
+
+func jsonUint(v uint64) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func refs(rs []InputRef) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Node+"."+r.Input)
+	}
+	return out
+}
+
+func TestApplyAliases(t *testing.T) {
+	t.Parallel()
+	p := mustPrompt(t, `{
+	 "1": {"class_type": "Loader", "inputs": {"ckpt_name": "v1-5.safetensors"}},
+	 "2": {"class_type": "LoraLoader", "inputs": {"lora_name": "style.safetensors", "strength_model": 1}},
+	 "3": {"class_type": "Text", "inputs": {"text": "v1-5.safetensors"}},
+	 "4": {"class_type": "Picker", "inputs": {"choice": "v1-5.safetensors"}},
+	 "5": {"class_type": "Loader", "inputs": {"ckpt_name": "other.safetensors"}}
+	}`)
+	info := parseInfo(t)
+	info["Picker"] = &NodeInfo{Input: Inputs{Required: Section{Names: []string{"choice"}, Specs: map[string]InputSpec{
+		"choice": {Type: "COMBO", Choices: []any{"v1-5.safetensors"}}}}}}
+	aliases := map[string]string{"v1-5.safetensors": "tiny.safetensors", "style.safetensors": "tiny-lora.safetensors"}
+	got, done := ApplyAliases(p, aliases, info)
+	want := map[string]any{"1.ckpt_name": "tiny.safetensors", "2.lora_name": "tiny-lora.safetensors",
+		"3.text": "v1-5.safetensors", "4.choice": "tiny.safetensors", "5.ckpt_name": "other.safetensors"}
+	for k, v := range want {
+		id, in, _ := strings.Cut(k, ".")
+		if got[id].Inputs[in] != v {
+			t.Errorf("%s = %v, want %v", k, got[id].Inputs[in], v)
+		}
+	}
+	if len(done) != 3 {
+		t.Errorf("aliases applied = %+v, want 3", done)
+	}
+}
+
+func TestOverridesApply(t *testing.T) {
+	t.Parallel()
+	base := `{
+	 "1": {"class_type": "KSampler", "inputs": {"sampler_name": "euler", "scheduler": "normal", "steps": 20, "cfg": 8, "denoise": 1}},
+	 "2": {"class_type": "KSamplerAdvanced", "inputs": {"sampler_name": "euler", "scheduler": ["7", 0], "steps": 30, "cfg": 7}},
+	 "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 512, "batch_size": 1}},
+	 "6": {"class_type": "ImageScale", "inputs": {"width": 1024, "height": 1024}}
+	}`
+	intp := func(v int) *int { return &v }
+	fp := func(v float64) *float64 { return &v }
+	tests := []struct {
+		name    string
+		o       Overrides
+		want    map[string]any // "node.input" → value
+		wantErr string
+	}{
+		{name: "sampler and steps everywhere", o: Overrides{SamplerName: "heun", Steps: intp(4)},
+			want: map[string]any{"1.sampler_name": "heun", "2.sampler_name": "heun", "1.steps": json.Number("4"), "2.steps": json.Number("4")}},
+		{name: "linked input left alone", o: Overrides{Scheduler: "karras"},
+			want: map[string]any{"1.scheduler": "karras"}},
+		{name: "cfg and denoise as numbers", o: Overrides{CFG: fp(3.5), Denoise: fp(0.6)},
+			want: map[string]any{"1.cfg": json.Number("3.5"), "2.cfg": json.Number("3.5"), "1.denoise": json.Number("0.6")}},
+		{name: "size only on the empty latent", o: Overrides{Width: intp(64), Height: intp(48)},
+			want: map[string]any{"5.width": json.Number("64"), "5.height": json.Number("48"), "6.width": json.Number("1024")}},
+		{name: "override that matches nothing", o: Overrides{Denoise: fp(0.5), BatchSize: intp(2), SamplerName: "x"},
+			wantErr: "apply overrides: denoise"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := mustPrompt(t, base)
+			if tt.name == "override that matches nothing" {
+				delete(p["1"].Inputs, "denoise")
+			}
+			got, _, err := tt.o.Apply(p)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.want {
+				id, in, _ := strings.Cut(k, ".")
+				if got[id].Inputs[in] != v {
+					t.Errorf("%s = %#v, want %#v", k, got[id].Inputs[in], v)
+				}
+			}
+			if _, _, ok := AsLink(got["2"].Inputs["scheduler"]); !ok {
+				t.Error("linked scheduler was overwritten")
+			}
+		})
+	}
+}
+
+func TestCaseID(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		wf, variant string
+		seed        uint64
+		want        string
+	}{
+		{"sd15-default", "", 42, "sd15-default/seed=42"},
+		{"sd15-default", "heun-karras", 7, "sd15-default[heun-karras]/seed=7"},
+		{"x", "", 18446744073709551615, "x/seed=18446744073709551615"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			if got := CaseID(tt.wf, tt.variant, tt.seed); got != tt.want {
+				t.Errorf("CaseID = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	info := parseInfo(t)
+	tests := []struct {
+		name   string
+		prompt string
+		want   []string // substrings of the error; none means valid
+	}{
+		{name: "valid", prompt: `{"1": {"class_type": "Loader", "inputs": {"ckpt_name": "a.safetensors"}},
+		  "2": {"class_type": "Sampler", "inputs": {"model": ["1", 0], "seed": 1, "steps": 2, "sampler_name": "euler", "text": "x"}},
+		  "3": {"class_type": "Save", "inputs": {"latent": ["2", 0], "prefix": "p"}}}`},
+		{name: "every problem listed", prompt: `{"1": {"class_type": "Nope", "inputs": {}},
+		  "2": {"class_type": "Sampler", "inputs": {"model": ["1", 0], "seed": 1, "sampler_name": "euler", "text": ["8", 0]}},
+		  "3": {"class_type": "Save", "inputs": {"latent": ["2", 3], "prefix": "p"}}}`,
+			want: []string{`node 1 (Nope): node type "Nope" is not in`, "node 2 (Sampler) input steps: required input missing",
+				"input text: linked to node 8, which is not in the prompt", "linked to output 3 of node 2 (Sampler), which has 1 outputs",
+				"(4 problems)"}},
+		{name: "no output node", prompt: `{"1": {"class_type": "Text", "inputs": {"text": "x"}}}`,
+			want: []string{"no output node"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := Validate(mustPrompt(t, tt.prompt), info)
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Validate = nil, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestPromptJSONDeterministic(t *testing.T) {
+	t.Parallel()
+	p := mustPrompt(t, `{"10": {"class_type": "B", "inputs": {"z": 1, "a": "<&>"}}, "2": {"class_type": "A", "inputs": {}},
+	  "save_ws": {"class_type": "C", "inputs": {"b": ["2", 0]}}, "9": {"class_type": "D", "inputs": {}, "_meta": {"title": "t"}}}`)
+	want := `{"2":{"class_type":"A","inputs":{}},"9":{"class_type":"D","inputs":{},"_meta":{"title":"t"}},` +
+		`"10":{"class_type":"B","inputs":{"a":"<&>","z":1}},"save_ws":{"class_type":"C","inputs":{"b":["2",0]}}}`
+	for i := range 20 {
+		b, err := p.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != want {
+			t.Fatalf("run %d: got %s\nwant %s", i, b, want)
+		}
+	}
+	h1, _ := p.Hash()
+	p2 := p.Clone()
+	p2["2"].Inputs["x"] = json.Number("1")
+	h2, _ := p2.Hash()
+	if h1 == h2 || len(h1) != 64 {
+		t.Errorf("hashes %s %s: want distinct sha256 hex", h1, h2)
+	}
+}
+
+func TestNaturalLess(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"2", "10", true}, {"10", "2", false}, {"10", "10:3", true}, {"9", "a", true},
+		{"a2", "a10", true}, {"007", "7", false}, {"7", "007", true}, {"x", "x", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.a+"<"+tt.b, func(t *testing.T) {
+			t.Parallel()
+			if got := naturalLess(tt.a, tt.b); got != tt.want {
+				t.Errorf("naturalLess(%q, %q) = %v", tt.a, tt.b, got)
+			}
+		})
+	}
+}
