@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -34,6 +35,10 @@ type Suite struct {
 	// Thresholds override the comparison's default thresholds for every
 	// workflow (keys are compare.Thresholds' JSON names).
 	Thresholds Thresholds `yaml:"thresholds"`
+	// ObjectInfo is a committed /object_info capture of the target, used
+	// to convert UI-format workflows when the target's own is not at hand
+	// (planning offline); a run converts with the live target's.
+	ObjectInfo string `yaml:"object_info"`
 	// Timeout bounds one case's replay, as a Go duration ("90s").
 	Timeout string `yaml:"timeout"`
 	// Workflows are the committed workflows, in report order.
@@ -42,7 +47,12 @@ type Suite struct {
 	// Dir is the directory of the suite file; relative paths resolve
 	// against it. Not part of the YAML.
 	Dir string `yaml:"-"`
+
+	timeout time.Duration
 }
+
+// CaseTimeout is the suite's per-case replay timeout; 0 when unset.
+func (s *Suite) CaseTimeout() time.Duration { return s.timeout }
 
 // Workflow is one committed workflow.
 type Workflow struct {
@@ -230,6 +240,13 @@ func (s *Suite) normalise() error {
 	}
 	if len(s.Seeds) == 0 {
 		s.Seeds = []uint64{0}
+	}
+	if s.Timeout != "" {
+		d, err := time.ParseDuration(s.Timeout)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("validate suite: timeout %q: want a positive Go duration such as 90s", s.Timeout)
+		}
+		s.timeout = d
 	}
 	if len(s.Workflows) == 0 {
 		return fmt.Errorf("validate suite: no workflows")

@@ -32,6 +32,7 @@ func TestDecode(t *testing.T) {
 			name: "full",
 			yaml: `environment: cuda-h200
 seeds: [1, 2]
+timeout: 90s
 aliases: {v1-5-pruned-emaonly.safetensors: regen-gmm.safetensors}
 inputs: [{path: inputs/scene-256.png}, {path: inputs/scene-256.png, name: example.png}]
 thresholds: {colour_de: 1.5}
@@ -59,6 +60,9 @@ workflows:
 				if got := s.Thresholds.Merge(w.Thresholds)["colour_de"]; got != 2 {
 					t.Errorf("merged threshold = %v, want 2", got)
 				}
+				if s.CaseTimeout().Seconds() != 90 {
+					t.Errorf("timeout = %v", s.CaseTimeout())
+				}
 				if s.Inputs[0].Name != "scene-256.png" || s.Inputs[1].Name != "example.png" {
 					t.Errorf("inputs = %+v", s.Inputs)
 				}
@@ -74,6 +78,7 @@ workflows:
 		{name: "duplicate", yaml: "workflows:\n  - path: a.json\n  - path: x/a.json\n", wantErr: "listed twice"},
 		{name: "bad variant", yaml: "workflows:\n  - path: a.json\n    variants: [{name: 'a/b'}]\n", wantErr: "variant name"},
 		{name: "bad input name", yaml: "inputs: [{path: a.png, name: ../x.png}]\nworkflows:\n  - path: a.json\n", wantErr: "plain file name"},
+		{name: "bad timeout", yaml: "timeout: soon\nworkflows:\n  - path: a.json\n", wantErr: "timeout"},
 		{name: "empty", yaml: "", wantErr: "empty file"},
 	}
 	for _, tt := range tests {

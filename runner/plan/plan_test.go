@@ -1,0 +1,204 @@
+package plan
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/regen-dev/regen/harness/workflow"
+	"github.com/regen-dev/regen/runner/suite"
+)
+
+func loadSuite(t *testing.T) *suite.Suite {
+	t.Helper()
+	s, err := suite.Load("testdata/suite.yaml")
+	if err != nil {
+		t.Fatalf("load suite: %v", err)
+	}
+	return s
+}
+
+func ids(cs []Case) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	return out
+}
+
+func TestBuildIDs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opts Options
+		want []string
+	}{
+		{
+			name: "all, in suite order",
+			want: []string{
+				"a[euler]/seed=1", "a[euler]/seed=2", "a[karras]/seed=1", "a[karras]/seed=2",
+				"ui/seed=7", "missing/seed=1", "missing/seed=2", "skipped/seed=1", "skipped/seed=2",
+			},
+		},
+		{
+			name: "seeds flag replaces every seed list",
+			opts: Options{Seeds: []uint64{9}},
+			want: []string{"a[euler]/seed=9", "a[karras]/seed=9", "ui/seed=9", "missing/seed=9", "skipped/seed=9"},
+		},
+		{
+			name: "filter",
+			opts: Options{Filter: regexp.MustCompile(`^a\[karras\]|^ui/`)},
+			want: []string{"a[karras]/seed=1", "a[karras]/seed=2", "ui/seed=7"},
+		},
+		{
+			name: "filter matching nothing",
+			opts: Options{Filter: regexp.MustCompile(`^nope`)},
+			want: nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cs, err := Build(loadSuite(t), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ids(cs); !slices.Equal(got, tt.want) {
+				t.Errorf("ids =\n  %q\nwant\n  %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func input(t *testing.T, p workflow.Prompt, node, name string) string {
+	t.Helper()
+	n, ok := p[node]
+	if !ok {
+		t.Fatalf("no node %s", node)
+	}
+	b, err := json.Marshal(n.Inputs[name])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Trim(string(b), `"`)
+}
+
+func TestBuildCases(t *testing.T) {
+	t.Parallel()
+	cs, err := Build(loadSuite(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]Case{}
+	for _, c := range cs {
+		byID[c.ID] = c
+	}
+	tests := []struct {
+		name  string
+		id    string
+		check func(t *testing.T, c Case)
+	}{
+		{name: "variant overrides over workflow overrides, seed pinned", id: "a[euler]/seed=2", check: func(t *testing.T, c Case) {
+			if c.Err != nil {
+				t.Fatal(c.Err)
+			}
+			for in, want := range map[string]string{"seed": "2", "steps": "3", "sampler_name": "euler_ancestral", "scheduler": "normal"} {
+				if got := input(t, c.Prompt, "5", in); got != want {
+					t.Errorf("%s = %s, want %s", in, got, want)
+				}
+			}
+			if got := input(t, c.Prompt, "4", "width"); got != "64" {
+				t.Errorf("width = %s, want 64", got)
+			}
+			if c.Thresholds["window"] != 4 || c.Thresholds["window_ratio"] != 0.5 {
+				t.Errorf("thresholds = %v", c.Thresholds)
+			}
+			if c.File("5", 0) != "euler.seed-2.5-0" {
+				t.Errorf("file = %s", c.File("5", 0))
+			}
+			for _, l := range []string{"smoke", "wf-a", "sampler-euler_ancestral", "scheduler-normal", "gmm", "ckpt-regen-gmm", "node-KSampler"} {
+				if !slices.Contains(c.Labels, l) {
+					t.Errorf("labels %v lack %s", c.Labels, l)
+				}
+			}
+		}},
+		{name: "the plan does not leak between variants", id: "a[karras]/seed=1", check: func(t *testing.T, c Case) {
+			if got := input(t, c.Prompt, "5", "sampler_name"); got != "euler" {
+				t.Errorf("sampler = %s, want the workflow's euler", got)
+			}
+			if got := input(t, c.Prompt, "4", "width"); got != "128" {
+				t.Errorf("width = %s, want 128", got)
+			}
+		}},
+		{name: "UI converted with the capture, alias applied", id: "ui/seed=7", check: func(t *testing.T, c Case) {
+			if c.Err != nil {
+				t.Fatal(c.Err)
+			}
+			if c.Format != workflow.FormatUI || len(c.UI) == 0 {
+				t.Errorf("format = %s, ui %d bytes", c.Format, len(c.UI))
+			}
+			if got := input(t, c.Prompt, "4", "ckpt_name"); got != "regen-gmm.safetensors" {
+				t.Errorf("ckpt = %s", got)
+			}
+			if got := input(t, c.Prompt, "3", "seed"); got != "7" {
+				t.Errorf("seed = %s", got)
+			}
+			if c.File("9", 1) != "default.seed-7.9-1" {
+				t.Errorf("file = %s", c.File("9", 1))
+			}
+		}},
+		{name: "missing file is a case error", id: "missing/seed=1", check: func(t *testing.T, c Case) {
+			if c.Err == nil || !strings.Contains(c.Err.Error(), "missing.json") {
+				t.Errorf("err = %v", c.Err)
+			}
+		}},
+		{name: "skip keeps its reason and loads nothing", id: "skipped/seed=2", check: func(t *testing.T, c Case) {
+			if c.Skip != "too slow" || c.Err != nil || c.Prompt != nil {
+				t.Errorf("case = %+v", c)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, ok := byID[tt.id]
+			if !ok {
+				t.Fatalf("no case %s in %v", tt.id, ids(cs))
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestBuildUIWithoutObjectInfo(t *testing.T) {
+	t.Parallel()
+	s := loadSuite(t)
+	s.ObjectInfo = ""
+	cs, err := Build(s, Options{Filter: regexp.MustCompile(`^ui/`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Err == nil || !strings.Contains(cs[0].Err.Error(), "object_info") {
+		t.Fatalf("cases = %+v", cs)
+	}
+}
+
+func TestBuildOverrideMatchingNothing(t *testing.T) {
+	t.Parallel()
+	s := loadSuite(t)
+	// img2img has no empty latent: a width override matches nothing,
+	// which must fail the case rather than silently replay the original.
+	s.Workflows[0].Path = "wf/img.json"
+	cs, err := Build(s, Options{Filter: regexp.MustCompile(`^a\[`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		wantErr := c.Variant == "euler" // the variant that sets width
+		if (c.Err != nil) != wantErr || (wantErr && !strings.Contains(c.Err.Error(), "width")) {
+			t.Errorf("%s: err = %v, want error %v", c.ID, c.Err, wantErr)
+		}
+	}
+}
