@@ -1,0 +1,304 @@
+package nodes
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"image/png"
+	"io"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/regen-dev/regen/executor/node"
+)
+
+// imgSaveNode is SaveImage (preview=false) and PreviewImage (preview=true).
+type imgSaveNode struct {
+	preview bool
+	// now is the clock for %year% ... %second%; nil means time.Now.
+	now func() time.Time
+	// rand is the entropy for PreviewImage's suffix; nil means crypto/rand.
+	rand io.Reader
+}
+
+var (
+	_ node.Node = (*imgSaveNode)(nil)
+)
+
+func (n *imgSaveNode) Spec() node.Spec {
+	hidden := []node.HiddenInput{
+		{Name: "prompt", Kind: node.HiddenPrompt},
+		{Name: "extra_pnginfo", Kind: node.HiddenExtraPNGInfo},
+	}
+	if n.preview {
+		return node.Spec{
+			Name:        "PreviewImage",
+			DisplayName: "Preview Image",
+			Category:    "image",
+			Description: "Saves the input images to your ComfyUI output directory.",
+			Module:      "nodes",
+			Inputs:      []node.Input{{Name: "images", Type: node.TypeImage}},
+			Hidden:      hidden,
+			OutputNode:  true,
+		}
+	}
+	return node.Spec{
+		Name:        "SaveImage",
+		DisplayName: "Save Image",
+		Category:    "image",
+		Description: "Saves the input images to your ComfyUI output directory.",
+		Module:      "nodes",
+		Inputs: []node.Input{
+			{Name: "images", Type: node.TypeImage, Tooltip: "The images to save."},
+			{Name: "filename_prefix", Type: node.TypeString, Default: "ComfyUI",
+				Tooltip: "The prefix for the file to save. This may include formatting information such as %date:yyyy-MM-dd% or %Empty Latent Image.width% to include values from nodes."},
+		},
+		Hidden:     hidden,
+		OutputNode: true,
+	}
+}
+
+func (n *imgSaveNode) Execute(ctx context.Context, env *node.Env, in map[string]any) (node.Result, error) {
+	images, err := node.As[*node.Image](in, "images")
+	if err != nil {
+		return node.Result{}, err
+	}
+	if images == nil || images.N == 0 {
+		return node.Result{}, fmt.Errorf("save images: empty batch")
+	}
+	if env == nil {
+		return node.Result{}, fmt.Errorf("save images: no environment")
+	}
+	prefix, dir, typ, level := "ComfyUI", env.Dirs.Output, "output", png.CompressionLevel(4)
+	if n.preview {
+		suffix, err := imgRandomLetters(n.rand, 5)
+		if err != nil {
+			return node.Result{}, err
+		}
+		prefix += "_temp_" + suffix
+		dir, typ, level = env.Dirs.Temp, "temp", png.BestSpeed
+	} else if prefix, err = node.String(in, "filename_prefix"); err != nil {
+		return node.Result{}, err
+	}
+	if dir == "" {
+		return node.Result{}, fmt.Errorf("save images: no %s directory configured", typ)
+	}
+	now := time.Now
+	if n.now != nil {
+		now = n.now
+	}
+	plan, err := imgPlanSave(prefix, dir, images.W, images.H, images.N, now())
+	if err != nil {
+		return node.Result{}, err
+	}
+	text, err := imgMetadata(env)
+	if err != nil {
+		return node.Result{}, err
+	}
+	refs := make([]any, 0, images.N)
+	for b := range images.N {
+		if err := ctx.Err(); err != nil {
+			return node.Result{}, fmt.Errorf("save images: %w", err)
+		}
+		data, err := EncodePNG(images, b, text, level)
+		if err != nil {
+			return node.Result{}, err
+		}
+		name := plan.fileName(b)
+		if err := imgWriteFileAtomic(plan.folder, name, data); err != nil {
+			return node.Result{}, err
+		}
+		env.Log().Debug("saved image", "file", name, "subfolder", plan.subfolder, "type", typ)
+		refs = append(refs, node.ImageRef{Filename: name, Subfolder: plan.subfolder, Type: typ})
+	}
+	return node.Result{UI: map[string][]any{"images": refs}}, nil
+}
+
+// imgMetadata builds the tEXt chunks ComfyUI writes: "prompt" then one per
+// extra_pnginfo key, each as Python's json.dumps would print it.
+func imgMetadata(env *node.Env) ([]node.KV, error) {
+	if env.DisableMetadata {
+		return nil, nil
+	}
+	var text []node.KV
+	if len(env.Prompt) > 0 {
+		v, err := pngPyJSON(env.Prompt)
+		if err != nil {
+			return nil, fmt.Errorf("encode prompt metadata: %w", err)
+		}
+		text = append(text, node.KV{Key: "prompt", Value: v})
+	}
+	for _, kv := range env.ExtraPNGInfo {
+		raw := kv.Value
+		if len(raw) == 0 {
+			raw = []byte("null")
+		}
+		v, err := pngPyJSON(raw)
+		if err != nil {
+			return nil, fmt.Errorf("encode extra_pnginfo %q: %w", kv.Key, err)
+		}
+		text = append(text, node.KV{Key: kv.Key, Value: v})
+	}
+	return text, nil
+}
+
+// imgSavePlan is where a batch goes (folder_paths.get_save_image_path).
+type imgSavePlan struct {
+	folder    string // absolute folder the files are written into
+	subfolder string // relative to the base dir, slash-separated, "" for none
+	filename  string // base name, may still hold %batch_num%
+	counter   int    // number of the first image
+}
+
+func (p imgSavePlan) fileName(batch int) string {
+	f := strings.ReplaceAll(p.filename, "%batch_num%", strconv.Itoa(batch))
+	return fmt.Sprintf("%s_%05d_.png", f, p.counter+batch)
+}
+
+// imgPlanSave resolves a filename prefix against base: server-side
+// substitutions, the subfolder (which must stay inside base), and the
+// counter: 1 + the highest number among files in the folder named
+// "<filename>_<digits>..." (case-insensitive), 1 if none.
+//
+// ComfyUI looks the counter up with "%batch_num%" still in the name, which
+// never matches, so a prefix holding %batch_num% restarts at 1 and overwrites
+// earlier files. Here the lookup covers every batch-substituted name, so the
+// first run is named as in ComfyUI and later runs do not overwrite it.
+func imgPlanSave(prefix, base string, width, height, batch int, now time.Time) (imgSavePlan, error) {
+	if strings.Contains(prefix, "%") {
+		prefix = strings.NewReplacer(
+			"%width%", strconv.Itoa(width),
+			"%height%", strconv.Itoa(height),
+			"%year%", strconv.Itoa(now.Year()),
+			"%month%", fmt.Sprintf("%02d", int(now.Month())),
+			"%day%", fmt.Sprintf("%02d", now.Day()),
+			"%hour%", fmt.Sprintf("%02d", now.Hour()),
+			"%minute%", fmt.Sprintf("%02d", now.Minute()),
+			"%second%", fmt.Sprintf("%02d", now.Second()),
+		).Replace(prefix)
+	}
+	clean := filepath.Clean(filepath.FromSlash(prefix))
+	sub, file := filepath.Dir(clean), filepath.Base(clean)
+	if sub == "." {
+		sub = ""
+	}
+	if sub != "" && !filepath.IsLocal(sub) || file == ".." || filepath.IsAbs(clean) {
+		return imgSavePlan{}, fmt.Errorf("save image %q: saving outside the output folder is not allowed", prefix)
+	}
+	folder := filepath.Join(base, sub)
+	p := imgSavePlan{folder: folder, subfolder: filepath.ToSlash(sub), filename: file, counter: 1}
+	entries, err := os.ReadDir(folder)
+	if os.IsNotExist(err) {
+		if err := os.MkdirAll(folder, 0o755); err != nil {
+			return imgSavePlan{}, fmt.Errorf("create output folder: %w", err)
+		}
+		return p, nil
+	}
+	if err != nil {
+		return imgSavePlan{}, fmt.Errorf("list output folder: %w", err)
+	}
+	names := []string{file}
+	if strings.Contains(file, "%batch_num%") {
+		names = names[:0]
+		for b := range max(batch, 1) {
+			names = append(names, strings.ReplaceAll(file, "%batch_num%", strconv.Itoa(b)))
+		}
+	}
+	for _, e := range entries {
+		for _, name := range names {
+			if d, ok := imgCounterOf(e.Name(), name); ok && d+1 > p.counter {
+				p.counter = d + 1
+			}
+		}
+	}
+	return p, nil
+}
+
+// imgCounterOf reports whether entry is "<name>_..." (case-insensitive) and
+// the number that follows, up to the next "_" (0 when not a number).
+func imgCounterOf(entry, name string) (int, bool) {
+	if len(entry) <= len(name) || entry[len(name)] != '_' || !strings.EqualFold(entry[:len(name)], name) {
+		return 0, false
+	}
+	rest := entry[len(name)+1:]
+	if i := strings.IndexByte(rest, '_'); i >= 0 {
+		rest = rest[:i]
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return 0, true
+		}
+	}
+	d, err := strconv.Atoi(rest)
+	if err != nil {
+		return 0, true
+	}
+	return d, true
+}
+
+// imgWriteFileAtomic writes data to dir/name through a temporary file in dir
+// and a rename, so that readers never see a partial file.
+func imgWriteFileAtomic(dir, name string, data []byte) error {
+	return imgWriteAtomic(dir, name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// imgWriteAtomic creates dir/name with the content write produces: into a
+// temporary file in the same folder, synced, then renamed over the target.
+// On any error the temporary file is removed and the target is untouched.
+func imgWriteAtomic(dir, name string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := write(f); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// imgPreviewAlphabet is the alphabet ComfyUI's PreviewImage draws from
+// (nodes.py: it lists "p" twice and has no "w").
+const imgPreviewAlphabet = "abcdefghijklmnopqrstupvxyz"
+
+// imgRandomLetters returns n letters from imgPreviewAlphabet.
+func imgRandomLetters(r io.Reader, n int) (string, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	b := make([]byte, n)
+	max := big.NewInt(int64(len(imgPreviewAlphabet)))
+	for i := range b {
+		k, err := rand.Int(r, max)
+		if err != nil {
+			return "", fmt.Errorf("draw preview suffix: %w", err)
+		}
+		b[i] = imgPreviewAlphabet[k.Int64()]
+	}
+	return string(b), nil
+}
