@@ -1,0 +1,278 @@
+package compare
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+
+	"github.com/vitali-fedulov/images4"
+)
+
+// Input is one side of a comparison. Give at least one of Image, PNG or
+// Record. For the golden side a Record alone is enough for tiers 0–3; tier
+// 4 and the heat-map need pixels on both sides.
+type Input struct {
+	// Image is the decoded image; when nil, PNG is decoded.
+	Image image.Image
+	// PNG is the raw file, read for its "prompt" metadata (and decoded
+	// when Image is nil).
+	PNG []byte
+	// Record is a precomputed record. When set it is trusted as is for
+	// tiers 0–3 (its provenance included).
+	Record *Record
+	// Plan, optional, is the configuration this image was meant to follow
+	// (ProvenanceFromPrompt of the submitted prompt). On the output side it
+	// is checked against the output's metadata; on the golden side it
+	// stands in for the golden's metadata when the golden has none.
+	Plan *Provenance
+}
+
+func (in Input) empty() bool { return in.Image == nil && len(in.PNG) == 0 && in.Record == nil }
+
+// Options tune a comparison.
+type Options struct {
+	// Thresholds overrides the golden record's thresholds; nil means the
+	// record's, or DefaultThresholds when the record has none.
+	Thresholds *Thresholds
+	// Strict turns pass~ into a failure (class "exact"), for lanes that
+	// must be bit-exact.
+	Strict bool
+	// NoDiff skips the heat-map.
+	NoDiff bool
+}
+
+// Compare judges got against golden. It never returns an error: a side
+// that cannot be read gives the Error verdict, a missing golden New.
+func Compare(golden, got Input, opts Options) Result {
+	res := Result{Thresholds: DefaultThresholds()}
+	if got.empty() {
+		return res.errorf("no output to judge")
+	}
+	gotA, err := load(got)
+	if err != nil {
+		return res.errorf("read output: %v", err)
+	}
+	if golden.empty() {
+		res.Verdict, res.Reason = New, "no golden yet; approve this output to make it one"
+		return res
+	}
+	goldA, err := load(golden)
+	if err != nil {
+		return res.errorf("read golden: %v", err)
+	}
+	switch {
+	case opts.Thresholds != nil:
+		res.Thresholds = *opts.Thresholds
+	case goldA.rec.Thresholds != nil:
+		res.Thresholds = *goldA.rec.Thresholds
+	}
+	if err := res.Thresholds.Validate(); err != nil {
+		return res.errorf("%v", err)
+	}
+	judge(&res, goldA, gotA, golden.Plan, got.Plan, opts)
+	return res
+}
+
+func (r Result) errorf(format string, args ...any) Result {
+	r.Verdict, r.Reason = Error, fmt.Sprintf(format, args...)
+	return r
+}
+
+// load analyses one side: pixels when there are any, else the record.
+func load(in Input) (*analysed, error) {
+	img := in.Image
+	if img == nil && len(in.PNG) > 0 {
+		var err error
+		if img, err = png.Decode(bytes.NewReader(in.PNG)); err != nil {
+			return nil, fmt.Errorf("decode png: %w", err)
+		}
+	}
+	if img == nil {
+		if err := in.Record.Validate(); err != nil {
+			return nil, err
+		}
+		return &analysed{rec: in.Record}, nil
+	}
+	if in.Record != nil {
+		px := toNRGBA(img)
+		return &analysed{rec: in.Record, px: px, lab: toOKLab(px)}, nil
+	}
+	return analyse(img, in.PNG)
+}
+
+// judge runs the tiers in order and sets the verdict.
+func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts Options) {
+	t := res.Thresholds
+	g, o := gold.rec, got.rec
+	sameSize := g.Width == o.Width && g.Height == o.Height
+	exact := TierResult{Tier: TierExact, Status: StatusPass,
+		Metrics: []Metric{info("width", float64(o.Width), "px"), info("height", float64(o.Height), "px")}}
+	switch {
+	case !sameSize:
+		exact.Status = StatusFail
+		exact.Note = fmt.Sprintf("size changed: golden %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
+		res.trip(FailSize, "size: golden is %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
+	case g.SHA256 == o.SHA256:
+		exact.Note = "pixels identical (sha256 " + o.SHA256[:12] + "…)"
+		res.Tiers = append(res.Tiers, exact)
+		for _, name := range []string{TierProvenance, TierColour, TierStructure, TierLocal} {
+			res.Tiers = append(res.Tiers, TierResult{Tier: name, Status: StatusSkipped, Note: "pixels identical"})
+		}
+		res.Verdict, res.Reason = Pass, "exact: pixels identical"
+		return
+	default:
+		exact.Note = fmt.Sprintf("pixels differ (sha256 %s… vs %s…)", g.SHA256[:12], o.SHA256[:12])
+	}
+	res.Tiers = append(res.Tiers, exact)
+	res.Tiers = append(res.Tiers, provenanceTier(res, g, o, goldPlan, gotPlan))
+	res.Tiers = append(res.Tiers, colourTier(res, g, o, t))
+	res.Tiers = append(res.Tiers, structureTier(res, g, o, t))
+	res.Tiers = append(res.Tiers, localTier(res, gold, got, t, sameSize))
+	if sameSize && !opts.NoDiff && gold.lab != nil && got.lab != nil {
+		res.Diff = heatMap(gold.px, gold.lab, got.lab)
+	}
+	switch {
+	case len(res.Tripped) > 0:
+		res.Verdict = Fail
+	case opts.Strict:
+		res.Verdict, res.FailedTier = Fail, FailExact
+		res.Tripped = []string{FailExact}
+		res.Reason = "exact (strict): pixels differ, and this lane must be bit-exact"
+	default:
+		res.Verdict = PassApprox
+		res.Reason = "pixels differ but every tier is within its threshold (determinism lost)"
+	}
+}
+
+// precedence ranks the failure classes when several tiers trip. It follows
+// the tier order except that structure outranks colour: a new composition
+// (another seed, a broken sampler) moves every colour statistic, so colour
+// tripping next to structure is a consequence, not the cause.
+var precedence = map[string]int{
+	FailSize: 0, FailConfig: 1, FailStructure: 2, FailColour: 3, FailLocal: 4,
+}
+
+// trip records a tripped tier; the highest-ranked one names the failure.
+func (r *Result) trip(class, format string, args ...any) {
+	r.Tripped = append(r.Tripped, class)
+	if r.FailedTier == "" || precedence[class] < precedence[r.FailedTier] {
+		r.FailedTier = class
+		r.Reason = fmt.Sprintf(format, args...)
+	}
+}
+
+// tripMetrics trips class when a gated metric is over its threshold.
+func (r *Result) tripMetrics(tr *TierResult, class string) {
+	if m := firstOver(tr.Metrics); m != nil {
+		tr.Status = StatusFail
+		r.trip(class, "%s: %s", class, m.describe())
+		return
+	}
+	tr.Status = StatusPass
+}
+
+func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) TierResult {
+	tr := TierResult{Tier: TierProvenance}
+	gp := g.Provenance
+	if gp == nil {
+		gp = goldPlan
+	}
+	if o.Provenance == nil {
+		tr.Status, tr.Note = StatusSkipped, "output has no prompt metadata"
+		return tr
+	}
+	refs := []struct {
+		name string
+		p    *Provenance
+	}{{"plan", gotPlan}, {"golden", gp}}
+	checked := 0
+	for _, ref := range refs {
+		if ref.p == nil {
+			continue
+		}
+		checked++
+		if field, msg := diffProvenance(ref.name, ref.p, o.Provenance); field != "" {
+			tr.Status, tr.Note = StatusFail, msg
+			res.trip(FailConfig, "config: %s", msg)
+			return tr
+		}
+	}
+	if checked == 0 {
+		tr.Status, tr.Note = StatusSkipped, "golden has no prompt metadata and no plan was given"
+		return tr
+	}
+	tr.Status = StatusPass
+	tr.Note = fmt.Sprintf("%d sampler node(s) match", len(o.Provenance.Samplers))
+	return tr
+}
+
+func colourTier(res *Result, g, o *Record, t Thresholds) TierResult {
+	tr := TierResult{Tier: TierColour}
+	mean := deltaE(g.Colour.Global.Mean, o.Colour.Global.Mean)
+	spread := deltaE(g.Colour.Global.Std, o.Colour.Global.Std)
+	cell, worst := 0.0, 0
+	for i := range g.Colour.Grid {
+		if d := deltaE(g.Colour.Grid[i].Mean, o.Colour.Grid[i].Mean); d > cell {
+			cell, worst = d, i
+		}
+		spread = math.Max(spread, deltaE(g.Colour.Grid[i].Std, o.Colour.Grid[i].Std))
+	}
+	tr.Metrics = []Metric{
+		gated("mean_delta_e", mean, t.ColourMean, "ΔE×100"),
+		gated("cast_delta_e", colourCast(g.Colour.Grid, o.Colour.Grid), t.ColourCast, "ΔE×100"),
+		gated("cell_delta_e", cell, t.ColourCell, "ΔE×100"),
+		info("spread_delta", spread, "ΔE×100"),
+	}
+	tr.Note = fmt.Sprintf("worst cell (%d,%d) of %d×%d", worst%gridSize, worst/gridSize, gridSize, gridSize)
+	res.tripMetrics(&tr, FailColour)
+	return tr
+}
+
+func structureTier(res *Result, g, o *Record, t Thresholds) TierResult {
+	tr := TierResult{Tier: TierStructure}
+	y, cb, cr := images4.EucMetric(g.Icon.IconT, o.Icon.IconT)
+	ry, rcb, rcr := images4.EucMetric(g.IconRaw.IconT, o.IconRaw.IconT)
+	bits, err := hammingHex(g.DCTHash, o.DCTHash)
+	if err != nil {
+		tr.Status, tr.Note = StatusFail, err.Error()
+		res.trip(FailStructure, "structure: %v", err)
+		return tr
+	}
+	tr.Metrics = []Metric{
+		gated("icon_y", y, t.IconY, "level²"),
+		gated("icon_cb", cb, t.IconCbCr, "level²"),
+		gated("icon_cr", cr, t.IconCbCr, "level²"),
+		gated("raw_icon_y", ry, t.RawIconY, "level²"),
+		gated("raw_icon_cb", rcb, t.RawIconCbCr, "level²"),
+		gated("raw_icon_cr", rcr, t.RawIconCbCr, "level²"),
+		gated("hash_bits", float64(bits), float64(t.HashBits), "bits"),
+	}
+	res.tripMetrics(&tr, FailStructure)
+	return tr
+}
+
+func localTier(res *Result, gold, got *analysed, t Thresholds, sameSize bool) TierResult {
+	tr := TierResult{Tier: TierLocal}
+	switch {
+	case !sameSize:
+		tr.Status, tr.Note = StatusSkipped, "sizes differ"
+		return tr
+	case gold.px == nil:
+		tr.Status, tr.Note = StatusSkipped, "golden pixels not available (record only)"
+		return tr
+	}
+	st := local(gold.px, got.px, pixelDeltaE(gold.lab, got.lab), t)
+	win := min(t.Window, gold.rec.Width, gold.rec.Height)
+	tr.Metrics = []Metric{
+		gated("window_ratio", st.windowRatio, t.WindowRatio, "fraction"),
+		gated("global_ratio", st.globalRatio, t.GlobalRatio, "fraction"),
+		info("changed_pixels", float64(st.changed), "px"),
+		info("max_delta_e", st.maxDeltaE, "ΔE×100"),
+	}
+	tr.Note = fmt.Sprintf("densest %d×%d window at (%d,%d); a pixel counts when ΔE > %s and a channel moved ≥ %d levels",
+		win, win, st.windowAt.X, st.windowAt.Y, formatValue(t.PixelDeltaE), t.PixelMinLSB)
+	res.tripMetrics(&tr, FailLocal)
+	return tr
+}

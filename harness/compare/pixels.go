@@ -1,0 +1,57 @@
+package compare
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"image"
+	"image/color"
+)
+
+// toNRGBA normalises any image to 8-bit non-premultiplied RGBA with its
+// origin at (0, 0). 16-bit images keep their high byte; paletted, grey and
+// YCbCr images are expanded. An *image.NRGBA already at the origin with a
+// tight stride is returned as is.
+func toNRGBA(img image.Image) *image.NRGBA {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) && n.Stride == 4*w {
+		return n
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	switch src := img.(type) {
+	case *image.NRGBA:
+		for y := 0; y < h; y++ {
+			copy(out.Pix[y*out.Stride:y*out.Stride+4*w], src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):])
+		}
+	case *image.RGBA:
+		for y := 0; y < h; y++ {
+			s := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):]
+			d := out.Pix[y*out.Stride : y*out.Stride+4*w]
+			for x := 0; x < 4*w; x += 4 {
+				r, g, bl, a := s[x], s[x+1], s[x+2], s[x+3]
+				if a != 0xff && a != 0 {
+					c := color.NRGBAModel.Convert(color.RGBA{r, g, bl, a}).(color.NRGBA)
+					r, g, bl = c.R, c.G, c.B
+				} else if a == 0 {
+					r, g, bl = 0, 0, 0
+				}
+				d[x], d[x+1], d[x+2], d[x+3] = r, g, bl, a
+			}
+		}
+	default:
+		for y := 0; y < h; y++ {
+			d := out.Pix[y*out.Stride:]
+			for x := 0; x < w; x++ {
+				c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+				d[4*x], d[4*x+1], d[4*x+2], d[4*x+3] = c.R, c.G, c.B, c.A
+			}
+		}
+	}
+	return out
+}
+
+// pixelSHA256 is the hex SHA-256 of the tightly packed NRGBA pixel bytes.
+func pixelSHA256(img *image.NRGBA) string {
+	sum := sha256.Sum256(img.Pix[:4*img.Rect.Dx()*img.Rect.Dy()])
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,154 @@
+package compare
+
+import (
+	"fmt"
+	"image"
+)
+
+// Verdict is the outcome of judging one output.
+type Verdict string
+
+// The verdicts.
+const (
+	// Pass: the pixels are identical to the golden.
+	Pass Verdict = "pass"
+	// PassApprox: the pixels differ but every tier is within its
+	// threshold; reported because determinism was lost.
+	PassApprox Verdict = "pass~"
+	// Fail: a tier tripped; Result.FailedTier names it.
+	Fail Verdict = "fail"
+	// Error: there was nothing to judge (no output, unreadable image).
+	Error Verdict = "error"
+	// New: there is no golden yet.
+	New Verdict = "new"
+)
+
+// Passed reports whether v counts as a pass (pass or pass~).
+func (v Verdict) Passed() bool { return v == Pass || v == PassApprox }
+
+// Tier names, in evaluation order.
+const (
+	TierExact      = "exact"
+	TierProvenance = "provenance"
+	TierColour     = "colour"
+	TierStructure  = "structure"
+	TierLocal      = "local"
+)
+
+// Failure classes reported in Result.FailedTier. Each tier has one, except
+// that the exact tier fails as "size" (dimensions changed) or, under
+// Options.Strict, as "exact" (pixels differ), and provenance as "config".
+const (
+	FailSize      = "size"
+	FailExact     = "exact"
+	FailConfig    = "config"
+	FailColour    = "colour"
+	FailStructure = "structure"
+	FailLocal     = "local"
+)
+
+// Tier statuses.
+const (
+	StatusPass    = "pass"
+	StatusFail    = "fail"
+	StatusSkipped = "skipped"
+)
+
+// Metric is one measured value with the threshold it is held to; Over is
+// true when Value > Threshold. Informational metrics have Gated false.
+type Metric struct {
+	Name      string  `json:"name"`
+	Value     float64 `json:"value"`
+	Threshold float64 `json:"threshold"`
+	Gated     bool    `json:"gated"`
+	Over      bool    `json:"over"`
+	Unit      string  `json:"unit,omitempty"`
+}
+
+// TierResult is the outcome of one tier.
+type TierResult struct {
+	Tier    string   `json:"tier"`
+	Status  string   `json:"status"`
+	Note    string   `json:"note,omitempty"`
+	Metrics []Metric `json:"metrics,omitempty"`
+}
+
+// Result is the judgement of one output against its golden.
+type Result struct {
+	Verdict Verdict `json:"verdict"`
+	// FailedTier is the failure class of the first tier that tripped
+	// (size, config, colour, structure, local; exact under Strict).
+	FailedTier string `json:"failed_tier,omitempty"`
+	// Tripped lists every tier class that tripped, in tier order.
+	Tripped []string `json:"tripped,omitempty"`
+	// Reason is one sentence naming the tier, the metric and its value
+	// against the threshold.
+	Reason string `json:"reason"`
+	// Tiers holds every tier in order, with all its metrics.
+	Tiers []TierResult `json:"tiers"`
+	// Thresholds are the thresholds the judgement used.
+	Thresholds Thresholds `json:"thresholds"`
+	// Diff is the heat-map of the output against the golden (DiffImage);
+	// nil when identical or when the golden's pixels were not available.
+	Diff image.Image `json:"-"`
+}
+
+// Tier returns the named tier's result, or nil.
+func (r *Result) Tier(name string) *TierResult {
+	for i := range r.Tiers {
+		if r.Tiers[i].Tier == name {
+			return &r.Tiers[i]
+		}
+	}
+	return nil
+}
+
+// Metric returns the named metric of the named tier, or nil.
+func (r *Result) Metric(tier, name string) *Metric {
+	t := r.Tier(tier)
+	if t == nil {
+		return nil
+	}
+	for i := range t.Metrics {
+		if t.Metrics[i].Name == name {
+			return &t.Metrics[i]
+		}
+	}
+	return nil
+}
+
+func gated(name string, value, threshold float64, unit string) Metric {
+	return Metric{Name: name, Value: value, Threshold: threshold, Gated: true, Over: value > threshold, Unit: unit}
+}
+
+func info(name string, value float64, unit string) Metric {
+	return Metric{Name: name, Value: value, Unit: unit}
+}
+
+// firstOver returns the first gated metric over its threshold.
+func firstOver(ms []Metric) *Metric {
+	for i := range ms {
+		if ms[i].Gated && ms[i].Over {
+			return &ms[i]
+		}
+	}
+	return nil
+}
+
+// describe renders "metric 1.23 > 0.5 unit".
+func (m Metric) describe() string {
+	unit := ""
+	if m.Unit != "" {
+		unit = " " + m.Unit
+	}
+	return fmt.Sprintf("%s %s > %s%s", m.Name, formatValue(m.Value), formatValue(m.Threshold), unit)
+}
+
+// formatValue prints a metric compactly: integers as integers, small
+// values with enough digits to compare against their threshold.
+func formatValue(v float64) string {
+	if v == float64(int64(v)) {
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return fmt.Sprintf("%.4g", v)
+}

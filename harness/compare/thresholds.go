@@ -1,0 +1,114 @@
+package compare
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// Thresholds are the limits of every gated metric. A metric passes when it
+// is at most its threshold. They are data: DefaultThresholds gives the
+// calibrated defaults, a golden's record may carry its own, and a JSON file
+// may override any subset (LoadThresholds).
+type Thresholds struct {
+	// Colour tier, ΔE = 100 × Euclidean distance in OKLab.
+
+	// ColourMean bounds the ΔE between the whole-image OKLab means.
+	ColourMean float64 `json:"colour_mean_delta_e"`
+	// ColourCast bounds the systematic colour drift over the 4×4 grid: the
+	// per-cell median of the lightness, chroma and hue (tangential) change
+	// of the cell means, combined as a ΔE. A cast, a gain or a hue rotation
+	// moves every cell the same way; a moved edge or a small object moves
+	// a few cells in random directions and leaves the median alone.
+	ColourCast float64 `json:"colour_cast_delta_e"`
+	// ColourCell bounds the worst ΔE between the means of one grid cell. It
+	// is looser than the others: the means of a 64 px cell also move when
+	// a high-contrast edge crosses its border (a 2 px shift moves them by
+	// up to 0.7) or a small object appears in it (a 1 % patch: up to 3),
+	// and those are local regressions.
+	ColourCell float64 `json:"colour_cell_delta_e"`
+
+	// Structure tier. Icon metrics are images4.EucMetric values: the sum
+	// over the 11×11 icon of squared differences in 8-bit levels (images4's
+	// own Similar accepts Y < 60500, Cb/Cr < 121000).
+
+	// IconY and IconCbCr bound EucMetric on the stretched images4.Icon.
+	IconY    float64 `json:"icon_y"`
+	IconCbCr float64 `json:"icon_cbcr"`
+	// RawIconY and RawIconCbCr bound EucMetric on the unstretched
+	// images4.IconNN, which keeps global brightness and contrast.
+	RawIconY    float64 `json:"raw_icon_y"`
+	RawIconCbCr float64 `json:"raw_icon_cbcr"`
+	// HashBits bounds the Hamming distance of the 256-bit DCT hashes.
+	HashBits int `json:"hash_bits"`
+
+	// Local tier.
+
+	// PixelDeltaE marks a pixel as changed when its ΔE exceeds it...
+	PixelDeltaE float64 `json:"pixel_delta_e"`
+	// PixelMinLSB ...and some 8-bit channel moved by at least this many
+	// levels. The second condition keeps one-level quantisation flips out
+	// of the mask: near black a single level is ΔE ≈ 7 in OKLab, because of
+	// the cube root.
+	PixelMinLSB int `json:"pixel_min_lsb"`
+	// Window is the side of the square window, in pixels, whose densest
+	// placement is measured (clamped to the image).
+	Window int `json:"window"`
+	// WindowRatio bounds the fraction of changed pixels in the densest
+	// window: a small object appearing or vanishing.
+	WindowRatio float64 `json:"window_ratio"`
+	// GlobalRatio bounds the fraction of changed pixels in the image.
+	GlobalRatio float64 `json:"global_ratio"`
+}
+
+// DefaultThresholds returns the defaults, calibrated on the synthetic edit
+// table of compare_test.go: every edit there fails and float-level
+// re-quantisation jitter and ±1 LSB noise pass, each by a margin of at
+// least 2× (see the package tests for the measured values).
+func DefaultThresholds() Thresholds {
+	return Thresholds{
+		ColourMean:  0.3,
+		ColourCast:  0.22,
+		ColourCell:  4,
+		IconY:       60500,
+		IconCbCr:    121000,
+		RawIconY:    30000,
+		RawIconCbCr: 60000,
+		HashBits:    72,
+		PixelDeltaE: 2.0,
+		PixelMinLSB: 2,
+		Window:      16,
+		WindowRatio: 0.1,
+		GlobalRatio: 0.01,
+	}
+}
+
+// LoadThresholds reads a JSON object of thresholds over the defaults: keys
+// that are absent keep their default, unknown keys are an error.
+func LoadThresholds(r io.Reader) (Thresholds, error) {
+	t := DefaultThresholds()
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil {
+		return Thresholds{}, fmt.Errorf("decode thresholds: %w", err)
+	}
+	if err := t.Validate(); err != nil {
+		return Thresholds{}, err
+	}
+	return t, nil
+}
+
+// Validate reports thresholds that cannot be meant.
+func (t Thresholds) Validate() error {
+	switch {
+	case t.ColourMean < 0 || t.ColourCast < 0 || t.ColourCell < 0:
+		return fmt.Errorf("validate thresholds: colour thresholds must not be negative")
+	case t.IconY < 0 || t.IconCbCr < 0 || t.RawIconY < 0 || t.RawIconCbCr < 0 || t.HashBits < 0:
+		return fmt.Errorf("validate thresholds: structure thresholds must not be negative")
+	case t.Window < 1:
+		return fmt.Errorf("validate thresholds: window %d must be at least 1", t.Window)
+	case t.PixelDeltaE < 0 || t.PixelMinLSB < 0 || t.WindowRatio < 0 || t.GlobalRatio < 0:
+		return fmt.Errorf("validate thresholds: local thresholds must not be negative")
+	}
+	return nil
+}
