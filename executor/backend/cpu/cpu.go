@@ -4,66 +4,127 @@ package cpu
 
 import (
 	"context"
-	"math"
+	"runtime"
+	"sync"
 
 	"github.com/regen-dev/regen/executor/backend"
 )
 
 var _ backend.Backend = (*Backend)(nil)
 
-// Backend is the CPU backend.
-type Backend struct{}
+// Backend is the CPU backend. It is safe for concurrent use.
+type Backend struct {
+	fp   backend.Fingerprint
+	pool sync.Pool // *scratch
+	// tune, when set (by tests), adjusts the blocking of each call.
+	tune func(*plan)
+}
 
-// New returns a CPU backend.
-func New() *Backend { return &Backend{} }
+// New returns a CPU backend. It reads /proc/cpuinfo once for the
+// fingerprint.
+func New() *Backend {
+	return &Backend{
+		fp: backend.Fingerprint{
+			Backend:   "cpu",
+			Device:    cpuModel(),
+			Precision: "fp32",
+			Class:     "cpu",
+		},
+	}
+}
 
 // Name returns "cpu".
 func (b *Backend) Name() string { return "cpu" }
 
-// Fingerprint describes the CPU environment.
-func (b *Backend) Fingerprint() backend.Fingerprint {
-	return backend.Fingerprint{Backend: "cpu", Device: "cpu", Precision: "fp32", Class: "cpu"}
-}
+// Fingerprint describes the CPU environment: the CPU model name, fp32, and
+// the class "cpu" (results are bit-identical on any CPU, so goldens need no
+// finer key).
+func (b *Backend) Fingerprint() backend.Fingerprint { return b.fp }
 
 // Close releases nothing.
 func (b *Backend) Close() error { return nil }
 
-// Attention computes the primitive naively (reference implementation; to be
-// replaced by the blocked kernel).
-func (b *Backend) Attention(ctx context.Context, a *backend.AttentionArgs) error {
-	logits := make([]float64, a.NK)
-	for i := 0; i < a.NQ; i++ {
-		q := a.Q[i*a.D : (i+1)*a.D]
-		maxl := math.Inf(-1)
-		for j := 0; j < a.NK; j++ {
-			k := a.K[j*a.D : (j+1)*a.D]
-			var d2 float64
-			for t := range q {
-				d := float64(q[t] - k[t])
-				d2 += d * d
+// fewQueries is the query count below which a call is split by keys and
+// columns instead of by query rows.
+const fewQueries = 16
+
+func (b *Backend) plan(a *backend.AttentionArgs) plan {
+	w := runtime.GOMAXPROCS(0)
+	pl := plan{workers: w, byKeys: a.NQ < fewQueries}
+	// Keys per L1 block of the logits (≈16 KiB of K), and per task when
+	// split by keys; even, so that the 4×2 tiles fill.
+	pl.keys = clamp(4096/max(a.D, 1), 2, 512) &^ 1
+	if pl.byKeys {
+		// At least ~4 tasks per worker so that a busy core does not hold
+		// the others up.
+		pl.keys = clamp(min(pl.keys, ceilDiv(a.NK, 4*w)), 2, 512)
+		pl.cols = clamp(ceilDiv(a.DV, 4*w), 64, 1024)
+	}
+	// Rows per task: the logits (float64) and weights (float32) of a block
+	// stay within ~1 MiB, and there are several tasks per worker.
+	pl.rows = clamp(min((1<<20)/(12*max(a.NK, 1)), ceilDiv(a.NQ, 4*w)), 4, 64)
+	pl.rows = (pl.rows + 3) &^ 3
+	// Keys per block of the weighted sum: ≈64 KiB of V.
+	pl.pvKeys = clamp(16384/max(a.DV, 1), 8, 4096)
+	pl.normRun = clamp(ceilDiv(a.NK, 4*w), 16, 4096)
+	if b.tune != nil {
+		b.tune(&pl)
+	}
+	return pl
+}
+
+func clamp(x, lo, hi int) int { return max(lo, min(x, hi)) }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func (b *Backend) getScratch() *scratch {
+	if s, ok := b.pool.Get().(*scratch); ok {
+		return s
+	}
+	return new(scratch)
+}
+
+// parallel runs fn(s, t) for t = 0…n−1 on up to workers goroutines, each
+// with its own scratch, and stops handing out tasks once ctx is done. Tasks
+// write disjoint outputs, so which goroutine runs which task does not
+// matter. It returns ctx.Err() if any task was skipped.
+func (b *Backend) parallel(ctx context.Context, workers, n int, fn func(s *scratch, t int)) error {
+	workers = min(workers, n)
+	if workers <= 1 {
+		s := b.getScratch()
+		defer b.pool.Put(s)
+		for t := range n {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			l := -d2 / (2 * float64(a.Variance))
-			if a.Bias != nil {
-				l += float64(a.Bias[j])
-			}
-			logits[j] = l
-			if l > maxl {
-				maxl = l
-			}
+			fn(s, t)
 		}
-		out := a.Out[i*a.DV : (i+1)*a.DV]
-		acc := make([]float64, a.DV)
-		var sum float64
-		for j := 0; j < a.NK; j++ {
-			w := math.Exp(logits[j] - maxl)
-			sum += w
-			v := a.V[j*a.DV : (j+1)*a.DV]
-			for t := range acc {
-				acc[t] += w * float64(v[t])
+		return nil
+	}
+	tasks := make(chan int, n)
+	for t := range n {
+		tasks <- t
+	}
+	close(tasks)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			s := b.getScratch()
+			defer b.pool.Put(s)
+			for t := range tasks {
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
+				fn(s, t)
 			}
-		}
-		for t := range out {
-			out[t] = float32(acc[t] / sum)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,0 +1,173 @@
+package cpu
+
+import (
+	"context"
+	"errors"
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regen-dev/regen/executor/backend"
+	"github.com/regen-dev/regen/executor/backend/backendtest"
+)
+
+// The CPU backend is held to 1/10 of the suite's default fp32 tolerance.
+func TestConformance(t *testing.T) {
+	backendtest.Run(t, New(), backendtest.Options{Tol: backendtest.DefaultTol / 10})
+}
+
+// TestBlockingInvariance: the blocking (rows per task, keys per block,
+// columns per task, …) and the split (by rows or by keys and columns) only
+// change speed, never a bit.
+func TestBlockingInvariance(t *testing.T) {
+	plans := []struct {
+		name string
+		tune func(*plan)
+	}{
+		{"default", nil},
+		{"by_rows_tiny_blocks", func(p *plan) { p.byKeys, p.rows, p.keys, p.pvKeys, p.normRun = false, 1, 2, 1, 1 }},
+		{"by_rows_odd_blocks", func(p *plan) { p.byKeys, p.rows, p.keys, p.pvKeys, p.normRun = false, 7, 5, 3, 11 }},
+		{"by_rows_one_block", func(p *plan) { p.byKeys, p.rows, p.keys, p.pvKeys, p.normRun = false, 1 << 20, 1 << 20, 1 << 20, 1 << 20 }},
+		{"by_keys_tiny_blocks", func(p *plan) { p.byKeys, p.keys, p.cols = true, 1, 1 }},
+		{"by_keys_odd_blocks", func(p *plan) { p.byKeys, p.keys, p.cols = true, 3, 5 }},
+		{"one_worker", func(p *plan) { p.workers = 1 }},
+		{"many_workers", func(p *plan) { p.workers = 7 }},
+	}
+	cases := []backendtest.Case{
+		{Name: "few", NQ: 3, NK: 23, D: 70, DV: 41, Variance: 0.7, Bias: backendtest.BiasRandom, Seed: 1},
+		{Name: "many", NQ: 45, NK: 31, D: 13, DV: 6, Variance: 0.3, Data: backendtest.Clustered, Seed: 2},
+		{Name: "many_knorm", NQ: 18, NK: 19, D: 9, DV: 5, Variance: 0.3, KNorm: true, Seed: 3},
+		{Name: "one_query", NQ: 1, NK: 9, D: 33, DV: 10, Variance: 1, Seed: 4},
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			var first []float32
+			for _, p := range plans {
+				b := New()
+				b.tune = p.tune
+				a := c.Args()
+				if err := b.Attention(context.Background(), a); err != nil {
+					t.Fatalf("%s: %v", p.name, err)
+				}
+				if first == nil {
+					first = a.Out
+					continue
+				}
+				for i := range first {
+					if math.Float32bits(a.Out[i]) != math.Float32bits(first[i]) {
+						t.Fatalf("plan %s: out[%d] = %v, default plan gave %v", p.name, i, a.Out[i], first[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestZeroBiasBitIdentical: a zero bias and a nil bias give the same bits.
+func TestZeroBiasBitIdentical(t *testing.T) {
+	for _, c := range []backendtest.Case{
+		{Name: "few", NQ: 2, NK: 40, D: 64, DV: 64, Variance: 1, Seed: 5},
+		{Name: "many", NQ: 40, NK: 50, D: 36, DV: 4, Variance: 0.2, Data: backendtest.Clustered, Seed: 6},
+	} {
+		t.Run(c.Name, func(t *testing.T) {
+			a := c.Args()
+			c.Bias = backendtest.BiasZero
+			z := c.Args()
+			b := New()
+			for _, x := range []*backend.AttentionArgs{a, z} {
+				if err := b.Attention(context.Background(), x); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range a.Out {
+				if math.Float32bits(a.Out[i]) != math.Float32bits(z.Out[i]) {
+					t.Fatalf("out[%d]: nil bias %v, zero bias %v", i, a.Out[i], z.Out[i])
+				}
+			}
+		})
+	}
+}
+
+// TestCancelBetweenBlocks: cancelling mid-call stops it within a block or
+// two, long before the whole call would end.
+func TestCancelBetweenBlocks(t *testing.T) {
+	for _, c := range []backendtest.Case{
+		{Name: "by_rows", NQ: 4096, NK: 4096, D: 100, DV: 4, Variance: 1, Seed: 7},
+		{Name: "by_keys", NQ: 4, NK: 2000, D: 16384, DV: 4, Variance: 1, Seed: 8},
+	} {
+		t.Run(c.Name, func(t *testing.T) {
+			a := c.Args()
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(20*time.Millisecond, cancel)
+			start := time.Now()
+			err := New().Attention(ctx, a)
+			took := time.Since(start)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Attention = %v, want context.Canceled", err)
+			}
+			// Each call is ≥ 3 GFLOP (≥ 0.5 s here even unraced); a block is
+			// at most a few ms.
+			if took > 300*time.Millisecond {
+				t.Errorf("cancellation noticed after %v", took)
+			}
+		})
+	}
+}
+
+func TestExpNeg(t *testing.T) {
+	var worst float64
+	for i := 0; i <= 200000; i++ {
+		x := -80 * float64(i) / 200000
+		got := float64(expNeg(x))
+		want := float64(float32(math.Exp(x)))
+		// within one float32 ulp of the correctly rounded value
+		ulp := float64(math.Nextafter32(float32(want), 2)) - want
+		if d := math.Abs(got - want); d > ulp {
+			t.Fatalf("expNeg(%v) = %v, want %v (±1 ulp)", x, got, want)
+		} else {
+			worst = max(worst, d/ulp)
+		}
+	}
+	t.Logf("worst error %.2f ulp", worst)
+	for _, c := range []struct {
+		name string
+		x    float64
+		want float32
+	}{
+		{"zero", 0, 1},
+		{"below_cutoff", -80.5, 0},
+		{"minus_inf", math.Inf(-1), 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := expNeg(c.x); got != c.want {
+				t.Errorf("expNeg(%v) = %v, want %v", c.x, got, c.want)
+			}
+		})
+	}
+	if got := expNeg(math.NaN()); !math.IsNaN(float64(got)) {
+		t.Errorf("expNeg(NaN) = %v, want NaN", got)
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	fp := New().Fingerprint()
+	if fp.Backend != "cpu" || fp.Precision != "fp32" || fp.Class != "cpu" || fp.Device == "" {
+		t.Errorf("Fingerprint() = %+v", fp)
+	}
+	for _, c := range []struct {
+		name, in, want string
+	}{
+		{"intel", "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R)   Gold 6338 CPU\nflags\t: fpu\n", "Intel(R) Xeon(R) Gold 6338 CPU"},
+		{"first_of_many", "model name : A\nmodel name : B\n", "A"},
+		{"none", "processor : 0\nBogoMIPS : 50.00\n", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := parseCPUModel(strings.NewReader(c.in)); got != c.want {
+				t.Errorf("parseCPUModel = %q, want %q", got, c.want)
+			}
+		})
+	}
+	_ = runtime.GOARCH
+}

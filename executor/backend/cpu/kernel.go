@@ -1,0 +1,231 @@
+package cpu
+
+import (
+	"context"
+)
+
+// keyNorms fills c.kn: from a.KNorm when given, else computed (float64,
+// in order) by parallel tasks of pl.normRun keys.
+func (b *Backend) keyNorms(ctx context.Context, c *call, compute bool) error {
+	a := c.a
+	c.kn = make([]float64, a.NK)
+	if a.KNorm != nil {
+		for j := range c.kn {
+			c.kn[j] = float64(a.KNorm[j])
+		}
+		return nil
+	}
+	if !compute {
+		return nil
+	}
+	n := ceilDiv(a.NK, c.pl.normRun)
+	return b.parallel(ctx, c.pl.workers, n, func(_ *scratch, t int) {
+		j0, j1 := t*c.pl.normRun, min((t+1)*c.pl.normRun, a.NK)
+		for j := j0; j < j1; j++ {
+			c.kn[j] = sqNorm32(a.K[j*a.D : (j+1)*a.D])
+		}
+	})
+}
+
+// packQueries converts query rows [i0, i0+nr) to float64 into q64 and their
+// squared norms into qn.
+func packQueries(q []float32, d, i0, nr int, q64, qn []float64) {
+	for r := range nr {
+		src := q[(i0+r)*d : (i0+r+1)*d]
+		dst := q64[r*d : (r+1)*d]
+		for t, x := range src {
+			dst[t] = float64(x)
+		}
+		qn[r] = sqNorm64(dst)
+	}
+}
+
+// logit turns one dot product into a logit.
+func (c *call) logit(qn, dot float64, j int) float64 {
+	d2 := (qn + c.kn[j]) - 2*dot
+	if d2 < 0 { // rounding of a near-zero distance
+		d2 = 0
+	}
+	l := -float64(d2 * c.inv2v)
+	if c.a.Bias != nil {
+		l += float64(c.a.Bias[j])
+	}
+	return l
+}
+
+// logits writes the logits of the nr packed query rows q64 (norms qn)
+// against keys [j0, j1) into l[r*ldl+j], blocking the keys by pl.keys so
+// that a block of K stays in L1 while all rows pass over it.
+func (c *call) logits(q64, qn []float64, nr, j0, j1 int, l []float64, ldl int) {
+	a := c.a
+	d := a.D
+	krow := func(j int) []float32 { return a.K[j*d : (j+1)*d] }
+	qrow := func(r int) []float64 { return q64[r*d : (r+1)*d] }
+	for jb := j0; jb < j1; jb += c.pl.keys {
+		je := min(jb+c.pl.keys, j1)
+		r := 0
+		for ; r+3 < nr; r += 4 {
+			a0, a1, a2, a3 := qrow(r), qrow(r+1), qrow(r+2), qrow(r+3)
+			l0, l1, l2, l3 := l[r*ldl:], l[(r+1)*ldl:], l[(r+2)*ldl:], l[(r+3)*ldl:]
+			j := jb
+			for ; j+1 < je; j += 2 {
+				c00, c01, c10, c11, c20, c21, c30, c31 := dot4x2(a0, a1, a2, a3, krow(j), krow(j+1))
+				l0[j], l0[j+1] = c.logit(qn[r], c00, j), c.logit(qn[r], c01, j+1)
+				l1[j], l1[j+1] = c.logit(qn[r+1], c10, j), c.logit(qn[r+1], c11, j+1)
+				l2[j], l2[j+1] = c.logit(qn[r+2], c20, j), c.logit(qn[r+2], c21, j+1)
+				l3[j], l3[j+1] = c.logit(qn[r+3], c30, j), c.logit(qn[r+3], c31, j+1)
+			}
+			if j < je {
+				c0, c1, c2, c3 := dot4x1(a0, a1, a2, a3, krow(j))
+				l0[j], l1[j] = c.logit(qn[r], c0, j), c.logit(qn[r+1], c1, j)
+				l2[j], l3[j] = c.logit(qn[r+2], c2, j), c.logit(qn[r+3], c3, j)
+			}
+		}
+		for ; r+1 < nr; r += 2 {
+			a0, a1 := qrow(r), qrow(r+1)
+			l0, l1 := l[r*ldl:], l[(r+1)*ldl:]
+			j := jb
+			for ; j+1 < je; j += 2 {
+				c00, c01, c10, c11 := dot2x2(a0, a1, krow(j), krow(j+1))
+				l0[j], l0[j+1] = c.logit(qn[r], c00, j), c.logit(qn[r], c01, j+1)
+				l1[j], l1[j+1] = c.logit(qn[r+1], c10, j), c.logit(qn[r+1], c11, j+1)
+			}
+			if j < je {
+				c0, c1 := dot2x1(a0, a1, krow(j))
+				l0[j], l1[j] = c.logit(qn[r], c0, j), c.logit(qn[r+1], c1, j)
+			}
+		}
+		if r < nr {
+			a0 := qrow(r)
+			l0 := l[r*ldl:]
+			j := jb
+			for ; j+3 < je; j += 4 {
+				c0, c1, c2, c3 := dot1x4(a0, krow(j), krow(j+1), krow(j+2), krow(j+3))
+				l0[j], l0[j+1] = c.logit(qn[r], c0, j), c.logit(qn[r], c1, j+1)
+				l0[j+2], l0[j+3] = c.logit(qn[r], c2, j+2), c.logit(qn[r], c3, j+3)
+			}
+			for ; j < je; j++ {
+				l0[j] = c.logit(qn[r], dot1x1(a0, krow(j)), j)
+			}
+		}
+	}
+}
+
+// softmaxRow turns one row of logits into float32 weights (the maximum
+// weight is exactly 1) and returns their float64 sum.
+func softmaxRow(l []float64, p []float32) float64 {
+	p = p[:len(l)]
+	m := l[0]
+	for _, x := range l[1:] {
+		if x > m {
+			m = x
+		}
+	}
+	var s float64
+	for j, x := range l {
+		w := expNeg(x - m)
+		p[j] = w
+		s += float64(w)
+	}
+	return s
+}
+
+// normalize divides an output row by its weight sum.
+func normalize(o []float32, s float64) {
+	for c, x := range o {
+		o[c] = float32(float64(x) / s)
+	}
+}
+
+// attendMany splits the queries into blocks of pl.rows rows; one goroutine
+// does all of a block: logits, softmax, weighted sum.
+func (b *Backend) attendMany(ctx context.Context, c *call) error {
+	a := c.a
+	if err := b.keyNorms(ctx, c, true); err != nil {
+		return err
+	}
+	rows := c.pl.rows
+	n := ceilDiv(a.NQ, rows)
+	return b.parallel(ctx, c.pl.workers, n, func(s *scratch, t int) {
+		i0 := t * rows
+		nr := min(rows, a.NQ-i0)
+		s.q64 = grow(s.q64, nr*a.D)
+		s.qn = grow(s.qn, nr)
+		s.l = grow(s.l, nr*a.NK)
+		s.p = grow(s.p, nr*a.NK)
+		s.sum = grow(s.sum, nr)
+		packQueries(a.Q, a.D, i0, nr, s.q64, s.qn)
+		c.logits(s.q64, s.qn, nr, 0, a.NK, s.l, a.NK)
+		for r := range nr {
+			s.sum[r] = softmaxRow(s.l[r*a.NK:(r+1)*a.NK], s.p[r*a.NK:(r+1)*a.NK])
+		}
+		out := a.Out[i0*a.DV : (i0+nr)*a.DV]
+		clear(out)
+		for jb := 0; jb < a.NK; jb += c.pl.pvKeys {
+			pvBlock(s.p, a.NK, nr, jb, min(jb+c.pl.pvKeys, a.NK), a.V, a.DV, 0, a.DV, out, a.DV)
+		}
+		for r := range nr {
+			normalize(out[r*a.DV:(r+1)*a.DV], s.sum[r])
+		}
+	})
+}
+
+// attendFew serves few queries: the logits are split by keys (each task
+// computes its keys' norms if not given, then their logits for every
+// query), the softmax runs per row, and the weighted sum is split by output
+// columns (each task runs over all keys for its columns, row-wise so that V
+// streams contiguously).
+func (b *Backend) attendFew(ctx context.Context, c *call) error {
+	a := c.a
+	if err := b.keyNorms(ctx, c, false); err != nil {
+		return err
+	}
+	c.q64 = make([]float64, a.NQ*a.D)
+	c.qn = make([]float64, a.NQ)
+	c.l = make([]float64, a.NQ*a.NK)
+	c.p = make([]float32, a.NQ*a.NK)
+	c.sum = make([]float64, a.NQ)
+	packQueries(a.Q, a.D, 0, a.NQ, c.q64, c.qn)
+	kb := c.pl.keys
+	err := b.parallel(ctx, c.pl.workers, ceilDiv(a.NK, kb), func(_ *scratch, t int) {
+		j0, j1 := t*kb, min((t+1)*kb, a.NK)
+		if a.KNorm == nil {
+			for j := j0; j < j1; j++ {
+				c.kn[j] = sqNorm32(a.K[j*a.D : (j+1)*a.D])
+			}
+		}
+		c.logits(c.q64, c.qn, a.NQ, j0, j1, c.l, a.NK)
+	})
+	if err != nil {
+		return err
+	}
+	for r := range a.NQ {
+		c.sum[r] = softmaxRow(c.l[r*a.NK:(r+1)*a.NK], c.p[r*a.NK:(r+1)*a.NK])
+	}
+	cb := c.pl.cols
+	return b.parallel(ctx, c.pl.workers, ceilDiv(a.DV, cb), func(_ *scratch, t int) {
+		c0, c1 := t*cb, min((t+1)*cb, a.DV)
+		r := 0
+		for ; r+1 < a.NQ; r += 2 {
+			o0 := a.Out[r*a.DV+c0 : r*a.DV+c1]
+			o1 := a.Out[(r+1)*a.DV+c0 : (r+1)*a.DV+c1]
+			clear(o0)
+			clear(o1)
+			p0, p1 := c.p[r*a.NK:(r+1)*a.NK], c.p[(r+1)*a.NK:(r+2)*a.NK]
+			for j := range a.NK {
+				axpy2(p0[j], p1[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1)
+			}
+			normalize(o0, c.sum[r])
+			normalize(o1, c.sum[r+1])
+		}
+		if r < a.NQ {
+			o0 := a.Out[r*a.DV+c0 : r*a.DV+c1]
+			clear(o0)
+			p0 := c.p[r*a.NK : (r+1)*a.NK]
+			for j := range a.NK {
+				axpy1(p0[j], a.V[j*a.DV+c0:j*a.DV+c1], o0)
+			}
+			normalize(o0, c.sum[r])
+		}
+	})
+}
