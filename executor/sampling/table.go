@@ -1,0 +1,83 @@
+package sampling
+
+import (
+	"fmt"
+	"math"
+)
+
+// TableSize is the number of discrete timesteps of SD1.x-style models.
+const TableSize = 1000
+
+// DefaultTable returns the SD1.x discrete sigma table (ascending, 1000
+// values) exactly as ComfyUI's ModelSamplingDiscrete builds it: betas =
+// linspace(√0.00085, √0.012, 1000)² in float64 (torch.linspace's two-ended
+// formula), ᾱ = cumprod(1−β) in float64, then ᾱ cast to float32 and
+// σ = sqrt((1−ᾱ)/ᾱ) evaluated in float32. σ_min = table[0] ≈ 0.0291675,
+// σ_max = table[999] ≈ 14.614642.
+func DefaultTable() []float64 {
+	const n = TableSize
+	start, end := math.Sqrt(0.00085), math.Sqrt(0.012)
+	step := (end - start) / float64(n-1)
+	out := make([]float64, n)
+	cum := 1.0
+	for i := 0; i < n; i++ {
+		var b float64
+		if i < n/2 {
+			b = start + step*float64(i)
+		} else {
+			b = end - step*float64(n-i-1)
+		}
+		b *= b
+		cum *= 1 - b
+		ac := float32(cum)
+		oneMinus := float32(1 - ac)
+		ratio := float32(oneMinus / ac)
+		out[i] = float64(float32(math.Sqrt(float64(ratio))))
+	}
+	return out
+}
+
+// checkTable validates a sigma table (ascending, positive, ≥ 2 entries).
+func checkTable(table []float64) error {
+	if len(table) < 2 {
+		return fmt.Errorf("sigma table has %d entries, want at least 2", len(table))
+	}
+	for i := 1; i < len(table); i++ {
+		if !(table[i] >= table[i-1]) {
+			return fmt.Errorf("sigma table is not ascending at %d", i)
+		}
+	}
+	if !(table[0] >= 0) {
+		return fmt.Errorf("sigma table has negative σ_min %g", table[0])
+	}
+	return nil
+}
+
+// sigmaMin and sigmaMax are ModelSamplingDiscrete.sigma_min / sigma_max.
+func sigmaMin(table []float64) float64 { return table[0] }
+func sigmaMax(table []float64) float64 { return table[len(table)-1] }
+
+// timestepOf is ModelSamplingDiscrete.timestep: the index of the table entry
+// nearest to σ in log space (first on ties).
+func timestepOf(table []float64, sigma float64) int {
+	ls := float64(float32(math.Log(sigma)))
+	best, bestD := 0, math.Inf(1)
+	for i, s := range table {
+		d := math.Abs(ls - float64(float32(math.Log(s))))
+		if d < bestD {
+			best, bestD = i, d
+		}
+	}
+	return best
+}
+
+// sigmaAt is ModelSamplingDiscrete.sigma(t): log σ interpolated linearly
+// between the neighbouring table entries of the fractional timestep t
+// (clamped to [0, len−1]).
+func sigmaAt(table []float64, t float64) float64 {
+	t = math.Min(math.Max(t, 0), float64(len(table)-1))
+	lo, hi := math.Floor(t), math.Ceil(t)
+	w := t - lo
+	l := (1-w)*math.Log(table[int(lo)]) + w*math.Log(table[int(hi)])
+	return math.Exp(l)
+}
