@@ -51,7 +51,7 @@ func pngText(data []byte) (map[string]string, error) {
 			}
 		}
 	}
-	return out, nil
+	return out, errors.New("read png metadata: truncated before IEND")
 }
 
 func parseTEXt(b []byte) (string, string, bool) {

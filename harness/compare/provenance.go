@@ -29,6 +29,8 @@ type SamplerPlan struct {
 	Steps     string `json:"steps,omitempty"`
 	CFG       string `json:"cfg,omitempty"`
 	Denoise   string `json:"denoise,omitempty"`
+	// Range is "start..end" of KSamplerAdvanced's start_at_step/end_at_step.
+	Range string `json:"range,omitempty"`
 	// Model is the checkpoint (ckpt_name or unet_name) feeding the sampler's
 	// model input, followed by "+lora@strength" for each LoRA on the way.
 	Model string `json:"model,omitempty"`
@@ -47,6 +49,7 @@ var planFields = []field{
 	{"steps", func(p SamplerPlan) string { return p.Steps }},
 	{"cfg", func(p SamplerPlan) string { return p.CFG }},
 	{"denoise", func(p SamplerPlan) string { return p.Denoise }},
+	{"range", func(p SamplerPlan) string { return p.Range }},
 	{"model", func(p SamplerPlan) string { return p.Model }},
 }
 
@@ -156,6 +159,9 @@ func (p prompt) sampler(id string) SamplerPlan {
 	sp.Steps = lookup("steps")
 	sp.CFG = lookup("cfg")
 	sp.Denoise = lookup("denoise")
+	if start, end := lookup("start_at_step"), lookup("end_at_step"); start != "" || end != "" {
+		sp.Range = start + ".." + end
+	}
 	for _, nid := range nodes {
 		if src, ok := linkOf(p[nid].Inputs["model"]); ok {
 			sp.Model = p.model(src, 0)

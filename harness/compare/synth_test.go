@@ -4,7 +4,6 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
-	"testing"
 )
 
 // floatImage is a test image in float sRGB, [0,1] per channel, row-major.
@@ -260,23 +259,3 @@ func edits() []edit {
 
 // testSeeds are the seeds of the test images.
 var testSeeds = []uint64{1, 2, 3}
-
-func TestMeasureEdits(t *testing.T) {
-	for _, seed := range testSeeds {
-		f := synth(seed, 256, 256)
-		g := f.quantise(nil)
-		for _, e := range edits() {
-			got := e.apply(f, g, seed)
-			r := Compare(Input{Image: g}, Input{Image: got}, Options{Thresholds: &Thresholds{Window: 16, PixelDeltaE: 2, PixelMinLSB: 2}})
-			line := ""
-			for _, tr := range r.Tiers {
-				for _, m := range tr.Metrics {
-					if m.Gated {
-						line += " " + m.Name + "=" + formatValue(m.Value)
-					}
-				}
-			}
-			t.Logf("seed %d %-22s %s", seed, e.name, line)
-		}
-	}
-}

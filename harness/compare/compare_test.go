@@ -1,0 +1,191 @@
+package compare
+
+import (
+	"encoding/json"
+	"fmt"
+	"image"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// keyMetrics renders the gated metrics of a result on one line.
+func keyMetrics(r Result) string {
+	var b strings.Builder
+	for _, tr := range r.Tiers {
+		for _, m := range tr.Metrics {
+			if m.Gated {
+				fmt.Fprintf(&b, " %s=%s", m.Name, formatValue(m.Value))
+			}
+		}
+	}
+	return b.String()
+}
+
+// TestSyntheticEdits is the calibration table: every edit of every test
+// image must fail with its expected tier under DefaultThresholds, and
+// jitter must pass~.
+func TestSyntheticEdits(t *testing.T) {
+	t.Parallel()
+	for _, seed := range testSeeds {
+		f := synth(seed, 256, 256)
+		golden := f.quantise(nil)
+		for _, e := range edits() {
+			t.Run(fmt.Sprintf("seed%d/%s", seed, e.name), func(t *testing.T) {
+				t.Parallel()
+				got := e.apply(f, golden, seed)
+				r := Compare(Input{Image: golden}, Input{Image: got}, Options{})
+				t.Logf("%s %s:%s", r.Verdict, r.FailedTier, keyMetrics(r))
+				switch e.tier {
+				case "=":
+					if r.Verdict != Pass {
+						t.Fatalf("verdict %s (%s), want pass", r.Verdict, r.Reason)
+					}
+				case "":
+					if r.Verdict != PassApprox {
+						t.Fatalf("verdict %s (%s), want pass~", r.Verdict, r.Reason)
+					}
+				default:
+					if r.Verdict != Fail || r.FailedTier != e.tier {
+						t.Fatalf("verdict %s tier %q (%s), want fail at %q", r.Verdict, r.FailedTier, r.Reason, e.tier)
+					}
+					if !strings.HasPrefix(r.Reason, e.tier+":") {
+						t.Errorf("reason %q does not start with the tier", r.Reason)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSeparationMargins checks that the defaults sit between the noise and
+// the edits with room on both sides, per gated metric that decides an edit.
+func TestSeparationMargins(t *testing.T) {
+	t.Parallel()
+	type key struct{ tier, metric string }
+	noise := map[key]float64{}
+	for _, seed := range testSeeds {
+		f := synth(seed, 256, 256)
+		golden := f.quantise(nil)
+		for _, got := range []*image.NRGBA{jitter(f, seed), lsbNoise(golden, seed)} {
+			r := Compare(Input{Image: golden}, Input{Image: got}, Options{})
+			for _, tr := range r.Tiers {
+				for _, m := range tr.Metrics {
+					if m.Gated {
+						k := key{tr.Tier, m.Name}
+						noise[k] = max(noise[k], m.Value)
+						if m.Value*2 > m.Threshold && m.Threshold > 0 {
+							t.Errorf("seed %d: noise %s/%s = %g is within 2× of its threshold %g",
+								seed, tr.Tier, m.Name, m.Value, m.Threshold)
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("worst noise per metric: %v", noise)
+}
+
+func TestCompareVerdicts(t *testing.T) {
+	t.Parallel()
+	f := synth(7, 64, 48)
+	golden := f.quantise(nil)
+	other := synth(8, 64, 48).quantise(nil)
+	bigger := synth(7, 64, 64).quantise(nil)
+	jittered := jitter(f, 7)
+	tests := []struct {
+		name       string
+		golden     Input
+		got        Input
+		opts       Options
+		verdict    Verdict
+		failedTier string
+	}{
+		{"identical", Input{Image: golden}, Input{Image: golden}, Options{}, Pass, ""},
+		{"no golden", Input{}, Input{Image: golden}, Options{}, New, ""},
+		{"no output", Input{Image: golden}, Input{}, Options{}, Error, ""},
+		{"unreadable output", Input{Image: golden}, Input{PNG: []byte("not a png")}, Options{}, Error, ""},
+		{"size change", Input{Image: golden}, Input{Image: bigger}, Options{}, Fail, FailSize},
+		{"another seed", Input{Image: golden}, Input{Image: other}, Options{}, Fail, FailStructure},
+		{"jitter", Input{Image: golden}, Input{Image: jittered}, Options{}, PassApprox, ""},
+		{"jitter strict", Input{Image: golden}, Input{Image: jittered}, Options{Strict: true}, Fail, FailExact},
+		{"jitter, zero thresholds", Input{Image: golden}, Input{Image: jittered},
+			Options{Thresholds: &Thresholds{Window: 8}}, Fail, FailStructure},
+		{"bad thresholds", Input{Image: golden}, Input{Image: jittered},
+			Options{Thresholds: &Thresholds{}}, Error, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := Compare(tt.golden, tt.got, tt.opts)
+			if r.Verdict != tt.verdict || r.FailedTier != tt.failedTier {
+				t.Fatalf("got %s/%q (%s), want %s/%q", r.Verdict, r.FailedTier, r.Reason, tt.verdict, tt.failedTier)
+			}
+			if r.Reason == "" {
+				t.Error("empty reason")
+			}
+			if tt.failedTier != "" && !slices.Contains(r.Tripped, tt.failedTier) {
+				t.Errorf("tripped %v does not list %q", r.Tripped, tt.failedTier)
+			}
+			if r.Verdict.Passed() != (tt.verdict == Pass || tt.verdict == PassApprox) {
+				t.Errorf("Passed() = %v for %s", r.Verdict.Passed(), r.Verdict)
+			}
+		})
+	}
+}
+
+func TestResultTiersInOrder(t *testing.T) {
+	t.Parallel()
+	f := synth(4, 96, 96)
+	golden := f.quantise(nil)
+	r := Compare(Input{Image: golden}, Input{Image: blur(golden, 1.5)}, Options{})
+	var names []string
+	for _, tr := range r.Tiers {
+		names = append(names, tr.Tier)
+		for _, m := range tr.Metrics {
+			if m.Gated && m.Over != (m.Value > m.Threshold) {
+				t.Errorf("%s/%s: over=%v for %g vs %g", tr.Tier, m.Name, m.Over, m.Value, m.Threshold)
+			}
+		}
+	}
+	want := []string{TierExact, TierProvenance, TierColour, TierStructure, TierLocal}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("tiers %v, want %v", names, want)
+	}
+	if r.Tier(TierProvenance).Status != StatusSkipped {
+		t.Errorf("provenance status %q without metadata, want skipped", r.Tier(TierProvenance).Status)
+	}
+	if m := r.Metric(TierLocal, "window_ratio"); m == nil || !m.Over {
+		t.Errorf("local window_ratio = %+v, want over its threshold", m)
+	}
+	if r.Diff == nil || r.Diff.Bounds() != golden.Bounds() {
+		t.Fatalf("diff heat-map missing or wrong size")
+	}
+	// The result is JSON: tiers, metrics and thresholds survive a round trip.
+	js, err := json.Marshal(r)
+	if err != nil {
+		t.Fatalf("marshal result: %v", err)
+	}
+	var back Result
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatalf("unmarshal result: %v", err)
+	}
+	back.Diff = r.Diff
+	if !reflect.DeepEqual(back, r) {
+		t.Errorf("result JSON round trip differs:\n%s", js)
+	}
+}
+
+func TestCompareDeterministic(t *testing.T) {
+	t.Parallel()
+	f := synth(5, 128, 128)
+	golden := f.quantise(nil)
+	got := hueRotate(golden, 3)
+	a := Compare(Input{Image: golden}, Input{Image: got}, Options{})
+	b := Compare(Input{Image: golden}, Input{Image: got}, Options{})
+	a.Diff, b.Diff = nil, nil
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("two comparisons of the same pair differ")
+	}
+}

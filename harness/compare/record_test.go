@@ -1,0 +1,202 @@
+package compare
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/color"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestRecordRoundTrip(t *testing.T) {
+	t.Parallel()
+	img := synth(21, 80, 60).quantise(nil)
+	prompt := `{"3": {"class_type": "KSampler", "inputs": {"seed": 5, "steps": 4, "cfg": 2, "sampler_name": "euler", "scheduler": "normal", "denoise": 1}}}`
+	rec, err := NewRecord(img, encodePNG(t, img, textChunk("prompt", prompt)))
+	if err != nil {
+		t.Fatalf("NewRecord: %v", err)
+	}
+	th := DefaultThresholds()
+	th.ColourCast = 0.5
+	rec.Thresholds = &th
+	rec.Fingerprint = map[string]string{"backend": "cpu", "executor": "test"}
+	js, err := rec.MarshalIndent()
+	if err != nil {
+		t.Fatalf("MarshalIndent: %v", err)
+	}
+	back, err := ReadRecord(bytes.NewReader(js))
+	if err != nil {
+		t.Fatalf("ReadRecord: %v\n%s", err, js)
+	}
+	if !reflect.DeepEqual(back, rec) {
+		t.Fatalf("record round trip differs:\n%s", js)
+	}
+	if back.Provenance == nil || back.Provenance.Samplers[0].Seed != "5" {
+		t.Errorf("provenance lost: %+v", back.Provenance)
+	}
+	if n := strings.Count(string(js), "\n"); n > 400 {
+		t.Errorf("record is %d lines; icons should serialise compactly", n)
+	}
+}
+
+func TestReadRecordRejects(t *testing.T) {
+	t.Parallel()
+	img := synth(22, 32, 32).quantise(nil)
+	rec, err := NewRecord(img, nil)
+	if err != nil {
+		t.Fatalf("NewRecord: %v", err)
+	}
+	tests := []struct {
+		name   string
+		mutate func(m map[string]any)
+	}{
+		{"unknown field", func(m map[string]any) { m["extra"] = 1 }},
+		{"wrong version", func(m map[string]any) { m["version"] = 99 }},
+		{"short sha", func(m map[string]any) { m["sha256"] = "abc" }},
+		{"short hash", func(m map[string]any) { m["dct_hash"] = "ab" }},
+		{"bad icon", func(m map[string]any) { m["icon"] = map[string]any{"width": 1, "height": 1, "pixels": "zz"} }},
+		{"no grid", func(m map[string]any) { m["colour"] = map[string]any{} }},
+		{"bad thresholds", func(m map[string]any) { m["thresholds"] = map[string]any{"window": 0} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			js, _ := json.Marshal(rec)
+			var m map[string]any
+			if err := json.Unmarshal(js, &m); err != nil {
+				t.Fatalf("unmarshal: %v", err)
+			}
+			tt.mutate(m)
+			js, _ = json.Marshal(m)
+			if _, err := ReadRecord(bytes.NewReader(js)); err == nil {
+				t.Fatal("ReadRecord accepted a broken record")
+			}
+		})
+	}
+}
+
+// TestCompareFromRecord: judging against a golden's record alone gives the
+// same tiers 0–3 as judging against its pixels; tier 4 is skipped.
+func TestCompareFromRecord(t *testing.T) {
+	t.Parallel()
+	for _, seed := range testSeeds[:2] {
+		f := synth(seed, 256, 256)
+		golden := f.quantise(nil)
+		goldPNG := encodePNG(t, golden, textChunk("prompt", `{"1": {"class_type": "KSampler", "inputs": {"seed": 1}}}`))
+		rec, err := NewRecord(golden, goldPNG)
+		if err != nil {
+			t.Fatalf("NewRecord: %v", err)
+		}
+		js, err := rec.MarshalIndent()
+		if err != nil {
+			t.Fatalf("MarshalIndent: %v", err)
+		}
+		stored, err := ReadRecord(bytes.NewReader(js))
+		if err != nil {
+			t.Fatalf("ReadRecord: %v", err)
+		}
+		for _, e := range edits() {
+			t.Run(e.name, func(t *testing.T) {
+				got := e.apply(f, golden, seed)
+				gotPNG := encodePNG(t, got, textChunk("prompt", `{"1": {"class_type": "KSampler", "inputs": {"seed": 1}}}`))
+				full := Compare(Input{Image: golden, PNG: goldPNG}, Input{PNG: gotPNG}, Options{})
+				fromRec := Compare(Input{Record: stored}, Input{PNG: gotPNG}, Options{})
+				if len(full.Tiers) != len(fromRec.Tiers) {
+					t.Fatalf("%d tiers vs %d", len(full.Tiers), len(fromRec.Tiers))
+				}
+				for i := range 4 {
+					if !reflect.DeepEqual(full.Tiers[i], fromRec.Tiers[i]) {
+						t.Errorf("tier %s differs:\nfull   %+v\nrecord %+v", full.Tiers[i].Tier, full.Tiers[i], fromRec.Tiers[i])
+					}
+				}
+				if len(full.Tiers) == 5 && e.tier != "=" && fromRec.Tiers[4].Status != StatusSkipped {
+					t.Errorf("local tier from a record: %s, want skipped", fromRec.Tiers[4].Status)
+				}
+				if fromRec.Diff != nil {
+					t.Error("heat-map without golden pixels")
+				}
+				// Where tiers 0–3 decide, the verdict is the same.
+				if e.tier != FailLocal && (full.Verdict != fromRec.Verdict || full.FailedTier != fromRec.FailedTier) {
+					t.Errorf("verdict %s/%s from pixels, %s/%s from record", full.Verdict, full.FailedTier, fromRec.Verdict, fromRec.FailedTier)
+				}
+			})
+		}
+	}
+}
+
+func TestRecordThresholdsApply(t *testing.T) {
+	t.Parallel()
+	f := synth(23, 96, 96)
+	golden := f.quantise(nil)
+	got := hueRotate(golden, 5)
+	rec, err := NewRecord(golden, nil)
+	if err != nil {
+		t.Fatalf("NewRecord: %v", err)
+	}
+	if r := Compare(Input{Record: rec}, Input{Image: got}, Options{}); r.Verdict != Fail {
+		t.Fatalf("default thresholds: %s, want fail", r.Verdict)
+	}
+	loose := DefaultThresholds()
+	loose.ColourMean, loose.ColourCast, loose.ColourCell = 10, 10, 10
+	rec.Thresholds = &loose
+	if r := Compare(Input{Record: rec}, Input{Image: got}, Options{}); r.Verdict != PassApprox {
+		t.Fatalf("record thresholds: %s (%s), want pass~", r.Verdict, r.Reason)
+	}
+	def := DefaultThresholds()
+	if r := Compare(Input{Record: rec}, Input{Image: got}, Options{Thresholds: &def}); r.Verdict != Fail {
+		t.Fatalf("option thresholds override the record: %s, want fail", r.Verdict)
+	}
+}
+
+func TestToNRGBA(t *testing.T) {
+	t.Parallel()
+	ref := synth(24, 17, 9).quantise(nil)
+	ref.Pix[3] = 0x80 // one translucent pixel
+	rgba64 := image.NewNRGBA64(ref.Rect)
+	pal := make(color.Palette, 0, 256)
+	seen := map[color.NRGBA]uint8{}
+	paletted := image.NewPaletted(ref.Rect, nil)
+	for y := range 9 {
+		for x := range 17 {
+			c := ref.NRGBAAt(x, y)
+			rgba64.SetNRGBA64(x, y, color.NRGBA64{uint16(c.R) * 257, uint16(c.G) * 257, uint16(c.B) * 257, uint16(c.A) * 257})
+			if _, ok := seen[c]; !ok && len(pal) < 256 {
+				seen[c] = uint8(len(pal))
+				pal = append(pal, c)
+			}
+		}
+	}
+	paletted.Palette = pal
+	for y := range 9 {
+		for x := range 17 {
+			paletted.SetColorIndex(x, y, seen[ref.NRGBAAt(x, y)])
+		}
+	}
+	big := image.NewNRGBA(image.Rect(0, 0, 40, 40))
+	sub := big.SubImage(image.Rect(5, 7, 22, 16)).(*image.NRGBA)
+	for y := range 9 {
+		for x := range 17 {
+			sub.SetNRGBA(5+x, 7+y, ref.NRGBAAt(x, y))
+		}
+	}
+	want := pixelSHA256(ref)
+	tests := []struct {
+		name string
+		img  image.Image
+	}{
+		{"nrgba", ref}, {"nrgba64", rgba64}, {"paletted", paletted}, {"sub-image", sub},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if len(seen) > 256 {
+				t.Skip("palette overflow")
+			}
+			if got := pixelSHA256(toNRGBA(tt.img)); got != want {
+				t.Fatalf("sha %s, want %s", got, want)
+			}
+		})
+	}
+}
