@@ -1,0 +1,288 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// graceAfterTerminal is how long Run waits for `executing` with node null
+// after execution_success/error/interrupted before reading history anyway.
+const graceAfterTerminal = 2 * time.Second
+
+// maxPollErrors is how many history polls in a row may fail before Run
+// gives up on a prompt whose websocket dropped.
+const maxPollErrors = 10
+
+// RunOptions configure one Run.
+type RunOptions struct {
+	// ExtraPNGInfo is sent as extra_data.extra_pnginfo; SaveImage writes
+	// each key as a PNG text chunk. Usually {"workflow": <UI graph>}.
+	ExtraPNGInfo map[string]any
+	// ClientID is the websocket client id (default: a random UUID).
+	ClientID string
+	// PromptID is the prompt id to request (default: a random UUID).
+	PromptID string
+	// Timeout bounds the whole run; on expiry the prompt is interrupted and
+	// Run returns an error wrapping ErrTimeout. Zero means only ctx bounds it.
+	Timeout time.Duration
+	// Progress, if set, is called for each progress event of the prompt.
+	Progress func(node string, value, max int)
+}
+
+// Result is what one prompt produced.
+type Result struct {
+	// PromptID is the id the server gave the prompt.
+	PromptID string
+	// Number is the queue number the server gave the prompt.
+	Number json.Number
+	// NodeErrors are output nodes the server dropped at validation even
+	// though it accepted the prompt (a 200 with node_errors).
+	NodeErrors map[string]NodeError
+	// Outputs are the UI outputs per node id, from /history.
+	Outputs map[string]NodeOutput
+	// WSImages are PNG images that arrived as binary websocket frames while
+	// a node ran (SaveImageWebsocket), per node id, in arrival order.
+	WSImages map[string][][]byte
+	// Previews counts other binary image frames (JPEG sampler previews).
+	Previews int
+	// Cached are the nodes the server served from its cache.
+	Cached []string
+	// Executed are the nodes the server ran, in order.
+	Executed []string
+	// Timings are each executed node's wall time as seen by the client
+	// (from its `executing` event to the next).
+	Timings map[string]time.Duration
+	// Status is the history entry's status (status_str, completed, messages).
+	Status Status
+	// History is the whole history entry.
+	History *HistoryEntry
+	// Polled is true when the websocket dropped and Run polled /history.
+	Polled bool
+	// Duration is the wall time from submission to the history entry.
+	Duration time.Duration
+}
+
+// accepted is POST /prompt's 200 answer.
+type accepted struct {
+	PromptID   string               `json:"prompt_id"`
+	Number     json.Number          `json:"number"`
+	NodeErrors map[string]NodeError `json:"node_errors"`
+}
+
+// Run submits prompt (an API-format prompt: a workflow.Prompt, a map, or
+// JSON bytes) and waits for it to finish. See the package doc for the
+// protocol and the errors. On ctx cancellation it interrupts the prompt
+// (best effort) and returns ctx's error. With an *ExecutionError or
+// ErrInterrupted the partial Result is returned too.
+func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result, error) {
+	clientID, promptID := opts.ClientID, opts.PromptID
+	if clientID == "" {
+		clientID = newID()
+	}
+	if promptID == "" {
+		promptID = newID()
+	}
+	var deadline <-chan time.Time
+	if opts.Timeout > 0 {
+		t := time.NewTimer(opts.Timeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	ws, err := c.dialWS(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	readCtx, stopRead := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		stopRead()
+		ws.CloseNow()
+	}()
+	frames := make(chan frame, 64)
+	go readFrames(readCtx, ws, frames)
+
+	start := time.Now()
+	acc, err := c.submit(ctx, prompt, clientID, promptID, opts.ExtraPNGInfo)
+	if err != nil {
+		if ctx.Err() != nil {
+			// Cancelled mid-submission: the server may have taken it.
+			c.abandon(ctx, promptID)
+		}
+		return nil, err
+	}
+	id := acc.PromptID
+	log := c.log.With("prompt_id", id)
+	log.Debug("prompt accepted", "number", acc.Number, "node_errors", len(acc.NodeErrors))
+	st := &runState{id: id, progress: opts.Progress, log: log, res: &Result{
+		PromptID: id, Number: acc.Number, NodeErrors: acc.NodeErrors,
+		WSImages: map[string][][]byte{}, Timings: map[string]time.Duration{}, Outputs: map[string]NodeOutput{},
+	}}
+	res := st.res
+
+	var poll <-chan time.Time
+	var grace <-chan time.Time
+	pollErrors := 0
+	for !st.finished {
+		select {
+		case <-ctx.Done():
+			c.abandon(ctx, id)
+			return res, fmt.Errorf("run prompt %s: %w", id, ctx.Err())
+		case <-deadline:
+			c.abandon(ctx, id)
+			return res, fmt.Errorf("run prompt %s: %w after %s", id, ErrTimeout, opts.Timeout)
+		case f := <-frames:
+			if f.err != nil {
+				log.Warn("websocket dropped; polling history", "err", f.err)
+				frames, res.Polled = nil, true
+				tick := time.NewTicker(c.pollInterval)
+				defer tick.Stop()
+				poll = tick.C
+				continue
+			}
+			st.handle(f)
+			if st.terminal && grace == nil {
+				grace = time.After(graceAfterTerminal)
+			}
+		case <-poll:
+			h, ok, err := c.history(ctx, id)
+			if err != nil {
+				if pollErrors++; pollErrors >= maxPollErrors {
+					return res, fmt.Errorf("run prompt %s: websocket dropped and history unreachable: %w", id, err)
+				}
+				log.Warn("poll history", "err", err)
+				continue
+			}
+			pollErrors = 0
+			if ok {
+				st.entry, st.finished = h, true
+			}
+		case <-grace:
+			st.finished = true
+		}
+	}
+	if st.entry == nil {
+		if st.entry, err = c.awaitHistory(ctx, id, deadline); err != nil {
+			return res, fmt.Errorf("run prompt %s: %w", id, err)
+		}
+	}
+	res.Duration = time.Since(start)
+	return res, st.finish()
+}
+
+// awaitHistory reads the prompt's history entry, retrying briefly: a server
+// writes it just before `executing` null, but a proxy may lag.
+func (c *Client) awaitHistory(ctx context.Context, id string, deadline <-chan time.Time) (*HistoryEntry, error) {
+	for attempt := 0; ; attempt++ {
+		h, ok, err := c.history(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return h, nil
+		}
+		if attempt >= 20 {
+			return nil, fmt.Errorf("prompt finished but /history has no entry for it: %w", ErrNotFound)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-deadline:
+			return nil, ErrTimeout
+		case <-time.After(c.pollInterval):
+		}
+	}
+}
+
+// submit POSTs /prompt. Only failures that prove the server did not take
+// the prompt are retried (by do); anything later is reported, never
+// resubmitted.
+func (c *Client) submit(ctx context.Context, prompt any, clientID, promptID string, extra map[string]any) (*accepted, error) {
+	if b, ok := prompt.([]byte); ok {
+		prompt = json.RawMessage(b)
+	}
+	body := map[string]any{"prompt": prompt, "client_id": clientID, "prompt_id": promptID}
+	if len(extra) > 0 {
+		body["extra_data"] = map[string]any{"extra_pnginfo": extra}
+	}
+	resp, err := c.postJSON(ctx, "/prompt", body, false)
+	if err != nil {
+		var he *HTTPError
+		if errors.As(err, &he) || isDialError(err) || errors.Is(err, context.Canceled) {
+			return nil, fmt.Errorf("submit prompt: %w", err)
+		}
+		return nil, fmt.Errorf("submit prompt %s (the server may have queued it; not resubmitted): %w", promptID, err)
+	}
+	if resp.status == http.StatusBadRequest {
+		ve := &ValidationError{StatusCode: resp.status, Body: json.RawMessage(resp.body)}
+		var v struct {
+			Error      json.RawMessage      `json:"error"`
+			NodeErrors map[string]NodeError `json:"node_errors"`
+		}
+		if err := json.Unmarshal(resp.body, &v); err != nil {
+			ve.Err.Message = truncate(strings.TrimSpace(string(resp.body)), 512)
+			return nil, ve
+		}
+		ve.NodeErrors = v.NodeErrors
+		if json.Unmarshal(v.Error, &ve.Err) != nil {
+			_ = json.Unmarshal(v.Error, &ve.Err.Message) // some servers send a string
+		}
+		return nil, ve
+	}
+	var acc accepted
+	if err := json.Unmarshal(resp.body, &acc); err != nil {
+		return nil, fmt.Errorf("submit prompt: decode answer: %w", err)
+	}
+	if acc.PromptID == "" {
+		return nil, fmt.Errorf("submit prompt: the server's answer has no prompt_id: %s", truncate(string(resp.body), 200))
+	}
+	return &acc, nil
+}
+
+// abandon interrupts the prompt and drops it from the queue, best effort,
+// with a short budget that outlives ctx.
+func (c *Client) abandon(ctx context.Context, id string) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := c.Interrupt(actx, id); err != nil {
+		c.log.Warn("interrupt abandoned prompt", "prompt_id", id, "err", err)
+	}
+	if err := c.DeleteQueued(actx, id); err != nil {
+		c.log.Debug("delete abandoned prompt from queue", "prompt_id", id, "err", err)
+	}
+}
+
+// dialWS opens /ws?clientId=…, retrying any failure (opening a socket has no
+// side effects).
+func (c *Client) dialWS(ctx context.Context, clientID string) (*websocket.Conn, error) {
+	u := *c.base
+	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[c.base.Scheme]
+	u.Path = strings.TrimRight(c.base.Path, "/") + "/ws"
+	u.RawQuery = url.Values{"clientId": {clientID}}.Encode()
+	for attempt := 0; ; attempt++ {
+		dctx, cancel := context.WithTimeout(ctx, c.timeout)
+		conn, _, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{HTTPClient: c.hc})
+		cancel()
+		if err == nil {
+			conn.SetReadLimit(512 << 20) // SaveImageWebsocket sends whole PNGs
+			return conn, nil
+		}
+		err = fmt.Errorf("open websocket %s: %w", u.Redacted(), err)
+		if attempt >= c.retries || ctx.Err() != nil {
+			return nil, err
+		}
+		wait := c.backoff << attempt
+		c.log.Warn("retrying websocket", "attempt", attempt+1, "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (while retrying after: %v)", ctx.Err(), err)
+		case <-time.After(wait):
+		}
+	}
+}
