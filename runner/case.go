@@ -1,0 +1,303 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/regen-dev/regen/harness/compare"
+	"github.com/regen-dev/regen/runner/golden"
+	"github.com/regen-dev/regen/runner/internal/atomicfile"
+	"github.com/regen-dev/regen/runner/plan"
+	"github.com/regen-dev/regen/runner/report"
+)
+
+// output is one image a replay produced.
+type output struct {
+	Node  string
+	Index int
+	PNG   []byte
+}
+
+// Case replays one case on endpoint ep (an index into Endpoints) and
+// judges its outputs. It never fails: problems become the case's verdict.
+func (s *Session) Case(ctx context.Context, c plan.Case, ep int) report.Case {
+	start := time.Now()
+	rc := newCase(c)
+	defer func() { rc.TotalSeconds = time.Since(start).Seconds() }()
+	switch {
+	case c.Skip != "":
+		rc.Verdict, rc.Skip = report.Skip, c.Skip
+		return rc
+	case c.Err != nil:
+		rc.Verdict, rc.Error = report.Error, "plan: "+c.Err.Error()
+		return rc
+	}
+	rc.Endpoint = s.endpoints[ep].Name
+	promptJSON, err := json.Marshal(c.Prompt)
+	if err != nil {
+		rc.Verdict, rc.Error = report.Error, fmt.Sprintf("encode prompt: %v", err)
+		return rc
+	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = s.opts.Timeout
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	promptID, outs, err := s.replay(rctx, c, ep)
+	cancel()
+	rc.PromptID = promptID
+	rc.ReplaySeconds = time.Since(start).Seconds()
+	if err != nil {
+		rc.Verdict, rc.Error = report.Error, "replay: "+err.Error()
+		s.log.Warn("replay failed", "case", c.ID, "endpoint", rc.Endpoint, "err", err)
+		return rc
+	}
+	if len(outs) == 0 {
+		rc.Verdict, rc.Error = report.Error, "replay: the prompt produced no images"
+		return rc
+	}
+	cstart := time.Now()
+	want, err := compare.ProvenanceFromPrompt(promptJSON)
+	if err != nil {
+		rc.Verdict, rc.Error = report.Error, fmt.Sprintf("read plan provenance: %v", err)
+		return rc
+	}
+	sum := sha256.Sum256(promptJSON)
+	prov := golden.Provenance{
+		Commit: s.git.Commit, Dirty: s.git.Dirty, Run: filepath.Base(s.opts.RunDir),
+		Produced: time.Now().UTC().Truncate(time.Second), PromptHash: hex.EncodeToString(sum[:]),
+	}
+	produced := map[string]bool{}
+	for _, o := range outs {
+		file := c.File(o.Node, o.Index)
+		produced[file] = true
+		out := s.judge(c, o, file, want, prov)
+		rc.Outputs = append(rc.Outputs, out)
+	}
+	rc.Outputs = append(rc.Outputs, s.vanished(c, produced)...)
+	for _, o := range rc.Outputs {
+		if v := report.Worse(rc.Verdict, o.Verdict); v != rc.Verdict {
+			rc.Verdict, rc.Tier, rc.Reason = v, o.Tier, o.Reason
+		}
+	}
+	rc.CompareSeconds = time.Since(cstart).Seconds()
+	return rc
+}
+
+// judge compares one output with its golden and keeps the candidate files
+// (for anything but an identical pass).
+func (s *Session) judge(c plan.Case, o output, file string, want *compare.Provenance, prov golden.Provenance) report.Output {
+	out := report.Output{Node: o.Node, Index: o.Index, File: file}
+	fail := func(format string, args ...any) report.Output {
+		out.Verdict, out.Reason = report.Error, fmt.Sprintf(format, args...)
+		return out
+	}
+	got := compare.Input{PNG: o.PNG, Plan: want}
+	var gold compare.Input
+	base := compare.DefaultThresholds()
+	g, err := s.store.Load(c.Workflow, file)
+	switch {
+	case errors.Is(err, golden.ErrMissing):
+	case err != nil:
+		return fail("%v", err)
+	default:
+		rec, err := compare.ReadRecord(bytes.NewReader(g.Record.Compare))
+		if err != nil {
+			return fail("golden %s: %v", s.store.RecordPath(c.Workflow, file), err)
+		}
+		if rec.Thresholds != nil {
+			base = *rec.Thresholds
+		}
+		gold = compare.Input{PNG: g.PNG, Record: rec}
+		out.Golden = s.store.PNGPath(c.Workflow, file)
+	}
+	th := base
+	if err := c.Thresholds.Apply(&th); err != nil {
+		return fail("suite thresholds for %s: %v", c.Workflow, err)
+	}
+	res := compare.Compare(gold, got, compare.Options{Thresholds: &th, Strict: s.opts.Strict})
+	out.Verdict = report.Verdict(res.Verdict)
+	out.Tier, out.Reason = res.FailedTier, res.Reason
+	if out.Tier == "" && res.Verdict == compare.Pass {
+		out.Tier = compare.TierExact
+	}
+	out.Key = keyMetric(&res)
+	out.Metrics, out.Thresholds = flatten(&res)
+	if b, err := json.Marshal(res); err == nil {
+		out.Compare = b
+	}
+	if res.Verdict == compare.Pass {
+		return out
+	}
+	// Keep the candidate: PNG, its golden record, and the diff heat-map.
+	if err := s.writeCandidate(c, o, file, &out, th, prov); err != nil {
+		out.Verdict = report.Error
+		out.Reason = strings.TrimSpace(out.Reason + "; " + err.Error())
+		return out
+	}
+	if res.Diff != nil {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, res.Diff); err == nil {
+			rel := candidatePath(c.Workflow, file, ".diff.png")
+			if err := atomicfile.WriteFile(filepath.Join(s.opts.RunDir, rel), buf.Bytes(), 0o644); err == nil {
+				out.Diff = rel
+			}
+		}
+	}
+	return out
+}
+
+func (s *Session) writeCandidate(c plan.Case, o output, file string, out *report.Output, th compare.Thresholds, prov golden.Provenance) error {
+	img, err := png.Decode(bytes.NewReader(o.PNG))
+	if err != nil {
+		return fmt.Errorf("decode output: %w", err)
+	}
+	crec, err := compare.NewRecord(img, o.PNG)
+	if err != nil {
+		return fmt.Errorf("analyse output: %w", err)
+	}
+	crec.Fingerprint = s.finger
+	if len(c.Thresholds) > 0 {
+		crec.Thresholds = &th
+	}
+	cb, err := json.Marshal(crec)
+	if err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	rec := golden.Record{
+		Case: c.ID, Workflow: c.Workflow, Variant: c.Variant, Seed: c.Seed, Node: o.Node, Index: o.Index,
+		Compare: cb, Fingerprint: s.fingerprint, Provenance: prov,
+	}
+	rb, err := rec.Encode()
+	if err != nil {
+		return err
+	}
+	pngRel, recRel := candidatePath(c.Workflow, file, ".png"), candidatePath(c.Workflow, file, ".json")
+	if err := atomicfile.WriteFile(filepath.Join(s.opts.RunDir, pngRel), o.PNG, 0o644); err != nil {
+		return fmt.Errorf("write candidate: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(s.opts.RunDir, recRel), rb, 0o644); err != nil {
+		return fmt.Errorf("write candidate record: %w", err)
+	}
+	out.Candidate, out.CandidateRecord = pngRel, recRel
+	return nil
+}
+
+// vanished reports goldens of this case that the replay no longer
+// produced: an output node removed or a batch shrunk is a regression.
+func (s *Session) vanished(c plan.Case, produced map[string]bool) []report.Output {
+	prefix := strings.TrimSuffix(c.File("x", 0), "x-0")
+	matches, _ := filepath.Glob(filepath.Join(s.store.Dir(), c.Workflow, prefix+"*.png"))
+	sort.Strings(matches)
+	var out []report.Output
+	for _, m := range matches {
+		file := strings.TrimSuffix(filepath.Base(m), ".png")
+		if produced[file] || strings.HasSuffix(file, ".diff") {
+			continue
+		}
+		if _, err := os.Stat(strings.TrimSuffix(m, ".png") + ".json"); err != nil {
+			continue
+		}
+		out = append(out, report.Output{
+			File: file, Verdict: report.Fail, Tier: "missing", Golden: m,
+			Reason: "a golden exists for this output but the replay did not produce it",
+		})
+	}
+	return out
+}
+
+// keyMetric picks the metric the terminal line shows: the one that tripped,
+// else the gated metric closest to its threshold.
+func keyMetric(res *compare.Result) *report.Metric {
+	var best *compare.Metric
+	bestRatio := -1.0
+	for ti := range res.Tiers {
+		for mi := range res.Tiers[ti].Metrics {
+			m := &res.Tiers[ti].Metrics[mi]
+			if !m.Gated {
+				continue
+			}
+			if m.Over && (best == nil || !best.Over) {
+				best, bestRatio = m, math.Inf(1)
+				continue
+			}
+			if best != nil && best.Over {
+				continue
+			}
+			r := 0.0
+			if m.Threshold > 0 {
+				r = m.Value / m.Threshold
+			} else if m.Value > 0 {
+				r = math.Inf(1)
+			}
+			if r > bestRatio {
+				best, bestRatio = m, r
+			}
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return &report.Metric{Name: best.Name, Value: finite(best.Value), Threshold: finite(best.Threshold)}
+}
+
+// flatten returns every metric as "tier.name" → value and the gated ones'
+// thresholds, dropping non-finite values (JSON cannot carry them).
+func flatten(res *compare.Result) (metrics, thresholds map[string]float64) {
+	metrics, thresholds = map[string]float64{}, map[string]float64{}
+	for _, t := range res.Tiers {
+		for _, m := range t.Metrics {
+			k := t.Tier + "." + m.Name
+			if !math.IsNaN(m.Value) && !math.IsInf(m.Value, 0) {
+				metrics[k] = m.Value
+			}
+			if m.Gated && !math.IsNaN(m.Threshold) && !math.IsInf(m.Threshold, 0) {
+				thresholds[k] = m.Threshold
+			}
+		}
+	}
+	return metrics, thresholds
+}
+
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+// flatFingerprint reduces /system_stats to the few strings a golden record
+// keeps: the environment class, the first device and the server version.
+func flatFingerprint(raw json.RawMessage, class string) map[string]string {
+	var st struct {
+		System struct {
+			ComfyUIVersion string `json:"comfyui_version"`
+		} `json:"system"`
+		Devices []struct {
+			Name string `json:"name"`
+			Type string `json:"type"`
+		} `json:"devices"`
+	}
+	_ = json.Unmarshal(raw, &st)
+	m := map[string]string{"class": class}
+	if st.System.ComfyUIVersion != "" {
+		m["version"] = st.System.ComfyUIVersion
+	}
+	if len(st.Devices) > 0 {
+		m["device"] = st.Devices[0].Name
+		m["device_type"] = st.Devices[0].Type
+	}
+	return m
+}

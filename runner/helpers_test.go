@@ -1,0 +1,108 @@
+package runner
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/regen-dev/regen/harness/compare"
+	"github.com/regen-dev/regen/runner/report"
+)
+
+func TestLessID(t *testing.T) {
+	t.Parallel()
+	ids := []string{"save_image_websocket_node", "10", "9", "a", "2"}
+	sort.Slice(ids, func(i, j int) bool { return lessID(ids[i], ids[j]) })
+	want := []string{"2", "9", "10", "a", "save_image_websocket_node"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("order = %v, want %v", ids, want)
+	}
+}
+
+func TestKeyMetric(t *testing.T) {
+	t.Parallel()
+	m := func(name string, v, th float64, gated bool) compare.Metric {
+		return compare.Metric{Name: name, Value: v, Threshold: th, Gated: gated, Over: gated && v > th}
+	}
+	tests := []struct {
+		name  string
+		tiers []compare.TierResult
+		want  string
+	}{
+		{name: "none", want: ""},
+		{name: "the tripped one wins", tiers: []compare.TierResult{
+			{Tier: "colour", Metrics: []compare.Metric{m("mean", 0.3, 0.35, true), m("cell", 0.5, 0.35, true)}},
+			{Tier: "local", Metrics: []compare.Metric{m("window", 0.9, 0.25, true)}},
+		}, want: "cell"},
+		{name: "else the closest to its threshold", tiers: []compare.TierResult{
+			{Tier: "colour", Metrics: []compare.Metric{m("mean", 0.1, 0.35, true), m("info", 99, 0, false)}},
+			{Tier: "local", Metrics: []compare.Metric{m("window", 0.2, 0.25, true)}},
+		}, want: "window"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := keyMetric(&compare.Result{Tiers: tt.tiers})
+			name := ""
+			if got != nil {
+				name = got.Name
+			}
+			if name != tt.want {
+				t.Errorf("key = %q, want %q", name, tt.want)
+			}
+		})
+	}
+}
+
+func TestFlattenDropsNonFinite(t *testing.T) {
+	t.Parallel()
+	res := &compare.Result{Tiers: []compare.TierResult{{Tier: "structure", Metrics: []compare.Metric{
+		{Name: "euc", Value: 3, Threshold: 5, Gated: true},
+		{Name: "nan", Value: math.NaN()},
+		{Name: "inf", Value: 1, Threshold: math.Inf(1), Gated: true},
+	}}}}
+	m, th := flatten(res)
+	if len(m) != 2 || m["structure.euc"] != 3 || m["structure.inf"] != 1 {
+		t.Errorf("metrics = %v", m)
+	}
+	if len(th) != 1 || th["structure.euc"] != 5 {
+		t.Errorf("thresholds = %v", th)
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name            string
+		cases           []report.Case
+		strict          bool
+		runErr          string
+		wantReg, wantIn int
+	}{
+		{name: "all pass", cases: []report.Case{{Verdict: report.Pass}, {Verdict: report.PassApprox}, {Verdict: report.Skip}}},
+		{name: "pass~ strict", strict: true, cases: []report.Case{{Verdict: report.PassApprox}}, wantReg: 1},
+		{name: "fail and error", cases: []report.Case{{Verdict: report.Fail}, {Verdict: report.Error}, {Verdict: report.New}}, wantReg: 1, wantIn: 2},
+		{name: "run error", runErr: "interrupted", wantIn: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reg, in := Outcome(&report.Run{Cases: tt.cases, Strict: tt.strict, Error: tt.runErr})
+			if len(reg) != tt.wantReg || len(in) != tt.wantIn {
+				t.Errorf("regressions %v, infra %v; want %d, %d", reg, in, tt.wantReg, tt.wantIn)
+			}
+		})
+	}
+}
+
+func TestFlatFingerprint(t *testing.T) {
+	t.Parallel()
+	got := flatFingerprint([]byte(`{"system":{"comfyui_version":"regen-1"},"devices":[{"name":"cpu: x","type":"cpu"}]}`), "cpu")
+	want := map[string]string{"class": "cpu", "version": "regen-1", "device": "cpu: x", "device_type": "cpu"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}

@@ -1,0 +1,293 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/regen-dev/regen/harness/client"
+	"github.com/regen-dev/regen/harness/workflow"
+	"github.com/regen-dev/regen/runner/golden"
+	"github.com/regen-dev/regen/runner/plan"
+	"github.com/regen-dev/regen/runner/report"
+	"github.com/regen-dev/regen/runner/suite"
+	"github.com/regen-dev/regen/runner/target"
+)
+
+// DefaultCaseTimeout bounds one case's replay when neither the suite nor
+// the options say otherwise.
+const DefaultCaseTimeout = 5 * time.Minute
+
+// CandidatesDir is the folder of a run directory holding the candidate
+// outputs (and diffs), as candidates/<workflow>/<case file>.{png,json,diff.png}.
+const CandidatesDir = "candidates"
+
+// Options configure a run.
+type Options struct {
+	// Suite is the decoded suite; SuitePath names it in reports.
+	Suite     *suite.Suite
+	SuitePath string
+	// Target is where cases run; Run starts and closes it.
+	Target target.Target
+	// GoldenDir is the golden root (golden/); the suite's environment
+	// picks the class folder.
+	GoldenDir string
+	// RunDir receives the report and candidates; created if needed.
+	RunDir string
+	// Filter keeps the cases whose id matches; Seeds replace the suite's.
+	Filter *regexp.Regexp
+	Seeds  []uint64
+	// Concurrency is the number of cases in flight (default: one per
+	// endpoint). Cases are spread over the endpoints round-robin.
+	Concurrency int
+	// Strict turns pass~ into a failure (bit-exact lanes).
+	Strict bool
+	// Timeout bounds one case when the suite sets none.
+	Timeout time.Duration
+	// Logger receives progress and diagnostics (default slog.Default()).
+	Logger *slog.Logger
+	// OnCase, when set, is called as each case finishes (in completion
+	// order, from one goroutine at a time).
+	OnCase func(report.Case)
+	// RepoDir is where git is asked for the commit (default ".").
+	RepoDir string
+}
+
+// Session is a started target, ready to replay cases: its endpoints and
+// clients, fingerprint and /object_info, with the suite's inputs uploaded.
+type Session struct {
+	opts        Options
+	log         *slog.Logger
+	endpoints   []target.Endpoint
+	clients     []*client.Client
+	fingerprint json.RawMessage
+	finger      map[string]string
+	info        workflow.ObjectInfo
+	store       golden.Store
+	git         report.Git
+	started     time.Time
+}
+
+// Start starts the target, reads its fingerprint and /object_info, and
+// uploads the suite's input images to every endpoint. Errors are
+// infrastructure errors (exit 2).
+func Start(ctx context.Context, opts Options) (*Session, error) {
+	if opts.Suite == nil || opts.Target == nil {
+		return nil, errors.New("start run: suite and target are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.GoldenDir == "" {
+		opts.GoldenDir = "golden"
+	}
+	if opts.RepoDir == "" {
+		opts.RepoDir = "."
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultCaseTimeout
+	}
+	s := &Session{
+		opts:    opts,
+		log:     opts.Logger.With("component", "runner"),
+		store:   golden.Store{Root: opts.GoldenDir, Class: opts.Suite.Environment},
+		started: time.Now(),
+	}
+	s.git = gitState(ctx, opts.RepoDir)
+	eps, err := opts.Target.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start target %s: %w", opts.Target.Describe(), err)
+	}
+	if len(eps) == 0 {
+		return nil, fmt.Errorf("start target %s: no endpoints", opts.Target.Describe())
+	}
+	s.endpoints = eps
+	for _, ep := range eps {
+		cl, err := client.New(ep.URL, client.WithLogger(opts.Logger))
+		if err != nil {
+			return nil, fmt.Errorf("connect %s: %w", ep.Name, err)
+		}
+		s.clients = append(s.clients, cl)
+	}
+	if s.fingerprint, err = opts.Target.Fingerprint(ctx); err != nil {
+		return nil, fmt.Errorf("fingerprint target: %w", err)
+	}
+	s.finger = flatFingerprint(s.fingerprint, opts.Suite.Environment)
+	if s.info, err = s.clients[0].ObjectInfo(ctx); err != nil {
+		return nil, fmt.Errorf("read target object_info: %w", err)
+	}
+	if err := s.upload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Session) upload(ctx context.Context) error {
+	for _, in := range s.opts.Suite.Inputs {
+		data, err := os.ReadFile(s.opts.Suite.Resolve(in.Path))
+		if err != nil {
+			return fmt.Errorf("read input image: %w", err)
+		}
+		for i, cl := range s.clients {
+			if _, err := cl.Upload(ctx, in.Name, data, client.UploadOptions{Overwrite: true}); err != nil {
+				return fmt.Errorf("upload %s to %s: %w", in.Name, s.endpoints[i].Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Endpoints returns the session's endpoints.
+func (s *Session) Endpoints() []target.Endpoint { return s.endpoints }
+
+// ObjectInfo returns the target's /object_info.
+func (s *Session) ObjectInfo() workflow.ObjectInfo { return s.info }
+
+// Plan expands the suite into cases against the target's /object_info.
+func (s *Session) Plan() ([]plan.Case, error) {
+	return plan.Build(s.opts.Suite, plan.Options{ObjectInfo: s.info, Seeds: s.opts.Seeds, Filter: s.opts.Filter})
+}
+
+// Close closes the target.
+func (s *Session) Close() error { return s.opts.Target.Close() }
+
+// Run replays the suite: Start, Plan, every case concurrently, then the
+// report files in the run directory. It returns the run record, also when
+// the run failed part-way (then with the error: an infrastructure failure,
+// or ctx's error when interrupted). Regressions are not errors: inspect
+// the record (see Outcome).
+func Run(ctx context.Context, opts Options) (*report.Run, error) {
+	started := time.Now()
+	rec := &report.Run{
+		Started: started.UTC(), Target: opts.Target.Describe(), Environment: opts.Suite.Environment,
+		Suite: opts.SuitePath, GoldenDir: opts.GoldenDir, Strict: opts.Strict,
+	}
+	if opts.Filter != nil {
+		rec.Filter = opts.Filter.String()
+	}
+	finish := func(err error) (*report.Run, error) {
+		rec.Finished = time.Now().UTC()
+		rec.WallSeconds = time.Since(started).Seconds()
+		if err != nil && rec.Error == "" {
+			rec.Error = err.Error()
+		}
+		if werr := report.Write(opts.RunDir, rec); werr != nil {
+			return rec, errors.Join(err, werr)
+		}
+		return rec, err
+	}
+	if err := os.MkdirAll(opts.RunDir, 0o755); err != nil {
+		return rec, fmt.Errorf("create run dir: %w", err)
+	}
+	s, err := Start(ctx, opts)
+	if s != nil {
+		defer s.Close()
+	} else {
+		defer opts.Target.Close()
+	}
+	if err != nil {
+		return finish(err)
+	}
+	rec.Git, rec.Fingerprint = s.git, s.fingerprint
+	for _, ep := range s.endpoints {
+		rec.Endpoints = append(rec.Endpoints, ep.URL)
+	}
+	cases, err := s.Plan()
+	if err != nil {
+		return finish(err)
+	}
+	if len(cases) == 0 {
+		return finish(fmt.Errorf("plan: no case matches the filter"))
+	}
+	conc := s.opts.Concurrency
+	if conc <= 0 {
+		conc = len(s.endpoints)
+	}
+	rec.Concurrency = conc
+	rec.Cases = s.runAll(ctx, cases, conc)
+	if ctx.Err() != nil {
+		return finish(fmt.Errorf("run interrupted: %w", ctx.Err()))
+	}
+	return finish(nil)
+}
+
+// runAll runs cases on conc workers; worker w uses endpoint w mod len.
+// Results keep the plan's order.
+func (s *Session) runAll(ctx context.Context, cases []plan.Case, conc int) []report.Case {
+	out := make([]report.Case, len(cases))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func(ep int) {
+			defer wg.Done()
+			for i := range jobs {
+				rc := s.Case(ctx, cases[i], ep)
+				out[i] = rc
+				if s.opts.OnCase != nil {
+					mu.Lock()
+					s.opts.OnCase(rc)
+					mu.Unlock()
+				}
+			}
+		}(w % len(s.endpoints))
+	}
+	for i := range cases {
+		if ctx.Err() != nil {
+			out[i] = interrupted(cases[i], ctx.Err())
+			continue
+		}
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			out[i] = interrupted(cases[i], ctx.Err())
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return out
+}
+
+func interrupted(c plan.Case, err error) report.Case {
+	rc := newCase(c)
+	rc.Verdict, rc.Error = report.Error, "not run: "+err.Error()
+	return rc
+}
+
+func newCase(c plan.Case) report.Case {
+	return report.Case{ID: c.ID, Workflow: c.Workflow, Variant: c.Variant, Seed: c.Seed, Labels: c.Labels}
+}
+
+// Outcome classifies a finished run: it returns the ids of the cases that
+// regressed (fail, or pass~ under strict) and a description of each
+// infrastructure problem (replay errors, missing goldens, a run error).
+func Outcome(r *report.Run) (regressions, infra []string) {
+	for _, c := range r.Cases {
+		switch {
+		case c.Verdict == report.Fail, c.Verdict == report.PassApprox && r.Strict:
+			regressions = append(regressions, fmt.Sprintf("%s (%s)", c.ID, c.Tier))
+		case c.Verdict == report.Error:
+			infra = append(infra, fmt.Sprintf("%s: %s", c.ID, c.Error))
+		case c.Verdict == report.New:
+			infra = append(infra, fmt.Sprintf("%s: no golden", c.ID))
+		}
+	}
+	if r.Error != "" {
+		infra = append(infra, r.Error)
+	}
+	return regressions, infra
+}
+
+// candidatePath returns the run-relative path of a case file's candidate
+// with the given suffix (".png", ".json", ".diff.png").
+func candidatePath(workflow, file, suffix string) string {
+	return filepath.Join(CandidatesDir, workflow, file+suffix)
+}
