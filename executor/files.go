@@ -1,0 +1,422 @@
+package executor
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	_ "image/jpeg" // decode JPEG for /view?channel=
+)
+
+// modelExtensions are the files listed in model folders (ComfyUI's
+// supported_pt_extensions).
+var modelExtensions = map[string]bool{".safetensors": true, ".ckpt": true, ".pt": true, ".pth": true,
+	".bin": true, ".pkl": true, ".sft": true, ".pt2": true}
+
+// imageExtensions are the files LoadImage lists from the input folder.
+var imageExtensions = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".webp": true,
+	".gif": true, ".bmp": true, ".tif": true, ".tiff": true}
+
+// defaultModelFolders are always reported by /models.
+var defaultModelFolders = []string{"checkpoints", "loras", "vae"}
+
+// dirByType maps a ComfyUI folder type to its directory.
+func (s *Server) dirByType(typ string) (string, bool) {
+	switch typ {
+	case "output":
+		return s.dirs.Output, s.dirs.Output != ""
+	case "input":
+		return s.dirs.Input, s.dirs.Input != ""
+	case "temp":
+		return s.dirs.Temp, s.dirs.Temp != ""
+	}
+	return "", false
+}
+
+// listFiles lists regular files under dir (recursively when deep) whose
+// extension is in exts, as slash-separated relative paths, sorted.
+func listFiles(dir string, deep bool, exts map[string]bool) []string {
+	files := []string{}
+	if dir == "" {
+		return files
+	}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if p != dir && (!deep || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !exts[strings.ToLower(filepath.Ext(p))] {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err == nil {
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	sort.Strings(files)
+	return files
+}
+
+// validFolderName accepts a single path element.
+func validFolderName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`)
+}
+
+func (s *Server) modelFolder(name string) string {
+	if s.dirs.Models == "" {
+		return ""
+	}
+	return filepath.Join(s.dirs.Models, name)
+}
+
+func (s *Server) getModels(w http.ResponseWriter, _ *http.Request) {
+	names := map[string]bool{}
+	for _, n := range defaultModelFolders {
+		names[n] = true
+	}
+	if s.dirs.Models != "" {
+		if ents, err := os.ReadDir(s.dirs.Models); err == nil {
+			for _, e := range ents {
+				if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+					names[e.Name()] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(names))
+	for n := range names {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	writeJSONResp(w, http.StatusOK, out)
+}
+
+func (s *Server) getModelFolder(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("folder")
+	if !validFolderName(name) {
+		http.NotFound(w, r)
+		return
+	}
+	dir := s.modelFolder(name)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		isDefault := false
+		for _, n := range defaultModelFolders {
+			isDefault = isDefault || n == name
+		}
+		if !isDefault {
+			http.NotFound(w, r)
+			return
+		}
+	}
+	writeJSONResp(w, http.StatusOK, listFiles(dir, true, modelExtensions))
+}
+
+// annotated splits "name [output]" into the name and its folder type.
+func annotated(name string) (string, string) {
+	for _, t := range []string{"output", "input", "temp"} {
+		if suffix := " [" + t + "]"; strings.HasSuffix(name, suffix) {
+			return strings.TrimSuffix(name, suffix), t
+		}
+	}
+	return name, ""
+}
+
+// insideBase joins base and rel and reports whether the result stays
+// inside base.
+func insideBase(base, rel string) (string, bool) {
+	if filepath.IsAbs(rel) || strings.HasPrefix(rel, "/") || strings.HasPrefix(rel, `\`) {
+		return "", false
+	}
+	full := filepath.Join(base, filepath.FromSlash(rel))
+	r, err := filepath.Rel(base, full)
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return full, true
+}
+
+// getView serves GET /view with ComfyUI's checks: 400 for an absolute name
+// or one containing "..", 403 for a subfolder escaping the base folder, 404
+// for a missing file. Files are opened through an os.Root so that symlinks
+// cannot escape either.
+func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if !q.Has("filename") {
+		http.NotFound(w, r)
+		return
+	}
+	name, typ := annotated(q.Get("filename"))
+	if name == "" || name[0] == '/' || name[0] == '\\' || strings.Contains(name, "..") || filepath.IsAbs(name) {
+		http.Error(w, "invalid filename", http.StatusBadRequest)
+		return
+	}
+	if typ == "" {
+		typ = q.Get("type")
+		if typ == "" {
+			typ = "output"
+		}
+	}
+	base, ok := s.dirByType(typ)
+	if !ok {
+		http.Error(w, "invalid type", http.StatusBadRequest)
+		return
+	}
+	rel := path.Base(filepath.ToSlash(name))
+	if sub := q.Get("subfolder"); sub != "" {
+		if _, ok := insideBase(base, sub); !ok {
+			http.Error(w, "subfolder escapes the base folder", http.StatusForbidden)
+			return
+		}
+		rel = path.Join(filepath.ToSlash(sub), rel)
+	}
+	root, err := os.OpenRoot(base)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer root.Close()
+	f, err := root.Open(filepath.FromSlash(rel))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			http.NotFound(w, r)
+			return
+		}
+		http.Error(w, "file outside the base folder", http.StatusForbidden)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		http.NotFound(w, r)
+		return
+	}
+	filename := path.Base(rel)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("filename=%q", filename))
+	switch ch := q.Get("channel"); ch {
+	case "", "rgba":
+	case "rgb", "a":
+		img, _, err := image.Decode(f)
+		if err != nil {
+			http.Error(w, "decode image: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, channelImage(img, ch)); err != nil {
+			http.Error(w, "encode image: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "image/png")
+		_, _ = w.Write(buf.Bytes())
+		return
+	default:
+		http.Error(w, "invalid channel", http.StatusBadRequest)
+		return
+	}
+	ctype := mime.TypeByExtension(strings.ToLower(filepath.Ext(filename)))
+	if ctype == "" || strings.Contains(ctype, "html") || strings.Contains(ctype, "javascript") || strings.Contains(ctype, "css") {
+		ctype = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ctype)
+	http.ServeContent(w, r, "", st.ModTime(), f)
+}
+
+// channelImage returns the RGB part (alpha dropped) or the alpha as an RGBA
+// image with black colour, as ComfyUI's /view channel=rgb|a.
+func channelImage(img image.Image, ch string) image.Image {
+	b := img.Bounds()
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			if ch == "rgb" {
+				c.A = 255
+			} else {
+				c = color.NRGBA{A: c.A}
+			}
+			out.SetNRGBA(x-b.Min.X, y-b.Min.Y, c)
+		}
+	}
+	return out
+}
+
+// postUploadImage serves POST /upload/image.
+func (s *Server) postUploadImage(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxUploadSize)
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, fmt.Sprintf("upload larger than %d bytes", s.opts.MaxUploadSize), http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "parse multipart form: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	file, header, err := r.FormFile("image")
+	if err != nil {
+		http.Error(w, "missing image", http.StatusBadRequest)
+		return
+	}
+	defer file.Close()
+	data, err := io.ReadAll(file)
+	if err != nil {
+		http.Error(w, "read image: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	typ := r.FormValue("type")
+	if typ == "" {
+		typ = "input"
+	}
+	base, ok := s.dirByType(typ)
+	if !ok {
+		http.Error(w, "invalid type", http.StatusBadRequest)
+		return
+	}
+	filename := header.Filename
+	if filename == "" || !validFolderName(filename) {
+		http.Error(w, "invalid filename", http.StatusBadRequest)
+		return
+	}
+	subfolder := r.FormValue("subfolder")
+	dir, ok := insideBase(base, subfolder)
+	if !ok {
+		http.Error(w, "subfolder escapes the base folder", http.StatusBadRequest)
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		http.Error(w, "create folder: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	overwrite := r.FormValue("overwrite")
+	target := filepath.Join(dir, filename)
+	duplicate := false
+	if overwrite != "true" && overwrite != "1" {
+		ext := filepath.Ext(filename)
+		stem := strings.TrimSuffix(filename, ext)
+		sum := sha256.Sum256(data)
+		for i := 1; ; i++ {
+			existing, err := os.ReadFile(target)
+			if err != nil {
+				break
+			}
+			if sha256.Sum256(existing) == sum {
+				duplicate = true
+				break
+			}
+			filename = fmt.Sprintf("%s (%d)%s", stem, i, ext)
+			target = filepath.Join(dir, filename)
+		}
+	}
+	if !duplicate {
+		if err := writeFileAtomic(target, data); err != nil {
+			http.Error(w, "save upload: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	s.log.Info("uploaded", "name", filename, "subfolder", subfolder, "type", typ, "bytes", len(data), "duplicate", duplicate)
+	writeJSONResp(w, http.StatusOK, ordered{{"name", filename}, {"subfolder", subfolder}, {"type", typ}})
+}
+
+// writeFileAtomic writes data to a temporary file next to path and renames
+// it into place, so that readers never see half a file.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".upload-*")
+	if err != nil {
+		return fmt.Errorf("create temp file: %w", err)
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	return nil
+}
+
+// maxSafetensorsHeader bounds the header /view_metadata reads (as
+// ComfyUI's max_size=1 MiB).
+const maxSafetensorsHeader = 1 << 20
+
+// safetensorsMetadata reads the __metadata__ object of a safetensors file:
+// an 8-byte little-endian header length, then that many bytes of JSON.
+func safetensorsMetadata(r io.Reader) (json.RawMessage, error) {
+	var lenBuf [8]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, fmt.Errorf("read header length: %w", err)
+	}
+	n := binary.LittleEndian.Uint64(lenBuf[:])
+	if n == 0 || n > maxSafetensorsHeader {
+		return nil, fmt.Errorf("read header: length %d out of range", n)
+	}
+	hdr := make([]byte, n)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return nil, fmt.Errorf("read header: %w", err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(hdr, &top); err != nil {
+		return nil, fmt.Errorf("parse header: %w", err)
+	}
+	md, ok := top["__metadata__"]
+	if !ok {
+		return nil, errors.New("parse header: no __metadata__")
+	}
+	return md, nil
+}
+
+func (s *Server) getViewMetadata(w http.ResponseWriter, r *http.Request) {
+	folder := r.PathValue("folder")
+	name := r.URL.Query().Get("filename")
+	if !validFolderName(folder) || name == "" || !strings.HasSuffix(name, ".safetensors") || s.dirs.Models == "" {
+		http.NotFound(w, r)
+		return
+	}
+	root, err := os.OpenRoot(s.modelFolder(folder))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer root.Close()
+	f, err := root.Open(filepath.FromSlash(name))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	md, err := safetensorsMetadata(f)
+	if err != nil {
+		s.log.Debug("view_metadata", "file", name, "err", err)
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(md)
+}

@@ -1,0 +1,168 @@
+package executor
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// field is one key of an ordered JSON object.
+type field struct {
+	K string
+	V any
+}
+
+// ordered is a JSON object that keeps its key order when marshalled (Go maps
+// marshal sorted; ComfyUI's dicts keep insertion order).
+type ordered []field
+
+// MarshalJSON writes the fields in order; a nil ordered is {}.
+func (o ordered) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(f.K)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := marshalValue(f.V)
+		if err != nil {
+			return nil, fmt.Errorf("marshal %s: %w", f.K, err)
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// pyFloat is a float64 that marshals as Python's repr does (8.0, 1e-05).
+type pyFloat float64
+
+// MarshalJSON writes the Python repr; NaN and infinities become null.
+func (f pyFloat) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return []byte("null"), nil
+	}
+	return []byte(pyRepr(float64(f))), nil
+}
+
+// pyRepr formats f as Python's repr(float).
+func pyRepr(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	mant, expStr, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expStr)
+	if exp >= -4 && exp < 16 {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.ContainsAny(s, ".") {
+			s += ".0"
+		}
+		return s
+	}
+	sign := "+"
+	if exp < 0 {
+		sign = "-"
+		exp = -exp
+	}
+	return fmt.Sprintf("%se%s%02d", mant, sign, exp)
+}
+
+// marshalValue marshals v, writing float64 values Python-style.
+func marshalValue(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case float64:
+		return pyFloat(x).MarshalJSON()
+	case []any:
+		var b bytes.Buffer
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			eb, err := marshalValue(e)
+			if err != nil {
+				return nil, err
+			}
+			b.Write(eb)
+		}
+		b.WriteByte(']')
+		return b.Bytes(), nil
+	default:
+		return json.Marshal(v)
+	}
+}
+
+// objectFields splits a JSON object into its keys and raw values, in the
+// order they appear. Duplicate keys keep the last value at the first
+// position (as Python's json does).
+func objectFields(raw []byte) ([]string, []json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read object: %w", err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, nil, fmt.Errorf("read object: not a JSON object")
+	}
+	var keys []string
+	var vals []json.RawMessage
+	index := map[string]int{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, fmt.Errorf("read object key: %w", err)
+		}
+		k, ok := tok.(string)
+		if !ok {
+			return nil, nil, fmt.Errorf("read object key: not a string")
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, fmt.Errorf("read value of %q: %w", k, err)
+		}
+		if i, dup := index[k]; dup {
+			vals[i] = v
+			continue
+		}
+		index[k] = len(keys)
+		keys = append(keys, k)
+		vals = append(vals, v)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, fmt.Errorf("read object end: %w", err)
+	}
+	return keys, vals, nil
+}
+
+// decodeAny decodes raw with json.Number for numbers.
+func decodeAny(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// isObject reports whether raw (trimmed) starts a JSON object.
+func isObject(raw []byte) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) > 0 && t[0] == '{'
+}

@@ -1,0 +1,133 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/regen-dev/regen/executor/backend"
+	"github.com/regen-dev/regen/executor/backend/cpu"
+	"github.com/regen-dev/regen/internal/version"
+)
+
+// ErrCUDANotCompiled is returned for --backend cuda in a build without the
+// cuda tag.
+var ErrCUDANotCompiled = errors.New("CUDA support is not compiled in; build with -tags cuda (make cuda)")
+
+// newBackend constructs the named backend. cuda is a seam: newCUDABackend
+// is provided by a file built with the cuda tag.
+func newBackend(name string) (backend.Backend, error) {
+	switch name {
+	case "cpu":
+		return cpu.New(), nil
+	case "cuda":
+		return newCUDABackend()
+	}
+	return nil, fmt.Errorf("unknown backend %q (want cpu or cuda)", name)
+}
+
+type mainFlags struct {
+	listen          string
+	dirs            [4]string // models, input, output, temp
+	backend         string
+	maxUploadSize   int64
+	disableMetadata bool
+	logFormat       string
+	verbose         bool
+	maxHistory      int
+}
+
+// Main is regen-executor's command line: it parses args, starts the server
+// and runs until ctx is done (SIGINT/SIGTERM in the binary), then shuts down
+// gracefully and returns nil.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f mainFlags
+	fs := flag.NewFlagSet("regen-executor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8188", "address to listen on (host:port)")
+	fs.StringVar(&f.dirs[0], "models", "models", "models folder (checkpoints/, loras/, vae/)")
+	fs.StringVar(&f.dirs[1], "input", "input", "input folder (LoadImage, uploads); created if missing")
+	fs.StringVar(&f.dirs[2], "output", "output", "output folder (SaveImage); created if missing")
+	fs.StringVar(&f.dirs[3], "temp", "temp", "temp folder (PreviewImage); created if missing")
+	fs.StringVar(&f.backend, "backend", "cpu", "compute backend: cpu or cuda")
+	fs.Int64Var(&f.maxUploadSize, "max-upload-size", 100, "maximum upload size in MiB")
+	fs.BoolVar(&f.disableMetadata, "disable-metadata", false, "do not embed the prompt and workflow in saved PNGs")
+	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: auto (JSON unless stderr is a terminal), json or text")
+	fs.BoolVar(&f.verbose, "v", false, "verbose (debug) logging")
+	fs.IntVar(&f.maxHistory, "max-history", 10000, "finished prompts kept in /history")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: regen-executor [flags]\n\nA ComfyUI-compatible server running regen's closed-form diffusion model.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("parse flags: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see regen-executor -h", fs.Args())
+	}
+	log, err := newLogger(f.logFormat, f.verbose, stderr)
+	if err != nil {
+		return err
+	}
+	be, err := newBackend(f.backend)
+	if err != nil {
+		return fmt.Errorf("start backend: %w", err)
+	}
+	defer be.Close()
+	srv, err := New(Options{
+		Dirs:            nodeDirs(f.dirs),
+		Backend:         be,
+		Logger:          log,
+		MaxUploadSize:   f.maxUploadSize << 20,
+		MaxHistory:      f.maxHistory,
+		DisableMetadata: f.disableMetadata,
+		Version:         version.String(),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another executor or ComfyUI running? try --listen 127.0.0.1:0)", f.listen, err)
+	}
+	fmt.Fprintf(stdout, "regen-executor %s listening on http://%s\n", version.String(), ln.Addr())
+	return srv.Serve(ctx, ln)
+}
+
+func newLogger(format string, verbose bool, w io.Writer) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "auto" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("unknown --log-format %q (want auto, json or text)", format)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
