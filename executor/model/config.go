@@ -1,0 +1,159 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Format is the checkpoint family and version this package reads and writes.
+const Format = "regen-cfd-v1"
+
+// Denoiser modes.
+const (
+	ModeGMM  = "gmm"  // exact posterior mean of a Gaussian mixture
+	ModeELS  = "els"  // equivariant local score machine over patches
+	ModeLoRA = "lora" // a LoRA file: extra exemplars and embedding deltas
+)
+
+// PatchLevel says which ELS patch size to use from a noise level upwards:
+// the first level (in order) whose MinSigma ≤ σ wins.
+type PatchLevel struct {
+	MinSigma float64 `json:"min_sigma"`
+	Size     int     `json:"size"`
+}
+
+// Config is a checkpoint's __metadata__, decoded.
+type Config struct {
+	Mode           string
+	LatentChannels int
+	Downscale      int
+	Schedule       Schedule
+	// ComponentWidth is the Gaussian width s of each exemplar (both modes).
+	ComponentWidth  float64
+	TextTemperature float64 // τ in log π_k = τ·⟨e(c), key_k⟩
+	EmbeddingDim    int
+	Vocabulary      []string // rows of the token table (or of the deltas)
+	StopWords       []string
+	Captions        []string // one per exemplar, informational
+	// ELS: patch size by noise level, candidate window radius and query tile
+	// edge, in latent pixels.
+	Patches []PatchLevel
+	Window  int
+	Tile    int
+	// CodebookVariance is the VAE decoder's attention variance; DetailGate
+	// is the squared neighbourhood mismatch at which codebook detail is
+	// attenuated by e^(-1/2).
+	CodebookVariance float64
+	DetailGate       float64
+}
+
+func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// metadata encodes c as the safetensors string map.
+func (c *Config) metadata() (map[string]string, error) {
+	m := map[string]string{
+		"format":                Format,
+		"family":                "regen-cfd",
+		"mode":                  c.Mode,
+		"latent_channels":       strconv.Itoa(c.LatentChannels),
+		"downscale":             strconv.Itoa(c.Downscale),
+		"beta_schedule":         "scaled_linear",
+		"linear_start":          ftoa(c.Schedule.LinearStart),
+		"linear_end":            ftoa(c.Schedule.LinearEnd),
+		"timesteps":             strconv.Itoa(c.Schedule.Timesteps),
+		"component_width":       ftoa(c.ComponentWidth),
+		"text_temperature":      ftoa(c.TextTemperature),
+		"embedding_dim":         strconv.Itoa(c.EmbeddingDim),
+		"window":                strconv.Itoa(c.Window),
+		"tile":                  strconv.Itoa(c.Tile),
+		"vae_codebook_variance": ftoa(c.CodebookVariance),
+		"vae_detail_gate":       ftoa(c.DetailGate),
+	}
+	lists := []struct {
+		key string
+		val any
+	}{{"vocabulary", c.Vocabulary}, {"stop_words", c.StopWords}, {"captions", c.Captions}, {"patch_schedule", c.Patches}}
+	for _, l := range lists {
+		b, err := json.Marshal(l.val)
+		if err != nil {
+			return nil, fmt.Errorf("encode metadata %s: %w", l.key, err)
+		}
+		m[l.key] = string(b)
+	}
+	return m, nil
+}
+
+// parseConfig decodes and checks a checkpoint's metadata.
+func parseConfig(m map[string]string) (*Config, error) {
+	if m["format"] != Format {
+		return nil, fmt.Errorf("read metadata: format %q, want %q", m["format"], Format)
+	}
+	c := &Config{Mode: m["mode"]}
+	var err error
+	geti := func(k string) int {
+		if err != nil {
+			return 0
+		}
+		var v int
+		v, err = strconv.Atoi(m[k])
+		if err != nil {
+			err = fmt.Errorf("read metadata %s: %w", k, err)
+		}
+		return v
+	}
+	getf := func(k string) float64 {
+		if err != nil {
+			return 0
+		}
+		var v float64
+		v, err = strconv.ParseFloat(m[k], 64)
+		if err != nil {
+			err = fmt.Errorf("read metadata %s: %w", k, err)
+		}
+		return v
+	}
+	getj := func(k string, dst any) {
+		if err != nil {
+			return
+		}
+		if e := json.Unmarshal([]byte(m[k]), dst); e != nil {
+			err = fmt.Errorf("read metadata %s: %w", k, e)
+		}
+	}
+	c.LatentChannels = geti("latent_channels")
+	c.Downscale = geti("downscale")
+	c.Schedule = Schedule{LinearStart: getf("linear_start"), LinearEnd: getf("linear_end"), Timesteps: geti("timesteps")}
+	c.ComponentWidth = getf("component_width")
+	c.TextTemperature = getf("text_temperature")
+	c.EmbeddingDim = geti("embedding_dim")
+	c.Window = geti("window")
+	c.Tile = geti("tile")
+	c.CodebookVariance = getf("vae_codebook_variance")
+	c.DetailGate = getf("vae_detail_gate")
+	getj("vocabulary", &c.Vocabulary)
+	getj("stop_words", &c.StopWords)
+	getj("captions", &c.Captions)
+	getj("patch_schedule", &c.Patches)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c.Mode != ModeGMM && c.Mode != ModeELS && c.Mode != ModeLoRA:
+		return nil, fmt.Errorf("read metadata: unknown mode %q", c.Mode)
+	case c.LatentChannels <= 0 || c.Downscale <= 0 || c.EmbeddingDim <= 0:
+		return nil, fmt.Errorf("read metadata: bad latent channels %d, downscale %d or embedding dim %d", c.LatentChannels, c.Downscale, c.EmbeddingDim)
+	case c.Mode != ModeLoRA && (c.Schedule.Timesteps < 2 || c.Schedule.LinearStart <= 0 || c.Schedule.LinearEnd <= c.Schedule.LinearStart || c.Schedule.LinearEnd >= 1):
+		return nil, fmt.Errorf("read metadata: bad noise schedule %+v", c.Schedule)
+	case c.Mode != ModeLoRA && (c.ComponentWidth <= 0 || c.CodebookVariance <= 0 || c.DetailGate <= 0):
+		return nil, fmt.Errorf("read metadata: component width, codebook variance and detail gate must be positive")
+	case c.Mode == ModeELS && (len(c.Patches) == 0 || c.Window < 0 || c.Tile <= 0):
+		return nil, fmt.Errorf("read metadata: els needs a patch schedule, window ≥ 0 and tile > 0")
+	}
+	for _, p := range c.Patches {
+		if p.Size < 1 || p.Size%2 == 0 || p.Size > 31 {
+			return nil, fmt.Errorf("read metadata: patch size %d must be odd, 1..31", p.Size)
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,131 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/regen-dev/regen/executor/model/safetensors"
+)
+
+// Tensor names inside checkpoint and LoRA files.
+const (
+	tExemplars  = "exemplars.latents"    // [K, C, H, W] F16
+	tKeys       = "exemplars.keys"       // [K, E] caption embeddings
+	tEmbeddings = "text.token_embedding" // [V, E] (checkpoints)
+	tDelta      = "text.token_delta"     // [V, E] (LoRAs)
+	tVAEMean    = "vae.mean"             // [P] mean pixel patch, P = downscale²·3
+	tVAEEnc     = "vae.encoder"          // [C, P]
+	tVAEDec     = "vae.decoder"          // [P, C]
+	tCodeKeys   = "vae.codebook.keys"    // [N, 9C] 3×3 latent neighbourhoods
+	tCodePatch  = "vae.codebook.patches" // [N, P] pixel patches
+)
+
+// VAEWeights are the VAE's tensors.
+type VAEWeights struct {
+	Mean      []float32 // [P]
+	Encoder   []float32 // [C, P]
+	Decoder   []float32 // [P, C]
+	CodeKeys  []float32 // [N, 9C]
+	CodePatch []float32 // [N, P]
+	Codebooks int       // N
+}
+
+// Data is the content of a checkpoint or LoRA file.
+type Data struct {
+	Config     Config
+	K, H, W    int       // exemplar count and latent size
+	Exemplars  []float32 // [K, C, H, W]
+	Keys       []float32 // [K, E]
+	Embeddings []float32 // [V, E]: the token table, or a LoRA's deltas
+	VAE        *VAEWeights
+}
+
+// patchDim is the pixel dimension of one latent position.
+func (c *Config) patchDim() int { return c.Downscale * c.Downscale * 3 }
+
+// File encodes d as a safetensors file (exemplars and codebook in F16).
+func (d *Data) File() (*safetensors.File, error) {
+	c := &d.Config
+	meta, err := c.metadata()
+	if err != nil {
+		return nil, err
+	}
+	C, E := c.LatentChannels, c.EmbeddingDim
+	f := &safetensors.File{Metadata: meta, Tensors: map[string]*safetensors.Tensor{
+		tExemplars: {DType: safetensors.F16, Shape: []int{d.K, C, d.H, d.W}, Data: d.Exemplars},
+		tKeys:      {DType: safetensors.F32, Shape: []int{d.K, E}, Data: d.Keys},
+	}}
+	emb := tEmbeddings
+	if c.Mode == ModeLoRA {
+		emb = tDelta
+	}
+	f.Tensors[emb] = &safetensors.Tensor{DType: safetensors.F32, Shape: []int{len(c.Vocabulary), E}, Data: d.Embeddings}
+	if v := d.VAE; v != nil {
+		P := c.patchDim()
+		f.Tensors[tVAEMean] = &safetensors.Tensor{DType: safetensors.F32, Shape: []int{P}, Data: v.Mean}
+		f.Tensors[tVAEEnc] = &safetensors.Tensor{DType: safetensors.F32, Shape: []int{C, P}, Data: v.Encoder}
+		f.Tensors[tVAEDec] = &safetensors.Tensor{DType: safetensors.F32, Shape: []int{P, C}, Data: v.Decoder}
+		f.Tensors[tCodeKeys] = &safetensors.Tensor{DType: safetensors.F16, Shape: []int{v.Codebooks, 9 * C}, Data: v.CodeKeys}
+		f.Tensors[tCodePatch] = &safetensors.Tensor{DType: safetensors.F16, Shape: []int{v.Codebooks, P}, Data: v.CodePatch}
+	}
+	return f, nil
+}
+
+// DecodeData checks and decodes a parsed checkpoint or LoRA file.
+func DecodeData(f *safetensors.File) (*Data, error) {
+	c, err := parseConfig(f.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	C, E := c.LatentChannels, c.EmbeddingDim
+	d := &Data{Config: *c}
+	ex, err := f.Tensor(tExemplars, -1, C, -1, -1)
+	if err != nil {
+		return nil, err
+	}
+	d.K, d.H, d.W, d.Exemplars = ex.Shape[0], ex.Shape[2], ex.Shape[3], ex.Data
+	if d.K < 1 || d.H < 1 || d.W < 1 {
+		return nil, fmt.Errorf("read exemplars: empty shape %v", ex.Shape)
+	}
+	keys, err := f.Tensor(tKeys, d.K, E)
+	if err != nil {
+		return nil, err
+	}
+	d.Keys = keys.Data
+	emb := tEmbeddings
+	if c.Mode == ModeLoRA {
+		emb = tDelta
+	}
+	et, err := f.Tensor(emb, len(c.Vocabulary), E)
+	if err != nil {
+		return nil, err
+	}
+	d.Embeddings = et.Data
+	if c.Mode == ModeLoRA {
+		return d, nil
+	}
+	P := c.patchDim()
+	v := &VAEWeights{}
+	var t *safetensors.Tensor
+	if t, err = f.Tensor(tVAEMean, P); err != nil {
+		return nil, err
+	}
+	v.Mean = t.Data
+	if t, err = f.Tensor(tVAEEnc, C, P); err != nil {
+		return nil, err
+	}
+	v.Encoder = t.Data
+	if t, err = f.Tensor(tVAEDec, P, C); err != nil {
+		return nil, err
+	}
+	v.Decoder = t.Data
+	if t, err = f.Tensor(tCodeKeys, -1, 9*C); err != nil {
+		return nil, err
+	}
+	v.CodeKeys, v.Codebooks = t.Data, t.Shape[0]
+	if t, err = f.Tensor(tCodePatch, v.Codebooks, P); err != nil {
+		return nil, err
+	}
+	v.CodePatch = t.Data
+	d.VAE = v
+	return d, nil
+}
