@@ -40,6 +40,9 @@ type Thresholds struct {
 	RawIconY    float64 `json:"raw_icon_y"`
 	RawIconCbCr float64 `json:"raw_icon_cbcr"`
 	// HashBits bounds the Hamming distance of the 256-bit DCT hashes.
+	// Unrelated images differ in 128 ± 8 bits. On smooth images many AC
+	// coefficients sit near the median, so a small high-contrast object
+	// can flip 50–90 bits: the default only trips on a new composition.
 	HashBits int `json:"hash_bits"`
 
 	// Local tier.
@@ -74,7 +77,7 @@ func DefaultThresholds() Thresholds {
 		IconCbCr:    121000,
 		RawIconY:    30000,
 		RawIconCbCr: 60000,
-		HashBits:    72,
+		HashBits:    100,
 		PixelDeltaE: 2.0,
 		PixelMinLSB: 2,
 		Window:      16,
