@@ -2,11 +2,185 @@ package app
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/regen-dev/regen/harness/client"
+	"github.com/regen-dev/regen/harness/workflow"
 )
 
+const workflowUsage = `Usage: regen workflow <convert|pin|validate> [flags] WORKFLOW.json
+
+  convert   print WORKFLOW as an API-format prompt (indented, deterministic JSON);
+            a UI/editor workflow is converted with the target's node schemas
+  pin       like convert, with every seed input set to --seed (pinned inputs
+            are listed on stderr)
+  validate  check WORKFLOW against the target's node schemas: unknown node
+            types, missing required inputs, dangling links
+
+A UI workflow needs the schemas: --object-info FILE (a saved GET /object_info,
+e.g. curl -o object_info.json http://127.0.0.1:8188/object_info) or
+--url URL (ask a running ComfyUI or regen-executor).
+
+Flags:
+`
+
+// workflowFlags are regen workflow's flags.
+type workflowFlags struct {
+	objectInfo string
+	url        string
+	seed       string
+	timeout    time.Duration
+}
+
 func workflowCommand() command {
-	return command{summary: "(not yet built)", run: func(ctx context.Context, s Streams, args []string) error {
-		return fmt.Errorf("workflow: not yet built")
-	}}
+	return command{
+		summary: "convert a UI workflow to an API prompt, pin its seeds, validate it",
+		run:     runWorkflow,
+	}
+}
+
+func runWorkflow(ctx context.Context, s Streams, args []string) error {
+	var f workflowFlags
+	fs := newFlagSet("workflow", s)
+	fs.StringVar(&f.objectInfo, "object-info", "", "read node schemas from this /object_info capture `file`")
+	fs.StringVar(&f.url, "url", "", "read node schemas from the server at this `URL` (GET /object_info)")
+	fs.StringVar(&f.seed, "seed", "", "pin: the `seed` to set (0 … 18446744073709551615)")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "with --url: how long to wait for the server")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), workflowUsage)
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 {
+		fs.Usage()
+		return &usageError{msg: "workflow: no subcommand given", hint: "regen workflow convert --object-info object_info.json WORKFLOW.json"}
+	}
+	sub := args[0]
+	if sub == "-h" || sub == "--help" || sub == "help" {
+		fs.Usage()
+		return flag.ErrHelp
+	}
+	if sub != "convert" && sub != "pin" && sub != "validate" {
+		return &usageError{msg: fmt.Sprintf("workflow: unknown subcommand %q", sub), hint: "regen workflow -h"}
+	}
+	paths, err := parseWorkflowArgs(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(paths) != 1 {
+		return &usageError{msg: fmt.Sprintf("workflow %s: want one workflow file, got %d", sub, len(paths)),
+			hint: "regen workflow " + sub + " [flags] WORKFLOW.json"}
+	}
+	if f.objectInfo != "" && f.url != "" {
+		return &usageError{msg: "workflow: --object-info and --url are exclusive", hint: "regen workflow -h"}
+	}
+	var seed uint64
+	if sub == "pin" {
+		if f.seed == "" {
+			return &usageError{msg: "workflow pin: --seed is required", hint: "regen workflow pin --seed 42 WORKFLOW.json"}
+		}
+		if seed, err = strconv.ParseUint(f.seed, 10, 64); err != nil {
+			return &usageError{msg: fmt.Sprintf("workflow pin: --seed %q is not an unsigned 64-bit integer", f.seed)}
+		}
+	}
+
+	w, err := workflow.Load(paths[0])
+	if err != nil {
+		return err
+	}
+	info, err := f.schemas(ctx, w, sub == "validate")
+	if err != nil {
+		return err
+	}
+	p, err := w.Prompt(info)
+	if err != nil {
+		return fmt.Errorf("convert %s: %w", paths[0], err)
+	}
+	switch sub {
+	case "validate":
+		if err := workflow.Validate(p, info); err != nil {
+			return fmt.Errorf("validate %s: %w", paths[0], err)
+		}
+		fmt.Fprintf(s.Out, "%s: ok (%d nodes, %s format)\n", paths[0], len(p), w.Format)
+		return nil
+	case "pin":
+		var res workflow.PinResult
+		if p, res, err = workflow.Pin(p, seed, info); err != nil {
+			return fmt.Errorf("pin %s: %w", paths[0], err)
+		}
+		fmt.Fprintf(s.Err, "pinned %d input(s) to %d: %s\n", len(res.Pinned), seed, joinRefs(res.Pinned))
+		if len(res.Linked) > 0 {
+			fmt.Fprintf(s.Err, "warning: seed input(s) fed by a link cannot be pinned: %s\n", joinRefs(res.Linked))
+		}
+	}
+	out, err := p.Indent()
+	if err != nil {
+		return err
+	}
+	_, err = s.Out.Write(out)
+	return err
+}
+
+// schemas loads the node schemas the flags name. They are required to
+// convert a UI workflow and to validate; an API workflow converts without.
+func (f workflowFlags) schemas(ctx context.Context, w *workflow.Workflow, required bool) (workflow.ObjectInfo, error) {
+	switch {
+	case f.objectInfo != "":
+		return workflow.LoadObjectInfo(f.objectInfo)
+	case f.url != "":
+		c, err := client.New(f.url, client.WithTimeout(f.timeout))
+		if err != nil {
+			return nil, &usageError{msg: err.Error()}
+		}
+		ctx, cancel := context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+		info, err := c.ObjectInfo(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%w\nTry: check that a ComfyUI-compatible server listens at %s, or pass --object-info FILE", err, f.url)
+		}
+		return info, nil
+	case w.Format == workflow.FormatUI || required:
+		what := "converting a UI workflow"
+		if w.Format == workflow.FormatAPI {
+			what = "validating"
+		}
+		return nil, &usageError{msg: what + " needs the target's node schemas",
+			hint: "regen workflow " + "convert --object-info object_info.json WORKFLOW.json (capture it with curl http://127.0.0.1:8188/object_info), or --url http://127.0.0.1:8188"}
+	}
+	return nil, nil
+}
+
+func joinRefs(refs []workflow.InputRef) string {
+	if len(refs) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(refs))
+	for i, r := range refs {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// parseWorkflowArgs parses flags placed before, between or after the
+// positional arguments.
+func parseWorkflowArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{msg: err.Error(), hint: "regen workflow -h"}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
 }

@@ -1,0 +1,111 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const wfData = "../../../harness/workflow/testdata"
+
+func TestWorkflowCommand(t *testing.T) {
+	t.Parallel()
+	info := filepath.Join(wfData, "object-info-sd15.json")
+	ui := filepath.Join(wfData, "ui-sd15-default.json")
+	tests := []struct {
+		name      string
+		args      []string
+		wantOut   string // a testdata file the output must equal as JSON, or a substring
+		wantErr   string
+		usage     bool
+		wantErrIO string // substring of stderr
+	}{
+		{name: "convert UI with a capture", args: []string{"convert", "--object-info", info, ui},
+			wantOut: "ui-sd15-default.expected-api.json"},
+		{name: "flags after the file", args: []string{"convert", ui, "--object-info", info},
+			wantOut: "ui-sd15-default.expected-api.json"},
+		{name: "API workflow needs no schemas", args: []string{"convert", filepath.Join(wfData, "api-sd15-default.json")},
+			wantOut: `"class_type": "KSampler"`},
+		{name: "pin", args: []string{"pin", "--seed", "42", "--object-info", info, ui},
+			wantOut: `"seed": 42,`, wantErrIO: "pinned 1 input(s) to 42: 3.seed (KSampler)"},
+		{name: "validate", args: []string{"validate", "--object-info", info, filepath.Join(wfData, "api-sd15-default.json")},
+			wantOut: "ok (7 nodes, api format)"},
+		{name: "UI without schemas", args: []string{"convert", ui}, usage: true,
+			wantErr: "converting a UI workflow needs the target's node schemas"},
+		{name: "subgraphs rejected", args: []string{"convert", "--object-info", info, filepath.Join(wfData, "ui-subgraph-template.json")},
+			wantErr: "regen does not expand subgraphs"},
+		{name: "pin without seed", args: []string{"pin", ui}, usage: true, wantErr: "--seed is required"},
+		{name: "bad seed", args: []string{"pin", "--seed", "-1", ui}, usage: true, wantErr: "not an unsigned 64-bit integer"},
+		{name: "unknown subcommand", args: []string{"frobnicate"}, usage: true, wantErr: `unknown subcommand "frobnicate"`},
+		{name: "two files", args: []string{"convert", ui, ui}, usage: true, wantErr: "want one workflow file, got 2"},
+		{name: "missing file", args: []string{"convert", "nope.json"}, wantErr: "read workflow"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			err := Run(context.Background(), append([]string{"workflow"}, tt.args...), &out, &errOut)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				var ue *usageError
+				if errors.As(err, &ue) != tt.usage {
+					t.Errorf("usage error = %v, want %v", !tt.usage, tt.usage)
+				}
+				if code := ExitCode(err, &bytes.Buffer{}); code != ExitInfra {
+					t.Errorf("exit code = %d, want %d", code, ExitInfra)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run: %v (stderr %s)", err, errOut.String())
+			}
+			if strings.HasSuffix(tt.wantOut, ".json") {
+				want, err := os.ReadFile(filepath.Join(wfData, tt.wantOut))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var g, w any
+				if err := json.Unmarshal(out.Bytes(), &g); err != nil {
+					t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+				}
+				_ = json.Unmarshal(want, &w)
+				if !reflect.DeepEqual(g, w) {
+					t.Errorf("output differs from %s:\n%s", tt.wantOut, out.String())
+				}
+			} else if !strings.Contains(out.String(), tt.wantOut) {
+				t.Errorf("stdout lacks %q:\n%s", tt.wantOut, out.String())
+			}
+			if !strings.Contains(errOut.String(), tt.wantErrIO) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantErrIO, errOut.String())
+			}
+		})
+	}
+}
+
+func TestWorkflowConvertDeterministic(t *testing.T) {
+	t.Parallel()
+	args := []string{"workflow", "convert", "--object-info", filepath.Join(wfData, "object-info-sd15.json"), filepath.Join(wfData, "ui-sd15-default.json")}
+	var first []byte
+	for i := range 5 {
+		var out bytes.Buffer
+		if err := Run(context.Background(), args, &out, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = out.Bytes()
+		} else if !bytes.Equal(first, out.Bytes()) {
+			t.Fatalf("run %d printed different bytes", i)
+		}
+	}
+	if !bytes.HasPrefix(first, []byte("{\n  \"3\": {\n    \"class_type\": \"KSampler\"")) {
+		t.Errorf("want node ids in natural order, class_type first:\n%.200s", first)
+	}
+}
