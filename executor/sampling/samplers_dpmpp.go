@@ -10,7 +10,7 @@ import (
 // The DPM-Solver++ family (Lu et al. 2022) in k-diffusion's form, with
 // t = λ = −ln σ for EPS models.
 
-func tOf(sigma float64) float64 { return -math.Log(sigma) }
+func tOf(sigma float64) float64  { return -math.Log(sigma) }
 func sigmaOfT(t float64) float64 { return math.Exp(-t) }
 
 // sampleDPMpp2SAncestral is sample_dpmpp_2s_ancestral: a second-order
