@@ -25,6 +25,14 @@ func (s *Session) replay(ctx context.Context, c plan.Case, ep int) (string, []ou
 		// SaveImage stores it in the PNG.
 		opts.ExtraPNGInfo = map[string]any{"workflow": json.RawMessage(c.UI)}
 	}
+	if !s.opts.ReuseCache {
+		// Every case starts from a clean executor cache, so that what a
+		// case produces never depends on which case ran before it on this
+		// replica (with concurrency, that order is not fixed).
+		if err := cl.Free(ctx, false, true); err != nil {
+			return "", nil, fmt.Errorf("reset executor cache: %w", err)
+		}
+	}
 	res, err := cl.Run(ctx, c.Prompt, opts)
 	id := ""
 	if res != nil {

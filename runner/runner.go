@@ -56,6 +56,10 @@ type Options struct {
 	// OnCase, when set, is called as each case finishes (in completion
 	// order, from one goroutine at a time).
 	OnCase func(report.Case)
+	// ReuseCache keeps the executor's output cache between cases. By
+	// default every case is preceded by POST /free {"free_memory": true},
+	// so that a case's output never depends on the case before it.
+	ReuseCache bool
 	// RepoDir is where git is asked for the commit (default ".").
 	RepoDir string
 }
@@ -290,4 +294,23 @@ func Outcome(r *report.Run) (regressions, infra []string) {
 // with the given suffix (".png", ".json", ".diff.png").
 func candidatePath(workflow, file, suffix string) string {
 	return filepath.Join(CandidatesDir, workflow, file+suffix)
+}
+
+// Candidates lists every judged output of a finished run (read from
+// runDir) as a golden candidate, for golden.Store.Approve.
+func Candidates(r *report.Run, runDir string) []golden.Candidate {
+	var out []golden.Candidate
+	for _, c := range r.Cases {
+		for _, o := range c.Outputs {
+			cand := golden.Candidate{Case: c.ID, Workflow: c.Workflow, File: o.File, Verdict: string(o.Verdict)}
+			if o.Candidate != "" {
+				cand.PNG = filepath.Join(runDir, o.Candidate)
+			}
+			if o.CandidateRecord != "" {
+				cand.Record = filepath.Join(runDir, o.CandidateRecord)
+			}
+			out = append(out, cand)
+		}
+	}
+	return out
 }
