@@ -30,8 +30,9 @@ import (
 type answer struct {
 	status int
 	file   string // testdata file, with {{PROMPT_ID}} and {{CLIENT_ID}} filled in
-	// reset accepts the prompt, then drops the connection without answering.
-	reset bool
+	// reset drops the connection without answering; with accept the
+	// prompt was queued first.
+	reset, accept bool
 }
 
 // fakeComfy is a ComfyUI stand-in that replays recorded responses from
@@ -186,7 +187,7 @@ func (f *fakeComfy) handlePrompt(w http.ResponseWriter, r *http.Request) {
 	n := len(f.promptBodies)
 	a := f.answers[min(n, len(f.answers))-1]
 	f.mu.Unlock()
-	if a.reset || a.status == http.StatusOK {
+	if a.accept || a.status == http.StatusOK {
 		f.mu.Lock()
 		f.promptID, _ = body["prompt_id"].(string)
 		f.mu.Unlock()
@@ -198,6 +199,9 @@ func (f *fakeComfy) handlePrompt(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		conn.Close()
+		if a.accept {
+			f.postedOnce.Do(func() { close(f.posted) })
+		}
 		return
 	}
 	w.WriteHeader(a.status)

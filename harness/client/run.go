@@ -126,7 +126,11 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 	}}
 	res := st.res
 
-	var poll <-chan time.Time
+	// While the websocket is up, history is still polled now and then, in
+	// case a proxy loses `executing` null; once it drops, polled often.
+	slow := time.NewTicker(10 * c.pollInterval)
+	defer slow.Stop()
+	poll := slow.C
 	var grace <-chan time.Time
 	pollErrors := 0
 	for !st.finished {
@@ -141,9 +145,7 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 			if f.err != nil {
 				log.Warn("websocket dropped; polling history", "err", f.err)
 				frames, res.Polled = nil, true
-				tick := time.NewTicker(c.pollInterval)
-				defer tick.Stop()
-				poll = tick.C
+				slow.Reset(c.pollInterval)
 				continue
 			}
 			st.handle(f)
@@ -153,14 +155,14 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 		case <-poll:
 			h, ok, err := c.history(ctx, id)
 			if err != nil {
-				if pollErrors++; pollErrors >= maxPollErrors {
+				if pollErrors++; res.Polled && pollErrors >= maxPollErrors {
 					return res, fmt.Errorf("run prompt %s: websocket dropped and history unreachable: %w", id, err)
 				}
 				log.Warn("poll history", "err", err)
 				continue
 			}
 			pollErrors = 0
-			if ok {
+			if ok && (res.Polled || h.Status.Completed || h.Status.StatusStr != "") {
 				st.entry, st.finished = h, true
 			}
 		case <-grace:
@@ -217,6 +219,12 @@ func (c *Client) submit(ctx context.Context, prompt any, clientID, promptID stri
 		if errors.As(err, &he) || isDialError(err) || errors.Is(err, context.Canceled) {
 			return nil, fmt.Errorf("submit prompt: %w", err)
 		}
+		// The request may have reached the server: never resubmit, but
+		// look for the prompt and follow it if the server took it.
+		if c.known(ctx, promptID) {
+			c.log.Warn("submit failed but the server has the prompt; following it", "prompt_id", promptID, "err", err)
+			return &accepted{PromptID: promptID}, nil
+		}
 		return nil, fmt.Errorf("submit prompt %s (the server may have queued it; not resubmitted): %w", promptID, err)
 	}
 	if resp.status == http.StatusBadRequest {
@@ -243,6 +251,22 @@ func (c *Client) submit(ctx context.Context, prompt any, clientID, promptID stri
 		return nil, fmt.Errorf("submit prompt: the server's answer has no prompt_id: %s", truncate(string(resp.body), 200))
 	}
 	return &acc, nil
+}
+
+// known reports whether the server has promptID queued, running or in
+// its history.
+func (c *Client) known(ctx context.Context, promptID string) bool {
+	kctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if q, err := c.Queue(kctx); err == nil {
+		for _, it := range append(q.Running, q.Pending...) {
+			if it.PromptID == promptID {
+				return true
+			}
+		}
+	}
+	_, ok, err := c.history(kctx, promptID)
+	return err == nil && ok
 }
 
 // abandon interrupts the prompt and drops it from the queue, best effort,

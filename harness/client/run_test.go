@@ -220,6 +220,20 @@ func TestRunWebsocketDropPollsHistory(t *testing.T) {
 	}
 }
 
+func TestRunSilentWebsocketPollsHistory(t *testing.T) {
+	t.Parallel()
+	// The socket stays up but the end of the prompt never arrives on it (a
+	// proxy lost it): the slow history poll finds the finished entry.
+	f := newFake(t, &fakeComfy{answers: []answer{{status: 200, file: "prompt-200.json"}}, ws: "ws-hang.jsonl", history: "history-success.json", historyEmpty: 2})
+	res, err := newTestClient(t, f.srv.URL).Run(testContext(t), testPrompt, RunOptions{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Polled || len(res.Outputs["9"].Images) != 1 || !slices.Equal(res.Executed, []string{"3"}) {
+		t.Errorf("polled %v outputs %v executed %v", res.Polled, res.Outputs, res.Executed)
+	}
+}
+
 func TestRunWebsocketImages(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, &fakeComfy{answers: []answer{{status: 200, file: "prompt-200.json"}}, ws: "ws-images.jsonl", history: "history-ws-images.json"})
@@ -254,7 +268,8 @@ func TestRunRetries(t *testing.T) {
 		{name: "connection refused to /prompt", answers: []answer{ok}, refuse: &refusingTransport{path: "/prompt"}, wantPosts: 1},
 		{name: "connection refused to the websocket", answers: []answer{ok}, refuse: &refusingTransport{path: "/ws"}, wantPosts: 1},
 		{name: "503 beyond the retries", answers: []answer{{status: 503}}, wantErr: "503 Service Unavailable", wantPosts: 4},
-		{name: "reset after acceptance is never resubmitted", answers: []answer{{reset: true}, ok},
+		{name: "reset after acceptance: followed, not resubmitted", answers: []answer{{reset: true, accept: true}, ok}, wantPosts: 1},
+		{name: "reset, prompt not found: reported, not resubmitted", answers: []answer{{reset: true}, ok},
 			wantErr: "the server may have queued it; not resubmitted", wantPosts: 1},
 	}
 	for _, tt := range tests {
