@@ -16,7 +16,8 @@ import (
 //     expansion costs ~1e-16 relative instead of float32's ~1e-7·√D;
 //  2. a two-pass softmax per row: p_ij = e^(l_ij − max_j l_ij) rounded to
 //     float32, s_i = Σ_j p_ij in float64;
-//  3. out_i = (Σ_j p_ij·V_j)/s_i, the sums in float32 in order j = 0…NK−1.
+//  3. out_i = (Σ_j p_ij·V_j)/s_i, the sums in float64 (exact products of
+//     float32 values) in order j = 0…NK−1, rounded to float32 at the end.
 //
 // Many queries (els, VAE decode) are split into blocks of rows, each block
 // computed entirely by one goroutine; few queries (gmm) are split by keys
@@ -105,7 +106,7 @@ type call struct {
 	q64 []float64 // [NQ, D]
 	qn  []float64 // [NQ]
 	l   []float64 // [NQ, NK] logits
-	p   []float32 // [NQ, NK] weights
+	p   []float64 // [NQ, NK] weights
 	sum []float64 // [NQ]
 }
 
@@ -114,8 +115,9 @@ type scratch struct {
 	q64 []float64
 	qn  []float64
 	l   []float64
-	p   []float32
+	p   []float64
 	sum []float64
+	acc []float64 // weighted sums before normalisation
 }
 
 func grow[T any](s []T, n int) []T {

@@ -14,8 +14,9 @@ var _ backend.Backend = (*Backend)(nil)
 
 // Backend is the CPU backend. It is safe for concurrent use.
 type Backend struct {
-	fp   backend.Fingerprint
-	pool sync.Pool // *scratch
+	fp    backend.Fingerprint
+	pool  sync.Pool // *scratch, one per worker
+	vpool sync.Pool // *[]float64, V widened for a call
 	// tune, when set (by tests), adjusts the blocking of each call.
 	tune func(*plan)
 }
@@ -64,8 +65,8 @@ func (b *Backend) plan(a *backend.AttentionArgs) plan {
 	// stay within ~1 MiB, and there are several tasks per worker.
 	pl.rows = clamp(min((1<<20)/(12*max(a.NK, 1)), ceilDiv(a.NQ, 4*w)), 4, 64)
 	pl.rows = (pl.rows + 3) &^ 3
-	// Keys per block of the weighted sum: ≈64 KiB of V.
-	pl.pvKeys = clamp(16384/max(a.DV, 1), 8, 4096)
+	// Keys per block of the weighted sum: ≈64 KiB of widened V.
+	pl.pvKeys = clamp(8192/max(a.DV, 1), 8, 4096)
 	pl.normRun = clamp(ceilDiv(a.NK, 4*w), 16, 4096)
 	if b.tune != nil {
 		b.tune(&pl)

@@ -111,9 +111,9 @@ func (c *call) logits(q64, qn []float64, nr, j0, j1 int, l []float64, ldl int) {
 	}
 }
 
-// softmaxRow turns one row of logits into float32 weights (the maximum
-// weight is exactly 1) and returns their float64 sum.
-func softmaxRow(l []float64, p []float32) float64 {
+// softmaxRow turns one row of logits into weights (float32 values, held in
+// float64; the maximum weight is exactly 1) and returns their float64 sum.
+func softmaxRow(l, p []float64) float64 {
 	p = p[:len(l)]
 	m := l[0]
 	for _, x := range l[1:] {
@@ -123,18 +123,33 @@ func softmaxRow(l []float64, p []float32) float64 {
 	}
 	var s float64
 	for j, x := range l {
-		w := expNeg(x - m)
+		w := float64(expNeg(x - m))
 		p[j] = w
-		s += float64(w)
+		s += w
 	}
 	return s
 }
 
-// normalize divides an output row by its weight sum.
-func normalize(o []float32, s float64) {
-	for c, x := range o {
-		o[c] = float32(float64(x) / s)
+// normalize writes an accumulator row divided by its weight sum to out.
+func normalize(out []float32, acc []float64, s float64) {
+	acc = acc[:len(out)]
+	for c, x := range acc {
+		out[c] = float32(x / s)
 	}
+}
+
+// widenValues returns V as float64 (from the pool) for the register-tiled
+// weighted sum, where every value is reused by many query rows.
+func (b *Backend) widenValues(v []float32) *[]float64 {
+	w, _ := b.vpool.Get().(*[]float64)
+	if w == nil {
+		w = new([]float64)
+	}
+	*w = grow(*w, len(v))
+	for i, x := range v {
+		(*w)[i] = float64(x)
+	}
+	return w
 }
 
 // attendMany splits the queries into blocks of pl.rows rows; one goroutine
@@ -144,6 +159,8 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 	if err := b.keyNorms(ctx, c, true); err != nil {
 		return err
 	}
+	v64 := b.widenValues(a.V[:a.NK*a.DV])
+	defer b.vpool.Put(v64)
 	rows := c.pl.rows
 	n := ceilDiv(a.NQ, rows)
 	return b.parallel(ctx, c.pl.workers, n, func(s *scratch, t int) {
@@ -154,18 +171,18 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 		s.l = grow(s.l, nr*a.NK)
 		s.p = grow(s.p, nr*a.NK)
 		s.sum = grow(s.sum, nr)
+		s.acc = grow(s.acc, nr*a.DV)
 		packQueries(a.Q, a.D, i0, nr, s.q64, s.qn)
 		c.logits(s.q64, s.qn, nr, 0, a.NK, s.l, a.NK)
 		for r := range nr {
 			s.sum[r] = softmaxRow(s.l[r*a.NK:(r+1)*a.NK], s.p[r*a.NK:(r+1)*a.NK])
 		}
-		out := a.Out[i0*a.DV : (i0+nr)*a.DV]
-		clear(out)
+		clear(s.acc)
 		for jb := 0; jb < a.NK; jb += c.pl.pvKeys {
-			pvBlock(s.p, a.NK, nr, jb, min(jb+c.pl.pvKeys, a.NK), a.V, a.DV, 0, a.DV, out, a.DV)
+			pvBlock(s.p, a.NK, nr, jb, min(jb+c.pl.pvKeys, a.NK), *v64, a.DV, 0, a.DV, s.acc, a.DV)
 		}
 		for r := range nr {
-			normalize(out[r*a.DV:(r+1)*a.DV], s.sum[r])
+			normalize(a.Out[(i0+r)*a.DV:(i0+r+1)*a.DV], s.acc[r*a.DV:(r+1)*a.DV], s.sum[r])
 		}
 	})
 }
@@ -183,7 +200,7 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 	c.q64 = make([]float64, a.NQ*a.D)
 	c.qn = make([]float64, a.NQ)
 	c.l = make([]float64, a.NQ*a.NK)
-	c.p = make([]float32, a.NQ*a.NK)
+	c.p = make([]float64, a.NQ*a.NK)
 	c.sum = make([]float64, a.NQ)
 	packQueries(a.Q, a.D, 0, a.NQ, c.q64, c.qn)
 	kb := c.pl.keys
@@ -203,29 +220,28 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 		c.sum[r] = softmaxRow(c.l[r*a.NK:(r+1)*a.NK], c.p[r*a.NK:(r+1)*a.NK])
 	}
 	cb := c.pl.cols
-	return b.parallel(ctx, c.pl.workers, ceilDiv(a.DV, cb), func(_ *scratch, t int) {
+	return b.parallel(ctx, c.pl.workers, ceilDiv(a.DV, cb), func(s *scratch, t int) {
 		c0, c1 := t*cb, min((t+1)*cb, a.DV)
+		s.acc = grow(s.acc, 2*(c1-c0))
+		o0, o1 := s.acc[:c1-c0], s.acc[c1-c0:]
+		out := func(r int) []float32 { return a.Out[r*a.DV+c0 : r*a.DV+c1] }
 		r := 0
 		for ; r+1 < a.NQ; r += 2 {
-			o0 := a.Out[r*a.DV+c0 : r*a.DV+c1]
-			o1 := a.Out[(r+1)*a.DV+c0 : (r+1)*a.DV+c1]
-			clear(o0)
-			clear(o1)
+			clear(s.acc)
 			p0, p1 := c.p[r*a.NK:(r+1)*a.NK], c.p[(r+1)*a.NK:(r+2)*a.NK]
 			for j := range a.NK {
 				axpy2(p0[j], p1[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1)
 			}
-			normalize(o0, c.sum[r])
-			normalize(o1, c.sum[r+1])
+			normalize(out(r), o0, c.sum[r])
+			normalize(out(r+1), o1, c.sum[r+1])
 		}
 		if r < a.NQ {
-			o0 := a.Out[r*a.DV+c0 : r*a.DV+c1]
 			clear(o0)
 			p0 := c.p[r*a.NK : (r+1)*a.NK]
 			for j := range a.NK {
 				axpy1(p0[j], a.V[j*a.DV+c0:j*a.DV+c1], o0)
 			}
-			normalize(o0, c.sum[r])
+			normalize(out(r), o0, c.sum[r])
 		}
 	})
 }

@@ -1,16 +1,17 @@
 package cpu
 
-// Weighted-sum (P·V) kernels. Every output element is one float32
-// accumulator that adds float32(p_j·v_j) for j = 0, 1, …, NK−1 in order, in
-// the register-tiled kernels and in the axpy kernels alike, so which of them
+// Weighted-sum (P·V) kernels. Every output element is one float64
+// accumulator that adds p_j·v_j for j = 0, 1, …, NK−1 in order, in the
+// register-tiled kernels and in the axpy kernels alike, so which of them
 // runs (and how the work is split) never changes a bit of the result. The
-// weights lie in [0, 1] with the row maximum exactly 1, so the float32 sum
-// loses at most ~NK·2⁻²⁴ relative, ~1e-5 at NK = 8000 in the worst case and
-// ~√NK·2⁻²⁴ typically.
+// weights are float32 values (widened) and so are the values, so every
+// product is exact in float64 and madd rounds the same with or without FMA.
+// The sum then costs ~1e-16 relative, and the output's error is that of
+// the float32 weights, ~6e-8.
 
 // pv2x4 adds the weighted sums of two weight rows over a 4-column strip of
 // v (row stride ldv, starting at column 0 of v) into o0[:4] and o1[:4].
-func pv2x4(p0, p1, v []float32, ldv int, o0, o1 []float32) {
+func pv2x4(p0, p1, v []float64, ldv int, o0, o1 []float64) {
 	n := len(p0)
 	p1 = p1[:n]
 	o0, o1 = o0[:4], o1[:4]
@@ -21,22 +22,22 @@ func pv2x4(p0, p1, v []float32, ldv int, o0, o1 []float32) {
 		vj := v[off : off+4 : off+4]
 		v0, v1, v2, v3 := vj[0], vj[1], vj[2], vj[3]
 		x := p0[j]
-		c00 += float32(x * v0)
-		c01 += float32(x * v1)
-		c02 += float32(x * v2)
-		c03 += float32(x * v3)
+		c00 = madd(x, v0, c00)
+		c01 = madd(x, v1, c01)
+		c02 = madd(x, v2, c02)
+		c03 = madd(x, v3, c03)
 		x = p1[j]
-		c10 += float32(x * v0)
-		c11 += float32(x * v1)
-		c12 += float32(x * v2)
-		c13 += float32(x * v3)
+		c10 = madd(x, v0, c10)
+		c11 = madd(x, v1, c11)
+		c12 = madd(x, v2, c12)
+		c13 = madd(x, v3, c13)
 		off += ldv
 	}
 	o0[0], o0[1], o0[2], o0[3] = c00, c01, c02, c03
 	o1[0], o1[1], o1[2], o1[3] = c10, c11, c12, c13
 }
 
-func pv1x4(p0, v []float32, ldv int, o0 []float32) {
+func pv1x4(p0, v []float64, ldv int, o0 []float64) {
 	n := len(p0)
 	o0 = o0[:4]
 	c0, c1, c2, c3 := o0[0], o0[1], o0[2], o0[3]
@@ -44,42 +45,42 @@ func pv1x4(p0, v []float32, ldv int, o0 []float32) {
 	for j := 0; j < n; j++ {
 		vj := v[off : off+4 : off+4]
 		x := p0[j]
-		c0 += float32(x * vj[0])
-		c1 += float32(x * vj[1])
-		c2 += float32(x * vj[2])
-		c3 += float32(x * vj[3])
+		c0 = madd(x, vj[0], c0)
+		c1 = madd(x, vj[1], c1)
+		c2 = madd(x, vj[2], c2)
+		c3 = madd(x, vj[3], c3)
 		off += ldv
 	}
 	o0[0], o0[1], o0[2], o0[3] = c0, c1, c2, c3
 }
 
-func pv2x1(p0, p1, v []float32, ldv int, o0, o1 []float32) {
+func pv2x1(p0, p1, v []float64, ldv int, o0, o1 []float64) {
 	n := len(p0)
 	p1 = p1[:n]
 	c0, c1 := o0[0], o1[0]
 	off := 0
 	for j := 0; j < n; j++ {
 		x := v[off]
-		c0 += float32(p0[j] * x)
-		c1 += float32(p1[j] * x)
+		c0 = madd(p0[j], x, c0)
+		c1 = madd(p1[j], x, c1)
 		off += ldv
 	}
 	o0[0], o1[0] = c0, c1
 }
 
-func pv1x1(p0, v []float32, ldv int, o0 []float32) {
+func pv1x1(p0, v []float64, ldv int, o0 []float64) {
 	c := o0[0]
 	off := 0
 	for _, x := range p0 {
-		c += float32(x * v[off])
+		c = madd(x, v[off], c)
 		off += ldv
 	}
 	o0[0] = c
 }
 
-// pvBlock adds P[:, j0:j1]·V[j0:j1, c0:c1] into the nr output rows
+// pvBlock adds P[:, j0:j1]·V[j0:j1, c0:c1] into the nr accumulator rows o
 // (row stride ldo), weights row stride ldp, in register tiles of 2×4.
-func pvBlock(p []float32, ldp, nr, j0, j1 int, v []float32, ldv, c0, c1 int, o []float32, ldo int) {
+func pvBlock(p []float64, ldp, nr, j0, j1 int, v []float64, ldv, c0, c1 int, o []float64, ldo int) {
 	r := 0
 	for ; r+1 < nr; r += 2 {
 		p0 := p[r*ldp+j0 : r*ldp+j1]
@@ -107,21 +108,23 @@ func pvBlock(p []float32, ldp, nr, j0, j1 int, v []float32, ldv, c0, c1 int, o [
 	}
 }
 
-// axpy2 adds p0·v into o0 and p1·v into o1, element by element (the
-// orientation for few rows and wide, power-of-two V rows, where a strided
-// column walk would thrash the cache sets).
-func axpy2(p0, p1 float32, v, o0, o1 []float32) {
+// axpy2 adds p0·v into o0 and p1·v into o1, element by element, widening v
+// as it goes (the orientation for few rows and wide, often power-of-two V
+// rows, where a strided column walk would thrash the cache sets and
+// widening V up front would cost as much as the sum).
+func axpy2(p0, p1 float64, v []float32, o0, o1 []float64) {
 	n := len(v)
 	o0, o1 = o0[:n], o1[:n]
 	for c, x := range v {
-		o0[c] += float32(p0 * x)
-		o1[c] += float32(p1 * x)
+		w := float64(x)
+		o0[c] = madd(p0, w, o0[c])
+		o1[c] = madd(p1, w, o1[c])
 	}
 }
 
-func axpy1(p0 float32, v, o0 []float32) {
+func axpy1(p0 float64, v []float32, o0 []float64) {
 	o0 = o0[:len(v)]
 	for c, x := range v {
-		o0[c] += float32(p0 * x)
+		o0[c] = madd(p0, float64(x), o0[c])
 	}
 }

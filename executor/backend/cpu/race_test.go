@@ -1,0 +1,6 @@
+//go:build race
+
+package cpu
+
+// raceEnabled: the race detector slows the kernels ~10×.
+const raceEnabled = true
