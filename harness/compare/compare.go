@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"math"
+	"sync"
 
 	"github.com/vitali-fedulov/images4"
 )
@@ -50,7 +51,15 @@ func Compare(golden, got Input, opts Options) Result {
 	if got.empty() {
 		return res.errorf("no output to judge")
 	}
+	// The two sides are independent: analyse them concurrently.
+	var goldA *analysed
+	var goldErr error
+	var wg sync.WaitGroup
+	if !golden.empty() {
+		wg.Go(func() { goldA, goldErr = load(golden) })
+	}
 	gotA, err := load(got)
+	wg.Wait()
 	if err != nil {
 		return res.errorf("read output: %v", err)
 	}
@@ -58,9 +67,8 @@ func Compare(golden, got Input, opts Options) Result {
 		res.Verdict, res.Reason = New, "no golden yet; approve this output to make it one"
 		return res
 	}
-	goldA, err := load(golden)
-	if err != nil {
-		return res.errorf("read golden: %v", err)
+	if goldErr != nil {
+		return res.errorf("read golden: %v", goldErr)
 	}
 	switch {
 	case opts.Thresholds != nil:

@@ -3,6 +3,8 @@ package compare
 import (
 	"image"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // deltaEScale converts OKLab distances to the reported ΔE unit: every ΔE in
@@ -69,18 +71,28 @@ type labPlanes struct {
 }
 
 // toOKLab converts 8-bit NRGBA pixels (alpha ignored) to OKLab planes.
+// Rows are converted in parallel bands; every pixel is independent, so the
+// result does not depend on the split.
 func toOKLab(img *image.NRGBA) *labPlanes {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	p := &labPlanes{w: w, h: h, L: make([]float32, w*h), A: make([]float32, w*h), B: make([]float32, w*h)}
-	for y := 0; y < h; y++ {
-		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
-		for x := 0; x < w; x++ {
-			px := row[4*x : 4*x+3 : 4*x+3]
-			L, A, B := linearToOKLab(srgbToLinear8[px[0]], srgbToLinear8[px[1]], srgbToLinear8[px[2]])
-			i := y*w + x
-			p.L[i], p.A[i], p.B[i] = float32(L), float32(A), float32(B)
-		}
+	bands := min(runtime.GOMAXPROCS(0), max(1, h/64))
+	var wg sync.WaitGroup
+	for k := range bands {
+		y0, y1 := k*h/bands, (k+1)*h/bands
+		wg.Go(func() {
+			for y := y0; y < y1; y++ {
+				row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+				for x := 0; x < w; x++ {
+					px := row[4*x : 4*x+3 : 4*x+3]
+					L, A, B := linearToOKLab(srgbToLinear8[px[0]], srgbToLinear8[px[1]], srgbToLinear8[px[2]])
+					i := y*w + x
+					p.L[i], p.A[i], p.B[i] = float32(L), float32(A), float32(B)
+				}
+			}
+		})
 	}
+	wg.Wait()
 	return p
 }
 
