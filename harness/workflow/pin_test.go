@@ -219,6 +219,18 @@ func TestValidate(t *testing.T) {
 				"(4 problems)"}},
 		{name: "no output node", prompt: `{"1": {"class_type": "Text", "inputs": {"text": "x"}}}`,
 			want: []string{"no output node"}},
+		{name: "values and link types", prompt: `{"1": {"class_type": "Loader", "inputs": {"ckpt_name": "v1-5.safetensors"}},
+		  "2": {"class_type": "Sampler", "inputs": {"model": ["1", 1], "seed": -1, "steps": "many", "sampler_name": "heun", "text": "x"}},
+		  "3": {"class_type": "Save", "inputs": {"latent": ["2", 0], "prefix": "p"}},
+		  "4": {"class_type": "Load", "inputs": {"image": "uploaded-later.png", "channel": "red"}},
+		  "5": {"class_type": "Sampler", "inputs": {"model": ["1", 0], "seed": 18446744073709551615, "steps": 1, "sampler_name": "euler", "text": "x"}},
+		  "6": {"class_type": "Sampler", "inputs": {"model": ["1", 0], "seed": 18446744073709551616, "steps": 1, "sampler_name": "euler", "text": "x"}}}`,
+			want: []string{`node 1 (Loader) input ckpt_name: value "v1-5.safetensors" not in the target's list (2 choices) [value_not_in_list]; map the name to one the target has with a model alias`,
+				"node 2 (Sampler) input model: linked to output 1 of node 1 (Loader) of type CLIP, want MODEL",
+				"node 2 (Sampler) input seed: value -1 is smaller than min 0",
+				`node 2 (Sampler) input steps: value "many" is not a number`,
+				"node 6 (Sampler) input seed: value 18446744073709551616 is bigger than max 18446744073709551615",
+				"(5 problems)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,9 @@
 package workflow
 
 import (
+	"encoding/json"
 	"fmt"
+	"math/big"
 	"strings"
 )
 
@@ -54,9 +56,18 @@ func Validate(p Prompt, info ObjectInfo) error {
 				outputs++
 			}
 			for _, in := range ni.OrderedInputs() {
-				if _, ok := n.Inputs[in.Name]; in.Required && !ok {
-					probs = append(probs, Problem{Node: id, ClassType: n.ClassType, Input: in.Name,
-						Reason: "required input missing"})
+				v, ok := n.Inputs[in.Name]
+				if !ok {
+					if in.Required {
+						probs = append(probs, Problem{Node: id, ClassType: n.ClassType, Input: in.Name,
+							Reason: "required input missing"})
+					}
+					continue
+				}
+				if _, _, isLink := AsLink(v); !isLink {
+					if reason := checkValue(in, v); reason != "" {
+						probs = append(probs, Problem{Node: id, ClassType: n.ClassType, Input: in.Name, Reason: reason})
+					}
 				}
 			}
 		}
@@ -71,9 +82,23 @@ func Validate(p Prompt, info ObjectInfo) error {
 					Reason: fmt.Sprintf("linked to node %s, which is not in the prompt", src)})
 				continue
 			}
-			if si := info[sn.ClassType]; si != nil && (slot < 0 || slot >= len(si.Output)) {
+			si := info[sn.ClassType]
+			if si == nil {
+				continue
+			}
+			if slot < 0 || slot >= len(si.Output) {
 				probs = append(probs, Problem{Node: id, ClassType: n.ClassType, Input: name,
 					Reason: fmt.Sprintf("linked to output %d of node %s (%s), which has %d outputs", slot, src, sn.ClassType, len(si.Output))})
+				continue
+			}
+			if ni == nil {
+				continue
+			}
+			if spec, ok := ni.Spec(name); ok {
+				if out := outputType(si.Output[slot]); !typesMatch(out, spec.Type) {
+					probs = append(probs, Problem{Node: id, ClassType: n.ClassType, Input: name,
+						Reason: fmt.Sprintf("linked to output %d of node %s (%s) of type %s, want %s", slot, src, sn.ClassType, out, spec.Type)})
+				}
 			}
 		}
 	}
@@ -87,4 +112,82 @@ func Validate(p Prompt, info ObjectInfo) error {
 		return &ValidationError{Problems: probs}
 	}
 	return nil
+}
+
+// outputType is an /object_info output entry's type; a list of choices is a
+// COMBO.
+func outputType(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return "COMBO"
+}
+
+// checkValue checks a constant input the way a server's validation does:
+// COMBO membership (for V1 lists; not for upload combos, whose files a
+// server checks itself), numeric type and min/max. It returns "" when the
+// value is acceptable.
+func checkValue(in NamedSpec, v any) string {
+	spec := in.Spec
+	switch spec.Type {
+	case "COMBO":
+		if len(spec.Choices) == 0 || spec.HasUpload() {
+			return ""
+		}
+		if m, ok := v.(map[string]any); ok {
+			v = m["__value__"] // a multiselect list
+		}
+		for _, c := range spec.Choices {
+			if equalJSON(c, v) {
+				return ""
+			}
+		}
+		reason := fmt.Sprintf("value %v not in the target's list (%d choices) [value_not_in_list]", jsonText(v), len(spec.Choices))
+		if modelInputs[in.Name] {
+			reason += "; map the name to one the target has with a model alias"
+		}
+		return reason
+	case "INT", "FLOAT":
+		var f *big.Float
+		switch t := v.(type) {
+		case json.Number:
+			f, _, _ = big.ParseFloat(t.String(), 10, 128, big.ToNearestEven)
+		case string:
+			f, _, _ = big.ParseFloat(strings.TrimSpace(t), 10, 128, big.ToNearestEven)
+		case float64:
+			f = big.NewFloat(t)
+		}
+		if f == nil {
+			return fmt.Sprintf("value %s is not a number [invalid_input_type]", jsonText(v))
+		}
+		if lo, ok := bound(spec.Options["min"]); ok && f.Cmp(lo) < 0 {
+			return fmt.Sprintf("value %s is smaller than min %v [value_smaller_than_min]", jsonText(v), spec.Options["min"])
+		}
+		if hi, ok := bound(spec.Options["max"]); ok && f.Cmp(hi) > 0 {
+			return fmt.Sprintf("value %s is bigger than max %v [value_bigger_than_max]", jsonText(v), spec.Options["max"])
+		}
+	}
+	return ""
+}
+
+func bound(v any) (*big.Float, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return nil, false
+	}
+	f, _, err := big.ParseFloat(n.String(), 10, 128, big.ToNearestEven)
+	return f, err == nil
+}
+
+// equalJSON compares two decoded JSON values, numbers by value.
+func equalJSON(a, b any) bool {
+	return jsonText(a) == jsonText(b)
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }

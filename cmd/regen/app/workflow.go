@@ -19,8 +19,9 @@ const workflowUsage = `Usage: regen workflow <convert|pin|validate> [flags] WORK
             a UI/editor workflow is converted with the target's node schemas
   pin       like convert, with every seed input set to --seed (pinned inputs
             are listed on stderr)
-  validate  check WORKFLOW against the target's node schemas: unknown node
-            types, missing required inputs, dangling links
+  validate  check WORKFLOW against the target's node schemas as the server
+            would: unknown node types, missing required inputs, values not in
+            a list or out of range, dangling or mistyped links
 
 A UI workflow needs the schemas: --object-info FILE (a saved GET /object_info,
 e.g. curl -o object_info.json http://127.0.0.1:8188/object_info) or
@@ -34,7 +35,22 @@ type workflowFlags struct {
 	objectInfo string
 	url        string
 	seed       string
+	aliases    aliasFlag
 	timeout    time.Duration
+}
+
+// aliasFlag collects repeated --alias FROM=TO flags.
+type aliasFlag map[string]string
+
+func (a aliasFlag) String() string { return fmt.Sprint(map[string]string(a)) }
+
+func (a aliasFlag) Set(v string) error {
+	from, to, ok := strings.Cut(v, "=")
+	if !ok || from == "" || to == "" {
+		return fmt.Errorf("want FROM=TO (a model file name the workflow uses = the name the target has), got %q", v)
+	}
+	a[from] = to
+	return nil
 }
 
 func workflowCommand() command {
@@ -45,8 +61,9 @@ func workflowCommand() command {
 }
 
 func runWorkflow(ctx context.Context, s Streams, args []string) error {
-	var f workflowFlags
+	f := workflowFlags{aliases: aliasFlag{}}
 	fs := newFlagSet("workflow", s)
+	fs.Var(f.aliases, "alias", "map a model file name: `FROM=TO` (repeatable); applied before pin and validate")
 	fs.StringVar(&f.objectInfo, "object-info", "", "read node schemas from this /object_info capture `file`")
 	fs.StringVar(&f.url, "url", "", "read node schemas from the server at this `URL` (GET /object_info)")
 	fs.StringVar(&f.seed, "seed", "", "pin: the `seed` to set (0 … 18446744073709551615)")
@@ -99,6 +116,13 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 	p, err := w.Prompt(info)
 	if err != nil {
 		return fmt.Errorf("convert %s: %w", paths[0], err)
+	}
+	if len(f.aliases) > 0 {
+		var done []workflow.Alias
+		p, done = workflow.ApplyAliases(p, f.aliases, info)
+		for _, a := range done {
+			fmt.Fprintf(s.Err, "alias %s: %s → %s\n", a.InputRef, a.From, a.To)
+		}
 	}
 	switch sub {
 	case "validate":
