@@ -234,7 +234,7 @@ func (v *validator) local(g *graph, id string) *vresult {
 				Message: fmt.Sprintf("Failed to convert an input value to a %s value", typeLabel(in, combo)),
 				Details: fmt.Sprintf("%s, %s, %s", in.Name, pyStr(val), err),
 				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", inputConfig(in, combo)},
-					{"received_value", plainValue(val)}, {"exception_message", err.Error()}}})
+					{"received_value", val}, {"exception_message", err.Error()}}})
 			continue
 		}
 		if !skipChecks[in.Name] {
@@ -318,6 +318,11 @@ func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, co
 	}
 	vn.links[in.Name] = link{From: from, Slot: slot}
 	vn.inputs = append(vn.inputs, in.Name)
+	for _, c := range r.children {
+		if c == from {
+			return
+		}
+	}
 	r.children = append(r.children, from)
 }
 
