@@ -158,6 +158,29 @@ func imgFrameOf(m image.Image, withAlpha bool) imgFrame {
 			}
 		}
 		return f
+	case *image.RGBA: // opaque PNGs (colour type 2) decode to RGBA with A = 255
+		for y := range h {
+			row := src.Pix[y*src.Stride:]
+			for x := range w {
+				p := row[4*x : 4*x+4]
+				if p[3] != 0xff {
+					c := color.NRGBAModel.Convert(color.RGBA{p[0], p[1], p[2], p[3]}).(color.NRGBA)
+					set8(y*w+x, c.R, c.G, c.B, c.A)
+					continue
+				}
+				set8(y*w+x, p[0], p[1], p[2], 0xff)
+			}
+		}
+		return f
+	case *image.YCbCr: // JPEG
+		for y := range h {
+			for x := range w {
+				yi, ci := src.YOffset(b.Min.X+x, b.Min.Y+y), src.COffset(b.Min.X+x, b.Min.Y+y)
+				r, g, bl := color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
+				set8(y*w+x, r, g, bl, 0xff)
+			}
+		}
+		return f
 	}
 	deep := false
 	switch m.(type) {

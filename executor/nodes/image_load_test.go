@@ -313,3 +313,42 @@ func TestLoadImageExecuteAndIsChanged(t *testing.T) {
 		t.Fatalf("IsChanged accepted a traversal")
 	}
 }
+
+// TestDecodeCommittedInputs loads the committed fixture images as LoadImage
+// would: the scene is opaque (64×64 zero mask), the photo's vignette and
+// notch become MASK = 1 − alpha.
+func TestDecodeCommittedInputs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file         string
+		w, h, maskW  int
+		maskAt       [2]int // x, y
+		wantMask     float32
+		pixAt        [2]int
+		wantR, wantG float32
+	}{
+		{"scene-256.png", 256, 256, 64, [2]int{0, 0}, 0, [2]int{72, 180}, 40.0 / 255, 160.0 / 255},
+		{"photo-320x256.png", 320, 256, 320, [2]int{0, 0}, 1, [2]int{90, 170}, 200.0 / 255, 40.0 / 255},
+		{"photo-320x256.png", 320, 256, 320, [2]int{160, 128}, 0, [2]int{220, 180}, 40.0 / 255, 70.0 / 255},
+		{"photo-320x256.png", 320, 256, 320, [2]int{40, 32}, 1, [2]int{0, 255}, 110.0 / 255, 80.0 / 255},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			img, mask, err := DecodeImageFile(filepath.Join("..", "..", "fixtures", "inputs", tt.file))
+			if err != nil {
+				t.Fatalf("DecodeImageFile: %v", err)
+			}
+			if img.W != tt.w || img.H != tt.h || mask.W != tt.maskW {
+				t.Fatalf("image %dx%d mask %dx%d", img.W, img.H, mask.W, mask.H)
+			}
+			if got := mask.Pix[tt.maskAt[1]*mask.W+tt.maskAt[0]]; got != tt.wantMask {
+				t.Fatalf("mask at %v = %v, want %v", tt.maskAt, got, tt.wantMask)
+			}
+			p := img.At(0, tt.pixAt[1], tt.pixAt[0])
+			if img.Pix[p] != tt.wantR || img.Pix[p+1] != tt.wantG {
+				t.Fatalf("pixel at %v = %v, want R %v G %v", tt.pixAt, img.Pix[p:p+3], tt.wantR, tt.wantG)
+			}
+		})
+	}
+}

@@ -140,22 +140,31 @@ func imgLinearTaps(in, out int) (i0, i1 []int, l0, l1 []float32) {
 	return i0, i1, l0, l1
 }
 
+// imgBilinear interpolates each needed source row horizontally, then
+// combines two rows: out = (x00·w0 + x01·w1)·h0 + (x10·w0 + x11·w1)·h1, the
+// order of torch's generic kernel.
 func imgBilinear(img *node.Image, width, height int) *node.Image {
 	x0, x1, wx0, wx1 := imgLinearTaps(img.W, width)
 	y0, y1, wy0, wy1 := imgLinearTaps(img.H, height)
-	out := node.NewImage(img.N, height, width, img.C)
 	c := img.C
+	out := node.NewImage(img.N, height, width, c)
+	rows := make([]float32, img.H*width*c) // horizontal pass of every source row
 	for b := range img.N {
-		for oy := range height {
+		for y := range img.H {
+			src := img.Pix[img.At(b, y, 0):]
+			dst := rows[y*width*c:]
 			for ox := range width {
-				a, bb := img.At(b, y0[oy], x0[ox]), img.At(b, y0[oy], x1[ox])
-				cc, d := img.At(b, y1[oy], x0[ox]), img.At(b, y1[oy], x1[ox])
-				o := out.At(b, oy, ox)
+				a, e := x0[ox]*c, x1[ox]*c
 				for k := range c {
-					top := float32(img.Pix[a+k]*wx0[ox]) + float32(img.Pix[bb+k]*wx1[ox])
-					bot := float32(img.Pix[cc+k]*wx0[ox]) + float32(img.Pix[d+k]*wx1[ox])
-					out.Pix[o+k] = float32(top*wy0[oy]) + float32(bot*wy1[oy])
+					dst[ox*c+k] = float32(src[a+k]*wx0[ox]) + float32(src[e+k]*wx1[ox])
 				}
+			}
+		}
+		for oy := range height {
+			top, bot := rows[y0[oy]*width*c:], rows[y1[oy]*width*c:]
+			dst := out.Pix[out.At(b, oy, 0):]
+			for i := range width * c {
+				dst[i] = float32(top[i]*wy0[oy]) + float32(bot[i]*wy1[oy])
 			}
 		}
 	}
@@ -196,24 +205,34 @@ func imgCubicCoeffs(t float32) [4]float32 {
 	return [4]float32{conv2(t + 1), conv1(t), conv1(1 - t), conv2(2 - t)}
 }
 
+// imgBicubic is separable like imgBilinear, with four taps per axis:
+// rows are ((x0·w0 + x1·w1) + x2·w2) + x3·w3, then combined the same way.
 func imgBicubic(img *node.Image, width, height int) *node.Image {
 	xi, xw := imgCubicTaps(img.W, width)
 	yi, yw := imgCubicTaps(img.H, height)
-	out := node.NewImage(img.N, height, width, img.C)
+	c := img.C
+	out := node.NewImage(img.N, height, width, c)
+	rows := make([]float32, img.H*width*c)
 	for b := range img.N {
-		for oy := range height {
+		for y := range img.H {
+			src := img.Pix[img.At(b, y, 0):]
+			dst := rows[y*width*c:]
 			for ox := range width {
-				o := out.At(b, oy, ox)
-				for k := range img.C {
+				for k := range c {
 					var acc float32
-					for j := range 4 {
-						var row float32
-						for i := range 4 {
-							row += float32(img.Pix[img.At(b, yi[oy][j], xi[ox][i])+k] * xw[ox][i])
-						}
-						acc += float32(row * yw[oy][j])
+					for i := range 4 {
+						acc += float32(src[xi[ox][i]*c+k] * xw[ox][i])
 					}
-					out.Pix[o+k] = acc
+					dst[ox*c+k] = acc
+				}
+			}
+		}
+		for oy := range height {
+			dst := out.Pix[out.At(b, oy, 0) : out.At(b, oy, 0)+width*c]
+			for j := range 4 {
+				row, w := rows[yi[oy][j]*width*c:], yw[oy][j]
+				for i := range dst {
+					dst[i] += float32(row[i] * w)
 				}
 			}
 		}

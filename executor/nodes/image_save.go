@@ -73,7 +73,10 @@ func (n *imgSaveNode) Execute(ctx context.Context, env *node.Env, in map[string]
 	if env == nil {
 		return node.Result{}, fmt.Errorf("save images: no environment")
 	}
-	prefix, dir, typ, level := "ComfyUI", env.Dirs.Output, "output", png.CompressionLevel(4)
+	// ComfyUI passes Pillow compress_level 4 (preview: 1). Go's encoder
+	// offers only default (zlib 6), speed (1) and best (9); the pixels are
+	// the same, the byte streams differ from Pillow's anyway.
+	prefix, dir, typ, level := "ComfyUI", env.Dirs.Output, "output", png.DefaultCompression
 	if n.preview {
 		suffix, err := imgRandomLetters(n.rand, 5)
 		if err != nil {
