@@ -428,6 +428,9 @@ func (e *ConversionError) Error() string {
 	}
 	for _, u := range e.UnknownTypes {
 		fmt.Fprintf(&b, "\n  - node type %s (node %s) is not in the target's /object_info", u.Type, strings.Join(u.Nodes, ", "))
+		if strings.HasPrefix(u.Type, "workflow>") || strings.HasPrefix(u.Type, "workflow/") {
+			b.WriteString(" (a legacy group node: right-click it in the editor, Convert to nodes, and export again)")
+		}
 	}
 	if len(e.Subgraphs) > 0 {
 		b.WriteString("\nTry: unpack the subgraphs in the ComfyUI editor (right-click → Unpack Subgraph) and export again, or target a server that has these nodes")

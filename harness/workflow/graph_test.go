@@ -170,7 +170,7 @@ func TestConvertBypassPassThrough(t *testing.T) {
 
 func TestConvertRejectsUnknownTypes(t *testing.T) {
 	t.Parallel()
-	g := `{"nodes": [{"id": 3, "type": "Mystery"}, {"id": 1, "type": "Mystery"}, {"id": 2, "type": "Other"},
+	g := `{"nodes": [{"id": 3, "type": "Mystery"}, {"id": 1, "type": "Mystery"}, {"id": 2, "type": "Other"}, {"id": 7, "type": "workflow>My group"},
 	  {"id": 4, "type": "Gone", "mode": 2}, {"id": 5, "type": "Text", "widgets_values": ["x"]}], "links": []}`
 	w, err := Parse("t", []byte(g))
 	if err != nil {
@@ -181,11 +181,11 @@ func TestConvertRejectsUnknownTypes(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v, want *ConversionError", err)
 	}
-	want := []UnknownType{{Type: "Mystery", Nodes: []string{"1", "3"}}, {Type: "Other", Nodes: []string{"2"}}}
+	want := []UnknownType{{Type: "Mystery", Nodes: []string{"1", "3"}}, {Type: "Other", Nodes: []string{"2"}}, {Type: "workflow>My group", Nodes: []string{"7"}}}
 	if !reflect.DeepEqual(ce.UnknownTypes, want) {
 		t.Errorf("unknown = %+v, want %+v (muted nodes do not count)", ce.UnknownTypes, want)
 	}
-	if !strings.Contains(err.Error(), "Mystery (node 1, 3)") {
+	if !strings.Contains(err.Error(), "Mystery (node 1, 3)") || !strings.Contains(err.Error(), "a legacy group node") {
 		t.Errorf("message: %v", err)
 	}
 }
