@@ -131,6 +131,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 		res.Verdict, res.Reason = Pass, "exact: pixels identical"
 		return
 	default:
+		exact.Status = StatusDiffers
 		exact.Note = fmt.Sprintf("pixels differ (sha256 %s… vs %s…)", g.SHA256[:12], o.SHA256[:12])
 	}
 	res.Tiers = append(res.Tiers, exact)
@@ -147,6 +148,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 	case opts.Strict:
 		res.Verdict, res.FailedTier = Fail, FailExact
 		res.Tripped = []string{FailExact}
+		res.Tiers[0].Status = StatusFail
 		res.Reason = "exact (strict): pixels differ, and this lane must be bit-exact"
 	default:
 		res.Verdict = PassApprox

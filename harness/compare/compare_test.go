@@ -125,6 +125,17 @@ func TestCompareVerdicts(t *testing.T) {
 			if r.Reason == "" {
 				t.Error("empty reason")
 			}
+			wantExact := map[Verdict]string{Pass: StatusPass, PassApprox: StatusDiffers}[tt.verdict]
+			switch tt.failedTier {
+			case FailSize, FailExact:
+				wantExact = StatusFail
+			case "":
+			default:
+				wantExact = StatusDiffers
+			}
+			if wantExact != "" && (len(r.Tiers) == 0 || r.Tiers[0].Status != wantExact) {
+				t.Errorf("exact tier %+v, want status %q", r.Tier(TierExact), wantExact)
+			}
 			if tt.failedTier != "" && !slices.Contains(r.Tripped, tt.failedTier) {
 				t.Errorf("tripped %v does not list %q", r.Tripped, tt.failedTier)
 			}
@@ -187,5 +198,40 @@ func TestCompareDeterministic(t *testing.T) {
 	a.Diff, b.Diff = nil, nil
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("two comparisons of the same pair differ")
+	}
+}
+
+func TestKeyMetric(t *testing.T) {
+	t.Parallel()
+	f := synth(6, 128, 128)
+	golden := f.quantise(nil)
+	tests := []struct {
+		name string
+		got  *image.NRGBA
+		want string // metric name; "" for none
+	}{
+		{"identical", golden, ""},
+		{"patch trips local", patch(golden, 0.01, 0.5, 0.5), "window_ratio"},
+		{"gain trips colour", gain(golden, 0.04, [3]bool{true, true, true}), "mean_delta_e"},
+		{"jitter shows the closest metric", jitter(f, 6), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := Compare(Input{Image: golden}, Input{Image: tt.got}, Options{})
+			m := r.KeyMetric()
+			switch {
+			case r.Verdict == PassApprox:
+				if m == nil || !m.Gated || m.Over {
+					t.Fatalf("pass~ key metric %+v, want a gated metric within its threshold", m)
+				}
+			case tt.want == "":
+				if m != nil {
+					t.Fatalf("key metric %+v, want none", m)
+				}
+			case m == nil || m.Name != tt.want || !m.Over:
+				t.Fatalf("key metric %+v, want %s over its threshold (%s)", m, tt.want, r.Reason)
+			}
+		})
 	}
 }

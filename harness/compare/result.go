@@ -3,6 +3,7 @@ package compare
 import (
 	"fmt"
 	"image"
+	"math"
 )
 
 // Verdict is the outcome of judging one output.
@@ -47,11 +48,13 @@ const (
 	FailLocal     = "local"
 )
 
-// Tier statuses.
+// Tier statuses. StatusDiffers is the exact tier's status when the pixels
+// differ but the case is not strict: not proven the same, not a failure.
 const (
 	StatusPass    = "pass"
 	StatusFail    = "fail"
 	StatusSkipped = "skipped"
+	StatusDiffers = "differs"
 )
 
 // Metric is one measured value with the threshold it is held to; Over is
@@ -115,6 +118,55 @@ func (r *Result) Metric(tier, name string) *Metric {
 		}
 	}
 	return nil
+}
+
+// KeyMetric is the metric a one-line report shows: for a failure the
+// gated metric that tripped the failing tier, otherwise the gated metric
+// closest to its threshold (highest value/threshold). Nil when no gated
+// metric was measured (identical pixels, errors).
+func (r *Result) KeyMetric() *Metric {
+	var best *Metric
+	bestRatio := -1.0
+	for ti := range r.Tiers {
+		tr := &r.Tiers[ti]
+		if r.Verdict == Fail && failClass(tr.Tier) != r.FailedTier {
+			continue
+		}
+		for mi := range tr.Metrics {
+			m := &tr.Metrics[mi]
+			if !m.Gated {
+				continue
+			}
+			if r.Verdict == Fail && m.Over {
+				return m
+			}
+			ratio := m.Value / m.Threshold
+			if m.Threshold == 0 {
+				ratio = math.Inf(1)
+				if m.Value == 0 {
+					ratio = 0
+				}
+			}
+			if ratio > bestRatio {
+				best, bestRatio = m, ratio
+			}
+		}
+	}
+	if r.Verdict == Fail {
+		return nil
+	}
+	return best
+}
+
+// failClass maps a tier name to its failure class.
+func failClass(tier string) string {
+	switch tier {
+	case TierProvenance:
+		return FailConfig
+	case TierExact:
+		return FailExact
+	}
+	return tier
 }
 
 func gated(name string, value, threshold float64, unit string) Metric {

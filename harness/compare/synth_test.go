@@ -249,6 +249,7 @@ func edits() []edit {
 		{"blur σ1.5", FailLocal, func(_ *floatImage, g *image.NRGBA, _ uint64) *image.NRGBA { return blur(g, 1.5) }},
 		{"shift 1px", FailLocal, func(_ *floatImage, g *image.NRGBA, _ uint64) *image.NRGBA { return shift(g, 1, 0) }},
 		{"shift 2px", FailLocal, func(_ *floatImage, g *image.NRGBA, _ uint64) *image.NRGBA { return shift(g, 2, 0) }},
+		{"patch 0.25%", FailLocal, func(_ *floatImage, g *image.NRGBA, _ uint64) *image.NRGBA { return patch(g, 0.0025, 0.62, 0.3) }},
 		{"patch 0.5%", FailLocal, func(_ *floatImage, g *image.NRGBA, _ uint64) *image.NRGBA { return patch(g, 0.005, 0.62, 0.3) }},
 		{"patch 1%", FailLocal, func(_ *floatImage, g *image.NRGBA, _ uint64) *image.NRGBA { return patch(g, 0.01, 0.62, 0.3) }},
 		{"another seed", FailStructure, func(_ *floatImage, _ *image.NRGBA, s uint64) *image.NRGBA {

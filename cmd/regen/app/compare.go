@@ -226,11 +226,7 @@ func printCompareTable(w io.Writer, paths []string, res compare.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	verdict := string(res.Verdict)
-	if res.FailedTier != "" {
-		verdict += " (" + res.FailedTier + ")"
-	}
-	_, err := fmt.Fprintf(w, "\nverdict: %s: %s\n", verdict, res.Reason)
+	_, err := fmt.Fprintf(w, "\nverdict: %s — %s\n", res.Verdict, res.Reason)
 	return err
 }
 

@@ -100,11 +100,11 @@ func TestCompareCommand(t *testing.T) {
 		stdout  []string // substrings
 		verdict string
 	}{
-		{"identical", []string{golden, same}, ExitPass, []string{"verdict: pass:", "exact"}, ""},
-		{"jitter passes approximately", []string{golden, jitter}, ExitPass, []string{"verdict: pass~", "window_ratio"}, ""},
-		{"jitter strict", []string{"--strict", golden, jitter}, ExitRegression, []string{"verdict: fail (exact)"}, ""},
-		{"patch fails local", []string{golden, patched}, ExitRegression, []string{"verdict: fail (local)", "window_ratio"}, ""},
-		{"loosened thresholds", []string{golden, patched, "--thresholds", loose}, ExitPass, []string{"verdict: pass~"}, ""},
+		{"identical", []string{golden, same}, ExitPass, []string{"verdict: pass — exact", "exact"}, ""},
+		{"jitter passes approximately", []string{golden, jitter}, ExitPass, []string{"verdict: pass~ —", "window_ratio"}, ""},
+		{"jitter strict", []string{"--strict", golden, jitter}, ExitRegression, []string{"verdict: fail — exact (strict)"}, ""},
+		{"patch fails local", []string{golden, patched}, ExitRegression, []string{"verdict: fail — local:", "window_ratio"}, ""},
+		{"loosened thresholds", []string{golden, patched, "--thresholds", loose}, ExitPass, []string{"verdict: pass~ —"}, ""},
 		{"golden record", []string{record, patched}, ExitPass, []string{"golden pixels not available"}, ""},
 		{"json", []string{"--json", golden, patched}, ExitRegression, nil, "fail"},
 		{"json pass", []string{golden, same, "-json"}, ExitPass, nil, "pass"},
