@@ -186,11 +186,16 @@ func (r *Result) tripMetrics(tr *TierResult, class string) {
 func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) TierResult {
 	tr := TierResult{Tier: TierProvenance}
 	gp := g.Provenance
-	if gp == nil {
+	if gp == nil || gp.Error != "" {
 		gp = goldPlan
 	}
-	if o.Provenance == nil {
+	switch {
+	case o.Provenance == nil:
 		tr.Status, tr.Note = StatusSkipped, "output has no prompt metadata"
+		return tr
+	case o.Provenance.Error != "":
+		tr.Status, tr.Note = StatusFail, "output's prompt metadata is unreadable: "+o.Provenance.Error
+		res.trip(FailConfig, "config: %s", tr.Note)
 		return tr
 	}
 	refs := []struct {

@@ -38,6 +38,15 @@ func toNRGBA(img image.Image) *image.NRGBA {
 				d[x], d[x+1], d[x+2], d[x+3] = r, g, bl, a
 			}
 		}
+	case *image.NRGBA64:
+		// 16-bit straight alpha: keep the high byte of each sample.
+		for y := 0; y < h; y++ {
+			s := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):]
+			d := out.Pix[y*out.Stride : y*out.Stride+4*w]
+			for x := range d {
+				d[x] = s[2*x]
+			}
+		}
 	default:
 		for y := 0; y < h; y++ {
 			d := out.Pix[y*out.Stride:]

@@ -14,6 +14,9 @@ import (
 // one entry per sampler node, in node-id order (numeric ids numerically).
 type Provenance struct {
 	Samplers []SamplerPlan `json:"samplers"`
+	// Error is set, and Samplers empty, when the image carries a "prompt"
+	// chunk that is not a readable API prompt.
+	Error string `json:"error,omitempty"`
 }
 
 // SamplerPlan is the configuration of one sampler node. Values are
@@ -103,7 +106,13 @@ func provenanceFromPNG(data []byte) (*Provenance, error) {
 	if !ok {
 		return nil, nil
 	}
-	return ProvenanceFromPrompt([]byte(js))
+	p, err := ProvenanceFromPrompt([]byte(js))
+	if err != nil {
+		// Unreadable metadata is a finding about the image, not a reason
+		// to refuse judging its pixels.
+		return &Provenance{Samplers: []SamplerPlan{}, Error: err.Error()}, nil
+	}
+	return p, nil
 }
 
 // compareIDs orders node ids numerically when both are numbers, else as text.

@@ -191,6 +191,10 @@ func TestProvenanceTier(t *testing.T) {
 		{"cfg 8.0 equals 8", Input{PNG: goldPNG}, Input{PNG: withPrompt(jittered, strings.Replace(base, `"cfg": 8`, `"cfg": 8.0`, 1))},
 			StatusPass, PassApprox, ""},
 		{"output without metadata", Input{PNG: goldPNG}, Input{Image: jittered}, StatusSkipped, PassApprox, ""},
+		{"output metadata unreadable", Input{PNG: goldPNG}, Input{PNG: withPrompt(jittered, `{"last_node_id": 9}`)},
+			StatusFail, Fail, "unreadable"},
+		{"golden metadata unreadable", Input{PNG: withPrompt(golden, "not json")}, Input{PNG: withPrompt(jittered, base)},
+			StatusSkipped, PassApprox, ""},
 		{"golden without metadata", Input{Image: golden}, Input{PNG: withPrompt(jittered, base)}, StatusSkipped, PassApprox, ""},
 		{"plan stands in for the golden", Input{Image: golden, Plan: plan(base)},
 			Input{PNG: withPrompt(jittered, strings.Replace(base, `"normal"`, `"karras"`, 1))}, StatusFail, Fail, "scheduler"},
@@ -206,7 +210,7 @@ func TestProvenanceTier(t *testing.T) {
 				t.Fatalf("provenance %s, verdict %s (%s); want %s, %s", tr.Status, r.Verdict, r.Reason, tt.status, tt.verdict)
 			}
 			if tt.field != "" {
-				if r.FailedTier != FailConfig || !strings.Contains(r.Reason, " "+tt.field+" ") {
+				if r.FailedTier != FailConfig || !strings.Contains(r.Reason, " "+tt.field+" ") && !strings.Contains(r.Reason, tt.field+":") {
 					t.Fatalf("failed %q reason %q, want config naming %q", r.FailedTier, r.Reason, tt.field)
 				}
 			}
