@@ -12,6 +12,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -350,5 +351,66 @@ func TestDecodeCommittedInputs(t *testing.T) {
 				t.Fatalf("pixel at %v = %v, want R %v G %v", tt.pixAt, img.Pix[p:p+3], tt.wantR, tt.wantG)
 			}
 		})
+	}
+}
+
+func TestOrientAllEight(t *testing.T) {
+	t.Parallel()
+	// 3×2 source, red channel 1..6:  1 2 3 / 4 5 6.
+	src := imgFrame{pix: make([]float32, 18), alpha: make([]float32, 6), w: 3, h: 2}
+	for i := range 6 {
+		src.pix[3*i] = float32(i + 1)
+		src.alpha[i] = float32(i + 1)
+	}
+	tests := []struct {
+		o    int
+		w, h int
+		want []float32 // red channel, row-major
+	}{
+		{1, 3, 2, []float32{1, 2, 3, 4, 5, 6}},
+		{2, 3, 2, []float32{3, 2, 1, 6, 5, 4}},
+		{3, 3, 2, []float32{6, 5, 4, 3, 2, 1}},
+		{4, 3, 2, []float32{4, 5, 6, 1, 2, 3}},
+		{5, 2, 3, []float32{1, 4, 2, 5, 3, 6}},
+		{6, 2, 3, []float32{4, 1, 5, 2, 6, 3}},
+		{7, 2, 3, []float32{6, 3, 5, 2, 4, 1}},
+		{8, 2, 3, []float32{3, 6, 2, 5, 1, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.o), func(t *testing.T) {
+			t.Parallel()
+			got := imgOrient(src, tt.o)
+			if got.w != tt.w || got.h != tt.h {
+				t.Fatalf("size %dx%d, want %dx%d", got.w, got.h, tt.w, tt.h)
+			}
+			for i, v := range tt.want {
+				if got.pix[3*i] != v || got.alpha[i] != v {
+					t.Fatalf("pixel %d = %v (alpha %v), want %v", i, got.pix[3*i], got.alpha[i], v)
+				}
+			}
+		})
+	}
+}
+
+func TestDecodePNGExifOrientation(t *testing.T) {
+	t.Parallel()
+	m := image.NewRGBA(image.Rect(0, 0, 4, 2))
+	draw.Draw(m, m.Bounds(), image.Black, image.Point{}, draw.Src)
+	m.Set(3, 0, color.White) // top right
+	data := encodePNG(t, m)
+	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00\x00\x00\x00\x00")
+	var chunk bytes.Buffer
+	pngWriteChunk(&chunk, "eXIf", tiff)
+	const ihdrEnd = 33
+	data = append(append(append([]byte(nil), data[:ihdrEnd]...), chunk.Bytes()...), data[ihdrEnd:]...)
+	path := filepath.Join(t.TempDir(), "o.png")
+	writeFile(t, path, data)
+	img, _, err := DecodeImageFile(path)
+	if err != nil {
+		t.Fatalf("DecodeImageFile: %v", err)
+	}
+	// Rotated 90° clockwise: 2×4, the top-right pixel lands bottom right.
+	if img.W != 2 || img.H != 4 || img.Pix[img.At(0, 3, 1)] != 1 || img.Pix[img.At(0, 0, 1)] != 0 {
+		t.Fatalf("got %dx%d", img.W, img.H)
 	}
 }
