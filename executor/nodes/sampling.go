@@ -1,5 +1,409 @@
 package nodes
 
-import "github.com/regen-dev/regen/executor/node"
+import (
+	"context"
+	"fmt"
+	"math"
 
-func samplingNodes() []node.Node { return nil }
+	"github.com/regen-dev/regen/executor/node"
+	"github.com/regen-dev/regen/executor/sampling"
+)
+
+// samplingNodes returns the sampling and latent node classes.
+func samplingNodes() []node.Node {
+	return []node.Node{
+		smpKSamplerNode{},
+		smpKSamplerAdvancedNode{},
+		latEmptyNode{},
+		latUpscaleNode{},
+		latUpscaleByNode{},
+		latFromBatchNode{},
+		latRepeatBatchNode{},
+		latAddNode{},
+		latMultiplyNode{},
+		smpRandomNoiseNode{},
+		smpDisableNoiseNode{},
+		smpSelectNode{},
+		smpBasicSchedulerNode{},
+		smpKarrasSchedulerNode{},
+		smpBasicGuiderNode{},
+		smpCFGGuiderNode{},
+		smpCustomAdvancedNode{},
+		smpCustomNode{},
+	}
+}
+
+// Shared input declarations (ComfyUI's nodes.py KSampler.INPUT_TYPES).
+func smpSeedInput(name string) node.Input {
+	return node.Input{Name: name, Type: node.TypeInt, Default: int64(0), Min: node.F(0),
+		Max: node.F(18446744073709551615), ControlAfterGenerate: true,
+		Tooltip: "The random seed used for creating the noise."}
+}
+
+func smpStepsInput() node.Input {
+	return node.Input{Name: "steps", Type: node.TypeInt, Default: int64(20), Min: node.F(1), Max: node.F(10000),
+		Tooltip: "The number of steps used in the denoising process."}
+}
+
+func smpCFGInput() node.Input {
+	return node.Input{Name: "cfg", Type: node.TypeFloat, Default: 8.0, Min: node.F(0), Max: node.F(100),
+		Step: node.F(0.1), Round: node.F(0.01),
+		Tooltip: "The Classifier-Free Guidance scale balances creativity and adherence to the prompt."}
+}
+
+func smpSamplerInput() node.Input {
+	return node.Input{Name: "sampler_name", Combo: sampling.SamplerNames(),
+		Tooltip: "The algorithm used when sampling, this can affect the quality, speed, and style of the generated output."}
+}
+
+func smpSchedulerInput() node.Input {
+	return node.Input{Name: "scheduler", Combo: sampling.SchedulerNames(),
+		Tooltip: "The scheduler controls how noise is gradually removed to form the image."}
+}
+
+func smpDenoiseInput() node.Input {
+	return node.Input{Name: "denoise", Type: node.TypeFloat, Default: 1.0, Min: node.F(0), Max: node.F(1), Step: node.F(0.01),
+		Tooltip: "The amount of denoising applied, lower values will maintain the structure of the initial image allowing for image to image sampling."}
+}
+
+// smpJob is one sampling run: common_ksampler / SamplerCustomAdvanced.
+type smpJob struct {
+	model   node.Model
+	noise   sampling.Noise
+	guider  *sampling.Guider
+	sampler *sampling.Sampler
+	sigmas  []float64
+	latent  *node.Latent
+}
+
+// run samples and returns the output latent and the denoised prediction of
+// the last step (SamplerCustomAdvanced's denoised_output; the output itself
+// when no step ran). Output latents copy the input's batch_index and
+// noise_mask, as ComfyUI's latent.copy().
+func (j smpJob) run(ctx context.Context, env *node.Env) (out, denoised *node.Latent, err error) {
+	if j.latent == nil || j.latent.Samples == nil {
+		return nil, nil, fmt.Errorf("sample: latent has no samples")
+	}
+	lat := *j.latent
+	lat.Samples = smpFixChannels(j.model, lat.Samples)
+	noise, err := j.noise.Generate(lat)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate noise: %w", err)
+	}
+	var last *node.Tensor
+	total := max(len(j.sigmas)-1, 0)
+	opts := &sampling.Options{
+		Seed:     j.noise.Seed(),
+		Progress: func(v, m int) error { return env.CheckProgress(v, m) },
+		Callback: func(_ int, _, d *node.Tensor) { last = d },
+	}
+	env.Log().Debug("sampling", "sampler", j.sampler.Name, "steps", total, "seed", j.noise.Seed(),
+		"cfg", j.guider.CFG, "shape", lat.Samples.Shape)
+	var samples *node.Tensor
+	if lat.NoiseMask != nil && len(j.sigmas) > 0 {
+		samples, last, err = smpInpaint(ctx, j, lat, noise, opts)
+	} else {
+		samples, err = j.guider.Sample(ctx, j.sampler, noise, lat.Samples, j.sigmas, opts)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	o := lat
+	o.Samples = samples
+	out = &o
+	denoised = out
+	if last != nil {
+		d := lat
+		d.Samples = last
+		denoised = &d
+	}
+	return out, denoised, nil
+}
+
+// smpFixChannels is fix_empty_latent_channels: an all-zero latent whose
+// channel count differs from the model's becomes zeros with the model's
+// channels.
+func smpFixChannels(m node.Model, t *node.Tensor) *node.Tensor {
+	want := m.LatentChannels()
+	if len(t.Shape) != 4 || want <= 0 || t.Shape[1] == want {
+		return t
+	}
+	for _, v := range t.Data {
+		if v != 0 {
+			return t
+		}
+	}
+	return node.NewTensor(t.Shape[0], want, t.Shape[2], t.Shape[3])
+}
+
+// smpInpaint samples with a noise mask as KSamplerX0Inpaint: the mask
+// (resized bilinearly to the latent, broadcast over channels and batch)
+// keeps the latent where it is 0 — before every model call x becomes
+// x·m + (latent + noise·σ)·(1−m), and the prediction D·m + latent·(1−m).
+// The final samples are blended the same way.
+func smpInpaint(ctx context.Context, j smpJob, lat node.Latent, noise *node.Tensor, opts *sampling.Options) (*node.Tensor, *node.Tensor, error) {
+	mask, err := smpPrepareMask(lat.NoiseMask, lat.Samples.Shape)
+	if err != nil {
+		return nil, nil, err
+	}
+	base := lat.Samples
+	inner := j.guider.Denoiser()
+	den := func(ctx context.Context, x *node.Tensor, sigma float64) (*node.Tensor, error) {
+		xin := x.Clone()
+		for i := range xin.Data {
+			m := float64(mask[i])
+			xin.Data[i] = float32(float64(x.Data[i])*m + (float64(base.Data[i])+float64(noise.Data[i])*sigma)*(1-m))
+		}
+		d, err := inner(ctx, xin, sigma)
+		if err != nil {
+			return nil, err
+		}
+		for i := range d.Data {
+			m := float64(mask[i])
+			d.Data[i] = float32(float64(d.Data[i])*m + float64(base.Data[i])*(1-m))
+		}
+		return d, nil
+	}
+	table := j.model.SigmaTable()
+	maxDenoise := sampling.IsMaxDenoise(j.sigmas[0], table[len(table)-1])
+	x := sampling.NoiseScaling(j.sigmas[0], noise, base, maxDenoise)
+	var last *node.Tensor
+	cb := opts.Callback
+	opts.Callback = func(i int, x, d *node.Tensor) { last = d; cb(i, x, d) }
+	out, err := j.sampler.Sample(ctx, den, x, j.sigmas, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range out.Data {
+		m := float64(mask[i])
+		out.Data[i] = float32(float64(out.Data[i])*m + float64(base.Data[i])*(1-m))
+	}
+	return out, last, nil
+}
+
+// smpPrepareMask resizes a noise mask ([h, w], [B, h, w] or [B, 1, h, w])
+// bilinearly to the latent's h×w and expands it to the latent's shape,
+// repeating samples to the batch size.
+func smpPrepareMask(m *node.Tensor, shape []int) ([]float32, error) {
+	if len(shape) != 4 {
+		return nil, fmt.Errorf("noise mask: latent shape %v is not 4-D", shape)
+	}
+	var n, h, w int
+	switch len(m.Shape) {
+	case 2:
+		n, h, w = 1, m.Shape[0], m.Shape[1]
+	case 3:
+		n, h, w = m.Shape[0], m.Shape[1], m.Shape[2]
+	case 4:
+		n, h, w = m.Shape[0]*m.Shape[1], m.Shape[2], m.Shape[3]
+	default:
+		return nil, fmt.Errorf("noise mask: shape %v", m.Shape)
+	}
+	if n < 1 || h < 1 || w < 1 {
+		return nil, fmt.Errorf("noise mask: shape %v", m.Shape)
+	}
+	img := &node.Image{N: n, H: h, W: w, C: 1, Pix: m.Data}
+	r, err := CommonUpscale(img, shape[3], shape[2], "bilinear", "disabled")
+	if err != nil {
+		return nil, fmt.Errorf("noise mask: %w", err)
+	}
+	b, c, lh, lw := shape[0], shape[1], shape[2], shape[3]
+	plane := lh * lw
+	out := make([]float32, b*c*plane)
+	for i := 0; i < b; i++ {
+		src := r.Pix[(i%n)*plane : (i%n+1)*plane]
+		for ch := 0; ch < c; ch++ {
+			copy(out[(i*c+ch)*plane:], src)
+		}
+	}
+	return out, nil
+}
+
+// smpKSamplerNode is KSampler.
+type smpKSamplerNode struct{}
+
+func (smpKSamplerNode) Spec() node.Spec {
+	return node.Spec{
+		Name:        "KSampler",
+		DisplayName: "KSampler",
+		Category:    "sampling",
+		Module:      "nodes",
+		Description: "Uses the provided model, positive and negative conditioning to denoise the latent image.",
+		Inputs: []node.Input{
+			{Name: "model", Type: node.TypeModel, Tooltip: "The model used for denoising the input latent."},
+			smpSeedInput("seed"),
+			smpStepsInput(),
+			smpCFGInput(),
+			smpSamplerInput(),
+			smpSchedulerInput(),
+			{Name: "positive", Type: node.TypeConditioning, Tooltip: "The conditioning describing the attributes you want to include in the image."},
+			{Name: "negative", Type: node.TypeConditioning, Tooltip: "The conditioning describing the attributes you want to exclude from the image."},
+			{Name: "latent_image", Type: node.TypeLatent, Tooltip: "The latent image to denoise."},
+			smpDenoiseInput(),
+		},
+		Outputs: []node.Output{{Type: node.TypeLatent, Tooltip: "The denoised latent."}},
+	}
+}
+
+func (smpKSamplerNode) Execute(ctx context.Context, env *node.Env, in map[string]any) (node.Result, error) {
+	a, err := smpReadCommon(in, "seed")
+	if err != nil {
+		return node.Result{}, err
+	}
+	denoise, err := node.Float(in, "denoise")
+	if err != nil {
+		return node.Result{}, err
+	}
+	sigmas, err := sampling.KSamplerSigmas(a.model.SigmaTable(), a.scheduler, a.sampler.Name, a.steps, denoise)
+	if err != nil {
+		return node.Result{}, err
+	}
+	out, _, err := smpJob{model: a.model, noise: sampling.RandomNoise{NoiseSeed: a.seed}, guider: a.guider,
+		sampler: a.sampler, sigmas: sigmas, latent: a.latent}.run(ctx, env)
+	if err != nil {
+		return node.Result{}, err
+	}
+	return node.Result{Outputs: []any{out}}, nil
+}
+
+// smpKSamplerAdvancedNode is KSamplerAdvanced.
+type smpKSamplerAdvancedNode struct{}
+
+func (smpKSamplerAdvancedNode) Spec() node.Spec {
+	return node.Spec{
+		Name:        "KSamplerAdvanced",
+		DisplayName: "KSampler (Advanced)",
+		Category:    "sampling",
+		Module:      "nodes",
+		Inputs: []node.Input{
+			{Name: "model", Type: node.TypeModel},
+			{Name: "add_noise", Combo: []string{"enable", "disable"}},
+			smpSeedInput("noise_seed"),
+			smpStepsInput(),
+			smpCFGInput(),
+			smpSamplerInput(),
+			smpSchedulerInput(),
+			{Name: "positive", Type: node.TypeConditioning},
+			{Name: "negative", Type: node.TypeConditioning},
+			{Name: "latent_image", Type: node.TypeLatent},
+			{Name: "start_at_step", Type: node.TypeInt, Default: int64(0), Min: node.F(0), Max: node.F(10000)},
+			{Name: "end_at_step", Type: node.TypeInt, Default: int64(10000), Min: node.F(0), Max: node.F(10000)},
+			{Name: "return_with_leftover_noise", Combo: []string{"disable", "enable"}},
+		},
+		Outputs: []node.Output{{Type: node.TypeLatent}},
+	}
+}
+
+func (smpKSamplerAdvancedNode) Execute(ctx context.Context, env *node.Env, in map[string]any) (node.Result, error) {
+	a, err := smpReadCommon(in, "noise_seed")
+	if err != nil {
+		return node.Result{}, err
+	}
+	addNoise, err := node.String(in, "add_noise")
+	if err != nil {
+		return node.Result{}, err
+	}
+	leftover, err := node.String(in, "return_with_leftover_noise")
+	if err != nil {
+		return node.Result{}, err
+	}
+	start, err := node.Int(in, "start_at_step")
+	if err != nil {
+		return node.Result{}, err
+	}
+	end, err := node.Int(in, "end_at_step")
+	if err != nil {
+		return node.Result{}, err
+	}
+	sigmas, err := sampling.KSamplerSigmas(a.model.SigmaTable(), a.scheduler, a.sampler.Name, a.steps, 1)
+	if err != nil {
+		return node.Result{}, err
+	}
+	sigmas, skip := sampling.StepRange(sigmas, smpClampInt(start), smpClampInt(end), leftover == "disable")
+	if skip {
+		o := *a.latent
+		if o.Samples != nil {
+			o.Samples = smpFixChannels(a.model, o.Samples)
+		}
+		return node.Result{Outputs: []any{&o}}, nil
+	}
+	var noise sampling.Noise = sampling.RandomNoise{NoiseSeed: a.seed}
+	if addNoise == "disable" {
+		// Zero noise, but the seed still drives per-step noise, as
+		// common_ksampler passes seed=noise_seed either way.
+		noise = smpSeededEmptyNoise{seed: a.seed}
+	}
+	out, _, err := smpJob{model: a.model, noise: noise, guider: a.guider, sampler: a.sampler,
+		sigmas: sigmas, latent: a.latent}.run(ctx, env)
+	if err != nil {
+		return node.Result{}, err
+	}
+	return node.Result{Outputs: []any{out}}, nil
+}
+
+// smpSeededEmptyNoise is zero initial noise that still carries a seed.
+type smpSeededEmptyNoise struct{ seed uint64 }
+
+func (n smpSeededEmptyNoise) Seed() uint64 { return n.seed }
+func (n smpSeededEmptyNoise) Generate(l node.Latent) (*node.Tensor, error) {
+	return sampling.EmptyNoise{}.Generate(l)
+}
+
+func smpClampInt(v int64) int { return int(min(max(v, -1), math.MaxInt32)) }
+
+// smpCommon holds the inputs KSampler and KSamplerAdvanced share.
+type smpCommon struct {
+	model     node.Model
+	seed      uint64
+	steps     int
+	scheduler string
+	sampler   *sampling.Sampler
+	guider    *sampling.Guider
+	latent    *node.Latent
+}
+
+func smpReadCommon(in map[string]any, seedName string) (smpCommon, error) {
+	var a smpCommon
+	var err error
+	if a.model, err = node.As[node.Model](in, "model"); err != nil {
+		return a, err
+	}
+	if a.seed, err = node.Uint(in, seedName); err != nil {
+		return a, err
+	}
+	steps, err := node.Int(in, "steps")
+	if err != nil {
+		return a, err
+	}
+	if steps < 1 || steps > 10000 {
+		return a, fmt.Errorf("input steps: %d out of range 1..10000", steps)
+	}
+	a.steps = int(steps)
+	cfg, err := node.Float(in, "cfg")
+	if err != nil {
+		return a, err
+	}
+	name, err := node.String(in, "sampler_name")
+	if err != nil {
+		return a, err
+	}
+	if a.sampler, err = sampling.NewSampler(name); err != nil {
+		return a, err
+	}
+	if a.scheduler, err = node.String(in, "scheduler"); err != nil {
+		return a, err
+	}
+	pos, err := node.As[node.Conditioning](in, "positive")
+	if err != nil {
+		return a, err
+	}
+	neg, err := node.As[node.Conditioning](in, "negative")
+	if err != nil {
+		return a, err
+	}
+	if a.latent, err = node.As[*node.Latent](in, "latent_image"); err != nil {
+		return a, err
+	}
+	a.guider = &sampling.Guider{Model: a.model, Positive: pos, Negative: neg, CFG: cfg}
+	return a, nil
+}

@@ -132,3 +132,6 @@ func isClose(a, b, rel, abs float64) bool {
 	d := math.Abs(a - b)
 	return d <= math.Max(rel*math.Max(math.Abs(a), math.Abs(b)), abs)
 }
+
+// Sigmas is ComfyUI's SIGMAS value: a schedule, high to low.
+type Sigmas []float64

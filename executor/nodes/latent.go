@@ -1,0 +1,381 @@
+package nodes
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/regen-dev/regen/executor/node"
+)
+
+// Latent nodes of nodes.py and comfy_extras/nodes_latent.py. LATENT values
+// are *node.Latent; outputs are new values (inputs are never modified).
+
+// latUpscaleMethods are LatentUpscale's methods. bislerp (ComfyUI's
+// spherical-linear bilinear) is run as bilinear: see latResize.
+var latUpscaleMethods = []string{"nearest-exact", "bilinear", "area", "bicubic", "bislerp"}
+
+// latEmptyNode is EmptyLatentImage.
+type latEmptyNode struct{}
+
+func (latEmptyNode) Spec() node.Spec {
+	size := func(name, tip string) node.Input {
+		return node.Input{Name: name, Type: node.TypeInt, Default: int64(512), Min: node.F(16),
+			Max: node.F(node.MaxResolution), Step: node.F(8), Tooltip: tip}
+	}
+	return node.Spec{
+		Name: "EmptyLatentImage", DisplayName: "Empty Latent Image", Category: "latent", Module: "nodes",
+		Description: "Create a new batch of empty latent images to be denoised via sampling.",
+		Inputs: []node.Input{
+			size("width", "The width of the latent images in pixels."),
+			size("height", "The height of the latent images in pixels."),
+			{Name: "batch_size", Type: node.TypeInt, Default: int64(1), Min: node.F(1), Max: node.F(4096),
+				Tooltip: "The number of latent images in the batch."},
+		},
+		Outputs: []node.Output{{Type: node.TypeLatent, Tooltip: "The empty latent image batch."}},
+	}
+}
+
+func (latEmptyNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.Result, error) {
+	w, err := node.Int(in, "width")
+	if err != nil {
+		return node.Result{}, err
+	}
+	h, err := node.Int(in, "height")
+	if err != nil {
+		return node.Result{}, err
+	}
+	b, err := node.Int(in, "batch_size")
+	if err != nil {
+		return node.Result{}, err
+	}
+	if w < 8 || h < 8 || b < 1 || w > node.MaxResolution || h > node.MaxResolution || b > 4096 {
+		return node.Result{}, fmt.Errorf("empty latent: size %dx%d batch %d out of range", w, h, b)
+	}
+	return node.Result{Outputs: []any{&node.Latent{Samples: node.NewTensor(int(b), 4, int(h/8), int(w/8))}}}, nil
+}
+
+// latIn reads a LATENT input that must have 4-D samples.
+func latIn(in map[string]any, name string) (*node.Latent, error) {
+	l, err := node.As[*node.Latent](in, name)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil || l.Samples == nil || len(l.Samples.Shape) != 4 {
+		return nil, fmt.Errorf("input %s: latent samples must be [B, C, h, w]", name)
+	}
+	return l, nil
+}
+
+// latResize is comfy.utils.common_upscale on latent samples, through the
+// image resampler (channels are independent). bislerp maps to bilinear:
+// ComfyUI's bislerp slerps between neighbours' direction vectors across
+// channels, which regen does not reproduce; for smooth latents the two are
+// close, and the choice is documented in the report.
+func latResize(t *node.Tensor, w, h int, method, crop string) (*node.Tensor, error) {
+	if method == "bislerp" {
+		method = "bilinear"
+	}
+	b, c := t.Shape[0], t.Shape[1]
+	img := &node.Image{N: b * c, H: t.Shape[2], W: t.Shape[3], C: 1, Pix: t.Data}
+	r, err := CommonUpscale(img, w, h, method, crop)
+	if err != nil {
+		return nil, err
+	}
+	return &node.Tensor{Shape: []int{b, c, r.H, r.W}, Data: r.Pix}, nil
+}
+
+// latUpscaleNode is LatentUpscale.
+type latUpscaleNode struct{}
+
+func (latUpscaleNode) Spec() node.Spec {
+	size := func(name string) node.Input {
+		return node.Input{Name: name, Type: node.TypeInt, Default: int64(512), Min: node.F(0),
+			Max: node.F(node.MaxResolution), Step: node.F(8)}
+	}
+	return node.Spec{
+		Name: "LatentUpscale", DisplayName: "Upscale Latent", Category: "latent", Module: "nodes",
+		Inputs: []node.Input{
+			{Name: "samples", Type: node.TypeLatent},
+			{Name: "upscale_method", Combo: latUpscaleMethods},
+			size("width"), size("height"),
+			{Name: "crop", Combo: imgCropMethods},
+		},
+		Outputs: []node.Output{{Type: node.TypeLatent}},
+	}
+}
+
+func (latUpscaleNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.Result, error) {
+	l, err := latIn(in, "samples")
+	if err != nil {
+		return node.Result{}, err
+	}
+	method, err := node.String(in, "upscale_method")
+	if err != nil {
+		return node.Result{}, err
+	}
+	crop, err := node.String(in, "crop")
+	if err != nil {
+		return node.Result{}, err
+	}
+	w64, err := node.Int(in, "width")
+	if err != nil {
+		return node.Result{}, err
+	}
+	h64, err := node.Int(in, "height")
+	if err != nil {
+		return node.Result{}, err
+	}
+	if w64 == 0 && h64 == 0 {
+		return node.Result{Outputs: []any{l}}, nil
+	}
+	lh, lw := float64(l.Samples.Shape[2]), float64(l.Samples.Shape[3])
+	w, h := int(w64), int(h64)
+	switch {
+	case w == 0:
+		h = max(64, h)
+		w = max(64, int(math.RoundToEven(lw*float64(h)/lh)))
+	case h == 0:
+		w = max(64, w)
+		h = max(64, int(math.RoundToEven(lh*float64(w)/lw)))
+	default:
+		w, h = max(64, w), max(64, h)
+	}
+	s, err := latResize(l.Samples, w/8, h/8, method, crop)
+	if err != nil {
+		return node.Result{}, fmt.Errorf("upscale latent: %w", err)
+	}
+	o := *l
+	o.Samples = s
+	return node.Result{Outputs: []any{&o}}, nil
+}
+
+// latUpscaleByNode is LatentUpscaleBy.
+type latUpscaleByNode struct{}
+
+func (latUpscaleByNode) Spec() node.Spec {
+	return node.Spec{
+		Name: "LatentUpscaleBy", DisplayName: "Upscale Latent By", Category: "latent", Module: "nodes",
+		Inputs: []node.Input{
+			{Name: "samples", Type: node.TypeLatent},
+			{Name: "upscale_method", Combo: latUpscaleMethods},
+			{Name: "scale_by", Type: node.TypeFloat, Default: 1.5, Min: node.F(0.01), Max: node.F(8), Step: node.F(0.01)},
+		},
+		Outputs: []node.Output{{Type: node.TypeLatent}},
+	}
+}
+
+func (latUpscaleByNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.Result, error) {
+	l, err := latIn(in, "samples")
+	if err != nil {
+		return node.Result{}, err
+	}
+	method, err := node.String(in, "upscale_method")
+	if err != nil {
+		return node.Result{}, err
+	}
+	by, err := node.Float(in, "scale_by")
+	if err != nil {
+		return node.Result{}, err
+	}
+	w := int(math.RoundToEven(float64(l.Samples.Shape[3]) * by))
+	h := int(math.RoundToEven(float64(l.Samples.Shape[2]) * by))
+	s, err := latResize(l.Samples, max(w, 1), max(h, 1), method, "disabled")
+	if err != nil {
+		return node.Result{}, fmt.Errorf("upscale latent: %w", err)
+	}
+	o := *l
+	o.Samples = s
+	return node.Result{Outputs: []any{&o}}, nil
+}
+
+// latFromBatchNode is LatentFromBatch.
+type latFromBatchNode struct{}
+
+func (latFromBatchNode) Spec() node.Spec {
+	return node.Spec{
+		Name: "LatentFromBatch", DisplayName: "Latent From Batch", Category: "latent/batch", Module: "nodes",
+		Inputs: []node.Input{
+			{Name: "samples", Type: node.TypeLatent},
+			{Name: "batch_index", Type: node.TypeInt, Default: int64(0), Min: node.F(0), Max: node.F(63)},
+			{Name: "length", Type: node.TypeInt, Default: int64(1), Min: node.F(1), Max: node.F(64)},
+		},
+		Outputs: []node.Output{{Type: node.TypeLatent}},
+	}
+}
+
+func (latFromBatchNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.Result, error) {
+	l, err := latIn(in, "samples")
+	if err != nil {
+		return node.Result{}, err
+	}
+	bi64, err := node.Int(in, "batch_index")
+	if err != nil {
+		return node.Result{}, err
+	}
+	n64, err := node.Int(in, "length")
+	if err != nil {
+		return node.Result{}, err
+	}
+	b := l.Samples.Shape[0]
+	bi := int(min(max(bi64, 0), int64(b-1)))
+	n := int(min(max(n64, 1), int64(b-bi)))
+	o := node.Latent{Samples: latSlice(l.Samples, bi, n)}
+	if l.NoiseMask != nil && len(l.NoiseMask.Shape) > 0 {
+		m := l.NoiseMask
+		if m.Shape[0] == 1 {
+			o.NoiseMask = m.Clone()
+		} else {
+			o.NoiseMask = latSlice(latRepeatTo(m, b), bi, n)
+		}
+	}
+	if l.BatchIndex == nil {
+		for i := bi; i < bi+n; i++ {
+			o.BatchIndex = append(o.BatchIndex, i)
+		}
+	} else {
+		end := min(bi+n, len(l.BatchIndex))
+		o.BatchIndex = append([]int{}, l.BatchIndex[min(bi, end):end]...)
+	}
+	return node.Result{Outputs: []any{&o}}, nil
+}
+
+// latSlice returns samples [start, start+n) of t's first dimension.
+func latSlice(t *node.Tensor, start, n int) *node.Tensor {
+	per := t.Numel() / t.Shape[0]
+	shape := append([]int{n}, t.Shape[1:]...)
+	return &node.Tensor{Shape: shape, Data: append([]float32(nil), t.Data[start*per:(start+n)*per]...)}
+}
+
+// latRepeatTo is comfy.utils.repeat_to_batch_size: cut or tile t's first
+// dimension to b.
+func latRepeatTo(t *node.Tensor, b int) *node.Tensor {
+	if t.Shape[0] == b {
+		return t
+	}
+	per := t.Numel() / t.Shape[0]
+	out := &node.Tensor{Shape: append([]int{b}, t.Shape[1:]...), Data: make([]float32, b*per)}
+	for i := 0; i < b; i++ {
+		src := i % t.Shape[0]
+		copy(out.Data[i*per:(i+1)*per], t.Data[src*per:(src+1)*per])
+	}
+	return out
+}
+
+// latRepeatBatchNode is RepeatLatentBatch.
+type latRepeatBatchNode struct{}
+
+func (latRepeatBatchNode) Spec() node.Spec {
+	return node.Spec{
+		Name: "RepeatLatentBatch", DisplayName: "Repeat Latent Batch", Category: "latent/batch", Module: "nodes",
+		Inputs: []node.Input{
+			{Name: "samples", Type: node.TypeLatent},
+			{Name: "amount", Type: node.TypeInt, Default: int64(1), Min: node.F(1), Max: node.F(64)},
+		},
+		Outputs: []node.Output{{Type: node.TypeLatent}},
+	}
+}
+
+func (latRepeatBatchNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.Result, error) {
+	l, err := latIn(in, "samples")
+	if err != nil {
+		return node.Result{}, err
+	}
+	a64, err := node.Int(in, "amount")
+	if err != nil {
+		return node.Result{}, err
+	}
+	amount := int(min(max(a64, 1), 64))
+	b := l.Samples.Shape[0]
+	o := node.Latent{Samples: latRepeatTo(l.Samples, b*amount), NoiseMask: l.NoiseMask}
+	if l.NoiseMask != nil && len(l.NoiseMask.Shape) > 0 && l.NoiseMask.Shape[0] > 1 {
+		m := l.NoiseMask
+		o.NoiseMask = latRepeatTo(m, m.Shape[0]*amount)
+	}
+	if l.BatchIndex != nil {
+		lo, hi := l.BatchIndex[0], l.BatchIndex[0]
+		for _, v := range l.BatchIndex {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		offset := hi - lo + 1
+		o.BatchIndex = append([]int{}, l.BatchIndex...)
+		for i := 1; i < amount; i++ {
+			for _, x := range l.BatchIndex {
+				o.BatchIndex = append(o.BatchIndex, x+i*offset)
+			}
+		}
+	}
+	return node.Result{Outputs: []any{&o}}, nil
+}
+
+// latAddNode is LatentAdd; latMultiplyNode is LatentMultiply.
+type (
+	latAddNode      struct{}
+	latMultiplyNode struct{}
+)
+
+func (latAddNode) Spec() node.Spec {
+	return node.Spec{
+		Name: "LatentAdd", DisplayName: "LatentAdd", Category: "latent/advanced", Module: "comfy_extras.nodes_latent",
+		Inputs:  []node.Input{{Name: "samples1", Type: node.TypeLatent}, {Name: "samples2", Type: node.TypeLatent}},
+		Outputs: []node.Output{{Type: node.TypeLatent}},
+	}
+}
+
+// Execute adds samples2, resized (bilinear, centre crop) to samples1's size
+// and repeated to its batch size where needed (reshape_latent_to).
+func (latAddNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.Result, error) {
+	a, err := latIn(in, "samples1")
+	if err != nil {
+		return node.Result{}, err
+	}
+	b, err := latIn(in, "samples2")
+	if err != nil {
+		return node.Result{}, err
+	}
+	s2 := b.Samples
+	if s2.Shape[1] != a.Samples.Shape[1] {
+		return node.Result{}, fmt.Errorf("latent add: %d channels vs %d", s2.Shape[1], a.Samples.Shape[1])
+	}
+	if s2.Shape[2] != a.Samples.Shape[2] || s2.Shape[3] != a.Samples.Shape[3] {
+		if s2, err = latResize(s2, a.Samples.Shape[3], a.Samples.Shape[2], "bilinear", "center"); err != nil {
+			return node.Result{}, fmt.Errorf("latent add: %w", err)
+		}
+	}
+	s2 = latRepeatTo(s2, a.Samples.Shape[0])
+	o := *a
+	o.Samples = a.Samples.Clone()
+	for i, v := range s2.Data {
+		o.Samples.Data[i] += v
+	}
+	return node.Result{Outputs: []any{&o}}, nil
+}
+
+func (latMultiplyNode) Spec() node.Spec {
+	return node.Spec{
+		Name: "LatentMultiply", DisplayName: "LatentMultiply", Category: "latent/advanced", Module: "comfy_extras.nodes_latent",
+		Inputs: []node.Input{
+			{Name: "samples", Type: node.TypeLatent},
+			{Name: "multiplier", Type: node.TypeFloat, Default: 1.0, Min: node.F(-10), Max: node.F(10), Step: node.F(0.01)},
+		},
+		Outputs: []node.Output{{Type: node.TypeLatent}},
+	}
+}
+
+func (latMultiplyNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.Result, error) {
+	l, err := latIn(in, "samples")
+	if err != nil {
+		return node.Result{}, err
+	}
+	m, err := node.Float(in, "multiplier")
+	if err != nil {
+		return node.Result{}, err
+	}
+	o := *l
+	o.Samples = l.Samples.Clone()
+	f := float32(m)
+	for i, v := range o.Samples.Data {
+		o.Samples.Data[i] = v * f
+	}
+	return node.Result{Outputs: []any{&o}}, nil
+}
