@@ -1,26 +1,40 @@
 // Package compare implements regen's comparator: it judges an output image
 // against its golden in tiers and says whether anything that matters changed.
 //
-// The tiers run in order and every one is recorded:
+// The tiers run in order and every one is recorded in Result.Tiers:
 //
 //	0 exact       dimensions + SHA-256 of the decoded 8-bit NRGBA pixels
 //	1 provenance  the PNG "prompt" metadata (seed, sampler, scheduler, steps,
 //	              cfg, denoise, model) against the golden's and the plan's
-//	2 colour      OKLab mean/spread over the image and a 4×4 grid (ΔE×100)
-//	3 structure   images4.EucMetric on the stretched and unstretched icons,
-//	              and a 256-bit DCT perceptual hash
-//	4 local       per-pixel OKLab distance → mask → densest W×W window and
-//	              global ratio (summed-area table)
+//	2 colour      OKLab means over the image and a 4×4 grid: ΔE of the
+//	              global means, the systematic drift over the cells (cast)
+//	              and the worst cell; ΔE is 100 × the OKLab distance
+//	3 structure   images4.EucMetric on the stretched (Icon) and unstretched
+//	              (IconNN) icons, and a 256-bit DCT perceptual hash
+//	4 local       per-pixel OKLab ΔE → mask → densest W×W window and global
+//	              ratio (summed-area table)
 //
-// A case whose pixels are identical passes ("pass"); one that differs but
-// stays within every threshold passes with a note ("pass~", determinism was
-// lost); otherwise it fails with the failure class of the first tier that
-// tripped: "size", "config", "colour", "structure" or "local".
+// Identical pixels pass ("pass"). Pixels that differ but stay within every
+// threshold pass with a note ("pass~": determinism was lost; Options.Strict
+// makes it a failure). Otherwise the case fails, and Result.FailedTier names
+// the failure class: "size", "config", "structure", "colour" or "local", in
+// that precedence when several tiers trip (structure outranks colour because
+// a new composition moves every colour statistic). Result.Tripped lists all.
 //
 // Tiers 0–3 need only a [Record], the small JSON summary stored next to a
 // golden, so a golden can be judged without its PNG. Thresholds are data
-// ([Thresholds]), calibrated per golden and stored in its record.
+// ([Thresholds]): DefaultThresholds are calibrated on the synthetic edit
+// table in the package tests, and a golden's record may carry its own.
 //
 // The package imports neither the executor nor the runner: it judges the
 // output of any ComfyUI-compatible server.
+//
+// Typical use by a runner:
+//
+//	rec, _ := compare.ReadRecord(goldenJSON)        // or NewRecord at approve time
+//	res := compare.Compare(
+//		compare.Input{Image: goldenImg, Record: rec},
+//		compare.Input{PNG: outputBytes, Plan: plan}, // plan from ProvenanceFromPrompt
+//		compare.Options{Thresholds: rec.Thresholds})
+//	if !res.Verdict.Passed() { ... res.FailedTier, res.Reason, res.Diff ... }
 package compare
