@@ -63,6 +63,7 @@ func Compare(golden, got Input, opts Options) Result {
 	if err != nil {
 		return res.errorf("read output: %v", err)
 	}
+	res.OutputRecord = gotA.rec
 	if golden.empty() {
 		res.Verdict, res.Reason = New, "no golden yet; approve this output to make it one"
 		return res

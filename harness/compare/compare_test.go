@@ -182,7 +182,7 @@ func TestResultTiersInOrder(t *testing.T) {
 	if err := json.Unmarshal(js, &back); err != nil {
 		t.Fatalf("unmarshal result: %v", err)
 	}
-	back.Diff = r.Diff
+	back.Diff, back.OutputRecord = r.Diff, r.OutputRecord
 	if !reflect.DeepEqual(back, r) {
 		t.Errorf("result JSON round trip differs:\n%s", js)
 	}

@@ -117,6 +117,9 @@ func TestCompareFromRecord(t *testing.T) {
 				if fromRec.Diff != nil {
 					t.Error("heat-map without golden pixels")
 				}
+				if want, err := NewRecord(got, gotPNG); err != nil || !reflect.DeepEqual(fromRec.OutputRecord, want) {
+					t.Errorf("OutputRecord differs from NewRecord of the output (%v)", err)
+				}
 				// Where tiers 0–3 decide, the verdict is the same.
 				if e.tier != FailLocal && (full.Verdict != fromRec.Verdict || full.FailedTier != fromRec.FailedTier) {
 					t.Errorf("verdict %s/%s from pixels, %s/%s from record", full.Verdict, full.FailedTier, fromRec.Verdict, fromRec.FailedTier)

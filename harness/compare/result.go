@@ -94,6 +94,10 @@ type Result struct {
 	// Diff is the heat-map of the output against the golden (DiffImage);
 	// nil when identical or when the golden's pixels were not available.
 	Diff image.Image `json:"-"`
+	// OutputRecord is the output's record as analysed here (provenance
+	// included), so a caller keeping the output as a candidate golden need
+	// not analyse it again. Nil when the output could not be read.
+	OutputRecord *Record `json:"-"`
 }
 
 // Tier returns the named tier's result, or nil.
