@@ -235,3 +235,24 @@ func TestKeyMetric(t *testing.T) {
 		})
 	}
 }
+
+func TestCompareTinyImages(t *testing.T) {
+	t.Parallel()
+	for _, size := range []image.Point{{1, 1}, {3, 2}, {2, 7}} {
+		t.Run(fmt.Sprintf("%dx%d", size.X, size.Y), func(t *testing.T) {
+			t.Parallel()
+			golden := synth(51, max(size.X, 2), max(size.Y, 2)).quantise(nil).SubImage(image.Rectangle{Max: size})
+			other := patch(toNRGBA(golden), 1, 0.5, 0.5)
+			if r := Compare(Input{Image: golden}, Input{Image: golden}, Options{}); r.Verdict != Pass {
+				t.Fatalf("identical: %s (%s)", r.Verdict, r.Reason)
+			}
+			r := Compare(Input{Image: golden}, Input{Image: other}, Options{})
+			if r.Verdict != Fail {
+				t.Fatalf("changed: %s (%s)", r.Verdict, r.Reason)
+			}
+			if _, err := json.Marshal(r); err != nil {
+				t.Fatalf("marshal: %v", err)
+			}
+		})
+	}
+}
