@@ -139,6 +139,10 @@ func (e *execution) run() string {
 		}
 	}
 	e.msg("execution_cached", ordered{{"nodes", cached}, {"prompt_id", e.it.id}, {"timestamp", nowMillis()}}, false)
+	for _, id := range cached {
+		entry, _ := s.cache.get(sigs[id])
+		e.vals[id] = entry.outputs
+	}
 
 	order := newExecutionList(p, func(id string) bool { _, hit := s.cache.get(sigs[id]); return hit })
 	for {

@@ -259,7 +259,7 @@ func TestMainServesAndShutsDown(t *testing.T) {
 		t.Fatalf("GET system_stats: %v", err)
 	}
 	var stats struct {
-		Devices []struct{ Type string } `json:"devices"`
+		Devices []struct{ Type string }  `json:"devices"`
 		Regen   struct{ Backend string } `json:"regen"`
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&stats)
