@@ -32,9 +32,9 @@ type output struct {
 
 // Case replays one case on endpoint ep (an index into Endpoints) and
 // judges its outputs. It never fails: problems become the case's verdict.
-func (s *Session) Case(ctx context.Context, c plan.Case, ep int) report.Case {
+func (s *Session) Case(ctx context.Context, c plan.Case, ep int) (rc report.Case) {
 	start := time.Now()
-	rc := newCase(c)
+	rc = newCase(c)
 	defer func() { rc.TotalSeconds = time.Since(start).Seconds() }()
 	switch {
 	case c.Skip != "":
@@ -133,7 +133,9 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 	if out.Tier == "" && res.Verdict == compare.Pass {
 		out.Tier = compare.TierExact
 	}
-	out.Key = keyMetric(&res)
+	if m := res.KeyMetric(); m != nil {
+		out.Key = &report.Metric{Name: m.Name, Value: finite(m.Value), Threshold: finite(m.Threshold)}
+	}
 	out.Metrics, out.Thresholds = flatten(&res)
 	if b, err := json.Marshal(res); err == nil {
 		out.Compare = b
@@ -142,7 +144,7 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 		return out
 	}
 	// Keep the candidate: PNG, its golden record, and the diff heat-map.
-	if err := s.writeCandidate(c, o, file, &out, th, prov); err != nil {
+	if err := s.writeCandidate(c, o, file, &out, res.OutputRecord, th, prov); err != nil {
 		out.Verdict = report.Error
 		out.Reason = strings.TrimSpace(out.Reason + "; " + err.Error())
 		return out
@@ -159,15 +161,11 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 	return out
 }
 
-func (s *Session) writeCandidate(c plan.Case, o output, file string, out *report.Output, th compare.Thresholds, prov golden.Provenance) error {
-	img, err := png.Decode(bytes.NewReader(o.PNG))
-	if err != nil {
-		return fmt.Errorf("decode output: %w", err)
+func (s *Session) writeCandidate(c plan.Case, o output, file string, out *report.Output, analysed *compare.Record, th compare.Thresholds, prov golden.Provenance) error {
+	if analysed == nil {
+		return errors.New("keep candidate: the output could not be analysed")
 	}
-	crec, err := compare.NewRecord(img, o.PNG)
-	if err != nil {
-		return fmt.Errorf("analyse output: %w", err)
-	}
+	crec := *analysed
 	crec.Fingerprint = s.finger
 	if len(c.Thresholds) > 0 {
 		crec.Thresholds = &th
@@ -216,41 +214,6 @@ func (s *Session) vanished(c plan.Case, produced map[string]bool) []report.Outpu
 		})
 	}
 	return out
-}
-
-// keyMetric picks the metric the terminal line shows: the one that tripped,
-// else the gated metric closest to its threshold.
-func keyMetric(res *compare.Result) *report.Metric {
-	var best *compare.Metric
-	bestRatio := -1.0
-	for ti := range res.Tiers {
-		for mi := range res.Tiers[ti].Metrics {
-			m := &res.Tiers[ti].Metrics[mi]
-			if !m.Gated {
-				continue
-			}
-			if m.Over && (best == nil || !best.Over) {
-				best, bestRatio = m, math.Inf(1)
-				continue
-			}
-			if best != nil && best.Over {
-				continue
-			}
-			r := 0.0
-			if m.Threshold > 0 {
-				r = m.Value / m.Threshold
-			} else if m.Value > 0 {
-				r = math.Inf(1)
-			}
-			if r > bestRatio {
-				best, bestRatio = m, r
-			}
-		}
-	}
-	if best == nil {
-		return nil
-	}
-	return &report.Metric{Name: best.Name, Value: finite(best.Value), Threshold: finite(best.Threshold)}
 }
 
 // flatten returns every metric as "tier.name" → value and the gated ones'

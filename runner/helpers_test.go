@@ -20,41 +20,6 @@ func TestLessID(t *testing.T) {
 	}
 }
 
-func TestKeyMetric(t *testing.T) {
-	t.Parallel()
-	m := func(name string, v, th float64, gated bool) compare.Metric {
-		return compare.Metric{Name: name, Value: v, Threshold: th, Gated: gated, Over: gated && v > th}
-	}
-	tests := []struct {
-		name  string
-		tiers []compare.TierResult
-		want  string
-	}{
-		{name: "none", want: ""},
-		{name: "the tripped one wins", tiers: []compare.TierResult{
-			{Tier: "colour", Metrics: []compare.Metric{m("mean", 0.3, 0.35, true), m("cell", 0.5, 0.35, true)}},
-			{Tier: "local", Metrics: []compare.Metric{m("window", 0.9, 0.25, true)}},
-		}, want: "cell"},
-		{name: "else the closest to its threshold", tiers: []compare.TierResult{
-			{Tier: "colour", Metrics: []compare.Metric{m("mean", 0.1, 0.35, true), m("info", 99, 0, false)}},
-			{Tier: "local", Metrics: []compare.Metric{m("window", 0.2, 0.25, true)}},
-		}, want: "window"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := keyMetric(&compare.Result{Tiers: tt.tiers})
-			name := ""
-			if got != nil {
-				name = got.Name
-			}
-			if name != tt.want {
-				t.Errorf("key = %q, want %q", name, tt.want)
-			}
-		})
-	}
-}
-
 func TestFlattenDropsNonFinite(t *testing.T) {
 	t.Parallel()
 	res := &compare.Result{Tiers: []compare.TierResult{{Tier: "structure", Metrics: []compare.Metric{

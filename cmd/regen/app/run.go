@@ -2,11 +2,215 @@ package app
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/regen-dev/regen/runner"
+	"github.com/regen-dev/regen/runner/report"
+	"github.com/regen-dev/regen/runner/suite"
+	"github.com/regen-dev/regen/runner/target"
+	"github.com/regen-dev/regen/runner/target/local"
 )
 
 func runCommand() command {
-	return command{summary: "(not yet built)", run: func(ctx context.Context, s Streams, args []string) error {
-		return fmt.Errorf("run: not yet built")
-	}}
+	return command{summary: "replay the suite's workflows and judge every output against its golden", run: runRun}
+}
+
+// runFlags are `regen run`'s flags.
+type runFlags struct {
+	env         string
+	url         string
+	suite       string
+	filter      string
+	seeds       string
+	concurrency int
+	replicas    int
+	report      string
+	goldenDir   string
+	models      string
+	strict      bool
+	timeout     time.Duration
+	verbose     bool
+	quiet       bool
+	envSet      bool
+}
+
+// clusterEnvs are the Kustomize environments the deploy issue adds.
+var clusterEnvs = map[string]bool{"dev": true, "prod": true, "gpu": true}
+
+func runRun(ctx context.Context, s Streams, args []string) error {
+	return runWithTarget(ctx, s, args, nil)
+}
+
+// runWithTarget is `regen run`; tgt, when non-nil, replaces the target the
+// flags describe (tests inject a fault-injected local executor).
+func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Target) error {
+	var f runFlags
+	fs := newFlagSet("run", s)
+	fs.StringVar(&f.env, "env", "local", "environment: local (in-process executor); dev, prod, gpu (cluster, not built yet)")
+	fs.StringVar(&f.url, "url", "", "replay on the ComfyUI-compatible server at this URL instead of --env")
+	fs.StringVar(&f.suite, "suite", "fixtures/suite.yaml", "suite file")
+	fs.StringVar(&f.filter, "filter", "", "run only cases whose id (<workflow>[<variant>]/seed=<n>) matches this regular expression")
+	fs.StringVar(&f.seeds, "seeds", "", "comma-separated seeds replacing the suite's (e.g. 1,2)")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "cases in flight (default: one per endpoint)")
+	fs.IntVar(&f.replicas, "replicas", 1, "local: number of in-process executor servers")
+	fs.StringVar(&f.report, "report", "", "report directory (default out/run-<timestamp>)")
+	fs.StringVar(&f.goldenDir, "golden-dir", "golden", "golden root; goldens live in <dir>/<environment>/")
+	fs.StringVar(&f.models, "models", "fixtures/models", "local: models directory (checkpoints/, loras/)")
+	fs.BoolVar(&f.strict, "strict", false, "treat pass~ (not bit-identical) as a regression")
+	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout (default: the suite's, else 5m)")
+	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
+	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
+	fs.Usage = func() {
+		fmt.Fprintln(s.Err, "Usage: regen run [--env local | --url URL] [--suite FILE] [--filter REGEX] [--seeds 1,2]")
+		fmt.Fprintln(s.Err, "                 [--concurrency N] [--report DIR] [--golden-dir DIR] [--strict] [--timeout D]")
+		fmt.Fprintln(s.Err, "\nReplays every case of the suite and judges each output against its golden.")
+		fmt.Fprintln(s.Err, "Exit 0: all pass (pass~ too, unless --strict); 1: a regression; 2: harness or infrastructure error.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{msg: fmt.Sprintf("run: unexpected argument %q", fs.Arg(0)), hint: "regen run --help"}
+	}
+	fs.Visit(func(fl *flag.Flag) { f.envSet = f.envSet || fl.Name == "env" })
+	return f.execute(ctx, s, tgt)
+}
+
+// execute runs with parsed flags on tgt, or on the target they describe.
+func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) error {
+	if f.url != "" && f.envSet {
+		return &usageError{msg: "run: --url and --env are exclusive", hint: "regen run --url http://127.0.0.1:8188"}
+	}
+	if clusterEnvs[f.env] && f.url == "" {
+		return fmt.Errorf("run: --env %s: cluster environments are not built yet; use --env local or --url URL", f.env)
+	}
+	if f.env != "local" && f.url == "" {
+		return &usageError{msg: fmt.Sprintf("run: unknown environment %q", f.env), hint: "regen run --env local"}
+	}
+	var filter *regexp.Regexp
+	if f.filter != "" {
+		var err error
+		if filter, err = regexp.Compile(f.filter); err != nil {
+			return &usageError{msg: fmt.Sprintf("run: bad --filter: %v", err)}
+		}
+	}
+	seeds, err := parseSeeds(f.seeds)
+	if err != nil {
+		return &usageError{msg: "run: " + err.Error(), hint: "regen run --seeds 1,2"}
+	}
+	if f.concurrency < 0 || f.replicas < 1 {
+		return &usageError{msg: "run: --concurrency must be >= 0 and --replicas >= 1"}
+	}
+	var urlTarget target.Target
+	if f.url != "" {
+		if urlTarget, err = target.NewURL(f.url); err != nil {
+			return &usageError{msg: "run: " + err.Error()}
+		}
+	}
+	st, err := suite.Load(f.suite)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	runDir := f.report
+	if runDir == "" {
+		runDir = "out/run-" + time.Now().UTC().Format("20060102-150405")
+	}
+	logger := newLogger(s.Err, f.verbose, f.quiet)
+
+	switch {
+	case tgt != nil:
+	case f.url != "":
+		tgt = urlTarget
+	default:
+		tgt = local.New(local.Options{Models: f.models, WorkDir: runDir, Replicas: f.replicas, Logger: logger})
+	}
+	done := 0
+	opts := runner.Options{
+		Suite: st, SuitePath: f.suite, Target: tgt, GoldenDir: f.goldenDir, RunDir: runDir,
+		Filter: filter, Seeds: seeds, Concurrency: f.concurrency, Strict: f.strict, Timeout: f.timeout,
+		Logger: logger,
+	}
+	if !f.quiet {
+		opts.OnCase = func(c report.Case) {
+			done++
+			fmt.Fprintf(s.Err, "[%d] %-6s %s (%.1fs)\n", done, strings.ToUpper(string(c.Verdict)), c.ID, c.TotalSeconds)
+		}
+	}
+	rec, err := runner.Run(ctx, opts)
+	if rec != nil && len(rec.Cases) > 0 {
+		report.Terminal(s.Out, rec, runDir)
+	}
+	fmt.Fprintf(s.Out, "report: %s\n", runDir)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	return outcomeError(rec, runDir)
+}
+
+// outcomeError maps a finished run to regen's exit codes: a regression is
+// exit 1 (ErrRegression) even when other cases also had infrastructure
+// problems (they are listed too); otherwise errors and missing goldens are
+// exit 2.
+func outcomeError(rec *report.Run, runDir string) error {
+	regs, infra := runner.Outcome(rec)
+	var b strings.Builder
+	if len(infra) > 0 {
+		fmt.Fprintf(&b, "%d case(s) could not be judged:", len(infra))
+		missing := false
+		for _, p := range infra {
+			b.WriteString("\n  - " + p)
+			missing = missing || strings.HasSuffix(p, ": no golden")
+		}
+		if missing {
+			fmt.Fprintf(&b, "\nReview the candidates in %s/%s, then run `regen golden approve --from-run %s`", runDir, runner.CandidatesDir, runDir)
+		}
+	}
+	if len(regs) > 0 {
+		msg := fmt.Sprintf("%d case(s) regressed: %s", len(regs), strings.Join(regs, ", "))
+		if b.Len() > 0 {
+			msg += "\n" + b.String()
+		}
+		return fmt.Errorf("%w: %s (details: %s)", ErrRegression, msg, runDir)
+	}
+	if b.Len() > 0 {
+		return errors.New(b.String())
+	}
+	return nil
+}
+
+func parseSeeds(s string) ([]uint64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []uint64
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseUint(strings.TrimSpace(part), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad --seeds %q: want comma-separated non-negative integers", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// newLogger returns the CLI's logger: warnings by default, debug with -v,
+// nothing with -q.
+func newLogger(w io.Writer, verbose, quiet bool) *slog.Logger {
+	if quiet {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -1,0 +1,165 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/regen-dev/regen/executor/node"
+	"github.com/regen-dev/regen/executor/nodes"
+	"github.com/regen-dev/regen/runner/target/local"
+)
+
+// The image-only suite of the runner's tests: fast, needs no models.
+const imgSuite = "../../../runner/testdata/imgsuite/suite.yaml"
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func emptyModels(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// regen runs the CLI and returns its exit code and output.
+func regen(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := Run(context.Background(), args, &out, &errb)
+	code := ExitCode(err, &errb)
+	return code, out.String() + errb.String()
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "cluster env", args: []string{"run", "--env", "dev"}, want: "cluster environments are not built yet"},
+		{name: "gpu env", args: []string{"run", "--env", "gpu"}, want: "cluster environments are not built yet"},
+		{name: "unknown env", args: []string{"run", "--env", "mars"}, want: `unknown environment "mars"`},
+		{name: "url and env", args: []string{"run", "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
+		{name: "bad filter", args: []string{"run", "--filter", "("}, want: "bad --filter"},
+		{name: "bad seeds", args: []string{"run", "--seeds", "1,x"}, want: "bad --seeds"},
+		{name: "bad url", args: []string{"run", "--url", "localhost:8188"}, want: "http(s)://"},
+		{name: "missing suite", args: []string{"run", "--suite", "nope.yaml"}, want: "nope.yaml"},
+		{name: "golden without subcommand", args: []string{"golden"}, want: "no subcommand"},
+		{name: "approve without run", args: []string{"golden", "approve", "--from-run", "/nonexistent"}, want: "finished `regen run`"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out := regen(t, tt.args...)
+			if code != ExitInfra || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d, output %q; want 2 and %q", code, out, tt.want)
+			}
+		})
+	}
+}
+
+// perturbed brightens a patch of every IMAGE a node outputs.
+type perturbed struct{ node.Node }
+
+func (p perturbed) Execute(ctx context.Context, env *node.Env, in map[string]any) (node.Result, error) {
+	res, err := p.Node.Execute(ctx, env, in)
+	if err != nil {
+		return res, err
+	}
+	for i, o := range res.Outputs {
+		if im, ok := o.(*node.Image); ok {
+			cp := *im
+			cp.Pix = append([]float32(nil), im.Pix...)
+			for y := 0; y < min(6, cp.H); y++ {
+				for x := 0; x < min(6, cp.W); x++ {
+					cp.Pix[cp.At(0, y, x)] = min(1, cp.Pix[cp.At(0, y, x)]+0.1)
+				}
+			}
+			res.Outputs[i] = &cp
+		}
+	}
+	return res, nil
+}
+
+func TestRunExitCodesAndApprove(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	models := emptyModels(t)
+	gdir := filepath.Join(tmp, "golden")
+	runArgs := func(report string) []string {
+		return []string{"run", "--suite", imgSuite, "--models", models, "--golden-dir", gdir, "--report", filepath.Join(tmp, report), "-q"}
+	}
+
+	// 1. No goldens yet: exit 2, and the message says how to approve.
+	code, out := regen(t, runArgs("r1")...)
+	if code != ExitInfra || !strings.Contains(out, "regen golden approve --from-run "+filepath.Join(tmp, "r1")) {
+		t.Fatalf("first run: exit %d\n%s", code, out)
+	}
+	for _, f := range []string{"results.json", "junit.xml", "summary.txt"} {
+		if _, err := os.Stat(filepath.Join(tmp, "r1", f)); err != nil {
+			t.Errorf("report file: %v", err)
+		}
+	}
+	// 2. Approve: goldens created.
+	code, out = regen(t, "golden", "approve", "--from-run", filepath.Join(tmp, "r1"))
+	if code != ExitPass || !strings.Contains(out, "4 created") {
+		t.Fatalf("approve: exit %d\n%s", code, out)
+	}
+	// 3. Replay: exit 0, every case passes bit-exactly.
+	code, out = regen(t, append(runArgs("r2"), "--strict")...)
+	if code != ExitPass || !strings.Contains(out, "3 pass") {
+		t.Fatalf("second run: exit %d\n%s", code, out)
+	}
+	// 4. A fault-injected ImageScale: exit 1 naming the cases and tiers.
+	faulty := func() (*node.Registry, error) {
+		all := nodes.Builtin()
+		for i, n := range all {
+			if n.Spec().Name == "ImageScale" {
+				all[i] = perturbed{n}
+			}
+		}
+		return node.NewRegistry(all...)
+	}
+	var ob, eb bytes.Buffer
+	tgt := local.New(local.Options{Models: models, WorkDir: filepath.Join(tmp, "r3"), Registry: faulty, Logger: quietLogger()})
+	err := runWithTarget(context.Background(), Streams{Out: &ob, Err: &eb}, runArgs("r3")[1:], tgt)
+	if code := ExitCode(err, &eb); code != ExitRegression {
+		t.Fatalf("fault run: exit %d: %v\n%s", code, err, ob.String())
+	}
+	msg := err.Error()
+	for _, want := range []string{"solid/seed=1 (", "ws/seed=1 (", "2 case(s) regressed"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("regression message %q lacks %q", msg, want)
+		}
+	}
+	if !strings.Contains(ob.String(), "FAIL   solid/seed=1") {
+		t.Errorf("summary:\n%s", ob.String())
+	}
+	// 5. Approve only solid's new look; a passing golden is kept.
+	code, out = regen(t, "golden", "approve", "--from-run", filepath.Join(tmp, "r3"), "--filter", `^(solid|invert)/`)
+	if code != ExitPass || !strings.Contains(out, "1 updated") || !strings.Contains(out, "2 kept") {
+		t.Fatalf("filtered approve: exit %d\n%s", code, out)
+	}
+	// 6. The real executor now differs from solid's approved golden.
+	code, out = regen(t, runArgs("r4")...)
+	if code != ExitRegression || !strings.Contains(out, "solid/seed=1") || strings.Contains(out, "FAIL   ws") {
+		t.Fatalf("after filtered approve: exit %d\n%s", code, out)
+	}
+}
+
+func TestRunUnreachableURL(t *testing.T) {
+	t.Parallel()
+	code, out := regen(t, "run", "--suite", imgSuite, "--url", "http://127.0.0.1:1", "--report", t.TempDir(), "--golden-dir", t.TempDir())
+	if code != ExitInfra || !strings.Contains(out, "executor unreachable") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}

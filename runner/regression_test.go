@@ -1,0 +1,300 @@
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/regen-dev/regen/executor/node"
+	"github.com/regen-dev/regen/executor/nodes"
+	"github.com/regen-dev/regen/harness/compare"
+	"github.com/regen-dev/regen/runner"
+	"github.com/regen-dev/regen/runner/golden"
+	"github.com/regen-dev/regen/runner/internal/atomicfile"
+	"github.com/regen-dev/regen/runner/report"
+	"github.com/regen-dev/regen/runner/target"
+	"github.com/regen-dev/regen/runner/target/local"
+)
+
+// perturbed wraps a node class and brightens a small patch of every IMAGE
+// it outputs: a stand-in for "someone changed this node's maths".
+type perturbed struct {
+	node.Node
+	delta float32
+}
+
+func (p perturbed) Execute(ctx context.Context, env *node.Env, in map[string]any) (node.Result, error) {
+	res, err := p.Node.Execute(ctx, env, in)
+	if err != nil {
+		return res, err
+	}
+	for i, o := range res.Outputs {
+		im, ok := o.(*node.Image)
+		if !ok {
+			continue
+		}
+		cp := *im
+		cp.Pix = slices.Clone(im.Pix)
+		for b := 0; b < cp.N; b++ {
+			for y := 2; y < min(8, cp.H); y++ {
+				for x := 2; x < min(8, cp.W); x++ {
+					at := cp.At(b, y, x)
+					for c := 0; c < cp.C; c++ {
+						cp.Pix[at+c] = min(1, cp.Pix[at+c]+p.delta)
+					}
+				}
+			}
+		}
+		res.Outputs[i] = &cp
+	}
+	return res, nil
+}
+
+// registryWith returns a registry builder where class is perturbed.
+func registryWith(class string, delta float32) func() (*node.Registry, error) {
+	return func() (*node.Registry, error) {
+		all := nodes.Builtin()
+		for i, n := range all {
+			if n.Spec().Name == class {
+				all[i] = perturbed{Node: n, delta: delta}
+			}
+		}
+		return node.NewRegistry(all...)
+	}
+}
+
+func caseOf(t *testing.T, rec *report.Run, id string) report.Case {
+	t.Helper()
+	for _, c := range rec.Cases {
+		if c.ID == id {
+			return c
+		}
+	}
+	t.Fatalf("no case %s", id)
+	return report.Case{}
+}
+
+func TestFaultInjectedNodeIsARegression(t *testing.T) {
+	t.Parallel()
+	dir := goldens(t)
+	before := snapshot(t, dir)
+	rec, runDir, err := doRun(t, runConfig{goldenDir: dir, registry: registryWith("ImageScale", 0.05)})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	regs, infra := runner.Outcome(rec)
+	if len(infra) > 0 {
+		t.Errorf("infra problems: %v", infra)
+	}
+	// solid and ws go through ImageScale; invert does not.
+	for _, id := range []string{"solid/seed=1", "ws/seed=1"} {
+		c := caseOf(t, rec, id)
+		if c.Verdict != report.Fail || !slices.Contains([]string{"colour", "structure", "local"}, c.Tier) {
+			t.Errorf("%s: verdict %s tier %q (%s), want fail in a perceptual tier", id, c.Verdict, c.Tier, c.Reason)
+		}
+		named := false
+		for _, r := range regs {
+			named = named || (strings.Contains(r, id) && strings.Contains(r, c.Tier))
+		}
+		if !named {
+			t.Errorf("regressions %v do not name %s and its tier %s", regs, id, c.Tier)
+		}
+		o := c.Outputs[0]
+		if o.Diff == "" || o.Candidate == "" {
+			t.Errorf("%s: no diff/candidate kept: %+v", id, o)
+		}
+		for _, p := range []string{o.Diff, o.Candidate, o.CandidateRecord} {
+			if _, err := os.Stat(filepath.Join(runDir, p)); err != nil {
+				t.Errorf("%s: %v", id, err)
+			}
+		}
+		if o.Key == nil || o.Key.Value <= o.Key.Threshold {
+			t.Errorf("%s: key metric %+v should be over its threshold", id, o.Key)
+		}
+	}
+	if c := caseOf(t, rec, "invert/seed=1"); c.Verdict != report.Pass {
+		t.Errorf("invert: %s (%s), want pass: the fault is in ImageScale only", c.Verdict, c.Reason)
+	}
+	if after := snapshot(t, dir); after != before {
+		t.Error("a run changed the golden dir")
+	}
+	// A fault far below any threshold (1 level on a 6×6 patch of the
+	// gradient) is caught bit-exactly under --strict, and passes (pass~,
+	// reported) otherwise.
+	tiny := registryWith("ImageInvert", 1.2/255)
+	for _, strict := range []bool{false, true} {
+		rec, _, err := doRun(t, runConfig{goldenDir: dir, registry: tiny, strict: strict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := report.PassApprox
+		if strict {
+			want = report.Fail
+		}
+		if c := caseOf(t, rec, "invert/seed=1"); c.Verdict != want {
+			t.Errorf("strict=%v: tiny fault gives %s (%s %s), want %s", strict, c.Verdict, c.Tier, c.Reason, want)
+		}
+	}
+}
+
+func TestEditedGoldenColoursFailColour(t *testing.T) {
+	t.Parallel()
+	dir := goldens(t)
+	st := golden.Store{Root: dir, Class: "cpu"}
+	const wf, file = "invert", "default.seed-1.3-0"
+	g, err := st.Load(wf, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(g.PNG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Shift the golden's colours: +4 levels of red, -3 of blue.
+	b := img.Bounds()
+	edited := image.NewNRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			c.R = uint8(min(255, int(c.R)+4))
+			c.B = uint8(max(0, int(c.B)-3))
+			edited.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, edited); err != nil {
+		t.Fatal(err)
+	}
+	old, err := compare.ReadRecord(bytes.NewReader(g.Record.Compare))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := compare.NewRecord(edited, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Provenance, rec.Fingerprint = old.Provenance, old.Fingerprint
+	g.Record.Compare, _ = json.Marshal(rec)
+	rb, _ := g.Record.Encode()
+	if err := atomicfile.WriteFile(st.PNGPath(wf, file), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := atomicfile.WriteFile(st.RecordPath(wf, file), rb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, _, err := doRun(t, runConfig{goldenDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := caseOf(t, run, "invert/seed=1")
+	if c.Verdict != report.Fail || c.Tier != "colour" {
+		t.Errorf("invert: %s (%s): %s; want fail (colour)", c.Verdict, c.Tier, c.Reason)
+	}
+	// The untouched outputs still pass.
+	for _, id := range []string{"solid/seed=1", "ws/seed=1"} {
+		if c := caseOf(t, run, id); c.Verdict != report.Pass {
+			t.Errorf("%s: %s", id, c.Verdict)
+		}
+	}
+}
+
+func TestExecutorKilledMidRun(t *testing.T) {
+	t.Parallel()
+	dir := goldens(t)
+	before := snapshot(t, dir)
+	srv := local.New(local.Options{Models: emptyModels(t), WorkDir: t.TempDir(), Logger: quiet()})
+	eps, err := srv.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	tgt, err := target.NewURL(eps[0].URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	rec, _, err := doRun(t, runConfig{goldenDir: dir, target: tgt, conc: 1, onCase: func(report.Case) {
+		once.Do(func() { _ = srv.Close() })
+	}})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	regs, infra := runner.Outcome(rec)
+	if len(regs) > 0 {
+		t.Errorf("a dead executor reported as regression: %v", regs)
+	}
+	if len(infra) == 0 {
+		t.Fatal("no infrastructure problem reported")
+	}
+	if !strings.Contains(strings.Join(infra, "\n"), "connection refused") {
+		t.Errorf("infra problems do not name the cause: %v", infra)
+	}
+	errs := 0
+	for _, c := range rec.Cases {
+		if c.Verdict == report.Error {
+			errs++
+		}
+	}
+	if errs < 2 {
+		t.Errorf("%d error cases, want the 2 after the kill", errs)
+	}
+	if after := snapshot(t, dir); after != before {
+		t.Error("the golden dir changed")
+	}
+	if left, err := atomicfile.Leftovers(dir); err != nil || len(left) > 0 {
+		t.Errorf("leftovers %v %v", left, err)
+	}
+}
+
+func TestUnreachableURLTarget(t *testing.T) {
+	t.Parallel()
+	srv := local.New(local.Options{Models: emptyModels(t), WorkDir: t.TempDir(), Logger: quiet()})
+	eps, err := srv.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.Close()
+	tgt, _ := target.NewURL(eps[0].URL)
+	rec, runDir, err := doRun(t, runConfig{goldenDir: t.TempDir(), target: tgt})
+	if err == nil || !strings.Contains(err.Error(), "executor unreachable") {
+		t.Fatalf("err = %v, want unreachable", err)
+	}
+	// The run record is still written, with the error.
+	got, rerr := report.Read(runDir)
+	if rerr != nil || got.Error == "" || rec.Error == "" {
+		t.Errorf("record: %v %+v", rerr, got)
+	}
+}
+
+func TestReplicasAndConcurrency(t *testing.T) {
+	t.Parallel()
+	dir := goldens(t)
+	rec, _, err := doRun(t, runConfig{goldenDir: dir, replicas: 2, conc: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Endpoints) != 2 || rec.Concurrency != 3 {
+		t.Errorf("endpoints %v concurrency %d", rec.Endpoints, rec.Concurrency)
+	}
+	used := map[string]bool{}
+	for _, c := range rec.Cases {
+		if c.Verdict != report.Pass && c.Verdict != report.Skip {
+			t.Errorf("%s: %s %s", c.ID, c.Verdict, c.Error)
+		}
+		if c.Endpoint != "" {
+			used[c.Endpoint] = true
+		}
+	}
+	if len(used) != 2 {
+		t.Errorf("endpoints used: %v, want both replicas", used)
+	}
+}

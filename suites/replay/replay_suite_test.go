@@ -1,0 +1,134 @@
+package replay_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/regen-dev/regen/runner"
+	"github.com/regen-dev/regen/runner/plan"
+	"github.com/regen-dev/regen/runner/report"
+	"github.com/regen-dev/regen/runner/suite"
+	"github.com/regen-dev/regen/runner/target"
+	"github.com/regen-dev/regen/runner/target/local"
+)
+
+var (
+	serverURL = flag.String("replay.url", "", "replay on this ComfyUI-compatible server instead of the in-process executor")
+	goldenDir = flag.String("replay.golden-dir", "../../golden", "golden root")
+	modelsDir = flag.String("replay.models", "../../fixtures/models", "local executor: models directory")
+	reportDir = flag.String("replay.report", "", "where candidates and diffs go (default $ARTIFACTS/replay, else a temp dir)")
+	strict    = flag.Bool("replay.strict", false, "treat pass~ as a failure")
+)
+
+func TestReplay(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Replay Suite")
+}
+
+// The cases are planned when the spec tree is built (before any server
+// runs, and before flags are parsed: REGEN_SUITE names another suite file),
+// with the suite's committed /object_info capture; each spec then replays
+// the case as the runner plans it against the live target.
+var theSuite, cases, planErr = planCases()
+
+func planCases() (*suite.Suite, []plan.Case, error) {
+	s, err := suite.Load(suitePath())
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := plan.Build(s, plan.Options{})
+	return s, cs, err
+}
+
+func suitePath() string {
+	if v := os.Getenv("REGEN_SUITE"); v != "" {
+		return v
+	}
+	return "../../fixtures/suite.yaml"
+}
+
+var (
+	session *runner.Session
+	live    map[string]plan.Case
+	local0  *local.Target
+)
+
+var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
+	Expect(planErr).NotTo(HaveOccurred())
+	if *serverURL != "" {
+		return []byte(*serverURL)
+	}
+	dir, err := os.MkdirTemp("", "regen-replay-executor-")
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(os.RemoveAll, dir)
+	local0 = local.New(local.Options{Models: *modelsDir, WorkDir: dir, Logger: discardLogger()})
+	eps, err := local0.Start(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	return []byte(eps[0].URL)
+}, func(ctx SpecContext, url []byte) {
+	tgt, err := target.NewURL(string(url))
+	Expect(err).NotTo(HaveOccurred())
+	out := *reportDir
+	if out == "" {
+		if a := os.Getenv("ARTIFACTS"); a != "" {
+			out = filepath.Join(a, "replay")
+		} else {
+			out = GinkgoT().TempDir()
+		}
+	}
+	session, err = runner.Start(ctx, runner.Options{
+		Suite: theSuite, SuitePath: suitePath(), Target: tgt, GoldenDir: *goldenDir,
+		RunDir: filepath.Join(out, fmt.Sprintf("proc-%d", GinkgoParallelProcess())), Strict: *strict,
+		Logger: discardLogger(), RepoDir: "../..",
+	})
+	Expect(err).NotTo(HaveOccurred())
+	planned, err := session.Plan()
+	Expect(err).NotTo(HaveOccurred())
+	live = map[string]plan.Case{}
+	for _, c := range planned {
+		live[c.ID] = c
+	}
+}, NodeTimeout(2*time.Minute))
+
+var _ = SynchronizedAfterSuite(func() {}, func() {
+	if local0 != nil {
+		Expect(local0.Close()).To(Succeed())
+	}
+})
+
+var _ = Describe("replay", func() {
+	for _, c := range cases {
+		It(c.ID, Label(c.Labels...), func(ctx SpecContext) {
+			if c.Skip != "" {
+				Skip(c.Skip)
+			}
+			lc, ok := live[c.ID]
+			Expect(ok).To(BeTrue(), "the live target planned no case %s", c.ID)
+			rc := session.Case(ctx, lc, 0)
+			AddReportEntry("case", rc, ReportEntryVisibilityFailureOrVerbose)
+			for _, o := range rc.Outputs {
+				AddReportEntry("metrics:"+o.File, o.Metrics, ReportEntryVisibilityNever)
+			}
+			switch rc.Verdict {
+			case report.Pass:
+			case report.PassApprox:
+				if *strict {
+					Fail(fmt.Sprintf("pass~ under -replay.strict: %s", rc.Reason))
+				}
+			case report.New:
+				Fail(fmt.Sprintf("no golden for %s; run `make goldens` (regen run, then regen golden approve) and review the diff", c.ID))
+			case report.Error:
+				Fail("replay error: " + rc.Error)
+			default:
+				Fail(fmt.Sprintf("%s (%s): %s", rc.Verdict, rc.Tier, rc.Reason))
+			}
+		}, NodeTimeout(3*time.Minute))
+	}
+})
