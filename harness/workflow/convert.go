@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -26,11 +25,12 @@ const maxHops = 1000
 // info (an /object_info capture or a live server's), following the editor's
 // own serialisation: widget values are mapped positionally over each class's
 // widget inputs, editor-only nodes (notes, reroutes, primitives) and muted or
-// bypassed nodes are dropped, and links are resolved through reroutes,
-// primitive values and bypassed nodes.
+// bypassed nodes are dropped, links are resolved through reroutes,
+// primitive values and bypassed nodes, and subgraph instances are expanded
+// into their nodes (ids "<instance>:<inner>", as the editor names them).
 //
-// It returns a *ConversionError naming every node type the target lacks and
-// every subgraph it cannot expand.
+// It returns a *ConversionError naming every node type the target lacks
+// (with the subgraphs that use it), so that one run shows every problem.
 func Convert(g *Graph, info ObjectInfo) (Prompt, error) {
 	if g == nil {
 		return nil, fmt.Errorf("convert workflow: no UI graph")
@@ -40,16 +40,8 @@ func Convert(g *Graph, info ObjectInfo) (Prompt, error) {
 		return nil, err
 	}
 	out := Prompt{}
-	for i := range g.Nodes {
-		n := &g.Nodes[i]
-		if !c.active(n) {
-			continue
-		}
-		node, err := c.node(n)
-		if err != nil {
-			return nil, fmt.Errorf("convert node %s (%s): %w", n.ID, n.Type, err)
-		}
-		out[string(n.ID)] = node
+	if err := c.emit(c.root, out, 0); err != nil {
+		return nil, err
 	}
 	// Delete inputs that point at nodes that are not in the prompt.
 	for _, node := range out {
@@ -63,21 +55,16 @@ func Convert(g *Graph, info ObjectInfo) (Prompt, error) {
 }
 
 type converter struct {
-	g     *Graph
-	info  ObjectInfo
-	nodes map[ID]*GraphNode
-	links map[int64]GraphLink
-	defs  map[string]*Subgraph
+	info ObjectInfo
+	root *scope
+	defs map[string]*Subgraph
+	// scopes caches each subgraph definition's node and link maps.
+	scopes map[string]*scope
 }
 
 func newConverter(g *Graph, info ObjectInfo) *converter {
-	c := &converter{g: g, info: info, nodes: map[ID]*GraphNode{}, links: map[int64]GraphLink{}, defs: map[string]*Subgraph{}}
-	for i := range g.Nodes {
-		c.nodes[g.Nodes[i].ID] = &g.Nodes[i]
-	}
-	for _, l := range g.Links {
-		c.links[l.ID] = l
-	}
+	c := &converter{info: info, defs: map[string]*Subgraph{}, scopes: map[string]*scope{}}
+	c.root = newScope(g.Nodes, g.Links)
 	if g.Definitions != nil {
 		for i := range g.Definitions.Subgraphs {
 			c.defs[g.Definitions.Subgraphs[i].ID] = &g.Definitions.Subgraphs[i]
@@ -86,74 +73,10 @@ func newConverter(g *Graph, info ObjectInfo) *converter {
 	return c
 }
 
-// active reports whether n becomes a node of the prompt.
+// active reports whether n becomes a node of the prompt (or, for a subgraph
+// instance, is expanded into nodes of the prompt).
 func (c *converter) active(n *GraphNode) bool {
 	return !virtualTypes[n.Type] && n.Mode != ModeNever && n.Mode != ModeBypass
-}
-
-// check collects every class the target lacks, and every subgraph.
-func (c *converter) check() error {
-	unknown := map[string][]string{}
-	subs := map[string]*SubgraphUse{}
-	for i := range c.g.Nodes {
-		n := &c.g.Nodes[i]
-		if !c.active(n) || c.info[n.Type] != nil {
-			continue
-		}
-		if def := c.defs[n.Type]; def != nil {
-			u := subs[def.ID]
-			if u == nil {
-				u = &SubgraphUse{ID: def.ID, Name: def.Name, Missing: c.missingInside(def, map[string]bool{})}
-				subs[def.ID] = u
-			}
-			u.Nodes = append(u.Nodes, nodeLabel(n))
-			continue
-		}
-		unknown[n.Type] = append(unknown[n.Type], string(n.ID))
-	}
-	if len(unknown) == 0 && len(subs) == 0 {
-		return nil
-	}
-	e := &ConversionError{}
-	for t, ids := range unknown {
-		sort.Slice(ids, func(i, j int) bool { return naturalLess(ids[i], ids[j]) })
-		e.UnknownTypes = append(e.UnknownTypes, UnknownType{Type: t, Nodes: ids})
-	}
-	sort.Slice(e.UnknownTypes, func(i, j int) bool { return e.UnknownTypes[i].Type < e.UnknownTypes[j].Type })
-	for _, u := range subs {
-		e.Subgraphs = append(e.Subgraphs, *u)
-	}
-	sort.Slice(e.Subgraphs, func(i, j int) bool { return e.Subgraphs[i].ID < e.Subgraphs[j].ID })
-	return e
-}
-
-// missingInside lists the classes used inside def (and nested subgraphs)
-// that the target lacks.
-func (c *converter) missingInside(def *Subgraph, seen map[string]bool) []string {
-	if seen[def.ID] {
-		return nil
-	}
-	seen[def.ID] = true
-	set := map[string]bool{}
-	for i := range def.Nodes {
-		n := &def.Nodes[i]
-		if !c.active(n) || c.info[n.Type] != nil {
-			continue
-		}
-		if inner := c.defs[n.Type]; inner != nil {
-			for _, t := range c.missingInside(inner, seen) {
-				set[t] = true
-			}
-			continue
-		}
-		set[n.Type] = true
-	}
-	out := make([]string, 0, len(set))
-	for t := range set {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func nodeLabel(n *GraphNode) string {
@@ -163,8 +86,8 @@ func nodeLabel(n *GraphNode) string {
 	return string(n.ID)
 }
 
-// node converts one active node.
-func (c *converter) node(n *GraphNode) (*Node, error) {
+// node converts one active node of scope sc.
+func (c *converter) node(sc *scope, n *GraphNode) (*Node, error) {
 	ni := c.info[n.Type]
 	inputs, err := widgetInputs(n, ni)
 	if err != nil {
@@ -175,8 +98,9 @@ func (c *converter) node(n *GraphNode) (*Node, error) {
 			continue
 		}
 		name := in.InputName()
-		r := c.resolve(*in.Link)
+		r := c.resolve(sc, *in.Link)
 		switch {
+		case r.keep:
 		case r.removed:
 			delete(inputs, name)
 		case r.constant:
@@ -305,21 +229,36 @@ func wrapList(v any) any {
 // resolved is where a link's value really comes from.
 type resolved struct {
 	removed  bool // the source is not in the prompt: delete the input
-	constant bool // the source is a PrimitiveNode: value is the constant
+	keep     bool // an unlinked subgraph input: the node's own widget value stands
+	constant bool // the source is a PrimitiveNode or a promoted widget: value is the constant
 	value    any
-	id       ID
+	id       string
 	slot     int
 }
 
-// resolve follows a link through reroutes, primitive nodes and bypassed
-// nodes to a real source.
-func (c *converter) resolve(linkID int64) resolved {
+// resolve follows a link of scope sc through reroutes, primitive nodes,
+// bypassed nodes and subgraph boundaries to a real source.
+func (c *converter) resolve(sc *scope, linkID int64) resolved {
 	for range maxHops {
-		l, ok := c.links[linkID]
+		l, ok := sc.links[linkID]
 		if !ok {
 			return resolved{removed: true}
 		}
-		src := c.nodes[l.Origin]
+		if l.Origin == subgraphInputID {
+			in, idx := sc.hostInput(l.OriginSlot)
+			switch {
+			case in == nil:
+				return resolved{removed: true}
+			case in.Link != nil:
+				linkID, sc = *in.Link, sc.parent
+				continue
+			}
+			if v, ok := sc.hostWidgetValue(idx); ok {
+				return resolved{constant: true, value: v}
+			}
+			return resolved{keep: true}
+		}
+		src := sc.nodes[l.Origin]
 		if src == nil {
 			return resolved{removed: true}
 		}
@@ -344,8 +283,15 @@ func (c *converter) resolve(linkID int64) resolved {
 			linkID = next
 		case src.Mode == ModeNever || virtualTypes[src.Type]:
 			return resolved{removed: true}
+		case c.isInstance(src):
+			inner := c.child(sc, src)
+			out, ok := inner.outputLink(l.OriginSlot)
+			if !ok {
+				return resolved{removed: true}
+			}
+			linkID, sc = out, inner
 		default:
-			return resolved{id: src.ID, slot: l.OriginSlot}
+			return resolved{id: sc.prefix + string(src.ID), slot: l.OriginSlot}
 		}
 	}
 	return resolved{removed: true}
@@ -397,8 +343,11 @@ func typesMatch(a, b string) bool {
 type ConversionError struct {
 	// UnknownTypes are node classes the target's /object_info lacks.
 	UnknownTypes []UnknownType
-	// Subgraphs are subgraph instances the target cannot run.
+	// Subgraphs are the subgraphs whose expansion needs classes the target
+	// lacks.
 	Subgraphs []SubgraphUse
+	// Recursive describes subgraphs that contain themselves.
+	Recursive []string
 }
 
 // UnknownType is a class the target lacks, with the nodes that use it.
@@ -420,22 +369,39 @@ func (e *ConversionError) Error() string {
 	var b strings.Builder
 	b.WriteString("cannot convert workflow for this target:")
 	for _, s := range e.Subgraphs {
-		fmt.Fprintf(&b, "\n  - subgraph %q (%s), used by node %s: the target's /object_info does not know it and regen does not expand subgraphs",
-			s.Name, s.ID, strings.Join(s.Nodes, ", node "))
-		if len(s.Missing) > 0 {
-			fmt.Fprintf(&b, "; inside it the target also lacks %s", strings.Join(s.Missing, ", "))
-		}
+		fmt.Fprintf(&b, "\n  - subgraph %q (%s), used by node %s: the target lacks node types used inside it: %s",
+			s.Name, s.ID, strings.Join(s.Nodes, ", node "), strings.Join(s.Missing, ", "))
+	}
+	for _, r := range e.Recursive {
+		fmt.Fprintf(&b, "\n  - %s", r)
 	}
 	for _, u := range e.UnknownTypes {
 		fmt.Fprintf(&b, "\n  - node type %s (node %s) is not in the target's /object_info", u.Type, strings.Join(u.Nodes, ", "))
+		if isUUID(u.Type) {
+			b.WriteString(" (a subgraph whose definition is missing from the file)")
+		}
 		if strings.HasPrefix(u.Type, "workflow>") || strings.HasPrefix(u.Type, "workflow/") {
 			b.WriteString(" (a legacy group node: right-click it in the editor, Convert to nodes, and export again)")
 		}
 	}
 	if len(e.Subgraphs) > 0 {
-		b.WriteString("\nTry: unpack the subgraphs in the ComfyUI editor (right-click → Unpack Subgraph) and export again, or target a server that has these nodes")
+		b.WriteString("\nTry: install the missing nodes on the target, or replace them inside the subgraphs in the ComfyUI editor and export again")
 	} else {
 		b.WriteString("\nTry: install the missing custom nodes on the target, or remove those nodes from the workflow")
 	}
 	return b.String()
+}
+
+// isUUID reports whether s has the 8-4-4-4-12 shape of a subgraph id.
+func isUUID(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) != 5 {
+		return false
+	}
+	for i, n := range []int{8, 4, 4, 4, 12} {
+		if len(parts[i]) != n {
+			return false
+		}
+	}
+	return true
 }

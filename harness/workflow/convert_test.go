@@ -125,15 +125,16 @@ func TestConvertRejectsSubgraphs(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		"d33c1791-dfd2-4102-8540-aa63e4434cd2", "f2228dc9-64e8-43b1-a4ca-b8a57eed8f64",
-		`"New Subgraph"`, `10 "Generate Image 1"`, `19 "Generate Image 2"`,
-		"does not know it", "GeminiImage2Node", "Unpack Subgraph",
+		"d33c1791-dfd2-4102-8540-aa63e4434cd2", "f2228dc9-64e8-43b1-a4ca-b8a57eed8f64", "da09b826-d678-40e0-a4e4-5f2178043ab6",
+		`subgraph "New Subgraph"`, `"Batch Prompt Iterator"`, `10 "Generate Image 1"`, `19 "Generate Image 2"`,
+		"the target lacks node types used inside it", "GeminiImage2Node (node 10:9, 19:9)",
+		"6d92985e-3e1e-49e2-acea-91c5259d86a8 (node 19:3) is not in the target's /object_info (a subgraph whose definition is missing",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
 		}
 	}
-	if len(ce.Subgraphs) != 2 {
-		t.Errorf("subgraphs = %+v, want 2", ce.Subgraphs)
+	if len(ce.Subgraphs) != 3 {
+		t.Errorf("subgraphs = %+v, want 3 (two top-level, one nested)", ce.Subgraphs)
 	}
 }

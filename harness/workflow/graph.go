@@ -24,9 +24,20 @@ type Definitions struct {
 // Subgraph is a subgraph definition; a node whose type is its ID is an
 // instance of it.
 type Subgraph struct {
-	ID    string      `json:"id"`
-	Name  string      `json:"name"`
-	Nodes []GraphNode `json:"nodes"`
+	ID      string       `json:"id"`
+	Name    string       `json:"name"`
+	Inputs  []SubgraphIO `json:"inputs"`
+	Outputs []SubgraphIO `json:"outputs"`
+	Nodes   []GraphNode  `json:"nodes"`
+	Links   []GraphLink  `json:"links"`
+}
+
+// SubgraphIO is one of a subgraph's inputs or outputs. Inside the
+// definition, links from node -10 slot k come from input k, and links to
+// node -20 slot k feed output k.
+type SubgraphIO struct {
+	Name string `json:"name"`
+	Type Text   `json:"type"`
 }
 
 // GraphNode is one editor node.

@@ -43,7 +43,7 @@ func TestWorkflowCommand(t *testing.T) {
 		{name: "UI without schemas", args: []string{"convert", ui}, usage: true,
 			wantErr: "converting a UI workflow needs the target's node schemas"},
 		{name: "subgraphs rejected", args: []string{"convert", "--object-info", info, filepath.Join(wfData, "ui-subgraph-template.json")},
-			wantErr: "regen does not expand subgraphs"},
+			wantErr: `subgraph "New Subgraph" (d33c1791-dfd2-4102-8540-aa63e4434cd2), used by node 10 "Generate Image 1": the target lacks node types used inside it`},
 		{name: "pin without seed", args: []string{"pin", ui}, usage: true, wantErr: "--seed is required"},
 		{name: "bad seed", args: []string{"pin", "--seed", "-1", ui}, usage: true, wantErr: "not an unsigned 64-bit integer"},
 		{name: "unknown subcommand", args: []string{"frobnicate"}, usage: true, wantErr: `unknown subcommand "frobnicate"`},
