@@ -105,7 +105,17 @@ func load(in Input) (*analysed, error) {
 		return &analysed{rec: in.Record}, nil
 	}
 	if in.Record != nil {
+		if err := in.Record.Validate(); err != nil {
+			return nil, err
+		}
 		px := toNRGBA(img)
+		// A record that does not describe these pixels (a PNG replaced
+		// without its record) would make tiers 0–3 judge other pixels
+		// than tier 4.
+		if sum := pixelSHA256(px); sum != in.Record.SHA256 {
+			return nil, fmt.Errorf("record does not match its image: sha256 %s… vs pixels %s…; re-approve the golden",
+				in.Record.SHA256[:12], sum[:12])
+		}
 		return &analysed{rec: in.Record, px: px, lab: toOKLab(px)}, nil
 	}
 	return analyse(img, in.PNG)

@@ -203,3 +203,17 @@ func TestToNRGBA(t *testing.T) {
 		})
 	}
 }
+
+func TestStaleRecord(t *testing.T) {
+	t.Parallel()
+	a := synth(61, 64, 64).quantise(nil)
+	b := synth(62, 32, 32).quantise(nil)
+	rec, err := NewRecord(a, nil)
+	if err != nil {
+		t.Fatalf("NewRecord: %v", err)
+	}
+	r := Compare(Input{Image: b, Record: rec}, Input{Image: a}, Options{})
+	if r.Verdict != Error || !strings.Contains(r.Reason, "record does not match") {
+		t.Fatalf("stale record: %s (%s), want error", r.Verdict, r.Reason)
+	}
+}
