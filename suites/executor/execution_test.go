@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coder/websocket"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
@@ -48,7 +49,7 @@ var _ = Describe("Execution", func() {
 		// History is already written when executing null arrives.
 		_, b := h.get("/history/" + id)
 		var hist map[string]struct {
-			Prompt  []json.RawMessage                    `json:"prompt"`
+			Prompt  []json.RawMessage                      `json:"prompt"`
 			Outputs map[string]map[string][]map[string]any `json:"outputs"`
 			Status  struct {
 				StatusStr string `json:"status_str"`
@@ -208,8 +209,12 @@ var _ = Describe("Execution", func() {
 	})
 
 	It("never blocks the worker on a websocket client that does not read", func() {
-		stalled := h.connect("stalled")
-		_ = stalled // its reader goroutine buffers; stop reading by not draining a small channel
+		// A raw client that never reads: its TCP buffers fill, then its
+		// server-side queue; the server must drop it, not wait for it.
+		url := strings.Replace(h.base, "http://", "ws://", 1) + "/ws?clientId=stalled"
+		stalled, _, err := websocket.Dial(GinkgoT().Context(), url, nil)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { stalled.CloseNow() })
 		ws := h.connect("reader")
 		var b strings.Builder
 		b.WriteString(`{"0": {"class_type": "TestConst", "inputs": {"value": 1}}`)

@@ -1,0 +1,356 @@
+package executor_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+const slowPrompt = `{"1": {"class_type": "TestSlow", "inputs": {"steps": 400, "ms": 5}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`
+
+func constPrompt(v int) string {
+	return fmt.Sprintf(`{"1": {"class_type": "TestConst", "inputs": {"value": %d}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`, v)
+}
+
+var _ = Describe("Validation", func() {
+	var h *harness
+	BeforeEach(func() { h = startExecutor() })
+
+	It("rejects with 400 when no output survives, naming the failing node", func() {
+		code, b := h.postJSON("/prompt", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": 5000}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}}`)
+		Expect(code).To(Equal(http.StatusBadRequest))
+		var r struct {
+			Error      map[string]any `json:"error"`
+			NodeErrors map[string]struct {
+				Errors []struct {
+					Type string `json:"type"`
+				} `json:"errors"`
+				DependentOutputs []string `json:"dependent_outputs"`
+				ClassType        string   `json:"class_type"`
+			} `json:"node_errors"`
+		}
+		Expect(json.Unmarshal(b, &r)).To(Succeed())
+		Expect(r.Error).To(HaveKeyWithValue("type", "prompt_outputs_failed_validation"))
+		Expect(r.Error).To(HaveKeyWithValue("extra_info", BeEmpty()))
+		Expect(r.NodeErrors).To(HaveLen(1))
+		Expect(r.NodeErrors["1"].Errors[0].Type).To(Equal("value_bigger_than_max"))
+		Expect(r.NodeErrors["1"].DependentOutputs).To(Equal([]string{"2"}))
+		Expect(r.NodeErrors["1"].ClassType).To(Equal("TestConst"))
+	})
+
+	It("accepts with 200 and node_errors when some output survives, and runs only that output", func() {
+		code, b := h.postJSON("/prompt", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": -3}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}},
+			"3": {"class_type": "TestIntOut", "inputs": {"value": 42}}}}`)
+		Expect(code).To(Equal(http.StatusOK))
+		var r struct {
+			PromptID   string                    `json:"prompt_id"`
+			Number     float64                   `json:"number"`
+			NodeErrors map[string]map[string]any `json:"node_errors"`
+		}
+		Expect(json.Unmarshal(b, &r)).To(Succeed())
+		Expect(r.NodeErrors).To(HaveKey("1"))
+		entry := h.historyEntry(r.PromptID)
+		Expect(entry["outputs"]).To(HaveKey("3"))
+		Expect(entry["outputs"]).NotTo(HaveKey("2"))
+	})
+
+	DescribeTable("top-level errors",
+		func(body string, code int, errType string) {
+			got, b := h.postJSON("/prompt", body)
+			Expect(got).To(Equal(code), string(b))
+			var r struct {
+				Error struct {
+					Type    string `json:"type"`
+					Message string `json:"message"`
+				} `json:"error"`
+				NodeErrors map[string]any `json:"node_errors"`
+			}
+			Expect(json.Unmarshal(b, &r)).To(Succeed())
+			Expect(r.Error.Type).To(Equal(errType))
+			Expect(r.Error.Message).NotTo(BeEmpty())
+			Expect(r.NodeErrors).NotTo(BeNil())
+		},
+		Entry("malformed JSON", `{"prompt": {`, 400, "invalid_json"),
+		Entry("no prompt key", `{"client_id": "x"}`, 400, "no_prompt"),
+		Entry("unknown class", `{"prompt": {"1": {"class_type": "NoSuchNode", "inputs": {}}}}`, 400, "invalid_prompt"),
+		Entry("no output node", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": 1}}}}`, 400, "prompt_no_outputs"),
+		Entry("static cycle", `{"prompt": {"1": {"class_type": "TestAddInts", "inputs": {"a": ["2", 0]}}, "2": {"class_type": "TestAddInts", "inputs": {"a": ["1", 0]}},
+			"3": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}}`, 400, "prompt_outputs_failed_validation"),
+		Entry("link type mismatch", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": 1}}, "2": {"class_type": "TestInvert", "inputs": {"image": ["1", 0]}},
+			"3": {"class_type": "TestSavePNG", "inputs": {"images": ["2", 0], "filename_prefix": "x"}}}}`, 400, "prompt_outputs_failed_validation"),
+	)
+
+	It("executes only partial_execution_targets", func() {
+		id := h.queue(`{"1": {"class_type": "TestIntOut", "inputs": {"value": 1}}, "2": {"class_type": "TestIntOut", "inputs": {"value": 2}}}`, "",
+			`"partial_execution_targets": ["2"]`)
+		entry := h.historyEntry(id)
+		Expect(entry["outputs"]).To(HaveKey("2"))
+		Expect(entry["outputs"]).NotTo(HaveKey("1"))
+	})
+})
+
+var _ = Describe("Queue and history", func() {
+	var h *harness
+	BeforeEach(func() { h = startExecutor() })
+
+	It("orders by number, honours front, and deletes pending items", func() {
+		ws := h.connect("q")
+		blocker := h.queue(slowPrompt, "q")
+		Eventually(func() int {
+			_, b := h.get("/queue")
+			var q struct {
+				Running []any `json:"queue_running"`
+			}
+			Expect(json.Unmarshal(b, &q)).To(Succeed())
+			return len(q.Running)
+		}, 5*time.Second, 5*time.Millisecond).Should(Equal(1))
+		a := h.queue(constPrompt(1), "q")
+		b := h.queue(constPrompt(2), "q")
+		c := h.queue(constPrompt(3), "q", `"front": true`)
+		d := h.queue(constPrompt(4), "q")
+
+		_, body := h.get("/queue")
+		var q struct {
+			Running [][]json.RawMessage `json:"queue_running"`
+			Pending [][]json.RawMessage `json:"queue_pending"`
+		}
+		Expect(json.Unmarshal(body, &q)).To(Succeed())
+		Expect(q.Running).To(HaveLen(1))
+		Expect(q.Running[0]).To(HaveLen(5))
+		Expect(string(q.Running[0][1])).To(Equal(`"` + blocker + `"`))
+		Expect(q.Pending).To(HaveLen(4))
+		_, pr := h.get("/prompt")
+		Expect(string(pr)).To(MatchJSON(`{"exec_info": {"queue_remaining": 5}}`))
+
+		code, _ := h.postJSON("/queue", `{"delete": ["`+d+`"]}`)
+		Expect(code).To(Equal(http.StatusOK))
+		code, _ = h.postJSON("/interrupt", `{}`)
+		Expect(code).To(Equal(http.StatusOK))
+
+		var order []string
+		for _, id := range []string{blocker, c, a, b} {
+			msgs := ws.until(id)
+			for _, m := range msgs {
+				if m.Type == "execution_start" {
+					order = append(order, m.Data["prompt_id"].(string))
+				}
+			}
+		}
+		Expect(order).To(Equal([]string{blocker, c, a, b}), "front goes first, then by number")
+		_, hb := h.get("/history/" + d)
+		Expect(string(hb)).To(Equal("{}"), "a deleted pending prompt never runs")
+	})
+
+	It("pages history with max_items and offset, and deletes and clears it", func() {
+		var ids []string
+		for i := 0; i < 5; i++ {
+			id := h.queue(constPrompt(i), "")
+			h.historyEntry(id)
+			ids = append(ids, id)
+		}
+		keys := func(path string) []string {
+			_, b := h.get(path)
+			dec := json.NewDecoder(bytes.NewReader(b))
+			var out []string
+			tok, err := dec.Token()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(tok).To(Equal(json.Delim('{')))
+			for dec.More() {
+				k, err := dec.Token()
+				Expect(err).NotTo(HaveOccurred())
+				out = append(out, k.(string))
+				var skip json.RawMessage
+				Expect(dec.Decode(&skip)).To(Succeed())
+			}
+			return out
+		}
+		Expect(keys("/history")).To(Equal(ids))
+		Expect(keys("/history?max_items=2")).To(Equal(ids[3:]))
+		Expect(keys("/history?max_items=2&offset=1")).To(Equal(ids[1:3]))
+		Expect(keys("/api/history?offset=3")).To(Equal(ids[3:]))
+
+		code, _ := h.postJSON("/history", `{"delete": ["`+ids[0]+`"]}`)
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(keys("/history")).To(Equal(ids[1:]))
+		code, _ = h.postJSON("/history", `{"clear": true}`)
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(keys("/history")).To(BeEmpty())
+	})
+})
+
+var _ = Describe("Files", func() {
+	var h *harness
+	BeforeEach(func() { h = startExecutor() })
+
+	It("refuses /view traversal with ComfyUI's status codes", func() {
+		Expect(os.WriteFile(filepath.Join(h.dirs.Output, "ok.png"), []byte("png"), 0o644)).To(Succeed())
+		Expect(os.MkdirAll(filepath.Join(h.dirs.Output, "sub"), 0o755)).To(Succeed())
+		Expect(os.WriteFile(filepath.Join(h.dirs.Output, "sub", "in.png"), []byte("sub"), 0o644)).To(Succeed())
+		Expect(os.WriteFile(filepath.Join(h.dirs.Input, "secret.txt"), []byte("s"), 0o644)).To(Succeed())
+		for path, want := range map[string]int{
+			"/view?filename=ok.png":                                  http.StatusOK,
+			"/api/view?filename=ok.png&type=output":                  http.StatusOK,
+			"/view?filename=in.png&subfolder=sub":                    http.StatusOK,
+			"/view?filename=ok.png%20[output]&type=input":            http.StatusOK,
+			"/view?filename=../input/secret.txt":                     http.StatusBadRequest,
+			"/view?filename=/etc/passwd":                             http.StatusBadRequest,
+			"/view?filename=secret.txt&subfolder=../input":           http.StatusForbidden,
+			"/view?filename=passwd&subfolder=/etc":                   http.StatusForbidden,
+			"/view?filename=missing.png":                             http.StatusNotFound,
+			"/view":                                                  http.StatusNotFound,
+			"/view?filename=ok.png&type=bogus":                       http.StatusBadRequest,
+			"/view?filename=secret.txt&type=input":                   http.StatusOK,
+			"/view?filename=ok.png&subfolder=sub/../../../../../etc": http.StatusForbidden,
+		} {
+			code, _ := h.get(path)
+			Expect(code).To(Equal(want), path)
+		}
+	})
+
+	It("renames colliding uploads unless the content is the same or overwrite is set", func() {
+		code, r := h.upload("a.png", []byte("one"), nil)
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(r).To(Equal(map[string]any{"name": "a.png", "subfolder": "", "type": "input"}))
+		_, r = h.upload("a.png", []byte("one"), nil)
+		Expect(r["name"]).To(Equal("a.png"), "same content keeps the name")
+		_, r = h.upload("a.png", []byte("two"), nil)
+		Expect(r["name"]).To(Equal("a (1).png"))
+		_, r = h.upload("a.png", []byte("three"), nil)
+		Expect(r["name"]).To(Equal("a (2).png"))
+		_, r = h.upload("a.png", []byte("four"), map[string]string{"overwrite": "true"})
+		Expect(r["name"]).To(Equal("a.png"))
+		Expect(os.ReadFile(filepath.Join(h.dirs.Input, "a.png"))).To(Equal([]byte("four")))
+		_, r = h.upload("b.png", []byte("x"), map[string]string{"subfolder": "masks", "type": "temp"})
+		Expect(r).To(Equal(map[string]any{"name": "b.png", "subfolder": "masks", "type": "temp"}))
+		Expect(filepath.Join(h.dirs.Temp, "masks", "b.png")).To(BeARegularFile())
+
+		code, _ = h.upload("c.png", []byte("x"), map[string]string{"subfolder": "../../escape"})
+		Expect(code).To(Equal(http.StatusBadRequest))
+		code, _ = h.upload("big.png", bytes.Repeat([]byte("x"), 2<<20), nil)
+		Expect(code).To(Equal(http.StatusRequestEntityTooLarge))
+
+		// The uploaded names are the COMBO of an input-folder node.
+		_, b := h.get("/object_info/TestLoadName")
+		var info map[string]struct {
+			Input struct {
+				Required map[string][]json.RawMessage `json:"required"`
+			} `json:"input"`
+		}
+		Expect(json.Unmarshal(b, &info)).To(Succeed())
+		Expect(string(info["TestLoadName"].Input.Required["image"][0])).To(Equal(`["a (1).png","a (2).png","a.png"]`))
+	})
+
+	It("serves safetensors metadata", func() {
+		dir := filepath.Join(h.dirs.Models, "checkpoints")
+		Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
+		hdr := []byte(`{"__metadata__":{"format":"pt","regen":"tiny"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`)
+		var f bytes.Buffer
+		n := uint64(len(hdr))
+		for i := 0; i < 8; i++ {
+			f.WriteByte(byte(n >> (8 * i)))
+		}
+		f.Write(hdr)
+		f.Write([]byte{0, 0, 0, 0})
+		Expect(os.WriteFile(filepath.Join(dir, "tiny.safetensors"), f.Bytes(), 0o644)).To(Succeed())
+		code, b := h.get("/view_metadata/checkpoints?filename=tiny.safetensors")
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(b).To(MatchJSON(`{"format":"pt","regen":"tiny"}`))
+		code, _ = h.get("/view_metadata/checkpoints?filename=missing.safetensors")
+		Expect(code).To(Equal(http.StatusNotFound))
+		_, b = h.get("/models/checkpoints")
+		Expect(b).To(MatchJSON(`["tiny.safetensors"]`))
+	})
+})
+
+var _ = Describe("Info endpoints", func() {
+	var h *harness
+	BeforeEach(func() { h = startExecutor() })
+
+	It("describes node classes in /object_info's shape", func() {
+		code, b := h.get("/api/object_info")
+		Expect(code).To(Equal(http.StatusOK))
+		var all map[string]map[string]any
+		Expect(json.Unmarshal(b, &all)).To(Succeed())
+		Expect(all).To(HaveKey("StubImage"))
+		_, b = h.get("/object_info/StubImage")
+		Expect(b).To(MatchJSON(`{"StubImage": {
+			"input": {"required": {
+				"content": [["WHITE", "BLACK", "NOISE"]],
+				"height": ["INT", {"default": 16, "min": 0, "max": 16384}],
+				"width": ["INT", {"default": 16, "min": 0, "max": 16384}],
+				"batch_size": ["INT", {"default": 1, "min": 0, "max": 16384}]}},
+			"input_order": {"required": ["content", "height", "width", "batch_size"]},
+			"is_input_list": false,
+			"output": ["IMAGE"], "output_is_list": [false], "output_name": ["IMAGE"],
+			"name": "StubImage", "display_name": "StubImage", "description": "A constant image.",
+			"python_module": "nodes", "category": "Testing/Stub Nodes", "output_node": false}}`))
+		_, b = h.get("/object_info/TestSavePNG")
+		Expect(b).To(ContainSubstring(`"hidden":{"prompt":"PROMPT","extra_pnginfo":"EXTRA_PNGINFO"}`))
+		_, b = h.get("/object_info/Nope")
+		Expect(string(b)).To(Equal("{}"))
+	})
+
+	It("reports system stats, features and empty lists", func() {
+		_, b := h.get("/system_stats")
+		var st struct {
+			System  map[string]any   `json:"system"`
+			Devices []map[string]any `json:"devices"`
+			Regen   map[string]any   `json:"regen"`
+		}
+		Expect(json.Unmarshal(b, &st)).To(Succeed())
+		Expect(st.System).To(HaveKey("comfyui_version"))
+		Expect(st.System).To(HaveKey("ram_total"))
+		Expect(st.Devices).To(HaveLen(1))
+		Expect(st.Devices[0]).To(HaveKeyWithValue("type", "cpu"))
+		Expect(st.Devices[0]).To(HaveKey("vram_total"))
+		Expect(st.Regen).To(HaveKeyWithValue("fingerprint", HaveKeyWithValue("class", "cpu")))
+		_, b = h.get("/features")
+		Expect(b).To(MatchJSON(`{"supports_preview_metadata": true, "max_upload_size": 1048576}`))
+		for _, p := range []string{"/embeddings", "/extensions", "/api/embeddings"} {
+			_, b = h.get(p)
+			Expect(b).To(MatchJSON(`[]`), p)
+		}
+		code, _ := h.get("/healthz")
+		Expect(code).To(Equal(http.StatusOK))
+		code, _ = h.postJSON("/free", `{"unload_models": true, "free_memory": true}`)
+		Expect(code).To(Equal(http.StatusOK))
+	})
+
+	It("exposes Prometheus metrics", func() {
+		id := h.queue(`{"1": {"class_type": "TestSlow", "inputs": {"steps": 3, "ms": 1}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`, "")
+		h.historyEntry(id)
+		_, b := h.get("/metrics")
+		text := string(b)
+		Expect(text).To(ContainSubstring(`regen_executor_prompts_total{outcome="success"} 1`))
+		Expect(text).To(ContainSubstring(`regen_executor_sampler_steps_total 3`))
+		Expect(text).To(ContainSubstring(`regen_executor_node_execution_seconds_count{class="TestSlow"} 1`))
+		Expect(text).To(ContainSubstring(`regen_executor_queue_depth 0`))
+	})
+
+	It("negotiates feature flags on the websocket", func() {
+		ws := h.connect("ff")
+		Expect(ws.conn.Write(GinkgoT().Context(), 1, []byte(`{"type": "feature_flags", "data": {"supports_preview_metadata": true}}`))).To(Succeed())
+		var m wsMsg
+		Eventually(ws.msgs, 5*time.Second).Should(Receive(&m))
+		Expect(m.Type).To(Equal("feature_flags"))
+		Expect(m.Data).To(HaveKeyWithValue("supports_preview_metadata", true))
+	})
+
+	It("answers every route under /api too", func() {
+		for _, p := range []string{"/queue", "/prompt", "/history", "/object_info", "/system_stats", "/features", "/models", "/extensions"} {
+			code, _ := h.get("/api" + p)
+			Expect(code).To(Equal(http.StatusOK), p)
+			code, _ = h.get(p)
+			Expect(code).To(Equal(http.StatusOK), p)
+		}
+		Expect(strings.HasPrefix(h.base, "http://127.0.0.1:")).To(BeTrue())
+	})
+})
