@@ -121,10 +121,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 		if attempt >= c.retries || !retryable(err, r.safe) || ctx.Err() != nil {
 			return nil, last
 		}
-		wait := c.backoff << attempt
-		if wait > 30*time.Second || wait <= 0 {
-			wait = 30 * time.Second
-		}
+		wait := c.wait(attempt)
 		c.log.Warn("retrying request", "method", r.method, "path", r.path, "attempt", attempt+1, "wait", wait, "err", err)
 		select {
 		case <-ctx.Done():
@@ -132,6 +129,20 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// wait is the pause before retry attempt+1: backoff doubled per attempt,
+// capped at 30s.
+func (c *Client) wait(attempt int) time.Duration {
+	const maxWait = 30 * time.Second
+	if attempt > 30 {
+		return maxWait
+	}
+	w := c.backoff << attempt
+	if w > maxWait || w < 0 {
+		return maxWait
+	}
+	return w
 }
 
 func (c *Client) once(ctx context.Context, r request) (*response, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNew(t *testing.T) {
@@ -101,6 +102,27 @@ func TestEndpoints(t *testing.T) {
 
 	if _, err := c.History(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("History(unknown) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	c, err := New("http://127.0.0.1:1", WithRetries(100, 100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt, want := range map[int]time.Duration{0: 100 * time.Millisecond, 1: 200 * time.Millisecond, 3: 800 * time.Millisecond, 9: 30 * time.Second, 63: 30 * time.Second, 99: 30 * time.Second} {
+		if got := c.wait(attempt); got != want {
+			t.Errorf("wait(%d) = %v, want %v", attempt, got, want)
+		}
+	}
+}
+
+func TestNoRequestTimeout(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, &fakeComfy{answers: []answer{{status: 200, file: "prompt-200.json"}}, ws: "ws-cached.jsonl", history: "history-cached.json"})
+	if _, err := newTestClient(t, f.srv.URL, WithTimeout(0)).Run(testContext(t), testPrompt, RunOptions{}); err != nil {
+		t.Fatalf("Run with WithTimeout(0): %v", err)
 	}
 }
 

@@ -59,18 +59,15 @@ type fakeComfy struct {
 	queueBodies     []map[string]any
 	upload          map[string]string
 	freeBody        map[string]any
-	posted          chan struct{}
-	postedOnce      sync.Once
+	accepted        int // prompts accepted so far
 	interrupted     chan struct{}
 	interruptOnce   sync.Once
-	awaiting        chan string // receives each _await directive as it is reached
 }
 
 func newFake(tb testing.TB, f *fakeComfy) *fakeComfy {
 	tb.Helper()
 	f.t = tb
-	f.posted, f.interrupted = make(chan struct{}), make(chan struct{})
-	f.awaiting = make(chan string, 8)
+	f.interrupted = make(chan struct{})
 	f.png = tinyPNG(tb)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", f.handleWS)
@@ -200,7 +197,7 @@ func (f *fakeComfy) handlePrompt(w http.ResponseWriter, r *http.Request) {
 		}
 		conn.Close()
 		if a.accept {
-			f.postedOnce.Do(func() { close(f.posted) })
+			f.accept()
 		}
 		return
 	}
@@ -211,8 +208,29 @@ func (f *fakeComfy) handlePrompt(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, http.StatusText(a.status))
 	}
 	if a.status == http.StatusOK {
-		f.postedOnce.Do(func() { close(f.posted) })
+		f.accept()
 	}
+}
+
+func (f *fakeComfy) accept() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.accepted++
+}
+
+// awaitAccepted waits until more than n prompts were accepted.
+func (f *fakeComfy) awaitAccepted(ctx context.Context, n int) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		f.mu.Lock()
+		done := f.accepted > n
+		f.mu.Unlock()
+		if done {
+			return true
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return false
 }
 
 func (f *fakeComfy) handleHistory(w http.ResponseWriter, r *http.Request) {
@@ -232,6 +250,7 @@ func (f *fakeComfy) handleWS(w http.ResponseWriter, r *http.Request) {
 	f.record(r)
 	f.mu.Lock()
 	f.clientID = r.URL.Query().Get("clientId")
+	acceptedBefore := f.accepted
 	f.mu.Unlock()
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
@@ -265,11 +284,13 @@ func (f *fakeComfy) handleWS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		switch {
+		case d.Await == "prompt":
+			if !f.awaitAccepted(ctx, acceptedBefore) {
+				return
+			}
 		case d.Await != "":
-			f.awaiting <- d.Await
-			ch := map[string]chan struct{}{"prompt": f.posted, "interrupt": f.interrupted}[d.Await]
 			select {
-			case <-ch:
+			case <-f.interrupted:
 			case <-ctx.Done():
 				return
 			case <-time.After(10 * time.Second):

@@ -290,7 +290,10 @@ func (c *Client) dialWS(ctx context.Context, clientID string) (*websocket.Conn, 
 	u.Path = strings.TrimRight(c.base.Path, "/") + "/ws"
 	u.RawQuery = url.Values{"clientId": {clientID}}.Encode()
 	for attempt := 0; ; attempt++ {
-		dctx, cancel := context.WithTimeout(ctx, c.timeout)
+		dctx, cancel := ctx, context.CancelFunc(func() {})
+		if c.timeout > 0 {
+			dctx, cancel = context.WithTimeout(ctx, c.timeout)
+		}
 		conn, _, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{HTTPClient: c.hc})
 		cancel()
 		if err == nil {
@@ -301,7 +304,7 @@ func (c *Client) dialWS(ctx context.Context, clientID string) (*websocket.Conn, 
 		if attempt >= c.retries || ctx.Err() != nil {
 			return nil, err
 		}
-		wait := c.backoff << attempt
+		wait := c.wait(attempt)
 		c.log.Warn("retrying websocket", "attempt", attempt+1, "wait", wait, "err", err)
 		select {
 		case <-ctx.Done():
