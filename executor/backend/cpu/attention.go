@@ -10,10 +10,11 @@ import (
 // Attention computes a.Out (see backend.AttentionArgs) with the blocked
 // kernel:
 //
-//  1. logits l_ij = −(‖q_i‖² + ‖k_j‖² − 2⟨q_i,k_j⟩)/(2·Variance) + Bias[j],
-//     the norms and dot products accumulated in float64 (each pair in the
-//     order t = 0…D−1) from float32 inputs, so the cancellation in the
-//     expansion costs ~1e-16 relative instead of float32's ~1e-7·√D;
+//  1. logits l_ij = ⟨q_i,k_j⟩/v − (‖q_i‖²/(2v) + (‖k_j‖²/(2v) − Bias[j])),
+//     v = Variance, the norms and dot products accumulated in float64
+//     (each pair in the order t = 0…D−1) from float32 inputs, so the
+//     cancellation in the expansion costs ~1e-16 relative instead of
+//     float32's ~1e-7·√D;
 //  2. a two-pass softmax per row: p_ij = e^(l_ij − max_j l_ij) rounded to
 //     float32, s_i = Σ_j p_ij in float64;
 //  3. out_i = (Σ_j p_ij·V_j)/s_i, the sums in float64 (exact products of
@@ -37,7 +38,7 @@ func (b *Backend) Attention(ctx context.Context, a *backend.AttentionArgs) error
 		return nil
 	}
 	pl := b.plan(a)
-	c := &call{a: a, pl: pl, inv2v: 1 / (2 * float64(a.Variance))}
+	c := &call{a: a, pl: pl, inv2v: 1 / (2 * float64(a.Variance)), invV: 1 / float64(a.Variance)}
 	var err error
 	if pl.byKeys {
 		err = b.attendFew(ctx, c)
@@ -100,11 +101,12 @@ type plan struct {
 type call struct {
 	a     *backend.AttentionArgs
 	pl    plan
-	inv2v float64
-	kn    []float64 // [NK] ‖k_j‖²
+	inv2v float64   // 1/(2·Variance)
+	invV  float64   // 1/Variance
+	kc    []float64 // [NK] ‖k_j‖²/(2·Variance) − Bias[j]
 	// few-queries path: whole-call buffers
 	q64 []float64 // [NQ, D]
-	qn  []float64 // [NQ]
+	qn  []float64 // [NQ] ‖q_i‖²/(2·Variance)
 	l   []float64 // [NQ, NK] logits
 	p   []float64 // [NQ, NK] weights
 	sum []float64 // [NQ]

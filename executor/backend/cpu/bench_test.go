@@ -146,9 +146,23 @@ func gemmBlock(a, b, c []float32, k, n, i0, i1, j0, j1 int) {
 			c[(i+3)*n+j] = dot32(a3, row(b, j))
 		}
 	}
-	for ; i < i1; i++ {
-		for j := j0; j < j1; j++ {
-			c[i*n+j] = dot32(row(a, i), row(b, j))
+	for ; i < i1; i++ { // remaining rows: 1×4 tiles, so that 1–3 rows still reuse each load
+		a0 := row(a, i)
+		j := j0
+		for ; j+3 < j1; j += 4 {
+			b0, b1, b2, b3 := row(b, j), row(b, j+1), row(b, j+2), row(b, j+3)
+			b0, b1, b2, b3 = b0[:len(a0)], b1[:len(a0)], b2[:len(a0)], b3[:len(a0)]
+			var c0, c1, c2, c3 float32
+			for t, x := range a0 {
+				c0 += x * b0[t]
+				c1 += x * b1[t]
+				c2 += x * b2[t]
+				c3 += x * b3[t]
+			}
+			c[i*n+j], c[i*n+j+1], c[i*n+j+2], c[i*n+j+3] = c0, c1, c2, c3
+		}
+		for ; j < j1; j++ {
+			c[i*n+j] = dot32(a0, row(b, j))
 		}
 	}
 }
@@ -170,6 +184,7 @@ func TestGEMMBaseline(t *testing.T) {
 		{"square", 8, 8, 8},
 		{"odd", 7, 5, 3},
 		{"tall", 37, 2, 11},
+		{"few_rows", 3, 9, 13},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := make([]float32, c.m*c.k)

@@ -155,6 +155,46 @@ func TestExpNeg(t *testing.T) {
 	}
 }
 
+// TestSoftmaxRowMatchesExpNeg: softmaxRow's written-out exponential gives
+// expNeg's bits, and the weights are exp(l − max).
+func TestSoftmaxRowMatchesExpNeg(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		l    []float64
+	}{
+		{"spread", []float64{-3, 0.5, -90, 2, -81.5, -79.9, 1e-9, 2}},
+		{"one", []float64{-7}},
+		{"huge", []float64{1e6, -1e6, 1e6 - 50, 1e6 - 100}},
+		{"ramp", func() []float64 {
+			l := make([]float64, 1000)
+			for i := range l {
+				l[i] = -0.0813 * float64(i)
+			}
+			return l
+		}()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := make([]float64, len(c.l))
+			s := softmaxRow(c.l, p)
+			m := c.l[0]
+			for _, x := range c.l {
+				m = max(m, x)
+			}
+			var want float64
+			for j, x := range c.l {
+				w := float64(expNeg(x - m))
+				if p[j] != w {
+					t.Fatalf("p[%d] = %v, expNeg gives %v", j, p[j], w)
+				}
+				want += w
+			}
+			if s != want {
+				t.Errorf("sum = %v, want %v", s, want)
+			}
+		})
+	}
+}
+
 func TestFingerprint(t *testing.T) {
 	fp := New().Fingerprint()
 	if fp.Backend != "cpu" || fp.Precision != "fp32" || fp.Class != "cpu" || fp.Device == "" {

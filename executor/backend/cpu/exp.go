@@ -22,12 +22,10 @@ const expCutoff = -80
 // 2^(i/64) comes from a table of correctly rounded constants, and e^r from
 // its degree-4 Taylor polynomial (remainder r^5/5! < 4e-14).
 func expNeg(x float64) float32 {
-	if x != x { // NaN propagates
-		return float32(x)
-	}
 	if x < expCutoff {
 		return 0
 	}
+	// A NaN x fails the test above and propagates through r below.
 	const (
 		invStep = 92.33248261689366      // 64/ln2
 		stepHi  = 0.01083042469326756    // ln2/64 to 32 significant bits: k·stepHi is exact
@@ -44,9 +42,50 @@ func expNeg(x float64) float32 {
 	p = float64(p*r) + 0.5
 	p = float64(p*r) + 1
 	p = float64(p*r) + 1
-	n := k >> 6 // floor(k/64), arithmetic shift
-	scale := math.Float64frombits(uint64(n+1023) << 52)
+	scale := math.Float64frombits(uint64((k>>6)+1023) << 52) // 2^floor(k/64)
 	return float32(float64(p*exp2Frac[k&63]) * scale)
+}
+
+// softmaxRow turns one row of logits into weights (float32 values, held in
+// float64; the maximum weight is exactly 1) and returns their float64 sum.
+// The loop body is expNeg written out, so that the compiler, which will not
+// inline expNeg, keeps everything in registers; TestSoftmaxRowMatchesExpNeg
+// holds the two to the same bits.
+func softmaxRow(l, p []float64) float64 {
+	p = p[:len(l)]
+	m := l[0]
+	for _, x := range l[1:] {
+		if x > m {
+			m = x
+		}
+	}
+	const (
+		invStep = 92.33248261689366
+		stepHi  = 0.01083042469326756
+		stepLo  = 2.9815858269852933e-12
+	)
+	var s float64
+	for j, x := range l {
+		x -= m
+		if x < expCutoff {
+			p[j] = 0
+			continue
+		}
+		k := int(float64(x*invStep) - 0.5)
+		fk := float64(k)
+		r := x - float64(fk*stepHi)
+		r -= float64(fk * stepLo)
+		q := 1.0 / 24
+		q = float64(q*r) + 1.0/6
+		q = float64(q*r) + 0.5
+		q = float64(q*r) + 1
+		q = float64(q*r) + 1
+		scale := math.Float64frombits(uint64((k>>6)+1023) << 52)
+		w := float64(float32(float64(q*exp2Frac[k&63]) * scale))
+		p[j] = w
+		s += w
+	}
+	return s
 }
 
 // exp2Frac[i] = 2^(i/64), correctly rounded to float64 (computed to 60

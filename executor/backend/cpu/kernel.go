@@ -4,53 +4,47 @@ import (
 	"context"
 )
 
-// keyNorms fills c.kn: from a.KNorm when given, else computed (float64,
-// in order) by parallel tasks of pl.normRun keys.
-func (b *Backend) keyNorms(ctx context.Context, c *call, compute bool) error {
+// keyTerms fills c.kc[j0:j1] with ‖k_j‖²/(2·Variance) − Bias[j], the norm
+// from a.KNorm when given, else summed in float64 in order.
+func (c *call) keyTerms(j0, j1 int) {
 	a := c.a
-	c.kn = make([]float64, a.NK)
-	if a.KNorm != nil {
-		for j := range c.kn {
-			c.kn[j] = float64(a.KNorm[j])
+	for j := j0; j < j1; j++ {
+		var kn float64
+		if a.KNorm != nil {
+			kn = float64(a.KNorm[j])
+		} else {
+			kn = sqNorm32(a.K[j*a.D : (j+1)*a.D])
 		}
-		return nil
-	}
-	if !compute {
-		return nil
-	}
-	n := ceilDiv(a.NK, c.pl.normRun)
-	return b.parallel(ctx, c.pl.workers, n, func(_ *scratch, t int) {
-		j0, j1 := t*c.pl.normRun, min((t+1)*c.pl.normRun, a.NK)
-		for j := j0; j < j1; j++ {
-			c.kn[j] = sqNorm32(a.K[j*a.D : (j+1)*a.D])
+		kc := float64(kn * c.inv2v)
+		if a.Bias != nil {
+			kc -= float64(a.Bias[j])
 		}
-	})
+		c.kc[j] = kc
+	}
 }
 
-// packQueries converts query rows [i0, i0+nr) to float64 into q64 and their
-// squared norms into qn.
-func packQueries(q []float32, d, i0, nr int, q64, qn []float64) {
+// packQueries converts query rows [i0, i0+nr) to float64 into q64 and puts
+// ‖q_i‖²/(2·Variance) into qc.
+func (c *call) packQueries(i0, nr int, q64, qc []float64) {
+	d := c.a.D
 	for r := range nr {
-		src := q[(i0+r)*d : (i0+r+1)*d]
+		src := c.a.Q[(i0+r)*d : (i0+r+1)*d]
 		dst := q64[r*d : (r+1)*d]
 		for t, x := range src {
 			dst[t] = float64(x)
 		}
-		qn[r] = sqNorm64(dst)
+		qc[r] = float64(sqNorm64(dst) * c.inv2v)
 	}
 }
 
-// logit turns one dot product into a logit.
-func (c *call) logit(qn, dot float64, j int) float64 {
-	d2 := (qn + c.kn[j]) - 2*dot
-	if d2 < 0 { // rounding of a near-zero distance
-		d2 = 0
-	}
-	l := -float64(d2 * c.inv2v)
-	if c.a.Bias != nil {
-		l += float64(c.a.Bias[j])
-	}
-	return l
+// logit turns one dot product into a logit:
+//
+//	−‖q − k‖²/(2v) + b = ⟨q,k⟩/v − (‖q‖²/(2v) + (‖k‖²/(2v) − b)).
+//
+// The terms are float64 with ~1e-16 relative error each, so the cancellation
+// when q ≈ k costs ~1e-16·‖q‖²/v absolute, where float32 would cost ~1e-7.
+func (c *call) logit(qc, dot float64, j int) float64 {
+	return float64(dot*c.invV) - (qc + c.kc[j])
 }
 
 // logits writes the logits of the nr packed query rows q64 (norms qn)
@@ -111,25 +105,6 @@ func (c *call) logits(q64, qn []float64, nr, j0, j1 int, l []float64, ldl int) {
 	}
 }
 
-// softmaxRow turns one row of logits into weights (float32 values, held in
-// float64; the maximum weight is exactly 1) and returns their float64 sum.
-func softmaxRow(l, p []float64) float64 {
-	p = p[:len(l)]
-	m := l[0]
-	for _, x := range l[1:] {
-		if x > m {
-			m = x
-		}
-	}
-	var s float64
-	for j, x := range l {
-		w := float64(expNeg(x - m))
-		p[j] = w
-		s += w
-	}
-	return s
-}
-
 // normalize writes an accumulator row divided by its weight sum to out.
 func normalize(out []float32, acc []float64, s float64) {
 	acc = acc[:len(out)]
@@ -156,7 +131,11 @@ func (b *Backend) widenValues(v []float32) *[]float64 {
 // does all of a block: logits, softmax, weighted sum.
 func (b *Backend) attendMany(ctx context.Context, c *call) error {
 	a := c.a
-	if err := b.keyNorms(ctx, c, true); err != nil {
+	c.kc = make([]float64, a.NK)
+	nt := c.pl.normRun
+	if err := b.parallel(ctx, c.pl.workers, ceilDiv(a.NK, nt), func(_ *scratch, t int) {
+		c.keyTerms(t*nt, min((t+1)*nt, a.NK))
+	}); err != nil {
 		return err
 	}
 	v64 := b.widenValues(a.V[:a.NK*a.DV])
@@ -172,7 +151,7 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 		s.p = grow(s.p, nr*a.NK)
 		s.sum = grow(s.sum, nr)
 		s.acc = grow(s.acc, nr*a.DV)
-		packQueries(a.Q, a.D, i0, nr, s.q64, s.qn)
+		c.packQueries(i0, nr, s.q64, s.qn)
 		c.logits(s.q64, s.qn, nr, 0, a.NK, s.l, a.NK)
 		for r := range nr {
 			s.sum[r] = softmaxRow(s.l[r*a.NK:(r+1)*a.NK], s.p[r*a.NK:(r+1)*a.NK])
@@ -188,29 +167,23 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 }
 
 // attendFew serves few queries: the logits are split by keys (each task
-// computes its keys' norms if not given, then their logits for every
+// computes its keys' terms, then their logits for every
 // query), the softmax runs per row, and the weighted sum is split by output
 // columns (each task runs over all keys for its columns, row-wise so that V
 // streams contiguously).
 func (b *Backend) attendFew(ctx context.Context, c *call) error {
 	a := c.a
-	if err := b.keyNorms(ctx, c, false); err != nil {
-		return err
-	}
+	c.kc = make([]float64, a.NK)
 	c.q64 = make([]float64, a.NQ*a.D)
 	c.qn = make([]float64, a.NQ)
 	c.l = make([]float64, a.NQ*a.NK)
 	c.p = make([]float64, a.NQ*a.NK)
 	c.sum = make([]float64, a.NQ)
-	packQueries(a.Q, a.D, 0, a.NQ, c.q64, c.qn)
+	c.packQueries(0, a.NQ, c.q64, c.qn)
 	kb := c.pl.keys
 	err := b.parallel(ctx, c.pl.workers, ceilDiv(a.NK, kb), func(_ *scratch, t int) {
 		j0, j1 := t*kb, min((t+1)*kb, a.NK)
-		if a.KNorm == nil {
-			for j := j0; j < j1; j++ {
-				c.kn[j] = sqNorm32(a.K[j*a.D : (j+1)*a.D])
-			}
-		}
+		c.keyTerms(j0, j1)
 		c.logits(c.q64, c.qn, a.NQ, j0, j1, c.l, a.NK)
 	})
 	if err != nil {
