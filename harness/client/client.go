@@ -16,7 +16,8 @@ import (
 	"time"
 )
 
-// Client talks to one ComfyUI-compatible server.
+// Client talks to one ComfyUI-compatible server. It is safe for concurrent
+// use; each Run has its own websocket and client id.
 type Client struct {
 	base         *url.URL
 	hc           *http.Client

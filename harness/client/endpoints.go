@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/regen-dev/regen/harness/workflow"
 )
@@ -178,4 +179,20 @@ func (c *Client) expectOK(resp *response, err error) error {
 		return &HTTPError{Method: http.MethodPost, StatusCode: resp.status, Body: truncate(string(resp.body), 512)}
 	}
 	return nil
+}
+
+// WaitReady polls GET /system_stats every interval until the server
+// answers or ctx ends.
+func (c *Client) WaitReady(ctx context.Context, interval time.Duration) error {
+	for {
+		_, err := c.SystemStats(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for server %s: %w (last error: %v)", c.base.Redacted(), ctx.Err(), err)
+		case <-time.After(interval):
+		}
+	}
 }

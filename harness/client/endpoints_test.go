@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -123,6 +124,22 @@ func TestNoRequestTimeout(t *testing.T) {
 	f := newFake(t, &fakeComfy{answers: []answer{{status: 200, file: "prompt-200.json"}}, ws: "ws-cached.jsonl", history: "history-cached.json"})
 	if _, err := newTestClient(t, f.srv.URL, WithTimeout(0)).Run(testContext(t), testPrompt, RunOptions{}); err != nil {
 		t.Fatalf("Run with WithTimeout(0): %v", err)
+	}
+}
+
+func TestWaitReady(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, &fakeComfy{})
+	if err := newTestClient(t, f.srv.URL).WaitReady(testContext(t), time.Millisecond); err != nil {
+		t.Fatalf("WaitReady: %v", err)
+	}
+	dead := f.srv.URL
+	f.srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := newTestClient(t, dead).WaitReady(ctx, 5*time.Millisecond)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "last error: get system_stats") {
+		t.Errorf("WaitReady on a dead server = %v, want the deadline and the last error", err)
 	}
 }
 
