@@ -99,12 +99,13 @@ func (j smpJob) run(ctx context.Context, env *node.Env) (out, denoised *node.Lat
 	}
 	env.Log().Debug("sampling", "sampler", j.sampler.Name, "steps", total, "seed", j.noise.Seed(),
 		"cfg", j.guider.CFG, "shape", lat.Samples.Shape)
-	var samples *node.Tensor
-	if lat.NoiseMask != nil && len(j.sigmas) > 0 {
-		samples, last, err = smpInpaint(ctx, j, lat, noise, opts)
-	} else {
-		samples, err = j.guider.Sample(ctx, j.sampler, noise, lat.Samples, j.sigmas, opts)
+	var mask []float32
+	if lat.NoiseMask != nil {
+		if mask, err = smpPrepareMask(lat.NoiseMask, lat.Samples.Shape); err != nil {
+			return nil, nil, err
+		}
 	}
+	samples, err := j.guider.SampleMasked(ctx, j.sampler, noise, lat.Samples, mask, j.sigmas, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -134,51 +135,6 @@ func smpFixChannels(m node.Model, t *node.Tensor) *node.Tensor {
 		}
 	}
 	return node.NewTensor(t.Shape[0], want, t.Shape[2], t.Shape[3])
-}
-
-// smpInpaint samples with a noise mask as KSamplerX0Inpaint: the mask
-// (resized bilinearly to the latent, broadcast over channels and batch)
-// keeps the latent where it is 0 — before every model call x becomes
-// x·m + (latent + noise·σ)·(1−m), and the prediction D·m + latent·(1−m).
-// The final samples are blended the same way.
-func smpInpaint(ctx context.Context, j smpJob, lat node.Latent, noise *node.Tensor, opts *sampling.Options) (*node.Tensor, *node.Tensor, error) {
-	mask, err := smpPrepareMask(lat.NoiseMask, lat.Samples.Shape)
-	if err != nil {
-		return nil, nil, err
-	}
-	base := lat.Samples
-	inner := j.guider.Denoiser()
-	den := func(ctx context.Context, x *node.Tensor, sigma float64) (*node.Tensor, error) {
-		xin := x.Clone()
-		for i := range xin.Data {
-			m := float64(mask[i])
-			xin.Data[i] = float32(float64(x.Data[i])*m + (float64(base.Data[i])+float64(noise.Data[i])*sigma)*(1-m))
-		}
-		d, err := inner(ctx, xin, sigma)
-		if err != nil {
-			return nil, err
-		}
-		for i := range d.Data {
-			m := float64(mask[i])
-			d.Data[i] = float32(float64(d.Data[i])*m + float64(base.Data[i])*(1-m))
-		}
-		return d, nil
-	}
-	table := j.model.SigmaTable()
-	maxDenoise := sampling.IsMaxDenoise(j.sigmas[0], table[len(table)-1])
-	x := sampling.NoiseScaling(j.sigmas[0], noise, base, maxDenoise)
-	var last *node.Tensor
-	cb := opts.Callback
-	opts.Callback = func(i int, x, d *node.Tensor) { last = d; cb(i, x, d) }
-	out, err := j.sampler.Sample(ctx, den, x, j.sigmas, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range out.Data {
-		m := float64(mask[i])
-		out.Data[i] = float32(float64(out.Data[i])*m + float64(base.Data[i])*(1-m))
-	}
-	return out, last, nil
 }
 
 // smpPrepareMask resizes a noise mask ([h, w], [B, h, w] or [B, 1, h, w])

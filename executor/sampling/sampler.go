@@ -24,6 +24,11 @@ type Options struct {
 	// Callback, when set, is called after every step with the step index,
 	// the current x and the step's denoised prediction.
 	Callback func(step int, x, denoised *node.Tensor)
+
+	// uncond returns the unconditional prediction of the latest Denoiser
+	// call (ComfyUI's post_cfg_function "uncond_denoised"), for the CFG++
+	// samplers. Set by Guider.Sample.
+	uncond func() *node.Tensor
 }
 
 // step reports a finished step to the callback and progress hook.
@@ -46,39 +51,49 @@ func (o *Options) step(i, total int, x, denoised *node.Tensor) error {
 type samplerFunc func(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error)
 
 type samplerEntry struct {
-	name string
-	fn   samplerFunc
+	name  string
+	fn    samplerFunc
+	cfgpp bool // needs the unconditional prediction (CFG++)
 }
 
 // samplerTable lists the implemented samplers in ComfyUI's KSAMPLER_NAMES +
 // SAMPLER_NAMES order.
 func samplerTable() []samplerEntry {
 	return []samplerEntry{
-		{"euler", sampleEuler},
-		{"euler_ancestral", sampleEulerAncestral},
-		{"heun", sampleHeun},
-		{"heunpp2", sampleHeunpp2},
-		{"dpm_2", sampleDPM2},
-		{"dpm_2_ancestral", sampleDPM2Ancestral},
-		{"lms", sampleLMS},
-		{"dpmpp_2s_ancestral", sampleDPMpp2SAncestral},
-		{"dpmpp_sde", sampleDPMppSDE},
-		{"dpmpp_sde_gpu", sampleDPMppSDE},
-		{"dpmpp_2m", sampleDPMpp2M},
-		{"dpmpp_2m_sde", sampleDPMpp2MSDE(false)},
-		{"dpmpp_2m_sde_gpu", sampleDPMpp2MSDE(false)},
-		{"dpmpp_2m_sde_heun", sampleDPMpp2MSDE(true)},
-		{"dpmpp_2m_sde_heun_gpu", sampleDPMpp2MSDE(true)},
-		{"dpmpp_3m_sde", sampleDPMpp3MSDE},
-		{"dpmpp_3m_sde_gpu", sampleDPMpp3MSDE},
-		{"ddpm", sampleDDPM},
-		{"lcm", sampleLCM},
-		{"ipndm", sampleIPNDM},
-		{"res_multistep", sampleResMultistep(0)},
-		{"res_multistep_ancestral", sampleResMultistep(1)},
-		{"ddim", sampleEuler},
-		{"uni_pc", sampleUniPC(false)},
-		{"uni_pc_bh2", sampleUniPC(true)},
+		{"euler", sampleEuler, false},
+		{"euler_cfg_pp", sampleEulerAncestralCFGpp(0), true},
+		{"euler_ancestral", sampleEulerAncestral, false},
+		{"euler_ancestral_cfg_pp", sampleEulerAncestralCFGpp(1), true},
+		{"heun", sampleHeun, false},
+		{"heunpp2", sampleHeunpp2, false},
+		{"dpm_2", sampleDPM2, false},
+		{"dpm_2_ancestral", sampleDPM2Ancestral, false},
+		{"lms", sampleLMS, false},
+		{"dpmpp_2s_ancestral", sampleDPMpp2SAncestral, false},
+		{"dpmpp_2s_ancestral_cfg_pp", sampleDPMpp2SAncestralCFGpp, true},
+		{"dpmpp_sde", sampleDPMppSDE, false},
+		{"dpmpp_sde_gpu", sampleDPMppSDE, false},
+		{"dpmpp_2m", sampleDPMpp2M, false},
+		{"dpmpp_2m_cfg_pp", sampleDPMpp2MCFGpp, true},
+		{"dpmpp_2m_sde", sampleDPMpp2MSDE(false), false},
+		{"dpmpp_2m_sde_gpu", sampleDPMpp2MSDE(false), false},
+		{"dpmpp_2m_sde_heun", sampleDPMpp2MSDE(true), false},
+		{"dpmpp_2m_sde_heun_gpu", sampleDPMpp2MSDE(true), false},
+		{"dpmpp_3m_sde", sampleDPMpp3MSDE, false},
+		{"dpmpp_3m_sde_gpu", sampleDPMpp3MSDE, false},
+		{"ddpm", sampleDDPM, false},
+		{"lcm", sampleLCM, false},
+		{"ipndm", sampleIPNDM, false},
+		{"ipndm_v", sampleIPNDMV, false},
+		{"res_multistep", sampleResMultistep(0, false), false},
+		{"res_multistep_cfg_pp", sampleResMultistep(0, true), true},
+		{"res_multistep_ancestral", sampleResMultistep(1, false), false},
+		{"res_multistep_ancestral_cfg_pp", sampleResMultistep(1, true), true},
+		{"gradient_estimation", sampleGradientEstimation(false), false},
+		{"gradient_estimation_cfg_pp", sampleGradientEstimation(true), true},
+		{"ddim", sampleEuler, false},
+		{"uni_pc", sampleUniPC(false), false},
+		{"uni_pc_bh2", sampleUniPC(true), false},
 	}
 }
 
@@ -96,29 +111,38 @@ func SamplerNames() []string {
 
 // Sampler is ComfyUI's SAMPLER value (a KSAMPLER): a named sampling method.
 type Sampler struct {
-	Name string
-	fn   samplerFunc
+	Name  string
+	fn    samplerFunc
+	cfgpp bool
 }
 
 // NewSampler returns the sampler called name.
 func NewSampler(name string) (*Sampler, error) {
 	for _, s := range samplerTable() {
 		if s.name == name {
-			return &Sampler{Name: name, fn: s.fn}, nil
+			return &Sampler{Name: name, fn: s.fn, cfgpp: s.cfgpp}, nil
 		}
 	}
 	return nil, fmt.Errorf("sampler: unknown sampler %q", name)
 }
 
+// NeedsUncond reports whether the sampler is a CFG++ one, which steps with
+// the unconditional prediction and so must run through Guider.Sample.
+func (s *Sampler) NeedsUncond() bool { return s.cfgpp }
+
 // Sample runs the sampler from x, which must already carry the noise for
 // sigmas[0] (see NoiseScaling). It returns x after the last sigma; with
-// fewer than two sigmas it returns a copy of x.
+// fewer than two sigmas it returns a copy of x. CFG++ samplers need the
+// unconditional prediction and must be run through Guider.Sample.
 func (s *Sampler) Sample(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	if err := validateSigmas(sigmas); err != nil {
 		return nil, fmt.Errorf("sample %s: %w", s.Name, err)
 	}
 	if o == nil {
 		o = &Options{}
+	}
+	if s.cfgpp && o.uncond == nil {
+		return nil, fmt.Errorf("sample %s: a CFG++ sampler needs the unconditional prediction; run it through a Guider", s.Name)
 	}
 	if len(sigmas) < 2 {
 		return x.Clone(), nil

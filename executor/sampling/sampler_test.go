@@ -25,8 +25,15 @@ func (m *fakeModel) Predict(_ context.Context, x *node.Tensor, sigma float64, c 
 	return out, nil
 }
 func (m *fakeModel) SigmaTable() []float64 { return DefaultTable() }
-func (m *fakeModel) LatentChannels() int   { return 4 }
-func (m *fakeModel) Hash() string          { return "fake" }
+
+// Predict2 is m as a bare Denoiser (no guider).
+func (m *fakeModel) Predict2() Denoiser {
+	return func(ctx context.Context, x *node.Tensor, sigma float64) (*node.Tensor, error) {
+		return m.Predict(ctx, x, sigma, node.Cond{})
+	}
+}
+func (m *fakeModel) LatentChannels() int { return 4 }
+func (m *fakeModel) Hash() string        { return "fake" }
 
 // Data distributions with their exact posterior means.
 var (
@@ -47,6 +54,23 @@ var (
 // run samples n elements from pure noise with the guider pipeline.
 func run(t *testing.T, name string, m node.Model, steps int, seed uint64, o *Options) *node.Tensor {
 	t.Helper()
+	// Negative = positive: with cfg 1 the CFG++ samplers see U = D.
+	g := &Guider{Model: m, Positive: node.Conditioning{{}}, Negative: node.Conditioning{{}}, CFG: 1}
+	return runGuided(t, name, g, steps, seed, o)
+}
+
+// shiftedModel is N(Vec[0], 0.5²): conditioning moves the mean.
+func shiftedModel() *fakeModel {
+	return &fakeModel{d: func(x, sg float64, c node.Cond) float64 {
+		mu := float64(c.Vec[0])
+		return mu + 0.25/(0.25+sg*sg)*(x-mu)
+	}}
+}
+
+// runGuided is run with an explicit guider.
+func runGuided(t *testing.T, name string, g *Guider, steps int, seed uint64, o *Options) *node.Tensor {
+	t.Helper()
+	m := g.Model
 	s, err := NewSampler(name)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +84,6 @@ func run(t *testing.T, name string, m node.Model, steps int, seed uint64, o *Opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &Guider{Model: m, Positive: node.Conditioning{{}}, CFG: 1}
 	if o == nil {
 		o = &Options{}
 	}
@@ -153,6 +176,7 @@ func TestDeterministicSamplersSolveODE(t *testing.T) {
 	}{
 		{"euler", 1}, {"ddim", 1}, {"heunpp2", 1},
 		{"heun", 2}, {"dpm_2", 2}, {"dpmpp_2m", 2}, {"ipndm", 2}, {"res_multistep", 2}, {"lms", 3},
+		{"ipndm_v", 1.5}, {"gradient_estimation", 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,9 +258,10 @@ func TestSamplersDeterministicAndDistinct(t *testing.T) {
 	alias := map[string]string{"ddim": "euler", "dpmpp_sde_gpu": "dpmpp_sde", "dpmpp_2m_sde_gpu": "dpmpp_2m_sde",
 		"dpmpp_2m_sde_heun_gpu": "dpmpp_2m_sde_heun", "dpmpp_3m_sde_gpu": "dpmpp_3m_sde"}
 	outs := map[string]*node.Tensor{}
+	g := &Guider{Model: shiftedModel(), Positive: node.Conditioning{{Vec: []float32{0.4}}}, Negative: node.Conditioning{{Vec: []float32{-0.2}}}, CFG: 2.5}
 	for _, name := range SamplerNames() {
-		a := run(t, name, gaussModel(0.1, 0.5), 8, 9, nil)
-		b := run(t, name, gaussModel(0.1, 0.5), 8, 9, nil)
+		a := runGuided(t, name, g, 8, 9, nil)
+		b := runGuided(t, name, g, 8, 9, nil)
 		if !slices.Equal(a.Data, b.Data) {
 			t.Fatalf("%s: two runs differ", name)
 		}
@@ -253,7 +278,7 @@ func TestSamplersDeterministicAndDistinct(t *testing.T) {
 		}
 	}
 	// A different seed changes stochastic samplers.
-	if slices.Equal(run(t, "euler_ancestral", gaussModel(0.1, 0.5), 8, 10, nil).Data, outs["euler_ancestral"].Data) {
+	if slices.Equal(runGuided(t, "euler_ancestral", g, 8, 10, nil).Data, outs["euler_ancestral"].Data) {
 		t.Fatal("euler_ancestral ignores the seed")
 	}
 }
@@ -283,7 +308,8 @@ func TestSamplerProgressAndInterrupt(t *testing.T) {
 			sig, _ := KSamplerSigmas(m.SigmaTable(), "karras", name, 6, 1)
 			x := node.NewTensor(1, 4, 2, 2)
 			calls := 0
-			_, err := s.Sample(context.Background(), (&Guider{Model: m, Positive: node.Conditioning{{}}, CFG: 1}).Denoiser(), x, sig,
+			g := &Guider{Model: m, Positive: node.Conditioning{{}}, Negative: node.Conditioning{{}}, CFG: 1}
+			_, err := g.Sample(context.Background(), s, x, x, sig,
 				&Options{Progress: func(v, _ int) error {
 					calls++
 					if v == 3 {
@@ -411,5 +437,49 @@ func TestLMSCoeffMatchesQuadrature(t *testing.T) {
 		if math.Abs(sum-(sig[i+1]-sig[i])) > 1e-12 {
 			t.Fatalf("order %d: Σc = %v, want %v", order, sum, sig[i+1]-sig[i])
 		}
+	}
+}
+
+// With U = D (cfg 1, negative = positive) every CFG++ sampler is its base
+// sampler; with real guidance it is not.
+func TestCFGppReducesToBase(t *testing.T) {
+	t.Parallel()
+	pairs := map[string]string{
+		"euler_cfg_pp": "euler", "euler_ancestral_cfg_pp": "euler_ancestral",
+		"dpmpp_2s_ancestral_cfg_pp": "dpmpp_2s_ancestral", "dpmpp_2m_cfg_pp": "dpmpp_2m",
+		"res_multistep_cfg_pp": "res_multistep", "res_multistep_ancestral_cfg_pp": "res_multistep_ancestral",
+		"gradient_estimation_cfg_pp": "gradient_estimation",
+	}
+	for pp, base := range pairs {
+		t.Run(pp, func(t *testing.T) {
+			t.Parallel()
+			a := run(t, pp, gaussModel(0.2, 0.5), 10, 4, nil)
+			b := run(t, base, gaussModel(0.2, 0.5), 10, 4, nil)
+			for i := range a.Data {
+				if math.Abs(float64(a.Data[i]-b.Data[i])) > 1e-4 {
+					t.Fatalf("[%d] %v vs %v", i, a.Data[i], b.Data[i])
+				}
+			}
+			// Real guidance: the model predicts Vec[0]-shifted Gaussians.
+			g := &Guider{Model: shiftedModel(), Positive: node.Conditioning{{Vec: []float32{0.5}}}, Negative: node.Conditioning{{Vec: []float32{-0.5}}}, CFG: 3}
+			sig, _ := KSamplerSigmas(DefaultTable(), "karras", pp, 10, 1)
+			noise := NewGenerator(4).Randn(1, 4, 4, 4)
+			nt := &node.Tensor{Shape: []int{1, 4, 4, 4}, Data: noise}
+			s1, _ := NewSampler(pp)
+			s2, _ := NewSampler(base)
+			x1, err1 := g.Sample(context.Background(), s1, nt, node.NewTensor(1, 4, 4, 4), sig, &Options{Seed: 4})
+			x2, err2 := g.Sample(context.Background(), s2, nt, node.NewTensor(1, 4, 4, 4), sig, &Options{Seed: 4})
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			if slices.Equal(x1.Data, x2.Data) {
+				t.Fatal("CFG++ equals its base sampler under real guidance")
+			}
+		})
+	}
+	// Without a Guider a CFG++ sampler refuses to run.
+	s, _ := NewSampler("euler_cfg_pp")
+	if _, err := s.Sample(context.Background(), pointModel(0).Predict2(), node.NewTensor(1), []float64{1, 0}, nil); err == nil {
+		t.Fatal("CFG++ without a Guider: want an error")
 	}
 }

@@ -51,7 +51,7 @@ func sampleDPMpp2SAncestral(ctx context.Context, d Denoiser, x *node.Tensor, sig
 // sampleDPMppSDE is sample_dpmpp_sde (r = ½, η = 1): an ancestral
 // half-step to the λ-midpoint with Brownian noise, a second evaluation
 // there, and the full step with D_d = D₂ and Brownian noise again. The
-// final step into σ = 0 is Euler.
+// final step into σ = 0 returns D.
 func sampleDPMppSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	const r = 0.5
 	noise := brownianNoiseSampler(x, sigmas, o.Seed)
@@ -62,8 +62,7 @@ func sampleDPMppSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []fl
 			return nil, err
 		}
 		if sigmas[i+1] == 0 {
-			dt := sigmas[i+1] - sigmas[i]
-			x = comb(term{1 + dt/sigmas[i], x}, term{-dt / sigmas[i], den})
+			x = den.Clone()
 		} else {
 			t, tNext := tOf(sigmas[i]), tOf(sigmas[i+1])
 			h := tNext - t
@@ -226,10 +225,10 @@ func sampleDPMpp3MSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []
 }
 
 // sampleResMultistep returns res_multistep (η = 0) or
-// res_multistep_ancestral (η = 1): the second-order RES multistep method
-// (Zhang et al. 2023, arXiv 2308.02157) to σ_down, Euler on the first and
-// last steps, then noise σ_up.
-func sampleResMultistep(eta float64) samplerFunc {
+// res_multistep_ancestral (η = 1), optionally CFG++: the second-order RES
+// multistep method (Zhang et al. 2023, arXiv 2308.02157) to σ_down, Euler
+// on the first and last steps, then noise σ_up.
+func sampleResMultistep(eta float64, cfgpp bool) samplerFunc {
 	return func(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 		noise := defaultNoiseSampler(x, o.Seed)
 		phi1 := func(t float64) float64 { return math.Expm1(t) / t }
@@ -242,10 +241,18 @@ func sampleResMultistep(eta float64) samplerFunc {
 			if err != nil {
 				return nil, err
 			}
+			var u *node.Tensor
+			if cfgpp {
+				u = o.uncond()
+			}
 			down, up := ancestralStep(sigmas[i], sigmas[i+1], eta)
 			if down == 0 || old == nil {
-				dt := down - sigmas[i]
-				x = comb(term{1 + dt/sigmas[i], x}, term{-dt / sigmas[i], den})
+				if cfgpp {
+					x = comb(term{1, den}, term{down / sigmas[i], x}, term{-down / sigmas[i], u})
+				} else {
+					dt := down - sigmas[i]
+					x = comb(term{1 + dt/sigmas[i], x}, term{-dt / sigmas[i], den})
+				}
 			} else {
 				t, tOld, tNext, tPrev := tOf(sigmas[i]), tOf(oldDown), tOf(down), tOf(sigmas[i-1])
 				h := tNext - t
@@ -258,7 +265,12 @@ func sampleResMultistep(eta float64) samplerFunc {
 				if math.IsNaN(b2) {
 					b2 = 0
 				}
-				x = comb(term{math.Exp(-h), x}, term{h * b1, den}, term{h * b2, old})
+				if cfgpp {
+					e := math.Exp(-h)
+					x = comb(term{e, x}, term{e, den}, term{-e + h*b1, u}, term{h * b2, old})
+				} else {
+					x = comb(term{math.Exp(-h), x}, term{h * b1, den}, term{h * b2, old})
+				}
 			}
 			if sigmas[i+1] > 0 {
 				nz := noise(sigmas[i], sigmas[i+1])
@@ -266,7 +278,12 @@ func sampleResMultistep(eta float64) samplerFunc {
 					x = comb(term{1, x}, term{up, nz})
 				}
 			}
-			old, oldDown = den, down
+			if cfgpp {
+				old = u
+			} else {
+				old = den
+			}
+			oldDown = down
 			if err := o.step(i, n, x, den); err != nil {
 				return nil, err
 			}
