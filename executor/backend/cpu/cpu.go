@@ -16,7 +16,7 @@ var _ backend.Backend = (*Backend)(nil)
 type Backend struct {
 	fp    backend.Fingerprint
 	pool  sync.Pool // *scratch, one per worker
-	vpool sync.Pool // *[]float64, V widened for a call
+	vpool sync.Pool // *[]float64, K or V widened for a call
 	// tune, when set (by tests), adjusts the blocking of each call.
 	tune func(*plan)
 }
@@ -52,8 +52,9 @@ const fewQueries = 16
 func (b *Backend) plan(a *backend.AttentionArgs) plan {
 	w := runtime.GOMAXPROCS(0)
 	pl := plan{workers: w, byKeys: a.NQ < fewQueries}
-	// Keys per L1 block of the logits (≈16 KiB of K), and per task when
-	// split by keys; even, so that the 4×2 tiles fill.
+	// Keys per L1 block of the logits (≈16 KiB of K as float32, 32 KiB
+	// widened), and per task when split by keys; even, so that the 4×2
+	// tiles fill.
 	pl.keys = clamp(4096/max(a.D, 1), 2, 512) &^ 1
 	if pl.byKeys {
 		// At least ~4 tasks per worker so that a busy core does not hold

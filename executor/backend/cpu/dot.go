@@ -9,10 +9,17 @@ package cpu
 // float64, so every product is exact and madd (an FMA or not, depending on
 // the build) rounds the same way.
 //
+// Keys come as float32 (few queries: each key is read once or twice) or
+// widened to float64 once per call (many queries: each key is read by
+// every query block, and the widening then costs nothing per product).
+//
 // The 4×2 tile keeps 8 accumulators, 2 keys and 1 query value in registers
 // (amd64 has 15 usable), loading 6 values and converting 2 per 8 products.
 
-func dot4x2(a0, a1, a2, a3 []float64, b0, b1 []float32) (c00, c01, c10, c11, c20, c21, c30, c31 float64) {
+// key is the element type of the key rows.
+type key interface{ float32 | float64 }
+
+func dot4x2[K key](a0, a1, a2, a3 []float64, b0, b1 []K) (c00, c01, c10, c11, c20, c21, c30, c31 float64) {
 	n := len(a0)
 	a1, a2, a3 = a1[:n], a2[:n], a3[:n]
 	b0, b1 = b0[:n], b1[:n]
@@ -34,7 +41,7 @@ func dot4x2(a0, a1, a2, a3 []float64, b0, b1 []float32) (c00, c01, c10, c11, c20
 	return
 }
 
-func dot4x1(a0, a1, a2, a3 []float64, b0 []float32) (c0, c1, c2, c3 float64) {
+func dot4x1[K key](a0, a1, a2, a3 []float64, b0 []K) (c0, c1, c2, c3 float64) {
 	n := len(a0)
 	a1, a2, a3 = a1[:n], a2[:n], a3[:n]
 	b0 = b0[:n]
@@ -48,7 +55,7 @@ func dot4x1(a0, a1, a2, a3 []float64, b0 []float32) (c0, c1, c2, c3 float64) {
 	return
 }
 
-func dot2x2(a0, a1 []float64, b0, b1 []float32) (c00, c01, c10, c11 float64) {
+func dot2x2[K key](a0, a1 []float64, b0, b1 []K) (c00, c01, c10, c11 float64) {
 	n := len(a0)
 	a1 = a1[:n]
 	b0, b1 = b0[:n], b1[:n]
@@ -64,7 +71,7 @@ func dot2x2(a0, a1 []float64, b0, b1 []float32) (c00, c01, c10, c11 float64) {
 	return
 }
 
-func dot2x1(a0, a1 []float64, b0 []float32) (c0, c1 float64) {
+func dot2x1[K key](a0, a1 []float64, b0 []K) (c0, c1 float64) {
 	n := len(a0)
 	a1 = a1[:n]
 	b0 = b0[:n]
@@ -78,7 +85,7 @@ func dot2x1(a0, a1 []float64, b0 []float32) (c0, c1 float64) {
 
 // dot1x4 serves a lone query row (gmm with one image and cfg 1): four keys
 // per pass over it.
-func dot1x4(a0 []float64, b0, b1, b2, b3 []float32) (c0, c1, c2, c3 float64) {
+func dot1x4[K key](a0 []float64, b0, b1, b2, b3 []K) (c0, c1, c2, c3 float64) {
 	n := len(a0)
 	b0, b1, b2, b3 = b0[:n], b1[:n], b2[:n], b3[:n]
 	for t := 0; t < n; t++ {
@@ -91,7 +98,7 @@ func dot1x4(a0 []float64, b0, b1, b2, b3 []float32) (c0, c1, c2, c3 float64) {
 	return
 }
 
-func dot1x1(a0 []float64, b0 []float32) (c float64) {
+func dot1x1[K key](a0 []float64, b0 []K) (c float64) {
 	n := len(a0)
 	b0 = b0[:n]
 	for t := 0; t < n; t++ {

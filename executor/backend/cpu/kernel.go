@@ -47,13 +47,13 @@ func (c *call) logit(qc, dot float64, j int) float64 {
 	return float64(dot*c.invV) - (qc + c.kc[j])
 }
 
-// logits writes the logits of the nr packed query rows q64 (norms qn)
-// against keys [j0, j1) into l[r*ldl+j], blocking the keys by pl.keys so
-// that a block of K stays in L1 while all rows pass over it.
-func (c *call) logits(q64, qn []float64, nr, j0, j1 int, l []float64, ldl int) {
-	a := c.a
-	d := a.D
-	krow := func(j int) []float32 { return a.K[j*d : (j+1)*d] }
+// logits writes the logits of the nr packed query rows q64 (terms qn)
+// against keys [j0, j1) of keys (a.K, or a.K widened) into l[r*ldl+j],
+// blocking the keys by pl.keys so that a block stays in L1 while all rows
+// pass over it.
+func logits[K key](c *call, keys []K, q64, qn []float64, nr, j0, j1 int, l []float64, ldl int) {
+	d := c.a.D
+	krow := func(j int) []K { return keys[j*d : (j+1)*d] }
 	qrow := func(r int) []float64 { return q64[r*d : (r+1)*d] }
 	for jb := j0; jb < j1; jb += c.pl.keys {
 		je := min(jb+c.pl.keys, j1)
@@ -113,9 +113,9 @@ func normalize(out []float32, acc []float64, s float64) {
 	}
 }
 
-// widenValues returns V as float64 (from the pool) for the register-tiled
-// weighted sum, where every value is reused by many query rows.
-func (b *Backend) widenValues(v []float32) *[]float64 {
+// widen returns v as float64 (from the pool), for keys and values that
+// every query block reads again.
+func (b *Backend) widen(v []float32) *[]float64 {
 	w, _ := b.vpool.Get().(*[]float64)
 	if w == nil {
 		w = new([]float64)
@@ -138,7 +138,9 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 	}); err != nil {
 		return err
 	}
-	v64 := b.widenValues(a.V[:a.NK*a.DV])
+	k64 := b.widen(a.K[:a.NK*a.D])
+	defer b.vpool.Put(k64)
+	v64 := b.widen(a.V[:a.NK*a.DV])
 	defer b.vpool.Put(v64)
 	rows := c.pl.rows
 	n := ceilDiv(a.NQ, rows)
@@ -152,7 +154,7 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 		s.sum = grow(s.sum, nr)
 		s.acc = grow(s.acc, nr*a.DV)
 		c.packQueries(i0, nr, s.q64, s.qn)
-		c.logits(s.q64, s.qn, nr, 0, a.NK, s.l, a.NK)
+		logits(c, *k64, s.q64, s.qn, nr, 0, a.NK, s.l, a.NK)
 		for r := range nr {
 			s.sum[r] = softmaxRow(s.l[r*a.NK:(r+1)*a.NK], s.p[r*a.NK:(r+1)*a.NK])
 		}
@@ -184,7 +186,7 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 	err := b.parallel(ctx, c.pl.workers, ceilDiv(a.NK, kb), func(_ *scratch, t int) {
 		j0, j1 := t*kb, min((t+1)*kb, a.NK)
 		c.keyTerms(j0, j1)
-		c.logits(c.q64, c.qn, a.NQ, j0, j1, c.l, a.NK)
+		logits(c, a.K, c.q64, c.qn, a.NQ, j0, j1, c.l, a.NK)
 	})
 	if err != nil {
 		return err
