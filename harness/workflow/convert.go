@@ -178,17 +178,14 @@ func widgetInputs(n *GraphNode, ni *NodeInfo) (map[string]any, error) {
 }
 
 // hasCompanion reports whether v, the value after widget w, is w's hidden
-// control_after_generate companion: w is an INT flagged
-// control_after_generate, or (legacy) named seed or noise_seed.
+// control_after_generate companion: w is flagged control_after_generate
+// (an INT seed, or a COMBO), or (legacy) an INT named seed or noise_seed.
 func hasCompanion(w NamedSpec, v any, next *NamedSpec) bool {
-	if w.Spec.Type != "INT" {
-		return false
-	}
-	if w.Spec.ControlAfterGenerate() {
+	if w.Spec.ControlAfterGenerate() { // INT seeds, and COMBOs some nodes flag
 		s, ok := v.(string)
 		return ok && controlValues[s]
 	}
-	if w.Name == "seed" || w.Name == "noise_seed" {
+	if w.Spec.Type == "INT" && (w.Name == "seed" || w.Name == "noise_seed") {
 		return isMarker(v, controlValues, next)
 	}
 	return false

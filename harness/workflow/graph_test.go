@@ -28,6 +28,8 @@ const testInfo = `{
  "Text": {"input": {"required": {"text": ["STRING", {"multiline": true}]}}, "output": ["STRING"]},
  "Load": {"input": {"required": {"image": [["x.png"], {"image_upload": true}], "channel": [["alpha", "red"]]}},
    "output": ["IMAGE", "MASK"]},
+ "Pick": {"input": {"required": {"choice": [["a", "b"], {"control_after_generate": true}], "n": ["INT", {}]}},
+   "input_order": {"required": ["choice", "n"]}, "output": ["STRING"]},
  "List": {"input": {"required": {"values": ["COMBO", {"options": ["p", "q"], "multiselect": true}]}}, "output": ["STRING"]},
  "Save": {"input": {"required": {"latent": ["LATENT"], "prefix": ["STRING", {"default": "ComfyUI"}]}},
    "output": [], "output_node": true}
@@ -72,15 +74,17 @@ func TestConvertGraphs(t *testing.T) {
 			  "5": {"class_type": "Sampler", "inputs": {"seed": 1, "steps": 20, "sampler_name": "euler"}, "_meta": {"title": "Sampler"}}}`,
 		},
 		{
-			name: "upload button value, list values wrapped, object widgets_values",
+			name: "upload button value, list values wrapped, object widgets_values, flagged COMBO companion",
 			graph: `{"nodes": [
 			  {"id": 1, "type": "Load", "widgets_values": ["x.png", "image", "red"]},
 			  {"id": 2, "type": "List", "widgets_values": [["p", "q"]]},
-			  {"id": 3, "type": "Text", "widgets_values": {"text": "hello"}}],
+			  {"id": 3, "type": "Text", "widgets_values": {"text": "hello"}},
+			  {"id": 4, "type": "Pick", "widgets_values": ["b", "randomize", 3]}],
 			 "links": []}`,
 			want: `{"1": {"class_type": "Load", "inputs": {"image": "x.png", "channel": "red"}, "_meta": {"title": "Load"}},
 			  "2": {"class_type": "List", "inputs": {"values": {"__value__": ["p", "q"]}}, "_meta": {"title": "List"}},
-			  "3": {"class_type": "Text", "inputs": {"text": "hello"}, "_meta": {"title": "Text"}}}`,
+			  "3": {"class_type": "Text", "inputs": {"text": "hello"}, "_meta": {"title": "Text"}},
+			  "4": {"class_type": "Pick", "inputs": {"choice": "b", "n": 3}, "_meta": {"title": "Pick"}}}`,
 		},
 		{
 			name: "reroute, primitive node and converted widget: the link wins",
