@@ -13,7 +13,7 @@ import (
 // prediction (predict_x0), variant bh1 (uni_pc) or bh2 (uni_pc_bh2), order
 // min(3, len(sigmas)−2) with lower_order_final, on the given sigmas.
 //
-// As ComfyUI: a final σ = 0 is replaced by 0.001; x is moved to variance-
+// As ComfyUI: a final σ below 0.001 (normally 0) is replaced by 0.001; x is moved to variance-
 // preserving coordinates x_vp = x/sqrt(1+σ0²) with α(σ) = 1/sqrt(1+σ²),
 // σ_vp(σ) = σ/sqrt(1+σ²), λ = −ln σ; the data prediction at (x_vp, σ) is
 // D(x_vp·sqrt(1+σ²), σ) (ComfyUI computes it through ε and back, which is
@@ -23,7 +23,7 @@ import (
 func sampleUniPC(bh2 bool) samplerFunc {
 	return func(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 		ts := append([]float64(nil), sigmas...)
-		if ts[len(ts)-1] == 0 {
+		if ts[len(ts)-1] < 0.001 {
 			ts[len(ts)-1] = 0.001
 		}
 		steps := len(ts) - 1
