@@ -108,7 +108,7 @@ type call struct {
 	q64 []float64 // [NQ, D]
 	qn  []float64 // [NQ] ‖q_i‖²/(2·Variance)
 	l   []float64 // [NQ, NK] logits
-	p   []float64 // [NQ, NK] weights
+	p   []float64 // [NQ, NK] weights: l, overwritten
 	sum []float64 // [NQ]
 }
 
@@ -116,8 +116,7 @@ type call struct {
 type scratch struct {
 	q64 []float64
 	qn  []float64
-	l   []float64
-	p   []float64
+	l   []float64 // logits, then weights
 	sum []float64
 	acc []float64 // weighted sums before normalisation
 }

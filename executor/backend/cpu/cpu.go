@@ -62,9 +62,10 @@ func (b *Backend) plan(a *backend.AttentionArgs) plan {
 		pl.keys = clamp(min(pl.keys, ceilDiv(a.NK, 4*w)), 2, 512)
 		pl.cols = clamp(ceilDiv(a.DV, 4*w), 64, 1024)
 	}
-	// Rows per task: the logits (float64) and weights (float32) of a block
-	// stay within ~1 MiB, and there are several tasks per worker.
-	pl.rows = clamp(min((1<<20)/(12*max(a.NK, 1)), ceilDiv(a.NQ, 4*w)), 4, 64)
+	// Rows per task: the logits of a block (float64, then overwritten by
+	// the weights) stay within ~1 MiB, and there are several tasks per
+	// worker.
+	pl.rows = clamp(min((1<<20)/(8*max(a.NK, 1)), ceilDiv(a.NQ, 4*w)), 4, 64)
 	pl.rows = (pl.rows + 3) &^ 3
 	// Keys per block of the weighted sum: ≈64 KiB of widened V.
 	pl.pvKeys = clamp(8192/max(a.DV, 1), 8, 4096)

@@ -47,7 +47,8 @@ func expNeg(x float64) float32 {
 }
 
 // softmaxRow turns one row of logits into weights (float32 values, held in
-// float64; the maximum weight is exactly 1) and returns their float64 sum.
+// float64; the maximum weight is exactly 1; p may be l itself) and returns
+// their float64 sum.
 // The loop body is expNeg written out, so that the compiler, which will not
 // inline expNeg, keeps everything in registers; TestSoftmaxRowMatchesExpNeg
 // holds the two to the same bits.

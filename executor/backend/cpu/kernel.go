@@ -150,17 +150,17 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 		s.q64 = grow(s.q64, nr*a.D)
 		s.qn = grow(s.qn, nr)
 		s.l = grow(s.l, nr*a.NK)
-		s.p = grow(s.p, nr*a.NK)
 		s.sum = grow(s.sum, nr)
 		s.acc = grow(s.acc, nr*a.DV)
 		c.packQueries(i0, nr, s.q64, s.qn)
 		logits(c, *k64, s.q64, s.qn, nr, 0, a.NK, s.l, a.NK)
 		for r := range nr {
-			s.sum[r] = softmaxRow(s.l[r*a.NK:(r+1)*a.NK], s.p[r*a.NK:(r+1)*a.NK])
+			row := s.l[r*a.NK : (r+1)*a.NK]
+			s.sum[r] = softmaxRow(row, row) // weights overwrite their logits
 		}
 		clear(s.acc)
 		for jb := 0; jb < a.NK; jb += c.pl.pvKeys {
-			pvBlock(s.p, a.NK, nr, jb, min(jb+c.pl.pvKeys, a.NK), *v64, a.DV, 0, a.DV, s.acc, a.DV)
+			pvBlock(s.l, a.NK, nr, jb, min(jb+c.pl.pvKeys, a.NK), *v64, a.DV, 0, a.DV, s.acc, a.DV)
 		}
 		for r := range nr {
 			normalize(a.Out[(i0+r)*a.DV:(i0+r+1)*a.DV], s.acc[r*a.DV:(r+1)*a.DV], s.sum[r])
@@ -179,7 +179,7 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 	c.q64 = make([]float64, a.NQ*a.D)
 	c.qn = make([]float64, a.NQ)
 	c.l = make([]float64, a.NQ*a.NK)
-	c.p = make([]float64, a.NQ*a.NK)
+	c.p = c.l // the weights overwrite their logits
 	c.sum = make([]float64, a.NQ)
 	c.packQueries(0, a.NQ, c.q64, c.qn)
 	kb := c.pl.keys
@@ -192,7 +192,8 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 		return err
 	}
 	for r := range a.NQ {
-		c.sum[r] = softmaxRow(c.l[r*a.NK:(r+1)*a.NK], c.p[r*a.NK:(r+1)*a.NK])
+		row := c.l[r*a.NK : (r+1)*a.NK]
+		c.sum[r] = softmaxRow(row, row)
 	}
 	cb := c.pl.cols
 	return b.parallel(ctx, c.pl.workers, ceilDiv(a.DV, cb), func(s *scratch, t int) {
