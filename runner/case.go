@@ -54,18 +54,31 @@ func (s *Session) Case(ctx context.Context, c plan.Case, ep int) (rc report.Case
 	if timeout <= 0 {
 		timeout = s.opts.Timeout
 	}
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	promptID, outs, err := s.replay(rctx, c, ep)
-	cancel()
+	var (
+		promptID string
+		outs     []output
+	)
+	for attempt := 0; ; attempt++ {
+		rctx, cancel := context.WithTimeout(ctx, timeout)
+		promptID, outs, err = s.replay(rctx, c, ep)
+		cancel()
+		if err == nil && len(outs) == 0 {
+			err = errors.New("the prompt produced no images")
+		}
+		rc.Attempts = attempt + 1
+		if err == nil || attempt >= s.opts.Retries || ctx.Err() != nil {
+			break
+		}
+		// An infrastructure failure (never a verdict) is retried; the
+		// record keeps what went wrong.
+		rc.Retried = append(rc.Retried, err.Error())
+		s.log.Warn("replay failed; retrying", "case", c.ID, "endpoint", rc.Endpoint, "attempt", attempt+1, "err", err)
+	}
 	rc.PromptID = promptID
 	rc.ReplaySeconds = time.Since(start).Seconds()
 	if err != nil {
 		rc.Verdict, rc.Error = report.Error, "replay: "+err.Error()
 		s.log.Warn("replay failed", "case", c.ID, "endpoint", rc.Endpoint, "err", err)
-		return rc
-	}
-	if len(outs) == 0 {
-		rc.Verdict, rc.Error = report.Error, "replay: the prompt produced no images"
 		return rc
 	}
 	cstart := time.Now()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/regen-dev/regen/executor/node"
@@ -296,5 +298,50 @@ func TestReplicasAndConcurrency(t *testing.T) {
 	}
 	if len(used) != 2 {
 		t.Errorf("endpoints used: %v, want both replicas", used)
+	}
+}
+
+// flaky fails its first execution (an infrastructure-like error), then
+// behaves.
+type flaky struct {
+	node.Node
+	calls *atomic.Int32
+}
+
+func (f flaky) Execute(ctx context.Context, env *node.Env, in map[string]any) (node.Result, error) {
+	if f.calls.Add(1) == 1 {
+		return node.Result{}, errors.New("transient: device busy")
+	}
+	return f.Node.Execute(ctx, env, in)
+}
+
+func TestInfrastructureFailureIsRetriedAndRecorded(t *testing.T) {
+	t.Parallel()
+	dir := goldens(t)
+	for _, noRetry := range []bool{false, true} {
+		var calls atomic.Int32
+		reg := func() (*node.Registry, error) {
+			all := nodes.Builtin()
+			for i, n := range all {
+				if n.Spec().Name == "ImageInvert" {
+					all[i] = flaky{Node: n, calls: &calls}
+				}
+			}
+			return node.NewRegistry(all...)
+		}
+		rec, _, err := doRun(t, runConfig{goldenDir: dir, registry: reg, noRetry: noRetry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := caseOf(t, rec, "invert/seed=1")
+		if noRetry {
+			if c.Verdict != report.Error || !strings.Contains(c.Error, "device busy") || c.Attempts != 1 {
+				t.Errorf("no retry: %s %q attempts %d", c.Verdict, c.Error, c.Attempts)
+			}
+			continue
+		}
+		if c.Verdict != report.Pass || c.Attempts != 2 || len(c.Retried) != 1 || !strings.Contains(c.Retried[0], "device busy") {
+			t.Errorf("retry: %s attempts %d retried %q", c.Verdict, c.Attempts, c.Retried)
+		}
 	}
 }

@@ -56,6 +56,10 @@ type Options struct {
 	// OnCase, when set, is called as each case finishes (in completion
 	// order, from one goroutine at a time).
 	OnCase func(report.Case)
+	// Retries is how many times a case whose replay failed for an
+	// infrastructure reason (connection, timeout, no output) is replayed
+	// again; verdicts are never retried. Each retry is in the record.
+	Retries int
 	// ReuseCache keeps the executor's output cache between cases. By
 	// default every case is preceded by POST /free {"free_memory": true},
 	// so that a case's output never depends on the case before it.

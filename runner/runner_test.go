@@ -45,6 +45,7 @@ type runConfig struct {
 	onCase    func(report.Case)
 	conc      int
 	replicas  int
+	noRetry   bool
 }
 
 // doRun runs a suite on a fresh local target (or cfg.target) and returns
@@ -68,9 +69,17 @@ func doRun(t testing.TB, cfg runConfig) (*report.Run, string, error) {
 	}
 	rec, err := runner.Run(context.Background(), runner.Options{
 		Suite: s, SuitePath: cfg.suite, Target: tgt, GoldenDir: cfg.goldenDir, RunDir: runDir,
-		Strict: cfg.strict, Logger: quiet(), OnCase: cfg.onCase, Concurrency: cfg.conc,
+		Strict: cfg.strict, Logger: quiet(), OnCase: cfg.onCase, Concurrency: cfg.conc, Retries: retries(cfg),
 	})
 	return rec, runDir, err
+}
+
+// retries is the CLI's default (1) unless the test needs none.
+func retries(cfg runConfig) int {
+	if cfg.noRetry {
+		return 0
+	}
+	return 1
 }
 
 // approveAll promotes every candidate of a run into goldenDir.

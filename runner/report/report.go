@@ -116,6 +116,10 @@ type Case struct {
 
 	Endpoint string `json:"endpoint,omitempty"`
 	PromptID string `json:"prompt_id,omitempty"`
+	// Attempts is how many times the case was replayed; Retried holds the
+	// infrastructure errors of the attempts that were retried.
+	Attempts int      `json:"attempts,omitempty"`
+	Retried  []string `json:"retried,omitempty"`
 
 	ReplaySeconds  float64 `json:"replay_seconds"`
 	CompareSeconds float64 `json:"compare_seconds"`

@@ -48,7 +48,11 @@ func detail(c Case) string {
 	case Skip:
 		return "skipped: " + c.Skip
 	case Error:
-		return secs + "  " + firstLine(c.Error)
+		s := secs + "  " + firstLine(c.Error)
+		if c.Attempts > 1 {
+			s += fmt.Sprintf(" (after %d attempts)", c.Attempts)
+		}
+		return s
 	}
 	// The worst output's key metric stands for the case.
 	var worst *Output
@@ -72,12 +76,18 @@ func detail(c Case) string {
 	if n := len(c.Outputs); n > 1 {
 		s += fmt.Sprintf("  (%d outputs)", n)
 	}
+	if n := len(c.Retried); n > 0 {
+		s += fmt.Sprintf("  (retried %d: %s)", n, firstLine(c.Retried[0]))
+	}
 	return s
 }
 
+// firstLine renders a possibly multi-line message on one line (lines
+// joined with a space), cut at 240 characters.
 func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 240 {
+		s = s[:237] + "..."
 	}
 	return s
 }

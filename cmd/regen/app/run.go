@@ -31,6 +31,7 @@ type runFlags struct {
 	filter      string
 	seeds       string
 	concurrency int
+	retries     int
 	replicas    int
 	report      string
 	goldenDir   string
@@ -60,6 +61,7 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.StringVar(&f.filter, "filter", "", "run only cases whose id (<workflow>[<variant>]/seed=<n>) matches this regular expression")
 	fs.StringVar(&f.seeds, "seeds", "", "comma-separated seeds replacing the suite's (e.g. 1,2)")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "cases in flight (default: one per endpoint)")
+	fs.IntVar(&f.retries, "retries", 1, "replay a case again this many times after an infrastructure failure (never after a verdict)")
 	fs.IntVar(&f.replicas, "replicas", 1, "local: number of in-process executor servers")
 	fs.StringVar(&f.report, "report", "", "report directory (default out/run-<timestamp>)")
 	fs.StringVar(&f.goldenDir, "golden-dir", "golden", "golden root; goldens live in <dir>/<environment>/")
@@ -107,8 +109,8 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	if err != nil {
 		return &usageError{msg: "run: " + err.Error(), hint: "regen run --seeds 1,2"}
 	}
-	if f.concurrency < 0 || f.replicas < 1 {
-		return &usageError{msg: "run: --concurrency must be >= 0 and --replicas >= 1"}
+	if f.concurrency < 0 || f.replicas < 1 || f.retries < 0 {
+		return &usageError{msg: "run: --concurrency and --retries must be >= 0, --replicas >= 1"}
 	}
 	var urlTarget target.Target
 	if f.url != "" {
@@ -136,7 +138,7 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	done := 0
 	opts := runner.Options{
 		Suite: st, SuitePath: f.suite, Target: tgt, GoldenDir: f.goldenDir, RunDir: runDir,
-		Filter: filter, Seeds: seeds, Concurrency: f.concurrency, Strict: f.strict, Timeout: f.timeout,
+		Filter: filter, Seeds: seeds, Concurrency: f.concurrency, Retries: f.retries, Strict: f.strict, Timeout: f.timeout,
 		Logger: logger,
 	}
 	if !f.quiet {

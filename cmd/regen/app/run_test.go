@@ -163,3 +163,24 @@ func TestRunUnreachableURL(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, out)
 	}
 }
+
+func TestRunMissingCheckpoint(t *testing.T) {
+	t.Parallel()
+	models := emptyModels(t)
+	data, err := os.ReadFile("../../../fixtures/models/checkpoints/regen-gmm.safetensors")
+	if err != nil {
+		t.Skipf("no fixture models: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(models, "checkpoints", "regen-gmm.safetensors"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gdir := t.TempDir()
+	code, out := regen(t, "run", "--suite", "../../../fixtures/suite.yaml", "--filter", `^txt2img-els/`,
+		"--models", models, "--golden-dir", gdir, "--report", t.TempDir(), "-q")
+	if code != ExitInfra || !strings.Contains(out, `"regen-els.safetensors"`) {
+		t.Errorf("exit %d, want 2 naming the missing checkpoint:\n%s", code, out)
+	}
+	if entries, _ := os.ReadDir(gdir); len(entries) != 0 {
+		t.Errorf("the golden dir was written: %v", entries)
+	}
+}
