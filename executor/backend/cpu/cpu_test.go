@@ -3,9 +3,10 @@ package cpu
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
-	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,30 +94,73 @@ func TestZeroBiasBitIdentical(t *testing.T) {
 // TestCancelBetweenBlocks: cancelling mid-call stops it within a block or
 // two, long before the whole call would end.
 func TestCancelBetweenBlocks(t *testing.T) {
-	for _, c := range []backendtest.Case{
-		{Name: "by_rows", NQ: 4096, NK: 4096, D: 100, DV: 4, Variance: 1, Seed: 7},
-		{Name: "by_keys", NQ: 4, NK: 2000, D: 16384, DV: 4, Variance: 1, Seed: 8},
+	a := backendtest.Case{NQ: 4096, NK: 4096, D: 100, DV: 4, Variance: 1, Seed: 7}.Args()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	start := time.Now()
+	err := New().Attention(ctx, a)
+	took := time.Since(start)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Attention = %v, want context.Canceled", err)
+	}
+	// The call is 3.5 GFLOP (≥ 0.5 s here); a block is at most a few ms
+	// (tens under the race detector).
+	limit := 300 * time.Millisecond
+	if raceEnabled {
+		limit *= 10
+	}
+	if took > limit {
+		t.Errorf("cancellation noticed after %v", took)
+	}
+}
+
+// countdownCtx reports cancellation from its n-th Err call on, and counts
+// the calls: a deterministic way to cancel "between blocks".
+type countdownCtx struct {
+	context.Context
+	mu    sync.Mutex
+	n     int
+	calls int
+}
+
+func (c *countdownCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	if c.calls >= c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestCancelChecksEveryBlock: each path asks ctx before every block and
+// stops handing out blocks as soon as it says cancelled.
+func TestCancelChecksEveryBlock(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		tc      backendtest.Case
+		workers int
+	}{
+		{"by_rows", backendtest.Case{NQ: 400, NK: 50, D: 8, DV: 4, Variance: 1}, 2},
+		{"by_rows_one_worker", backendtest.Case{NQ: 400, NK: 50, D: 8, DV: 4, Variance: 1}, 1},
+		{"by_keys", backendtest.Case{NQ: 2, NK: 400, D: 8, DV: 300, Variance: 1}, 2},
 	} {
-		t.Run(c.Name, func(t *testing.T) {
-			a := c.Args()
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(20*time.Millisecond, cancel)
-			start := time.Now()
-			err := New().Attention(ctx, a)
-			took := time.Since(start)
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("Attention = %v, want context.Canceled", err)
-			}
-			// Each call is ≥ 3 GFLOP (≥ 0.5 s here even unraced); a block is
-			// at most a few ms (tens under the race detector).
-			limit := 300 * time.Millisecond
-			if raceEnabled {
-				limit *= 10
-			}
-			if took > limit {
-				t.Errorf("cancellation noticed after %v", took)
-			}
-		})
+		for _, after := range []int{1, 2, 5, 9} {
+			t.Run(fmt.Sprintf("%s/after_%d", c.name, after), func(t *testing.T) {
+				b := New()
+				b.tune = func(p *plan) { p.workers, p.rows, p.keys, p.cols, p.normRun = c.workers, 4, 2, 8, 16 }
+				ctx := &countdownCtx{Context: context.Background(), n: after}
+				err := b.Attention(ctx, c.tc.Args())
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("Attention = %v, want context.Canceled", err)
+				}
+				// ~100 blocks per phase: it must stop within a block per
+				// worker of the countdown.
+				if ctx.calls > after+c.workers {
+					t.Errorf("ctx.Err called %d times after cancelling at call %d", ctx.calls, after)
+				}
+			})
+		}
 	}
 }
 
@@ -213,5 +257,4 @@ func TestFingerprint(t *testing.T) {
 			}
 		})
 	}
-	_ = runtime.GOARCH
 }
