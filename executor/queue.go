@@ -107,6 +107,9 @@ func (q *queue) signal() {
 // worker can look at /free flags) and ctx.Err() when ctx is done.
 func (q *queue) next(ctx context.Context) (*item, error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		q.mu.Lock()
 		if len(q.pending) > 0 {
 			it := heap.Pop(&q.pending).(*item)
