@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,6 +18,11 @@ type Options struct {
 	// Tol bounds |out − reference| / max|V| per element. Zero means
 	// DefaultTol.
 	Tol float64
+	// Skip names accuracy cases (Case.Name) the backend is not expected to
+	// pass, e.g. "offset_cancellation" for a kernel that accumulates dot
+	// products in float32 (its error there is ~1e-7·√D·‖q‖²/(2v) in the
+	// logits). Each is reported as skipped, with its name.
+	Skip []string
 }
 
 // DefaultTol is the fp32 tolerance: a backend that stores float32 and
@@ -77,6 +83,9 @@ func attend(t *testing.T, b backend.Backend, a *backend.AttentionArgs) {
 func testAccuracy(t *testing.T, b backend.Backend, o Options) {
 	for _, c := range Cases() {
 		t.Run(c.Name, func(t *testing.T) {
+			if slices.Contains(o.Skip, c.Name) {
+				t.Skipf("%s skipped by Options.Skip", c.Name)
+			}
 			a := c.Args()
 			want := c.Args()
 			Reference(want)
