@@ -48,7 +48,7 @@ func smpStepsInput() node.Input {
 func smpCFGInput() node.Input {
 	return node.Input{Name: "cfg", Type: node.TypeFloat, Default: 8.0, Min: node.F(0), Max: node.F(100),
 		Step: node.F(0.1), Round: node.F(0.01),
-		Tooltip: "The Classifier-Free Guidance scale balances creativity and adherence to the prompt."}
+		Tooltip: "The Classifier-Free Guidance scale balances creativity and adherence to the prompt. Higher values result in images more closely matching the prompt however too high values will negatively impact quality."}
 }
 
 func smpSamplerInput() node.Input {
@@ -64,6 +64,13 @@ func smpSchedulerInput() node.Input {
 func smpDenoiseInput() node.Input {
 	return node.Input{Name: "denoise", Type: node.TypeFloat, Default: 1.0, Min: node.F(0), Max: node.F(1), Step: node.F(0.01),
 		Tooltip: "The amount of denoising applied, lower values will maintain the structure of the initial image allowing for image to image sampling."}
+}
+
+// smpNoTip drops an input's tooltip (KSamplerAdvanced and the custom
+// sampler nodes declare none).
+func smpNoTip(in node.Input) node.Input {
+	in.Tooltip = ""
+	return in
 }
 
 // smpJob is one sampling run: common_ksampler / SamplerCustomAdvanced.
@@ -234,11 +241,11 @@ func (smpKSamplerAdvancedNode) Spec() node.Spec {
 		Inputs: []node.Input{
 			{Name: "model", Type: node.TypeModel},
 			{Name: "add_noise", Combo: []string{"enable", "disable"}},
-			smpSeedInput("noise_seed"),
-			smpStepsInput(),
-			smpCFGInput(),
-			smpSamplerInput(),
-			smpSchedulerInput(),
+			smpNoTip(smpSeedInput("noise_seed")),
+			smpNoTip(smpStepsInput()),
+			smpNoTip(smpCFGInput()),
+			smpNoTip(smpSamplerInput()),
+			smpNoTip(smpSchedulerInput()),
 			{Name: "positive", Type: node.TypeConditioning},
 			{Name: "negative", Type: node.TypeConditioning},
 			{Name: "latent_image", Type: node.TypeLatent},

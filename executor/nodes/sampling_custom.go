@@ -23,9 +23,7 @@ func smpCustomSpec(name, category string, inputs []node.Input, outputs ...node.O
 type smpRandomNoiseNode struct{}
 
 func (smpRandomNoiseNode) Spec() node.Spec {
-	in := smpSeedInput("noise_seed")
-	in.Tooltip = ""
-	return smpCustomSpec("RandomNoise", "/noise", []node.Input{in}, node.Output{Type: sampling.TypeNoise})
+	return smpCustomSpec("RandomNoise", "/noise", []node.Input{smpNoTip(smpSeedInput("noise_seed"))}, node.Output{Type: sampling.TypeNoise})
 }
 
 func (smpRandomNoiseNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.Result, error) {
@@ -168,13 +166,11 @@ func (smpBasicGuiderNode) Execute(_ context.Context, _ *node.Env, in map[string]
 type smpCFGGuiderNode struct{}
 
 func (smpCFGGuiderNode) Spec() node.Spec {
-	cfg := smpCFGInput()
-	cfg.Tooltip = ""
 	return smpCustomSpec("CFGGuider", "/guiders", []node.Input{
 		{Name: "model", Type: node.TypeModel},
 		{Name: "positive", Type: node.TypeConditioning},
 		{Name: "negative", Type: node.TypeConditioning},
-		cfg,
+		smpNoTip(smpCFGInput()),
 	}, node.Output{Type: sampling.TypeGuider})
 }
 
@@ -243,15 +239,11 @@ func (smpCustomAdvancedNode) Execute(ctx context.Context, env *node.Env, in map[
 type smpCustomNode struct{}
 
 func (smpCustomNode) Spec() node.Spec {
-	seed := smpSeedInput("noise_seed")
-	seed.Tooltip = ""
-	cfg := smpCFGInput()
-	cfg.Tooltip = ""
 	return smpCustomSpec("SamplerCustom", "", []node.Input{
 		{Name: "model", Type: node.TypeModel},
 		{Name: "add_noise", Type: node.TypeBoolean, Default: true},
-		seed,
-		cfg,
+		smpNoTip(smpSeedInput("noise_seed")),
+		smpNoTip(smpCFGInput()),
 		{Name: "positive", Type: node.TypeConditioning},
 		{Name: "negative", Type: node.TypeConditioning},
 		{Name: "sampler", Type: sampling.TypeSampler},
