@@ -29,9 +29,9 @@ type PinResult struct {
 	Linked []InputRef
 }
 
-// Pin returns a copy of p with every seed input set to seed: inputs named
-// seed or noise_seed, and every INT input that info flags
-// control_after_generate. info may be nil. It is an error for the seed to
+// Pin returns a copy of p with every seed input set to seed: INT inputs
+// named seed or noise_seed (without a schema: numeric ones), and every INT
+// input that info flags control_after_generate. info may be nil. It is an error for the seed to
 // exceed an input's declared max.
 func Pin(p Prompt, seed uint64, info ObjectInfo) (Prompt, PinResult, error) {
 	out := p.Clone()
@@ -48,7 +48,8 @@ func Pin(p Prompt, seed uint64, info ObjectInfo) (Prompt, PinResult, error) {
 				spec, known = ni.Spec(name)
 			}
 			flagged := known && spec.Type == "INT" && spec.ControlAfterGenerate()
-			if !flagged && !seedNames[name] {
+			byName := seedNames[name] && ((known && spec.Type == "INT") || (!known && (isNumber(n.Inputs[name]) || isLinkValue(n.Inputs[name]))))
+			if !flagged && !byName {
 				continue
 			}
 			ref := InputRef{Node: id, ClassType: n.ClassType, Input: name}
@@ -68,6 +69,19 @@ func Pin(p Prompt, seed uint64, info ObjectInfo) (Prompt, PinResult, error) {
 		return nil, res, fmt.Errorf("pin seed: %s", strings.Join(errs, "; "))
 	}
 	return out, res, nil
+}
+
+func isLinkValue(v any) bool {
+	_, _, ok := AsLink(v)
+	return ok
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case json.Number, float64, int, int64, uint64:
+		return true
+	}
+	return false
 }
 
 // modelInputs are inputs that name model files.

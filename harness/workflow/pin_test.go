@@ -21,12 +21,14 @@ const pinPrompt = `{
  "2": {"class_type": "KSamplerAdvanced", "inputs": {"noise_seed": 6, "steps": 20}},
  "3": {"class_type": "Sampler", "inputs": {"seed": ["9", 0], "steps": 4}},
  "9": {"class_type": "Legacy", "inputs": {"noise_seed": 1, "cfg": 7}},
- "10": {"class_type": "Custom", "inputs": {"variation": 3}}
+ "10": {"class_type": "Custom", "inputs": {"variation": 3}},
+ "11": {"class_type": "Words", "inputs": {"seed": "not a number"}}
 }`
 
 func TestPin(t *testing.T) {
 	t.Parallel()
 	info := parseInfo(t)
+	info["Words"] = &NodeInfo{Input: Inputs{Required: Section{Names: []string{"seed"}, Specs: map[string]InputSpec{"seed": {Type: "STRING"}}}}}
 	info["Custom"] = &NodeInfo{Input: Inputs{Required: Section{Names: []string{"variation"}, Specs: map[string]InputSpec{
 		"variation": {Type: "INT", Options: map[string]any{"control_after_generate": true, "max": json.Number("4294967295")}},
 	}}}}
@@ -224,13 +226,16 @@ func TestValidate(t *testing.T) {
 		  "3": {"class_type": "Save", "inputs": {"latent": ["2", 0], "prefix": "p"}},
 		  "4": {"class_type": "Load", "inputs": {"image": "uploaded-later.png", "channel": "red"}},
 		  "5": {"class_type": "Sampler", "inputs": {"model": ["1", 0], "seed": 18446744073709551615, "steps": 1, "sampler_name": "euler", "text": "x"}},
-		  "6": {"class_type": "Sampler", "inputs": {"model": ["1", 0], "seed": 18446744073709551616, "steps": 1, "sampler_name": "euler", "text": "x"}}}`,
+		  "6": {"class_type": "Sampler", "inputs": {"model": ["1", 0], "seed": 18446744073709551616, "steps": 1, "sampler_name": "euler", "text": "x"}},
+		  "7": {"class_type": "List", "inputs": {"values": {"__value__": ["p", "q"]}}},
+		  "8": {"class_type": "List", "inputs": {"values": {"__value__": ["p", "z"]}}}}`,
 			want: []string{`node 1 (Loader) input ckpt_name: value "v1-5.safetensors" not in the target's list (2 choices) [value_not_in_list]; map the name to one the target has with a model alias`,
 				"node 2 (Sampler) input model: linked to output 1 of node 1 (Loader) of type CLIP, want MODEL",
 				"node 2 (Sampler) input seed: value -1 is smaller than min 0",
 				`node 2 (Sampler) input steps: value "many" is not a number`,
 				"node 6 (Sampler) input seed: value 18446744073709551616 is bigger than max 18446744073709551615",
-				"(5 problems)"}},
+				`node 8 (List) input values: value "z" not in the target's list`,
+				"(6 problems)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 )
 
@@ -134,15 +135,23 @@ func checkValue(in NamedSpec, v any) string {
 		if len(spec.Choices) == 0 || spec.HasUpload() {
 			return ""
 		}
+		values := []any{v}
 		if m, ok := v.(map[string]any); ok {
-			v = m["__value__"] // a multiselect list
-		}
-		for _, c := range spec.Choices {
-			if equalJSON(c, v) {
-				return ""
+			if l, ok := m["__value__"].([]any); ok {
+				values = l // a multiselect COMBO: every element must be a choice
 			}
 		}
-		reason := fmt.Sprintf("value %v not in the target's list (%d choices) [value_not_in_list]", jsonText(v), len(spec.Choices))
+		var bad any
+		for _, e := range values {
+			if !slices.ContainsFunc(spec.Choices, func(c any) bool { return equalJSON(c, e) }) {
+				bad = e
+				break
+			}
+		}
+		if bad == nil {
+			return ""
+		}
+		reason := fmt.Sprintf("value %v not in the target's list (%d choices) [value_not_in_list]", jsonText(bad), len(spec.Choices))
 		if modelInputs[in.Name] {
 			reason += "; map the name to one the target has with a model alias"
 		}
