@@ -1,5 +1,3 @@
-// Package cpu implements backend.Backend on the CPU: blocked, cache-friendly,
-// parallel over the machine's cores and bit-deterministic.
 package cpu
 
 import (
@@ -70,6 +68,10 @@ func (b *Backend) plan(a *backend.AttentionArgs) plan {
 	// Keys per block of the weighted sum: ≈64 KiB of widened V.
 	pl.pvKeys = clamp(8192/max(a.DV, 1), 8, 4096)
 	pl.normRun = clamp(ceilDiv(a.NK, 4*w), 16, 4096)
+	// Below ~2 MFLOP, starting goroutines costs more than it saves.
+	if 2*float64(a.NQ)*float64(a.NK)*float64(a.D+a.DV) < 2e6 {
+		pl.workers = 1
+	}
 	if b.tune != nil {
 		b.tune(&pl)
 	}
