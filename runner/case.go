@@ -189,7 +189,7 @@ func (s *Session) writeCandidate(c plan.Case, o output, file string, out *report
 	}
 	rec := golden.Record{
 		Case: c.ID, Workflow: c.Workflow, Variant: c.Variant, Seed: c.Seed, Node: o.Node, Index: o.Index,
-		Compare: cb, Fingerprint: s.fingerprint, Provenance: prov,
+		Compare: cb, Fingerprint: s.stable, Provenance: prov,
 	}
 	rb, err := rec.Encode()
 	if err != nil {
@@ -252,6 +252,53 @@ func finite(v float64) float64 {
 		return 0
 	}
 	return v
+}
+
+// stableFingerprint returns /system_stats without what changes from run to
+// run or machine to machine (free and total memory, the command line), so
+// that a golden record is reproducible.
+func stableFingerprint(raw json.RawMessage) json.RawMessage {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil
+	}
+	var strip func(any) any
+	strip = func(v any) any {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				if k == "argv" || strings.HasSuffix(k, "_free") || strings.HasSuffix(k, "_total") {
+					delete(t, k)
+					continue
+				}
+				t[k] = strip(x)
+			}
+		case []any:
+			for i := range t {
+				t[i] = strip(t[i])
+			}
+		}
+		return v
+	}
+	b, err := json.Marshal(strip(v))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// targetClass is the environment class regen-executor reports in
+// /system_stats (regen.fingerprint.class); "" for other servers.
+func targetClass(raw json.RawMessage) string {
+	var st struct {
+		Regen struct {
+			Fingerprint struct {
+				Class string `json:"class"`
+			} `json:"fingerprint"`
+		} `json:"regen"`
+	}
+	_ = json.Unmarshal(raw, &st)
+	return st.Regen.Fingerprint.Class
 }
 
 // flatFingerprint reduces /system_stats to the few strings a golden record

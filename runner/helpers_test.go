@@ -71,3 +71,26 @@ func TestFlatFingerprint(t *testing.T) {
 		}
 	}
 }
+
+func TestStableFingerprint(t *testing.T) {
+	t.Parallel()
+	got := string(stableFingerprint([]byte(`{"system":{"argv":["regen","run"],"ram_free":1,"ram_total":2,"os":"posix"},"devices":[{"name":"cpu","vram_free":3}]}`)))
+	want := `{"devices":[{"name":"cpu"}],"system":{"os":"posix"}}`
+	if got != want {
+		t.Errorf("stable = %s, want %s", got, want)
+	}
+}
+
+func TestTargetClass(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ raw, want string }{
+		{`{"regen":{"fingerprint":{"class":"cuda-h200"}}}`, "cuda-h200"},
+		{`{"system":{"comfyui_version":"0.3"}}`, ""},
+		{`not json`, ""},
+	}
+	for _, tt := range tests {
+		if got := targetClass([]byte(tt.raw)); got != tt.want {
+			t.Errorf("targetClass(%s) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/regen-dev/regen/executor/backend"
+	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/nodes"
 	"github.com/regen-dev/regen/harness/compare"
@@ -23,6 +25,7 @@ import (
 	"github.com/regen-dev/regen/runner/golden"
 	"github.com/regen-dev/regen/runner/internal/atomicfile"
 	"github.com/regen-dev/regen/runner/report"
+	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target"
 	"github.com/regen-dev/regen/runner/target/local"
 )
@@ -342,6 +345,42 @@ func TestInfrastructureFailureIsRetriedAndRecorded(t *testing.T) {
 		}
 		if c.Verdict != report.Pass || c.Attempts != 2 || len(c.Retried) != 1 || !strings.Contains(c.Retried[0], "device busy") {
 			t.Errorf("retry: %s attempts %d retried %q", c.Verdict, c.Attempts, c.Retried)
+		}
+	}
+}
+
+// classed is a CPU backend that reports another environment class.
+type classed struct{ backend.Backend }
+
+func (c classed) Fingerprint() backend.Fingerprint {
+	fp := c.Backend.Fingerprint()
+	fp.Class = "cuda-fake"
+	return fp
+}
+
+func TestEnvironmentClassMismatchIsAnError(t *testing.T) {
+	t.Parallel()
+	be := func() (backend.Backend, error) { return classed{cpu.New()}, nil }
+	for _, class := range []string{"", "cuda-fake"} {
+		s, err := suite.Load(imgSuite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runDir := filepath.Join(t.TempDir(), "run")
+		tgt := local.New(local.Options{Models: emptyModels(t), WorkDir: runDir, Backend: be, Logger: quiet()})
+		gdir := t.TempDir()
+		rec, err := runner.Run(context.Background(), runner.Options{Suite: s, Target: tgt, GoldenDir: gdir, RunDir: runDir, Class: class, Logger: quiet()})
+		if class == "" {
+			if err == nil || !strings.Contains(err.Error(), "--class cuda-fake") {
+				t.Errorf("mismatch: err = %v", err)
+			}
+			continue
+		}
+		if err != nil || rec.Environment != "cuda-fake" {
+			t.Fatalf("--class cuda-fake: %v (%s)", err, rec.Environment)
+		}
+		if v := verdicts(rec)["solid/seed=1"]; v != report.New {
+			t.Errorf("solid = %s, want new (no cuda-fake goldens)", v)
 		}
 	}
 }

@@ -34,6 +34,9 @@ type Options struct {
 	// Suite is the decoded suite; SuitePath names it in reports.
 	Suite     *suite.Suite
 	SuitePath string
+	// Class is the environment class whose goldens judge the run
+	// (golden/<class>/); default: the suite's environment.
+	Class string
 	// Target is where cases run; Run starts and closes it.
 	Target target.Target
 	// GoldenDir is the golden root (golden/); the suite's environment
@@ -68,6 +71,8 @@ type Options struct {
 	RepoDir string
 }
 
+var classRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
 // Session is a started target, ready to replay cases: its endpoints and
 // clients, fingerprint and /object_info, with the suite's inputs uploaded.
 type Session struct {
@@ -76,6 +81,7 @@ type Session struct {
 	endpoints   []target.Endpoint
 	clients     []*client.Client
 	fingerprint json.RawMessage
+	stable      json.RawMessage
 	finger      map[string]string
 	info        workflow.ObjectInfo
 	store       golden.Store
@@ -102,10 +108,16 @@ func Start(ctx context.Context, opts Options) (*Session, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultCaseTimeout
 	}
+	if opts.Class == "" {
+		opts.Class = opts.Suite.Environment
+	}
+	if !classRE.MatchString(opts.Class) {
+		return nil, fmt.Errorf("start run: environment class %q: want letters, digits, '.', '_' or '-'", opts.Class)
+	}
 	s := &Session{
 		opts:    opts,
 		log:     opts.Logger.With("component", "runner"),
-		store:   golden.Store{Root: opts.GoldenDir, Class: opts.Suite.Environment},
+		store:   golden.Store{Root: opts.GoldenDir, Class: opts.Class},
 		started: time.Now(),
 	}
 	s.git = gitState(ctx, opts.RepoDir)
@@ -127,7 +139,13 @@ func Start(ctx context.Context, opts Options) (*Session, error) {
 	if s.fingerprint, err = opts.Target.Fingerprint(ctx); err != nil {
 		return nil, fmt.Errorf("fingerprint target: %w", err)
 	}
-	s.finger = flatFingerprint(s.fingerprint, opts.Suite.Environment)
+	s.stable = stableFingerprint(s.fingerprint)
+	s.finger = flatFingerprint(s.fingerprint, opts.Class)
+	if tc := targetClass(s.fingerprint); tc != "" && tc != opts.Class {
+		return s, fmt.Errorf("the target reports environment class %q but this run judges against the %q goldens (%s); "+
+			"outputs of another class are never silently compared: run with --class %s to use (and approve) that class's goldens",
+			tc, opts.Class, s.store.Dir(), tc)
+	}
 	if s.info, err = s.clients[0].ObjectInfo(ctx); err != nil {
 		return nil, fmt.Errorf("read target object_info: %w", err)
 	}
@@ -174,8 +192,11 @@ func (s *Session) Close() error { return s.opts.Target.Close() }
 func Run(ctx context.Context, opts Options) (*report.Run, error) {
 	started := time.Now()
 	rec := &report.Run{
-		Started: started.UTC(), Target: opts.Target.Describe(), Environment: opts.Suite.Environment,
+		Started: started.UTC(), Target: opts.Target.Describe(), Environment: opts.Class,
 		Suite: opts.SuitePath, GoldenDir: opts.GoldenDir, Strict: opts.Strict,
+	}
+	if rec.Environment == "" {
+		rec.Environment = opts.Suite.Environment
 	}
 	if opts.Filter != nil {
 		rec.Filter = opts.Filter.String()

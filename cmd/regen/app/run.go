@@ -35,6 +35,7 @@ type runFlags struct {
 	replicas    int
 	report      string
 	goldenDir   string
+	class       string
 	models      string
 	strict      bool
 	timeout     time.Duration
@@ -65,6 +66,7 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.IntVar(&f.replicas, "replicas", 1, "local: number of in-process executor servers")
 	fs.StringVar(&f.report, "report", "", "report directory (default out/run-<timestamp>)")
 	fs.StringVar(&f.goldenDir, "golden-dir", "golden", "golden root; goldens live in <dir>/<environment>/")
+	fs.StringVar(&f.class, "class", "", "environment class of the goldens to judge against (default: the suite's environment)")
 	fs.StringVar(&f.models, "models", "fixtures/models", "local: models directory (checkpoints/, loras/)")
 	fs.BoolVar(&f.strict, "strict", false, "treat pass~ (not bit-identical) as a regression")
 	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout (default: the suite's, else 5m)")
@@ -137,7 +139,7 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	}
 	done := 0
 	opts := runner.Options{
-		Suite: st, SuitePath: f.suite, Target: tgt, GoldenDir: f.goldenDir, RunDir: runDir,
+		Suite: st, SuitePath: f.suite, Class: f.class, Target: tgt, GoldenDir: f.goldenDir, RunDir: runDir,
 		Filter: filter, Seeds: seeds, Concurrency: f.concurrency, Retries: f.retries, Strict: f.strict, Timeout: f.timeout,
 		Logger: logger,
 	}
