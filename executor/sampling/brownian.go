@@ -10,21 +10,32 @@ import "math"
 // W(t1) is drawn from a stream keyed by (seed, root). W(t) inside is found
 // by bisection: for a dyadic node [l, r] with known W(l), W(r), the midpoint
 // is the Brownian bridge W(m) = (W(l)+W(r))/2 + ½·sqrt(r−l)·z, z drawn from
-// a stream keyed by (seed, node path). Bisection stops when the interval is
-// below 2^−40 of the span, where W is interpolated linearly. Every query
+// a stream keyed by (seed, node path). Bisection stops 24 levels down
+// (2^−24 of the span), where W is interpolated linearly. Every query
 // therefore sees the same sample path, so increments over adjacent or
 // nested intervals are consistent, and the result depends only on (seed,
 // t0, t1, n, query times) — but it is not torchsde's sample path, so SDE
 // samplers are not bit-equal to ComfyUI's.
+//
+// A BrownianTree caches the bisection path of its latest query (successive
+// queries share most of it), so it is not safe for concurrent use.
 type BrownianTree struct {
 	t0, t1 float64
 	n      int
 	seed   uint64
-	w1     []float64
+	path   []treeLevel // path[0] is the root [t0, t1]
 }
 
-// maxTreeDepth bounds the bisection depth.
-const maxTreeDepth = 40
+// treeLevel is one dyadic interval with the motion at its ends.
+type treeLevel struct {
+	l, r   float64
+	wl, wr []float64
+	key    uint64 // node path: 1 for the root, then one bit per level
+}
+
+// maxTreeDepth bounds the bisection: below 2^−24 of the span W is
+// interpolated linearly.
+const maxTreeDepth = 24
 
 // NewBrownianTree returns the Brownian motion on [t0, t1] (either order) of
 // n components for seed.
@@ -33,11 +44,12 @@ func NewBrownianTree(t0, t1 float64, n int, seed uint64) *BrownianTree {
 		t0, t1 = t1, t0
 	}
 	b := &BrownianTree{t0: t0, t1: t1, n: n, seed: seed}
-	b.w1 = b.normals(1, 0)
+	w1 := b.normals(1, 0)
 	s := math.Sqrt(t1 - t0)
-	for i := range b.w1 {
-		b.w1[i] *= s
+	for i := range w1 {
+		w1[i] *= s
 	}
+	b.path = []treeLevel{{l: t0, r: t1, wl: make([]float64, n), wr: w1, key: 1}}
 	return b
 }
 
@@ -45,51 +57,54 @@ func NewBrownianTree(t0, t1 float64, n int, seed uint64) *BrownianTree {
 // convention: the tree is always queried with sorted times and the sign is
 // restored, so Increment(s, t) = −Increment(t, s)).
 func (b *BrownianTree) Increment(s, t float64) []float64 {
-	ws, wt := b.At(s), b.At(t)
+	ws := b.At(s)
+	wt := b.At(t)
+	out := make([]float64, len(wt))
 	for i := range wt {
-		wt[i] -= ws[i]
+		out[i] = wt[i] - ws[i]
 	}
-	return wt
+	return out
 }
 
-// At returns W(t), t clamped to [t0, t1].
+// At returns W(t), t clamped to [t0, t1]. The result is a new slice.
 func (b *BrownianTree) At(t float64) []float64 {
 	t = math.Min(math.Max(t, b.t0), b.t1)
-	wl := make([]float64, b.n)
-	wr := append([]float64(nil), b.w1...)
-	l, r := b.t0, b.t1
-	path := uint64(1)
-	tol := (b.t1 - b.t0) * math.Ldexp(1, -maxTreeDepth)
-	for depth := 1; depth <= maxTreeDepth && r-l > tol; depth++ {
-		if t == l {
-			return wl
+	for depth := 0; ; depth++ {
+		if depth >= len(b.path) || !(b.path[depth].l <= t && t <= b.path[depth].r) {
+			b.path = b.path[:depth]
+			b.path = append(b.path, b.child(b.path[depth-1], t, depth))
 		}
-		if t == r {
-			return wr
-		}
-		m := 0.5 * (l + r)
-		z := b.normals(path, depth)
-		half := 0.5 * math.Sqrt(r-l)
-		wm := make([]float64, b.n)
-		for i := range wm {
-			wm[i] = 0.5*(wl[i]+wr[i]) + half*z[i]
-		}
-		if t < m {
-			r, wr = m, wm
-			path <<= 1
-		} else {
-			l, wl = m, wm
-			path = path<<1 | 1
+		lv := b.path[depth]
+		switch {
+		case t == lv.l:
+			return append([]float64(nil), lv.wl...)
+		case t == lv.r:
+			return append([]float64(nil), lv.wr...)
+		case depth == maxTreeDepth:
+			w := (t - lv.l) / (lv.r - lv.l)
+			out := make([]float64, b.n)
+			for i := range out {
+				out[i] = lv.wl[i] + w*(lv.wr[i]-lv.wl[i])
+			}
+			return out
 		}
 	}
-	if t == l {
-		return wl
+}
+
+// child returns the half of p that contains t, drawing W at p's midpoint
+// from the Brownian bridge: (W(l)+W(r))/2 + ½·sqrt(r−l)·z.
+func (b *BrownianTree) child(p treeLevel, t float64, depth int) treeLevel {
+	m := 0.5 * (p.l + p.r)
+	z := b.normals(p.key, depth)
+	half := 0.5 * math.Sqrt(p.r-p.l)
+	wm := make([]float64, b.n)
+	for i := range wm {
+		wm[i] = 0.5*(p.wl[i]+p.wr[i]) + half*z[i]
 	}
-	w := (t - l) / (r - l)
-	for i := range wl {
-		wl[i] += w * (wr[i] - wl[i])
+	if t < m {
+		return treeLevel{l: p.l, r: m, wl: p.wl, wr: wm, key: p.key << 1}
 	}
-	return wl
+	return treeLevel{l: m, r: p.r, wl: wm, wr: p.wr, key: p.key<<1 | 1}
 }
 
 // normals returns n standard normal values for the tree node (path, depth),
