@@ -341,3 +341,21 @@ func TestStepRange(t *testing.T) {
 		t.Fatal("StepRange modified its input")
 	}
 }
+
+// docs.comfy.org (the custom-sampling tutorial, "Sigmas") prints the
+// normal scheduler, 20 steps, denoise 1, for an SDXL model (the same
+// discrete table as SD1.x) to 4 decimals.
+func TestNormalScheduleMatchesComfyDocs(t *testing.T) {
+	t.Parallel()
+	want := []float64{14.6146, 10.7468, 8.0815, 6.2049, 4.8557, 3.8654, 3.1238, 2.5572, 2.1157, 1.7648,
+		1.4806, 1.2458, 1.0481, 0.8784, 0.7297, 0.5964, 0.4736, 0.3555, 0.2322, 0.0292, 0.0000}
+	got := mustSchedule(t, "normal", 20)
+	if len(got) != len(want) {
+		t.Fatalf("%d sigmas, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 0.00005 {
+			t.Fatalf("sigma %d = %.6f, ComfyUI prints %.4f", i, got[i], want[i])
+		}
+	}
+}
