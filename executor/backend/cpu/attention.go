@@ -107,8 +107,7 @@ type call struct {
 	// few-queries path: whole-call buffers
 	q64 []float64 // [NQ, D]
 	qn  []float64 // [NQ] ‖q_i‖²/(2·Variance)
-	l   []float64 // [NQ, NK] logits
-	p   []float64 // [NQ, NK] weights: l, overwritten
+	l   []float64 // [NQ, NK] logits, then weights
 	sum []float64 // [NQ]
 }
 

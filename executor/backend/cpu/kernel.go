@@ -169,17 +169,16 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 }
 
 // attendFew serves few queries: the logits are split by keys (each task
-// computes its keys' terms, then their logits for every
-// query), the softmax runs per row, and the weighted sum is split by output
-// columns (each task runs over all keys for its columns, row-wise so that V
-// streams contiguously).
+// computes its keys' terms, then their logits for every query), the softmax
+// runs per row, and the weighted sum is split by output columns (each task
+// runs over all keys for its columns, row-wise so that V streams
+// contiguously).
 func (b *Backend) attendFew(ctx context.Context, c *call) error {
 	a := c.a
 	c.kc = make([]float64, a.NK)
 	c.q64 = make([]float64, a.NQ*a.D)
 	c.qn = make([]float64, a.NQ)
-	c.l = make([]float64, a.NQ*a.NK)
-	c.p = c.l // the weights overwrite their logits
+	c.l = make([]float64, a.NQ*a.NK) // logits, then weights
 	c.sum = make([]float64, a.NQ)
 	c.packQueries(0, a.NQ, c.q64, c.qn)
 	kb := c.pl.keys
@@ -204,7 +203,7 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 		r := 0
 		for ; r+1 < a.NQ; r += 2 {
 			clear(s.acc)
-			p0, p1 := c.p[r*a.NK:(r+1)*a.NK], c.p[(r+1)*a.NK:(r+2)*a.NK]
+			p0, p1 := c.l[r*a.NK:(r+1)*a.NK], c.l[(r+1)*a.NK:(r+2)*a.NK]
 			for j := range a.NK {
 				axpy2(p0[j], p1[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1)
 			}
@@ -213,7 +212,7 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 		}
 		if r < a.NQ {
 			clear(o0)
-			p0 := c.p[r*a.NK : (r+1)*a.NK]
+			p0 := c.l[r*a.NK : (r+1)*a.NK]
 			for j := range a.NK {
 				axpy1(p0[j], a.V[j*a.DV+c0:j*a.DV+c1], o0)
 			}
