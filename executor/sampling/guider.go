@@ -103,7 +103,9 @@ func (g *Guider) Sample(ctx context.Context, sampler *Sampler, noise, latent *no
 // mask has one value per latent element, 1 where the latent is repainted
 // and 0 where it is kept. Before every model call x becomes
 // x·m + (latent + noise·σ)·(1−m), the prediction D·m + latent·(1−m), and
-// the final samples are blended the same way. A nil mask is Sample.
+// the final samples are blended the same way. A nil mask is Sample. The
+// ddim sampler takes its inpaint noise from a generator seeded with
+// Options.Seed+1, as ComfyUI's inpaint_options "random".
 func (g *Guider) SampleMasked(ctx context.Context, sampler *Sampler, noise, latent *node.Tensor, mask []float32, sigmas []float64, o *Options) (*node.Tensor, error) {
 	if len(sigmas) == 0 {
 		return latent.Clone(), nil
@@ -127,7 +129,14 @@ func (g *Guider) SampleMasked(ctx context.Context, sampler *Sampler, noise, late
 		opts.uncond = uncond
 	}
 	if mask != nil {
-		d = maskedDenoiser(d, mask, latent, noise)
+		inpaintNoise := noise
+		if sampler.Name == "ddim" {
+			// ddim is euler with inpaint_options random: its inpaint noise
+			// comes from torch.manual_seed(seed+1) on the CPU.
+			inpaintNoise = &node.Tensor{Shape: append([]int(nil), noise.Shape...),
+				Data: NewGenerator(opts.Seed + 1).Randn(noise.Shape...)}
+		}
+		d = maskedDenoiser(d, mask, latent, inpaintNoise)
 	}
 	maxDenoise := IsMaxDenoise(sigmas[0], table[len(table)-1])
 	x := NoiseScaling(sigmas[0], noise, latent, maxDenoise)

@@ -483,3 +483,63 @@ func TestCFGppReducesToBase(t *testing.T) {
 		t.Fatal("CFG++ without a Guider: want an error")
 	}
 }
+
+func TestSampleMasked(t *testing.T) {
+	t.Parallel()
+	lat := node.NewTensor(1, 1, 2, 4)
+	for i := range lat.Data {
+		lat.Data[i] = 0.25
+	}
+	mask := []float32{1, 1, 1, 1, 0, 0, 0, 0}
+	noise := &node.Tensor{Shape: lat.Shape, Data: NewGenerator(3).Randn(1, 1, 2, 4)}
+	sig, _ := KSamplerSigmas(DefaultTable(), "karras", "euler", 8, 1)
+	g := &Guider{Model: coupledModel{}, Positive: node.Conditioning{{}}, CFG: 1}
+	outs := map[string]*node.Tensor{}
+	for _, name := range []string{"euler", "ddim"} {
+		s, _ := NewSampler(name)
+		out, err := g.SampleMasked(context.Background(), s, noise, lat, mask, sig, &Options{Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 4; i < 8; i++ {
+			if out.Data[i] != 0.25 {
+				t.Fatalf("%s: kept value %d changed to %v", name, i, out.Data[i])
+			}
+		}
+		for i := 0; i < 4; i++ {
+			if math.Abs(float64(out.Data[i])+1) > 0.4 {
+				t.Fatalf("%s: repainted value %d = %v, want near the data mean -1", name, i, out.Data[i])
+			}
+		}
+		outs[name] = out
+	}
+	// ddim differs from euler only through its own inpaint noise.
+	if slices.Equal(outs["euler"].Data, outs["ddim"].Data) {
+		t.Fatal("ddim inpaint noise is not its own")
+	}
+	if _, err := g.SampleMasked(context.Background(), &Sampler{Name: "euler", fn: sampleEuler}, noise, lat, mask[:3], sig, nil); err == nil {
+		t.Fatal("short mask: want an error")
+	}
+}
+
+// coupledModel is N(−1, 0.3²) per element plus a small pull towards the
+// batch mean, so that every element sees every other (as a real model's
+// receptive field does).
+type coupledModel struct{}
+
+func (coupledModel) Predict(_ context.Context, x *node.Tensor, sigma float64, _ node.Cond) (*node.Tensor, error) {
+	var mean float64
+	for _, v := range x.Data {
+		mean += float64(v)
+	}
+	mean /= float64(len(x.Data))
+	out := node.NewTensor(x.Shape...)
+	k := 0.09 / (0.09 + sigma*sigma)
+	for i, v := range x.Data {
+		out.Data[i] = float32(-1 + k*(float64(v)+1) + 0.01*k*mean)
+	}
+	return out, nil
+}
+func (coupledModel) SigmaTable() []float64 { return DefaultTable() }
+func (coupledModel) LatentChannels() int   { return 1 }
+func (coupledModel) Hash() string          { return "coupled" }
