@@ -277,3 +277,68 @@ func TestMainServesAndShutsDown(t *testing.T) {
 		t.Fatalf("Main did not return")
 	}
 }
+
+func TestShutdownLetsTheRunningPromptFinishOrInterruptsIt(t *testing.T) {
+	tests := []struct {
+		name       string
+		grace      time.Duration
+		wantStatus string
+	}{
+		{"finishes within the grace period", 10 * time.Second, "success"},
+		{"interrupted after the grace period", 50 * time.Millisecond, "error"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg, _ := testRegistry(t)
+			dir := t.TempDir()
+			srv, err := New(Options{
+				Dirs:    node.Dirs{Input: dir + "/i", Output: dir + "/o", Temp: dir + "/t"},
+				Backend: cpu.New(), Registry: reg, ShutdownGrace: tc.grace,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			})
+			if err != nil {
+				t.Fatalf("new: %v", err)
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatalf("listen: %v", err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- srv.Serve(ctx, ln) }()
+			resp, code := srv.submit([]byte(`{"prompt": {"1": {"class_type": "TestSlow", "inputs": {"steps": 10}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}, "prompt_id": "p1"}`))
+			if code != http.StatusOK {
+				t.Fatalf("submit: %d %v", code, resp)
+			}
+			srv.submit([]byte(`{"prompt": {"1": {"class_type": "TestOut", "inputs": {"value": 1}}}, "prompt_id": "p2"}`))
+			for srv.queue.current() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("serve: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("serve did not return")
+			}
+			entry, ok := srv.hist.get("p1")
+			if !ok {
+				t.Fatalf("the running prompt has no history entry")
+			}
+			var e struct {
+				Status struct {
+					StatusStr string `json:"status_str"`
+				} `json:"status"`
+			}
+			_ = json.Unmarshal(entry, &e)
+			if e.Status.StatusStr != tc.wantStatus {
+				t.Errorf("status %q, want %q", e.Status.StatusStr, tc.wantStatus)
+			}
+			if _, ok := srv.hist.get("p2"); ok {
+				t.Errorf("a pending prompt ran during shutdown")
+			}
+		})
+	}
+}
