@@ -9,11 +9,17 @@ import (
 const TableSize = 1000
 
 // DefaultTable returns the SD1.x discrete sigma table (ascending, 1000
-// values) exactly as ComfyUI's ModelSamplingDiscrete builds it: betas =
+// values) exactly as ComfyUI's ModelSamplingDiscrete builds it
+// (comfy/model_sampling.py _register_schedule + set_sigmas): betas =
 // linspace(√0.00085, √0.012, 1000)² in float64 (torch.linspace's two-ended
-// formula), ᾱ = cumprod(1−β) in float64, then ᾱ cast to float32 and
-// σ = sqrt((1−ᾱ)/ᾱ) evaluated in float32. σ_min = table[0] ≈ 0.0291675,
-// σ_max = table[999] ≈ 14.614642.
+// formula), ᾱ = cumprod(1−β) in float64, σ = sqrt((1−ᾱ)/ᾱ) in float64, then
+// stored as float32. σ_min = table[0] = 0.0291671585 and σ_max =
+// table[999] = 14.6146412.
+//
+// The often-quoted σ_min = 0.0291675 and σ_max = 14.614642 (KarrasScheduler's
+// defaults) come from k-diffusion/A1111, which cast ᾱ to float32 before
+// taking σ: near ᾱ ≈ 1 that costs ~1e−5 relative. ComfyUI's own table is
+// the float64 one.
 func DefaultTable() []float64 {
 	const n = TableSize
 	start, end := math.Sqrt(0.00085), math.Sqrt(0.012)
@@ -29,10 +35,7 @@ func DefaultTable() []float64 {
 		}
 		b *= b
 		cum *= 1 - b
-		ac := float32(cum)
-		oneMinus := float32(1 - ac)
-		ratio := float32(oneMinus / ac)
-		out[i] = float64(float32(math.Sqrt(float64(ratio))))
+		out[i] = float64(float32(math.Sqrt((1 - cum) / cum)))
 	}
 	return out
 }

@@ -72,8 +72,8 @@ func TestInspectSigmas(t *testing.T) {
 		n     int
 		first float64
 	}{
-		{"karras 20", []string{"sigmas", "--scheduler", "karras", "--steps", "20"}, 21, 14.614642},
-		{"dpm_2 keeps steps+1", []string{"sigmas", "--scheduler", "karras", "--steps", "20", "--sampler", "dpm_2"}, 21, 14.614642},
+		{"karras 20", []string{"sigmas", "--scheduler", "karras", "--steps", "20"}, 21, 14.6146412},
+		{"dpm_2 keeps steps+1", []string{"sigmas", "--scheduler", "karras", "--steps", "20", "--sampler", "dpm_2"}, 21, 14.6146412},
 		{"ddim_uniform 30 gives 31 steps", []string{"sigmas", "--scheduler", "ddim_uniform", "--steps", "30"}, 32, -1},
 		{"denoise keeps the tail", []string{"sigmas", "--scheduler", "normal", "--steps", "10", "--denoise", "0.5"}, 11, -1},
 	}
