@@ -344,6 +344,32 @@ var _ = Describe("Info endpoints", func() {
 		Expect(m.Data).To(HaveKeyWithValue("supports_preview_metadata", true))
 	})
 
+	It("sends binary preview frames to the submitting client, with metadata when negotiated", func() {
+		plain := h.connect("plain")
+		id := h.queue(`{"1": {"class_type": "TestPreview", "inputs": {"value": 1}}}`, "plain")
+		plain.until(id)
+		var frame []byte
+		Eventually(plain.binary, 5*time.Second).Should(Receive(&frame))
+		Expect(frame[:8]).To(Equal([]byte{0, 0, 0, 1, 0, 0, 0, 2}), "type 1 (preview), format 2 (PNG)")
+		Expect(string(frame[8:])).To(Equal("\x89PNG-preview"))
+
+		meta := h.connect("meta")
+		Expect(meta.conn.Write(GinkgoT().Context(), 1, []byte(`{"type": "feature_flags", "data": {"supports_preview_metadata": true}}`))).To(Succeed())
+		Eventually(meta.msgs, 5*time.Second).Should(Receive(HaveField("Type", "feature_flags")))
+		id = h.queue(`{"1": {"class_type": "TestPreview", "inputs": {"value": 2}}}`, "meta")
+		meta.until(id)
+		Eventually(meta.binary, 5*time.Second).Should(Receive(&frame))
+		Expect(frame[:4]).To(Equal([]byte{0, 0, 0, 4}), "type 4: preview with metadata")
+		n := int(frame[4])<<24 | int(frame[5])<<16 | int(frame[6])<<8 | int(frame[7])
+		var md map[string]any
+		Expect(json.Unmarshal(frame[8:8+n], &md)).To(Succeed())
+		Expect(md).To(HaveKeyWithValue("node_id", "1"))
+		Expect(md).To(HaveKeyWithValue("prompt_id", id))
+		Expect(md).To(HaveKeyWithValue("image_type", "image/png"))
+		Expect(string(frame[8+n:])).To(Equal("\x89PNG-preview"))
+		Consistently(plain.binary, 200*time.Millisecond).ShouldNot(Receive(), "frames go to the submitting client only")
+	})
+
 	It("answers every route under /api too", func() {
 		for _, p := range []string{"/queue", "/prompt", "/history", "/object_info", "/system_stats", "/features", "/models", "/extensions"} {
 			code, _ := h.get("/api" + p)

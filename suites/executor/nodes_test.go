@@ -168,6 +168,14 @@ func testPack() ([]node.Node, *runCounter) {
 				return node.Result{Outputs: []any{l}}, nil
 			},
 		},
+		&testNode{
+			spec: node.Spec{Name: "TestPreview", OutputNode: true, Inputs: []node.Input{{Name: "value", Type: node.TypeAny}}},
+			run: func(_ context.Context, env *node.Env, in map[string]any) (node.Result, error) {
+				// A preview frame: 4-byte format code (PNG), then the bytes.
+				env.SendBinary(node.BinaryPreviewImage, append([]byte{0, 0, 0, node.FormatPNG}, []byte("\x89PNG-preview")...))
+				return node.Result{}, nil
+			},
+		},
 		&alwaysChanged{testNode{
 			spec: node.Spec{Name: "TestNoise", Inputs: []node.Input{intIn("value", 0)}, Outputs: []node.Output{{Type: node.TypeInt}}},
 			run: func(_ context.Context, _ *node.Env, in map[string]any) (node.Result, error) {
