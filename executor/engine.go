@@ -387,9 +387,13 @@ func (e *execution) fail(id, class string, err error, inputs map[string][]any) {
 			cur = append(cur, field{name, f})
 		}
 	}
+	// current_outputs: the nodes whose outputs this prompt holds (run or
+	// served from cache), in prompt order.
 	current := []string{}
-	for _, x := range e.executed {
-		current = append(current, x)
+	for _, x := range e.it.plan.g.Order {
+		if _, ok := e.vals[x]; ok {
+			current = append(current, x)
+		}
 	}
 	e.log.Error("node failed", "node", id, "class", class, "err", err)
 	e.msg("execution_error", ordered{

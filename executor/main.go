@@ -12,6 +12,7 @@ import (
 
 	"github.com/regen-dev/regen/executor/backend"
 	"github.com/regen-dev/regen/executor/backend/cpu"
+	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/internal/version"
 )
 
@@ -100,6 +101,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "regen-executor %s listening on http://%s\n", version.String(), ln.Addr())
 	return srv.Serve(ctx, ln)
+}
+
+func nodeDirs(d [4]string) node.Dirs {
+	return node.Dirs{Models: d[0], Input: d[1], Output: d[2], Temp: d[3]}
 }
 
 func newLogger(format string, verbose bool, w io.Writer) (*slog.Logger, error) {
