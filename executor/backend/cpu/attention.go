@@ -90,6 +90,7 @@ func validate(a *backend.AttentionArgs) error {
 type plan struct {
 	workers int
 	byKeys  bool // few queries: split by keys, then by output columns
+	widen   bool // convert K and V to float64 once, for many query blocks
 	rows    int  // query rows per task when !byKeys
 	keys    int  // keys per task when byKeys, and per L1 block of the logits
 	cols    int  // output columns per task when byKeys

@@ -11,13 +11,17 @@ import (
 
 // The shapes the model calls Attention with (executor-model.md): gmm at a
 // 32×32 and a 64×64 latent (a cond/uncond pair over 200 exemplars), els with
-// 3×3 and 5×5 patches at a 32×32 latent, and the VAE decode of a 256×256
-// image over a 4096-entry codebook.
+// 3×3 and 5×5 patches at a 32×32 latent over all positions and as the
+// model's 4×4 tiles, and the VAE decode of a 256×256 image over a
+// 4096-entry codebook.
 var benchShapes = []backendtest.Case{
 	{Name: "gmm32", NQ: 2, NK: 200, D: 4096, DV: 4096, Variance: 2, Bias: backendtest.BiasRandom, KNorm: true},
 	{Name: "gmm64", NQ: 2, NK: 200, D: 16384, DV: 16384, Variance: 8, Bias: backendtest.BiasRandom, KNorm: true},
 	{Name: "els_p3", NQ: 1024, NK: 4096, D: 36, DV: 4, Variance: 0.5, Data: backendtest.Clustered},
 	{Name: "els_p5", NQ: 1024, NK: 2048, D: 100, DV: 4, Variance: 1, Data: backendtest.Clustered},
+	// One call of the model's tiled els as fixtures/gen builds it: a 4×4
+	// query tile over 48 exemplars × the 8×8 window positions, 5×5 patches.
+	{Name: "els_tile", NQ: 16, NK: 3072, D: 100, DV: 4, Variance: 0.3, Data: backendtest.Clustered},
 	{Name: "vae", NQ: 1024, NK: 4096, D: 36, DV: 192, Variance: 0.5},
 }
 

@@ -29,6 +29,8 @@ func TestBlockingInvariance(t *testing.T) {
 	}{
 		{"default", nil},
 		{"by_rows_tiny_blocks", func(p *plan) { p.byKeys, p.rows, p.keys, p.pvKeys, p.normRun = false, 1, 2, 1, 1 }},
+		{"by_rows_widened", func(p *plan) { p.byKeys, p.widen, p.rows = false, true, 5 }},
+		{"by_rows_not_widened", func(p *plan) { p.byKeys, p.widen, p.rows = false, false, 6 }},
 		{"by_rows_odd_blocks", func(p *plan) { p.byKeys, p.rows, p.keys, p.pvKeys, p.normRun = false, 7, 5, 3, 11 }},
 		{"by_rows_one_block", func(p *plan) { p.byKeys, p.rows, p.keys, p.pvKeys, p.normRun = false, 1<<20, 1<<20, 1<<20, 1<<20 }},
 		{"by_keys_tiny_blocks", func(p *plan) { p.byKeys, p.keys, p.cols = true, 1, 1 }},

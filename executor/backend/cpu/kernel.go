@@ -138,10 +138,20 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 	}); err != nil {
 		return err
 	}
-	k64 := b.widen(a.K[:a.NK*a.D])
-	defer b.vpool.Put(k64)
-	v64 := b.widen(a.V[:a.NK*a.DV])
-	defer b.vpool.Put(v64)
+	if c.pl.widen {
+		k64 := b.widen(a.K[:a.NK*a.D])
+		defer b.vpool.Put(k64)
+		v64 := b.widen(a.V[:a.NK*a.DV])
+		defer b.vpool.Put(v64)
+		return attendBlocks(ctx, b, c, *k64, *v64)
+	}
+	return attendBlocks(ctx, b, c, a.K, a.V)
+}
+
+// attendBlocks runs the query blocks of attendMany over keys and values
+// given as float32 (a.K, a.V) or widened to float64.
+func attendBlocks[K, V key](ctx context.Context, b *Backend, c *call, keys []K, vals []V) error {
+	a := c.a
 	rows := c.pl.rows
 	n := ceilDiv(a.NQ, rows)
 	return b.parallel(ctx, c.pl.workers, n, func(s *scratch, t int) {
@@ -153,14 +163,14 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 		s.sum = grow(s.sum, nr)
 		s.acc = grow(s.acc, nr*a.DV)
 		c.packQueries(i0, nr, s.q64, s.qn)
-		logits(c, *k64, s.q64, s.qn, nr, 0, a.NK, s.l, a.NK)
+		logits(c, keys, s.q64, s.qn, nr, 0, a.NK, s.l, a.NK)
 		for r := range nr {
 			row := s.l[r*a.NK : (r+1)*a.NK]
 			s.sum[r] = softmaxRow(row, row) // weights overwrite their logits
 		}
 		clear(s.acc)
 		for jb := 0; jb < a.NK; jb += c.pl.pvKeys {
-			pvBlock(s.l, a.NK, nr, jb, min(jb+c.pl.pvKeys, a.NK), *v64, a.DV, 0, a.DV, s.acc, a.DV)
+			pvBlock(s.l, a.NK, nr, jb, min(jb+c.pl.pvKeys, a.NK), vals, a.DV, 0, a.DV, s.acc, a.DV)
 		}
 		for r := range nr {
 			normalize(a.Out[(i0+r)*a.DV:(i0+r+1)*a.DV], s.acc[r*a.DV:(r+1)*a.DV], s.sum[r])

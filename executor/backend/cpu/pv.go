@@ -11,7 +11,7 @@ package cpu
 
 // pv2x4 adds the weighted sums of two weight rows over a 4-column strip of
 // v (row stride ldv, starting at column 0 of v) into o0[:4] and o1[:4].
-func pv2x4(p0, p1, v []float64, ldv int, o0, o1 []float64) {
+func pv2x4[V key](p0, p1 []float64, v []V, ldv int, o0, o1 []float64) {
 	n := len(p0)
 	p1 = p1[:n]
 	o0, o1 = o0[:4], o1[:4]
@@ -20,7 +20,7 @@ func pv2x4(p0, p1, v []float64, ldv int, o0, o1 []float64) {
 	off := 0
 	for j := 0; j < n; j++ {
 		vj := v[off : off+4 : off+4]
-		v0, v1, v2, v3 := vj[0], vj[1], vj[2], vj[3]
+		v0, v1, v2, v3 := float64(vj[0]), float64(vj[1]), float64(vj[2]), float64(vj[3])
 		x := p0[j]
 		c00 = madd(x, v0, c00)
 		c01 = madd(x, v1, c01)
@@ -37,7 +37,7 @@ func pv2x4(p0, p1, v []float64, ldv int, o0, o1 []float64) {
 	o1[0], o1[1], o1[2], o1[3] = c10, c11, c12, c13
 }
 
-func pv1x4(p0, v []float64, ldv int, o0 []float64) {
+func pv1x4[V key](p0 []float64, v []V, ldv int, o0 []float64) {
 	n := len(p0)
 	o0 = o0[:4]
 	c0, c1, c2, c3 := o0[0], o0[1], o0[2], o0[3]
@@ -45,22 +45,22 @@ func pv1x4(p0, v []float64, ldv int, o0 []float64) {
 	for j := 0; j < n; j++ {
 		vj := v[off : off+4 : off+4]
 		x := p0[j]
-		c0 = madd(x, vj[0], c0)
-		c1 = madd(x, vj[1], c1)
-		c2 = madd(x, vj[2], c2)
-		c3 = madd(x, vj[3], c3)
+		c0 = madd(x, float64(vj[0]), c0)
+		c1 = madd(x, float64(vj[1]), c1)
+		c2 = madd(x, float64(vj[2]), c2)
+		c3 = madd(x, float64(vj[3]), c3)
 		off += ldv
 	}
 	o0[0], o0[1], o0[2], o0[3] = c0, c1, c2, c3
 }
 
-func pv2x1(p0, p1, v []float64, ldv int, o0, o1 []float64) {
+func pv2x1[V key](p0, p1 []float64, v []V, ldv int, o0, o1 []float64) {
 	n := len(p0)
 	p1 = p1[:n]
 	c0, c1 := o0[0], o1[0]
 	off := 0
 	for j := 0; j < n; j++ {
-		x := v[off]
+		x := float64(v[off])
 		c0 = madd(p0[j], x, c0)
 		c1 = madd(p1[j], x, c1)
 		off += ldv
@@ -68,19 +68,20 @@ func pv2x1(p0, p1, v []float64, ldv int, o0, o1 []float64) {
 	o0[0], o1[0] = c0, c1
 }
 
-func pv1x1(p0, v []float64, ldv int, o0 []float64) {
+func pv1x1[V key](p0 []float64, v []V, ldv int, o0 []float64) {
 	c := o0[0]
 	off := 0
 	for _, x := range p0 {
-		c = madd(x, v[off], c)
+		c = madd(x, float64(v[off]), c)
 		off += ldv
 	}
 	o0[0] = c
 }
 
 // pvBlock adds P[:, j0:j1]·V[j0:j1, c0:c1] into the nr accumulator rows o
-// (row stride ldo), weights row stride ldp, in register tiles of 2×4.
-func pvBlock(p []float64, ldp, nr, j0, j1 int, v []float64, ldv, c0, c1 int, o []float64, ldo int) {
+// (row stride ldo), weights row stride ldp, in register tiles of 2×4. V is
+// a.V itself, or a.V widened to float64 once when many query blocks read it.
+func pvBlock[V key](p []float64, ldp, nr, j0, j1 int, v []V, ldv, c0, c1 int, o []float64, ldo int) {
 	r := 0
 	for ; r+1 < nr; r += 2 {
 		p0 := p[r*ldp+j0 : r*ldp+j1]
