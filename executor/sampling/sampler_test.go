@@ -176,7 +176,7 @@ func TestDeterministicSamplersSolveODE(t *testing.T) {
 	}{
 		{"euler", 1}, {"ddim", 1}, {"heunpp2", 1},
 		{"heun", 2}, {"dpm_2", 2}, {"dpmpp_2m", 2}, {"ipndm", 2}, {"res_multistep", 2}, {"lms", 3},
-		{"ipndm_v", 1.5}, {"gradient_estimation", 1},
+		{"ipndm_v", 1.5}, {"gradient_estimation", 1}, {"exp_heun_2_x0", 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,7 +211,8 @@ func TestStochasticSamplersSampleGaussian(t *testing.T) {
 	// lcm is left out: re-noising the posterior mean (rather than a sample)
 	// shrinks the variance, so LCM with an exact denoiser is not a sampler
 	// of N(μ, s²); it is covered by the point and two-point tests.
-	for _, name := range []string{"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m_sde", "dpmpp_2m_sde_heun", "dpmpp_3m_sde", "ddpm", "res_multistep_ancestral"} {
+	for _, name := range []string{"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m_sde", "dpmpp_2m_sde_heun", "dpmpp_3m_sde", "ddpm", "res_multistep_ancestral",
+		"exp_heun_2_x0_sde", "seeds_2", "seeds_3", "er_sde", "euler_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			steps := 40
