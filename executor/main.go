@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/regen-dev/regen/executor/backend"
 	"github.com/regen-dev/regen/executor/backend/cpu"
@@ -41,6 +43,7 @@ type mainFlags struct {
 	logFormat       string
 	verbose         bool
 	maxHistory      int
+	metricsListen   string
 }
 
 // Main is regen-executor's command line: it parses args, starts the server
@@ -61,6 +64,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: auto (JSON unless stderr is a terminal), json or text")
 	fs.BoolVar(&f.verbose, "v", false, "verbose (debug) logging")
 	fs.IntVar(&f.maxHistory, "max-history", 10000, "finished prompts kept in /history")
+	fs.StringVar(&f.metricsListen, "metrics-listen", "", "also serve /metrics (and /healthz) on this address, e.g. :9090 (metrics stay on --listen too)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: regen-executor [flags]\n\nA ComfyUI-compatible server running regen's closed-form diffusion model.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -98,6 +102,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another executor or ComfyUI running? try --listen 127.0.0.1:0)", f.listen, err)
+	}
+	if f.metricsListen != "" {
+		mln, err := net.Listen("tcp", f.metricsListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s for metrics: %w", f.metricsListen, err)
+		}
+		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = ms.Serve(mln) }()
+		defer ms.Close()
+		log.Info("serving metrics", "addr", mln.Addr().String())
 	}
 	fmt.Fprintf(stdout, "regen-executor %s listening on http://%s\n", version.String(), ln.Addr())
 	return srv.Serve(ctx, ln)

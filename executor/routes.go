@@ -44,15 +44,26 @@ func (s *Server) routes() http.Handler {
 	add("GET /view_metadata/{folder}", s.getViewMetadata)
 	metricsHandler := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
 	add("GET /metrics", metricsHandler.ServeHTTP)
-	add("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
+	add("GET /healthz", healthz)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "regen-executor %s: a ComfyUI-compatible API (POST /prompt, GET /ws, /history, /view, /object_info)\n", s.opts.Version)
 	})
 	return mux
+}
+
+// MetricsHandler serves GET /metrics and /healthz alone, for a separate
+// metrics port.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", healthz)
+	return mux
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok\n")
 }
 
 func writeJSONResp(w http.ResponseWriter, code int, v any) {

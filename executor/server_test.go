@@ -242,12 +242,18 @@ func TestMainCUDAUnavailable(t *testing.T) {
 func TestMainServesAndShutsDown(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	metricsAddr := free.Addr().String()
+	free.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		done <- Main(ctx, []string{"--listen", "127.0.0.1:0", "--models", dir + "/m", "--input", dir + "/i",
-			"--output", dir + "/o", "--temp", dir + "/t", "--log-format", "json"}, pw, io.Discard)
+			"--output", dir + "/o", "--temp", dir + "/t", "--log-format", "json", "--metrics-listen", metricsAddr}, pw, io.Discard)
 		pw.Close()
 	}()
 	line := make([]byte, 256)
@@ -266,6 +272,15 @@ func TestMainServesAndShutsDown(t *testing.T) {
 	resp.Body.Close()
 	if len(stats.Devices) != 1 || stats.Devices[0].Type != "cpu" || stats.Regen.Backend != "cpu" {
 		t.Errorf("system_stats = %+v", stats)
+	}
+	mresp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatalf("GET metrics port: %v", err)
+	}
+	mb, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if !strings.Contains(string(mb), "regen_executor_queue_depth") {
+		t.Errorf("metrics port does not serve the executor's metrics")
 	}
 	cancel()
 	select {
