@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -256,6 +257,66 @@ func TestFingerprint(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			if got := parseCPUModel(strings.NewReader(c.in)); got != c.want {
 				t.Errorf("parseCPUModel = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestRandomShapes: many random small shapes, each under the default plan
+// and two random ones, agree with the oracle and with each other to the bit.
+func TestRandomShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(42, 7))
+	for n := range 150 {
+		c := backendtest.Case{
+			NQ: rng.IntN(40), NK: 1 + rng.IntN(40), D: rng.IntN(20), DV: 1 + rng.IntN(10),
+			Variance: float32(0.05 + 2*rng.Float64()),
+			Bias:     backendtest.BiasKind(rng.IntN(3)),
+			KNorm:    rng.IntN(2) == 0,
+			Data:     backendtest.DataKind(rng.IntN(4)),
+			Seed:     uint64(n),
+		}
+		c.Name = fmt.Sprintf("%d_%dx%dx%dx%d", n, c.NQ, c.NK, c.D, c.DV)
+		t.Run(c.Name, func(t *testing.T) {
+			want := c.Args()
+			backendtest.Reference(want)
+			var first []float32
+			for k := range 3 {
+				b := New()
+				if k > 0 {
+					byKeys, widen := rng.IntN(2) == 0, rng.IntN(2) == 0
+					rows, keys, cols, pvKeys, normRun := 1+rng.IntN(9), 1+rng.IntN(9), 1+rng.IntN(9), 1+rng.IntN(9), 1+rng.IntN(9)
+					workers := 1 + rng.IntN(4)
+					b.tune = func(p *plan) {
+						p.byKeys, p.widen, p.workers = byKeys, widen, workers
+						p.rows, p.keys, p.cols, p.pvKeys, p.normRun = rows, keys, cols, pvKeys, normRun
+					}
+				}
+				a := c.Args()
+				if err := b.Attention(context.Background(), a); err != nil {
+					t.Fatal(err)
+				}
+				if first == nil {
+					first = a.Out
+					e, err := backendtest.MaxError(a.Out, want.Out, a.V)
+					if err != nil {
+						t.Fatal(err)
+					}
+					// A given KNorm is rounded to float32: its error, up to
+					// 2⁻²⁴·‖k‖², moves logits by up to that over 2v.
+					tol := 1e-6
+					for _, kn := range a.KNorm {
+						tol = max(tol, 1e-6+2*float64(kn)/(1<<24)/(2*float64(c.Variance)))
+					}
+					if e > tol {
+						t.Fatalf("max error %.3g vs the oracle (tol %.3g)", e, tol)
+					}
+					continue
+				}
+				for i := range first {
+					if math.Float32bits(a.Out[i]) != math.Float32bits(first[i]) {
+						t.Fatalf("random plan %d: out[%d] = %v, default plan gave %v", k, i, a.Out[i], first[i])
+					}
+				}
 			}
 		})
 	}
