@@ -134,8 +134,12 @@ func testRegistry(t testing.TB) (*node.Registry, *counter) {
 			},
 			inputs: []string{"value"},
 			check: func(c map[string]any) error {
-				if v, _ := node.Int(c, "value"); v == 13 {
+				v, _ := node.Int(c, "value")
+				if v == 13 {
 					return errors.New("13 is unlucky")
+				}
+				if v == 66 {
+					panic("validator bug")
 				}
 				return nil
 			},

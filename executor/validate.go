@@ -247,7 +247,12 @@ func (v *validator) local(g *graph, id string) *vresult {
 		vn.inputs = append(vn.inputs, in.Name)
 	}
 	if len(r.reasons) == 0 && hasValidator {
-		if err := v.custom(iv, id, vn); err != nil {
+		stack, err := v.custom(iv, id, vn)
+		switch {
+		case stack != nil:
+			add(Reason{Type: "exception_during_validation", Message: "Exception when validating node", Details: err.Error(),
+				ExtraInfo: ordered{{"exception_type", "Panic"}, {"traceback", stack}}})
+		case err != nil:
 			add(Reason{Type: "custom_validation_failed", Message: "Custom validation failed for node",
 				Details: n.Class + ": " + err.Error()})
 		}
@@ -255,18 +260,20 @@ func (v *validator) local(g *graph, id string) *vresult {
 	return r
 }
 
-// custom calls a node's ValidateInputs, turning a panic into an error.
-func (v *validator) custom(iv node.InputValidator, id string, vn *vnode) (err error) {
+// custom calls a node's ValidateInputs; a panic comes back as an error with
+// its stack.
+func (v *validator) custom(iv node.InputValidator, id string, vn *vnode) (stack []string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+			err = fmt.Errorf("panic: %v", p)
+			stack = strings.Split(strings.TrimSpace(string(debug.Stack())), "\n")
 		}
 	}()
 	consts := make(map[string]any, len(vn.consts))
 	for k, c := range vn.consts {
 		consts[k] = c
 	}
-	return iv.ValidateInputs(v.env(id), consts)
+	return nil, iv.ValidateInputs(v.env(id), consts)
 }
 
 func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, combo []string, list []any, skipTypes bool) {

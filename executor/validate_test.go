@@ -152,6 +152,13 @@ func TestValidateErrorObjects(t *testing.T) {
 				`"dependent_outputs":["1"],"class_type":"TestValidated"}}`,
 		},
 		{
+			name:    "panicking validator",
+			prompt:  `{"1": {"class_type": "TestValidated", "inputs": {"value": 66}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating node: panic: validator bug","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"exception_during_validation","message":"Exception when validating node","details":"panic: validator bug",` +
+				`"extra_info":{"exception_type":"Panic","traceback":TRACEBACK}}],"dependent_outputs":["1"],"class_type":"TestValidated"}}`,
+		},
+		{
 			name:       "validator skips min/max",
 			prompt:     `{"1": {"class_type": "TestValidated", "inputs": {"value": 1000}}}`,
 			wantNodes:  `{}`,
@@ -210,6 +217,19 @@ func TestValidateErrorObjects(t *testing.T) {
 				t.Errorf("error:\n got %s\nwant %s", gotErr, tc.wantErr)
 			}
 			gotNodes, _ := json.Marshal(ne)
+			if strings.Contains(tc.wantNodes, "TRACEBACK") {
+				// The stack's text varies; check it is a non-empty list.
+				i := strings.Index(string(gotNodes), `"traceback":[`)
+				j := strings.Index(string(gotNodes), `]}}]`)
+				if i < 0 || j < i || j-i < len(`"traceback":["x"`) {
+					t.Fatalf("no traceback list in %s", gotNodes)
+				}
+				gotNodes = []byte(string(gotNodes[:i]) + `"traceback":TRACEBACK` + string(gotNodes[j+1:]))
+				if string(gotNodes) != tc.wantNodes {
+					t.Errorf("node_errors:\n got %s\nwant %s", gotNodes, tc.wantNodes)
+				}
+				return
+			}
 			if string(gotNodes) != compact(t, tc.wantNodes) {
 				t.Errorf("node_errors:\n got %s\nwant %s", gotNodes, compact(t, tc.wantNodes))
 			}
