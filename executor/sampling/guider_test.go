@@ -145,3 +145,32 @@ func (coupledModel) Predict(_ context.Context, x *node.Tensor, sigma float64, _ 
 func (coupledModel) SigmaTable() []float64 { return DefaultTable() }
 func (coupledModel) LatentChannels() int   { return 1 }
 func (coupledModel) Hash() string          { return "coupled" }
+
+// dpm_fast and dpm_adaptive integrate the ODE of N(μ, s²) from σ_max to
+// σ_min (they stop there, as in ComfyUI): compare with the exact solution.
+func TestDPMSolverReachesSigmaMin(t *testing.T) {
+	t.Parallel()
+	const mu, s = 0.5, 0.6
+	for _, name := range []string{"dpm_fast", "dpm_adaptive"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			out := run(t, name, gaussModel(mu, s), 30, 3, nil)
+			noise, _ := PrepareNoise(node.Latent{Samples: node.NewTensor(1, 4, 16, 16)}, 3)
+			sig, _ := KSamplerSigmas(DefaultTable(), "karras", name, 30, 1)
+			s0, sl := sig[0], sig[len(sig)-2]
+			worst := 0.0
+			for i, v := range out.Data {
+				x0 := float64(noise.Data[i]) * math.Sqrt(1+s0*s0)
+				want := mu + (x0-mu)*math.Sqrt(s*s+sl*sl)/math.Sqrt(s*s+s0*s0)
+				worst = math.Max(worst, math.Abs(float64(v)-want))
+			}
+			lim := 5e-3
+			if name == "dpm_adaptive" {
+				lim = 0.1 // its step control works to rtol 0.05, atol 0.0078
+			}
+			if worst > lim {
+				t.Fatalf("max error %.3g against the exact ODE at σ_min", worst)
+			}
+		})
+	}
+}

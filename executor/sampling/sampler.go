@@ -71,6 +71,8 @@ func samplerTable() []samplerEntry {
 		{"dpm_2", sampleDPM2, false},
 		{"dpm_2_ancestral", sampleDPM2Ancestral, false},
 		{"lms", sampleLMS, false},
+		{"dpm_fast", sampleDPMFast, false},
+		{"dpm_adaptive", sampleDPMAdaptive, false},
 		{"dpmpp_2s_ancestral", sampleDPMpp2SAncestral, false},
 		{"dpmpp_2s_ancestral_cfg_pp", sampleDPMpp2SAncestralCFGpp, true},
 		{"dpmpp_sde", sampleDPMppSDE, false},
