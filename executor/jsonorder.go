@@ -107,6 +107,70 @@ func marshalValue(v any) ([]byte, error) {
 	}
 }
 
+// objectValues decodes a JSON object into its keys, in order, and their
+// values (json.Number for numbers), with one decoder. Duplicate keys keep
+// the last value at the first position.
+func objectValues(raw []byte) ([]string, []any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read object: %w", err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, nil, fmt.Errorf("read object: not a JSON object")
+	}
+	var keys []string
+	var vals []any
+	var index map[string]int
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, fmt.Errorf("read object key: %w", err)
+		}
+		k, ok := tok.(string)
+		if !ok {
+			return nil, nil, fmt.Errorf("read object key: not a string")
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, fmt.Errorf("read value of %q: %w", k, err)
+		}
+		// Small objects (node inputs) scan; large ones use an index.
+		i := -1
+		if index != nil {
+			if j, ok := index[k]; ok {
+				i = j
+			}
+		} else {
+			for j, have := range keys {
+				if have == k {
+					i = j
+					break
+				}
+			}
+		}
+		if i >= 0 {
+			vals[i] = v
+			continue
+		}
+		keys = append(keys, k)
+		vals = append(vals, v)
+		if index != nil {
+			index[k] = len(keys) - 1
+		} else if len(keys) == 32 {
+			index = make(map[string]int, 64)
+			for j, have := range keys {
+				index[have] = j
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, fmt.Errorf("read object end: %w", err)
+	}
+	return keys, vals, nil
+}
+
 // objectFields splits a JSON object into its keys and raw values, in the
 // order they appear. Duplicate keys keep the last value at the first
 // position (as Python's json does).

@@ -78,17 +78,13 @@ func decodeInputs(n *pnode, raw []byte) error {
 	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return nil
 	}
-	keys, vals, err := objectFields(raw)
+	keys, vals, err := objectValues(raw)
 	if err != nil {
 		return err
 	}
 	n.InputKeys = keys
 	for i, k := range keys {
-		v, err := decodeAny(vals[i])
-		if err != nil {
-			return fmt.Errorf("input %s: %w", k, err)
-		}
-		n.Inputs[k] = v
+		n.Inputs[k] = vals[i]
 	}
 	return nil
 }
