@@ -214,17 +214,6 @@ func objectFields(raw []byte) ([]string, []json.RawMessage, error) {
 	return keys, vals, nil
 }
 
-// decodeAny decodes raw with json.Number for numbers.
-func decodeAny(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
 // isObject reports whether raw (trimmed) starts a JSON object.
 func isObject(raw []byte) bool {
 	t := bytes.TrimSpace(raw)
