@@ -174,3 +174,22 @@ func TestDPMSolverReachesSigmaMin(t *testing.T) {
 		})
 	}
 }
+
+// The DEIS coefficients integrate a Lagrange basis (which sums to 1)
+// against dσ/dτ, so for every step they sum to σ_{i+1} − σ_i (up to the
+// Riemann sum's error).
+func TestDEISCoefficientsSumToStep(t *testing.T) {
+	t.Parallel()
+	sig, _ := KSamplerSigmas(DefaultTable(), "karras", "deis", 12, 1)
+	c := deisCoefficients(sig, 3)
+	for i := 1; i+1 < len(sig); i++ {
+		var sum float64
+		for _, v := range c[i] {
+			sum += v
+		}
+		want := sig[i+1] - sig[i]
+		if math.Abs(sum-want) > 2e-3*math.Abs(want) {
+			t.Fatalf("step %d: Σc = %.6g, want %.6g", i, sum, want)
+		}
+	}
+}

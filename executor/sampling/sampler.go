@@ -89,6 +89,7 @@ func samplerTable() []samplerEntry {
 		{"lcm", sampleLCM, false},
 		{"ipndm", sampleIPNDM, false},
 		{"ipndm_v", sampleIPNDMV, false},
+		{"deis", sampleDEIS, false},
 		{"res_multistep", sampleResMultistep(0, false), false},
 		{"res_multistep_cfg_pp", sampleResMultistep(0, true), true},
 		{"res_multistep_ancestral", sampleResMultistep(1, false), false},

@@ -179,7 +179,7 @@ func TestDeterministicSamplersSolveODE(t *testing.T) {
 	}{
 		{"euler", 1}, {"ddim", 1}, {"heunpp2", 1},
 		{"heun", 2}, {"dpm_2", 2}, {"dpmpp_2m", 2}, {"ipndm", 2}, {"res_multistep", 2}, {"lms", 3},
-		{"ipndm_v", 1.5}, {"gradient_estimation", 1}, {"exp_heun_2_x0", 2},
+		{"ipndm_v", 1.5}, {"gradient_estimation", 1}, {"exp_heun_2_x0", 2}, {"deis", 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
