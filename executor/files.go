@@ -9,18 +9,19 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
-
-	_ "image/jpeg" // decode JPEG for /view?channel=
 )
 
 // modelExtensions are the files listed in model folders (ComfyUI's
@@ -213,6 +214,10 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 	}
 	filename := path.Base(rel)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("filename=%q", filename))
+	if pv := rawQueryValue(r.URL.RawQuery, "preview"); pv != "" {
+		s.servePreview(w, f, pv)
+		return
+	}
 	switch ch := q.Get("channel"); ch {
 	case "", "rgba":
 	case "rgb", "a":
@@ -239,6 +244,47 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ctype)
 	http.ServeContent(w, r, "", st.ModTime(), f)
+}
+
+// rawQueryValue returns a query parameter whose value may hold an
+// unescaped ';' (ComfyUI clients send preview=webp;90), which
+// url.ParseQuery refuses.
+func rawQueryValue(raw, key string) string {
+	for _, part := range strings.Split(raw, "&") {
+		k, v, _ := strings.Cut(part, "=")
+		if k != key {
+			continue
+		}
+		if u, err := url.QueryUnescape(v); err == nil {
+			return u
+		}
+		return v
+	}
+	return ""
+}
+
+// servePreview re-encodes an image for ?preview=format;quality. We have a
+// JPEG encoder but no WebP one, so every preview is a JPEG (the
+// Content-Type says so); ComfyUI would send WebP when asked.
+func (s *Server) servePreview(w http.ResponseWriter, f io.Reader, preview string) {
+	quality := 90
+	if _, q, ok := strings.Cut(preview, ";"); ok {
+		if n, err := strconv.Atoi(q); err == nil && n >= 1 && n <= 100 {
+			quality = n
+		}
+	}
+	img, _, err := image.Decode(f)
+	if err != nil {
+		http.Error(w, "decode image: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, channelImage(img, "rgb"), &jpeg.Options{Quality: quality}); err != nil {
+		http.Error(w, "encode preview: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	_, _ = w.Write(buf.Bytes())
 }
 
 // channelImage returns the RGB part (alpha dropped) or the alpha as an RGBA

@@ -215,6 +215,22 @@ var _ = Describe("Files", func() {
 		}
 	})
 
+	It("re-encodes /view for channel and preview", func() {
+		ws := h.connect("view")
+		id := h.queue(imageGraph("", "WHITE", 8), "view")
+		ws.until(id)
+		entry := h.historyEntry(id)
+		img := entry["outputs"].(map[string]any)["3"].(map[string]any)["images"].([]any)[0].(map[string]any)
+		name := img["filename"].(string)
+		for q, ctype := range map[string]string{"": "image/png", "&channel=rgb": "image/png", "&channel=a": "image/png", "&preview=jpeg;50": "image/jpeg", "&preview=webp;90": "image/jpeg"} {
+			resp, err := http.Get(h.base + "/view?filename=" + name + "&type=output" + q)
+			Expect(err).NotTo(HaveOccurred())
+			resp.Body.Close()
+			Expect(resp.StatusCode).To(Equal(http.StatusOK), q)
+			Expect(resp.Header.Get("Content-Type")).To(Equal(ctype), q)
+		}
+	})
+
 	It("renames colliding uploads unless the content is the same or overwrite is set", func() {
 		code, r := h.upload("a.png", []byte("one"), nil)
 		Expect(code).To(Equal(http.StatusOK))
