@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ var (
 	modelsDir = flag.String("replay.models", "../../fixtures/models", "local executor: models directory")
 	reportDir = flag.String("replay.report", "", "where candidates and diffs go (default $ARTIFACTS/replay, else a temp dir)")
 	strict    = flag.Bool("replay.strict", false, "treat pass~ as a failure")
+	all       = flag.Bool("replay.all", false, "also run cases labelled slow under -race, and every case under -short")
 )
 
 func TestReplay(t *testing.T) {
@@ -108,6 +110,12 @@ var _ = Describe("replay", func() {
 		It(c.ID, Label(c.Labels...), func(ctx SpecContext) {
 			if c.Skip != "" {
 				Skip(c.Skip)
+			}
+			if !*all && raceEnabled && slices.Contains(c.Labels, "slow") {
+				Skip("labelled slow: skipped under -race (make e2e runs it; -replay.all forces it)")
+			}
+			if !*all && testing.Short() && !slices.Contains(c.Labels, "smoke") {
+				Skip("-short runs only the cases labelled smoke (-replay.all forces every case)")
 			}
 			lc, ok := live[c.ID]
 			Expect(ok).To(BeTrue(), "the live target planned no case %s", c.ID)
