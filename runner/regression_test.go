@@ -384,3 +384,37 @@ func TestEnvironmentClassMismatchIsAnError(t *testing.T) {
 		}
 	}
 }
+
+func TestInterruptedRunStopsCleanly(t *testing.T) {
+	t.Parallel()
+	dir := goldens(t)
+	before := snapshot(t, dir)
+	s, err := suite.Load(imgSuite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runDir := filepath.Join(t.TempDir(), "run")
+	tgt := local.New(local.Options{Models: emptyModels(t), WorkDir: runDir, Logger: quiet()})
+	rec, err := runner.Run(ctx, runner.Options{Suite: s, Target: tgt, GoldenDir: dir, RunDir: runDir, Concurrency: 1,
+		Logger: quiet(), OnCase: func(report.Case) { cancel() }})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if _, infra := runner.Outcome(rec); len(infra) == 0 {
+		t.Error("an interrupted run must be an infrastructure error (exit 2)")
+	}
+	got, rerr := report.Read(runDir)
+	if rerr != nil || !strings.Contains(got.Error, "interrupted") || len(got.Cases) != 4 {
+		t.Errorf("record after interrupt: %v, error %q, %d cases", rerr, got.Error, len(got.Cases))
+	}
+	if after := snapshot(t, dir); after != before {
+		t.Error("the golden dir changed")
+	}
+	for _, d := range []string{dir, runDir} {
+		if left, err := atomicfile.Leftovers(d); err != nil || len(left) > 0 {
+			t.Errorf("leftovers in %s: %v %v", d, left, err)
+		}
+	}
+}
