@@ -418,3 +418,27 @@ func TestInterruptedRunStopsCleanly(t *testing.T) {
 		}
 	}
 }
+
+func TestVanishedOutputIsARegression(t *testing.T) {
+	t.Parallel()
+	dir := goldens(t)
+	// A golden for an output node the workflow no longer has.
+	st := golden.Store{Root: dir, Class: "cpu"}
+	for _, ext := range []string{".png", ".json"} {
+		data, err := os.ReadFile(filepath.Join(st.Dir(), "solid", "default.seed-1.3-0"+ext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(st.Dir(), "solid", "default.seed-1.99-0"+ext), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, _, err := doRun(t, runConfig{goldenDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := caseOf(t, rec, "solid/seed=1")
+	if c.Verdict != report.Fail || c.Tier != "missing" || len(c.Outputs) != 2 {
+		t.Errorf("solid: %s (%s) %s, %d outputs; want fail (missing)", c.Verdict, c.Tier, c.Reason, len(c.Outputs))
+	}
+}
