@@ -124,6 +124,7 @@ func (g *Guider) SampleMasked(ctx context.Context, sampler *Sampler, noise, late
 	if o != nil {
 		opts = *o
 	}
+	opts.table = table
 	d, uncond := g.denoiser(sampler.NeedsUncond())
 	if sampler.NeedsUncond() {
 		opts.uncond = uncond

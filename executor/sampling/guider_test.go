@@ -193,3 +193,42 @@ func TestDEISCoefficientsSumToStep(t *testing.T) {
 		}
 	}
 }
+
+// saCoeffs against a direct quadrature of (1+τ²)∫ exp((1+τ²)(λ−λ_t))·ℓ_k(λ) dλ.
+func TestSACoeffsMatchQuadrature(t *testing.T) {
+	t.Parallel()
+	lambdas := []float64{-1.9, -1.2, -0.7, -0.3}
+	ls, lt := -0.3, 0.2
+	for _, tau := range []float64{0, 1} {
+		for n := 1; n <= 4; n++ {
+			nodes := lambdas[4-n:]
+			b := saCoeffs(math.Exp(-lt), nodes, ls, lt, tau) // α_t = σ_t·e^{λ_t} = 1
+			mul := 1 + tau*tau
+			for k := range nodes {
+				f := func(l float64) float64 {
+					p := 1.0
+					for j := range nodes {
+						if j != k {
+							p *= (l - nodes[j]) / (nodes[k] - nodes[j])
+						}
+					}
+					return mul * math.Exp(mul*(l-lt)) * p
+				}
+				const m = 2000
+				hh := (lt - ls) / m
+				q := f(ls) + f(lt)
+				for i := 1; i < m; i++ {
+					w := 2.0
+					if i%2 == 1 {
+						w = 4
+					}
+					q += w * f(ls+float64(i)*hh)
+				}
+				q *= hh / 3
+				if math.Abs(b[k]-q) > 1e-9 {
+					t.Fatalf("τ=%v n=%d k=%d: %.12g vs quadrature %.12g", tau, n, k, b[k], q)
+				}
+			}
+		}
+	}
+}

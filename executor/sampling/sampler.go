@@ -25,6 +25,10 @@ type Options struct {
 	// the current x and the step's denoised prediction.
 	Callback func(step int, x, denoised *node.Tensor)
 
+	// table is the model's sigma table (for samplers that use
+	// percent_to_sigma); set by Guider.Sample, DefaultTable otherwise.
+	table []float64
+
 	// uncond returns the unconditional prediction of the latest Denoiser
 	// call (ComfyUI's post_cfg_function "uncond_denoised"), for the CFG++
 	// samplers. Set by Guider.Sample.
@@ -99,6 +103,8 @@ func samplerTable() []samplerEntry {
 		{"er_sde", sampleERSDE, false},
 		{"seeds_2", sampleSEEDS2(1, 0.5, false), false},
 		{"seeds_3", sampleSEEDS3, false},
+		{"sa_solver", sampleSASolver(false), false},
+		{"sa_solver_pece", sampleSASolver(true), false},
 		{"ddim", sampleEuler, false},
 		{"uni_pc", sampleUniPC(false), false},
 		{"uni_pc_bh2", sampleUniPC(true), false},

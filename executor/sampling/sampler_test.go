@@ -215,7 +215,8 @@ func TestStochasticSamplersSampleGaussian(t *testing.T) {
 	// shrinks the variance, so LCM with an exact denoiser is not a sampler
 	// of N(μ, s²); it is covered by the point and two-point tests.
 	for _, name := range []string{"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m_sde", "dpmpp_2m_sde_heun", "dpmpp_3m_sde", "ddpm", "res_multistep_ancestral",
-		"exp_heun_2_x0_sde", "seeds_2", "seeds_3", "er_sde", "euler_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp"} {
+		"exp_heun_2_x0_sde", "seeds_2", "seeds_3", "er_sde", "euler_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp",
+		"sa_solver", "sa_solver_pece"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			steps := 40
