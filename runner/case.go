@@ -222,7 +222,7 @@ func (s *Session) vanished(c plan.Case, produced map[string]bool) []report.Outpu
 			continue
 		}
 		out = append(out, report.Output{
-			File: file, Verdict: report.Fail, Tier: "missing", Golden: m,
+			File: file, Verdict: report.Fail, Tier: TierMissing, Golden: m,
 			Reason: "a golden exists for this output but the replay did not produce it",
 		})
 	}

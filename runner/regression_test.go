@@ -433,12 +433,27 @@ func TestVanishedOutputIsARegression(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rec, _, err := doRun(t, runConfig{goldenDir: dir})
+	rec, runDir, err := doRun(t, runConfig{goldenDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := caseOf(t, rec, "solid/seed=1")
 	if c.Verdict != report.Fail || c.Tier != "missing" || len(c.Outputs) != 2 {
 		t.Errorf("solid: %s (%s) %s, %d outputs; want fail (missing)", c.Verdict, c.Tier, c.Reason, len(c.Outputs))
+	}
+	// Approving the run removes the vanished golden and keeps the rest.
+	acts, err := st.Approve(runner.Candidates(rec, runDir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]int{}
+	for _, a := range acts {
+		ops[a.Op]++
+	}
+	if ops["removed"] != 1 || ops["kept"] != 4 {
+		t.Errorf("approve ops %v, want 1 removed, 4 kept", ops)
+	}
+	if _, err := os.Stat(filepath.Join(st.Dir(), "solid", "default.seed-1.99-0.png")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("vanished golden still there: %v", err)
 	}
 }

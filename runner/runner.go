@@ -25,6 +25,10 @@ import (
 // the options say otherwise.
 const DefaultCaseTimeout = 5 * time.Minute
 
+// TierMissing is the failure class of a golden whose output the replay no
+// longer produced.
+const TierMissing = "missing"
+
 // CandidatesDir is the folder of a run directory holding the candidate
 // outputs (and diffs), as candidates/<workflow>/<case file>.{png,json,diff.png}.
 const CandidatesDir = "candidates"
@@ -327,7 +331,8 @@ func Candidates(r *report.Run, runDir string) []golden.Candidate {
 	var out []golden.Candidate
 	for _, c := range r.Cases {
 		for _, o := range c.Outputs {
-			cand := golden.Candidate{Case: c.ID, Workflow: c.Workflow, File: o.File, Verdict: string(o.Verdict)}
+			cand := golden.Candidate{Case: c.ID, Workflow: c.Workflow, File: o.File, Verdict: string(o.Verdict),
+				Vanished: o.Tier == TierMissing}
 			if o.Candidate != "" {
 				cand.PNG = filepath.Join(runDir, o.Candidate)
 			}

@@ -126,13 +126,17 @@ type Candidate struct {
 	Verdict string
 	// PNG and Record are the candidate's files in the run directory.
 	PNG, Record string
+	// Vanished marks a golden whose output the run no longer produced:
+	// approving it removes the golden.
+	Vanished bool
 }
 
 // Action is what Approve did with one candidate.
 type Action struct {
 	Candidate Candidate
-	// Op is "created", "updated", "kept" (it passed), "unchanged" (the
-	// golden already holds these bytes) or "skipped".
+	// Op is "created", "updated", "removed" (its output vanished), "kept"
+	// (it passed), "unchanged" (the golden already holds these bytes) or
+	// "skipped".
 	Op     string
 	Reason string
 }
@@ -169,6 +173,14 @@ func (s Store) Approve(cands []Candidate, filter *regexp.Regexp) ([]Action, erro
 			acts = append(acts, a)
 			continue
 		}
+		if c.Vanished && c.Verdict == "fail" {
+			if err := s.remove(c); err != nil {
+				return acts, fmt.Errorf("approve %s: %w", c.Case, err)
+			}
+			a.Op, a.Reason = "removed", "the output no longer exists"
+			acts = append(acts, a)
+			continue
+		}
 		if c.PNG == "" || c.Record == "" {
 			a.Op, a.Reason = "skipped", "the run kept no candidate files"
 			acts = append(acts, a)
@@ -182,6 +194,17 @@ func (s Store) Approve(cands []Candidate, filter *regexp.Regexp) ([]Action, erro
 		acts = append(acts, a)
 	}
 	return acts, nil
+}
+
+// remove deletes a golden: the PNG first (a golden without its PNG is
+// missing), then its record.
+func (s Store) remove(c Candidate) error {
+	for _, p := range []string{s.PNGPath(c.Workflow, c.File), s.RecordPath(c.Workflow, c.File)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove golden: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s Store) promote(c Candidate) (op, reason string, err error) {

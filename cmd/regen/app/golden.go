@@ -90,8 +90,8 @@ func goldenApprove(ctx context.Context, s Streams, args []string) error {
 		counts[a.Op]++
 		fmt.Fprintln(s.Out, a.String())
 	}
-	fmt.Fprintf(s.Out, "golden approve: %d created, %d updated, %d unchanged, %d kept (passed), %d skipped in %s\n",
-		counts["created"], counts["updated"], counts["unchanged"], counts["kept"], counts["skipped"], store.Dir())
+	fmt.Fprintf(s.Out, "golden approve: %d created, %d updated, %d removed, %d unchanged, %d kept (passed), %d skipped in %s\n",
+		counts["created"], counts["updated"], counts["removed"], counts["unchanged"], counts["kept"], counts["skipped"], store.Dir())
 	if err != nil {
 		return fmt.Errorf("golden approve: %w", err)
 	}
