@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -95,6 +97,29 @@ var _ = Describe("Execution", func() {
 		Expect(h.runs.get("TestSavePNG")).To(Equal(1), "a cached output node writes nothing")
 		entry := h.historyEntry(id)
 		Expect(entry["outputs"]).To(HaveKey("3"))
+	})
+
+	It("runs the built-in SaveImage: ComfyUI names, no new file when cached", func() {
+		if code, b := h.get("/object_info/SaveImage"); code != http.StatusOK || string(b) == "{}" {
+			Skip("nodes.Builtin() has no SaveImage yet")
+		}
+		ws := h.connect("save")
+		prompt := `{"1": {"class_type": "StubImage", "inputs": {"content": "NOISE", "height": 8, "width": 8, "batch_size": 2}},
+			"2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "conf"}}}`
+		id := h.queue(prompt, "save", `"extra_data": {"extra_pnginfo": {"workflow": {"nodes": []}}}`)
+		ws.until(id)
+		entry := h.historyEntry(id)
+		Expect(entry["outputs"]).To(HaveKeyWithValue("2", HaveKeyWithValue("images", ConsistOf(
+			HaveKeyWithValue("filename", "conf_00001_.png"), HaveKeyWithValue("filename", "conf_00002_.png")))))
+		msgs := ws.until(h.queue(prompt, "save"))
+		Expect(executedNodes(msgs)).To(BeEmpty())
+		files, err := filepath.Glob(filepath.Join(h.dirs.Output, "conf_*"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(files).To(HaveLen(2), "a cached SaveImage writes nothing")
+		png, err := os.ReadFile(files[0])
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(png)).To(ContainSubstring("prompt"), "the prompt is embedded as PNG text")
+		Expect(string(png)).To(ContainSubstring(`"StubImage"`))
 	})
 
 	It("re-runs only what a changed constant invalidates", func() {
