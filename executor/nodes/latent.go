@@ -11,8 +11,7 @@ import (
 // Latent nodes of nodes.py and comfy_extras/nodes_latent.py. LATENT values
 // are *node.Latent; outputs are new values (inputs are never modified).
 
-// latUpscaleMethods are LatentUpscale's methods. bislerp (ComfyUI's
-// spherical-linear bilinear) is run as bilinear: see latResize.
+// latUpscaleMethods are LatentUpscale's methods.
 var latUpscaleMethods = []string{"nearest-exact", "bilinear", "area", "bicubic", "bislerp"}
 
 // latEmptyNode is EmptyLatentImage.
@@ -67,22 +66,52 @@ func latIn(in map[string]any, name string) (*node.Latent, error) {
 	return l, nil
 }
 
-// latResize is comfy.utils.common_upscale on latent samples, through the
-// image resampler (channels are independent). bislerp maps to bilinear:
-// ComfyUI's bislerp slerps between neighbours' direction vectors across
-// channels, which regen does not reproduce; for smooth latents the two are
-// close, and the choice is documented in the report.
+// latResize is comfy.utils.common_upscale on latent samples: an optional
+// centre crop to the target aspect ratio, then bislerp (latBislerp) or the
+// image resampler (channels are independent there).
 func latResize(t *node.Tensor, w, h int, method, crop string) (*node.Tensor, error) {
-	if method == "bislerp" {
-		method = "bilinear"
+	if method != "bislerp" {
+		b, c := t.Shape[0], t.Shape[1]
+		img := &node.Image{N: b * c, H: t.Shape[2], W: t.Shape[3], C: 1, Pix: t.Data}
+		r, err := CommonUpscale(img, w, h, method, crop)
+		if err != nil {
+			return nil, err
+		}
+		return &node.Tensor{Shape: []int{b, c, r.H, r.W}, Data: r.Pix}, nil
 	}
-	b, c := t.Shape[0], t.Shape[1]
-	img := &node.Image{N: b * c, H: t.Shape[2], W: t.Shape[3], C: 1, Pix: t.Data}
-	r, err := CommonUpscale(img, w, h, method, crop)
-	if err != nil {
-		return nil, err
+	if w < 1 || h < 1 {
+		return nil, fmt.Errorf("upscale to %dx%d: sizes must be positive", w, h)
 	}
-	return &node.Tensor{Shape: []int{b, c, r.H, r.W}, Data: r.Pix}, nil
+	if crop == "center" {
+		t = latCenterCrop(t, w, h)
+	} else if crop != "disabled" && crop != "" {
+		return nil, fmt.Errorf("upscale: unknown crop %q (want disabled or center)", crop)
+	}
+	return latBislerp(t, w, h), nil
+}
+
+// latCenterCrop is common_upscale's crop="center": cut t to the aspect
+// ratio of w×h, centred, with Python's round (half to even).
+func latCenterCrop(t *node.Tensor, w, h int) *node.Tensor {
+	oh, ow := t.Shape[2], t.Shape[3]
+	oldAspect, newAspect := float64(ow)/float64(oh), float64(w)/float64(h)
+	x, y := 0, 0
+	if oldAspect > newAspect {
+		x = int(math.RoundToEven((float64(ow) - float64(ow)*(newAspect/oldAspect)) / 2))
+	} else if oldAspect < newAspect {
+		y = int(math.RoundToEven((float64(oh) - float64(oh)*(oldAspect/newAspect)) / 2))
+	}
+	if x == 0 && y == 0 {
+		return t
+	}
+	nh, nw := oh-2*y, ow-2*x
+	out := node.NewTensor(t.Shape[0], t.Shape[1], nh, nw)
+	for p := 0; p < t.Shape[0]*t.Shape[1]; p++ {
+		for r := 0; r < nh; r++ {
+			copy(out.Data[(p*nh+r)*nw:(p*nh+r+1)*nw], t.Data[(p*oh+r+y)*ow+x:(p*oh+r+y)*ow+x+nw])
+		}
+	}
+	return out
 }
 
 // latUpscaleNode is LatentUpscale.
