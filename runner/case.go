@@ -148,6 +148,10 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 	}
 	if m := res.KeyMetric(); m != nil {
 		out.Key = &report.Metric{Name: m.Name, Value: finite(m.Value), Threshold: finite(m.Threshold)}
+		if res.Verdict == compare.PassApprox {
+			// The tier closest to tripping names a pass~.
+			out.Tier = tierOf(&res, m)
+		}
 	}
 	out.Metrics, out.Thresholds = flatten(&res)
 	if b, err := json.Marshal(res); err == nil {
@@ -252,6 +256,18 @@ func finite(v float64) float64 {
 		return 0
 	}
 	return v
+}
+
+// tierOf returns the name of the tier holding metric m.
+func tierOf(res *compare.Result, m *compare.Metric) string {
+	for _, t := range res.Tiers {
+		for i := range t.Metrics {
+			if &t.Metrics[i] == m || (t.Metrics[i].Name == m.Name && t.Metrics[i].Value == m.Value && t.Metrics[i].Gated) {
+				return t.Tier
+			}
+		}
+	}
+	return ""
 }
 
 // stableFingerprint returns /system_stats without what changes from run to
