@@ -11,7 +11,7 @@ import (
 
 // samplingNodes returns the sampling and latent node classes.
 func samplingNodes() []node.Node {
-	return []node.Node{
+	return append([]node.Node{
 		smpKSamplerNode{},
 		smpKSamplerAdvancedNode{},
 		latEmptyNode{},
@@ -30,7 +30,7 @@ func samplingNodes() []node.Node {
 		smpCFGGuiderNode{},
 		smpCustomAdvancedNode{},
 		smpCustomNode{},
-	}
+	}, smpSigmaNodes()...)
 }
 
 // Shared input declarations (ComfyUI's nodes.py KSampler.INPUT_TYPES).

@@ -79,7 +79,12 @@ func TestSamplingNodeSpecs(t *testing.T) {
 		"KSamplerSelect": "sampling/custom_sampling/samplers", "BasicScheduler": "sampling/custom_sampling/schedulers",
 		"KarrasScheduler": "sampling/custom_sampling/schedulers", "BasicGuider": "sampling/custom_sampling/guiders",
 		"CFGGuider": "sampling/custom_sampling/guiders", "SamplerCustomAdvanced": "sampling/custom_sampling",
-		"SamplerCustom": "sampling/custom_sampling",
+		"SamplerCustom":        "sampling/custom_sampling",
+		"ExponentialScheduler": "sampling/custom_sampling/schedulers", "PolyexponentialScheduler": "sampling/custom_sampling/schedulers",
+		"LaplaceScheduler": "sampling/custom_sampling/schedulers", "VPScheduler": "sampling/custom_sampling/schedulers",
+		"SDTurboScheduler": "sampling/custom_sampling/schedulers", "BetaSamplingScheduler": "sampling/custom_sampling/schedulers",
+		"SplitSigmas": "sampling/custom_sampling/sigmas", "SplitSigmasDenoise": "sampling/custom_sampling/sigmas",
+		"FlipSigmas": "sampling/custom_sampling/sigmas", "SetFirstSigma": "sampling/custom_sampling/sigmas",
 	}
 	reg, err := node.NewRegistry(samplingNodes()...)
 	if err != nil {
