@@ -17,7 +17,8 @@ const (
 )
 
 // PatchLevel says which ELS patch size to use from a noise level upwards:
-// the first level (in order) whose MinSigma ≤ σ wins.
+// the first level (in order) whose MinSigma ≤ σ wins. Size 0 means the
+// whole latent (the gmm posterior).
 type PatchLevel struct {
 	MinSigma float64 `json:"min_sigma"`
 	Size     int     `json:"size"`
@@ -151,8 +152,8 @@ func parseConfig(m map[string]string) (*Config, error) {
 		return nil, fmt.Errorf("read metadata: els needs a patch schedule, window ≥ 0 and tile > 0")
 	}
 	for _, p := range c.Patches {
-		if p.Size < 1 || p.Size%2 == 0 || p.Size > 31 {
-			return nil, fmt.Errorf("read metadata: patch size %d must be odd, 1..31", p.Size)
+		if p.Size != 0 && (p.Size < 1 || p.Size%2 == 0 || p.Size > 31) {
+			return nil, fmt.Errorf("read metadata: patch size %d must be 0 (global) or odd, 1..31", p.Size)
 		}
 	}
 	return c, nil

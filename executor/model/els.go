@@ -35,7 +35,9 @@ func extractPatch(dst, lat []float32, c, h, w, y, x, r int) {
 	}
 }
 
-// predictELS is the equivariant local score machine restricted to a window:
+// predictELS is the equivariant local score machine restricted to a window
+// (at noise levels whose patch size is 0, the global gmm posterior: the
+// patch covers the whole latent, which fixes the layout early):
 // each latent position's P×P×C patch is a query over the patches of every
 // exemplar at positions near it; the value is the key patch's centre pixel.
 // Queries are grouped in Tile×Tile tiles that share one key bank (every
@@ -44,9 +46,12 @@ func extractPatch(dst, lat []float32, c, h, w, y, x, r int) {
 //
 //	D(centre) = m + a(x_centre − m), m = Σ_j softmax_j(…) centre_j.
 func (m *Model) predictELS(ctx context.Context, x *node.Tensor, B, h, w int, sigma float64, bias []float32) (*node.Tensor, error) {
+	P := m.patchSize(sigma)
+	if P == 0 {
+		return m.predictGMM(ctx, x, B, h, w, sigma, bias)
+	}
 	s := m.at(h, w)
 	C, K := m.cfg.LatentChannels, m.set.K
-	P := m.patchSize(sigma)
 	r, d := P/2, P*P*m.cfg.LatentChannels
 	T, W := m.cfg.Tile, m.cfg.Window
 	s2 := m.cfg.ComponentWidth * m.cfg.ComponentWidth
