@@ -102,7 +102,8 @@ func normalSchedule(table []float64, steps int, sgm bool) []float64 {
 }
 
 // KarrasSigmas is get_sigmas_karras (Karras et al. 2022, eq. 5):
-// (σ_max^{1/ρ} + k/(n−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ for k < n, then 0.
+// (σ_max^{1/ρ} + k/(n−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ for k < n, then 0,
+// in float64 (Schedule and the KarrasScheduler node round to float32).
 func KarrasSigmas(n int, sMin, sMax, rho float64) []float64 {
 	ramp := linspace(0, 1, n)
 	minInv, maxInv := math.Pow(sMin, 1/rho), math.Pow(sMax, 1/rho)
