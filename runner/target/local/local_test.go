@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/regen-dev/regen/harness/workflow"
@@ -90,38 +92,43 @@ func TestMissingModelsDir(t *testing.T) {
 	}
 }
 
-// essential drops what does not change how a UI workflow converts or a
-// prompt validates (tooltips, descriptions, display names, categories), so
-// that the capture goes stale only when node schemas really change.
+// essential keeps what decides how a UI workflow converts: the node
+// classes, each one's inputs in widget order with their types (a combo is
+// just "COMBO": its options may grow), and its outputs. Tooltips, combo
+// options and display names may change without making the capture stale.
 func essential(t *testing.T, raw []byte) []byte {
 	t.Helper()
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	var info map[string]struct {
+		Input      map[string]map[string]json.RawMessage `json:"input"`
+		InputOrder map[string][]string                   `json:"input_order"`
+		Output     []string                              `json:"output"`
+		OutputNode bool                                  `json:"output_node"`
+	}
+	if err := json.Unmarshal(raw, &info); err != nil {
 		t.Fatal(err)
 	}
-	drop := map[string]bool{"tooltip": true, "description": true, "display_name": true, "category": true,
-		"python_module": true, "output_tooltips": true, "search_aliases": true, "essentials_category": true}
-	var strip func(any) any
-	strip = func(v any) any {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if drop[k] {
-					delete(x, k)
-					continue
+	out := map[string][]string{}
+	for class, ni := range info {
+		var sig []string
+		for _, section := range []string{"required", "optional"} {
+			for _, name := range ni.InputOrder[section] {
+				typ := "?"
+				var spec []json.RawMessage
+				if json.Unmarshal(ni.Input[section][name], &spec) == nil && len(spec) > 0 {
+					typ = string(spec[0])
+					if strings.HasPrefix(typ, "[") {
+						typ = "COMBO"
+					}
 				}
-				x[k] = strip(e)
-			}
-		case []any:
-			for i := range x {
-				x[i] = strip(x[i])
+				sig = append(sig, section+":"+name+":"+typ)
 			}
 		}
-		return v
+		sig = append(sig, "out:"+strings.Join(ni.Output, ","), fmt.Sprint("output_node:", ni.OutputNode))
+		out[class] = sig
 	}
-	out, err := json.Marshal(strip(v))
+	b, err := json.Marshal(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return b
 }
