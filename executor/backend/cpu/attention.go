@@ -91,11 +91,14 @@ type plan struct {
 	workers int
 	byKeys  bool // few queries: split by keys, then by output columns
 	widen   bool // convert K and V to float64 once, for many query blocks
-	rows    int  // query rows per task when !byKeys
-	keys    int  // keys per task when byKeys, and per L1 block of the logits
-	cols    int  // output columns per task when byKeys
-	pvKeys  int  // keys per block of the register-tiled weighted sum
-	normRun int  // keys per task of the key-norm pass
+	// transpose (with widen): V as Vᵀ, for the dot-form weighted sum of
+	// wide value rows
+	transpose bool
+	rows      int // query rows per task when !byKeys
+	keys      int // keys per task when byKeys, and per L1 block of the logits
+	cols      int // output columns per task when byKeys
+	pvKeys    int // keys per block of the register-tiled weighted sum
+	normRun   int // keys per task of the key-norm pass
 }
 
 // call is the state shared by the tasks of one Attention call.
@@ -105,6 +108,7 @@ type call struct {
 	inv2v float64   // 1/(2·Variance)
 	invV  float64   // 1/Variance
 	kc    []float64 // [NK] ‖k_j‖²/(2·Variance) − Bias[j]
+	vt    []float64 // [DV, NK] Vᵀ widened, or nil
 	// few-queries path: whole-call buffers
 	q64 []float64 // [NQ, D]
 	qn  []float64 // [NQ] ‖q_i‖²/(2·Variance)

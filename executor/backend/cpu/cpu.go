@@ -69,15 +69,20 @@ func (b *Backend) plan(a *backend.AttentionArgs) plan {
 	// worker.
 	pl.rows = clamp(min((1<<20)/(8*max(a.NK, 1)), ceilDiv(a.NQ, 4*w)), 4, 64)
 	pl.rows = (pl.rows + 3) &^ 3
-	// Keys per block of the weighted sum: ≈64 KiB of widened V.
-	pl.pvKeys = clamp(8192/max(a.DV, 1), 8, 4096)
-	pl.normRun = clamp(ceilDiv(a.NK, 4*w), 16, 4096)
 	// Widening K and V to float64 costs a conversion and a store per
 	// element, once, and a float64 copy; it saves a conversion per element
 	// per 4 (keys) or 2 (values) query rows. Measured ~4% faster overall at
 	// NQ = 1024 (GOAMD64=v1; nothing with FMA); not worth the memory for
 	// small calls such as the model's els tiles (NQ = 16).
 	pl.widen = a.NQ >= widenQueries
+	pl.transpose = pl.widen && a.DV >= 16
+	// Keys per block of the weighted sum: ≈64 KiB of widened V, or
+	// ≈256 KiB of Vᵀ (read by every row group of a task from L2).
+	pl.pvKeys = clamp(8192/max(a.DV, 1), 8, 4096)
+	if pl.transpose {
+		pl.pvKeys = clamp(32768/max(a.DV, 1), 64, 4096)
+	}
+	pl.normRun = clamp(ceilDiv(a.NK, 4*w), 16, 4096)
 	// Below ~2 MFLOP, starting goroutines costs more than it saves.
 	if 2*float64(a.NQ)*float64(a.NK)*float64(a.D+a.DV) < 2e6 {
 		pl.workers = 1

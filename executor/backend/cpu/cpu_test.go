@@ -30,7 +30,8 @@ func TestBlockingInvariance(t *testing.T) {
 	}{
 		{"default", nil},
 		{"by_rows_tiny_blocks", func(p *plan) { p.byKeys, p.rows, p.keys, p.pvKeys, p.normRun = false, 1, 2, 1, 1 }},
-		{"by_rows_widened", func(p *plan) { p.byKeys, p.widen, p.rows = false, true, 5 }},
+		{"by_rows_widened", func(p *plan) { p.byKeys, p.widen, p.transpose, p.rows = false, true, false, 5 }},
+		{"by_rows_transposed", func(p *plan) { p.byKeys, p.widen, p.transpose, p.rows, p.pvKeys = false, true, true, 7, 5 }},
 		{"by_rows_not_widened", func(p *plan) { p.byKeys, p.widen, p.rows = false, false, 6 }},
 		{"by_rows_odd_blocks", func(p *plan) { p.byKeys, p.rows, p.keys, p.pvKeys, p.normRun = false, 7, 5, 3, 11 }},
 		{"by_rows_one_block", func(p *plan) { p.byKeys, p.rows, p.keys, p.pvKeys, p.normRun = false, 1<<20, 1<<20, 1<<20, 1<<20 }},
@@ -44,6 +45,7 @@ func TestBlockingInvariance(t *testing.T) {
 		{Name: "many", NQ: 45, NK: 31, D: 13, DV: 6, Variance: 0.3, Data: backendtest.Clustered, Seed: 2},
 		{Name: "many_knorm", NQ: 18, NK: 19, D: 9, DV: 5, Variance: 0.3, KNorm: true, Seed: 3},
 		{Name: "one_query", NQ: 1, NK: 9, D: 33, DV: 10, Variance: 1, Seed: 4},
+		{Name: "wide_values", NQ: 23, NK: 37, D: 9, DV: 35, Variance: 0.5, Bias: backendtest.BiasRandom, Seed: 5},
 	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
@@ -283,11 +285,11 @@ func TestRandomShapes(t *testing.T) {
 			for k := range 3 {
 				b := New()
 				if k > 0 {
-					byKeys, widen := rng.IntN(2) == 0, rng.IntN(2) == 0
+					byKeys, widen, transpose := rng.IntN(2) == 0, rng.IntN(2) == 0, rng.IntN(2) == 0
 					rows, keys, cols, pvKeys, normRun := 1+rng.IntN(9), 1+rng.IntN(9), 1+rng.IntN(9), 1+rng.IntN(9), 1+rng.IntN(9)
 					workers := 1 + rng.IntN(4)
 					b.tune = func(p *plan) {
-						p.byKeys, p.widen, p.workers = byKeys, widen, workers
+						p.byKeys, p.widen, p.transpose, p.workers = byKeys, widen, widen && transpose, workers
 						p.rows, p.keys, p.cols, p.pvKeys, p.normRun = rows, keys, cols, pvKeys, normRun
 					}
 				}

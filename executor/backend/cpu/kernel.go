@@ -141,6 +141,12 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 	if c.pl.widen {
 		k64 := b.widen(a.K[:a.NK*a.D])
 		defer b.vpool.Put(k64)
+		if c.pl.transpose {
+			vt := b.transposeWide(a.V, a.NK, a.DV)
+			defer b.vpool.Put(vt)
+			c.vt = *vt
+			return attendBlocks(ctx, b, c, *k64, a.V)
+		}
 		v64 := b.widen(a.V[:a.NK*a.DV])
 		defer b.vpool.Put(v64)
 		return attendBlocks(ctx, b, c, *k64, *v64)
@@ -149,7 +155,8 @@ func (b *Backend) attendMany(ctx context.Context, c *call) error {
 }
 
 // attendBlocks runs the query blocks of attendMany over keys and values
-// given as float32 (a.K, a.V) or widened to float64.
+// given as float32 (a.K, a.V) or widened to float64, or with c.vt (V
+// transposed and widened) in place of vals.
 func attendBlocks[K, V key](ctx context.Context, b *Backend, c *call, keys []K, vals []V) error {
 	a := c.a
 	rows := c.pl.rows
@@ -170,7 +177,12 @@ func attendBlocks[K, V key](ctx context.Context, b *Backend, c *call, keys []K, 
 		}
 		clear(s.acc)
 		for jb := 0; jb < a.NK; jb += c.pl.pvKeys {
-			pvBlock(s.l, a.NK, nr, jb, min(jb+c.pl.pvKeys, a.NK), vals, a.DV, 0, a.DV, s.acc, a.DV)
+			je := min(jb+c.pl.pvKeys, a.NK)
+			if c.vt != nil {
+				pvtBlock(s.l, a.NK, nr, jb, je, c.vt, a.NK, a.DV, s.acc)
+			} else {
+				pvBlock(s.l, a.NK, nr, jb, je, vals, a.DV, 0, a.DV, s.acc, a.DV)
+			}
 		}
 		for r := range nr {
 			normalize(a.Out[(i0+r)*a.DV:(i0+r+1)*a.DV], s.acc[r*a.DV:(r+1)*a.DV], s.sum[r])
