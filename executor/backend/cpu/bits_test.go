@@ -38,6 +38,7 @@ func TestGoldenBits(t *testing.T) {
 		{"gmm_one", 1, 31, 300, 300, 2, false, false},
 		{"els", 100, 300, 36, 4, 0.4, false, false},
 		{"vae", 40, 200, 36, 192, 0.3, true, false},
+		{"many_wide", 260, 70, 36, 48, 0.5, true, true}, // widened K, Vᵀ
 	}
 	var lines []string
 	for i, c := range cases {
