@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,7 @@ func suitePath() string {
 }
 
 var (
+	runDir  string
 	session *runner.Session
 	live    map[string]plan.Case
 	local0  *local.Target
@@ -85,9 +87,10 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 			out = GinkgoT().TempDir()
 		}
 	}
+	runDir = filepath.Join(out, fmt.Sprintf("proc-%d", GinkgoParallelProcess()))
 	session, err = runner.Start(ctx, runner.Options{
 		Suite: theSuite, SuitePath: suitePath(), Target: tgt, GoldenDir: *goldenDir,
-		RunDir: filepath.Join(out, fmt.Sprintf("proc-%d", GinkgoParallelProcess())), Strict: *strict,
+		RunDir: runDir, Strict: *strict, Retries: 1,
 		Logger: discardLogger(), RepoDir: "../..",
 	})
 	Expect(err).NotTo(HaveOccurred())
@@ -120,7 +123,7 @@ var _ = Describe("replay", func() {
 			lc, ok := live[c.ID]
 			Expect(ok).To(BeTrue(), "the live target planned no case %s", c.ID)
 			rc := session.Case(ctx, lc, 0)
-			AddReportEntry("case", rc, ReportEntryVisibilityFailureOrVerbose)
+			AddReportEntry("case", summary(rc), ReportEntryVisibilityFailureOrVerbose)
 			for _, o := range rc.Outputs {
 				AddReportEntry("metrics:"+o.File, o.Metrics, ReportEntryVisibilityNever)
 			}
@@ -135,8 +138,39 @@ var _ = Describe("replay", func() {
 			case report.Error:
 				Fail("replay error: " + rc.Error)
 			default:
-				Fail(fmt.Sprintf("%s (%s): %s", rc.Verdict, rc.Tier, rc.Reason))
+				Fail(fmt.Sprintf("%s (%s): %s%s", rc.Verdict, rc.Tier, rc.Reason, artefacts(rc)))
 			}
 		}, NodeTimeout(3*time.Minute))
 	}
 })
+
+// summary renders a case result for the spec report: verdicts, tiers and
+// key metrics per output, without the comparator's raw JSON.
+func summary(rc report.Case) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (%s) replay %.2fs compare %.2fs", rc.ID, rc.Verdict, rc.Tier, rc.ReplaySeconds, rc.CompareSeconds)
+	for _, o := range rc.Outputs {
+		fmt.Fprintf(&b, "\n  %s: %s", o.File, o.Verdict)
+		if o.Tier != "" {
+			fmt.Fprintf(&b, " (%s)", o.Tier)
+		}
+		if o.Key != nil {
+			fmt.Fprintf(&b, " %s %.4g / %.4g", o.Key.Name, o.Key.Value, o.Key.Threshold)
+		}
+	}
+	return b.String()
+}
+
+// artefacts names where the failing outputs' candidates and diffs are.
+func artefacts(rc report.Case) string {
+	var b strings.Builder
+	for _, o := range rc.Outputs {
+		if o.Candidate != "" {
+			fmt.Fprintf(&b, "\n  %s: candidate %s", o.File, filepath.Join(runDir, o.Candidate))
+			if o.Diff != "" {
+				fmt.Fprintf(&b, ", diff %s", filepath.Join(runDir, o.Diff))
+			}
+		}
+	}
+	return b.String()
+}
