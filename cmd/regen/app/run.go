@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/regen-dev/regen/runner"
+	"github.com/regen-dev/regen/runner/plan"
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target"
@@ -41,6 +42,7 @@ type runFlags struct {
 	timeout     time.Duration
 	verbose     bool
 	quiet       bool
+	list        bool
 	envSet      bool
 }
 
@@ -70,6 +72,7 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.StringVar(&f.models, "models", "fixtures/models", "local: models directory (checkpoints/, loras/)")
 	fs.BoolVar(&f.strict, "strict", false, "treat pass~ (not bit-identical) as a regression")
 	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout (default: the suite's, else 5m)")
+	fs.BoolVar(&f.list, "list", false, "list the planned cases (id, labels) without running them")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
 	fs.Usage = func() {
@@ -123,6 +126,9 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	st, err := suite.Load(f.suite)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
+	}
+	if f.list {
+		return listCases(s, st, filter, seeds)
 	}
 	runDir := f.report
 	if runDir == "" {
@@ -217,4 +223,30 @@ func newLogger(w io.Writer, verbose, quiet bool) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// listCases prints the plan (made offline with the suite's object_info
+// capture): one line per case with its labels, and why a case cannot run.
+func listCases(s Streams, st *suite.Suite, filter *regexp.Regexp, seeds []uint64) error {
+	cases, err := plan.Build(st, plan.Options{Filter: filter, Seeds: seeds})
+	if err != nil {
+		return fmt.Errorf("run --list: %w", err)
+	}
+	bad := 0
+	for _, c := range cases {
+		note := ""
+		switch {
+		case c.Skip != "":
+			note = "  (skip: " + c.Skip + ")"
+		case c.Err != nil:
+			note = "  (error: " + strings.Join(strings.Fields(c.Err.Error()), " ") + ")"
+			bad++
+		}
+		fmt.Fprintf(s.Out, "%s  [%s]%s\n", c.ID, strings.Join(c.Labels, ", "), note)
+	}
+	fmt.Fprintf(s.Out, "%d cases\n", len(cases))
+	if bad > 0 {
+		return fmt.Errorf("run --list: %d case(s) cannot be planned", bad)
+	}
+	return nil
 }

@@ -187,3 +187,16 @@ func TestRunMissingCheckpoint(t *testing.T) {
 		t.Errorf("the golden dir was written: %v", entries)
 	}
 }
+
+func TestRunList(t *testing.T) {
+	t.Parallel()
+	code, out := regen(t, "run", "--list", "--suite", "../../../fixtures/suite.yaml", "--filter", `^(txt2img-gmm\[euler\]|ui-sd15-default)/`, "--seeds", "3")
+	if code != ExitPass {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"txt2img-gmm[euler]/seed=3  [", "ui-sd15-default/seed=3  [", "sampler-euler", "2 cases"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+}
