@@ -100,24 +100,23 @@ func transpose(x []float32, rows, cols int) []float32 {
 	return t
 }
 
-// gemmNT computes C[m×n] = A[m×k]·B[n×k]ᵀ in float32: rows of C split over
-// GOMAXPROCS goroutines in blocks of 16, columns blocked so that ~16 KiB of
-// B stays in L1 while a row block passes over it, and 4×2 register tiles
-// (8 accumulators) inside, unrolled like the attention kernel. It is the
-// baseline only; nothing outside the benchmark uses it.
+// gemmNT computes C[m×n] = A[m×k]·B[n×k]ᵀ in float32: C split into tiles of
+// 16 rows × nb columns (nb such that ~16 KiB of B stays in L1 while the rows
+// pass over it), the tiles split into GOMAXPROCS contiguous runs, and
+// 4×2 register tiles (8 accumulators) inside, written like the attention
+// kernel. It is the baseline only; nothing outside the benchmark uses it.
 func gemmNT(m, n, k int, a, b, c []float32) {
 	const rb = 16
 	nb := clamp(4096/max(k, 1), 2, 512) &^ 1
-	blocks := ceilDiv(m, rb)
-	workers := min(runtime.GOMAXPROCS(0), blocks)
+	rows, cols := ceilDiv(m, rb), ceilDiv(n, nb)
+	tiles := rows * cols
+	workers := min(runtime.GOMAXPROCS(0), tiles)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for blk := w; blk < blocks; blk += workers {
-				i0, i1 := blk*rb, min((blk+1)*rb, m)
-				for j0 := 0; j0 < n; j0 += nb {
-					gemmBlock(a, b, c, k, n, i0, i1, j0, min(j0+nb, n))
-				}
+			for t := w * tiles / workers; t < (w+1)*tiles/workers; t++ {
+				i0, j0 := (t/cols)*rb, (t%cols)*nb
+				gemmBlock(a, b, c, k, n, i0, min(i0+rb, m), j0, min(j0+nb, n))
 			}
 		})
 	}
