@@ -20,8 +20,8 @@ func (naive) Attention(_ context.Context, a *backend.AttentionArgs) error {
 	return nil
 }
 
-// BenchmarkPredict times one Predict (σ = 3, the large-patch regime for els,
-// and σ = 0.5) per mode and latent size on the fast and the naive backend:
+// BenchmarkPredict times one Predict (σ = 1: 7×7 patches for els; σ = 0.1: 3×3;
+// gmm is global at every σ) per mode and latent size on the fast and the naive backend:
 //
 //	go test -run XXX -bench Predict -benchtime 3x ./executor/model
 func BenchmarkPredict(b *testing.B) {
@@ -37,7 +37,7 @@ func BenchmarkPredict(b *testing.B) {
 			}
 			cond, _ := c.CLIP().Encode("a red circle on sky")
 			for _, side := range []int{32, 64} {
-				for _, sigma := range []float64{3, 0.5} {
+				for _, sigma := range []float64{1, 0.1} {
 					x := node.NewTensor(1, 4, side, side)
 					for i, v := range gauss(1, x.Numel()) {
 						x.Data[i] = float32(sigma) * v

@@ -36,8 +36,8 @@ func extractPatch(dst, lat []float32, c, h, w, y, x, r int) {
 }
 
 // predictELS is the equivariant local score machine restricted to a window
-// (at noise levels whose patch size is 0, the global gmm posterior: the
-// patch covers the whole latent, which fixes the layout early):
+// (Predict uses the global gmm posterior instead at noise levels whose
+// patch size is 0: the patch covers the whole latent, fixing the layout):
 // each latent position's P×P×C patch is a query over the patches of every
 // exemplar at positions near it; the value is the key patch's centre pixel.
 // Queries are grouped in Tile×Tile tiles that share one key bank (every
@@ -47,9 +47,6 @@ func extractPatch(dst, lat []float32, c, h, w, y, x, r int) {
 //	D(centre) = m + a(x_centre − m), m = Σ_j softmax_j(…) centre_j.
 func (m *Model) predictELS(ctx context.Context, x *node.Tensor, B, h, w int, sigma float64, bias []float32) (*node.Tensor, error) {
 	P := m.patchSize(sigma)
-	if P == 0 {
-		return m.predictGMM(ctx, x, B, h, w, sigma, bias)
-	}
 	s := m.at(h, w)
 	C, K := m.cfg.LatentChannels, m.set.K
 	r, d := P/2, P*P*m.cfg.LatentChannels

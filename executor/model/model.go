@@ -85,7 +85,13 @@ func (m *Model) at(h, w int) *sized {
 // Prior returns log π_k(c) (up to a constant) for every exemplar:
 // τ·⟨e(c), key_k⟩ plus the exemplar's log weight; uniform for the zero or
 // empty vector.
-func (m *Model) Prior(c node.Cond) ([]float32, error) {
+func (m *Model) Prior(c node.Cond) ([]float32, error) { return m.prior(c, 1) }
+
+// prior is Prior with the text term scaled: the global posterior scales it
+// by the latent area relative to the exemplars' (h·w / H·W), because the
+// likelihood's strength grows with the number of latent values; without
+// that a 64×64 latent would let the noise, not the prompt, pick the scene.
+func (m *Model) prior(c node.Cond, scale float64) ([]float32, error) {
 	e := m.set
 	E := m.cfg.EmbeddingDim
 	bias := append([]float32(nil), e.logw...)
@@ -95,7 +101,7 @@ func (m *Model) Prior(c node.Cond) ([]float32, error) {
 	if len(c.Vec) != E {
 		return nil, fmt.Errorf("apply conditioning: embedding has %d values, model wants %d", len(c.Vec), E)
 	}
-	tau := m.cfg.TextTemperature
+	tau := m.cfg.TextTemperature * scale
 	for k := range bias {
 		var dot float64
 		for i, v := range c.Vec {
@@ -115,12 +121,16 @@ func (m *Model) Predict(ctx context.Context, x *node.Tensor, sigma float64, c no
 	if sigma < 0 || math.IsNaN(sigma) || math.IsInf(sigma, 0) {
 		return nil, fmt.Errorf("predict: bad sigma %v", sigma)
 	}
-	bias, err := m.Prior(c)
+	if m.cfg.Mode == ModeELS && m.patchSize(sigma) > 0 {
+		bias, err := m.Prior(c)
+		if err != nil {
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+		return m.predictELS(ctx, x, B, h, w, sigma, bias)
+	}
+	bias, err := m.prior(c, float64(h*w)/float64(m.set.H*m.set.W))
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
-	}
-	if m.cfg.Mode == ModeELS {
-		return m.predictELS(ctx, x, B, h, w, sigma, bias)
 	}
 	return m.predictGMM(ctx, x, B, h, w, sigma, bias)
 }
