@@ -42,6 +42,7 @@ func TestBlockingInvariance(t *testing.T) {
 	}
 	cases := []backendtest.Case{
 		{Name: "few", NQ: 3, NK: 23, D: 70, DV: 41, Variance: 0.7, Bias: backendtest.BiasRandom, Seed: 1},
+		{Name: "few_seven", NQ: 7, NK: 19, D: 30, DV: 23, Variance: 0.4, KNorm: true, Seed: 6},
 		{Name: "many", NQ: 45, NK: 31, D: 13, DV: 6, Variance: 0.3, Data: backendtest.Clustered, Seed: 2},
 		{Name: "many_knorm", NQ: 18, NK: 19, D: 9, DV: 5, Variance: 0.3, KNorm: true, Seed: 3},
 		{Name: "one_query", NQ: 1, NK: 9, D: 33, DV: 10, Variance: 1, Seed: 4},

@@ -219,13 +219,26 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 	cb := c.pl.cols
 	return b.parallel(ctx, c.pl.workers, ceilDiv(a.DV, cb), func(s *scratch, t int) {
 		c0, c1 := t*cb, min((t+1)*cb, a.DV)
-		s.acc = grow(s.acc, 2*(c1-c0))
-		o0, o1 := s.acc[:c1-c0], s.acc[c1-c0:]
+		w := c1 - c0
+		s.acc = grow(s.acc, 4*w)
+		o0, o1, o2, o3 := s.acc[:w], s.acc[w:2*w], s.acc[2*w:3*w], s.acc[3*w:]
 		out := func(r int) []float32 { return a.Out[r*a.DV+c0 : r*a.DV+c1] }
+		prow := func(r int) []float64 { return c.l[r*a.NK : (r+1)*a.NK] }
 		r := 0
+		for ; r+3 < a.NQ; r += 4 {
+			clear(s.acc)
+			p0, p1, p2, p3 := prow(r), prow(r+1), prow(r+2), prow(r+3)
+			for j := range a.NK {
+				axpy4(p0[j], p1[j], p2[j], p3[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1, o2, o3)
+			}
+			normalize(out(r), o0, c.sum[r])
+			normalize(out(r+1), o1, c.sum[r+1])
+			normalize(out(r+2), o2, c.sum[r+2])
+			normalize(out(r+3), o3, c.sum[r+3])
+		}
 		for ; r+1 < a.NQ; r += 2 {
 			clear(s.acc)
-			p0, p1 := c.l[r*a.NK:(r+1)*a.NK], c.l[(r+1)*a.NK:(r+2)*a.NK]
+			p0, p1 := prow(r), prow(r+1)
 			for j := range a.NK {
 				axpy2(p0[j], p1[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1)
 			}
@@ -234,7 +247,7 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 		}
 		if r < a.NQ {
 			clear(o0)
-			p0 := c.l[r*a.NK : (r+1)*a.NK]
+			p0 := prow(r)
 			for j := range a.NK {
 				axpy1(p0[j], a.V[j*a.DV+c0:j*a.DV+c1], o0)
 			}

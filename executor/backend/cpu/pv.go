@@ -123,6 +123,20 @@ func axpy2(p0, p1 float64, v []float32, o0, o1 []float64) {
 	}
 }
 
+// axpy4 is axpy2 for four rows (a cond/uncond pair of a batch of two):
+// V is read once for all four.
+func axpy4(p0, p1, p2, p3 float64, v []float32, o0, o1, o2, o3 []float64) {
+	n := len(v)
+	o0, o1, o2, o3 = o0[:n], o1[:n], o2[:n], o3[:n]
+	for c, x := range v {
+		w := float64(x)
+		o0[c] = madd(p0, w, o0[c])
+		o1[c] = madd(p1, w, o1[c])
+		o2[c] = madd(p2, w, o2[c])
+		o3[c] = madd(p3, w, o3[c])
+	}
+}
+
 func axpy1(p0 float64, v []float32, o0 []float64) {
 	o0 = o0[:len(v)]
 	for c, x := range v {
