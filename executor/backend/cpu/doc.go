@@ -46,5 +46,19 @@
 //
 // reports GFLOP/s (2·NQ·NK·(D+DV) per call) for the model's gmm, els and
 // VAE shapes next to a plain blocked float32 GEMM of the same shapes and the
-// naive float64 reference.
+// naive float64 reference, and GFLOP per CPU-second (per busy core), which
+// stays meaningful on a shared machine. Measured 2026-11-29 on 2 cores of an
+// Intel Xeon (Sapphire Rapids class), GOMAXPROCS=2, median of 3 runs, wall
+// GFLOP/s (GEMM alongside; naive is single-threaded):
+//
+//	shape     GOAMD64=v1: fast  gemm  naive    GOAMD64=v3: fast  gemm  naive
+//	gmm32                 8.2   8.6   3.0                  8.7   8.7   2.3
+//	gmm64                10.4   7.0   2.6                 10.9   6.6   2.0
+//	els_p3                9.8  15.6   2.0                 11.6  21.4   1.8
+//	els_p5               12.5  15.4   2.6                 18.5  18.4   1.8
+//	els_tile              8.7  11.2   2.5                 11.3  16.2   1.9
+//	vae                  13.4  15.0   2.7                 21.1  25.9   2.6
+//
+// The gap to the GEMM on els is the per-pair work it does not count (the
+// exponential, the logit, the max): D+DV = 40 flops per pair at 3×3 patches.
 package cpu
