@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/regen-dev/regen/executor/model/safetensors"
@@ -15,18 +16,28 @@ const (
 	tVAEMean    = "vae.mean"             // [P] mean pixel patch, P = downscale²·3
 	tVAEEnc     = "vae.encoder"          // [C, P]
 	tVAEDec     = "vae.decoder"          // [P, C]
-	tCodeKeys   = "vae.codebook.keys"    // [N, 9C] 3×3 latent neighbourhoods
-	tCodePatch  = "vae.codebook.patches" // [N, P] pixel patches
+	// codebooks: "vae.codebook.<side>.keys" [N, 9C] (3×3 latent
+	// neighbourhoods) and ".patches" [N, P] (pixel patches), one pair per
+	// latent side listed in the metadata.
+	tCodebook = "vae.codebook.%d.%s"
 )
+
+// Codebook pairs latent neighbourhoods with pixel patches for latents of
+// about Side×Side: the decoder uses the codebook whose Side is nearest (in
+// log scale) to the latent it decodes.
+type Codebook struct {
+	Side  int
+	N     int
+	Keys  []float32 // [N, 9C]
+	Patch []float32 // [N, P]
+}
 
 // VAEWeights are the VAE's tensors.
 type VAEWeights struct {
 	Mean      []float32 // [P]
 	Encoder   []float32 // [C, P]
 	Decoder   []float32 // [P, C]
-	CodeKeys  []float32 // [N, 9C]
-	CodePatch []float32 // [N, P]
-	Codebooks int       // N
+	Codebooks []Codebook
 }
 
 // Data is the content of a checkpoint or LoRA file.
@@ -64,8 +75,17 @@ func (d *Data) File() (*safetensors.File, error) {
 		f.Tensors[tVAEMean] = &safetensors.Tensor{DType: safetensors.F32, Shape: []int{P}, Data: v.Mean}
 		f.Tensors[tVAEEnc] = &safetensors.Tensor{DType: safetensors.F32, Shape: []int{C, P}, Data: v.Encoder}
 		f.Tensors[tVAEDec] = &safetensors.Tensor{DType: safetensors.F32, Shape: []int{P, C}, Data: v.Decoder}
-		f.Tensors[tCodeKeys] = &safetensors.Tensor{DType: safetensors.F16, Shape: []int{v.Codebooks, 9 * C}, Data: v.CodeKeys}
-		f.Tensors[tCodePatch] = &safetensors.Tensor{DType: safetensors.F16, Shape: []int{v.Codebooks, P}, Data: v.CodePatch}
+		sides := make([]int, len(v.Codebooks))
+		for i, cb := range v.Codebooks {
+			sides[i] = cb.Side
+			f.Tensors[fmt.Sprintf(tCodebook, cb.Side, "keys")] = &safetensors.Tensor{DType: safetensors.F16, Shape: []int{cb.N, 9 * C}, Data: cb.Keys}
+			f.Tensors[fmt.Sprintf(tCodebook, cb.Side, "patches")] = &safetensors.Tensor{DType: safetensors.F16, Shape: []int{cb.N, P}, Data: cb.Patch}
+		}
+		b, err := json.Marshal(sides)
+		if err != nil {
+			return nil, fmt.Errorf("encode codebook sides: %w", err)
+		}
+		f.Metadata["vae_codebook_sides"] = string(b)
 	}
 	return f, nil
 }
@@ -118,14 +138,31 @@ func DecodeData(f *safetensors.File) (*Data, error) {
 		return nil, err
 	}
 	v.Decoder = t.Data
-	if t, err = f.Tensor(tCodeKeys, -1, 9*C); err != nil {
-		return nil, err
+	var sides []int
+	if err := json.Unmarshal([]byte(f.Metadata["vae_codebook_sides"]), &sides); err != nil {
+		return nil, fmt.Errorf("read metadata vae_codebook_sides: %w", err)
 	}
-	v.CodeKeys, v.Codebooks = t.Data, t.Shape[0]
-	if t, err = f.Tensor(tCodePatch, v.Codebooks, P); err != nil {
-		return nil, err
+	if len(sides) == 0 {
+		return nil, fmt.Errorf("read metadata vae_codebook_sides: no codebook")
 	}
-	v.CodePatch = t.Data
+	for _, side := range sides {
+		cb := Codebook{Side: side}
+		if side < 1 {
+			return nil, fmt.Errorf("read metadata vae_codebook_sides: bad side %d", side)
+		}
+		if t, err = f.Tensor(fmt.Sprintf(tCodebook, side, "keys"), -1, 9*C); err != nil {
+			return nil, err
+		}
+		cb.Keys, cb.N = t.Data, t.Shape[0]
+		if cb.N < 1 {
+			return nil, fmt.Errorf("read codebook %d: empty", side)
+		}
+		if t, err = f.Tensor(fmt.Sprintf(tCodebook, side, "patches"), cb.N, P); err != nil {
+			return nil, err
+		}
+		cb.Patch = t.Data
+		v.Codebooks = append(v.Codebooks, cb)
+	}
 	d.VAE = v
 	return d, nil
 }

@@ -1,5 +1,9 @@
 package model
 
+// Resample resizes a stack of planes src [n, H, W] to [n, h, w] exactly as
+// the model resizes its exemplars (the generator builds codebooks with it).
+func Resample(src []float32, n, H, W, h, w int) []float32 { return resample(src, n, H, W, h, w) }
+
 // resample resizes a stack of planes src [n, H, W] to [n, h, w] with an
 // antialiased bilinear (triangle) filter: plain bilinear with half-pixel
 // centres when enlarging, a triangle of the source footprint's width when

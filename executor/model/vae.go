@@ -19,16 +19,28 @@ import (
 //
 //	pixels = Lin(z) + g · Σ_j w_j (patch_j − Lin(z_j)),  g = exp(−‖q − Σ_j w_j k_j‖² / 2γ)
 //
-// Detail has no latent component (Enc∘Lin = I), so Encode(Decode(z)) = z
-// up to clipping: crisp on the exemplar distribution, linear off it.
+// On the native codebook detail has no latent component (Enc∘Lin = I), so
+// Encode(Decode(z)) = z up to clipping: crisp on the exemplar distribution,
+// linear off it. There is one codebook per latent size class (e.g. 16, 32
+// and 64 for 128², 256² and 512² images): its keys are the exemplar latents
+// as the model resamples them to that size and its patches the scenes
+// rendered at that size, so resampled exemplars decode crisply too.
 type VAE struct {
 	be       backend.Attender
 	c, ds, p int
 	w        *VAEWeights
 	variance float32
 	gate     float64
-	codeNorm []float32
-	codeVals []float32 // [N, P+9C]: patch, then key
+	books    []book
+}
+
+// book is a codebook ready for attention.
+type book struct {
+	side float64
+	n    int
+	keys []float32 // [N, 9C]
+	norm []float32 // [N]
+	vals []float32 // [N, P+9C]: patch, then key
 }
 
 var _ node.VAE = (*VAE)(nil)
@@ -38,15 +50,33 @@ func NewVAE(cfg *Config, w *VAEWeights, be backend.Attender) *VAE {
 	v := &VAE{be: be, c: cfg.LatentChannels, ds: cfg.Downscale, p: cfg.patchDim(), w: w,
 		variance: float32(cfg.CodebookVariance), gate: cfg.DetailGate}
 	d, dv := 9*v.c, v.p+9*v.c
-	v.codeNorm = make([]float32, w.Codebooks)
-	v.codeVals = make([]float32, w.Codebooks*dv)
-	for j := range v.codeNorm {
-		key := w.CodeKeys[j*d : (j+1)*d]
-		v.codeNorm[j] = sqNorm(key)
-		copy(v.codeVals[j*dv:], w.CodePatch[j*v.p:(j+1)*v.p])
-		copy(v.codeVals[j*dv+v.p:], key)
+	for _, cb := range w.Codebooks {
+		bk := book{side: float64(cb.Side), n: cb.N, keys: cb.Keys, norm: make([]float32, cb.N), vals: make([]float32, cb.N*dv)}
+		for j := range bk.norm {
+			key := cb.Keys[j*d : (j+1)*d]
+			bk.norm[j] = sqNorm(key)
+			copy(bk.vals[j*dv:], cb.Patch[j*v.p:(j+1)*v.p])
+			copy(bk.vals[j*dv+v.p:], key)
+		}
+		v.books = append(v.books, bk)
 	}
 	return v
+}
+
+// bookFor picks the codebook whose side is nearest to √(h·w) in log scale
+// (the first on ties).
+func (v *VAE) bookFor(h, w int) (*book, error) {
+	if len(v.books) == 0 {
+		return nil, fmt.Errorf("decode latent: the VAE has no codebook")
+	}
+	size := math.Sqrt(float64(h * w))
+	best := 0
+	for i := range v.books {
+		if math.Abs(math.Log(v.books[i].side/size)) < math.Abs(math.Log(v.books[best].side/size)) {
+			best = i
+		}
+	}
+	return &v.books[best], nil
 }
 
 func sqNorm(x []float32) float32 {
@@ -142,6 +172,10 @@ func (v *VAE) Decode(ctx context.Context, lat *node.Tensor) (*node.Image, error)
 	if err != nil {
 		return nil, fmt.Errorf("decode latent: %w", err)
 	}
+	bk, err := v.bookFor(h, w)
+	if err != nil {
+		return nil, err
+	}
 	d, dv := 9*v.c, v.p+9*v.c
 	nq := B * h * w
 	q := make([]float32, nq*d)
@@ -154,8 +188,8 @@ func (v *VAE) Decode(ctx context.Context, lat *node.Tensor) (*node.Image, error)
 		}
 	}
 	out := make([]float32, nq*dv)
-	err = v.be.Attention(ctx, &backend.AttentionArgs{NQ: nq, NK: v.w.Codebooks, D: d, DV: dv,
-		Q: q, K: v.w.CodeKeys, KNorm: v.codeNorm, V: v.codeVals, Variance: v.variance, Out: out})
+	err = v.be.Attention(ctx, &backend.AttentionArgs{NQ: nq, NK: bk.n, D: d, DV: dv,
+		Q: q, K: bk.keys, KNorm: bk.norm, V: bk.vals, Variance: v.variance, Out: out})
 	if err != nil {
 		return nil, fmt.Errorf("decode latent: %w", err)
 	}
