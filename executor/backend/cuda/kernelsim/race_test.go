@@ -1,0 +1,5 @@
+//go:build race
+
+package kernelsim_test
+
+const raceEnabled = true
