@@ -176,16 +176,26 @@ func outcomeError(rec *report.Run, runDir string) error {
 	if len(infra) > 0 {
 		fmt.Fprintf(&b, "%d case(s) could not be judged:", len(infra))
 		missing := false
-		for _, p := range infra {
-			b.WriteString("\n  - " + p)
+		for i, p := range infra {
+			if i < 20 {
+				b.WriteString("\n  - " + p)
+			}
 			missing = missing || strings.HasSuffix(p, ": no golden")
+		}
+		if len(infra) > 20 {
+			fmt.Fprintf(&b, "\n  … and %d more (see the summary above)", len(infra)-20)
 		}
 		if missing {
 			fmt.Fprintf(&b, "\nReview the candidates in %s/%s, then run `regen golden approve --from-run %s`", runDir, runner.CandidatesDir, runDir)
 		}
 	}
 	if len(regs) > 0 {
-		msg := fmt.Sprintf("%d case(s) regressed: %s", len(regs), strings.Join(regs, ", "))
+		shown := regs
+		more := ""
+		if len(shown) > 10 {
+			shown, more = shown[:10], fmt.Sprintf(", and %d more", len(regs)-10)
+		}
+		msg := fmt.Sprintf("%d case(s) regressed: %s%s", len(regs), strings.Join(shown, ", "), more)
 		if b.Len() > 0 {
 			msg += "\n" + b.String()
 		}
