@@ -55,3 +55,25 @@ func BenchmarkPredict(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVAEDecode times one decode per latent size (each uses the
+// codebook of its size class):
+//
+//	go test -run XXX -bench VAEDecode -benchtime 3x ./executor/model
+func BenchmarkVAEDecode(b *testing.B) {
+	c, err := LoadCheckpoint(filepath.Join(modelsDir(), "checkpoints", "regen-gmm.safetensors"), cpu.New())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, side := range []int{16, 32, 64} {
+		x := node.NewTensor(1, 4, side, side)
+		copy(x.Data, gauss(2, x.Numel()))
+		b.Run(fmt.Sprintf("%dx%d", side, side), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := c.VAE().Decode(context.Background(), x); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
