@@ -1,0 +1,106 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/<env>.yaml from the current overlays")
+
+const repoKustomize = "../../kustomize"
+
+// TestShippedOverlays renders and validates every environment and compares
+// the render with its golden file.
+func TestShippedOverlays(t *testing.T) {
+	ctx := context.Background()
+	for _, env := range Environments {
+		t.Run(env, func(t *testing.T) {
+			dir, err := OverlayDir(repoKustomize, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			out, err := RenderAndValidate(ctx, env, dir)
+			if err != nil {
+				t.Fatalf("validate %s: %v", env, err)
+			}
+			t.Logf("%s: rendered and validated in %v (%d bytes)", env, time.Since(start), len(out))
+			golden := filepath.Join("testdata", env+".yaml")
+			if *update {
+				if err := os.WriteFile(golden, out, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden (regenerate with go test ./runner/deploy -update): %v", err)
+			}
+			if !bytes.Equal(out, want) {
+				t.Errorf("render of %s differs from %s; review the change and run go test ./runner/deploy -update\n%s", env, golden, firstDiff(string(want), string(out)))
+			}
+		})
+	}
+}
+
+// TestRenderDeterministic renders each overlay twice: the bytes must match.
+func TestRenderDeterministic(t *testing.T) {
+	for _, env := range Environments {
+		t.Run(env, func(t *testing.T) {
+			dir, _ := OverlayDir(repoKustomize, env)
+			a, err := Render(context.Background(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := Render(context.Background(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a, b) {
+				t.Fatalf("two renders of %s differ:\n%s", env, firstDiff(string(a), string(b)))
+			}
+		})
+	}
+}
+
+func TestOverlayDirRejectsUnknownEnv(t *testing.T) {
+	_, err := OverlayDir(repoKustomize, "staging")
+	if err == nil || !strings.Contains(err.Error(), "dev, prod, gpu") {
+		t.Fatalf("OverlayDir(staging) = %v; want an error listing the environments", err)
+	}
+}
+
+func TestRenderHonoursContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir, _ := OverlayDir(repoKustomize, "dev")
+	if _, err := Render(ctx, dir); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Render with a cancelled context = %v; want context.Canceled", err)
+	}
+}
+
+// firstDiff shows the first differing line of two texts with some context.
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return "line " + strconv.Itoa(i+1) + ":\n- " + x + "\n+ " + y
+		}
+	}
+	return "(no line differs)"
+}
