@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"workflow": workflowCommand(),
 		"run":      runCommand(),
 		"golden":   goldenCommand(),
+		"deploy":   deployCommand(),
 	}
 }
 
