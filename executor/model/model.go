@@ -87,10 +87,12 @@ func (m *Model) at(h, w int) *sized {
 // empty vector.
 func (m *Model) Prior(c node.Cond) ([]float32, error) { return m.prior(c, 1) }
 
-// prior is Prior with the text term scaled: the global posterior scales it
-// by the latent area relative to the exemplars' (h·w / H·W), because the
-// likelihood's strength grows with the number of latent values; without
-// that a 64×64 latent would let the noise, not the prompt, pick the scene.
+// prior is Prior with the text term scaled: for latents larger than the
+// exemplars the global posterior scales it by the area ratio
+// (h·w / H·W ≥ 1), because the likelihood's strength grows with the number
+// of latent values; without that a 64×64 latent lets the noise, not the
+// prompt, pick the scene. Smaller latents keep τ (weakening it there let
+// the noise win again at 16×16).
 func (m *Model) prior(c node.Cond, scale float64) ([]float32, error) {
 	e := m.set
 	E := m.cfg.EmbeddingDim
@@ -128,7 +130,7 @@ func (m *Model) Predict(ctx context.Context, x *node.Tensor, sigma float64, c no
 		}
 		return m.predictELS(ctx, x, B, h, w, sigma, bias)
 	}
-	bias, err := m.prior(c, float64(h*w)/float64(m.set.H*m.set.W))
+	bias, err := m.prior(c, max(1, float64(h*w)/float64(m.set.H*m.set.W)))
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
