@@ -10,5 +10,5 @@
 // results are bit-identical run to run on the CPU backend.
 //
 // Checkpoints are safetensors files (see package safetensors); the generator
-// in fixtures/gen writes them with Checkpoint.Marshal.
+// in fixtures/gen writes them with Data.File.
 package model
