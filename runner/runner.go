@@ -15,6 +15,7 @@ import (
 	"github.com/regen-dev/regen/harness/client"
 	"github.com/regen-dev/regen/harness/workflow"
 	"github.com/regen-dev/regen/runner/golden"
+	"github.com/regen-dev/regen/runner/htmlreport"
 	"github.com/regen-dev/regen/runner/plan"
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
@@ -195,6 +196,9 @@ func (s *Session) Close() error { return s.opts.Target.Close() }
 // the record (see Outcome).
 func Run(ctx context.Context, opts Options) (*report.Run, error) {
 	started := time.Now()
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	rec := &report.Run{
 		Started: started.UTC(), Target: opts.Target.Describe(), Environment: opts.Class,
 		Suite: opts.SuitePath, GoldenDir: opts.GoldenDir, Strict: opts.Strict,
@@ -213,6 +217,11 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 		}
 		if werr := report.Write(opts.RunDir, rec); werr != nil {
 			return rec, errors.Join(err, werr)
+		}
+		// The HTML report is a convenience: failing to render it never
+		// changes the run's outcome.
+		if herr := htmlreport.Write(context.WithoutCancel(ctx), opts.RunDir, htmlreport.Options{Logger: opts.Logger}); herr != nil {
+			opts.Logger.Warn("html report", "err", herr)
 		}
 		return rec, err
 	}

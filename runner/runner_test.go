@@ -143,6 +143,11 @@ func TestRunNewApprovePass(t *testing.T) {
 			}
 		}
 	}
+	for _, f := range []string{"results.json", "junit.xml", "summary.txt", "report.html"} {
+		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
+			t.Errorf("run dir: %v", err)
+		}
+	}
 	acts := approveAll(t, rec, runDir, dir)
 	if len(acts) != 4 {
 		t.Fatalf("approve actions = %v", acts)

@@ -197,8 +197,8 @@ func (r *Run) Tally() {
 	r.Totals = t
 }
 
-// Write writes results.json, junit.xml, summary.txt and index.html into
-// dir atomically.
+// Write writes results.json, junit.xml and summary.txt into dir
+// atomically (runner/htmlreport renders report.html from them).
 func Write(dir string, r *Run) error {
 	r.SchemaVersion = SchemaVersion
 	r.Tally()
@@ -221,7 +221,7 @@ func Write(dir string, r *Run) error {
 	if err := atomicfile.WriteFile(filepath.Join(dir, SummaryFile), s.b, 0o644); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	return WriteHTML(dir, r)
+	return nil
 }
 
 type summaryBuf struct{ b []byte }

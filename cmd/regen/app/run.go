@@ -159,7 +159,7 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	if rec != nil && len(rec.Cases) > 0 {
 		report.Terminal(s.Out, rec, runDir)
 	}
-	fmt.Fprintf(s.Out, "report: %s (summary.txt, results.json, junit.xml, index.html, candidates/)\n", runDir)
+	fmt.Fprintf(s.Out, "report: %s (summary.txt, report.html, results.json, junit.xml, candidates/)\n", runDir)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
