@@ -195,6 +195,42 @@ func TestBrokenOverlays(t *testing.T) {
 			want: []string{"dev: Deployment/regen-executor: spec.replicas: set to 1 while a HorizontalPodAutoscaler owns the replicas; remove it"},
 		},
 		{
+			name:  "executor listening on loopback",
+			env:   "dev",
+			edits: []edit{{"base/deployment.yaml", "--listen=0.0.0.0:8188", "--listen=127.0.0.1:8188"}},
+			want:  []string{"dev: Deployment/regen-executor: spec.template.spec.containers[executor].args: --listen=127.0.0.1:8188; use --listen=0.0.0.0:8188"},
+		},
+		{
+			name:  "scrape annotation on the wrong port",
+			env:   "prod",
+			edits: []edit{{"base/deployment.yaml", "prometheus.io/port: \"9090\"", "prometheus.io/port: \"8080\""}},
+			want:  []string{"prod: Deployment/regen-executor: spec.template.metadata.annotations[prometheus.io/port]: is 8080 but the executor serves /metrics on \"0.0.0.0:9090\""},
+		},
+		{
+			name:  "output folder on the read-only root filesystem",
+			env:   "dev",
+			edits: []edit{{"base/deployment.yaml", "            - name: output\n              mountPath: /output\n", ""}},
+			want:  []string{"containers[executor].volumeMounts: --output=/output is not on a writable volume; mount an emptyDir at /output"},
+		},
+		{
+			name:  "mount without a volume",
+			env:   "dev",
+			edits: []edit{{"base/deployment.yaml", "        - name: temp\n          emptyDir:\n            sizeLimit: 1Gi\n", ""}},
+			want:  []string{"spec.template.spec.containers[executor].volumeMounts[temp]: names no volume of the pod"},
+		},
+		{
+			name:  "prod without the models component",
+			env:   "prod",
+			edits: []edit{{"overlays/prod/kustomization.yaml", "  - ../../components/models\n", ""}},
+			want:  []string{"prod: Deployment/regen-executor: spec.template.spec.containers[executor].volumeMounts: --models=/models is not a mounted volume in prod; include ../../components/models"},
+		},
+		{
+			name:  "writable models volume",
+			env:   "gpu",
+			edits: []edit{{"components/models/deployment-patch.yaml", "              mountPath: /models\n              readOnly: true", "              mountPath: /models"}},
+			want:  []string{"gpu: Deployment/regen-executor: spec.template.spec.containers[executor].volumeMounts[models].readOnly: the executor only reads models"},
+		},
+		{
 			name:  "remote resource",
 			env:   "dev",
 			edits: []edit{{"overlays/dev/kustomization.yaml", "  - ../../base\n", "  - ../../base\n  - https://github.com/example/manifests//deploy?ref=v1\n"}},

@@ -92,11 +92,21 @@ func (c *checker) deployment(id string, d *appsv1.Deployment, autoscaled bool) {
 	}
 	spec := &d.Spec.Template.Spec
 	const prefix = "spec.template.spec"
+	executors := 0
 	for i := range spec.Containers {
 		ct := &spec.Containers[i]
+		if !isExecutor(ct) {
+			continue // a sidecar: only the pod-wide checks apply
+		}
+		executors++
 		field := fmt.Sprintf("%s.containers[%s]", prefix, ct.Name)
 		c.probes(id, field, ct)
 		c.backend(id, field, ct, spec)
+		c.listen(id, field, ct, &d.Spec.Template)
+		c.dirs(id, field, ct, spec)
+	}
+	if executors == 0 {
+		c.add(id, prefix+".containers", "no executor container (named executor, or running with --backend); the base's container must stay")
 	}
 	c.podSpec(id, prefix, spec)
 }

@@ -24,6 +24,7 @@ func (c *checker) podSpec(id, prefix string, spec *corev1.PodSpec) {
 			c.add(id, fmt.Sprintf("%s.volumes[%s].hostPath", prefix, v.Name), "hostPath volumes are not allowed; use a PVC or an emptyDir")
 		}
 	}
+	c.mountsHaveVolumes(id, prefix, spec)
 	type entry struct {
 		kind string
 		ct   *corev1.Container
