@@ -35,6 +35,18 @@ goldens: build ## replay the suite and approve new/failed cases as goldens (revi
 bench: ## benchmarks: attention vs GEMM, denoiser, workflow wall time, compare
 	@hack/bench.sh
 
+.PHONY: cuda
+cuda: ## install CUDA 11.8 headers + nvcc (Debian contrib/non-free), check the PTX, build and vet -tags cuda
+	@hack/cuda.sh
+
+.PHONY: gpu-build
+gpu-build: ## build bin/gpu/ (cuda test binary, regen-executor-cuda, regen) to carry to a GPU machine
+	@hack/gpu-build.sh
+
+.PHONY: gpu-check
+gpu-check: ## on a GPU machine: backend tests, determinism, suite vs CPU goldens, benchmark
+	@hack/gpu-check.sh
+
 .PHONY: fixtures
 fixtures: ## regenerate the committed fixture models and input images
 	@go run ./fixtures/gen

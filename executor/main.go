@@ -14,22 +14,20 @@ import (
 
 	"github.com/regen-dev/regen/executor/backend"
 	"github.com/regen-dev/regen/executor/backend/cpu"
+	"github.com/regen-dev/regen/executor/backend/cuda"
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/internal/version"
 )
 
-// ErrCUDANotCompiled is returned for --backend cuda in a build without the
-// cuda tag.
-var ErrCUDANotCompiled = errors.New("CUDA support is not compiled in; build with -tags cuda (make cuda)")
-
-// newBackend constructs the named backend. cuda is a seam: newCUDABackend
-// is provided by a file built with the cuda tag.
+// newBackend constructs the named backend, explicitly. The cuda package has
+// an untagged stub whose New fails with "CUDA support is not compiled in;
+// build with -tags cuda (make cuda)"; the real backend needs -tags cuda.
 func newBackend(name string) (backend.Backend, error) {
 	switch name {
 	case "cpu":
 		return cpu.New(), nil
 	case "cuda":
-		return newCUDABackend()
+		return cuda.New(cuda.Options{Device: 0, Logger: slog.Default()})
 	}
 	return nil, fmt.Errorf("unknown backend %q (want cpu or cuda)", name)
 }

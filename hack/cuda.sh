@@ -89,44 +89,16 @@ ptx_check() {
 	return "$bad"
 }
 
-# The executor's --backend cuda seam (executor/backend_cuda.go, owned by the executor) is
-# `newCUDABackend() (backend.Backend, error)` under the cuda tag. Until that file exists, build
-# through a -overlay that supplies it, so that the tagged build can be checked.
-overlay_flags() {
-	if [ -f executor/backend_cuda.go ]; then
-		return
-	fi
-	local dir
-	dir=$(mktemp -d)
-	cat >"$dir/backend_cuda.go" <<-'EOF'
-		//go:build cuda
-
-		package executor
-
-		import (
-			"github.com/regen-dev/regen/executor/backend"
-			"github.com/regen-dev/regen/executor/backend/cuda"
-		)
-
-		func newCUDABackend() (backend.Backend, error) { return cuda.New(cuda.Options{Device: 0}) }
-	EOF
-	printf '{"Replace":{"%s":"%s"}}' "$PWD/executor/backend_cuda.go" "$dir/backend_cuda.go" >"$dir/overlay.json"
-	echo "== cuda: executor/backend_cuda.go is missing; building with an overlay that provides it" >&2
-	echo "-overlay=$dir/overlay.json"
-}
-
 build() {
-	local ov
-	ov=$(overlay_flags)
 	echo "== cuda: go build -tags cuda ./..."
-	go build -tags cuda $ov ./...
+	go build -tags cuda ./...
 	echo "== cuda: go vet -tags cuda ./executor/backend/cuda/... ./executor"
-	go vet -tags cuda $ov ./executor/backend/cuda/... ./executor
+	go vet -tags cuda ./executor/backend/cuda/... ./executor
 	echo "== cuda: test binaries compile (go test -c -tags cuda; not run: cu exits without a GPU)"
 	local tmp
 	tmp=$(mktemp -d)
 	go test -c -tags cuda -o "$tmp/cuda.test" ./executor/backend/cuda
-	go build -tags cuda $ov -o "$tmp/regen-executor" ./cmd/regen-executor
+	go build -tags cuda -o "$tmp/regen-executor" ./cmd/regen-executor
 	ldd "$tmp/regen-executor" | grep -q 'libcuda.so.1' && echo "== cuda: regen-executor links libcuda.so.1"
 	rm -rf "$tmp"
 	echo "== cuda: the CPU build needs no cuda.h: CGO_ENABLED=0 go build ./... && go vet ./executor/backend/..."

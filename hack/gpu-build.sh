@@ -14,17 +14,12 @@ cd "$(dirname "$0")/.."
 out=bin/gpu
 mkdir -p "$out"
 
-# executor/backend_cuda.go is the executor's --backend cuda seam; hack/cuda.sh supplies it
-# through an overlay until it is committed.
-source <(sed -n '/^overlay_flags() {/,/^}/p' hack/cuda.sh)
-ov=$(overlay_flags)
-
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 ldflags="-X github.com/regen-dev/regen/internal/version.gitCommit=${commit}"
 echo "== gpu-build: $out/cuda.test"
 go test -c -tags cuda -o "$out/cuda.test" ./executor/backend/cuda
 echo "== gpu-build: $out/regen-executor-cuda"
-go build -tags cuda $ov -ldflags "$ldflags" -o "$out/regen-executor-cuda" ./cmd/regen-executor
+go build -tags cuda -ldflags "$ldflags" -o "$out/regen-executor-cuda" ./cmd/regen-executor
 echo "== gpu-build: $out/regen"
 go build -ldflags "$ldflags" -o "$out/regen" ./cmd/regen
 du -sh "$out"/*
