@@ -51,8 +51,8 @@ func (m *Model) predictELS(ctx context.Context, x *node.Tensor, B, h, w int, sig
 	C, K := m.cfg.LatentChannels, m.set.K
 	r, d := P/2, P*P*m.cfg.LatentChannels
 	T, W := m.cfg.Tile, m.cfg.Window
-	s2 := m.cfg.ComponentWidth * m.cfg.ComponentWidth
-	v := s2 + sigma*sigma
+	s2 := float64(m.cfg.ComponentWidth * m.cfg.ComponentWidth)
+	v := s2 + float64(sigma*sigma)
 	a := s2 / v
 
 	maxPos := min(T+2*W, h) * min(T+2*W, w)
@@ -106,7 +106,7 @@ func (m *Model) predictELS(ctx context.Context, x *node.Tensor, B, h, w int, sig
 						for ch := 0; ch < C; ch++ {
 							idx := b*plane + (ch*h+y)*w + xx
 							mv := float64(o[i*C+ch])
-							out.Data[idx] = float32(mv + a*(float64(x.Data[idx])-mv))
+							out.Data[idx] = float32(mv + float64(a*(float64(x.Data[idx])-mv)))
 						}
 						i++
 					}

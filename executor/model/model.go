@@ -107,9 +107,9 @@ func (m *Model) prior(c node.Cond, scale float64) ([]float32, error) {
 	for k := range bias {
 		var dot float64
 		for i, v := range c.Vec {
-			dot += float64(v) * float64(e.keys[k*E+i])
+			dot += float64(float64(v) * float64(e.keys[k*E+i]))
 		}
-		bias[k] = float32(float64(bias[k]) + tau*dot)
+		bias[k] = float32(float64(bias[k]) + float64(tau*dot))
 	}
 	return bias, nil
 }
@@ -143,8 +143,8 @@ func (m *Model) Predict(ctx context.Context, x *node.Tensor, sigma float64, c no
 func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sigma float64, bias []float32) (*node.Tensor, error) {
 	s := m.at(h, w)
 	d := m.cfg.LatentChannels * h * w
-	s2 := m.cfg.ComponentWidth * m.cfg.ComponentWidth
-	v := s2 + sigma*sigma
+	s2 := float64(m.cfg.ComponentWidth * m.cfg.ComponentWidth)
+	v := s2 + float64(sigma*sigma)
 	out := node.NewTensor(x.Shape...)
 	err := m.be.Attention(ctx, &backend.AttentionArgs{NQ: B, NK: m.set.K, D: d, DV: d,
 		Q: x.Data, K: s.lat, KNorm: s.norms, Bias: bias, V: s.lat, Variance: float32(v), Out: out.Data})
@@ -153,7 +153,7 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 	}
 	a := s2 / v
 	for i, mv := range out.Data {
-		out.Data[i] = float32(float64(mv) + a*(float64(x.Data[i])-float64(mv)))
+		out.Data[i] = float32(float64(mv) + float64(a*(float64(x.Data[i])-float64(mv))))
 	}
 	return out, nil
 }

@@ -21,7 +21,7 @@ func resample(src []float32, n, H, W, h, w int) []float32 {
 			for x, t := range wx {
 				var s float64
 				for i, wt := range t.w {
-					s += wt * float64(row[t.first+i])
+					s += float64(wt * float64(row[t.first+i]))
 				}
 				tmp[(p*H+y)*w+x] = s
 			}
@@ -33,7 +33,7 @@ func resample(src []float32, n, H, W, h, w int) []float32 {
 			for x := 0; x < w; x++ {
 				var s float64
 				for i, wt := range t.w {
-					s += wt * tmp[(p*H+t.first+i)*w+x]
+					s += float64(wt * tmp[(p*H+t.first+i)*w+x])
 				}
 				out[(p*h+y)*w+x] = float32(s)
 			}
@@ -54,7 +54,7 @@ func filterTaps(n, m int) []taps {
 	support := max(scale, 1)
 	out := make([]taps, m)
 	for o := range out {
-		centre := (float64(o)+0.5)*scale - 0.5
+		centre := float64((float64(o)+0.5)*scale) - 0.5
 		lo := int(centre - support)
 		if float64(lo) < centre-support {
 			lo++

@@ -24,11 +24,11 @@ func (s Schedule) Sigmas() []float64 {
 	for i := 0; i < n; i++ {
 		var v float64
 		if i < n/2 {
-			v = a + step*float64(i)
+			v = a + float64(step*float64(i))
 		} else {
-			v = b - step*float64(n-1-i)
+			v = b - float64(step*float64(n-1-i))
 		}
-		ac *= 1 - v*v
+		ac = float64(ac * (1 - float64(v*v)))
 		sig[i] = float64(float32(math.Sqrt((1 - ac) / ac)))
 	}
 	return sig

@@ -171,12 +171,12 @@ func (e *TextEncoder) EncodeDetail(text string) Encoding {
 		}
 		row := e.emb[i*e.dim : (i+1)*e.dim]
 		for d, v := range row {
-			acc[d] += t.Weight * float64(v)
+			acc[d] += float64(t.Weight * float64(v))
 		}
 	}
 	var n2 float64
 	for _, v := range acc {
-		n2 += v * v
+		n2 += float64(v * v)
 	}
 	if n2 < 1e-12 {
 		return enc
@@ -214,7 +214,7 @@ func (e *TextEncoder) withDelta(words []string, delta []float32, scale float64, 
 			emb = append(emb, make([]float32, e.dim)...)
 		}
 		for d := 0; d < e.dim; d++ {
-			emb[i*e.dim+d] = float32(float64(emb[i*e.dim+d]) + scale*float64(delta[j*e.dim+d]))
+			emb[i*e.dim+d] = float32(float64(emb[i*e.dim+d]) + float64(scale*float64(delta[j*e.dim+d])))
 		}
 	}
 	ne, err := NewTextEncoder(vocab, emb, e.dim, nil, hash)

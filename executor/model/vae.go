@@ -82,7 +82,7 @@ func (v *VAE) bookFor(h, w int) (*book, error) {
 func sqNorm(x []float32) float32 {
 	var s float64
 	for _, v := range x {
-		s += float64(v) * float64(v)
+		s += float64(float64(v) * float64(v))
 	}
 	return float32(s)
 }
@@ -118,7 +118,7 @@ func (v *VAE) Encode(ctx context.Context, img *node.Image) (*node.Tensor, error)
 					row := v.w.Encoder[c*v.p : (c+1)*v.p]
 					var s float64
 					for k, e := range row {
-						s += float64(e) * patch[k]
+						s += float64(float64(e) * patch[k])
 					}
 					out.Data[((b*v.c+c)*h+y)*w+x] = float32(s)
 				}
@@ -204,7 +204,7 @@ func (v *VAE) Decode(ctx context.Context, lat *node.Tensor) (*node.Image, error)
 		var r2 float64
 		for t, kv := range key {
 			dq := float64(q[i*d+t]) - float64(kv)
-			r2 += dq * dq
+			r2 += float64(dq * dq)
 		}
 		g := math.Exp(-r2 / (2 * v.gate))
 		// base = mean + g·(patch − mean − Dec·ẑ); then + Dec·z below.
@@ -215,9 +215,9 @@ func (v *VAE) Decode(ctx context.Context, lat *node.Tensor) (*node.Image, error)
 			row := v.w.Decoder[k*v.c : (k+1)*v.c]
 			var lz float64
 			for c := 0; c < v.c; c++ {
-				lz += float64(row[c]) * float64(key[centre+c])
+				lz += float64(float64(row[c]) * float64(key[centre+c]))
 			}
-			base[k] = float32(float64(v.w.Mean[k]) + g*(float64(o[k])-float64(v.w.Mean[k])-lz))
+			base[k] = float32(float64(v.w.Mean[k]) + float64(g*(float64(o[k])-float64(v.w.Mean[k])-lz)))
 		}
 		v.writePatch(img, b, y, x, base, z)
 	}
@@ -234,7 +234,7 @@ func (v *VAE) writePatch(img *node.Image, b, y, x int, base []float32, resid []f
 				s := float64(base[k])
 				row := v.w.Decoder[k*v.c : (k+1)*v.c]
 				for c, r := range resid {
-					s += float64(row[c]) * r
+					s += float64(float64(row[c]) * r)
 				}
 				img.Pix[i+ch] = float32(min(max(s, 0), 1))
 			}
