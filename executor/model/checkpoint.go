@@ -57,7 +57,12 @@ func LoadCheckpoint(path string, be backend.Attender) (*Checkpoint, error) {
 	if d.Config.Mode == ModeLoRA {
 		return nil, fmt.Errorf("load %s: is a LoRA, not a checkpoint", path)
 	}
-	return NewCheckpoint(d, hash, be)
+	c, err := NewCheckpoint(d, hash, be)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	c.Path = path
+	return c, nil
 }
 
 // NewCheckpoint builds a checkpoint from decoded data (the generator uses it
