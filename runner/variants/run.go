@@ -1,0 +1,268 @@
+package variants
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/regen-dev/regen/runner"
+	"github.com/regen-dev/regen/runner/report"
+	"github.com/regen-dev/regen/runner/suite"
+	"github.com/regen-dev/regen/runner/target"
+)
+
+// Files a variants run writes into its output directory, next to the
+// runner's own record (results.json, junit.xml, summary.txt, index.html,
+// candidates/).
+const (
+	SheetFile = "contact-sheet.png"
+	CSVFile   = "distances.csv"
+	JSONFile  = "distances.json"
+	HTMLFile  = "variants.html"
+)
+
+// Options configure a variants run.
+type Options struct {
+	// Workflow is the workflow file (API or UI format).
+	Workflow string
+	Axes     Axes
+	// Seed is pinned into every seed widget.
+	Seed uint64
+	// Width and Height, when > 0, override the empty latent's size.
+	Width, Height int
+	// Base, optional, lends its model aliases, input images and
+	// environment class (e.g. the committed fixtures/suite.yaml).
+	Base *suite.Suite
+	// Target is where the variants run; Run starts and closes it.
+	Target target.Target
+	// OutDir receives everything; created if needed.
+	OutDir string
+	// Concurrency is the number of cases in flight (default: one per
+	// endpoint); Timeout bounds one case (default: the runner's).
+	Concurrency int
+	Timeout     time.Duration
+	// Logger receives progress (default slog.Default()); OnCase, when set,
+	// is called as each variant finishes.
+	Logger *slog.Logger
+	OnCase func(report.Case)
+}
+
+// Cell is one variant's outcome.
+type Cell struct {
+	Point Point  `json:"variant"`
+	Case  string `json:"case"`
+	// Image is the output's path relative to the output directory; empty
+	// when the case produced none (Error says why).
+	Image   string  `json:"image,omitempty"`
+	Error   string  `json:"error,omitempty"`
+	Seconds float64 `json:"seconds"`
+	// Outputs is how many images the case produced; the first is shown.
+	Outputs int `json:"outputs"`
+}
+
+// Result is a finished variants run.
+type Result struct {
+	Workflow  string    `json:"workflow"`
+	Seed      uint64    `json:"seed"`
+	Grid      Grid      `json:"-"`
+	Cells     []Cell    `json:"cells"`
+	Metrics   []Metric  `json:"metrics"`
+	Distances Distances `json:"distances"`
+	// Run is the runner's record of the replay.
+	Run *report.Run `json:"-"`
+}
+
+// ErrIncomplete is returned (wrapped) when some variants produced no
+// image; the files are written all the same.
+var ErrIncomplete = errors.New("variants incomplete")
+
+// Run plans, replays and measures the variants and writes the contact
+// sheet, the distance matrix (CSV, JSON) and the HTML page into OutDir.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Workflow == "" || opts.Target == nil || opts.OutDir == "" {
+		return nil, errors.New("run variants: workflow, target and output directory are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	grid, err := Expand(opts.Axes)
+	if err != nil {
+		return nil, err
+	}
+	st, err := Suite(opts, grid)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("run variants: %w", err)
+	}
+	// Start the target here to learn its environment class: the variants
+	// are judged against no goldens, so any class will do, but the runner
+	// refuses to mix classes.
+	eps, err := opts.Target.Start(ctx)
+	if err != nil {
+		opts.Target.Close()
+		return nil, fmt.Errorf("run variants: start target %s: %w", opts.Target.Describe(), err)
+	}
+	fp, err := opts.Target.Fingerprint(ctx)
+	if err != nil {
+		opts.Target.Close()
+		return nil, fmt.Errorf("run variants: fingerprint target: %w", err)
+	}
+	class := st.Environment
+	if c := fingerprintClass(fp); c != "" {
+		class = c
+	}
+	rec, err := runner.Run(ctx, runner.Options{
+		Suite: st, SuitePath: opts.Workflow, Class: class, Target: &startedTarget{Target: opts.Target, eps: eps},
+		GoldenDir: filepath.Join(opts.OutDir, "no-goldens"), RunDir: opts.OutDir,
+		Concurrency: opts.Concurrency, Timeout: opts.Timeout, Retries: 1, Logger: opts.Logger, OnCase: opts.OnCase,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("run variants: %w", err)
+	}
+	res := &Result{Workflow: st.Workflows[0].Name, Seed: opts.Seed, Grid: grid, Metrics: Metrics, Run: rec}
+	byVariant := map[string]report.Case{}
+	for _, c := range rec.Cases {
+		byVariant[c.Variant] = c
+	}
+	images := make([]image.Image, len(grid.Points))
+	var missing []string
+	for i, p := range grid.Points {
+		c, ok := byVariant[p.Name]
+		cell := Cell{Point: p, Case: c.ID, Seconds: c.TotalSeconds, Outputs: len(c.Outputs)}
+		if ok {
+			images[i], cell.Image, cell.Error = firstImage(opts.OutDir, c)
+		} else {
+			cell.Error = "not planned"
+		}
+		if images[i] == nil {
+			missing = append(missing, fmt.Sprintf("%s: %s", p.Name, cell.Error))
+		}
+		res.Cells = append(res.Cells, cell)
+	}
+	if res.Distances, err = Measure(images); err != nil {
+		return res, fmt.Errorf("run variants: %w", err)
+	}
+	if err := res.write(opts.OutDir, images); err != nil {
+		return res, fmt.Errorf("run variants: %w", err)
+	}
+	if len(missing) > 0 {
+		return res, fmt.Errorf("%w: %d of %d variants produced no image:\n  %s", ErrIncomplete, len(missing), len(grid.Points), strings.Join(missing, "\n  "))
+	}
+	return res, nil
+}
+
+// firstImage decodes the first output image the case kept.
+func firstImage(dir string, c report.Case) (image.Image, string, string) {
+	for _, o := range c.Outputs {
+		if o.Candidate == "" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, o.Candidate))
+		if err != nil {
+			return nil, "", err.Error()
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			return nil, "", fmt.Sprintf("decode %s: %v", o.Candidate, err)
+		}
+		return img, o.Candidate, ""
+	}
+	switch {
+	case c.Error != "":
+		return nil, "", c.Error
+	case c.Reason != "":
+		return nil, "", c.Reason
+	}
+	return nil, "", fmt.Sprintf("no output image (verdict %s)", c.Verdict)
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// Suite returns the one-workflow suite whose variants are the grid's
+// points: the runner's planner applies their overrides and pins the seed.
+func Suite(opts Options, g Grid) (*suite.Suite, error) {
+	abs, err := filepath.Abs(opts.Workflow)
+	if err != nil {
+		return nil, fmt.Errorf("plan variants: %w", err)
+	}
+	name := strings.Trim(unsafeName.ReplaceAllString(strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs)), "_"), "._-")
+	if name == "" {
+		name = "workflow"
+	}
+	wf := suite.Workflow{Name: name, Path: abs}
+	if opts.Width > 0 {
+		wf.Overrides.Width = &opts.Width
+	}
+	if opts.Height > 0 {
+		wf.Overrides.Height = &opts.Height
+	}
+	for _, p := range g.Points {
+		wf.Variants = append(wf.Variants, suite.Variant{Name: p.Name, Overrides: suite.Overrides{
+			SamplerName: p.Sampler, Scheduler: p.Scheduler, Steps: p.Steps, CFG: p.CFG}})
+	}
+	st := suite.Suite{Seeds: []uint64{opts.Seed}, Workflows: []suite.Workflow{wf}}
+	if b := opts.Base; b != nil {
+		st.Environment, st.Aliases = b.Environment, b.Aliases
+		if b.ObjectInfo != "" {
+			if st.ObjectInfo, err = filepath.Abs(b.Resolve(b.ObjectInfo)); err != nil {
+				return nil, fmt.Errorf("plan variants: %w", err)
+			}
+		}
+		for _, in := range b.Inputs {
+			p, err := filepath.Abs(b.Resolve(in.Path))
+			if err != nil {
+				return nil, fmt.Errorf("plan variants: %w", err)
+			}
+			st.Inputs = append(st.Inputs, suite.Input{Path: p, Name: in.Name})
+		}
+	}
+	// Through the suite's own decoder, so that it is validated and
+	// defaulted exactly as a committed suite would be.
+	y, err := yaml.Marshal(&st)
+	if err != nil {
+		return nil, fmt.Errorf("plan variants: encode suite: %w", err)
+	}
+	out, err := suite.Decode(bytes.NewReader(y))
+	if err != nil {
+		return nil, fmt.Errorf("plan variants: %w", err)
+	}
+	return out, nil
+}
+
+// startedTarget is a target already started: Start returns its endpoints.
+type startedTarget struct {
+	target.Target
+	eps []target.Endpoint
+}
+
+func (t *startedTarget) Start(context.Context) ([]target.Endpoint, error) { return t.eps, nil }
+
+// fingerprintClass is the environment class a regen executor reports in
+// /system_stats ("" for other servers).
+func fingerprintClass(raw json.RawMessage) string {
+	var st struct {
+		Regen struct {
+			Fingerprint struct {
+				Class string `json:"class"`
+			} `json:"fingerprint"`
+		} `json:"regen"`
+	}
+	if json.Unmarshal(raw, &st) != nil {
+		return ""
+	}
+	return st.Regen.Fingerprint.Class
+}
