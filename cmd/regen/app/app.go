@@ -41,6 +41,8 @@ func commands() map[string]command {
 		"workflow": workflowCommand(),
 		"run":      runCommand(),
 		"golden":   goldenCommand(),
+		"variants": variantsCommand(),
+		"report":   reportCommand(),
 		"deploy":   deployCommand(),
 	}
 }

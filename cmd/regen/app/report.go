@@ -1,0 +1,71 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/regen-dev/regen/runner/htmlreport"
+)
+
+func reportCommand() command {
+	return command{summary: "regenerate a finished run's reports (html)", run: runReport}
+}
+
+func runReport(ctx context.Context, s Streams, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(s.Out, "Usage: regen report html RUN_DIR [--out FILE] [--golden-base DIR]")
+		fmt.Fprintln(s.Out, "\n  html   write the self-contained HTML report (report.html) of a finished run")
+		if len(args) == 0 {
+			return &usageError{msg: "report: no subcommand given", hint: "regen report html out/run-<timestamp>"}
+		}
+		return nil
+	}
+	switch args[0] {
+	case "html":
+		return reportHTML(ctx, s, args[1:])
+	}
+	return &usageError{msg: fmt.Sprintf("report: unknown subcommand %q", args[0]), hint: "regen report html --help"}
+}
+
+func reportHTML(ctx context.Context, s Streams, args []string) error {
+	var out, goldenBase string
+	fs := newFlagSet("report html", s)
+	fs.StringVar(&out, "out", "", "output file (default RUN_DIR/report.html)")
+	fs.StringVar(&goldenBase, "golden-base", "", "directory the run's relative golden paths resolve against when they do not exist from here (default: where regen ran)")
+	fs.Usage = func() {
+		fmt.Fprintln(s.Err, "Usage: regen report html RUN_DIR [--out FILE] [--golden-base DIR]")
+		fmt.Fprintln(s.Err, "\nWrites one self-contained HTML file (images embedded) from RUN_DIR/results.json.")
+		fs.PrintDefaults()
+	}
+	// The run directory may come before or after the flags.
+	var dir string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		dir, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if dir == "" && len(rest) > 0 {
+		dir, rest = rest[0], rest[1:]
+	}
+	if dir == "" {
+		latest, err := latestRun("out")
+		if err != nil {
+			return err
+		}
+		dir = latest
+	}
+	if len(rest) > 0 {
+		return &usageError{msg: fmt.Sprintf("report html: unexpected argument %q", rest[0]), hint: "regen report html RUN_DIR [--out FILE]"}
+	}
+	if err := htmlreport.Write(ctx, dir, htmlreport.Options{Out: out, GoldenBase: goldenBase}); err != nil {
+		return fmt.Errorf("report html: %w (is %s a finished `regen run` report dir?)", err, dir)
+	}
+	if out == "" {
+		out = filepath.Join(dir, htmlreport.File)
+	}
+	fmt.Fprintln(s.Out, "report:", out)
+	return nil
+}

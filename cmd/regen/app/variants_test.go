@@ -1,0 +1,93 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/regen-dev/regen/runner/htmlreport"
+	"github.com/regen-dev/regen/runner/variants"
+)
+
+const (
+	gmmWorkflow = "../../../fixtures/workflows/txt2img-gmm.json"
+	fixtureDir  = "../../../fixtures"
+)
+
+func TestVariantsUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "no workflow", args: []string{"variants"}, want: "--workflow is required"},
+		{name: "missing workflow", args: []string{"variants", "--workflow", "nope.json"}, want: "nope.json"},
+		{name: "bad steps", args: []string{"variants", "--workflow", gmmWorkflow, "--steps", "ten"}, want: "bad --steps"},
+		{name: "bad cfg", args: []string{"variants", "--workflow", gmmWorkflow, "--cfg", "x"}, want: "bad --cfg"},
+		{name: "bad size", args: []string{"variants", "--workflow", gmmWorkflow, "--size", "65x64"}, want: "bad --size"},
+		{name: "duplicate sampler", args: []string{"variants", "--workflow", gmmWorkflow, "--samplers", "euler,euler"}, want: "listed twice"},
+		{name: "url and env", args: []string{"variants", "--workflow", gmmWorkflow, "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
+		{name: "unknown env", args: []string{"variants", "--workflow", gmmWorkflow, "--env", "mars"}, want: `unknown environment "mars"`},
+		{name: "report without subcommand", args: []string{"report"}, want: "no subcommand"},
+		{name: "report unknown subcommand", args: []string{"report", "pdf"}, want: `unknown subcommand "pdf"`},
+		{name: "report html of no run", args: []string{"report", "html", "/nonexistent"}, want: "finished `regen run`"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out := regen(t, tt.args...)
+			if code != ExitInfra || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d, output %q; want 2 and %q", code, out, tt.want)
+			}
+		})
+	}
+}
+
+func TestVariantsUnreachableURL(t *testing.T) {
+	t.Parallel()
+	code, out := regen(t, "variants", "--workflow", gmmWorkflow, "--url", "http://127.0.0.1:1", "--suite", fixtureDir+"/suite.yaml",
+		"--out", t.TempDir(), "-q")
+	if code != ExitInfra || !strings.Contains(out, "executor unreachable") {
+		t.Errorf("exit %d, output %q; want 2 and executor unreachable", code, out)
+	}
+}
+
+func TestVariantsCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays on the in-process executor")
+	}
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "v")
+	code, msg := regen(t, "variants", "--workflow", gmmWorkflow, "--samplers", "euler,heun", "--schedulers", "normal,karras",
+		"--steps", "3", "--size", "64x64", "--seed", "5", "--suite", fixtureDir+"/suite.yaml", "--models", fixtureDir+"/models",
+		"--out", out, "-q")
+	if code != ExitPass || !strings.Contains(msg, "4 variants of txt2img-gmm") {
+		t.Fatalf("exit %d\n%s", code, msg)
+	}
+	for _, f := range []string{variants.SheetFile, variants.CSVFile, variants.JSONFile, variants.HTMLFile, "results.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	// The variants' run directory is a run directory: its HTML report can
+	// be regenerated.
+	html := filepath.Join(t.TempDir(), "r.html")
+	code, msg = regen(t, "report", "html", out, "--out", html)
+	if code != ExitPass || !strings.Contains(msg, html) {
+		t.Fatalf("report html: exit %d\n%s", code, msg)
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"txt2img-gmm[euler.normal.s3]/seed=5", "txt2img-gmm[heun.karras.s3]/seed=5"} {
+		if !strings.Contains(string(b), id) {
+			t.Errorf("report lacks %s", id)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, htmlreport.File)); err != nil {
+		t.Errorf("the run itself wrote no %s: %v", htmlreport.File, err)
+	}
+}
