@@ -9,7 +9,7 @@ BIN := bin
 
 .PHONY: help
 help: ## show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## build bin/regen and bin/regen-executor
@@ -34,6 +34,26 @@ goldens: build ## replay the suite and approve new/failed cases as goldens (revi
 .PHONY: bench
 bench: ## benchmarks: attention vs GEMM, denoiser, workflow wall time, compare
 	@hack/bench.sh
+
+.PHONY: image
+image: ## build the CPU executor image (needs Docker with BuildKit)
+	docker build --build-arg GIT_COMMIT=$$(git rev-parse --short HEAD) -t regen-executor:dev .
+
+.PHONY: image-regen
+image-regen: ## build the regen CLI + suite image (for the nightly CronJob)
+	docker build --target regen -t regen:dev .
+
+.PHONY: image-cuda
+image-cuda: ## build the CUDA executor image
+	docker build --target executor-cuda -t regen-executor:dev-cuda .
+
+.PHONY: deploy-validate
+deploy-validate: ## render and validate every Kustomize environment in-process (no cluster)
+	@go run ./cmd/regen deploy validate
+
+.PHONY: deploy-render
+deploy-render: ## print ENV's rendered manifests (ENV=dev|prod|gpu)
+	@go run ./cmd/regen deploy render --env $(ENV)
 
 .PHONY: cuda
 cuda: ## install CUDA 11.8 headers + nvcc (Debian contrib/non-free), check the PTX, build and vet -tags cuda
