@@ -3,6 +3,7 @@ package variants
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -295,5 +296,32 @@ func TestRunLocal(t *testing.T) {
 	}
 	if !strings.Contains(string(page), `src="data:image/png;base64,`) || strings.Count(string(page), "<table>") != len(Metrics) {
 		t.Error("variants.html lacks the sheet or a heat table")
+	}
+}
+
+func TestRunIncomplete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays on the in-process executor")
+	}
+	out := t.TempDir()
+	res, err := Run(context.Background(), Options{
+		Workflow: fixtureWorkflow, Axes: Axes{Samplers: []string{"euler", "no_such_sampler"}, Steps: []int{2}},
+		Width: 64, Height: 64, OutDir: out, Logger: quiet(),
+		Target: local.New(local.Options{Models: fixtureModels, WorkDir: out, Logger: quiet()}),
+	})
+	if !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "no_such_sampler.s2") {
+		t.Fatalf("error %v, want ErrIncomplete naming the variant", err)
+	}
+	if res == nil || res.Cells[0].Image == "" || res.Cells[1].Image != "" || res.Cells[1].Error == "" {
+		t.Fatalf("cells %+v", res.Cells)
+	}
+	if v := res.Distances.Values["icon_y"]; v[0][0] != 0 || v[0][1] != Missing {
+		t.Errorf("icon_y %v", v)
+	}
+	// The files are written all the same.
+	for _, f := range []string{SheetFile, CSVFile, JSONFile, HTMLFile} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
 	}
 }
