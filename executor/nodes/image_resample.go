@@ -72,9 +72,9 @@ func imgCenterCrop(img *node.Image, width, height int) *node.Image {
 	newAspect := float64(width) / float64(height)
 	x, y := 0, 0
 	if oldAspect > newAspect {
-		x = int(math.RoundToEven((float64(img.W) - float64(img.W)*(newAspect/oldAspect)) / 2))
+		x = int(math.RoundToEven((float64(img.W) - float64(float64(img.W)*(newAspect/oldAspect))) / 2))
 	} else if oldAspect < newAspect {
-		y = int(math.RoundToEven((float64(img.H) - float64(img.H)*(oldAspect/newAspect)) / 2))
+		y = int(math.RoundToEven((float64(img.H) - float64(float64(img.H)*(oldAspect/newAspect))) / 2))
 	}
 	if x == 0 && y == 0 {
 		return img

@@ -97,9 +97,9 @@ func latCenterCrop(t *node.Tensor, w, h int) *node.Tensor {
 	oldAspect, newAspect := float64(ow)/float64(oh), float64(w)/float64(h)
 	x, y := 0, 0
 	if oldAspect > newAspect {
-		x = int(math.RoundToEven((float64(ow) - float64(ow)*(newAspect/oldAspect)) / 2))
+		x = int(math.RoundToEven((float64(ow) - float64(float64(ow)*(newAspect/oldAspect))) / 2))
 	} else if oldAspect < newAspect {
-		y = int(math.RoundToEven((float64(oh) - float64(oh)*(oldAspect/newAspect)) / 2))
+		y = int(math.RoundToEven((float64(oh) - float64(float64(oh)*(oldAspect/newAspect))) / 2))
 	}
 	if x == 0 && y == 0 {
 		return t

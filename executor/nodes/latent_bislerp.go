@@ -92,8 +92,8 @@ func latBislerpTaps(in, out int) (ratio []float64, first, second []int) {
 func latSlerp(b1, b2 []float64, r float64) []float64 {
 	var n1, n2 float64
 	for i := range b1 {
-		n1 += b1[i] * b1[i]
-		n2 += b2[i] * b2[i]
+		n1 += float64(b1[i] * b1[i])
+		n2 += float64(b2[i] * b2[i])
 	}
 	n1, n2 = math.Sqrt(n1), math.Sqrt(n2)
 	u := func(v []float64, n float64, i int) float64 {
@@ -104,7 +104,7 @@ func latSlerp(b1, b2 []float64, r float64) []float64 {
 	}
 	var dot float64
 	for i := range b1 {
-		dot += u(b1, n1, i) * u(b2, n2, i)
+		dot += float64(u(b1, n1, i) * u(b2, n2, i))
 	}
 	res := make([]float64, len(b1))
 	switch {
@@ -112,15 +112,15 @@ func latSlerp(b1, b2 []float64, r float64) []float64 {
 		copy(res, b1)
 	case dot < 1e-5-1:
 		for i := range res {
-			res[i] = b1[i]*(1-r) + b2[i]*r
+			res[i] = float64(b1[i]*(1-r)) + float64(b2[i]*r)
 		}
 	default:
 		omega := math.Acos(dot)
 		so := math.Sin(omega)
 		w1, w2 := math.Sin((1-r)*omega)/so, math.Sin(r*omega)/so
-		scale := n1*(1-r) + n2*r
+		scale := float64(n1*(1-r)) + float64(n2*r)
 		for i := range res {
-			res[i] = (w1*u(b1, n1, i) + w2*u(b2, n2, i)) * scale
+			res[i] = (float64(w1*u(b1, n1, i)) + float64(w2*u(b2, n2, i))) * scale
 		}
 	}
 	return res
