@@ -32,11 +32,11 @@ func colourCast(gold, got []LabStats) float64 {
 		}
 		ua, ub := g[1]/c, g[2]/c // unit vector along the golden hue
 		da, db := o[1]-g[1], o[2]-g[2]
-		dc[i] = da*ua + db*ub
-		dh[i] = db*ua - da*ub
+		dc[i] = float64(da*ua) + float64(db*ub)
+		dh[i] = float64(db*ua) - float64(da*ub)
 	}
 	ml, mc, mh := median(dl), median(dc), median(dh)
-	return deltaEScale * math.Sqrt(ml*ml+mc*mc+mh*mh)
+	return deltaEScale * math.Sqrt(float64(ml*ml)+float64(mc*mc)+float64(mh*mh))
 }
 
 // median of v (v is reordered).

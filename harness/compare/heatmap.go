@@ -30,21 +30,21 @@ func heatMap(pa *image.NRGBA, la, lb *labPlanes) *image.NRGBA {
 		for x := 0; x < w; x++ {
 			i := y*w + x
 			// Dimmed grey of the golden: OKLab L mapped to 25..105.
-			grey := 25 + 80*clamp01(float64(la.L[i]))
+			grey := 25 + float64(80*clamp01(float64(la.L[i])))
 			r, g, bl := grey, grey, grey
 			if x >= lb.w || y >= lb.h {
 				r, g, bl = 255, 0, 255
 			} else {
 				j := y*lb.w + x
 				dl, da, db := float64(la.L[i]-lb.L[j]), float64(la.A[i]-lb.A[j]), float64(la.B[i]-lb.B[j])
-				d := deltaEScale * math.Sqrt(dl*dl+da*da+db*db)
+				d := deltaEScale * math.Sqrt(float64(dl*dl)+float64(da*da)+float64(db*db))
 				if d >= heatFloor {
 					t := math.Sqrt(clamp01(d / heatScale))
 					cr, cg, cb := ramp(t)
-					alpha := 0.45 + 0.55*t
-					r = grey*(1-alpha) + cr*alpha
-					g = grey*(1-alpha) + cg*alpha
-					bl = grey*(1-alpha) + cb*alpha
+					alpha := 0.45 + float64(0.55*t)
+					r = float64(grey*(1-alpha)) + float64(cr*alpha)
+					g = float64(grey*(1-alpha)) + float64(cg*alpha)
+					bl = float64(grey*(1-alpha)) + float64(cb*alpha)
 				}
 			}
 			o := out.Pix[4*i : 4*i+4 : 4*i+4]
@@ -57,10 +57,10 @@ func heatMap(pa *image.NRGBA, la, lb *labPlanes) *image.NRGBA {
 // ramp maps t in [0,1] to blue → cyan → yellow → red.
 func ramp(t float64) (r, g, b float64) {
 	stops := [...]color.RGBA{{40, 90, 255, 0}, {0, 220, 255, 0}, {255, 230, 0, 0}, {255, 20, 20, 0}}
-	pos := t * float64(len(stops)-1)
+	pos := float64(t * float64(len(stops)-1))
 	k := min(int(pos), len(stops)-2)
 	f := pos - float64(k)
-	lerp := func(a, b uint8) float64 { return float64(a)*(1-f) + float64(b)*f }
+	lerp := func(a, b uint8) float64 { return float64(float64(a)*(1-f)) + float64(float64(b)*f) }
 	s, e := stops[k], stops[k+1]
 	return lerp(s.R, e.R), lerp(s.G, e.G), lerp(s.B, e.B)
 }

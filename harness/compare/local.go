@@ -20,7 +20,7 @@ func pixelDeltaE(a, b *labPlanes) []float32 {
 	d := make([]float32, len(a.L))
 	for i := range d {
 		dl, da, db := float64(a.L[i]-b.L[i]), float64(a.A[i]-b.A[i]), float64(a.B[i]-b.B[i])
-		d[i] = float32(deltaEScale * math.Sqrt(dl*dl+da*da+db*db))
+		d[i] = float32(deltaEScale * math.Sqrt(float64(dl*dl)+float64(da*da)+float64(db*db)))
 	}
 	return d
 }

@@ -36,31 +36,31 @@ func linearToSRGB(c float64) float64 {
 	if c <= 0.0031308 {
 		return 12.92 * c
 	}
-	return 1.055*math.Pow(c, 1/2.4) - 0.055
+	return float64(1.055*math.Pow(c, 1/2.4)) - 0.055
 }
 
 // linearToOKLab converts linear sRGB to OKLab (Ottosson 2020): linear RGB to
 // an LMS cone response, a cube root, then a second matrix to L, a, b.
 func linearToOKLab(r, g, b float64) (L, A, B float64) {
-	l := 0.4122214708*r + 0.5363325363*g + 0.0514459929*b
-	m := 0.2119034982*r + 0.6806995451*g + 0.1073969566*b
-	s := 0.0883024619*r + 0.2817188376*g + 0.6299787005*b
+	l := float64(0.4122214708*r) + float64(0.5363325363*g) + float64(0.0514459929*b)
+	m := float64(0.2119034982*r) + float64(0.6806995451*g) + float64(0.1073969566*b)
+	s := float64(0.0883024619*r) + float64(0.2817188376*g) + float64(0.6299787005*b)
 	l, m, s = math.Cbrt(l), math.Cbrt(m), math.Cbrt(s)
-	L = 0.2104542553*l + 0.7936177850*m - 0.0040720468*s
-	A = 1.9779984951*l - 2.4285922050*m + 0.4505937099*s
-	B = 0.0259040371*l + 0.7827717662*m - 0.8086757660*s
+	L = float64(0.2104542553*l) + float64(0.7936177850*m) - float64(0.0040720468*s)
+	A = float64(1.9779984951*l) - float64(2.4285922050*m) + float64(0.4505937099*s)
+	B = float64(0.0259040371*l) + float64(0.7827717662*m) - float64(0.8086757660*s)
 	return L, A, B
 }
 
 // okLabToLinear is the inverse of linearToOKLab.
 func okLabToLinear(L, A, B float64) (r, g, b float64) {
-	l := L + 0.3963377774*A + 0.2158037573*B
-	m := L - 0.1055613458*A - 0.0638541728*B
-	s := L - 0.0894841775*A - 1.2914855480*B
+	l := L + float64(0.3963377774*A) + float64(0.2158037573*B)
+	m := L - float64(0.1055613458*A) - float64(0.0638541728*B)
+	s := L - float64(0.0894841775*A) - float64(1.2914855480*B)
 	l, m, s = l*l*l, m*m*m, s*s*s
-	r = 4.0767416621*l - 3.3077115913*m + 0.2309699292*s
-	g = -1.2684380046*l + 2.6097574011*m - 0.3413193965*s
-	b = -0.0041960863*l - 0.7034186147*m + 1.7076147010*s
+	r = float64(4.0767416621*l) - float64(3.3077115913*m) + float64(0.2309699292*s)
+	g = float64(-1.2684380046*l) + float64(2.6097574011*m) - float64(0.3413193965*s)
+	b = float64(-0.0041960863*l) - float64(0.7034186147*m) + float64(1.7076147010*s)
 	return r, g, b
 }
 
@@ -130,7 +130,7 @@ func colourStats(p *labPlanes) ColourStats {
 			for ch := range planes {
 				v := float64(planes[ch][i])
 				c.sum[ch] += v
-				c.sq[ch] += v * v
+				c.sq[ch] += float64(v * v)
 			}
 		}
 	}
@@ -147,7 +147,7 @@ func colourStats(p *labPlanes) ColourStats {
 		}
 		for ch := range 3 {
 			m := a.sum[ch] / a.n
-			v := a.sq[ch]/a.n - m*m
+			v := a.sq[ch]/a.n - float64(m*m)
 			s.Mean[ch] = m
 			s.Std[ch] = math.Sqrt(math.Max(v, 0))
 		}
@@ -163,5 +163,5 @@ func colourStats(p *labPlanes) ColourStats {
 // deltaE is the scaled Euclidean distance between two OKLab triples.
 func deltaE(a, b [3]float64) float64 {
 	dl, da, db := a[0]-b[0], a[1]-b[1], a[2]-b[2]
-	return deltaEScale * math.Sqrt(dl*dl+da*da+db*db)
+	return deltaEScale * math.Sqrt(float64(dl*dl)+float64(da*da)+float64(db*db))
 }

@@ -39,7 +39,7 @@ func lumaThumb(img *image.NRGBA) []float64 {
 		for x := 0; x < w; x++ {
 			tx := x * hashSide / w
 			p := row[4*x : 4*x+3 : 4*x+3]
-			sum[ty*hashSide+tx] += 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+			sum[ty*hashSide+tx] += float64(0.299*float64(p[0])) + float64(0.587*float64(p[1])) + float64(0.114*float64(p[2]))
 			cnt[ty*hashSide+tx]++
 		}
 	}
@@ -54,7 +54,7 @@ func lumaThumb(img *image.NRGBA) []float64 {
 			}
 			sx, sy := tx*w/hashSide, ty*h/hashSide
 			p := img.Pix[sy*img.Stride+4*sx:]
-			sum[i] = 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+			sum[i] = float64(0.299*float64(p[0])) + float64(0.587*float64(p[1])) + float64(0.114*float64(p[2]))
 		}
 	}
 	return sum
@@ -73,7 +73,7 @@ func dctHash(img *image.NRGBA) string {
 		for u := range hashBlock {
 			var s float64
 			for x, v := range row {
-				s += v * dctTable[u][x]
+				s += float64(v * dctTable[u][x])
 			}
 			tmp[y][u] = s
 		}
@@ -83,7 +83,7 @@ func dctHash(img *image.NRGBA) string {
 		for u := range hashBlock {
 			var s float64
 			for y := range hashSide {
-				s += tmp[y][u] * dctTable[v][y]
+				s += float64(tmp[y][u] * dctTable[v][y])
 			}
 			coef[v*hashBlock+u] = s
 		}
