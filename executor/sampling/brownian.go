@@ -84,7 +84,7 @@ func (b *BrownianTree) At(t float64) []float64 {
 			w := (t - lv.l) / (lv.r - lv.l)
 			out := make([]float64, b.n)
 			for i := range out {
-				out[i] = lv.wl[i] + w*(lv.wr[i]-lv.wl[i])
+				out[i] = lv.wl[i] + float64(w*(lv.wr[i]-lv.wl[i]))
 			}
 			return out
 		}
@@ -99,7 +99,7 @@ func (b *BrownianTree) child(p treeLevel, t float64, depth int) treeLevel {
 	half := 0.5 * math.Sqrt(p.r-p.l)
 	wm := make([]float64, b.n)
 	for i := range wm {
-		wm[i] = 0.5*(p.wl[i]+p.wr[i]) + half*z[i]
+		wm[i] = float64(0.5*(p.wl[i]+p.wr[i])) + float64(half*z[i])
 	}
 	if t < m {
 		return treeLevel{l: p.l, r: m, wl: p.wl, wr: wm, key: p.key << 1}
@@ -114,7 +114,7 @@ func (b *BrownianTree) normals(path uint64, depth int) []float64 {
 	state := mix64(b.seed ^ mix64(path*0x9e3779b97f4a7c15+uint64(depth)))
 	next := func() float64 {
 		state += 0x9e3779b97f4a7c15
-		return float64(mix64(state)>>11) * (1.0 / (1 << 53))
+		return float64(float64(mix64(state)>>11) * (1.0 / (1 << 53)))
 	}
 	out := make([]float64, b.n)
 	for i := 0; i < b.n; i += 2 {

@@ -157,7 +157,7 @@ func maskedDenoiser(d Denoiser, mask []float32, latent, noise *node.Tensor) Deno
 		in := x.Clone()
 		for i := range in.Data {
 			m := float64(mask[i])
-			in.Data[i] = float32(float64(x.Data[i])*m + (float64(latent.Data[i])+float64(noise.Data[i])*sigma)*(1-m))
+			in.Data[i] = float32(float64(float64(x.Data[i])*m) + float64((float64(latent.Data[i])+float64(float64(noise.Data[i])*sigma))*(1-m)))
 		}
 		out, err := d(ctx, in, sigma)
 		if err != nil {
@@ -173,7 +173,7 @@ func maskedDenoiser(d Denoiser, mask []float32, latent, noise *node.Tensor) Deno
 func blend(t *node.Tensor, mask []float32, latent *node.Tensor) {
 	for i := range t.Data {
 		m := float64(mask[i])
-		t.Data[i] = float32(float64(t.Data[i])*m + float64(latent.Data[i])*(1-m))
+		t.Data[i] = float32(float64(float64(t.Data[i])*m) + float64(float64(latent.Data[i])*(1-m)))
 	}
 }
 

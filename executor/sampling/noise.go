@@ -111,7 +111,7 @@ func IsMaxDenoise(sigma0, sigmaMax float64) bool {
 func NoiseScaling(sigma float64, noise, latent *node.Tensor, maxDenoise bool) *node.Tensor {
 	scale := sigma
 	if maxDenoise {
-		scale = math.Sqrt(1 + sigma*sigma)
+		scale = math.Sqrt(1 + float64(sigma*sigma))
 	}
 	out := noise.Clone()
 	for i, v := range noise.Data {
@@ -119,7 +119,7 @@ func NoiseScaling(sigma float64, noise, latent *node.Tensor, maxDenoise bool) *n
 		if latent != nil {
 			l = float64(latent.Data[i])
 		}
-		out.Data[i] = float32(float64(v)*scale + l)
+		out.Data[i] = float32(float64(float64(v)*scale) + l)
 	}
 	return out
 }

@@ -181,7 +181,7 @@ func comb(terms ...term) *node.Tensor {
 	for i := range out.Data {
 		var s float64
 		for _, tm := range terms {
-			s += tm.c * float64(tm.t.Data[i])
+			s += float64(tm.c * float64(tm.t.Data[i]))
 		}
 		out.Data[i] = float32(s)
 	}
@@ -199,8 +199,8 @@ func ancestralStep(sigma, sigmaNext, eta float64) (down, up float64) {
 	if eta == 0 {
 		return sigmaNext, 0
 	}
-	up = math.Min(sigmaNext, eta*math.Sqrt(sigmaNext*sigmaNext*(sigma*sigma-sigmaNext*sigmaNext)/(sigma*sigma)))
-	down = math.Sqrt(sigmaNext*sigmaNext - up*up)
+	up = math.Min(sigmaNext, eta*math.Sqrt(sigmaNext*sigmaNext*(float64(sigma*sigma)-float64(sigmaNext*sigmaNext))/(sigma*sigma)))
+	down = math.Sqrt(float64(sigmaNext*sigmaNext) - float64(up*up))
 	return down, up
 }
 

@@ -62,7 +62,7 @@ func sampleDPMpp2SAncestralCFGpp(ctx context.Context, d Denoiser, x *node.Tensor
 		} else {
 			t, tNext := tOf(sigmas[i]), tOf(down)
 			h := tNext - t
-			s := t + 0.5*h
+			s := t + float64(0.5*h)
 			x2 := comb(term{sigmaOfT(s) / sigmaOfT(t), x}, term{-math.Expm1(-0.5 * h), u})
 			if _, err := d(ctx, x2, sigmaOfT(s)); err != nil {
 				return nil, err
@@ -179,20 +179,20 @@ func sampleIPNDMV(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []floa
 			x = comb(term{1, x}, term{hn * c1, dCur}, term{hn * c2, buf[len(buf)-1]})
 		case order == 3:
 			h1, h2 := t[i]-t[i-1], t[i-1]-t[i-2]
-			tmp := (1 - hn/(3*(hn+h1))*(hn*(hn+h1))/(h1*(h1+h2))) / 2
-			c1 := (2+hn/h1)/2 + tmp
-			c2 := -(hn/h1)/2 - (1+h1/h2)*tmp
+			tmp := float64((1 - hn/(3*(hn+h1))*(hn*(hn+h1))/(h1*(h1+h2))) / 2)
+			c1 := float64((2+hn/h1)/2) + tmp
+			c2 := float64(-(hn/h1)/2) - float64((1+h1/h2)*tmp)
 			c3 := tmp * h1 / h2
 			x = comb(term{1, x}, term{hn * c1, dCur}, term{hn * c2, buf[len(buf)-1]}, term{hn * c3, buf[len(buf)-2]})
 		default:
 			h1, h2, h3 := t[i]-t[i-1], t[i-1]-t[i-2], t[i-2]-t[i-3]
-			tmp1 := (1 - hn/(3*(hn+h1))*(hn*(hn+h1))/(h1*(h1+h2))) / 2
-			tmp2 := ((1-hn/(3*(hn+h1)))/2 + (1-hn/(2*(hn+h1)))*hn/(6*(hn+h1+h2))) *
+			tmp1 := float64((1 - hn/(3*(hn+h1))*(hn*(hn+h1))/(h1*(h1+h2))) / 2)
+			tmp2 := (float64((1-hn/(3*(hn+h1)))/2) + (1-hn/(2*(hn+h1)))*hn/(6*(hn+h1+h2))) *
 				(hn * (hn + h1) * (hn + h1 + h2)) / (h1 * (h1 + h2) * (h1 + h2 + h3))
 			q := h1 * (h1 + h2) / (h2 * (h2 + h3))
-			c1 := (2+hn/h1)/2 + tmp1 + tmp2
-			c2 := -(hn/h1)/2 - (1+h1/h2)*tmp1 - (1+h1/h2+q)*tmp2
-			c3 := tmp1*h1/h2 + (h1/h2+q*(1+h2/h3))*tmp2
+			c1 := float64((2+hn/h1)/2) + tmp1 + tmp2
+			c2 := float64(-(hn/h1)/2) - float64((1+h1/h2)*tmp1) - float64((1+h1/h2+q)*tmp2)
+			c3 := tmp1*h1/h2 + float64((h1/h2+float64(q*(1+h2/h3)))*tmp2)
 			c4 := -tmp2 * q * h1 / h2
 			x = comb(term{1, x}, term{hn * c1, dCur}, term{hn * c2, buf[len(buf)-1]},
 				term{hn * c3, buf[len(buf)-2]}, term{hn * c4, buf[len(buf)-3]})

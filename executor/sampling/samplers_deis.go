@@ -59,15 +59,15 @@ func deisCoefficients(sigmas []float64, maxOrder int) [][]float64 {
 	)
 	// edm2t: the VP schedule σ(τ) = sqrt(exp(½β_d τ² + β_min τ) − 1).
 	betaD := 2 * (math.Log(sMin*sMin+1)/epsS - math.Log(sMax*sMax+1)) / (epsS - 1)
-	betaMin := math.Log(sMax*sMax+1) - 0.5*betaD
+	betaMin := math.Log(sMax*sMax+1) - float64(0.5*betaD)
 	ts := make([]float64, len(sigmas))
 	for i, s := range sigmas {
-		ts[i] = (math.Sqrt(betaMin*betaMin+2*betaD*math.Log(s*s+1)) - betaMin) / betaD
+		ts[i] = (math.Sqrt(float64(betaMin*betaMin)+float64(2*betaD*math.Log(float64(s*s)+1))) - betaMin) / betaD
 	}
 	// dσ/dτ = ½·(β_d τ + β_min)/sqrt(α(1−α)), α = exp(−½β_d τ² − β_min τ).
 	integrand := func(tau float64) float64 {
-		alpha := math.Exp(-0.5*tau*tau*betaD - tau*betaMin)
-		return 0.5 * (tau*betaD + betaMin) / math.Sqrt(alpha*(1-alpha))
+		alpha := math.Exp(float64(-0.5*tau*tau*betaD) - float64(tau*betaMin))
+		return 0.5 * (float64(tau*betaD) + betaMin) / math.Sqrt(alpha*(1-alpha))
 	}
 	out := make([][]float64, len(ts)-1)
 	for i := 0; i+1 < len(ts); i++ {
@@ -92,7 +92,7 @@ func deisCoefficients(sigmas []float64, maxOrder int) [][]float64 {
 						p *= (tau - prev[k]) / (prev[j] - prev[k])
 					}
 				}
-				sum += integrand(tau) * p
+				sum += float64(integrand(tau) * p)
 			}
 			c[j] = sum * dtau
 		}

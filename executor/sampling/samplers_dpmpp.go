@@ -30,7 +30,7 @@ func sampleDPMpp2SAncestral(ctx context.Context, d Denoiser, x *node.Tensor, sig
 		} else {
 			t, tNext := tOf(sigmas[i]), tOf(down)
 			h := tNext - t
-			s := t + 0.5*h
+			s := t + float64(0.5*h)
 			x2 := comb(term{sigmaOfT(s) / sigmaOfT(t), x}, term{-math.Expm1(-0.5 * h), den})
 			den2, err := d(ctx, x2, sigmaOfT(s))
 			if err != nil {
@@ -66,7 +66,7 @@ func sampleDPMppSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []fl
 		} else {
 			t, tNext := tOf(sigmas[i]), tOf(sigmas[i+1])
 			h := tNext - t
-			s := t + h*r
+			s := t + float64(h*r)
 			fac := 1 / (2 * r)
 			// Step 1: to the midpoint.
 			sd, su := ancestralStep(sigmaOfT(t), sigmaOfT(s), 1)
@@ -202,9 +202,9 @@ func sampleDPMpp3MSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []
 				// x += φ2·d1 − φ3·d2.
 				phi3 := phi2/hEta - 0.5
 				k := r0 / (r0 + r1)
-				cD := (1+k)/r0*phi2 - phi3/(r0*(r0+r1))
-				cD1 := -(1+k)/r0*phi2 - k/r1*phi2 + phi3/(r0*(r0+r1)) + phi3/(r1*(r0+r1))
-				cD2 := k/r1*phi2 - phi3/(r1*(r0+r1))
+				cD := float64((1+k)/r0*phi2) - phi3/(r0*(r0+r1))
+				cD1 := float64(-(1+k)/r0*phi2) - float64(k/r1*phi2) + phi3/(r0*(r0+r1)) + phi3/(r1*(r0+r1))
+				cD2 := float64(k/r1*phi2) - phi3/(r1*(r0+r1))
 				terms = append(terms, term{cD, den}, term{cD1, den1}, term{cD2, den2})
 			case have1:
 				r := h1 / h
@@ -267,7 +267,7 @@ func sampleResMultistep(eta float64, cfgpp bool) samplerFunc {
 				}
 				if cfgpp {
 					e := math.Exp(-h)
-					x = comb(term{e, x}, term{e, den}, term{-e + h*b1, u}, term{h * b2, old})
+					x = comb(term{e, x}, term{e, den}, term{-e + float64(h*b1), u}, term{h * b2, old})
 				} else {
 					x = comb(term{math.Exp(-h), x}, term{h * b1, den}, term{h * b2, old})
 				}

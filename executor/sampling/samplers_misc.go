@@ -19,12 +19,12 @@ func sampleDDPM(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float6
 		if err != nil {
 			return nil, err
 		}
-		ac := 1 / (s*s + 1)
-		acPrev := 1 / (sp*sp + 1)
+		ac := 1 / (float64(s*s) + 1)
+		acPrev := 1 / (float64(sp*sp) + 1)
 		alpha := ac / acPrev
 		// mu = sqrt(1/α)·(x_vp − (1−α)·ε/sqrt(1−ᾱ)), ε = (x − D)/σ.
 		k := math.Sqrt(1 / alpha)
-		vp := 1 / math.Sqrt(1+s*s)
+		vp := 1 / math.Sqrt(1+float64(s*s))
 		e := (1 - alpha) / math.Sqrt(1-ac) / s
 		terms := []term{{k * (vp - e), x}, {k * e, den}}
 		if sp > 0 {
@@ -32,7 +32,7 @@ func sampleDDPM(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float6
 		}
 		x = comb(terms...)
 		if sp != 0 {
-			x = comb(term{math.Sqrt(1 + sp*sp), x})
+			x = comb(term{math.Sqrt(1 + float64(sp*sp)), x})
 		}
 		if err := o.step(i, n, x, den); err != nil {
 			return nil, err

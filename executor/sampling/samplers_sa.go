@@ -107,12 +107,12 @@ func sampleSASolver(pece bool) samplerFunc {
 // moments.
 func saCoeffs(sigmaNext float64, lambdas []float64, ls, lt, tau float64) []float64 {
 	n := len(lambdas)
-	mul := 1 + tau*tau
+	mul := 1 + float64(tau*tau)
 	h := lt - ls
 	// Moments (1+τ²)∫ exp((1+τ²)(x−λ_t))·x^p dx by parts, p < n.
 	prod := make([]float64, n)
 	for p := range prod {
-		prod[p] = math.Pow(lt, float64(p)) - math.Pow(ls, float64(p))*math.Exp(-mul*h)
+		prod[p] = math.Pow(lt, float64(p)) - float64(math.Pow(ls, float64(p))*math.Exp(-mul*h))
 	}
 	moments := make([]float64, n)
 	for p := 0; p < n; p++ {
@@ -121,13 +121,13 @@ func saCoeffs(sigmaNext float64, lambdas []float64, ls, lt, tau float64) []float
 			lq, _ := math.Lgamma(float64(q + 1))
 			c := lp - lq
 			if tau > 0 {
-				c -= float64(p-q) * math.Log(mul)
+				c -= float64(float64(p-q) * math.Log(mul))
 			}
 			v := math.Exp(c)
 			if (p-q)%2 != 0 {
 				v = -v
 			}
-			moments[p] += v * prod[q]
+			moments[p] += float64(v * prod[q])
 		}
 	}
 	vt := make([][]float64, n) // vt[p][k] = λ_k^p

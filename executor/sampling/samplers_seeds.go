@@ -9,8 +9,10 @@ import (
 
 // hPhi1 is h·φ1(h) = e^h − 1 and hPhi2 is h·φ2(h) = (e^h − 1 − h)/h, the
 // exponential-integrator weights (ei_h_phi_1, ei_h_phi_2).
+// hPhi2 rounds h explicitly: callers pass products (hPhi2(-r·h)), which the
+// compiler would otherwise fuse into the subtraction after inlining.
 func hPhi1(h float64) float64 { return math.Expm1(h) }
-func hPhi2(h float64) float64 { return (math.Expm1(h) - h) / h }
+func hPhi2(h float64) float64 { return (math.Expm1(h) - float64(h)) / h }
 
 // sampleSEEDS2 returns sample_seeds_2 (Gonzalez et al. 2023, SEEDS-2, VP
 // data prediction) with ratio r and the φ1 or (phi2) φ2 final combination;
@@ -35,7 +37,7 @@ func sampleSEEDS2(eta, r float64, phi2 bool) samplerFunc {
 				ls, lt := tOf(sigmas[i]), tOf(sigmas[i+1])
 				h := lt - ls
 				hEta := h * (eta + 1)
-				s1 := sigmaOfT(ls + r*(lt-ls))
+				s1 := sigmaOfT(ls + float64(r*(lt-ls)))
 				x2 := comb(term{s1 / sigmas[i] * math.Exp(-r*h*eta), x}, term{-hPhi1(-r * hEta), den})
 				var sde *node.Tensor
 				if inject {
@@ -56,7 +58,7 @@ func sampleSEEDS2(eta, r float64, phi2 bool) samplerFunc {
 					x = comb(term{a, x}, term{-c * (1 - fac), den}, term{-c * fac, den2})
 				}
 				if inject {
-					seg := (r - 1) * h * eta
+					seg := float64((r - 1) * h * eta) // 2·seg compiles to seg+seg: keep it unfused
 					sde = comb(term{math.Exp(seg), sde}, term{math.Sqrt(-math.Expm1(2 * seg)), noise(s1, sigmas[i+1])})
 					x = comb(term{1, x}, term{sigmas[i+1], sde})
 				}
@@ -86,7 +88,7 @@ func sampleSEEDS3(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []floa
 			ls, lt := tOf(sigmas[i]), tOf(sigmas[i+1])
 			h := lt - ls
 			hEta := h * (eta + 1)
-			s1, s2 := sigmaOfT(ls+r1*(lt-ls)), sigmaOfT(ls+r2*(lt-ls))
+			s1, s2 := sigmaOfT(ls+float64(r1*(lt-ls))), sigmaOfT(ls+float64(r2*(lt-ls)))
 			// Step 1.
 			x2 := comb(term{s1 / sigmas[i] * math.Exp(-r1*h*eta), x}, term{-hPhi1(-r1 * hEta), den})
 			sde := comb(term{math.Sqrt(-math.Expm1(-2 * r1 * h * eta)), noise(sigmas[i], s1)})
@@ -99,7 +101,7 @@ func sampleSEEDS3(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []floa
 			a32 := r2 / r1 * hPhi2(-r2*hEta)
 			a31 := hPhi1(-r2*hEta) - a32
 			x3 := comb(term{s2 / sigmas[i] * math.Exp(-r2*h*eta), x}, term{-a31, den}, term{-a32, den2})
-			seg := (r1 - r2) * h * eta
+			seg := float64((r1 - r2) * h * eta)
 			sde = comb(term{math.Exp(seg), sde}, term{math.Sqrt(-math.Expm1(2 * seg)), noise(s1, s2)})
 			x3 = comb(term{1, x3}, term{s2, sde})
 			den3, err := d(ctx, x3, s2)
@@ -110,7 +112,7 @@ func sampleSEEDS3(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []floa
 			b3 := hPhi2(-hEta) / r2
 			b1 := hPhi1(-hEta) - b3
 			x = comb(term{sigmas[i+1] / sigmas[i] * math.Exp(-h*eta), x}, term{-b1, den}, term{-b3, den3})
-			seg = (r2 - 1) * h * eta
+			seg = float64((r2 - 1) * h * eta)
 			sde = comb(term{math.Exp(seg), sde}, term{math.Sqrt(-math.Expm1(2 * seg)), noise(s2, sigmas[i+1])})
 			x = comb(term{1, x}, term{sigmas[i+1], sde})
 		}
@@ -149,7 +151,7 @@ func sampleERSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float
 				step := -dt / points
 				var s, su float64
 				for k := 0; k < points; k++ {
-					pos := lt + float64(k)*step
+					pos := lt + float64(float64(k)*step)
 					sp := scaler(pos)
 					s += 1 / sp
 					su += (pos - ls) / sp
@@ -157,16 +159,16 @@ func sampleERSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float
 				s *= step
 				su *= step
 				dd := comb(term{1 / (ls - sigmas[i-1]), den}, term{-1 / (ls - sigmas[i-1]), oldD})
-				c2 := dt + s*scaler(lt)
+				c2 := dt + float64(s*scaler(lt))
 				terms = append(terms, term{c2, dd})
 				if stage >= 3 {
 					k := 2 / (ls - sigmas[i-2])
-					c3 := dt*dt/2 + su*scaler(lt)
+					c3 := float64(dt*dt/2) + float64(su*scaler(lt))
 					terms = append(terms, term{c3 * k, dd}, term{-c3 * k, oldDD})
 				}
 				oldDD = dd
 			}
-			amp := math.Sqrt(lt*lt - ls*ls*r*r)
+			amp := math.Sqrt(float64(lt*lt) - float64(ls*ls*r*r))
 			if math.IsNaN(amp) {
 				amp = 0
 			}

@@ -109,7 +109,7 @@ func KarrasSigmas(n int, sMin, sMax, rho float64) []float64 {
 	minInv, maxInv := math.Pow(sMin, 1/rho), math.Pow(sMax, 1/rho)
 	out := make([]float64, 0, n+1)
 	for _, r := range ramp {
-		out = append(out, math.Pow(maxInv+r*(minInv-maxInv), rho))
+		out = append(out, math.Pow(maxInv+float64(r*(minInv-maxInv)), rho))
 	}
 	return append(out, 0)
 }
@@ -178,14 +178,14 @@ func linearQuadraticSchedule(table []float64, steps int) []float64 {
 		for i := 0; i < linSteps; i++ {
 			sched = append(sched, float64(i)*threshold/float64(linSteps))
 		}
-		diff := float64(linSteps) - threshold*float64(steps)
+		diff := float64(linSteps) - float64(threshold*float64(steps))
 		quadSteps := float64(steps - linSteps)
 		quadCoef := diff / (float64(linSteps) * quadSteps * quadSteps)
 		linCoef := threshold/float64(linSteps) - 2*diff/(quadSteps*quadSteps)
-		c := quadCoef * float64(linSteps*linSteps)
+		c := float64(quadCoef * float64(linSteps*linSteps))
 		for i := linSteps; i < steps; i++ {
 			fi := float64(i)
-			sched = append(sched, quadCoef*fi*fi+linCoef*fi+c)
+			sched = append(sched, float64(quadCoef*fi*fi)+float64(linCoef*fi)+c)
 		}
 		sched = append(sched, 1)
 		for i, v := range sched {
@@ -210,7 +210,7 @@ func klOptimalSigmas(n int, sMin, sMax float64) []float64 {
 		if n > 1 {
 			a = float64(k) / float64(n-1)
 		}
-		out = append(out, math.Tan(a*math.Atan(sMin)+(1-a)*math.Atan(sMax)))
+		out = append(out, math.Tan(float64(a*math.Atan(sMin))+float64((1-a)*math.Atan(sMax))))
 	}
 	return append(out, 0)
 }
@@ -227,9 +227,9 @@ func linspace(start, end float64, n int) []float64 {
 	half := n / 2
 	for k := 0; k < n; k++ {
 		if k < half {
-			out[k] = start + step*float64(k)
+			out[k] = start + float64(step*float64(k))
 		} else {
-			out[k] = end - step*float64(n-1-k)
+			out[k] = end - float64(step*float64(n-1-k))
 		}
 	}
 	return out

@@ -7,7 +7,7 @@ import "math"
 func PolyexponentialSigmas(n int, sMin, sMax, rho float64) []float64 {
 	out := make([]float64, 0, n+1)
 	for _, r := range linspace(1, 0, n) {
-		out = append(out, math.Exp(math.Pow(r, rho)*(math.Log(sMax)-math.Log(sMin))+math.Log(sMin)))
+		out = append(out, math.Exp(float64(math.Pow(r, rho)*(math.Log(sMax)-math.Log(sMin)))+math.Log(sMin)))
 	}
 	return toFloat32s(append(out, 0))
 }
@@ -30,7 +30,7 @@ func LaplaceSigmas(n int, sMin, sMax, mu, beta float64) []float64 {
 		case 0.5-x < 0:
 			sign = -1
 		}
-		l := mu - beta*sign*math.Log(1-2*math.Abs(0.5-x)+1e-5)
+		l := mu - float64(beta*sign*math.Log(1-2*math.Abs(0.5-x)+1e-5))
 		out = append(out, math.Min(math.Max(math.Exp(l), sMin), sMax))
 	}
 	return toFloat32s(out)
@@ -41,7 +41,7 @@ func LaplaceSigmas(n int, sMin, sMax, mu, beta float64) []float64 {
 func VPSigmas(n int, betaD, betaMin, epsS float64) []float64 {
 	out := make([]float64, 0, n+1)
 	for _, t := range linspace(1, epsS, n) {
-		out = append(out, math.Sqrt(math.Expm1(betaD*t*t/2+betaMin*t)))
+		out = append(out, math.Sqrt(math.Expm1(float64(betaD*t*t/2)+float64(betaMin*t))))
 	}
 	return toFloat32s(append(out, 0))
 }

@@ -29,12 +29,12 @@ func DefaultTable() []float64 {
 	for i := 0; i < n; i++ {
 		var b float64
 		if i < n/2 {
-			b = start + step*float64(i)
+			b = start + float64(step*float64(i))
 		} else {
-			b = end - step*float64(n-i-1)
+			b = end - float64(step*float64(n-i-1))
 		}
-		b *= b
-		cum *= 1 - b
+		b = float64(b * b)
+		cum = float64(cum * (1 - b))
 		out[i] = float64(float32(math.Sqrt((1 - cum) / cum)))
 	}
 	return out
@@ -81,6 +81,6 @@ func sigmaAt(table []float64, t float64) float64 {
 	t = math.Min(math.Max(t, 0), float64(len(table)-1))
 	lo, hi := math.Floor(t), math.Ceil(t)
 	w := t - lo
-	l := (1-w)*math.Log(table[int(lo)]) + w*math.Log(table[int(hi)])
+	l := float64((1-w)*math.Log(table[int(lo)])) + float64(w*math.Log(table[int(hi)]))
 	return math.Exp(l)
 }

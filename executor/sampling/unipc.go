@@ -28,14 +28,14 @@ func sampleUniPC(bh2 bool) samplerFunc {
 		}
 		steps := len(ts) - 1
 		order := min(3, len(ts)-2)
-		alpha := func(s float64) float64 { return 1 / math.Sqrt(1+s*s) }
-		stdv := func(s float64) float64 { return s / math.Sqrt(1+s*s) }
+		alpha := func(s float64) float64 { return 1 / math.Sqrt(1+float64(s*s)) }
+		stdv := func(s float64) float64 { return s / math.Sqrt(1+float64(s*s)) }
 		lambda := func(s float64) float64 { return -math.Log(s) }
 		model := func(xv *node.Tensor, s float64) (*node.Tensor, error) {
-			return d(ctx, comb(term{math.Sqrt(1 + s*s), xv}), s)
+			return d(ctx, comb(term{math.Sqrt(1 + float64(s*s)), xv}), s)
 		}
 
-		xv := comb(term{1 / math.Sqrt(1+ts[0]*ts[0]), x})
+		xv := comb(term{1 / math.Sqrt(1+float64(ts[0]*ts[0])), x})
 		var tPrev []float64
 		var mPrev []*node.Tensor
 
@@ -199,7 +199,7 @@ func solve(a [][]float64, b []float64) []float64 {
 		for r := c + 1; r < n; r++ {
 			f := m[r][c] / m[c][c]
 			for k := c; k <= n; k++ {
-				m[r][k] -= f * m[c][k]
+				m[r][k] -= float64(f * m[c][k])
 			}
 		}
 	}
@@ -207,7 +207,7 @@ func solve(a [][]float64, b []float64) []float64 {
 	for r := n - 1; r >= 0; r-- {
 		s := m[r][n]
 		for k := r + 1; k < n; k++ {
-			s -= m[r][k] * x[k]
+			s -= float64(m[r][k] * x[k])
 		}
 		x[r] = s / m[r][r]
 	}
