@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 // DeployOptions describe one deploy of a rendered overlay.
@@ -62,7 +64,8 @@ func (d *Deployer) Deploy(ctx context.Context, o DeployOptions, keep bool) (*Rel
 	err = func() error {
 		actx, cancel := context.WithTimeoutCause(ctx, t.Apply, &TimeoutError{Phase: "apply", After: t.Apply})
 		defer cancel()
-		if err := d.CreateNamespace(actx, ns, o.Env, o.RunID); err != nil {
+		// A namespace the caller named may already exist: apply into it.
+		if err := d.CreateNamespace(actx, ns, o.Env, o.RunID); err != nil && (o.Namespace == "" || !apierrors.IsAlreadyExists(errors.Unwrap(err))) {
 			return err
 		}
 		if o.FakeVolumes {

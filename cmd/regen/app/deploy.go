@@ -6,15 +6,22 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/regen-dev/regen/runner/cluster"
 	"github.com/regen-dev/regen/runner/deploy"
 )
 
 const deployUsage = `Usage: regen deploy render   --env dev|prod|gpu [--dir kustomize] [-o FILE]
        regen deploy validate --env dev|prod|gpu|all [--dir kustomize]
-       regen deploy apply|delete --env E   (needs a cluster: not built yet)
+       regen deploy apply  --env E [--kubeconfig K] [--namespace N] [--run-id R] [--rollout-timeout D] [--fake-volumes]
+       regen deploy delete --env E [--kubeconfig K] [--namespace N]
 
 Render and check regen-executor's Kustomize environments, with no cluster:
 
@@ -26,14 +33,31 @@ Render and check regen-executor's Kustomize environments, with no cluster:
             selector = pod labels, Recreate with 1 replica (unless an HPA),
             GPU limit = request (gpu), pinned images and a NetworkPolicy
             (prod, gpu).
+
+Deploy to the cluster of a kubeconfig (--kubeconfig, else $KUBECONFIG,
+else ~/.kube/config; its current context):
+
+  apply     render, create the namespace (default: a fresh
+            regen-<env>-<run id>-xxxxx labelled with the run id), server-side
+            apply every object (field manager "regen") and wait for the
+            rollout. On failure print pod status, waiting reasons and events;
+            nothing is deleted (regen deploy delete cleans up).
+            --fake-volumes binds each claim to a hostPath volume, for a
+            control plane with no storage provisioner (hack/controlplane.sh).
+  delete    delete --namespace N, or every namespace regen deployed for
+            --env E in that cluster, and wait until they are gone.
 `
 
 func deployCommand() command {
-	return command{summary: "render and validate the Kubernetes environments (kustomize/)", run: runDeploy}
+	return command{summary: "render, validate, apply and delete the Kubernetes environments (kustomize/)", run: runDeploy}
 }
 
 type deployFlags struct {
 	env, dir, out string
+	// apply / delete
+	kubeconfig, namespace, runID string
+	rollout                      time.Duration
+	fakeVolumes                  bool
 }
 
 func runDeploy(ctx context.Context, s Streams, args []string) error {
@@ -62,6 +86,15 @@ func runDeploy(ctx context.Context, s Streams, args []string) error {
 	if action == "render" {
 		fs.StringVar(&f.out, "o", "", "write the manifests to this file instead of stdout")
 	}
+	if action == "apply" || action == "delete" {
+		fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, else ~/.kube/config)")
+		fs.StringVar(&f.namespace, "namespace", "", "namespace (apply: default a fresh one; delete: default every regen namespace of --env)")
+	}
+	if action == "apply" {
+		fs.StringVar(&f.runID, "run-id", "", "run id for the namespace and labels (default the current UTC time)")
+		fs.DurationVar(&f.rollout, "rollout-timeout", 0, "rollout timeout (default per environment: dev 2m, prod 5m, gpu 10m)")
+		fs.BoolVar(&f.fakeVolumes, "fake-volumes", false, "bind each PVC to a hostPath PV (clusters with no storage provisioner)")
+	}
 	fs.Usage = func() { fmt.Fprint(fs.Output(), deployUsage+"\nFlags:\n"); fs.PrintDefaults() }
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -80,10 +113,113 @@ func runDeploy(ctx context.Context, s Streams, args []string) error {
 		return deployRender(ctx, s, f)
 	case "validate":
 		return deployValidate(ctx, s, f)
+	case "apply":
+		return deployApply(ctx, s, f)
 	default:
-		return fmt.Errorf("deploy %s --env %s needs a cluster: it comes with the cluster target (not built yet). Meanwhile: regen deploy render --env %s | kubectl %s --server-side -f -",
-			action, f.env, f.env, action)
+		return deployDelete(ctx, s, f)
 	}
+}
+
+// clusterConfig loads the kubeconfig's current context, or says what is
+// missing and what to do instead.
+func clusterConfig(path string) (*rest.Config, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, "", fmt.Errorf("kubeconfig %s: %w. Point --kubeconfig or KUBECONFIG at a cluster, or bring up the local control plane (hack/controlplane.sh build; go test ./suites/e2e)", path, err)
+		}
+		rules.ExplicitPath = path
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, "", errors.New("no kubeconfig: KUBECONFIG is unset and ~/.kube/config does not exist. Point --kubeconfig or KUBECONFIG at a cluster (kind: kind create cluster; a GPU cluster: its kubeconfig), or bring up the local control plane (hack/controlplane.sh build; go test ./suites/e2e)")
+		}
+		return nil, "", fmt.Errorf("load kubeconfig: %w", err)
+	}
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return nil, "", fmt.Errorf("load kubeconfig: %w", err)
+	}
+	return cfg, raw.CurrentContext, nil
+}
+
+func deployApply(ctx context.Context, s Streams, f deployFlags) error {
+	dir, err := deploy.OverlayDir(f.dir, f.env)
+	if err != nil {
+		return &usageError{msg: err.Error(), hint: "regen deploy apply --env dev"}
+	}
+	cfg, kctx, err := clusterConfig(f.kubeconfig)
+	if err != nil {
+		return err
+	}
+	manifests, err := deploy.RenderAndValidate(ctx, f.env, dir)
+	if err != nil {
+		return err
+	}
+	if f.runID == "" {
+		f.runID = time.Now().UTC().Format("20060102-150405")
+	}
+	d, err := cluster.NewDeployer(cfg, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Err, "applying %s to %s (context %q)...\n", f.env, cfg.Host, kctx)
+	rel, err := d.Deploy(ctx, cluster.DeployOptions{
+		Env: f.env, RunID: f.runID, Namespace: f.namespace, Manifests: manifests,
+		Timeouts: cluster.Timeouts{Rollout: f.rollout}, FakeVolumes: f.fakeVolumes,
+	}, true)
+	if err != nil {
+		if rel.Diagnostics != nil {
+			_ = rel.Diagnostics.Write(s.Err)
+		}
+		return fmt.Errorf("%w (namespace %s kept: regen deploy delete --env %s --namespace %s)", err, rel.Namespace, f.env, rel.Namespace)
+	}
+	fmt.Fprintf(s.Out, "%s deployed to namespace %s (applied in %v, rolled out in %v)\n", f.env, rel.Namespace,
+		rel.Applied.Round(time.Millisecond), rel.RolledOut.Round(time.Millisecond))
+	return nil
+}
+
+func deployDelete(ctx context.Context, s Streams, f deployFlags) error {
+	if _, err := deploy.OverlayDir(f.dir, f.env); err != nil {
+		return &usageError{msg: err.Error(), hint: "regen deploy delete --env dev"}
+	}
+	cfg, _, err := clusterConfig(f.kubeconfig)
+	if err != nil {
+		return err
+	}
+	d, err := cluster.NewDeployer(cfg, nil)
+	if err != nil {
+		return err
+	}
+	names := []string{f.namespace}
+	if f.namespace == "" {
+		list, err := d.Clientset().CoreV1().Namespaces().List(ctx, metav1.ListOptions{
+			LabelSelector: cluster.LabelManagedBy + "=" + cluster.FieldManager + "," + cluster.LabelEnv + "=" + f.env,
+		})
+		if err != nil {
+			return fmt.Errorf("list regen namespaces: %w", err)
+		}
+		names = names[:0]
+		for _, n := range list.Items {
+			names = append(names, n.Name)
+		}
+		slices.Sort(names)
+	}
+	if len(names) == 0 {
+		fmt.Fprintf(s.Out, "no namespace of regen's %s environment in %s\n", f.env, cfg.Host)
+		return nil
+	}
+	var errs []error
+	for _, ns := range names {
+		if err := d.Teardown(ctx, ns, cluster.DefaultTimeouts(f.env).Cleanup); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintf(s.Out, "deleted namespace %s\n", ns)
+	}
+	return errors.Join(errs...)
 }
 
 func deployRender(ctx context.Context, s Streams, f deployFlags) error {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const testKustomize = "../../../kustomize"
@@ -78,8 +79,9 @@ func TestDeployErrors(t *testing.T) {
 		{"unknown action", []string{"launch"}, `unknown deploy action "launch"`},
 		{"render without env", []string{"render"}, "deploy render needs --env"},
 		{"unknown env", []string{"validate", "--env", "staging"}, `unknown environment "staging"`},
-		{"apply needs a cluster", []string{"apply", "--env", "dev"}, "needs a cluster"},
-		{"delete needs a cluster", []string{"delete", "--env", "prod"}, "needs a cluster"},
+		{"apply without a kubeconfig says what to do", []string{"apply", "--env", "dev", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "Point --kubeconfig or KUBECONFIG at a cluster"},
+		{"delete without a kubeconfig says what to do", []string{"delete", "--env", "prod", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "Point --kubeconfig or KUBECONFIG at a cluster"},
+		{"apply to an unknown env", []string{"apply", "--env", "staging"}, `unknown environment "staging"`},
 		{"deprecated bases", []string{"validate", "--env", "dev", "--dir", broken}, "'bases' is deprecated"},
 		{"render fails on deprecated fields too", []string{"render", "--env", "dev", "--dir", broken}, "deprecated field"},
 	}
@@ -90,5 +92,18 @@ func TestDeployErrors(t *testing.T) {
 				t.Fatalf("regen deploy %v = %v; want an error containing %q", tc.args, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestDeployApplyNoKubeconfig(t *testing.T) {
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", t.TempDir())
+	start := time.Now()
+	_, err := deployRun(t, "apply", "--env", "dev")
+	if err == nil || !strings.Contains(err.Error(), "no kubeconfig") || !strings.Contains(err.Error(), "KUBECONFIG") {
+		t.Fatalf("apply with no kubeconfig = %v; want a message naming what is missing", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v: must fail within seconds", d)
 	}
 }
