@@ -76,6 +76,10 @@ fixtures: ## regenerate the committed fixture models and input images
 verify: ## gofmt, go vet, go mod tidy check
 	@hack/verify.sh
 
+.PHONY: fma-check
+fma-check: ## fail if arm64/amd64-v3 builds fuse multiply-adds in the CPU numeric packages
+	@hack/fma-check.sh
+
 .PHONY: clean
 clean: ## remove build outputs and run reports
 	rm -rf $(BIN) out

@@ -9,5 +9,7 @@ artifacts=${ARTIFACTS:-$PWD/out/artifacts}
 mkdir -p "$artifacts"
 echo "== go vet"
 go vet ./...
+echo "== fma-check (CPU goldens must not depend on fused multiply-adds)"
+hack/fma-check.sh
 echo "== go test -race"
 go test -race -count=1 -timeout 30m ./... 2>&1 | tee "$artifacts/go-test.log"

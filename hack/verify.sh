@@ -6,6 +6,7 @@ if [ -n "$unformatted" ]; then
   echo "gofmt needed:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
+hack/fma-check.sh
 cp go.mod /tmp/regen-go.mod.bak; cp go.sum /tmp/regen-go.sum.bak
 go mod tidy
 if ! git diff --quiet -- go.mod go.sum; then
