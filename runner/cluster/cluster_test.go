@@ -236,9 +236,18 @@ func TestUpDown(t *testing.T) {
 		t.Skip("skip: -short (starts a control plane)")
 	}
 	ctx := context.Background()
-	c, err := Up(ctx, Options{BinDir: bin, StateDir: t.TempDir(), Nodes: []Node{{Name: "n0"}}})
+	state, err := os.MkdirTemp("", "regen-cluster-test-")
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			_ = os.RemoveAll(state)
+		}
+	})
+	c, err := Up(ctx, Options{BinDir: bin, StateDir: state, Nodes: []Node{{Name: "n0"}}})
+	if err != nil {
+		t.Fatalf("%v (state kept in %s)", err, state)
 	}
 	pids := c.PIDs()
 	if len(pids) != len(Binaries) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -186,7 +187,6 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		"--service-account-private-key-file="+p.SAKey, "--root-ca-file="+p.CACert,
 		"--cluster-signing-cert-file="+p.CACert, "--cluster-signing-key-file="+p.CAKey,
 		"--service-cluster-ip-range="+serviceCIDR,
-		"--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller",
 	); err != nil {
 		return nil, err
 	}
@@ -221,9 +221,29 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	return c, nil
 }
 
-// startError names the component whose wait failed and its log file.
+// startError names the component whose wait failed and its log file, and
+// every component that has already exited, with the last lines of its log.
 func (c *Cluster) startError(name string, err error) error {
-	return fmt.Errorf("cluster up: %s: %w (log: %s)", name, err, filepath.Join(c.StateDir, "logs", name+".log"))
+	msg := ""
+	for _, p := range c.procs {
+		if done, werr := p.exited(); done {
+			msg += fmt.Sprintf("; %s exited (%v): %s", p.name, werr, logTail(filepath.Join(c.StateDir, "logs", p.name+".log"), 3))
+		}
+	}
+	return fmt.Errorf("cluster up: %s: %w (log: %s)%s", name, err, filepath.Join(c.StateDir, "logs", name+".log"), msg)
+}
+
+// logTail returns the last n lines of a log file, joined with " | ".
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
 }
 
 // Down stops every process in reverse start order (SIGTERM, then SIGKILL
