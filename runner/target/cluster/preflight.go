@@ -1,0 +1,114 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// KindVersion is the kind release the dev flow pins (e2e-framework's own
+// fallback, v0.26.0, is not served by the module proxy).
+const KindVersion = "v0.33.0"
+
+// Mode is how a cluster environment is reached.
+type Mode string
+
+const (
+	// ModeKubeconfig uses the kubeconfig's current context as it is.
+	ModeKubeconfig Mode = "kubeconfig"
+	// ModeKind creates (or reuses) a kind cluster (dev only).
+	ModeKind Mode = "kind"
+)
+
+// ErrNoCluster is wrapped by Preflight's errors.
+var ErrNoCluster = errors.New("no cluster to deploy to")
+
+// Probe is what Preflight looks at; tests replace it.
+type Probe struct {
+	Getenv   func(string) string
+	Stat     func(string) (os.FileInfo, error)
+	LookPath func(string) (string, error)
+	// DockerInfo runs `docker info` (bounded by ctx).
+	DockerInfo func(ctx context.Context) error
+	Home       string
+}
+
+// SystemProbe looks at the real machine.
+func SystemProbe() Probe {
+	home, _ := os.UserHomeDir()
+	return Probe{
+		Getenv: os.Getenv, Stat: os.Stat, LookPath: exec.LookPath, Home: home,
+		DockerInfo: func(ctx context.Context) error {
+			out, err := exec.CommandContext(ctx, "docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
+			}
+			return nil
+		},
+	}
+}
+
+// Plan is Preflight's answer.
+type Plan struct {
+	Mode       Mode
+	Kubeconfig string // ModeKubeconfig: the file (empty: client-go's default rules found it)
+	Kind       string // ModeKind: the kind binary ("" when e2e-framework will go install it)
+}
+
+// Preflight decides how env can be deployed, in seconds and without touching
+// any cluster: an explicit kubeconfig, else $KUBECONFIG, else ~/.kube/config;
+// failing those, for dev only, kind on Docker. Otherwise it says what is
+// missing and what to run instead.
+func Preflight(ctx context.Context, p Probe, env, kubeconfig string) (Plan, error) {
+	if kubeconfig != "" {
+		if _, err := p.Stat(kubeconfig); err != nil {
+			return Plan{}, fmt.Errorf("--env %s: kubeconfig %s: %w: %w", env, kubeconfig, ErrNoCluster, err)
+		}
+		return Plan{Mode: ModeKubeconfig, Kubeconfig: kubeconfig}, nil
+	}
+	if kc := p.Getenv("KUBECONFIG"); kc != "" {
+		for _, f := range filepath.SplitList(kc) {
+			if _, err := p.Stat(f); err == nil {
+				return Plan{Mode: ModeKubeconfig}, nil
+			}
+		}
+	}
+	if p.Home != "" {
+		if _, err := p.Stat(filepath.Join(p.Home, ".kube", "config")); err == nil {
+			return Plan{Mode: ModeKubeconfig}, nil
+		}
+	}
+	const instead = "Run `make e2e` (ENV=local: the in-process executor), or point KUBECONFIG at a cluster " +
+		"(kind, or a GPU cluster's kubeconfig) and rerun `make e2e ENV=" // env appended below
+	if env != "dev" {
+		return Plan{}, fmt.Errorf("--env %s needs a cluster and there is no kubeconfig (KUBECONFIG unset, ~/.kube/config missing): %w. %s%s`)", env, ErrNoCluster, instead, env)
+	}
+	var missing []string
+	if _, err := p.LookPath("docker"); err != nil {
+		missing = append(missing, "docker (not on PATH)")
+	} else {
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := p.DockerInfo(dctx)
+		cancel()
+		if err != nil {
+			missing = append(missing, "a running Docker daemon (docker info: "+err.Error()+")")
+		}
+	}
+	kind, err := p.LookPath("kind")
+	if err != nil {
+		if _, gerr := p.LookPath("go"); gerr != nil {
+			missing = append(missing, "kind "+KindVersion+" (not on PATH, and no go to install it)")
+		}
+		kind = ""
+	}
+	if len(missing) > 0 {
+		return Plan{}, fmt.Errorf("--env dev needs a kind cluster or a kubeconfig: missing %s, and no kubeconfig (KUBECONFIG unset, ~/.kube/config missing): %w. %s%s`), or install Docker and kind %s (go install sigs.k8s.io/kind@%s)",
+			strings.Join(missing, ", "), ErrNoCluster, instead, env, KindVersion, KindVersion)
+	}
+	return Plan{Mode: ModeKind, Kind: kind}, nil
+}
