@@ -1,0 +1,245 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/portforward"
+	"k8s.io/client-go/transport/spdy"
+	"sigs.k8s.io/e2e-framework/support/kind"
+
+	kube "github.com/regen-dev/regen/runner/cluster"
+	"github.com/regen-dev/regen/runner/deploy"
+	"github.com/regen-dev/regen/runner/target"
+)
+
+// Options configure a cluster target.
+type Options struct {
+	Env          string // dev, prod, gpu
+	Kubeconfig   string // empty: $KUBECONFIG, ~/.kube/config, else kind (dev)
+	KustomizeDir string
+	RunID        string
+	Keep         bool   // leave the namespace (and a kind cluster) for debugging
+	KindName     string // default "regen"
+	Image        string // loaded into kind (default regen-executor:dev)
+	Timeouts     kube.Timeouts
+	// DiagnosticsDir receives the collectors' output on failure.
+	DiagnosticsDir string
+	Log            *slog.Logger
+	Probe          *Probe // nil: SystemProbe
+}
+
+// Target deploys an overlay and reaches every executor pod by port-forward.
+type Target struct {
+	opts     Options
+	deployer *kube.Deployer
+	rel      *kube.Release
+	stops    []chan struct{}
+	eps      []target.Endpoint
+	hc       *http.Client
+}
+
+var _ target.Target = (*Target)(nil)
+
+// New returns a target; nothing happens until Start.
+func New(opts Options) *Target {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.KindName == "" {
+		opts.KindName = "regen"
+	}
+	if opts.Image == "" {
+		opts.Image = "regen-executor:dev"
+	}
+	if opts.KustomizeDir == "" {
+		opts.KustomizeDir = deploy.DefaultDir
+	}
+	return &Target{opts: opts, hc: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// Describe names the environment and, once started, the namespace.
+func (t *Target) Describe() string {
+	if t.rel != nil {
+		return "cluster " + t.opts.Env + " (namespace " + t.rel.Namespace + ")"
+	}
+	return "cluster " + t.opts.Env
+}
+
+// Start runs Preflight, gets a cluster (kubeconfig or kind), deploys the
+// overlay, port-forwards to each executor pod and waits for /system_stats.
+func (t *Target) Start(ctx context.Context) ([]target.Endpoint, error) {
+	probe := SystemProbe()
+	if t.opts.Probe != nil {
+		probe = *t.opts.Probe
+	}
+	plan, err := Preflight(ctx, probe, t.opts.Env, t.opts.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := t.restConfig(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := deploy.OverlayDir(t.opts.KustomizeDir, t.opts.Env)
+	if err != nil {
+		return nil, err
+	}
+	manifests, err := deploy.RenderAndValidate(ctx, t.opts.Env, dir)
+	if err != nil {
+		return nil, err
+	}
+	if t.deployer, err = kube.NewDeployer(cfg, t.opts.Log); err != nil {
+		return nil, err
+	}
+	t.rel, err = t.deployer.Deploy(ctx, kube.DeployOptions{
+		Env: t.opts.Env, RunID: t.opts.RunID, Manifests: manifests,
+		Timeouts: t.opts.Timeouts, DiagnosticsDir: t.opts.DiagnosticsDir,
+	}, t.opts.Keep)
+	if err != nil {
+		return nil, err
+	}
+	pods, err := t.deployer.Clientset().CoreV1().Pods(t.rel.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=regen-executor"})
+	if err != nil {
+		return nil, fmt.Errorf("list executor pods: %w", err)
+	}
+	slices.SortFunc(pods.Items, func(a, b corev1.Pod) int { return cmpString(a.Name, b.Name) })
+	for _, p := range pods.Items {
+		port, err := t.forward(cfg, p.Name)
+		if err != nil {
+			return nil, t.failed(ctx, err)
+		}
+		base := "http://127.0.0.1:" + strconv.Itoa(port)
+		if _, err := target.SystemStats(ctx, t.hc, base); err != nil {
+			return nil, t.failed(ctx, fmt.Errorf("pod %s: %w", p.Name, err))
+		}
+		t.eps = append(t.eps, target.Endpoint{Name: p.Name, URL: base})
+	}
+	if len(t.eps) == 0 {
+		return nil, t.failed(ctx, errors.New("no executor pod after the rollout"))
+	}
+	return t.eps, nil
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// restConfig loads the kubeconfig, or creates/reuses the kind cluster and
+// loads the executor image into it (UNVERIFIED here: needs Docker).
+func (t *Target) restConfig(ctx context.Context, plan Plan) (*rest.Config, error) {
+	path := plan.Kubeconfig
+	if plan.Mode == ModeKind {
+		k := kind.NewCluster(t.opts.KindName)
+		k.WithVersion(KindVersion)
+		if plan.Kind != "" {
+			k.WithPath(plan.Kind)
+		}
+		kc, err := k.Create(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kind cluster %s: %w", t.opts.KindName, err)
+		}
+		if err := k.LoadImage(ctx, t.opts.Image); err != nil {
+			return nil, fmt.Errorf("load %s into kind (build it with make image): %w", t.opts.Image, err)
+		}
+		path = kc
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig: %w", err)
+	}
+	return cfg, nil
+}
+
+// forward port-forwards a free loopback port to the pod's 8188.
+func (t *Target) forward(cfg *rest.Config, pod string) (int, error) {
+	rt, upgrader, err := spdy.RoundTripperFor(cfg)
+	if err != nil {
+		return 0, fmt.Errorf("port-forward %s: %w", pod, err)
+	}
+	u := t.deployer.Clientset().CoreV1().RESTClient().Post().Resource("pods").Namespace(t.rel.Namespace).Name(pod).SubResource("portforward").URL()
+	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: rt}, http.MethodPost, u)
+	stop, ready := make(chan struct{}), make(chan struct{})
+	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{"0:8188"}, stop, ready, io.Discard, io.Discard)
+	if err != nil {
+		return 0, fmt.Errorf("port-forward %s: %w", pod, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- fw.ForwardPorts() }()
+	select {
+	case <-ready:
+	case err := <-errc:
+		return 0, fmt.Errorf("port-forward %s: %w", pod, err)
+	case <-time.After(30 * time.Second):
+		close(stop)
+		return 0, &kube.TimeoutError{Phase: "port-forward to " + pod, After: 30 * time.Second}
+	}
+	t.stops = append(t.stops, stop)
+	ports, err := fw.GetPorts()
+	if err != nil || len(ports) == 0 {
+		return 0, fmt.Errorf("port-forward %s: no local port: %w", pod, err)
+	}
+	return int(ports[0].Local), nil
+}
+
+// failed collects diagnostics and tears down (unless Keep) after a failure
+// past the rollout.
+func (t *Target) failed(ctx context.Context, err error) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if diag, cerr := t.deployer.Collect(cctx, t.rel.Namespace, nil); cerr == nil && t.opts.DiagnosticsDir != "" {
+		_ = diag.Save(t.opts.DiagnosticsDir)
+	}
+	if cerr := t.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}
+
+// Fingerprint returns the first pod's /system_stats.
+func (t *Target) Fingerprint(ctx context.Context) (json.RawMessage, error) {
+	if len(t.eps) == 0 {
+		return nil, errors.New("cluster target not started")
+	}
+	return target.SystemStats(ctx, t.hc, t.eps[0].URL)
+}
+
+// Close stops the port-forwards and deletes the namespace unless Keep.
+func (t *Target) Close() error {
+	for _, s := range t.stops {
+		close(s)
+	}
+	t.stops = nil
+	if t.rel == nil || t.opts.Keep {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	timeout := t.opts.Timeouts.Cleanup
+	if timeout <= 0 {
+		timeout = kube.DefaultTimeouts(t.opts.Env).Cleanup
+	}
+	err := t.deployer.Teardown(ctx, t.rel.Namespace, timeout)
+	t.rel = nil
+	return err
+}
