@@ -35,7 +35,11 @@ func (c *Cluster) start(ctx context.Context, name, bin string, args ...string) e
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Dir = c.StateDir
 	// Own process group: a Ctrl-C to the test does not race Down's ordered stop.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: if the process that called Up dies without Down (a test
+	// binary killed by -timeout), the kernel stops the component instead of
+	// leaving it running. (It fires when the forking OS thread exits; the Go
+	// runtime does not retire threads unless a locked goroutine exits.)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return fmt.Errorf("start %s: %w", name, err)
