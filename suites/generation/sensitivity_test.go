@@ -17,9 +17,9 @@ const visibleFloor = 1.0
 
 // weakFloor is for changes the gmm checkpoint barely shows: its closed-form
 // posterior over a finite set of templates snaps the sample onto the
-// nearest template, so cfg in [1, 30], the scheduler, 6+ steps and denoise
-// in [0.1, 0.9] move only edge pixels (measured 0.04–0.95 levels mean, at
-// most 1–5 levels). Those entries assert the input is still honoured (not
+// nearest template, so cfg in [1, 30], the scheduler, 3 or more steps and
+// denoise in [0.1, 0.9] move only edge pixels (measured 0.04–0.95 levels
+// mean, at most 1–6 levels). Those entries assert the input is still honoured (not
 // bit-identical, at least 0.03 levels: about half the smallest measured
 // value), and say so in the report.
 const weakFloor = 0.03
@@ -28,8 +28,12 @@ var (
 	gmm64 = func() workflow.Prompt {
 		return with(gmmBase(), edit{gmmLatent, "width", 64}, edit{gmmLatent, "height", 64})
 	}
-	els64  = func() workflow.Prompt { return loadPrompt("txt2img-els.json") }
-	i2iEls = func() workflow.Prompt { return with(img2imgBase(), edit{"1", "ckpt_name", "regen-els.safetensors"}) }
+	els64 = func() workflow.Prompt { return loadPrompt("txt2img-els.json") }
+	// i2iEls is img2img on the els checkpoint at 64² (els costs about 15×
+	// gmm per pixel, so 128² would dominate the suite's time).
+	i2iEls = func() workflow.Prompt {
+		return with(img2imgBase(), edit{"1", "ckpt_name", "regen-els.safetensors"}, edit{"5", "width", 64}, edit{"5", "height", 64})
+	}
 )
 
 // sensitivity runs base and base with one change and returns the mean
@@ -37,12 +41,29 @@ var (
 func sensitivity(ctx SpecContext, base func() workflow.Prompt, change edit, floor float64) {
 	GinkgoHelper()
 	b := base()
-	ref := generate(ctx, b, "sens-base")
+	ref := generateBase(ctx, b)
 	got := generate(ctx, with(b, change), "sens-variant")
 	mad := meanAbsDiff(ref.img, got.img)
-	note("mean abs diff", "%s.%s → %v: %.3f levels, max %d (floor %.2f)", change.node, change.input, change.value, mad, maxAbsDiff(ref.img, got.img), floor)
+	note("mean abs diff", "%s (%s.%s → %v): %.3f levels, max %d (floor %.2f)", CurrentSpecReport().LeafNodeText, change.node, change.input, change.value, mad, maxAbsDiff(ref.img, got.img), floor)
 	Expect(samePixels(ref.img, got.img)).To(BeFalse(), "bit-identical images")
 	Expect(mad).To(BeNumerically(">=", floor), "mean absolute difference in 8-bit levels")
+}
+
+// bases memoises the base images by prompt hash: every entry of a table
+// shares a base, and the server's cache (only the latest prompt) cannot
+// serve it after a variant ran. Specs run one at a time per process.
+var bases = map[string]output{}
+
+func generateBase(ctx SpecContext, p workflow.Prompt) output {
+	GinkgoHelper()
+	h, err := p.Hash()
+	Expect(err).NotTo(HaveOccurred())
+	if o, ok := bases[h]; ok {
+		return o
+	}
+	o := generate(ctx, p, "sens-base")
+	bases[h] = o
+	return o
 }
 
 var _ = Describe("Sensitivity", Label("sensitivity"), func() {
@@ -59,8 +80,8 @@ var _ = Describe("Sensitivity", Label("sensitivity"), func() {
 		Entry("gmm 128² sampler euler → dpm_2_ancestral", gmmBase, edit{gmmSampler, "sampler_name", "dpm_2_ancestral"}),
 		Entry("gmm 128² steps 12 → 2", gmmBase, edit{gmmSampler, "steps", 2}),
 		Entry("gmm img2img 128² denoise 0.55 → 0.95", img2imgBase, edit{i2iSampler, "denoise", 0.95}),
-		Entry("els img2img 128² denoise 0.55 → 0.85", i2iEls, edit{i2iSampler, "denoise", 0.85}),
-		Entry("els img2img 128² denoise 0.55 → 0.3", i2iEls, edit{i2iSampler, "denoise", 0.3}),
+		Entry("els img2img 64² denoise 0.55 → 0.85", i2iEls, edit{i2iSampler, "denoise", 0.85}),
+		Entry("els img2img 64² denoise 0.55 → 0.3", i2iEls, edit{i2iSampler, "denoise", 0.3}),
 		Entry("gmm 64² seed 1 → 2", gmm64, edit{gmmSampler, "seed", 2}),
 		Entry("gmm 64² sampler euler → heun", gmm64, edit{gmmSampler, "sampler_name", "heun"}),
 		Entry("els 64² prompt text", els64, edit{gmmPositive, "text", "a large red circle on a blue sky"}),
