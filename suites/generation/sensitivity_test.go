@@ -19,9 +19,9 @@ const visibleFloor = 1.0
 // posterior over a finite set of templates snaps the sample onto the
 // nearest template, so cfg in [1, 30], the scheduler, 3 or more steps and
 // denoise in [0.1, 0.9] move only edge pixels (measured 0.04–0.95 levels
-// mean, at most 1–6 levels). Those entries assert the input is still honoured (not
-// bit-identical, at least 0.03 levels: about half the smallest measured
-// value), and say so in the report.
+// mean, at most 1–6 levels). Those entries assert that the input is still
+// honoured (not bit-identical, at least 0.03 levels: about half the
+// smallest value measured in that table, 0.073), and the report says so.
 const weakFloor = 0.03
 
 var (
