@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regen-dev/regen/harness/client"
 	"github.com/regen-dev/regen/harness/compare"
 	"github.com/regen-dev/regen/runner/golden"
 	"github.com/regen-dev/regen/runner/internal/atomicfile"
@@ -62,11 +63,16 @@ func (s *Session) Case(ctx context.Context, c plan.Case, ep int) (rc report.Case
 		rctx, cancel := context.WithTimeout(ctx, timeout)
 		promptID, outs, err = s.replay(rctx, c, ep)
 		cancel()
+		// Validation is deterministic: the same prompt is rejected the same
+		// way. Anything else (unreachable, reset, an execution error such as
+		// a busy device) may be transient and is retried.
+		var verr *client.ValidationError
+		retryable := err != nil && !errors.As(err, &verr)
 		if err == nil && len(outs) == 0 {
-			err = errors.New("the prompt produced no images")
+			err, retryable = errors.New("the prompt produced no images"), false
 		}
 		rc.Attempts = attempt + 1
-		if err == nil || attempt >= s.opts.Retries || ctx.Err() != nil {
+		if err == nil || !retryable || attempt >= s.opts.Retries || ctx.Err() != nil {
 			break
 		}
 		// An infrastructure failure (never a verdict) is retried; the

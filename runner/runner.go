@@ -317,7 +317,11 @@ func Outcome(r *report.Run) (regressions, infra []string) {
 		case c.Verdict == report.Fail, c.Verdict == report.PassApprox && r.Strict:
 			regressions = append(regressions, fmt.Sprintf("%s (%s)", c.ID, c.Tier))
 		case c.Verdict == report.Error:
-			infra = append(infra, fmt.Sprintf("%s: %s", c.ID, c.Error))
+			msg := c.Error
+			if msg == "" {
+				msg = c.Reason // an output that could not be judged (e.g. a stale golden record)
+			}
+			infra = append(infra, fmt.Sprintf("%s: %s", c.ID, msg))
 		case c.Verdict == report.New:
 			infra = append(infra, fmt.Sprintf("%s: no golden", c.ID))
 		}

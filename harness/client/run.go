@@ -17,6 +17,10 @@ import (
 // after execution_success/error/interrupted before reading history anyway.
 const graceAfterTerminal = 2 * time.Second
 
+// connectWait bounds the wait for the server's first websocket frame (the
+// `status` it sends once the socket is registered) before submitting.
+const connectWait = 5 * time.Second
+
 // maxPollErrors is how many history polls in a row may fail before Run
 // gives up on a prompt whose websocket dropped.
 const maxPollErrors = 10
@@ -108,6 +112,23 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 	frames := make(chan frame, 64)
 	go readFrames(readCtx, ws, frames)
 
+	// ComfyUI registers a socket before it sends the first `status`; waiting
+	// for that frame closes the window in which a fast prompt's events (and
+	// SaveImageWebsocket's images) would be sent to no one.
+	wait := connectWait
+	if opts.Timeout > 0 && opts.Timeout/4 < wait {
+		wait = opts.Timeout / 4
+	}
+	var early *frame
+	select {
+	case f := <-frames:
+		early = &f
+	case <-time.After(wait):
+		c.log.Debug("no status frame after connecting; submitting anyway", "wait", wait)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("connect websocket: %w", ctx.Err())
+	}
+
 	start := time.Now()
 	acc, err := c.submit(ctx, prompt, clientID, promptID, opts.ExtraPNGInfo)
 	if err != nil {
@@ -125,6 +146,14 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 		WSImages: map[string][][]byte{}, Timings: map[string]time.Duration{}, Outputs: map[string]NodeOutput{},
 	}}
 	res := st.res
+	if early != nil {
+		if early.err != nil {
+			log.Warn("websocket dropped; polling history", "err", early.err)
+			frames, res.Polled = nil, true
+		} else {
+			st.handle(*early)
+		}
+	}
 
 	// While the websocket is up, history is still polled now and then, in
 	// case a proxy loses `executing` null; once it drops, polled often.

@@ -48,7 +48,11 @@ func detail(c Case) string {
 	case Skip:
 		return "skipped: " + c.Skip
 	case Error:
-		s := secs + "  " + firstLine(c.Error)
+		msg := c.Error
+		if msg == "" {
+			msg = c.Reason // an output that could not be judged
+		}
+		s := secs + "  " + firstLine(msg)
 		if c.Attempts > 1 {
 			s += fmt.Sprintf(" (after %d attempts)", c.Attempts)
 		}
