@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target"
+	clustertarget "github.com/regen-dev/regen/runner/target/cluster"
 	"github.com/regen-dev/regen/runner/target/local"
 )
 
@@ -44,9 +46,11 @@ type runFlags struct {
 	quiet       bool
 	list        bool
 	envSet      bool
+	kubeconfig  string
+	keep        bool
 }
 
-// clusterEnvs are the Kustomize environments the deploy issue adds.
+// clusterEnvs are the Kustomize environments (kustomize/overlays/<env>).
 var clusterEnvs = map[string]bool{"dev": true, "prod": true, "gpu": true}
 
 func runRun(ctx context.Context, s Streams, args []string) error {
@@ -58,7 +62,7 @@ func runRun(ctx context.Context, s Streams, args []string) error {
 func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Target) error {
 	var f runFlags
 	fs := newFlagSet("run", s)
-	fs.StringVar(&f.env, "env", "local", "environment: local (in-process executor); dev, prod, gpu (cluster, not built yet)")
+	fs.StringVar(&f.env, "env", "local", "environment: local (in-process executor); dev, prod, gpu (deploy kustomize/overlays/<env> to kind or the kubeconfig's cluster)")
 	fs.StringVar(&f.url, "url", "", "replay on the ComfyUI-compatible server at this URL instead of --env")
 	fs.StringVar(&f.suite, "suite", "fixtures/suite.yaml", "suite file")
 	fs.StringVar(&f.filter, "filter", "", "run only cases whose id (<workflow>[<variant>]/seed=<n>) matches this regular expression")
@@ -72,6 +76,8 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.StringVar(&f.models, "models", "fixtures/models", "local: models directory (checkpoints/, loras/)")
 	fs.BoolVar(&f.strict, "strict", false, "treat pass~ (not bit-identical) as a regression")
 	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout (default: the suite's, else 5m)")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "dev/prod/gpu: kubeconfig of the cluster to deploy into (default $KUBECONFIG, ~/.kube/config; dev falls back to kind)")
+	fs.BoolVar(&f.keep, "keep", false, "dev/prod/gpu: keep the namespace (and a kind cluster) after the run, for debugging")
 	fs.BoolVar(&f.list, "list", false, "list the planned cases (id, labels) without running them")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
@@ -97,10 +103,7 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	if f.url != "" && f.envSet {
 		return &usageError{msg: "run: --url and --env are exclusive", hint: "regen run --url http://127.0.0.1:8188"}
 	}
-	if clusterEnvs[f.env] && f.url == "" {
-		return fmt.Errorf("run: --env %s: cluster environments are not built yet; use --env local or --url URL", f.env)
-	}
-	if f.env != "local" && f.url == "" {
+	if f.env != "local" && !clusterEnvs[f.env] && f.url == "" {
 		return &usageError{msg: fmt.Sprintf("run: unknown environment %q", f.env), hint: "regen run --env local"}
 	}
 	var filter *regexp.Regexp
@@ -140,6 +143,11 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	case tgt != nil:
 	case f.url != "":
 		tgt = urlTarget
+	case clusterEnvs[f.env]:
+		tgt = clustertarget.New(clustertarget.Options{
+			Env: f.env, Kubeconfig: f.kubeconfig, RunID: filepath.Base(runDir), Keep: f.keep,
+			DiagnosticsDir: filepath.Join(runDir, "cluster"), Log: logger,
+		})
 	default:
 		tgt = local.New(local.Options{Models: f.models, WorkDir: runDir, Replicas: f.replicas, Logger: logger})
 	}

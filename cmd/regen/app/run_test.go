@@ -45,8 +45,9 @@ func TestRunUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{name: "cluster env", args: []string{"run", "--env", "dev"}, want: "cluster environments are not built yet"},
-		{name: "gpu env", args: []string{"run", "--env", "gpu"}, want: "cluster environments are not built yet"},
+		// A cluster environment without a reachable cluster fails at once,
+		// naming what is missing (the target's preflight).
+		{name: "cluster env without cluster", args: []string{"run", "--suite", "../../../fixtures/suite.yaml", "--env", "gpu", "--kubeconfig", "/nonexistent/kubeconfig", "--report", "@TMP@"}, want: "kubeconfig /nonexistent/kubeconfig: no cluster to deploy to"},
 		{name: "unknown env", args: []string{"run", "--env", "mars"}, want: `unknown environment "mars"`},
 		{name: "url and env", args: []string{"run", "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
 		{name: "bad filter", args: []string{"run", "--filter", "("}, want: "bad --filter"},
@@ -59,7 +60,13 @@ func TestRunUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, out := regen(t, tt.args...)
+			args := append([]string(nil), tt.args...)
+			for i, a := range args {
+				if a == "@TMP@" {
+					args[i] = t.TempDir()
+				}
+			}
+			code, out := regen(t, args...)
 			if code != ExitInfra || !strings.Contains(out, tt.want) {
 				t.Errorf("exit %d, output %q; want 2 and %q", code, out, tt.want)
 			}
