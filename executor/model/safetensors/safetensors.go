@@ -14,11 +14,14 @@ import (
 // DType is a tensor element type as spelled in the header.
 type DType string
 
-// Supported element types. F32 and F16 can be written; all three are read.
+// Supported element types. F32, F16 and U8 can be written; all four are
+// read. U8 elements decode to their integer value (0..255) as float32; any
+// scaling (e.g. pixel = value/255) is the caller's documented convention.
 const (
 	F32  DType = "F32"
 	F16  DType = "F16"
 	BF16 DType = "BF16"
+	U8   DType = "U8"
 )
 
 // Size returns the element size in bytes, or 0 for an unsupported dtype.
@@ -28,6 +31,8 @@ func (d DType) Size() int {
 		return 4
 	case F16, BF16:
 		return 2
+	case U8:
+		return 1
 	}
 	return 0
 }
@@ -219,6 +224,11 @@ func Parse(b []byte) (*File, error) {
 			t.Data = make([]float32, len(raw)/2)
 			for i := range t.Data {
 				t.Data[i] = bf16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
+			}
+		case U8:
+			t.Data = make([]float32, len(raw))
+			for i, b := range raw {
+				t.Data[i] = float32(b)
 			}
 		}
 		f.Tensors[e.Name] = t

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -18,6 +19,7 @@ func TestRoundTrip(t *testing.T) {
 			"a.single": {DType: F32, Shape: []int{3}, Data: []float32{1.5, float32(math.Pi), -7}},
 			"c.scalar": {DType: F32, Shape: []int{}, Data: []float32{42}},
 			"d.odd":    {DType: F16, Shape: []int{1}, Data: []float32{3}},
+			"e.bytes":  {DType: U8, Shape: []int{3}, Data: []float32{0, 128, 255}},
 		},
 	}
 	b, err := Marshal(f)
@@ -165,6 +167,10 @@ func TestMarshalRejects(t *testing.T) {
 		{"bf16", &File{Tensors: map[string]*Tensor{"a": {DType: BF16, Shape: []int{1}, Data: []float32{1}}}}},
 		{"shape", &File{Tensors: map[string]*Tensor{"a": {Shape: []int{2}, Data: []float32{1}}}}},
 		{"reserved", &File{Tensors: map[string]*Tensor{metadataKey: {Shape: []int{1}, Data: []float32{1}}}}},
+		{"u8 fraction", &File{Tensors: map[string]*Tensor{"a": {DType: U8, Shape: []int{1}, Data: []float32{1.5}}}}},
+		{"u8 range", &File{Tensors: map[string]*Tensor{"a": {DType: U8, Shape: []int{1}, Data: []float32{256}}}}},
+		{"u8 negative", &File{Tensors: map[string]*Tensor{"a": {DType: U8, Shape: []int{1}, Data: []float32{-1}}}}},
+		{"u8 nan", &File{Tensors: map[string]*Tensor{"a": {DType: U8, Shape: []int{1}, Data: []float32{float32(math.NaN())}}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,3 +204,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestQuantizeU8(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want float32
+	}{
+		{0, 0}, {0.49, 0}, {0.5, 1}, {127.5, 128}, {254.6, 255}, {300, 255}, {-3, 0}, {float32(math.NaN()), 0},
+	}
+	for _, tc := range tests {
+		t.Run(fmtFloat(tc.in), func(t *testing.T) {
+			if got := Quantize(U8, tc.in); got != tc.want {
+				t.Errorf("Quantize(U8, %v) = %v, want %v", tc.in, got, tc.want)
+			}
+		})
+	}
+	// Every pixel level k/255 survives ×255 → U8 → /255 exactly.
+	for k := 0; k <= 255; k++ {
+		v := float32(k) / 255
+		if got := Quantize(U8, v*255) / 255; got != v {
+			t.Fatalf("level %d: %v → %v", k, v, got)
+		}
+	}
+}
+
+func fmtFloat(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }

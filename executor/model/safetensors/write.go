@@ -11,7 +11,8 @@ import (
 )
 
 // Marshal encodes f deterministically. Tensors are stored with their DType
-// (F32 when empty); F16 rounds to nearest even. BF16 cannot be written.
+// (F32 when empty); F16 rounds to nearest even; U8 requires every value to
+// be an integer in 0..255 (use Quantize first). BF16 cannot be written.
 func Marshal(f *File) ([]byte, error) {
 	names := f.Names()
 	for _, n := range names {
@@ -22,8 +23,15 @@ func Marshal(f *File) ([]byte, error) {
 		if t.DType == "" {
 			t.DType = F32
 		}
-		if t.DType != F32 && t.DType != F16 {
+		if t.DType != F32 && t.DType != F16 && t.DType != U8 {
 			return nil, fmt.Errorf("marshal tensor %q: cannot write dtype %s", n, t.DType)
+		}
+		if t.DType == U8 {
+			for i, v := range t.Data {
+				if !(v >= 0 && v <= 255) || v != float32(math.Trunc(float64(v))) {
+					return nil, fmt.Errorf("marshal tensor %q: element %d = %v is not a U8 value", n, i, v)
+				}
+			}
 		}
 		if t.Numel() != len(t.Data) {
 			return nil, fmt.Errorf("marshal tensor %q: shape %v holds %d elements, data has %d", n, t.Shape, t.Numel(), len(t.Data))
@@ -94,6 +102,10 @@ func Marshal(f *File) ([]byte, error) {
 			for _, v := range t.Data {
 				out = binary.LittleEndian.AppendUint16(out, f32ToF16(v))
 			}
+		case U8:
+			for _, v := range t.Data {
+				out = append(out, uint8(v))
+			}
 		}
 	}
 	return out, nil
@@ -112,10 +124,17 @@ func WriteFile(path string, f *File) error {
 }
 
 // Quantize returns v rounded through the given storage dtype, so that callers
-// can compute with exactly the values a written file will hold.
+// can compute with exactly the values a written file will hold. For U8 it
+// rounds half away from zero and clamps to 0..255 (NaN becomes 0).
 func Quantize(d DType, v float32) float32 {
-	if d == F16 {
+	switch d {
+	case F16:
 		return f16ToF32(f32ToF16(v))
+	case U8:
+		if !(v > 0) {
+			return 0
+		}
+		return float32(math.Min(255, math.Round(float64(v))))
 	}
 	return v
 }
