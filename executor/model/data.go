@@ -16,9 +16,10 @@ const (
 	tVAEMean    = "vae.mean"             // [P] mean pixel patch, P = downscale²·3
 	tVAEEnc     = "vae.encoder"          // [C, P]
 	tVAEDec     = "vae.decoder"          // [P, C]
-	// codebooks: "vae.codebook.<side>.keys" [N, 9C] (3×3 latent
-	// neighbourhoods) and ".patches" [N, P] (pixel patches), one pair per
-	// latent side listed in the metadata.
+	// codebooks: "vae.codebook.<side>.keys" [N, 9C] F16 (3×3 latent
+	// neighbourhoods) and ".patches" [N, P] U8 (pixel patches as 8-bit
+	// levels: pixel = level/255), one pair per latent side listed in the
+	// metadata.
 	tCodebook = "vae.codebook.%d.%s"
 )
 
@@ -29,7 +30,25 @@ type Codebook struct {
 	Side  int
 	N     int
 	Keys  []float32 // [N, 9C]
-	Patch []float32 // [N, P]
+	Patch []float32 // [N, P], pixels in 0..1 on the k/255 grid (see QuantizePatch)
+}
+
+// patchLevels is the number of steps in a stored codebook pixel: patches are
+// written as U8 levels and read back as level/patchLevels.
+const patchLevels = 255
+
+// QuantizePatch rounds pixels in place to the 8-bit grid a checkpoint
+// stores codebook patches on (nearest k/255, clamped to 0..1), so that a
+// model built in memory computes with exactly the values its file holds.
+func QuantizePatch(v []float32) {
+	for i, x := range v {
+		v[i] = patchLevel(x) / patchLevels
+	}
+}
+
+// patchLevel is the U8 level (0..255, as float32) of pixel x.
+func patchLevel(x float32) float32 {
+	return safetensors.Quantize(safetensors.U8, float32(float64(x)*patchLevels))
 }
 
 // VAEWeights are the VAE's tensors.
@@ -53,7 +72,8 @@ type Data struct {
 // patchDim is the pixel dimension of one latent position.
 func (c *Config) patchDim() int { return c.Downscale * c.Downscale * 3 }
 
-// File encodes d as a safetensors file (exemplars and codebook in F16).
+// File encodes d as a safetensors file (exemplars and codebook keys in F16,
+// codebook patches as U8 levels, rounding any pixel off the k/255 grid).
 func (d *Data) File() (*safetensors.File, error) {
 	c := &d.Config
 	meta, err := c.metadata()
@@ -79,7 +99,11 @@ func (d *Data) File() (*safetensors.File, error) {
 		for i, cb := range v.Codebooks {
 			sides[i] = cb.Side
 			f.Tensors[fmt.Sprintf(tCodebook, cb.Side, "keys")] = &safetensors.Tensor{DType: safetensors.F16, Shape: []int{cb.N, 9 * C}, Data: cb.Keys}
-			f.Tensors[fmt.Sprintf(tCodebook, cb.Side, "patches")] = &safetensors.Tensor{DType: safetensors.F16, Shape: []int{cb.N, P}, Data: cb.Patch}
+			levels := make([]float32, len(cb.Patch))
+			for j, x := range cb.Patch {
+				levels[j] = patchLevel(x)
+			}
+			f.Tensors[fmt.Sprintf(tCodebook, cb.Side, "patches")] = &safetensors.Tensor{DType: safetensors.U8, Shape: []int{cb.N, P}, Data: levels}
 		}
 		b, err := json.Marshal(sides)
 		if err != nil {
@@ -160,7 +184,13 @@ func DecodeData(f *safetensors.File) (*Data, error) {
 		if t, err = f.Tensor(fmt.Sprintf(tCodebook, side, "patches"), cb.N, P); err != nil {
 			return nil, err
 		}
-		cb.Patch = t.Data
+		if t.DType != safetensors.U8 {
+			return nil, fmt.Errorf("read codebook %d patches: dtype %s, want U8", side, t.DType)
+		}
+		cb.Patch = make([]float32, len(t.Data))
+		for j, l := range t.Data {
+			cb.Patch[j] = l / patchLevels
+		}
 		v.Codebooks = append(v.Codebooks, cb)
 	}
 	d.VAE = v

@@ -31,6 +31,7 @@ func TestDecodeDataRejects(t *testing.T) {
 		{"missing exemplars", func(f *safetensors.File) { delete(f.Tensors, tExemplars) }, "exemplars.latents"},
 		{"keys shape", func(f *safetensors.File) { f.Tensors[tKeys].Shape = []int{1, len(f.Tensors[tKeys].Data)} }, "exemplars.keys"},
 		{"codebook sides", func(f *safetensors.File) { f.Metadata["vae_codebook_sides"] = `[7]` }, "vae.codebook.7"},
+		{"patch dtype", func(f *safetensors.File) { f.Tensors["vae.codebook.32.patches"].DType = safetensors.F16 }, "want U8"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,6 +49,40 @@ func TestDecodeDataRejects(t *testing.T) {
 				t.Fatalf("DecodeData = %v, want an error mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestQuantizePatch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		in, want float32
+	}{
+		{"black", 0, 0},
+		{"white", 1, 1},
+		{"below half a level", 0.49 / 255, 0},
+		{"above half a level", 0.51 / 255, 1.0 / 255},
+		{"mid grey", 0.5, 128.0 / 255},
+		{"over range", 1.2, 1},
+		{"under range", -0.1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := []float32{tc.in}
+			QuantizePatch(v)
+			if v[0] != tc.want {
+				t.Errorf("QuantizePatch(%v) = %v, want %v", tc.in, v[0], tc.want)
+			}
+		})
+	}
+	// Every level is a fixed point, so quantising twice (generator, then
+	// File) changes nothing.
+	for k := 0; k <= 255; k++ {
+		v := []float32{float32(k) / 255}
+		QuantizePatch(v)
+		if v[0] != float32(k)/255 {
+			t.Fatalf("level %d moved to %v", k, v[0])
+		}
 	}
 }
 
