@@ -9,6 +9,9 @@
 #   hack/controlplane.sh build   build what is missing; prints the bin dir last
 #   hack/controlplane.sh bindir  print the bin dir (exit 1 if incomplete)
 #   hack/controlplane.sh check   exit 0 if every binary is present
+#   hack/controlplane.sh kubelet build the kubelet (same module and version) into the
+#                                bin dir if missing; prints its path last. Opt-in: the
+#                                control-plane tiers do not need it (issue 7, real nodes).
 #
 # REGEN_CACHE (default ~/.cache/regen) moves the cache; REGEN_KUBE_BIN is what the
 # tests read (export REGEN_KUBE_BIN=$(hack/controlplane.sh bindir)).
@@ -67,6 +70,21 @@ build() {
 	echo "== control plane built in $(($(date +%s) - t0)) s: $bindir" >&2
 }
 
+# The kubelet is not in binaries: build/check/bindir stay as they were for the
+# control-plane tiers; only a real node (issue 7) needs it. Warm GOCACHE: ≈ 35 s.
+kubelet() {
+	mkdir -p "$bindir"
+	if [ ! -x "$bindir/kubelet" ]; then
+		local t0
+		t0=$(date +%s)
+		echo "== build kubelet $kube_version" >&2
+		(cd "$root/hack/kube" && go build -trimpath -ldflags "$ldflags" -o "$bindir/kubelet.tmp" k8s.io/kubernetes/cmd/kubelet)
+		mv "$bindir/kubelet.tmp" "$bindir/kubelet"
+		echo "== kubelet built in $(($(date +%s) - t0)) s" >&2
+	fi
+	echo "$bindir/kubelet"
+}
+
 case ${1:-build} in
 build)
 	complete || build
@@ -78,5 +96,6 @@ bindir)
 	echo "$bindir"
 	;;
 check) complete ;;
-*) echo "usage: $0 build|bindir|check" >&2; exit 2 ;;
+kubelet) kubelet ;;
+*) echo "usage: $0 build|bindir|check|kubelet" >&2; exit 2 ;;
 esac
