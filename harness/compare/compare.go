@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/vitali-fedulov/images4"
@@ -266,14 +267,39 @@ func structureTier(res *Result, g, o *Record, t Thresholds) TierResult {
 		res.trip(FailStructure, "structure: %v", err)
 		return tr
 	}
-	tr.Metrics = []Metric{
+	// The stretched icon is only meaningful where there was a range to
+	// stretch: gate each channel on the smaller range of the two sides.
+	gr, or := iconRange(g.IconRaw.IconT), iconRange(o.IconRaw.IconT)
+	span := [3]float64{min(gr[0], or[0]), min(gr[1], or[1]), min(gr[2], or[2])}
+	stretched := []Metric{
 		gated("icon_y", y, t.IconY, "level²"),
 		gated("icon_cb", cb, t.IconCbCr, "level²"),
 		gated("icon_cr", cr, t.IconCbCr, "level²"),
+	}
+	// The DCT hash has the same weakness: its bits are the signs of the
+	// luma's AC coefficients against their median, all ≈ 0 on a flat
+	// image, so it is gated with the luma channel.
+	hash := gated("hash_bits", float64(bits), float64(t.HashBits), "bits")
+	var flat []string
+	for i, m := range []*Metric{&stretched[0], &stretched[1], &stretched[2], &hash} {
+		if span[i%3] < t.IconMinRange { // the hash (i = 3) goes with Y
+			m.Gated = false // Over stays true to its definition; nothing trips on it
+			flat = append(flat, m.Name)
+		}
+	}
+	if len(flat) > 0 {
+		tr.Note = fmt.Sprintf("%s not gated: the unstretched icon spans %s/%s/%s levels (Y/Cb/Cr), under icon_min_range %s, so they would measure noise",
+			strings.Join(flat, ", "), formatValue(round2(span[0])), formatValue(round2(span[1])), formatValue(round2(span[2])), formatValue(t.IconMinRange))
+	}
+	tr.Metrics = []Metric{
+		stretched[0], stretched[1], stretched[2],
 		gated("raw_icon_y", ry, t.RawIconY, "level²"),
 		gated("raw_icon_cb", rcb, t.RawIconCbCr, "level²"),
 		gated("raw_icon_cr", rcr, t.RawIconCbCr, "level²"),
-		gated("hash_bits", float64(bits), float64(t.HashBits), "bits"),
+		hash,
+		info("icon_range_y", span[0], "levels"),
+		info("icon_range_cb", span[1], "levels"),
+		info("icon_range_cr", span[2], "levels"),
 	}
 	res.tripMetrics(&tr, FailStructure)
 	return tr

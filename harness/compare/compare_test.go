@@ -37,24 +37,31 @@ func TestSyntheticEdits(t *testing.T) {
 				got := e.apply(f, golden, seed)
 				r := Compare(Input{Image: golden}, Input{Image: got}, Options{})
 				t.Logf("%s %s:%s", r.Verdict, r.FailedTier, keyMetrics(r))
-				switch e.tier {
-				case "=":
-					if r.Verdict != Pass {
-						t.Fatalf("verdict %s (%s), want pass", r.Verdict, r.Reason)
-					}
-				case "":
-					if r.Verdict != PassApprox {
-						t.Fatalf("verdict %s (%s), want pass~", r.Verdict, r.Reason)
-					}
-				default:
-					if r.Verdict != Fail || r.FailedTier != e.tier {
-						t.Fatalf("verdict %s tier %q (%s), want fail at %q", r.Verdict, r.FailedTier, r.Reason, e.tier)
-					}
-					if !strings.HasPrefix(r.Reason, e.tier+":") {
-						t.Errorf("reason %q does not start with the tier", r.Reason)
-					}
-				}
+				checkVerdict(t, r, e.tier)
 			})
+		}
+	}
+}
+
+// checkVerdict checks r against an edit's expected tier: "=" pass, ""
+// pass~, else a failure of that class.
+func checkVerdict(t *testing.T, r Result, tier string) {
+	t.Helper()
+	switch tier {
+	case "=":
+		if r.Verdict != Pass {
+			t.Fatalf("verdict %s (%s), want pass", r.Verdict, r.Reason)
+		}
+	case "":
+		if r.Verdict != PassApprox {
+			t.Fatalf("verdict %s (%s), want pass~", r.Verdict, r.Reason)
+		}
+	default:
+		if r.Verdict != Fail || r.FailedTier != tier {
+			t.Fatalf("verdict %s tier %q (%s), want fail at %q", r.Verdict, r.FailedTier, r.Reason, tier)
+		}
+		if !strings.HasPrefix(r.Reason, tier+":") {
+			t.Errorf("reason %q does not start with the tier", r.Reason)
 		}
 	}
 }

@@ -10,7 +10,10 @@
 //	              global means, the systematic drift over the cells (cast)
 //	              and the worst cell; ΔE is 100 × the OKLab distance
 //	3 structure   images4.EucMetric on the stretched (Icon) and unstretched
-//	              (IconNN) icons, and a 256-bit DCT perceptual hash
+//	              (IconNN) icons, and a 256-bit DCT perceptual hash; the
+//	              stretched icon's channels and the hash are recorded but
+//	              not gated where the unstretched icon spans less than
+//	              icon_min_range levels (flat images: they measure noise)
 //	4 local       per-pixel OKLab ΔE → mask → densest W×W window and global
 //	              ratio (summed-area table)
 //

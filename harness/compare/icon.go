@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"math"
+	"slices"
 
 	"github.com/vitali-fedulov/images4"
 )
@@ -48,3 +50,22 @@ func (i *Icon) UnmarshalJSON(data []byte) error {
 	i.IconT = images4.IconT{Pixels: px, ImgSize: image.Point{X: j.Width, Y: j.Height}}
 	return nil
 }
+
+// iconRange returns the range (max − min) of each channel (Y, Cb, Cr) of
+// an icon, in 8-bit levels (images4 stores levels × 255).
+func iconRange(ic images4.IconT) [3]float64 {
+	n := len(ic.Pixels) / 3
+	var out [3]float64
+	for c := range 3 {
+		if n == 0 {
+			break
+		}
+		ch := ic.Pixels[c*n : (c+1)*n]
+		lo, hi := slices.Min(ch), slices.Max(ch)
+		out[c] = float64(hi-lo) / 255
+	}
+	return out
+}
+
+// round2 rounds to two decimals, for notes.
+func round2(v float64) float64 { return math.Round(v*100) / 100 }

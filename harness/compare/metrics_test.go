@@ -225,6 +225,8 @@ func TestLoadThresholds(t *testing.T) {
 		{"negative", `{"hash_bits": -1}`, true, nil},
 		{"zero window", `{"window": 0}`, true, nil},
 		{"not json", `colour`, true, nil},
+		{"icon_min_range 0 gates always", `{"icon_min_range": 0}`, false, func(th Thresholds) bool { return th.IconMinRange == 0 }},
+		{"negative icon_min_range", `{"icon_min_range": -1}`, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

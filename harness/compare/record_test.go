@@ -217,3 +217,58 @@ func TestStaleRecord(t *testing.T) {
 		t.Fatalf("stale record: %s (%s), want error", r.Verdict, r.Reason)
 	}
 }
+
+// TestRecordThresholdsBeforeIconMinRange checks that thresholds stored
+// before icon_min_range existed still load, with its default, and that an
+// explicit value (0 included) round-trips.
+func TestRecordThresholdsBeforeIconMinRange(t *testing.T) {
+	t.Parallel()
+	old := DefaultThresholds()
+	old.IconMinRange = 0
+	js, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(js, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "icon_min_range")
+	legacy, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		js   []byte
+		want float64
+	}{
+		{"absent: default", legacy, DefaultThresholds().IconMinRange},
+		{"explicit 0", js, 0},
+		{"explicit 7", []byte(strings.Replace(string(js), `"icon_min_range":0`, `"icon_min_range":7`, 1)), 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var rec struct {
+				Thresholds *Thresholds `json:"thresholds"`
+			}
+			if err := json.Unmarshal([]byte(`{"thresholds":`+string(tt.js)+`}`), &rec); err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.Thresholds.IconMinRange; got != tt.want {
+				t.Fatalf("icon_min_range %g, want %g", got, tt.want)
+			}
+			if rec.Thresholds.IconY != DefaultThresholds().IconY {
+				t.Fatalf("icon_y %g lost", rec.Thresholds.IconY)
+			}
+		})
+	}
+	t.Run("unknown key", func(t *testing.T) {
+		t.Parallel()
+		var th Thresholds
+		if err := json.Unmarshal([]byte(`{"icon_min_rang": 3}`), &th); err == nil {
+			t.Fatal("unknown key accepted")
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -35,6 +36,17 @@ type Thresholds struct {
 	// IconY and IconCbCr bound EucMetric on the stretched images4.Icon.
 	IconY    float64 `json:"icon_y"`
 	IconCbCr float64 `json:"icon_cbcr"`
+	// IconMinRange is the dynamic range, in 8-bit levels, that a channel
+	// of the unstretched icon (images4.IconNN) must span on both sides for
+	// that channel's stretched-icon metric to be gated. images4.Icon
+	// stretches each channel to 0–255, a gain of 255/range: on a flat
+	// image (a solid colour, a faint gradient, the chroma of a grey
+	// image) it turns ±1 level of float jitter into full-scale structure.
+	// Below the range the metric is still recorded but not gated, and the
+	// raw icon, the DCT hash and the local tier judge the image. Absent
+	// from JSON (records written before it existed) means the default; 0
+	// gates always.
+	IconMinRange float64 `json:"icon_min_range"`
 	// RawIconY and RawIconCbCr bound EucMetric on the unstretched
 	// images4.IconNN, which keeps global brightness and contrast.
 	RawIconY    float64 `json:"raw_icon_y"`
@@ -43,6 +55,8 @@ type Thresholds struct {
 	// Unrelated images differ in 128 ± 8 bits. On smooth images many AC
 	// coefficients sit near the median, so a small high-contrast object
 	// can flip 50–90 bits: the default only trips on a new composition.
+	// On a flat image (luma range under IconMinRange) the coefficients
+	// are all ≈ 0 and ±1 LSB noise flips ~110 bits, so it is not gated.
 	HashBits int `json:"hash_bits"`
 
 	// Local tier.
@@ -70,19 +84,25 @@ type Thresholds struct {
 // least 2× (see the package tests for the measured values).
 func DefaultThresholds() Thresholds {
 	return Thresholds{
-		ColourMean:  0.3,
-		ColourCast:  0.22,
-		ColourCell:  4,
-		IconY:       60500,
-		IconCbCr:    121000,
-		RawIconY:    30000,
-		RawIconCbCr: 60000,
-		HashBits:    100,
-		PixelDeltaE: 2.0,
-		PixelMinLSB: 2,
-		Window:      16,
-		WindowRatio: 0.1,
-		GlobalRatio: 0.01,
+		ColourMean: 0.3,
+		ColourCast: 0.22,
+		ColourCell: 4,
+		IconY:      60500,
+		IconCbCr:   121000,
+		// A 1-level change of one icon pixel stretched by 255/R adds
+		// (255/R)² to EucMetric; over the 121 pixels the thresholds
+		// above stay ≥ 2× clear of whole-icon 1-level jitter when
+		// R ≥ 255·√(121·2/60500) ≈ 16. The synthetic images span
+		// ≥ 40 levels per channel; see TestIconRangeGate.
+		IconMinRange: 16,
+		RawIconY:     30000,
+		RawIconCbCr:  60000,
+		HashBits:     100,
+		PixelDeltaE:  2.0,
+		PixelMinLSB:  2,
+		Window:       16,
+		WindowRatio:  0.1,
+		GlobalRatio:  0.01,
 	}
 }
 
@@ -101,12 +121,33 @@ func LoadThresholds(r io.Reader) (Thresholds, error) {
 	return t, nil
 }
 
+// UnmarshalJSON implements json.Unmarshaler. It decodes over t's current
+// values, rejects unknown keys, and gives IconMinRange its default when
+// the key is absent and t has none, so that thresholds stored before the
+// field existed keep loading.
+func (t *Thresholds) UnmarshalJSON(data []byte) error {
+	type plain Thresholds // no methods: no recursion
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode((*plain)(t)); err != nil {
+		return fmt.Errorf("unmarshal thresholds: %w", err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return fmt.Errorf("unmarshal thresholds: %w", err)
+	}
+	if _, ok := keys["icon_min_range"]; !ok && t.IconMinRange == 0 {
+		t.IconMinRange = DefaultThresholds().IconMinRange
+	}
+	return nil
+}
+
 // Validate reports thresholds that cannot be meant.
 func (t Thresholds) Validate() error {
 	switch {
 	case t.ColourMean < 0 || t.ColourCast < 0 || t.ColourCell < 0:
 		return fmt.Errorf("validate thresholds: colour thresholds must not be negative")
-	case t.IconY < 0 || t.IconCbCr < 0 || t.RawIconY < 0 || t.RawIconCbCr < 0 || t.HashBits < 0:
+	case t.IconY < 0 || t.IconCbCr < 0 || t.IconMinRange < 0 || t.RawIconY < 0 || t.RawIconCbCr < 0 || t.HashBits < 0:
 		return fmt.Errorf("validate thresholds: structure thresholds must not be negative")
 	case t.Window < 1:
 		return fmt.Errorf("validate thresholds: window %d must be at least 1", t.Window)
