@@ -160,6 +160,10 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		"--service-cluster-ip-range="+serviceCIDR,
 		"--authorization-mode=RBAC", "--allow-privileged=true",
 		"--enable-priority-and-fairness=false",
+		// Reach kubelets by their InternalIP, never by resolving the node's
+		// hostname: the default order asks DNS first, which on a sandboxed
+		// machine means a query to a resolver off this host.
+		"--kubelet-preferred-address-types=InternalIP",
 	); err != nil {
 		return nil, err
 	}
