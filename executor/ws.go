@@ -66,13 +66,6 @@ func (h *hub) hasClients() bool {
 	return len(h.clients) > 0
 }
 
-func (h *hub) connected(id string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, ok := h.clients[id]
-	return ok
-}
-
 // send queues a text event for client id (nothing when id is empty or not
 // connected).
 func (h *hub) send(id, typ string, data any) {

@@ -175,12 +175,6 @@ func (s *Session) upload(ctx context.Context) error {
 	return nil
 }
 
-// Endpoints returns the session's endpoints.
-func (s *Session) Endpoints() []target.Endpoint { return s.endpoints }
-
-// ObjectInfo returns the target's /object_info.
-func (s *Session) ObjectInfo() workflow.ObjectInfo { return s.info }
-
 // Plan expands the suite into cases against the target's /object_info.
 func (s *Session) Plan() ([]plan.Case, error) {
 	return plan.Build(s.opts.Suite, plan.Options{ObjectInfo: s.info, Seeds: s.opts.Seeds, Filter: s.opts.Filter})
@@ -317,11 +311,7 @@ func Outcome(r *report.Run) (regressions, infra []string) {
 		case c.Verdict == report.Fail, c.Verdict == report.PassApprox && r.Strict:
 			regressions = append(regressions, fmt.Sprintf("%s (%s)", c.ID, c.Tier))
 		case c.Verdict == report.Error:
-			msg := c.Error
-			if msg == "" {
-				msg = c.Reason // an output that could not be judged (e.g. a stale golden record)
-			}
-			infra = append(infra, fmt.Sprintf("%s: %s", c.ID, msg))
+			infra = append(infra, fmt.Sprintf("%s: %s", c.ID, c.Problem()))
 		case c.Verdict == report.New:
 			infra = append(infra, fmt.Sprintf("%s: no golden", c.ID))
 		}

@@ -128,6 +128,16 @@ type Case struct {
 	Outputs []Output `json:"outputs,omitempty"`
 }
 
+// Problem says why a case has the error verdict: its replay error, or, when
+// the replay worked but an output could not be judged (a stale golden
+// record), that output's reason.
+func (c Case) Problem() string {
+	if c.Error != "" {
+		return c.Error
+	}
+	return c.Reason
+}
+
 // Output is one image a case produced, judged against its golden.
 type Output struct {
 	// Node is the output node id; Index the image's position in that

@@ -150,3 +150,29 @@ func TestWorse(t *testing.T) {
 		})
 	}
 }
+
+func TestCaseProblem(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		c    Case
+		want string
+	}{
+		{name: "replay error wins", c: Case{Error: "replay: connection refused", Reason: "x"}, want: "replay: connection refused"},
+		{name: "unjudgeable output", c: Case{Reason: "golden record does not match its image"}, want: "golden record does not match its image"},
+		{name: "nothing", c: Case{}, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.c.Problem(); got != tt.want {
+				t.Errorf("Problem() = %q, want %q", got, tt.want)
+			}
+			var b bytes.Buffer
+			Terminal(&b, &Run{Cases: []Case{{ID: "a/seed=1", Verdict: Error, Error: tt.c.Error, Reason: tt.c.Reason}}}, "out")
+			if tt.want != "" && !strings.Contains(b.String(), tt.want) {
+				t.Errorf("terminal line lacks %q:\n%s", tt.want, b.String())
+			}
+		})
+	}
+}

@@ -48,11 +48,7 @@ func detail(c Case) string {
 	case Skip:
 		return "skipped: " + c.Skip
 	case Error:
-		msg := c.Error
-		if msg == "" {
-			msg = c.Reason // an output that could not be judged
-		}
-		s := secs + "  " + firstLine(msg)
+		s := secs + "  " + firstLine(c.Problem())
 		if c.Attempts > 1 {
 			s += fmt.Sprintf(" (after %d attempts)", c.Attempts)
 		}

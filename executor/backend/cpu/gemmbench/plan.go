@@ -73,9 +73,6 @@ func fill(n int, seed uint64) []float32 {
 	return out
 }
 
-// Shapes returns a copy of the plan's shapes.
-func (p *Plan) Shapes() []Shape { return append([]Shape(nil), p.shapes...) }
-
 // FLOPs returns the plan's FLOP count, the sum over its shapes.
 func (p *Plan) FLOPs() float64 {
 	var f float64
