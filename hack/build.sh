@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Build the two binaries into bin/ with the version stamped in.
+# Build regen's binaries into bin/ with the version stamped in: static
+# (CGO_ENABLED=0), like the Dockerfile's build stage, so that the OCI images
+# of `make image-oci` carry the very bytes a local run uses.
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 ldflags="-X github.com/regen-dev/regen/internal/version.gitCommit=${commit}"
+export CGO_ENABLED=0
 mkdir -p bin
 go build -ldflags "$ldflags" -o bin/regen ./cmd/regen
 go build -ldflags "$ldflags" -o bin/regen-executor ./cmd/regen-executor
+go build -ldflags "$ldflags" -o bin/regen-pause ./cmd/regen-pause

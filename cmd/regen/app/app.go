@@ -44,6 +44,7 @@ func commands() map[string]command {
 		"variants": variantsCommand(),
 		"report":   reportCommand(),
 		"deploy":   deployCommand(),
+		"image":    imageCommand(),
 	}
 }
 
