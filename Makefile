@@ -39,6 +39,12 @@ bench: ## benchmarks: attention vs GEMM, denoiser, workflow wall time, compare
 image: ## build the CPU executor image (needs Docker with BuildKit)
 	docker build --build-arg GIT_COMMIT=$$(git rev-parse --short HEAD) -t regen-executor:dev .
 
+.PHONY: image-oci
+image-oci: build ## OCI archives of the executor and pause images without Docker (ctr images import / kind load image-archive)
+	@mkdir -p $(BIN)/images
+	@$(BIN)/regen image executor --binary $(BIN)/regen-executor --models fixtures/models -o $(BIN)/images/regen-executor-dev.oci.tar
+	@$(BIN)/regen image pause --binary $(BIN)/regen-pause -o $(BIN)/images/regen-pause.oci.tar
+
 .PHONY: image-regen
 image-regen: ## build the regen CLI + suite image (for the nightly CronJob)
 	docker build --target regen -t regen:dev .
