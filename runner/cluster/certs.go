@@ -18,11 +18,18 @@ import (
 
 // pki is the set of files the control plane needs, all under one directory.
 type pki struct {
-	CACert, CAKey                    string // cluster CA: signs serving and client certs (also kcm's signer)
-	ServingCert, ServingKey          string // kube-apiserver's serving cert (127.0.0.1, localhost, kubernetes.default…)
-	AdminCert, AdminKey              string // client cert in system:masters, used by every component and the tests
-	SAKey, SAPub                     string // service-account token signing pair
-	CAPEM, AdminCertPEM, AdminKeyPEM []byte
+	CACert, CAKey           string // cluster CA: signs serving and client certs (also kcm's signer)
+	ServingCert, ServingKey string // kube-apiserver's serving cert (127.0.0.1, localhost, kubernetes.default…)
+	AdminCert, AdminKey     string // client cert in system:masters, used by every component and the tests
+	SAKey, SAPub            string // service-account token signing pair
+	// The host node's certificates (HostNode): the kubelet's client cert
+	// (system:node:<name> in system:nodes, for the Node authorizer), its
+	// serving cert for the node address, and kube-apiserver's client cert for
+	// the kubelet API (logs, port-forward), in system:masters.
+	NodeCert, NodeKey                     string
+	KubeletServingCert, KubeletServingKey string
+	KubeletClientCert, KubeletClientKey   string
+	CAPEM, AdminCertPEM, AdminKeyPEM      []byte
 }
 
 // makePKI writes a fresh CA, serving cert, admin client cert and service
@@ -37,6 +44,9 @@ func makePKI(dir string) (*pki, error) {
 		ServingCert: filepath.Join(dir, "apiserver.crt"), ServingKey: filepath.Join(dir, "apiserver.key"),
 		AdminCert: filepath.Join(dir, "admin.crt"), AdminKey: filepath.Join(dir, "admin.key"),
 		SAKey: filepath.Join(dir, "sa.key"), SAPub: filepath.Join(dir, "sa.pub"),
+		NodeCert: filepath.Join(dir, "node.crt"), NodeKey: filepath.Join(dir, "node.key"),
+		KubeletServingCert: filepath.Join(dir, "kubelet.crt"), KubeletServingKey: filepath.Join(dir, "kubelet.key"),
+		KubeletClientCert: filepath.Join(dir, "kubelet-client.crt"), KubeletClientKey: filepath.Join(dir, "kubelet-client.key"),
 	}
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -88,6 +98,36 @@ func makePKI(dir string) (*pki, error) {
 	}
 	if p.AdminCertPEM, p.AdminKeyPEM, err = signLeaf(p.AdminCert, p.AdminKey, admin, ca, caKey); err != nil {
 		return nil, err
+	}
+
+	leaves := []struct {
+		cert, key string
+		tmpl      *x509.Certificate
+	}{
+		{p.NodeCert, p.NodeKey, &x509.Certificate{
+			SerialNumber: big.NewInt(4),
+			Subject:      pkix.Name{CommonName: "system:node:" + HostNodeName, Organization: []string{"system:nodes"}},
+			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}},
+		{p.KubeletServingCert, p.KubeletServingKey, &x509.Certificate{
+			SerialNumber: big.NewInt(5),
+			Subject:      pkix.Name{CommonName: HostNodeName},
+			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+			DNSNames:     []string{HostNodeName},
+			IPAddresses:  []net.IP{net.ParseIP(hostNodeIP)},
+		}},
+		{p.KubeletClientCert, p.KubeletClientKey, &x509.Certificate{
+			SerialNumber: big.NewInt(6),
+			Subject:      pkix.Name{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}},
+			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}},
+	}
+	for _, l := range leaves {
+		l.tmpl.NotBefore, l.tmpl.NotAfter = now.Add(-time.Hour), now.Add(7*24*time.Hour)
+		l.tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
+		if _, _, err := signLeaf(l.cert, l.key, l.tmpl, ca, caKey); err != nil {
+			return nil, err
+		}
 	}
 
 	saKey, err := rsa.GenerateKey(rand.Reader, 2048)

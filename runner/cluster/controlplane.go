@@ -40,7 +40,12 @@ type Options struct {
 	StateDir string
 	// Nodes are created as kwok-managed fake nodes once the API server is up.
 	Nodes []Node
-	// StartTimeout bounds the whole bring-up (default 60 s).
+	// Host, when set, adds a real node: a kubelet on this machine's
+	// containerd and runc (see HostOptions; needs root). Down tears it down
+	// and restores the host.
+	Host *HostOptions
+	// StartTimeout bounds the whole bring-up (default 60 s; 3 minutes with
+	// a host node, which imports images and starts containers).
 	StartTimeout time.Duration
 	Log          *slog.Logger
 }
@@ -58,6 +63,7 @@ type Cluster struct {
 
 	log   *slog.Logger
 	procs []*process // in start order; Down stops them in reverse
+	host  *hostNode  // the real node, if any
 }
 
 // CheckBinaries reports ErrNoBinaries (wrapped, naming what is missing) unless
@@ -95,6 +101,9 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 60 * time.Second
+		if opts.Host != nil {
+			opts.StartTimeout = 3 * time.Minute
+		}
 	}
 	log := opts.Log
 	if log == nil {
@@ -158,7 +167,11 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		"--service-account-key-file="+p.SAPub, "--service-account-signing-key-file="+p.SAKey,
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-cluster-ip-range="+serviceCIDR,
-		"--authorization-mode=RBAC", "--allow-privileged=true",
+		// Node: the host node's kubelet (system:node:…) may read what its
+		// pods need and nothing else; the apiserver's own kubelet client
+		// cert serves logs and port-forward.
+		"--authorization-mode=Node,RBAC", "--allow-privileged=true",
+		"--kubelet-client-certificate="+p.KubeletClientCert, "--kubelet-client-key="+p.KubeletClientKey,
 		"--enable-priority-and-fairness=false",
 		// Reach kubelets by their InternalIP, never by resolving the node's
 		// hostname: the default order asks DNS first, which on a sandboxed
@@ -221,6 +234,11 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := waitDefaultServiceAccount(ctx, cs); err != nil {
 		return nil, c.startError("kube-controller-manager", err)
 	}
+	if opts.Host != nil {
+		if err := c.startHost(ctx, *opts.Host, opts.BinDir, c.Server, p, cs); err != nil {
+			return nil, err
+		}
+	}
 	log.Info("control plane up", "server", c.Server, "nodes", len(opts.Nodes), "after", time.Since(start).Round(time.Millisecond))
 	return c, nil
 }
@@ -254,6 +272,12 @@ func logTail(path string, n int) string {
 // after a grace period). The state directory is left for inspection.
 func (c *Cluster) Down(ctx context.Context) error {
 	var errs []error
+	if c.host != nil {
+		if err := c.host.stop(ctx, c); err != nil {
+			errs = append(errs, err)
+		}
+		c.host = nil
+	}
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		if err := c.procs[i].stop(ctx, 10*time.Second); err != nil {
 			errs = append(errs, err)

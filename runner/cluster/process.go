@@ -24,16 +24,23 @@ type process struct {
 // start runs bin with args, output to <state>/logs/<name>.log and its PID in
 // <state>/<name>.pid. The process outlives ctx: Down stops it.
 func (c *Cluster) start(ctx context.Context, name, bin string, args ...string) error {
+	_, err := c.startEnv(ctx, name, nil, bin, args...)
+	return err
+}
+
+// startEnv is start with an environment (nil: this process's).
+func (c *Cluster) startEnv(ctx context.Context, name string, env []string, bin string, args ...string) (*process, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("start %s: %w", name, context.Cause(ctx))
+		return nil, fmt.Errorf("start %s: %w", name, context.Cause(ctx))
 	}
 	f, err := os.Create(filepath.Join(c.StateDir, "logs", name+".log"))
 	if err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Dir = c.StateDir
+	cmd.Env = env
 	// Own process group: a Ctrl-C to the test does not race Down's ordered stop.
 	// Pdeathsig: if the process that called Up dies without Down (a test
 	// binary killed by -timeout), the kernel stops the component instead of
@@ -42,7 +49,7 @@ func (c *Cluster) start(ctx context.Context, name, bin string, args ...string) e
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
-		return fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	p := &process{name: name, cmd: cmd, log: f, done: make(chan struct{})}
 	go func() {
@@ -52,10 +59,10 @@ func (c *Cluster) start(ctx context.Context, name, bin string, args ...string) e
 	c.procs = append(c.procs, p)
 	pidFile := filepath.Join(c.StateDir, name+".pid")
 	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600); err != nil {
-		return fmt.Errorf("start %s: write pid: %w", name, err)
+		return nil, fmt.Errorf("start %s: write pid: %w", name, err)
 	}
 	c.log.Debug("started", "component", name, "pid", cmd.Process.Pid)
-	return nil
+	return p, nil
 }
 
 // exited reports whether the process has already stopped, with its error.

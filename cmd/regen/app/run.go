@@ -48,6 +48,9 @@ type runFlags struct {
 	envSet      bool
 	kubeconfig  string
 	keep        bool
+	cluster     string
+	kubeBin     string
+	executorBin string
 }
 
 // clusterEnvs are the Kustomize environments (kustomize/overlays/<env>).
@@ -77,7 +80,10 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.BoolVar(&f.strict, "strict", false, "treat pass~ (not bit-identical) as a regression")
 	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout (default: the suite's, else 5m)")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "dev/prod/gpu: kubeconfig of the cluster to deploy into (default $KUBECONFIG, ~/.kube/config; dev falls back to kind)")
-	fs.BoolVar(&f.keep, "keep", false, "dev/prod/gpu: keep the namespace (and a kind cluster) after the run, for debugging")
+	fs.BoolVar(&f.keep, "keep", false, "dev/prod/gpu: keep the namespace (and a kind cluster) after the run, for debugging; host: keep the node's state dir and logs")
+	fs.StringVar(&f.cluster, "cluster", "auto", "dev/prod/gpu: how to reach a cluster: auto (kubeconfig, else for dev kind, else a host node), kubeconfig, kind, host (dev: a single-node cluster on this machine's containerd, brought up and torn down by the run; needs root)")
+	fs.StringVar(&f.kubeBin, "kube-bin", "", "host: directory of the control-plane and kubelet binaries (default $REGEN_KUBE_BIN; hack/controlplane.sh build, then hack/controlplane.sh kubelet)")
+	fs.StringVar(&f.executorBin, "executor-binary", "", "host: the static regen-executor packed into the pod image (default: next to this regen binary); --models is packed with it")
 	fs.BoolVar(&f.list, "list", false, "list the planned cases (id, labels) without running them")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
@@ -120,6 +126,10 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	if f.concurrency < 0 || f.replicas < 1 || f.retries < 0 {
 		return &usageError{msg: "run: --concurrency and --retries must be >= 0, --replicas >= 1"}
 	}
+	mode, err := clustertarget.ParseMode(f.cluster)
+	if err != nil {
+		return &usageError{msg: "run: --cluster: " + err.Error()}
+	}
 	var urlTarget target.Target
 	if f.url != "" {
 		if urlTarget, err = target.NewURL(f.url); err != nil {
@@ -146,6 +156,7 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	case clusterEnvs[f.env]:
 		tgt = clustertarget.New(clustertarget.Options{
 			Env: f.env, Kubeconfig: f.kubeconfig, RunID: filepath.Base(runDir), Keep: f.keep,
+			Mode: mode, KubeBin: f.kubeBin, ExecutorBinary: f.executorBin, Models: f.models,
 			DiagnosticsDir: filepath.Join(runDir, "cluster"), Log: logger,
 		})
 	default:

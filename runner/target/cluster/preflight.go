@@ -23,7 +23,24 @@ const (
 	ModeKubeconfig Mode = "kubeconfig"
 	// ModeKind creates (or reuses) a kind cluster (dev only).
 	ModeKind Mode = "kind"
+	// ModeHost brings up a single-node cluster on this machine for the run
+	// (dev only): the local control plane plus a real kubelet on the host's
+	// containerd and runc (runner/cluster.HostOptions), torn down after.
+	ModeHost Mode = "host"
+	// ModeAuto picks the first that works: kubeconfig, kind, host.
+	ModeAuto Mode = "auto"
 )
+
+// ParseMode parses --cluster.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case "", ModeAuto:
+		return ModeAuto, nil
+	case ModeKubeconfig, ModeKind, ModeHost:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown cluster mode %q (want auto, kubeconfig, kind or host)", s)
+}
 
 // ErrNoCluster is wrapped by Preflight's errors.
 var ErrNoCluster = errors.New("no cluster to deploy to")
@@ -35,7 +52,10 @@ type Probe struct {
 	LookPath func(string) (string, error)
 	// DockerInfo runs `docker info` (bounded by ctx).
 	DockerInfo func(ctx context.Context) error
-	Home       string
+	// Host checks whether a host node can run here (runner/cluster.CheckHost);
+	// nil means it cannot.
+	Host func() error
+	Home string
 }
 
 // SystemProbe looks at the real machine.
@@ -58,13 +78,32 @@ type Plan struct {
 	Mode       Mode
 	Kubeconfig string // ModeKubeconfig: the file (empty: client-go's default rules found it)
 	Kind       string // ModeKind: the kind binary ("" when e2e-framework will go install it)
+	Why        string // how auto mode came to this plan, for the log
 }
 
 // Preflight decides how env can be deployed, in seconds and without touching
-// any cluster: an explicit kubeconfig, else $KUBECONFIG, else ~/.kube/config;
-// failing those, for dev only, kind on Docker. Otherwise it says what is
-// missing and what to run instead.
-func Preflight(ctx context.Context, p Probe, env, kubeconfig string) (Plan, error) {
+// any cluster. Auto (want "" or ModeAuto): an explicit kubeconfig, else
+// $KUBECONFIG, else ~/.kube/config; failing those, for dev only, kind on
+// Docker, else a host node on this machine. A wanted mode is checked alone.
+// When nothing fits it says what is missing for each and what to run instead.
+func Preflight(ctx context.Context, p Probe, env, kubeconfig string, want Mode) (Plan, error) {
+	switch want {
+	case ModeKind, ModeHost:
+		if env != "dev" {
+			return Plan{}, fmt.Errorf("--cluster %s deploys the dev overlay only (got --env %s): %w", want, env, ErrNoCluster)
+		}
+		if want == ModeHost {
+			if err := hostCheck(p); err != nil {
+				return Plan{}, fmt.Errorf("--cluster host: %w: %w", ErrNoCluster, err)
+			}
+			return Plan{Mode: ModeHost}, nil
+		}
+		kind, missing := kindCheck(ctx, p)
+		if len(missing) > 0 {
+			return Plan{}, fmt.Errorf("--cluster kind: missing %s: %w (install Docker and kind %s: go install sigs.k8s.io/kind@%s)", strings.Join(missing, ", "), ErrNoCluster, KindVersion, KindVersion)
+		}
+		return Plan{Mode: ModeKind, Kind: kind}, nil
+	}
 	if kubeconfig != "" {
 		if _, err := p.Stat(kubeconfig); err != nil {
 			return Plan{}, fmt.Errorf("--env %s: kubeconfig %s: %w: %w", env, kubeconfig, ErrNoCluster, err)
@@ -83,11 +122,36 @@ func Preflight(ctx context.Context, p Probe, env, kubeconfig string) (Plan, erro
 			return Plan{Mode: ModeKubeconfig}, nil
 		}
 	}
+	if want == ModeKubeconfig {
+		return Plan{}, fmt.Errorf("--cluster kubeconfig: no kubeconfig (--kubeconfig not given, KUBECONFIG unset, ~/.kube/config missing): %w", ErrNoCluster)
+	}
 	const instead = "Run `make e2e` (ENV=local: the in-process executor), or point KUBECONFIG at a cluster " +
 		"(kind, or a GPU cluster's kubeconfig) and rerun `make e2e ENV=" // env appended below
 	if env != "dev" {
 		return Plan{}, fmt.Errorf("--env %s needs a cluster and there is no kubeconfig (KUBECONFIG unset, ~/.kube/config missing): %w. %s%s`)", env, ErrNoCluster, instead, env)
 	}
+	kind, missing := kindCheck(ctx, p)
+	if len(missing) == 0 {
+		return Plan{Mode: ModeKind, Kind: kind}, nil
+	}
+	hostErr := hostCheck(p)
+	if hostErr == nil {
+		return Plan{Mode: ModeHost, Why: "no kubeconfig, and no kind (missing " + strings.Join(missing, ", ") + ")"}, nil
+	}
+	return Plan{}, fmt.Errorf("--env dev needs a kind cluster, a host node or a kubeconfig: kind: missing %s; host node: %v; and no kubeconfig (KUBECONFIG unset, ~/.kube/config missing): %w. %s%s`), or install Docker and kind %s (go install sigs.k8s.io/kind@%s)",
+		strings.Join(missing, ", "), hostErr, ErrNoCluster, instead, env, KindVersion, KindVersion)
+}
+
+func hostCheck(p Probe) error {
+	if p.Host == nil {
+		return errors.New("not available in this build")
+	}
+	return p.Host()
+}
+
+// kindCheck returns the kind binary ("" when e2e-framework will go install
+// it) and what kind on Docker lacks here.
+func kindCheck(ctx context.Context, p Probe) (string, []string) {
 	var missing []string
 	if _, err := p.LookPath("docker"); err != nil {
 		missing = append(missing, "docker (not on PATH)")
@@ -106,9 +170,5 @@ func Preflight(ctx context.Context, p Probe, env, kubeconfig string) (Plan, erro
 		}
 		kind = ""
 	}
-	if len(missing) > 0 {
-		return Plan{}, fmt.Errorf("--env dev needs a kind cluster or a kubeconfig: missing %s, and no kubeconfig (KUBECONFIG unset, ~/.kube/config missing): %w. %s%s`), or install Docker and kind %s (go install sigs.k8s.io/kind@%s)",
-			strings.Join(missing, ", "), ErrNoCluster, instead, env, KindVersion, KindVersion)
-	}
-	return Plan{Mode: ModeKind, Kind: kind}, nil
+	return kind, missing
 }

@@ -59,7 +59,7 @@ func TestPreflight(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			plan, err := Preflight(context.Background(), fakeProbe(tc.files, tc.path, tc.docker), tc.env, tc.kc)
+			plan, err := Preflight(context.Background(), fakeProbe(tc.files, tc.path, tc.docker), tc.env, tc.kc, ModeAuto)
 			if tc.errHas == nil {
 				if err != nil || plan.Mode != tc.want {
 					t.Fatalf("Preflight = %+v, %v; want mode %s", plan, err, tc.want)
@@ -85,7 +85,7 @@ func TestPreflightHereIsFast(t *testing.T) {
 	p := SystemProbe()
 	p.Home = t.TempDir()
 	start := time.Now()
-	plan, err := Preflight(context.Background(), p, "dev", "")
+	plan, err := Preflight(context.Background(), p, "dev", "", ModeAuto)
 	if d := time.Since(start); d > 7*time.Second {
 		t.Fatalf("Preflight took %v", d)
 	}
@@ -93,4 +93,65 @@ func TestPreflightHereIsFast(t *testing.T) {
 		t.Skipf("this machine has Docker and kind (plan %+v): nothing to check", plan)
 	}
 	t.Logf("%v", err)
+}
+
+func TestPreflightHost(t *testing.T) {
+	hostOK := func() error { return nil }
+	hostMissing := func() error { return errors.New("missing containerd (fix: apt-get install -y containerd)") }
+	tests := []struct {
+		name   string
+		env    string
+		want   Mode
+		files  []string
+		path   []string
+		host   func() error
+		mode   Mode
+		errHas []string
+	}{
+		{"auto: no kubeconfig, no docker, host works", "dev", ModeAuto, nil, []string{"go"}, hostOK, ModeHost, nil},
+		{"auto: kind preferred over host", "dev", ModeAuto, nil, []string{"docker", "kind"}, hostOK, ModeKind, nil},
+		{"auto: kubeconfig preferred over host", "dev", ModeAuto, []string{"/home/u/.kube/config"}, nil, hostOK, ModeKubeconfig, nil},
+		{"auto: nothing works names all three", "dev", ModeAuto, nil, nil, hostMissing, "", []string{"kind: missing docker", "host node: missing containerd", "apt-get install", "no kubeconfig"}},
+		{"auto: no host probe", "dev", ModeAuto, nil, nil, nil, "", []string{"host node: not available"}},
+		{"host wanted, kubeconfig present", "dev", ModeHost, []string{"/home/u/.kube/config"}, nil, hostOK, ModeHost, nil},
+		{"host wanted but missing", "dev", ModeHost, nil, []string{"docker", "kind"}, hostMissing, "", []string{"--cluster host", "missing containerd"}},
+		{"host is dev only", "prod", ModeHost, nil, nil, hostOK, "", []string{"dev overlay only", "--env prod"}},
+		{"kind wanted without docker", "dev", ModeKind, nil, nil, hostOK, "", []string{"--cluster kind: missing docker"}},
+		{"kubeconfig wanted, none", "dev", ModeKubeconfig, nil, []string{"docker", "kind"}, hostOK, "", []string{"--cluster kubeconfig: no kubeconfig"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := fakeProbe(tc.files, tc.path, nil)
+			p.Host = tc.host
+			plan, err := Preflight(context.Background(), p, tc.env, "", tc.want)
+			if tc.errHas == nil {
+				if err != nil || plan.Mode != tc.mode {
+					t.Fatalf("Preflight = %+v, %v; want mode %s", plan, err, tc.mode)
+				}
+				if plan.Mode == ModeHost && tc.want == ModeAuto && !strings.Contains(plan.Why, "no kind") {
+					t.Errorf("auto host plan does not say why: %q", plan.Why)
+				}
+				return
+			}
+			if err == nil || !errors.Is(err, ErrNoCluster) {
+				t.Fatalf("Preflight = %+v, %v; want ErrNoCluster", plan, err)
+			}
+			for _, s := range tc.errHas {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error lacks %q: %v", s, err)
+				}
+			}
+		})
+	}
+}
+
+func TestParseMode(t *testing.T) {
+	for in, want := range map[string]Mode{"": ModeAuto, "auto": ModeAuto, "host": ModeHost, "kind": ModeKind, "kubeconfig": ModeKubeconfig} {
+		if got, err := ParseMode(in); err != nil || got != want {
+			t.Errorf("ParseMode(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseMode("minikube"); err == nil {
+		t.Error("ParseMode(minikube) succeeded")
+	}
 }

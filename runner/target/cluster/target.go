@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/e2e-framework/support/kind"
 
 	kube "github.com/regen-dev/regen/runner/cluster"
@@ -34,7 +35,15 @@ type Options struct {
 	Keep         bool   // leave the namespace (and a kind cluster) for debugging
 	KindName     string // default "regen"
 	Image        string // loaded into kind (default regen-executor:dev)
-	Timeouts     kube.Timeouts
+	// Mode picks how the cluster is reached: auto (default), kubeconfig,
+	// kind or host (see Preflight).
+	Mode Mode
+	// Host mode: the control-plane and kubelet binaries (default
+	// $REGEN_KUBE_BIN), the static executor binary packed into the image
+	// (default: regen-executor next to this program) and the models it
+	// carries at /models (default fixtures/models).
+	KubeBin, ExecutorBinary, Models string
+	Timeouts                        kube.Timeouts
 	// DiagnosticsDir receives the collectors' output on failure.
 	DiagnosticsDir string
 	Log            *slog.Logger
@@ -49,6 +58,7 @@ type Target struct {
 	stops    []chan struct{}
 	eps      []target.Endpoint
 	hc       *http.Client
+	host     *hostCluster // host mode: the cluster this run brought up
 }
 
 var _ target.Target = (*Target)(nil)
@@ -72,22 +82,39 @@ func New(opts Options) *Target {
 
 // Describe names the environment and, once started, the namespace.
 func (t *Target) Describe() string {
-	if t.rel != nil {
-		return "cluster " + t.opts.Env + " (namespace " + t.rel.Namespace + ")"
+	where := "cluster " + t.opts.Env
+	if t.host != nil {
+		where += " on host node " + kube.HostNodeName
 	}
-	return "cluster " + t.opts.Env
+	if t.rel != nil {
+		return where + " (namespace " + t.rel.Namespace + ")"
+	}
+	return where
 }
 
 // Start runs Preflight, gets a cluster (kubeconfig or kind), deploys the
 // overlay, port-forwards to each executor pod and waits for /system_stats.
-func (t *Target) Start(ctx context.Context) ([]target.Endpoint, error) {
+func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
+	defer func() {
+		if err != nil && t.host != nil { // a host cluster that never served
+			err = errors.Join(err, t.host.down(t.opts.Log, true))
+			t.host = nil
+		}
+	}()
+	// client-go logs through klog to stderr by default; route it into the
+	// run's logger, at Debug.
+	klog.SetSlogLogger(slog.New(quietHandler{t.opts.Log.Handler()}))
 	probe := SystemProbe()
+	probe.Host = func() error { return hostAvailable(t.opts) }
 	if t.opts.Probe != nil {
 		probe = *t.opts.Probe
 	}
-	plan, err := Preflight(ctx, probe, t.opts.Env, t.opts.Kubeconfig)
+	plan, err := Preflight(ctx, probe, t.opts.Env, t.opts.Kubeconfig, t.opts.Mode)
 	if err != nil {
 		return nil, err
+	}
+	if plan.Why != "" {
+		t.opts.Log.Info("cluster: "+plan.Why+"; using "+string(plan.Mode), "env", t.opts.Env)
 	}
 	cfg, err := t.restConfig(ctx, plan)
 	if err != nil {
@@ -147,6 +174,14 @@ func cmpString(a, b string) int {
 // loads the executor image into it (UNVERIFIED here: needs Docker).
 func (t *Target) restConfig(ctx context.Context, plan Plan) (*rest.Config, error) {
 	path := plan.Kubeconfig
+	if plan.Mode == ModeHost {
+		h, err := startHost(ctx, t.opts)
+		if err != nil {
+			return nil, err
+		}
+		t.host = h
+		return h.cluster.Config, nil
+	}
 	if plan.Mode == ModeKind {
 		k := kind.NewCluster(t.opts.KindName)
 		k.WithVersion(KindVersion)
@@ -230,16 +265,20 @@ func (t *Target) Close() error {
 		close(s)
 	}
 	t.stops = nil
-	if t.rel == nil || t.opts.Keep {
-		return nil
+	var err error
+	if t.rel != nil && !t.opts.Keep {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		timeout := t.opts.Timeouts.Cleanup
+		if timeout <= 0 {
+			timeout = kube.DefaultTimeouts(t.opts.Env).Cleanup
+		}
+		err = t.deployer.Teardown(ctx, t.rel.Namespace, timeout)
+		t.rel = nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	timeout := t.opts.Timeouts.Cleanup
-	if timeout <= 0 {
-		timeout = kube.DefaultTimeouts(t.opts.Env).Cleanup
+	if t.host != nil {
+		err = errors.Join(err, t.host.down(t.opts.Log, err != nil || t.opts.Keep))
+		t.host = nil
 	}
-	err := t.deployer.Teardown(ctx, t.rel.Namespace, timeout)
-	t.rel = nil
 	return err
 }
