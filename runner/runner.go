@@ -232,6 +232,8 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 		return finish(err)
 	}
 	rec.Git, rec.Fingerprint = s.git, s.fingerprint
+	// Started, a target knows where it runs (a namespace, a host node).
+	rec.Target = opts.Target.Describe()
 	for _, ep := range s.endpoints {
 		rec.Endpoints = append(rec.Endpoints, ep.URL)
 	}

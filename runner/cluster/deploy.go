@@ -286,9 +286,45 @@ func (d *Deployer) ProvisionFakeVolumes(ctx context.Context, objs []*unstructure
 	return nil
 }
 
+// StopWorkloads deletes ns's Deployments and waits (up to timeout) until
+// their ReplicaSets and every pod in ns are gone: with a real kubelet, the
+// containers are stopped and their sandboxes' networks torn down.
+func (d *Deployer) StopWorkloads(ctx context.Context, ns string, timeout time.Duration) error {
+	t0 := time.Now()
+	bg := metav1.DeletePropagationBackground
+	if err := d.cs.AppsV1().Deployments(ns).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, metav1.ListOptions{}); err != nil {
+		return fmt.Errorf("stop workloads in %s: %w", ns, err)
+	}
+	last := ""
+	err := wait.For(func(ctx context.Context) (bool, error) {
+		rs, err := d.cs.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		pods, err := d.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		last = fmt.Sprintf("%d replica sets, %d pods left", len(rs.Items), len(pods.Items))
+		return len(rs.Items) == 0 && len(pods.Items) == 0, nil
+	}, wait.WithContext(ctx), wait.WithTimeout(timeout), wait.WithInterval(100*time.Millisecond), wait.WithImmediate())
+	if err != nil {
+		return &TimeoutError{Phase: "stopping the workloads in " + ns, After: timeout, Detail: last}
+	}
+	d.Log.Debug("workloads stopped", "namespace", ns, "took", time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
 // Teardown deletes ns (and any fake volumes made for it) and waits until
 // they are gone.
 func (d *Deployer) Teardown(ctx context.Context, ns string, timeout time.Duration) error {
+	// Workloads first: the namespace controller, finding pods still
+	// terminating, waits half their grace period (the executor's is 60 s)
+	// before it looks again, while a kubelet stops an idle executor in about
+	// a second.
+	if err := d.StopWorkloads(ctx, ns, timeout/2); err != nil {
+		d.Log.Debug("teardown: workloads not stopped first", "namespace", ns, "err", err)
+	}
 	fg := metav1.DeletePropagationForeground
 	err := d.cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{PropagationPolicy: &fg})
 	if err != nil && !apierrors.IsNotFound(err) {

@@ -20,6 +20,7 @@ const PauseImage = "regen-pause:3.10"
 type hostCluster struct {
 	cluster *kube.Cluster
 	dir     string
+	notify  func(string)
 }
 
 // hostInputs resolves the host mode's inputs: the kube bin dir, the
@@ -75,7 +76,7 @@ func startHost(ctx context.Context, o Options) (*hostCluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host node: %w", err)
 	}
-	h := &hostCluster{dir: dir}
+	h := &hostCluster{dir: dir, notify: o.notify}
 	t0 := time.Now()
 	images := filepath.Join(dir, "images")
 	if err := os.MkdirAll(images, 0o700); err != nil {
@@ -110,23 +111,59 @@ func startHost(ctx context.Context, o Options) (*hostCluster, error) {
 		return nil, fmt.Errorf("%w (state and logs: %s)", err, dir)
 	}
 	o.Log.Info("host node up: control plane and kubelet on this machine's containerd", "node", kube.HostNodeName, "state", dir, "after", time.Since(t0).Round(time.Millisecond))
+	o.notify(fmt.Sprintf("host node %s up in %.1fs: control plane + kubelet on this machine's containerd, pods on %s (state %s)", kube.HostNodeName, time.Since(t0).Seconds(), "bridge "+kube.HostPodBridge, dir))
 	return h, nil
 }
 
-// down tears the cluster and the node down; the state dir (logs of every
-// component, configs) is kept when keep is set (a failure, --keep) and
-// removed otherwise.
-func (h *hostCluster) down(log *slog.Logger, keep bool) error {
+// down tears the cluster and the node down. After a failure the
+// components' logs and configuration are copied to diagDir/host-node first
+// (they are what explains a node that misbehaved); the state dir is removed
+// unless keep (--keep) asks to leave it, or the teardown itself failed.
+func (h *hostCluster) down(log *slog.Logger, failed, keep bool, diagDir string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	t0 := time.Now()
 	err := h.cluster.Down(ctx)
+	if (failed || err != nil) && diagDir != "" {
+		dst := filepath.Join(diagDir, "host-node")
+		if cerr := copyLogs(h.dir, dst); cerr != nil {
+			log.Warn("host node: copy logs", "err", cerr)
+		} else {
+			h.notify("host node logs (containerd, kubelet, control plane) and configs: " + dst)
+		}
+	}
 	if err != nil || keep {
-		log.Info("host node down; state and component logs kept", "state", h.dir, "after", time.Since(t0).Round(time.Millisecond))
+		log.Info("host node down; state kept", "state", h.dir, "after", time.Since(t0).Round(time.Millisecond), "err", err)
+		h.notify(fmt.Sprintf("host node down in %.1fs; state kept in %s", time.Since(t0).Seconds(), h.dir))
 		return err
 	}
 	log.Info("host node down", "after", time.Since(t0).Round(time.Millisecond))
+	h.notify(fmt.Sprintf("host node down in %.1fs, host restored", time.Since(t0).Seconds()))
 	return os.RemoveAll(h.dir)
+}
+
+// copyLogs copies the state dir's logs/ and the host node's configuration
+// files into dst.
+func copyLogs(state, dst string) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	var srcs []string
+	logs, _ := filepath.Glob(filepath.Join(state, "logs", "*.log"))
+	srcs = append(srcs, logs...)
+	for _, f := range []string{"containerd.toml", "kubelet.yaml", "cni/net.d/10-regen.conflist"} {
+		srcs = append(srcs, filepath.Join(state, "host", f))
+	}
+	for _, src := range srcs {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dst, filepath.Base(src)), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // quietHandler passes every record on at Debug level: client-go's klog
@@ -134,11 +171,17 @@ func (h *hostCluster) down(log *slog.Logger, keep bool) error {
 // connection first, reflector retries) is for -v, not for the run's output.
 type quietHandler struct{ slog.Handler }
 
-func (h quietHandler) Enabled(ctx context.Context, _ slog.Level) bool {
-	return h.Handler.Enabled(ctx, slog.LevelDebug)
+// Enabled passes klog's V(0)–V(4) (slog levels down to Debug), not its
+// request and response dumps (V(6) and up).
+func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelDebug && h.Handler.Enabled(ctx, slog.LevelDebug)
 }
 
 func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	// logr hands errors over without asking Enabled first.
+	if !h.Enabled(ctx, r.Level) {
+		return nil
+	}
 	r.Level = slog.LevelDebug
 	return h.Handler.Handle(ctx, r)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -47,7 +48,16 @@ type Options struct {
 	// DiagnosticsDir receives the collectors' output on failure.
 	DiagnosticsDir string
 	Log            *slog.Logger
-	Probe          *Probe // nil: SystemProbe
+	// Notify receives the few lines a user should see whatever the log
+	// level: which cluster was chosen and why, bring-up and teardown.
+	Notify func(string)
+	Probe  *Probe // nil: SystemProbe
+}
+
+func (o Options) notify(msg string) {
+	if o.Notify != nil {
+		o.Notify(msg)
+	}
 }
 
 // Target deploys an overlay and reaches every executor pod by port-forward.
@@ -59,6 +69,22 @@ type Target struct {
 	eps      []target.Endpoint
 	hc       *http.Client
 	host     *hostCluster // host mode: the cluster this run brought up
+	cfg      *rest.Config
+	mode     Mode // how Start reached the cluster
+	// failedOnce: a failure was collected; the host node's logs are kept.
+	failedOnce bool
+}
+
+// RestConfig is the cluster's client config once Start has reached it (nil
+// before): suites inspect the pods the run deployed.
+func (t *Target) RestConfig() *rest.Config { return t.cfg }
+
+// Namespace is the run's namespace once deployed ("" before and after).
+func (t *Target) Namespace() string {
+	if t.rel == nil {
+		return ""
+	}
+	return t.rel.Namespace
 }
 
 var _ target.Target = (*Target)(nil)
@@ -83,7 +109,7 @@ func New(opts Options) *Target {
 // Describe names the environment and, once started, the namespace.
 func (t *Target) Describe() string {
 	where := "cluster " + t.opts.Env
-	if t.host != nil {
+	if t.mode == ModeHost {
 		where += " on host node " + kube.HostNodeName
 	}
 	if t.rel != nil {
@@ -97,8 +123,8 @@ func (t *Target) Describe() string {
 func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
 	defer func() {
 		if err != nil && t.host != nil { // a host cluster that never served
-			err = errors.Join(err, t.host.down(t.opts.Log, true))
-			t.host = nil
+			err = errors.Join(err, t.host.down(t.opts.Log, true, t.opts.Keep, t.opts.DiagnosticsDir))
+			t.host, t.rel = nil, nil // the namespace went with the cluster
 		}
 	}()
 	// client-go logs through klog to stderr by default; route it into the
@@ -113,13 +139,18 @@ func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if plan.Why != "" {
-		t.opts.Log.Info("cluster: "+plan.Why+"; using "+string(plan.Mode), "env", t.opts.Env)
+	switch {
+	case plan.Why != "":
+		t.opts.notify(fmt.Sprintf("cluster: %s: %s; using a host node on this machine", t.opts.Env, plan.Why))
+	case plan.Mode == ModeHost:
+		t.opts.notify(fmt.Sprintf("cluster: %s: using a host node on this machine (--cluster host)", t.opts.Env))
 	}
+	t.mode = plan.Mode
 	cfg, err := t.restConfig(ctx, plan)
 	if err != nil {
 		return nil, err
 	}
+	t.cfg = cfg
 	dir, err := deploy.OverlayDir(t.opts.KustomizeDir, t.opts.Env)
 	if err != nil {
 		return nil, err
@@ -157,6 +188,11 @@ func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
 	if len(t.eps) == 0 {
 		return nil, t.failed(ctx, errors.New("no executor pod after the rollout"))
 	}
+	names := make([]string, len(t.eps))
+	for i, e := range t.eps {
+		names[i] = e.Name
+	}
+	t.opts.notify(fmt.Sprintf("deployed overlay %s to namespace %s: pod %s ready, port-forwarded", t.opts.Env, t.rel.Namespace, strings.Join(names, ", ")))
 	return t.eps, nil
 }
 
@@ -240,6 +276,7 @@ func (t *Target) forward(cfg *rest.Config, pod string) (int, error) {
 // failed collects diagnostics and tears down (unless Keep) after a failure
 // past the rollout.
 func (t *Target) failed(ctx context.Context, err error) error {
+	t.failedOnce = true
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if diag, cerr := t.deployer.Collect(cctx, t.rel.Namespace, nil); cerr == nil && t.opts.DiagnosticsDir != "" {
@@ -273,11 +310,17 @@ func (t *Target) Close() error {
 		if timeout <= 0 {
 			timeout = kube.DefaultTimeouts(t.opts.Env).Cleanup
 		}
-		err = t.deployer.Teardown(ctx, t.rel.Namespace, timeout)
+		if t.host != nil {
+			// The cluster goes with the node: stopping the pods is what
+			// leaves the host clean; waiting for the namespace is not needed.
+			err = t.deployer.StopWorkloads(ctx, t.rel.Namespace, timeout)
+		} else {
+			err = t.deployer.Teardown(ctx, t.rel.Namespace, timeout)
+		}
 		t.rel = nil
 	}
 	if t.host != nil {
-		err = errors.Join(err, t.host.down(t.opts.Log, err != nil || t.opts.Keep))
+		err = errors.Join(err, t.host.down(t.opts.Log, err != nil || t.failedOnce, t.opts.Keep, t.opts.DiagnosticsDir))
 		t.host = nil
 	}
 	return err
