@@ -12,7 +12,7 @@ help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## build bin/regen and bin/regen-executor
+build: ## build bin/regen, bin/regen-executor and bin/regen-pause (static, CGO_ENABLED=0)
 	@hack/build.sh
 
 .PHONY: test
@@ -24,7 +24,7 @@ unit: ## unit tests only (-short)
 	@go test -short ./...
 
 .PHONY: e2e
-e2e: build ## the main job: replay every committed workflow on ENV (default local) and judge it
+e2e: build ## the main job: replay every committed workflow on ENV (local; dev: kubeconfig, kind or a host node) and judge it
 	@hack/e2e.sh "$(ENV)" $(ARGS)
 
 .PHONY: goldens

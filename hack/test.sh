@@ -2,7 +2,7 @@
 # Every test that runs on a machine without Docker or GPU.
 # - go vet over the module
 # - the unit tests and the Ginkgo suites (suites/executor, suites/generation, suites/replay,
-#   suites/e2e) under the race detector
+#   suites/e2e, suites/hostnode) under the race detector
 # JUnit for the replay suite lands in $ARTIFACTS (default out/artifacts).
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
