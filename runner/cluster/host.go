@@ -25,6 +25,8 @@ import (
 // node per machine at a time, guarded by a lock file) and chosen not to clash
 // with Docker's, Podman's or containerd's defaults.
 const (
+	// HostPodBridge is the pods' bridge link.
+	HostPodBridge = "regen0"
 	// HostNodeName is the node the kubelet registers.
 	HostNodeName = "regen-host"
 	// hostNodeIP is the node's InternalIP, on its own bridge link: the
@@ -35,7 +37,7 @@ const (
 	// The pods' bridge and subnet. The CNI config gives pods no default
 	// route: they reach their own subnet (the kubelet's probes come from the
 	// bridge address) and nothing else.
-	podBridge  = "regen0"
+	podBridge  = HostPodBridge
 	podSubnet  = "10.213.0.0/24"
 	podGateway = "10.213.0.1"
 	cniNetwork = "regen-host"

@@ -158,6 +158,11 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 			Env: f.env, Kubeconfig: f.kubeconfig, RunID: filepath.Base(runDir), Keep: f.keep,
 			Mode: mode, KubeBin: f.kubeBin, ExecutorBinary: f.executorBin, Models: f.models,
 			DiagnosticsDir: filepath.Join(runDir, "cluster"), Log: logger,
+			Notify: func(msg string) {
+				if !f.quiet {
+					fmt.Fprintln(s.Err, msg)
+				}
+			},
 		})
 	default:
 		tgt = local.New(local.Options{Models: f.models, WorkDir: runDir, Replicas: f.replicas, Logger: logger})
