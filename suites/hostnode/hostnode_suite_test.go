@@ -46,7 +46,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	// The image carries the executor built from this tree, static like the
 	// Dockerfile's; the pause binary next to it is found the same way.
 	exeDir = GinkgoT().TempDir()
-	for _, c := range []string{"regen-executor", "regen-pause"} {
+	for _, c := range []string{"regen", "regen-executor", "regen-pause"} {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(exeDir, c), "./cmd/"+c)
 		cmd.Dir = repo
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
