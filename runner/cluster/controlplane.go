@@ -276,7 +276,6 @@ func (c *Cluster) Down(ctx context.Context) error {
 		if err := c.host.stop(ctx, c); err != nil {
 			errs = append(errs, err)
 		}
-		c.host = nil
 	}
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		if err := c.procs[i].stop(ctx, 10*time.Second); err != nil {
@@ -284,6 +283,12 @@ func (c *Cluster) Down(ctx context.Context) error {
 		}
 	}
 	c.procs = nil
+	if c.host != nil {
+		if err := c.host.finish(ctx, c.log); err != nil {
+			errs = append(errs, err)
+		}
+		c.host = nil
+	}
 	return errors.Join(errs...)
 }
 

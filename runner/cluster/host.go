@@ -322,9 +322,9 @@ func checkHostNetwork(ip string) error {
 	return nil
 }
 
-// stop tears the node down: the kubelet first (pods stay as they are),
-// every container killed and removed through containerd, containerd
-// stopped, then the sweep undoes what the snapshot says changed.
+// stop stops the node's processes: the kubelet first (pods stay as they
+// are), then every container killed and removed through containerd, then
+// containerd. The sweep (finish) runs once the control plane is down too.
 func (h *hostNode) stop(ctx context.Context, c *Cluster) error {
 	var errs []error
 	if h.kubelet != nil {
@@ -340,15 +340,21 @@ func (h *hostNode) stop(ctx context.Context, c *Cluster) error {
 			errs = append(errs, err)
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// finish undoes what the snapshot says changed (no process of this run is
+// left by now: whatever still names its state dir is an orphan) and
+// releases the machine's lock.
+func (h *hostNode) finish(ctx context.Context, log *slog.Logger) error {
+	var err error
 	if h.snap != nil {
-		if err := h.snap.sweep(ctx, c.log); err != nil {
-			errs = append(errs, err)
-		}
+		err = h.snap.sweep(ctx, log)
 	}
 	if h.lock != nil {
 		_ = h.lock.Close() // releases the flock
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // removeContainers kills every task and deletes every container, so that

@@ -345,7 +345,7 @@ func readLedger() (*hostSnapshot, error) {
 func (s *hostSnapshot) sweep(ctx context.Context, log *slog.Logger) error {
 	var errs []error
 	newCgroups := s.newCgroups()
-	killLeftovers(s.Socket, s.HostDir, newCgroups, log)
+	killLeftovers(s.Socket, s.StateDir, newCgroups, log)
 	if err := unmountUnder(s.HostDir); err != nil {
 		errs = append(errs, err)
 	}
@@ -434,10 +434,19 @@ func (s *hostSnapshot) newCgroups() []string {
 	return out
 }
 
-// killLeftovers SIGKILLs the node's shims (their command line names its
-// socket or state dir) and every process in the node's new cgroups, and
-// waits up to 5 s for them to go.
-func killLeftovers(sock, hostDir string, cgroups []string, log *slog.Logger) {
+// ownPrograms are what a host node runs; a leftover is one of these whose
+// command line names the run's state dir (a shell tailing a log there is not).
+var ownPrograms = map[string]bool{
+	"containerd": true, "containerd-shim-runc-v2": true, "kubelet": true, "etcd": true,
+	"kube-apiserver": true, "kube-controller-manager": true, "kube-scheduler": true, "kwok": true,
+}
+
+// killLeftovers SIGKILLs every process whose command line names the run's
+// state dir or containerd socket (the node's shims; after a crash, a
+// component still shutting down, such as a kube-apiserver waiting for an
+// etcd that is gone) and every process in the node's new cgroups (the
+// containers), and waits up to 5 s for them to go.
+func killLeftovers(sock, stateDir string, cgroups []string, log *slog.Logger) {
 	pids := map[int]bool{}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -449,8 +458,9 @@ func killLeftovers(sock, hostDir string, cgroups []string, log *slog.Logger) {
 		if err != nil {
 			continue
 		}
+		argv0, _, _ := strings.Cut(string(b), "\x00")
 		cmd := strings.ReplaceAll(string(b), "\x00", " ")
-		if strings.Contains(cmd, "containerd-shim") && (strings.Contains(cmd, sock) || strings.Contains(cmd, hostDir)) {
+		if strings.Contains(cmd, sock) || (ownPrograms[filepath.Base(argv0)] && strings.Contains(cmd, stateDir+"/")) {
 			pids[pid] = true
 		}
 	}

@@ -43,10 +43,13 @@ func (c *Cluster) startEnv(ctx context.Context, name string, env []string, bin s
 	cmd.Env = env
 	// Own process group: a Ctrl-C to the test does not race Down's ordered stop.
 	// Pdeathsig: if the process that called Up dies without Down (a test
-	// binary killed by -timeout), the kernel stops the component instead of
-	// leaving it running. (It fires when the forking OS thread exits; the Go
-	// runtime does not retire threads unless a locked goroutine exits.)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	// binary killed by -timeout, a SIGKILLed run), the kernel kills the
+	// component instead of leaving it running. SIGKILL, not SIGTERM: with
+	// nobody left to stop them in order, a kube-apiserver whose etcd died
+	// at the same moment hangs in its graceful shutdown for minutes. (It
+	// fires when the forking OS thread exits; the Go runtime does not retire
+	// threads unless a locked goroutine exits.)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
