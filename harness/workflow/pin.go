@@ -136,8 +136,8 @@ func ApplyAliases(p Prompt, aliases map[string]string, info ObjectInfo) (Prompt,
 }
 
 // Overrides are widget values a variant replaces in every node that has the
-// input. The zero value of a field means "keep". Its fields match
-// runner/suite.Overrides so that one converts to the other.
+// input. The zero value of a field means "keep". The suite file decodes its
+// overrides into this type (runner/suite.Overrides).
 type Overrides struct {
 	SamplerName string   `yaml:"sampler_name" json:"sampler_name,omitempty"`
 	Scheduler   string   `yaml:"scheduler" json:"scheduler,omitempty"`
@@ -148,6 +148,38 @@ type Overrides struct {
 	Height      *int     `yaml:"height" json:"height,omitempty"`
 	BatchSize   *int     `yaml:"batch_size" json:"batch_size,omitempty"`
 }
+
+// Merge returns o with the fields set in top replacing its own.
+func (o Overrides) Merge(top Overrides) Overrides {
+	if top.SamplerName != "" {
+		o.SamplerName = top.SamplerName
+	}
+	if top.Scheduler != "" {
+		o.Scheduler = top.Scheduler
+	}
+	if top.Steps != nil {
+		o.Steps = top.Steps
+	}
+	if top.CFG != nil {
+		o.CFG = top.CFG
+	}
+	if top.Denoise != nil {
+		o.Denoise = top.Denoise
+	}
+	if top.Width != nil {
+		o.Width = top.Width
+	}
+	if top.Height != nil {
+		o.Height = top.Height
+	}
+	if top.BatchSize != nil {
+		o.BatchSize = top.BatchSize
+	}
+	return o
+}
+
+// IsZero reports whether no override is set.
+func (o Overrides) IsZero() bool { return o == Overrides{} }
 
 // override is one set field: the input it sets, its value, and which nodes
 // it applies to.

@@ -173,7 +173,7 @@ func prepare(wf *workflow.Workflow, info workflow.ObjectInfo, infoErr error, ali
 	}
 	p, _ = workflow.ApplyAliases(p, aliases, info)
 	if !ov.IsZero() {
-		if p, _, err = workflow.Overrides(ov).Apply(p); err != nil {
+		if p, _, err = ov.Apply(p); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/regen-dev/regen/harness/workflow"
 )
 
 // DefaultEnvironment is the environment class used when the suite names none.
@@ -94,50 +96,9 @@ type Variant struct {
 	Thresholds Thresholds `yaml:"thresholds"`
 }
 
-// Overrides are widget values replaced in every node that has them.
-// Nil / empty means "keep the workflow's value".
-type Overrides struct {
-	SamplerName string   `yaml:"sampler_name" json:"sampler_name,omitempty"`
-	Scheduler   string   `yaml:"scheduler" json:"scheduler,omitempty"`
-	Steps       *int     `yaml:"steps" json:"steps,omitempty"`
-	CFG         *float64 `yaml:"cfg" json:"cfg,omitempty"`
-	Denoise     *float64 `yaml:"denoise" json:"denoise,omitempty"`
-	Width       *int     `yaml:"width" json:"width,omitempty"`
-	Height      *int     `yaml:"height" json:"height,omitempty"`
-	BatchSize   *int     `yaml:"batch_size" json:"batch_size,omitempty"`
-}
-
-// Merge returns o with the fields set in top replacing its own.
-func (o Overrides) Merge(top Overrides) Overrides {
-	if top.SamplerName != "" {
-		o.SamplerName = top.SamplerName
-	}
-	if top.Scheduler != "" {
-		o.Scheduler = top.Scheduler
-	}
-	if top.Steps != nil {
-		o.Steps = top.Steps
-	}
-	if top.CFG != nil {
-		o.CFG = top.CFG
-	}
-	if top.Denoise != nil {
-		o.Denoise = top.Denoise
-	}
-	if top.Width != nil {
-		o.Width = top.Width
-	}
-	if top.Height != nil {
-		o.Height = top.Height
-	}
-	if top.BatchSize != nil {
-		o.BatchSize = top.BatchSize
-	}
-	return o
-}
-
-// IsZero reports whether no override is set.
-func (o Overrides) IsZero() bool { return o == Overrides{} }
+// Overrides are widget values replaced in every node that has them (see
+// workflow.Overrides). Nil / empty means "keep the workflow's value".
+type Overrides = workflow.Overrides
 
 // Thresholds are comparison threshold overrides keyed by the JSON field
 // names of compare.Thresholds. They are kept as a map here so that the
