@@ -2,6 +2,7 @@ package compare
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -121,23 +122,13 @@ func compareIDs(a, b string) int {
 	y, errB := strconv.ParseUint(b, 10, 64)
 	switch {
 	case errA == nil && errB == nil:
-		return cmpUint(x, y)
+		return cmp.Compare(x, y)
 	case errA == nil:
 		return -1
 	case errB == nil:
 		return 1
 	}
 	return strings.Compare(a, b)
-}
-
-func cmpUint(x, y uint64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
 }
 
 func (p prompt) sampler(id string) SamplerPlan {
