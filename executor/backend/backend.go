@@ -8,6 +8,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // ErrUnavailable is returned when a backend is not compiled in or finds no
@@ -49,6 +50,40 @@ type AttentionArgs struct {
 	V             []float32 // [NK, DV]
 	Variance      float32   // > 0
 	Out           []float32 // [NQ, DV], written
+}
+
+// Validate checks a before a backend computes it: shapes, slice lengths, a
+// positive variance, at least one key when there is output to compute.
+// Every backend calls it, so that all of them refuse the same arguments with
+// the same message.
+func (a *AttentionArgs) Validate() error {
+	switch {
+	case a == nil:
+		return fmt.Errorf("nil arguments")
+	case a.NQ < 0 || a.NK < 0 || a.D < 0 || a.DV < 0:
+		return fmt.Errorf("negative shape NQ=%d NK=%d D=%d DV=%d", a.NQ, a.NK, a.D, a.DV)
+	case a.NK == 0 && a.NQ > 0 && a.DV > 0:
+		return fmt.Errorf("softmax over NK=0 keys is undefined")
+	case !(a.Variance > 0):
+		return fmt.Errorf("variance %g, want > 0", a.Variance)
+	}
+	for _, s := range []struct {
+		name      string
+		got, want int
+		skip      bool // an optional slice left nil
+	}{
+		{"Q", len(a.Q), a.NQ * a.D, false},
+		{"K", len(a.K), a.NK * a.D, false},
+		{"KNorm", len(a.KNorm), a.NK, a.KNorm == nil},
+		{"Bias", len(a.Bias), a.NK, a.Bias == nil},
+		{"V", len(a.V), a.NK * a.DV, false},
+		{"Out", len(a.Out), a.NQ * a.DV, false},
+	} {
+		if !s.skip && s.got < s.want {
+			return fmt.Errorf("len(%s) = %d, want %d", s.name, s.got, s.want)
+		}
+	}
+	return nil
 }
 
 // Attender is implemented by backends that compute the attention primitive.

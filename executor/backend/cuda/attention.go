@@ -83,7 +83,7 @@ func (b *Backend) upload(i int, s []float32) error {
 // distances directly and the tf32 one its own centred norms. Large calls are
 // launched in chunks of rows and ctx is checked between them.
 func (b *Backend) Attention(ctx context.Context, a *backend.AttentionArgs) error {
-	if err := kernelsim.Validate(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return fmt.Errorf("attention: %w", err)
 	}
 	if err := ctx.Err(); err != nil {

@@ -60,7 +60,7 @@ func (e *Emulator) Close() error { return nil }
 // Attention computes a.Out as the kernels would, launch chunk by launch
 // chunk, checking ctx between query blocks.
 func (e *Emulator) Attention(ctx context.Context, a *backend.AttentionArgs) error {
-	if err := Validate(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return fmt.Errorf("attention: %w", err)
 	}
 	if err := ctx.Err(); err != nil {

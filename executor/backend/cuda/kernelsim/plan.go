@@ -1,11 +1,5 @@
 package kernelsim
 
-import (
-	"fmt"
-
-	"github.com/regen-dev/regen/executor/backend"
-)
-
 // Tile sizes of kernels/attention.cu (its #defines; a test checks that they
 // agree).
 const (
@@ -64,38 +58,6 @@ func RowsPerLaunch(nq, nk, d, dv int) int {
 	perRow := 2 * float64(nk) * float64(d+dv)
 	blocks := max(1, int(launchFlops/(perRow*BQ)))
 	return min(nq, blocks*BQ)
-}
-
-// Validate checks a as the CPU backend does: shapes, slice lengths, a
-// positive variance, at least one key when there is output to compute.
-func Validate(a *backend.AttentionArgs) error {
-	switch {
-	case a == nil:
-		return fmt.Errorf("nil arguments")
-	case a.NQ < 0 || a.NK < 0 || a.D < 0 || a.DV < 0:
-		return fmt.Errorf("negative shape NQ=%d NK=%d D=%d DV=%d", a.NQ, a.NK, a.D, a.DV)
-	case a.NK == 0 && a.NQ > 0 && a.DV > 0:
-		return fmt.Errorf("softmax over NK=0 keys is undefined")
-	case !(a.Variance > 0):
-		return fmt.Errorf("variance %g, want > 0", a.Variance)
-	}
-	for _, s := range []struct {
-		name      string
-		got, want int
-		skip      bool
-	}{
-		{"Q", len(a.Q), a.NQ * a.D, false},
-		{"K", len(a.K), a.NK * a.D, false},
-		{"KNorm", len(a.KNorm), a.NK, a.KNorm == nil},
-		{"Bias", len(a.Bias), a.NK, a.Bias == nil},
-		{"V", len(a.V), a.NK * a.DV, false},
-		{"Out", len(a.Out), a.NQ * a.DV, false},
-	} {
-		if !s.skip && s.got < s.want {
-			return fmt.Errorf("len(%s) = %d, want %d", s.name, s.got, s.want)
-		}
-	}
-	return nil
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
