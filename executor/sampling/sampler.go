@@ -51,6 +51,28 @@ func (o *Options) step(i, total int, x, denoised *node.Tensor) error {
 	return nil
 }
 
+// sampleSteps is the step loop of the one-evaluation-per-step samplers: for
+// each step σ_i → σ_{i+1} it evaluates den = D(x, σ_i), lets update
+// compute the next x (update may call d again for its sub-steps), and
+// reports the step.
+func sampleSteps(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options,
+	update func(i int, x, den *node.Tensor) (*node.Tensor, error)) (*node.Tensor, error) {
+	n := len(sigmas) - 1
+	for i := 0; i < n; i++ {
+		den, err := d(ctx, x, sigmas[i])
+		if err != nil {
+			return nil, err
+		}
+		if x, err = update(i, x, den); err != nil {
+			return nil, err
+		}
+		if err := o.step(i, n, x, den); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
 // samplerFunc runs one sampler over sigmas from x (already noised).
 type samplerFunc func(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error)
 

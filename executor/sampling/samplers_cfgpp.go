@@ -19,12 +19,7 @@ import (
 func sampleEulerAncestralCFGpp(eta float64) samplerFunc {
 	return func(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 		noise := defaultNoiseSampler(x, o.Seed)
-		n := len(sigmas) - 1
-		for i := 0; i < n; i++ {
-			den, err := d(ctx, x, sigmas[i])
-			if err != nil {
-				return nil, err
-			}
+		return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 			u := o.uncond()
 			if sigmas[i+1] == 0 {
 				x = den.Clone()
@@ -36,11 +31,8 @@ func sampleEulerAncestralCFGpp(eta float64) samplerFunc {
 				}
 				x = comb(terms...)
 			}
-			if err := o.step(i, n, x, den); err != nil {
-				return nil, err
-			}
-		}
-		return x, nil
+			return x, nil
+		})
 	}
 }
 
@@ -48,12 +40,7 @@ func sampleEulerAncestralCFGpp(eta float64) samplerFunc {
 // DPM-Solver++(2S) step on U, then noise, then the guidance D − U added.
 func sampleDPMpp2SAncestralCFGpp(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	noise := defaultNoiseSampler(x, o.Seed)
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		u := o.uncond()
 		down, up := ancestralStep(sigmas[i], sigmas[i+1], 1)
 		if down == 0 {
@@ -75,24 +62,16 @@ func sampleDPMpp2SAncestralCFGpp(ctx context.Context, d Denoiser, x *node.Tensor
 			terms = append(terms, term{up, noise(sigmas[i], sigmas[i+1])})
 		}
 		x = comb(terms...)
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleDPMpp2MCFGpp is sample_dpmpp_2m_cfg_pp:
 // x ← D − e^{−h}·U + e^{−h}·x (first order), with the second-order
 // correction −(e^{−h}−1)/(2r)·(D − U_prev) once a previous step exists.
 func sampleDPMpp2MCFGpp(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
-	n := len(sigmas) - 1
 	var oldU *node.Tensor
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		u := o.uncond()
 		e := sigmas[i+1] / sigmas[i] // e^{−h}
 		if oldU == nil || sigmas[i+1] == 0 {
@@ -104,11 +83,8 @@ func sampleDPMpp2MCFGpp(ctx context.Context, d Denoiser, x *node.Tensor, sigmas 
 			x = comb(term{1, den}, term{-e, u}, term{c, den}, term{-c, oldU}, term{e, x})
 		}
 		oldU = u
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleGradientEstimation returns sample_gradient_estimation (γ = 2; Permenter
@@ -116,13 +92,8 @@ func sampleDPMpp2MCFGpp(ctx context.Context, d Denoiser, x *node.Tensor, sigmas 
 func sampleGradientEstimation(cfgpp bool) samplerFunc {
 	const gamma = 2.0
 	return func(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
-		n := len(sigmas) - 1
 		var oldD *node.Tensor
-		for i := 0; i < n; i++ {
-			den, err := d(ctx, x, sigmas[i])
-			if err != nil {
-				return nil, err
-			}
+		return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 			target := den
 			if cfgpp {
 				target = o.uncond()
@@ -144,11 +115,8 @@ func sampleGradientEstimation(cfgpp bool) samplerFunc {
 				x = comb(terms...)
 			}
 			oldD = dv
-			if err := o.step(i, n, x, den); err != nil {
-				return nil, err
-			}
-		}
-		return x, nil
+			return x, nil
+		})
 	}
 }
 
@@ -157,13 +125,8 @@ func sampleGradientEstimation(cfgpp bool) samplerFunc {
 func sampleIPNDMV(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	const maxOrder = 4
 	t := sigmas
-	n := len(sigmas) - 1
 	var buf []*node.Tensor
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, t[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		dCur := toD(x, den, t[i])
 		order := min(maxOrder, i+1)
 		hn := t[i+1] - t[i]
@@ -201,9 +164,6 @@ func sampleIPNDMV(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []floa
 		if len(buf) > maxOrder-1 {
 			buf = buf[1:]
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }

@@ -16,13 +16,8 @@ import (
 func sampleDEIS(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	const maxOrder = 3
 	coeffs := deisCoefficients(sigmas, maxOrder)
-	n := len(sigmas) - 1
 	var buf []*node.Tensor // previous slopes, oldest first
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		dCur := toD(x, den, sigmas[i])
 		order := min(maxOrder, i+1)
 		if sigmas[i+1] <= 0 {
@@ -42,11 +37,8 @@ func sampleDEIS(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float6
 		if len(buf) > maxOrder-1 {
 			buf = buf[1:]
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // deisCoefficients is get_deis_coeff_list(deis_mode="tab", N=10000).

@@ -17,12 +17,7 @@ func sigmaOfT(t float64) float64 { return math.Exp(-t) }
 // single-step update to σ_down through the midpoint in λ, then noise σ_up.
 func sampleDPMpp2SAncestral(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	noise := defaultNoiseSampler(x, o.Seed)
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		down, up := ancestralStep(sigmas[i], sigmas[i+1], 1)
 		if down == 0 {
 			dt := down - sigmas[i]
@@ -41,11 +36,8 @@ func sampleDPMpp2SAncestral(ctx context.Context, d Denoiser, x *node.Tensor, sig
 		if sigmas[i+1] > 0 {
 			x = comb(term{1, x}, term{up, noise(sigmas[i], sigmas[i+1])})
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleDPMppSDE is sample_dpmpp_sde (r = ½, η = 1): an ancestral
@@ -55,12 +47,7 @@ func sampleDPMpp2SAncestral(ctx context.Context, d Denoiser, x *node.Tensor, sig
 func sampleDPMppSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	const r = 0.5
 	noise := brownianNoiseSampler(x, sigmas, o.Seed)
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		if sigmas[i+1] == 0 {
 			x = den.Clone()
 		} else {
@@ -84,23 +71,15 @@ func sampleDPMppSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []fl
 			x = comb(term{sigmaOfT(tn) / sigmaOfT(t), x}, term{-math.Expm1(t - tn), dd},
 				term{su, noise(sigmaOfT(t), sigmaOfT(tNext))})
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleDPMpp2M is sample_dpmpp_2m: the multistep second-order solver; the
 // first step and the step into σ = 0 are first order.
 func sampleDPMpp2M(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
-	n := len(sigmas) - 1
 	var old *node.Tensor
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		if sigmas[i+1] == 0 {
 			x = den.Clone()
 		} else {
@@ -117,11 +96,8 @@ func sampleDPMpp2M(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []flo
 			}
 		}
 		old = den
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleDPMpp2MSDE returns sample_dpmpp_2m_sde (η = 1) with the midpoint
@@ -130,14 +106,9 @@ func sampleDPMpp2MSDE(heun bool) samplerFunc {
 	return func(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 		const eta = 1.0
 		noise := brownianNoiseSampler(x, sigmas, o.Seed)
-		n := len(sigmas) - 1
 		var old *node.Tensor
 		var hLast float64
-		for i := 0; i < n; i++ {
-			den, err := d(ctx, x, sigmas[i])
-			if err != nil {
-				return nil, err
-			}
+		return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 			var h float64
 			if sigmas[i+1] == 0 {
 				x = den.Clone()
@@ -162,11 +133,8 @@ func sampleDPMpp2MSDE(heun bool) samplerFunc {
 				x = comb(terms...)
 			}
 			old, hLast = den, h
-			if err := o.step(i, n, x, den); err != nil {
-				return nil, err
-			}
-		}
-		return x, nil
+			return x, nil
+		})
 	}
 }
 
@@ -175,15 +143,10 @@ func sampleDPMpp2MSDE(heun bool) samplerFunc {
 func sampleDPMpp3MSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	const eta = 1.0
 	noise := brownianNoiseSampler(x, sigmas, o.Seed)
-	n := len(sigmas) - 1
 	var den1, den2 *node.Tensor
 	var h, h1, h2 float64
 	have1, have2 := false, false
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		hValid := false
 		if sigmas[i+1] == 0 {
 			x = den.Clone()
@@ -217,11 +180,8 @@ func sampleDPMpp3MSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []
 		h1, h2 = h, h1
 		have2 = have1 && hValid
 		have1 = hValid
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleResMultistep returns res_multistep (η = 0) or
@@ -233,14 +193,9 @@ func sampleResMultistep(eta float64, cfgpp bool) samplerFunc {
 		noise := defaultNoiseSampler(x, o.Seed)
 		phi1 := func(t float64) float64 { return math.Expm1(t) / t }
 		phi2 := func(t float64) float64 { return (phi1(t) - 1) / t }
-		n := len(sigmas) - 1
 		var old *node.Tensor
 		var oldDown float64
-		for i := 0; i < n; i++ {
-			den, err := d(ctx, x, sigmas[i])
-			if err != nil {
-				return nil, err
-			}
+		return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 			var u *node.Tensor
 			if cfgpp {
 				u = o.uncond()
@@ -284,10 +239,7 @@ func sampleResMultistep(eta float64, cfgpp bool) samplerFunc {
 				old = den
 			}
 			oldDown = down
-			if err := o.step(i, n, x, den); err != nil {
-				return nil, err
-			}
-		}
-		return x, nil
+			return x, nil
+		})
 	}
 }

@@ -15,31 +15,18 @@ import (
 // sampleEuler is sample_euler (and ddim, which ComfyUI runs as euler):
 // x ← x + d·(σ_{i+1} − σ_i).
 func sampleEuler(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		dt := sigmas[i+1] - sigmas[i]
 		x = comb(term{1, x}, term{dt / sigmas[i], x}, term{-dt / sigmas[i], den})
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleEulerAncestral is sample_euler_ancestral: a step to σ_down plus
 // fresh noise of size σ_up; the final step (σ_down = 0) returns D.
 func sampleEulerAncestral(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	noise := defaultNoiseSampler(x, o.Seed)
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		down, up := ancestralStep(sigmas[i], sigmas[i+1], 1)
 		if down == 0 {
 			x = den.Clone()
@@ -47,22 +34,14 @@ func sampleEulerAncestral(ctx context.Context, d Denoiser, x *node.Tensor, sigma
 			dt := down - sigmas[i]
 			x = comb(term{1 + dt/sigmas[i], x}, term{-dt / sigmas[i], den}, term{up, noise(sigmas[i], sigmas[i+1])})
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleHeun is sample_heun: Heun's second-order method, Euler on the
 // final step into σ = 0.
 func sampleHeun(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		dv := toD(x, den, sigmas[i])
 		dt := sigmas[i+1] - sigmas[i]
 		if sigmas[i+1] == 0 {
@@ -76,24 +55,16 @@ func sampleHeun(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float6
 			d2 := toD(x2, den2, sigmas[i+1])
 			x = comb(term{1, x}, term{dt / 2, dv}, term{dt / 2, d2})
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleHeunpp2 is sample_heunpp2 (Heun++ from sd-webui-samplers-scheduler):
 // a third-order weighted average of slopes at σ_i, σ_{i+1}, σ_{i+2}, Heun
 // on the second-to-last step and Euler on the last.
 func sampleHeunpp2(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
-	n := len(sigmas) - 1
-	end := sigmas[n]
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	end := sigmas[len(sigmas)-1]
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		dv := toD(x, den, sigmas[i])
 		dt := sigmas[i+1] - sigmas[i]
 		switch {
@@ -127,11 +98,8 @@ func sampleHeunpp2(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []flo
 			w1 := 1 - w2 - w3
 			x = comb(term{1, x}, term{dt * w1, dv}, term{dt * w2, d2}, term{dt * w3, d3})
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // logMid is exp(lerp(ln a, ln b, ½)), the geometric midpoint.
@@ -140,12 +108,7 @@ func logMid(a, b float64) float64 { return math.Exp(0.5 * (math.Log(a) + math.Lo
 // sampleDPM2 is sample_dpm_2 (DPM-Solver-2 in σ, Karras et al. Alg. 2
 // variant): the slope at the geometric midpoint; Euler on the last step.
 func sampleDPM2(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		dv := toD(x, den, sigmas[i])
 		if sigmas[i+1] == 0 {
 			x = comb(term{1, x}, term{sigmas[i+1] - sigmas[i], dv})
@@ -159,23 +122,15 @@ func sampleDPM2(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float6
 			d2 := toD(x2, den2, mid)
 			x = comb(term{1, x}, term{sigmas[i+1] - sigmas[i], d2})
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleDPM2Ancestral is sample_dpm_2_ancestral: DPM-2 to σ_down, then
 // fresh noise of size σ_up.
 func sampleDPM2Ancestral(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	noise := defaultNoiseSampler(x, o.Seed)
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		down, up := ancestralStep(sigmas[i], sigmas[i+1], 1)
 		dv := toD(x, den, sigmas[i])
 		if down == 0 {
@@ -190,11 +145,8 @@ func sampleDPM2Ancestral(ctx context.Context, d Denoiser, x *node.Tensor, sigmas
 			d2 := toD(x2, den2, mid)
 			x = comb(term{1, x}, term{down - sigmas[i], d2}, term{up, noise(sigmas[i], sigmas[i+1])})
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleLMS is sample_lms (order 4): x ← x + Σ_j c_j·d_{i−j}, where c_j is
@@ -205,13 +157,8 @@ func sampleDPM2Ancestral(ctx context.Context, d Denoiser, x *node.Tensor, sigmas
 // used here agrees with it to rounding. The last step (into 0) returns D.
 func sampleLMS(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	const order = 4
-	n := len(sigmas) - 1
 	var ds []*node.Tensor
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		ds = append(ds, toD(x, den, sigmas[i]))
 		if len(ds) > order {
 			ds = ds[1:]
@@ -226,11 +173,8 @@ func sampleLMS(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64
 			}
 			x = comb(terms...)
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // lmsCoeff is linear_multistep_coeff in closed form: ∫_{t_i}^{t_{i+1}}

@@ -12,13 +12,8 @@ import (
 // coordinates, x_vp = x/sqrt(1+σ²), with ᾱ = 1/(1+σ²) and ε = (x−D)/σ.
 func sampleDDPM(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	noise := defaultNoiseSampler(x, o.Seed)
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		s, sp := sigmas[i], sigmas[i+1]
-		den, err := d(ctx, x, s)
-		if err != nil {
-			return nil, err
-		}
 		ac := 1 / (float64(s*s) + 1)
 		acPrev := 1 / (float64(sp*sp) + 1)
 		alpha := ac / acPrev
@@ -34,32 +29,21 @@ func sampleDDPM(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float6
 		if sp != 0 {
 			x = comb(term{math.Sqrt(1 + float64(sp*sp)), x})
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleLCM is sample_lcm (latent consistency models): x ← D, then
 // re-noised to σ_{i+1} with fresh noise (EPS noise_scaling: D + σ·ε).
 func sampleLCM(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	noise := defaultNoiseSampler(x, o.Seed)
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		x = den.Clone()
 		if sigmas[i+1] > 0 {
 			x = comb(term{1, den}, term{sigmas[i+1], noise(sigmas[i], sigmas[i+1])})
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleIPNDM is sample_ipndm (improved pseudo-numerical methods, Zhang &
@@ -67,14 +51,9 @@ func sampleLCM(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64
 // constant-step coefficients; the step into σ = 0 returns D.
 func sampleIPNDM(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	const maxOrder = 4
-	n := len(sigmas) - 1
 	var buf []*node.Tensor // previous slopes, oldest first, at most 3
-	for i := 0; i < n; i++ {
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		tCur, tNext := sigmas[i], sigmas[i+1]
-		den, err := d(ctx, x, tCur)
-		if err != nil {
-			return nil, err
-		}
 		dCur := toD(x, den, tCur)
 		order := min(maxOrder, i+1)
 		dt := tNext - tCur
@@ -96,9 +75,6 @@ func sampleIPNDM(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float
 		if len(buf) > maxOrder-1 {
 			buf = buf[1:]
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }

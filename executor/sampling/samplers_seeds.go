@@ -25,12 +25,7 @@ func sampleSEEDS2(eta, r float64, phi2 bool) samplerFunc {
 		noise := defaultNoiseSampler(x, o.Seed)
 		inject := eta > 0
 		fac := 1 / (2 * r)
-		n := len(sigmas) - 1
-		for i := 0; i < n; i++ {
-			den, err := d(ctx, x, sigmas[i])
-			if err != nil {
-				return nil, err
-			}
+		return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 			if sigmas[i+1] == 0 {
 				x = den.Clone()
 			} else {
@@ -63,11 +58,8 @@ func sampleSEEDS2(eta, r float64, phi2 bool) samplerFunc {
 					x = comb(term{1, x}, term{sigmas[i+1], sde})
 				}
 			}
-			if err := o.step(i, n, x, den); err != nil {
-				return nil, err
-			}
-		}
-		return x, nil
+			return x, nil
+		})
 	}
 }
 
@@ -76,12 +68,7 @@ func sampleSEEDS2(eta, r float64, phi2 bool) samplerFunc {
 func sampleSEEDS3(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	const eta, r1, r2 = 1.0, 1.0 / 3, 2.0 / 3
 	noise := defaultNoiseSampler(x, o.Seed)
-	n := len(sigmas) - 1
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		if sigmas[i+1] == 0 {
 			x = den.Clone()
 		} else {
@@ -116,11 +103,8 @@ func sampleSEEDS3(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []floa
 			sde = comb(term{math.Exp(seg), sde}, term{math.Sqrt(-math.Expm1(2 * seg)), noise(s2, sigmas[i+1])})
 			x = comb(term{1, x}, term{sigmas[i+1], sde})
 		}
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
 
 // sampleERSDE is sample_er_sde (Cui et al. 2023, ER-SDE-Solver-3, VP form;
@@ -132,13 +116,8 @@ func sampleERSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float
 	const maxStage, points = 3, 200
 	scaler := func(v float64) float64 { return v * (math.Exp(math.Pow(v, 0.3)) + 10) }
 	noise := defaultNoiseSampler(x, o.Seed)
-	n := len(sigmas) - 1
 	var oldD, oldDD *node.Tensor
-	for i := 0; i < n; i++ {
-		den, err := d(ctx, x, sigmas[i])
-		if err != nil {
-			return nil, err
-		}
+	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
 		stage := min(maxStage, i+1)
 		if sigmas[i+1] == 0 {
 			x = den.Clone()
@@ -176,9 +155,6 @@ func sampleERSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float
 			x = comb(terms...)
 		}
 		oldD = den
-		if err := o.step(i, n, x, den); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
+		return x, nil
+	})
 }
