@@ -309,9 +309,9 @@ func stableFingerprint(raw json.RawMessage) json.RawMessage {
 	return b
 }
 
-// targetClass is the environment class regen-executor reports in
-// /system_stats (regen.fingerprint.class); "" for other servers.
-func targetClass(raw json.RawMessage) string {
+// TargetClass is the environment class regen-executor reports in its
+// /system_stats fingerprint (regen.fingerprint.class); "" for other servers.
+func TargetClass(raw json.RawMessage) string {
 	var st struct {
 		Regen struct {
 			Fingerprint struct {

@@ -89,8 +89,8 @@ func TestTargetClass(t *testing.T) {
 		{`not json`, ""},
 	}
 	for _, tt := range tests {
-		if got := targetClass([]byte(tt.raw)); got != tt.want {
-			t.Errorf("targetClass(%s) = %q, want %q", tt.raw, got, tt.want)
+		if got := TargetClass([]byte(tt.raw)); got != tt.want {
+			t.Errorf("TargetClass(%s) = %q, want %q", tt.raw, got, tt.want)
 		}
 	}
 }

@@ -146,7 +146,7 @@ func Start(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s.stable = stableFingerprint(s.fingerprint)
 	s.finger = flatFingerprint(s.fingerprint, opts.Class)
-	if tc := targetClass(s.fingerprint); tc != "" && tc != opts.Class {
+	if tc := TargetClass(s.fingerprint); tc != "" && tc != opts.Class {
 		return s, fmt.Errorf("the target reports environment class %q but this run judges against the %q goldens (%s); "+
 			"outputs of another class are never silently compared: run with --class %s to use (and approve) that class's goldens",
 			tc, opts.Class, s.store.Dir(), tc)

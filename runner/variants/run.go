@@ -122,11 +122,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("run variants: fingerprint target: %w", err)
 	}
 	class := st.Environment
-	if c := fingerprintClass(fp); c != "" {
+	if c := runner.TargetClass(fp); c != "" {
 		class = c
 	}
 	rec, err := runner.Run(ctx, runner.Options{
-		Suite: st, SuitePath: opts.Workflow, Class: class, Target: &startedTarget{Target: opts.Target, eps: eps},
+		Suite: st, SuitePath: opts.Workflow, Class: class, Target: &startedTarget{Target: opts.Target, eps: eps, fp: fp},
 		GoldenDir: filepath.Join(opts.OutDir, "no-goldens"), RunDir: opts.OutDir,
 		Concurrency: opts.Concurrency, Timeout: opts.Timeout, Retries: 1, Logger: opts.Logger, OnCase: opts.OnCase,
 	})
@@ -243,26 +243,14 @@ func Suite(opts Options, g Grid) (*suite.Suite, error) {
 	return out, nil
 }
 
-// startedTarget is a target already started: Start returns its endpoints.
+// startedTarget is a target already started and fingerprinted: Start
+// returns its endpoints and Fingerprint what it reported then.
 type startedTarget struct {
 	target.Target
 	eps []target.Endpoint
+	fp  json.RawMessage
 }
 
 func (t *startedTarget) Start(context.Context) ([]target.Endpoint, error) { return t.eps, nil }
 
-// fingerprintClass is the environment class a regen executor reports in
-// /system_stats ("" for other servers).
-func fingerprintClass(raw json.RawMessage) string {
-	var st struct {
-		Regen struct {
-			Fingerprint struct {
-				Class string `json:"class"`
-			} `json:"fingerprint"`
-		} `json:"regen"`
-	}
-	if json.Unmarshal(raw, &st) != nil {
-		return ""
-	}
-	return st.Regen.Fingerprint.Class
-}
+func (t *startedTarget) Fingerprint(context.Context) (json.RawMessage, error) { return t.fp, nil }
