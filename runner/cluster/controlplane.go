@@ -186,7 +186,7 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		QPS:             100, Burst: 200,
 	}
 	c.Kubeconfig = filepath.Join(state, "kubeconfig")
-	if err := writeKubeconfig(c.Kubeconfig, c.Server, p); err != nil {
+	if err := writeKubeconfig(c.Kubeconfig, c.Server, p, "regen-admin", &clientcmdapi.AuthInfo{ClientCertificateData: p.AdminCertPEM, ClientKeyData: p.AdminKeyPEM}); err != nil {
 		return nil, err
 	}
 	cs, err := kubernetes.NewForConfig(c.Config)
@@ -213,23 +213,27 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	); err != nil {
 		return nil, err
 	}
-	if err := c.start(ctx, "kwok", bin("kwok"),
-		"--kubeconfig="+c.Kubeconfig,
-		"--config="+filepath.Join(opts.BinDir, "stages", "node-fast.yaml"),
-		"--config="+filepath.Join(opts.BinDir, "stages", "pod-fast.yaml"),
-		"--manage-all-nodes=false",
-		"--manage-nodes-with-annotation-selector="+kwokAnnotation+"=fake",
-		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort),
-		"--node-lease-duration-seconds=40",
-		"--cidr=10.244.0.0/16", "--node-ip=127.0.0.1",
-	); err != nil {
-		return nil, err
-	}
-	if err := CreateNodes(ctx, cs, opts.Nodes); err != nil {
-		return nil, c.startError("kwok", err)
-	}
-	if err := waitNodesReady(ctx, cs, opts.Nodes); err != nil {
-		return nil, c.startError("kwok", err)
+	// kwok only simulates the fake nodes; a cluster with none (a host node's)
+	// does not need it.
+	if len(opts.Nodes) > 0 {
+		if err := c.start(ctx, "kwok", bin("kwok"),
+			"--kubeconfig="+c.Kubeconfig,
+			"--config="+filepath.Join(opts.BinDir, "stages", "node-fast.yaml"),
+			"--config="+filepath.Join(opts.BinDir, "stages", "pod-fast.yaml"),
+			"--manage-all-nodes=false",
+			"--manage-nodes-with-annotation-selector="+kwokAnnotation+"=fake",
+			"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort),
+			"--node-lease-duration-seconds=40",
+			"--cidr=10.244.0.0/16", "--node-ip=127.0.0.1",
+		); err != nil {
+			return nil, err
+		}
+		if err := CreateNodes(ctx, cs, opts.Nodes); err != nil {
+			return nil, c.startError("kwok", err)
+		}
+		if err := waitNodesReady(ctx, cs, opts.Nodes); err != nil {
+			return nil, c.startError("kwok", err)
+		}
 	}
 	if err := waitDefaultServiceAccount(ctx, cs); err != nil {
 		return nil, c.startError("kube-controller-manager", err)
@@ -273,7 +277,7 @@ func logTail(path string, n int) string {
 func (c *Cluster) Down(ctx context.Context) error {
 	var errs []error
 	if c.host != nil {
-		if err := c.host.stop(ctx, c); err != nil {
+		if err := c.host.stop(ctx, c.log); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -301,11 +305,13 @@ func (c *Cluster) PIDs() map[string]int {
 	return m
 }
 
-func writeKubeconfig(path, server string, p *pki) error {
+// writeKubeconfig writes a kubeconfig for server (trusting the cluster CA)
+// whose one user authenticates as auth.
+func writeKubeconfig(path, server string, p *pki, user string, auth *clientcmdapi.AuthInfo) error {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["regen-local"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: p.CAPEM}
-	cfg.AuthInfos["regen-admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: p.AdminCertPEM, ClientKeyData: p.AdminKeyPEM}
-	cfg.Contexts["regen-local"] = &clientcmdapi.Context{Cluster: "regen-local", AuthInfo: "regen-admin"}
+	cfg.AuthInfos[user] = auth
+	cfg.Contexts["regen-local"] = &clientcmdapi.Context{Cluster: "regen-local", AuthInfo: user}
 	cfg.CurrentContext = "regen-local"
 	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
 		return fmt.Errorf("write kubeconfig: %w", err)

@@ -14,9 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // The host node is one real Kubernetes node on this machine: a kubelet built
@@ -73,7 +72,7 @@ type HostOptions struct {
 
 // hostPrograms are the host's programs a host node runs, resolved.
 type hostPrograms struct {
-	kubelet, containerd, shim, ctr, runc, ip, mount, cniDir string
+	kubelet, containerd, ctr, runc, ip, cniDir string
 }
 
 // CheckHost reports, in one error wrapping ErrHostUnavailable, everything
@@ -119,11 +118,11 @@ func resolveHost(binDir string, o HostOptions) (hostPrograms, error) {
 		h.kubelet = look(kubelet, "kubelet", "hack/controlplane.sh kubelet")
 	}
 	h.containerd = look(o.Containerd, "containerd", apt)
-	h.shim = look("", "containerd-shim-runc-v2", apt)
+	look("", "containerd-shim-runc-v2", apt) // containerd starts it by name
 	h.ctr = look(o.Ctr, "ctr", apt)
 	h.runc = look(o.Runc, "runc", apt)
 	h.ip = look("", "ip", "apt-get install -y iproute2")
-	h.mount = look("", "mount", "apt-get install -y mount")
+	look("", "mount", "apt-get install -y mount") // the kubelet mounts volumes with it
 	dirs := []string{o.CNIBinDir}
 	if o.CNIBinDir == "" {
 		dirs = []string{"/usr/lib/cni", "/opt/cni/bin"}
@@ -289,16 +288,7 @@ func waitHostReady(ctx context.Context, cs kubernetes.Interface, kubelet *proces
 		if done, werr := kubelet.exited(); done {
 			return false, "", fmt.Errorf("kubelet exited: %v", werr)
 		}
-		n, err := cs.CoreV1().Nodes().Get(ctx, HostNodeName, metav1.GetOptions{})
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		for _, c := range n.Status.Conditions {
-			if c.Type == corev1.NodeReady {
-				return c.Status == corev1.ConditionTrue, "Ready=" + string(c.Status) + " " + c.Reason + ": " + c.Message, nil
-			}
-		}
-		return false, "no Ready condition yet", nil
+		return nodeReady(ctx, cs, HostNodeName)
 	})
 }
 
@@ -325,7 +315,7 @@ func checkHostNetwork(ip string) error {
 // stop stops the node's processes: the kubelet first (pods stay as they
 // are), then every container killed and removed through containerd, then
 // containerd. The sweep (finish) runs once the control plane is down too.
-func (h *hostNode) stop(ctx context.Context, c *Cluster) error {
+func (h *hostNode) stop(ctx context.Context, log *slog.Logger) error {
 	var errs []error
 	if h.kubelet != nil {
 		if err := h.kubelet.stop(ctx, 10*time.Second); err != nil {
@@ -334,7 +324,7 @@ func (h *hostNode) stop(ctx context.Context, c *Cluster) error {
 	}
 	if h.ctrd != nil {
 		if done, _ := h.ctrd.exited(); !done {
-			h.removeContainers(ctx, c)
+			h.removeContainers(ctx, log)
 		}
 		if err := h.ctrd.stop(ctx, 10*time.Second); err != nil {
 			errs = append(errs, err)
@@ -359,7 +349,7 @@ func (h *hostNode) finish(ctx context.Context, log *slog.Logger) error {
 
 // removeContainers kills every task and deletes every container, so that
 // the shims exit on their own; what remains is killed by the sweep.
-func (h *hostNode) removeContainers(ctx context.Context, c *Cluster) {
+func (h *hostNode) removeContainers(ctx context.Context, log *slog.Logger) {
 	if out, err := h.ctr(ctx, "tasks", "ls", "-q"); err == nil {
 		for id := range strings.FieldsSeq(out) {
 			_, _ = h.ctr(ctx, "tasks", "kill", "--signal", "SIGKILL", id)
@@ -371,7 +361,7 @@ func (h *hostNode) removeContainers(ctx context.Context, c *Cluster) {
 	if out, err := h.ctr(ctx, "containers", "ls", "-q"); err == nil {
 		for id := range strings.FieldsSeq(out) {
 			if o, err := h.ctr(ctx, "containers", "delete", id); err != nil {
-				c.log.Debug("host node: delete container", "id", id, "err", err, "out", o)
+				log.Debug("host node: delete container", "id", id, "err", err, "out", o)
 			}
 		}
 	}
@@ -490,37 +480,18 @@ evictionHard:
   imagefs.available: 1%
 maxPods: 20
 `
-	kubeconfig := `apiVersion: v1
-kind: Config
-clusters:
-- name: regen-local
-  cluster:
-    server: ` + server + `
-    certificate-authority: ` + q(p.CACert) + `
-users:
-- name: ` + HostNodeName + `
-  user:
-    client-certificate: ` + q(p.NodeCert) + `
-    client-key: ` + q(p.NodeKey) + `
-contexts:
-- name: node
-  context:
-    cluster: regen-local
-    user: ` + HostNodeName + `
-current-context: node
-`
 	for name, body := range map[string]string{
 		"containerd.toml":             containerd,
 		"cni/net.d/10-regen.conflist": cni,
 		"kubelet.yaml":                kubelet,
-		"kubelet.kubeconfig":          kubeconfig,
 		"resolv.conf":                 "",
 	} {
 		if err := os.WriteFile(h.path(name), []byte(body), 0o600); err != nil {
 			return err
 		}
 	}
-	return nil
+	return writeKubeconfig(h.path("kubelet.kubeconfig"), server, p, "system:node:"+HostNodeName,
+		&clientcmdapi.AuthInfo{ClientCertificate: p.NodeCert, ClientKey: p.NodeKey})
 }
 
 // lockHost takes the machine-wide host-node lock (flock on hostLock), waiting

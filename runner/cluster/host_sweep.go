@@ -365,15 +365,13 @@ func (s *hostSnapshot) sweep(ctx context.Context, log *slog.Logger) error {
 			errs = append(errs, fmt.Errorf("restore sysctl %s=%s: %w", strings.ReplaceAll(k, "/", "."), s.Sysctls[k], err))
 		}
 	}
-	if s.NFTables != nil || nftTables() != nil {
-		for _, t := range nftTables() {
-			if _, found := slices.BinarySearch(s.NFTables, t); found {
-				continue
-			}
-			f := strings.Fields(t)
-			if out, err := exec.CommandContext(ctx, "nft", "delete", "table", f[0], f[1]).CombinedOutput(); err != nil {
-				errs = append(errs, fmt.Errorf("nft delete table %s: %w: %s", t, err, strings.TrimSpace(string(out))))
-			}
+	for _, t := range nftTables() { // nil without nft
+		if _, found := slices.BinarySearch(s.NFTables, t); found {
+			continue
+		}
+		f := strings.Fields(t)
+		if out, err := exec.CommandContext(ctx, "nft", "delete", "table", f[0], f[1]).CombinedOutput(); err != nil {
+			errs = append(errs, fmt.Errorf("nft delete table %s: %w: %s", t, err, strings.TrimSpace(string(out))))
 		}
 	}
 	for _, p := range slices.Sorted(maps.Keys(s.Paths)) {

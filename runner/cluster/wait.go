@@ -90,22 +90,27 @@ func waitReady(ctx context.Context, cs kubernetes.Interface) error {
 func waitNodesReady(ctx context.Context, cs kubernetes.Interface, nodes []Node) error {
 	for _, n := range nodes {
 		err := poll(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
-			got, err := cs.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
-			if err != nil {
-				return false, err.Error(), nil
-			}
-			for _, c := range got.Status.Conditions {
-				if c.Type == corev1.NodeReady {
-					return c.Status == corev1.ConditionTrue, "Ready=" + string(c.Status), nil
-				}
-			}
-			return false, "no Ready condition yet", nil
+			return nodeReady(ctx, cs, n.Name)
 		})
 		if err != nil {
 			return fmt.Errorf("node %s ready: %w", n.Name, err)
 		}
 	}
 	return nil
+}
+
+// nodeReady is a poll step: whether node name is Ready, and what was seen.
+func nodeReady(ctx context.Context, cs kubernetes.Interface, name string) (bool, string, error) {
+	got, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return false, err.Error(), nil
+	}
+	for _, c := range got.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue, "Ready=" + string(c.Status) + " " + c.Reason + ": " + c.Message, nil
+		}
+	}
+	return false, "no Ready condition yet", nil
 }
 
 // waitDefaultServiceAccount waits for the controller manager to have created

@@ -60,21 +60,28 @@ func TestPreflight(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			plan, err := Preflight(context.Background(), fakeProbe(tc.files, tc.path, tc.docker), tc.env, tc.kc, ModeAuto)
-			if tc.errHas == nil {
-				if err != nil || plan.Mode != tc.want {
-					t.Fatalf("Preflight = %+v, %v; want mode %s", plan, err, tc.want)
-				}
-				return
-			}
-			if err == nil || !errors.Is(err, ErrNoCluster) {
-				t.Fatalf("Preflight = %+v, %v; want ErrNoCluster", plan, err)
-			}
-			for _, s := range tc.errHas {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error lacks %q: %v", s, err)
-				}
-			}
+			checkPlan(t, plan, err, tc.want, tc.errHas)
 		})
+	}
+}
+
+// checkPlan wants mode when errHas is nil, else an ErrNoCluster naming
+// every string of errHas.
+func checkPlan(t *testing.T, plan Plan, err error, mode Mode, errHas []string) {
+	t.Helper()
+	if errHas == nil {
+		if err != nil || plan.Mode != mode {
+			t.Fatalf("Preflight = %+v, %v; want mode %s", plan, err, mode)
+		}
+		return
+	}
+	if err == nil || !errors.Is(err, ErrNoCluster) {
+		t.Fatalf("Preflight = %+v, %v; want ErrNoCluster", plan, err)
+	}
+	for _, s := range errHas {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q: %v", s, err)
+		}
 	}
 }
 
@@ -124,22 +131,9 @@ func TestPreflightHost(t *testing.T) {
 			p := fakeProbe(tc.files, tc.path, nil)
 			p.Host = tc.host
 			plan, err := Preflight(context.Background(), p, tc.env, "", tc.want)
-			if tc.errHas == nil {
-				if err != nil || plan.Mode != tc.mode {
-					t.Fatalf("Preflight = %+v, %v; want mode %s", plan, err, tc.mode)
-				}
-				if plan.Mode == ModeHost && tc.want == ModeAuto && !strings.Contains(plan.Why, "no kind") {
-					t.Errorf("auto host plan does not say why: %q", plan.Why)
-				}
-				return
-			}
-			if err == nil || !errors.Is(err, ErrNoCluster) {
-				t.Fatalf("Preflight = %+v, %v; want ErrNoCluster", plan, err)
-			}
-			for _, s := range tc.errHas {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error lacks %q: %v", s, err)
-				}
+			checkPlan(t, plan, err, tc.mode, tc.errHas)
+			if err == nil && plan.Mode == ModeHost && tc.want == ModeAuto && !strings.Contains(plan.Why, "no kind") {
+				t.Errorf("auto host plan does not say why: %q", plan.Why)
 			}
 		})
 	}
