@@ -75,7 +75,6 @@ func smpNoTip(in node.Input) node.Input {
 
 // smpJob is one sampling run: common_ksampler / SamplerCustomAdvanced.
 type smpJob struct {
-	model   node.Model
 	noise   sampling.Noise
 	guider  *sampling.Guider
 	sampler *sampling.Sampler
@@ -92,7 +91,7 @@ func (j smpJob) run(ctx context.Context, env *node.Env) (out, denoised *node.Lat
 		return nil, nil, fmt.Errorf("sample: latent has no samples")
 	}
 	lat := *j.latent
-	lat.Samples = smpFixChannels(j.model, lat.Samples)
+	lat.Samples = smpFixChannels(j.guider.Model, lat.Samples)
 	noise, err := j.noise.Generate(lat)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generate noise: %w", err)
@@ -221,8 +220,8 @@ func (smpKSamplerNode) Execute(ctx context.Context, env *node.Env, in map[string
 	if err != nil {
 		return node.Result{}, err
 	}
-	out, _, err := smpJob{model: a.model, noise: sampling.RandomNoise{NoiseSeed: a.seed}, guider: a.guider,
-		sampler: a.sampler, sigmas: sigmas, latent: a.latent}.run(ctx, env)
+	out, _, err := smpJob{noise: sampling.RandomNoise{NoiseSeed: a.seed}, guider: a.guider, sampler: a.sampler,
+		sigmas: sigmas, latent: a.latent}.run(ctx, env)
 	if err != nil {
 		return node.Result{}, err
 	}
@@ -296,7 +295,7 @@ func (smpKSamplerAdvancedNode) Execute(ctx context.Context, env *node.Env, in ma
 		// common_ksampler passes seed=noise_seed either way.
 		noise = smpSeededEmptyNoise{seed: a.seed}
 	}
-	out, _, err := smpJob{model: a.model, noise: noise, guider: a.guider, sampler: a.sampler,
+	out, _, err := smpJob{noise: noise, guider: a.guider, sampler: a.sampler,
 		sigmas: sigmas, latent: a.latent}.run(ctx, env)
 	if err != nil {
 		return node.Result{}, err

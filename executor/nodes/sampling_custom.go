@@ -228,7 +228,7 @@ func (smpCustomAdvancedNode) Execute(ctx context.Context, env *node.Env, in map[
 	if err != nil {
 		return node.Result{}, err
 	}
-	out, den, err := smpJob{model: g.Model, noise: noise, guider: g, sampler: s, sigmas: sig, latent: lat}.run(ctx, env)
+	out, den, err := smpJob{noise: noise, guider: g, sampler: s, sigmas: sig, latent: lat}.run(ctx, env)
 	if err != nil {
 		return node.Result{}, err
 	}
@@ -294,7 +294,7 @@ func (smpCustomNode) Execute(ctx context.Context, env *node.Env, in map[string]a
 		noise = smpSeededEmptyNoise{seed: seed} // sample_custom still gets seed=noise_seed
 	}
 	g := &sampling.Guider{Model: m, Positive: pos, Negative: neg, CFG: cfg}
-	out, den, err := smpJob{model: m, noise: noise, guider: g, sampler: s, sigmas: sig, latent: lat}.run(ctx, env)
+	out, den, err := smpJob{noise: noise, guider: g, sampler: s, sigmas: sig, latent: lat}.run(ctx, env)
 	if err != nil {
 		return node.Result{}, err
 	}
