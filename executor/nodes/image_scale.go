@@ -58,7 +58,7 @@ func (imgScaleNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (
 	if w64 < 0 || h64 < 0 || w64 > node.MaxResolution || h64 > node.MaxResolution {
 		return node.Result{}, fmt.Errorf("scale image: size %dx%d outside 0..%d", w64, h64, node.MaxResolution)
 	}
-	width, height, pass := imgTargetSize(img.W, img.H, int(w64), int(h64))
+	width, height, pass := targetSize(img.W, img.H, int(w64), int(h64), 1)
 	if pass {
 		return node.Result{Outputs: []any{img}}, nil
 	}
@@ -69,16 +69,20 @@ func (imgScaleNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (
 	return node.Result{Outputs: []any{out}}, nil
 }
 
-// imgTargetSize applies ImageScale's zero rules: both 0 passes the image
-// through, one 0 keeps the aspect ratio (Python round, at least 1).
-func imgTargetSize(w, h, width, height int) (int, int, bool) {
+// targetSize applies the zero rules of ImageScale (least = 1) and
+// LatentUpscale (least = 64) to a w×h input asked for width×height: both 0
+// passes the input through, one 0 keeps the aspect ratio (Python round),
+// and every side is at least least.
+func targetSize(w, h, width, height, least int) (int, int, bool) {
 	switch {
 	case width == 0 && height == 0:
 		return w, h, true
 	case width == 0:
-		width = max(1, int(math.RoundToEven(float64(w)*float64(height)/float64(h))))
+		height = max(least, height)
+		width = int(math.RoundToEven(float64(w) * float64(height) / float64(h)))
 	case height == 0:
-		height = max(1, int(math.RoundToEven(float64(h)*float64(width)/float64(w))))
+		width = max(least, width)
+		height = int(math.RoundToEven(float64(h) * float64(width) / float64(w)))
 	}
-	return width, height, false
+	return max(least, width), max(least, height), false
 }

@@ -155,20 +155,9 @@ func (latUpscaleNode) Execute(_ context.Context, _ *node.Env, in map[string]any)
 	if err != nil {
 		return node.Result{}, err
 	}
-	if w64 == 0 && h64 == 0 {
+	w, h, pass := targetSize(l.Samples.Shape[3], l.Samples.Shape[2], int(w64), int(h64), 64)
+	if pass {
 		return node.Result{Outputs: []any{l}}, nil
-	}
-	lh, lw := float64(l.Samples.Shape[2]), float64(l.Samples.Shape[3])
-	w, h := int(w64), int(h64)
-	switch {
-	case w == 0:
-		h = max(64, h)
-		w = max(64, int(math.RoundToEven(lw*float64(h)/lh)))
-	case h == 0:
-		w = max(64, w)
-		h = max(64, int(math.RoundToEven(lh*float64(w)/lw)))
-	default:
-		w, h = max(64, w), max(64, h)
 	}
 	s, err := latResize(l.Samples, w/8, h/8, method, crop)
 	if err != nil {

@@ -78,3 +78,35 @@ func TestLatBislerp(t *testing.T) {
 		t.Fatalf("shape %v", l.Samples.Shape)
 	}
 }
+
+func TestTargetSize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                    string
+		w, h, width, height, at int
+		wantW, wantH            int
+		wantPass                bool
+	}{
+		{"image: both 0 passes through", 100, 50, 0, 0, 1, 100, 50, true},
+		{"image: width 0 keeps the aspect", 100, 50, 0, 25, 1, 50, 25, false},
+		{"image: height 0 keeps the aspect", 100, 50, 30, 0, 1, 30, 15, false},
+		{"image: Python round, half to even", 5, 2, 0, 1, 1, 2, 1, false},
+		{"image: at least 1", 1, 100, 0, 1, 1, 1, 1, false},
+		{"image: both given", 100, 50, 7, 9, 1, 7, 9, false},
+		{"latent: both 0 passes through", 64, 32, 0, 0, 64, 64, 32, true},
+		{"latent: width 0, height raised to 64 first", 64, 32, 0, 16, 64, 128, 64, false},
+		{"latent: height 0 keeps the aspect", 64, 32, 512, 0, 64, 512, 256, false},
+		{"latent: derived side at least 64", 64, 32, 8, 0, 64, 64, 64, false},
+		{"latent: both given, each at least 64", 64, 32, 100, 40, 64, 100, 64, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w, h, pass := targetSize(tc.w, tc.h, tc.width, tc.height, tc.at)
+			if w != tc.wantW || h != tc.wantH || pass != tc.wantPass {
+				t.Fatalf("targetSize(%d, %d, %d, %d, %d) = %d, %d, %v; want %d, %d, %v",
+					tc.w, tc.h, tc.width, tc.height, tc.at, w, h, pass, tc.wantW, tc.wantH, tc.wantPass)
+			}
+		})
+	}
+}
