@@ -77,12 +77,14 @@ func writeJSONResp(w http.ResponseWriter, code int, v any) {
 	_, _ = w.Write(b)
 }
 
+// errorBody is the body of a refused request: {"error": e, "node_errors": {}}.
+func errorBody(e *ErrorObj) ordered {
+	return ordered{{"error", e}, {"node_errors", &NodeErrors{}}}
+}
+
 // requestError writes a 400-class {"error": ..., "node_errors": {}}.
 func requestError(w http.ResponseWriter, code int, typ, msg, details string) {
-	writeJSONResp(w, code, ordered{
-		{"error", &ErrorObj{Type: typ, Message: msg, Details: details}},
-		{"node_errors", &NodeErrors{}},
-	})
+	writeJSONResp(w, code, errorBody(&ErrorObj{Type: typ, Message: msg, Details: details}))
 }
 
 // readBody reads a size-limited body; it answers 413 or 400 itself and
@@ -149,6 +151,11 @@ func (s *Server) postPrompt(w http.ResponseWriter, r *http.Request) {
 	writeJSONResp(w, code, resp)
 }
 
+// badRequest is a 400 answer of submit with an empty node_errors.
+func badRequest(typ, msg, details string) (any, int) {
+	return errorBody(&ErrorObj{Type: typ, Message: msg, Details: details}), http.StatusBadRequest
+}
+
 // submit decodes, validates and queues a POST /prompt body. It returns the
 // response body and status code.
 func (s *Server) submit(body []byte) (any, int) {
@@ -156,24 +163,21 @@ func (s *Server) submit(body []byte) (any, int) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if !isObject(body) {
-		return ordered{{"error", &ErrorObj{Type: "invalid_json", Message: "Cannot parse the request body as a JSON object",
-			Details: "the body must be a JSON object such as {\"prompt\": {...}}"}}, {"node_errors", &NodeErrors{}}}, http.StatusBadRequest
+		return badRequest("invalid_json", "Cannot parse the request body as a JSON object",
+			"the body must be a JSON object such as {\"prompt\": {...}}")
 	}
 	if err := dec.Decode(&req); err != nil {
-		return ordered{{"error", &ErrorObj{Type: "invalid_json", Message: "Cannot parse the request body as JSON", Details: err.Error()}},
-			{"node_errors", &NodeErrors{}}}, http.StatusBadRequest
+		return badRequest("invalid_json", "Cannot parse the request body as JSON", err.Error())
 	}
 	if len(req.Prompt) == 0 || bytes.Equal(bytes.TrimSpace(req.Prompt), []byte("null")) {
-		return ordered{{"error", &ErrorObj{Type: "no_prompt", Message: "No prompt provided", Details: "No prompt provided"}},
-			{"node_errors", &NodeErrors{}}}, http.StatusBadRequest
+		return badRequest("no_prompt", "No prompt provided", "No prompt provided")
 	}
 	var numberJS json.RawMessage
 	var number float64
 	if req.Number != nil {
 		f, err := strconv.ParseFloat(req.Number.String(), 64)
 		if err != nil {
-			return ordered{{"error", &ErrorObj{Type: "invalid_json", Message: "number must be a number", Details: req.Number.String()}},
-				{"node_errors", &NodeErrors{}}}, http.StatusBadRequest
+			return badRequest("invalid_json", "number must be a number", req.Number.String())
 		}
 		number = f
 		numberJS = json.RawMessage(pyRepr(f))
@@ -187,12 +191,11 @@ func (s *Server) submit(body []byte) (any, int) {
 	}
 	g, perr := decodeGraph(req.Prompt)
 	if perr != nil {
-		return ordered{{"error", perr}, {"node_errors", &NodeErrors{}}}, http.StatusBadRequest
+		return errorBody(perr), http.StatusBadRequest
 	}
 	extra, err := decodeExtraData(req.ExtraData)
 	if err != nil {
-		return ordered{{"error", &ErrorObj{Type: "invalid_json", Message: "extra_data must be a JSON object", Details: err.Error()}},
-			{"node_errors", &NodeErrors{}}}, http.StatusBadRequest
+		return badRequest("invalid_json", "extra_data must be a JSON object", err.Error())
 	}
 	clientID := ""
 	if req.ClientID != nil {
@@ -212,8 +215,7 @@ func (s *Server) submit(body []byte) (any, int) {
 	}
 	extraJS, err := extra.MarshalJSON()
 	if err != nil {
-		return ordered{{"error", &ErrorObj{Type: "invalid_json", Message: "extra_data is not valid JSON", Details: err.Error()}},
-			{"node_errors", &NodeErrors{}}}, http.StatusBadRequest
+		return badRequest("invalid_json", "extra_data is not valid JSON", err.Error())
 	}
 	it := &item{
 		number: number, numberJS: numberJS, id: id, clientID: clientID, plan: p,
