@@ -107,10 +107,11 @@ func marshalValue(v any) ([]byte, error) {
 	}
 }
 
-// objectValues decodes a JSON object into its keys, in order, and their
-// values (json.Number for numbers), with one decoder. Duplicate keys keep
-// the last value at the first position.
-func objectValues(raw []byte) ([]string, []any, error) {
+// objectFields decodes a JSON object into its keys, in the order they
+// appear, and their values as V (json.RawMessage to split the object, any for
+// plain values with json.Number for numbers), with one decoder. Duplicate
+// keys keep the last value at the first position (as Python's json does).
+func objectFields[V any](raw []byte) ([]string, []V, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -121,7 +122,7 @@ func objectValues(raw []byte) ([]string, []any, error) {
 		return nil, nil, fmt.Errorf("read object: not a JSON object")
 	}
 	var keys []string
-	var vals []any
+	var vals []V
 	var index map[string]int
 	for dec.More() {
 		tok, err := dec.Token()
@@ -132,7 +133,7 @@ func objectValues(raw []byte) ([]string, []any, error) {
 		if !ok {
 			return nil, nil, fmt.Errorf("read object key: not a string")
 		}
-		var v any
+		var v V
 		if err := dec.Decode(&v); err != nil {
 			return nil, nil, fmt.Errorf("read value of %q: %w", k, err)
 		}
@@ -164,49 +165,6 @@ func objectValues(raw []byte) ([]string, []any, error) {
 				index[have] = j
 			}
 		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, nil, fmt.Errorf("read object end: %w", err)
-	}
-	return keys, vals, nil
-}
-
-// objectFields splits a JSON object into its keys and raw values, in the
-// order they appear. Duplicate keys keep the last value at the first
-// position (as Python's json does).
-func objectFields(raw []byte) ([]string, []json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, nil, fmt.Errorf("read object: %w", err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, nil, fmt.Errorf("read object: not a JSON object")
-	}
-	var keys []string
-	var vals []json.RawMessage
-	index := map[string]int{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, fmt.Errorf("read object key: %w", err)
-		}
-		k, ok := tok.(string)
-		if !ok {
-			return nil, nil, fmt.Errorf("read object key: not a string")
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, nil, fmt.Errorf("read value of %q: %w", k, err)
-		}
-		if i, dup := index[k]; dup {
-			vals[i] = v
-			continue
-		}
-		index[k] = len(keys)
-		keys = append(keys, k)
-		vals = append(vals, v)
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, nil, fmt.Errorf("read object end: %w", err)

@@ -1,13 +1,14 @@
 package executor
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-func TestObjectValuesKeepsOrderAndLastDuplicate(t *testing.T) {
+func TestObjectFieldsKeepsOrderAndLastDuplicate(t *testing.T) {
 	t.Parallel()
 	big := func(n int) (string, []string) {
 		var b strings.Builder
@@ -32,15 +33,25 @@ func TestObjectValuesKeepsOrderAndLastDuplicate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			raw, want := big(tc.n)
-			keys, vals, err := objectValues([]byte(raw))
+			keys, vals, err := objectFields[any]([]byte(raw))
 			if err != nil {
-				t.Fatalf("objectValues: %v", err)
+				t.Fatalf("objectFields: %v", err)
 			}
 			if !reflect.DeepEqual(keys, want) {
 				t.Errorf("keys %v, want %v", keys[:3], want[:3])
 			}
 			if vals[0] != tc.wantLast {
 				t.Errorf("duplicate key kept %v, want the last value", vals[0])
+			}
+			rkeys, raws, err := objectFields[json.RawMessage]([]byte(raw))
+			if err != nil {
+				t.Fatalf("objectFields raw: %v", err)
+			}
+			if !reflect.DeepEqual(rkeys, want) {
+				t.Errorf("raw keys %v, want %v", rkeys[:3], want[:3])
+			}
+			if got := string(raws[0]); got != `"last"` {
+				t.Errorf("raw: duplicate key kept %s, want the last value", got)
 			}
 		})
 	}

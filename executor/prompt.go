@@ -38,7 +38,7 @@ func decodeGraph(raw []byte) (*graph, *ErrorObj) {
 	if !isObject(raw) {
 		return nil, &ErrorObj{Type: "invalid_prompt", Message: "Cannot execute because the prompt is not a JSON object.", Details: ""}
 	}
-	ids, vals, err := objectFields(raw)
+	ids, vals, err := objectFields[json.RawMessage](raw)
 	if err != nil {
 		return nil, &ErrorObj{Type: "invalid_prompt", Message: "Cannot parse the prompt.", Details: err.Error()}
 	}
@@ -52,7 +52,7 @@ func decodeGraph(raw []byte) (*graph, *ErrorObj) {
 		if !isObject(vals[i]) {
 			continue // no class_type: reported by validation
 		}
-		keys, fv, err := objectFields(vals[i])
+		keys, fv, err := objectFields[json.RawMessage](vals[i])
 		if err != nil {
 			return nil, &ErrorObj{Type: "invalid_prompt", Message: "Cannot parse node.", Details: fmt.Sprintf("Node ID '#%s': %v", id, err)}
 		}
@@ -78,7 +78,7 @@ func decodeInputs(n *pnode, raw []byte) error {
 	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return nil
 	}
-	keys, vals, err := objectValues(raw)
+	keys, vals, err := objectFields[any](raw)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func decodeExtraData(raw []byte) (*extraData, error) {
 	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return ed, nil
 	}
-	keys, vals, err := objectFields(raw)
+	keys, vals, err := objectFields[json.RawMessage](raw)
 	if err != nil {
 		return nil, fmt.Errorf("decode extra_data: %w", err)
 	}
@@ -203,7 +203,7 @@ func (ed *extraData) pngInfo() []node.KV {
 	if !ok || !isObject(raw) {
 		return nil
 	}
-	keys, vals, err := objectFields(raw)
+	keys, vals, err := objectFields[json.RawMessage](raw)
 	if err != nil {
 		return nil
 	}
