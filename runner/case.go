@@ -246,10 +246,10 @@ func flatten(res *compare.Result) (metrics, thresholds map[string]float64) {
 	for _, t := range res.Tiers {
 		for _, m := range t.Metrics {
 			k := t.Tier + "." + m.Name
-			if !math.IsNaN(m.Value) && !math.IsInf(m.Value, 0) {
+			if isFinite(m.Value) {
 				metrics[k] = m.Value
 			}
-			if m.Gated && !math.IsNaN(m.Threshold) && !math.IsInf(m.Threshold, 0) {
+			if m.Gated && isFinite(m.Threshold) {
 				thresholds[k] = m.Threshold
 			}
 		}
@@ -257,18 +257,22 @@ func flatten(res *compare.Result) (metrics, thresholds map[string]float64) {
 	return metrics, thresholds
 }
 
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// finite is v, or 0 when v is not finite.
 func finite(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	if !isFinite(v) {
 		return 0
 	}
 	return v
 }
 
-// tierOf returns the name of the tier holding metric m.
+// tierOf returns the name of the tier holding metric m, a pointer into
+// res.Tiers (as Result.KeyMetric returns).
 func tierOf(res *compare.Result, m *compare.Metric) string {
 	for _, t := range res.Tiers {
 		for i := range t.Metrics {
-			if &t.Metrics[i] == m || (t.Metrics[i].Name == m.Name && t.Metrics[i].Value == m.Value && t.Metrics[i].Gated) {
+			if &t.Metrics[i] == m {
 				return t.Tier
 			}
 		}

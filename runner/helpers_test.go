@@ -94,3 +94,23 @@ func TestTargetClass(t *testing.T) {
 		}
 	}
 }
+
+func TestTierOfKeyMetric(t *testing.T) {
+	t.Parallel()
+	// Two tiers hold a metric of the same name and value: the tier is the
+	// one whose metric KeyMetric returned, not the first look-alike.
+	res := compare.Result{Verdict: compare.PassApprox, Tiers: []compare.TierResult{
+		{Tier: compare.TierColour, Metrics: []compare.Metric{{Name: "d", Value: 1, Threshold: 4, Gated: true}}},
+		{Tier: compare.TierStructure, Metrics: []compare.Metric{{Name: "d", Value: 1, Threshold: 2, Gated: true}}},
+	}}
+	m := res.KeyMetric()
+	if m == nil {
+		t.Fatal("no key metric")
+	}
+	if got := tierOf(&res, m); got != compare.TierStructure {
+		t.Errorf("tierOf = %q, want %q", got, compare.TierStructure)
+	}
+	if got := tierOf(&res, &compare.Metric{Name: "d", Value: 1, Gated: true}); got != "" {
+		t.Errorf("tierOf(a metric not in res) = %q, want none", got)
+	}
+}
