@@ -3,42 +3,21 @@ package sampling
 import (
 	"fmt"
 	"math"
+
+	"github.com/regen-dev/regen/executor/model"
 )
 
-// TableSize is the number of discrete timesteps of SD1.x-style models.
-const TableSize = 1000
-
 // DefaultTable returns the SD1.x discrete sigma table (ascending, 1000
-// values) exactly as ComfyUI's ModelSamplingDiscrete builds it
-// (comfy/model_sampling.py _register_schedule + set_sigmas): betas =
-// linspace(√0.00085, √0.012, 1000)² in float64 (torch.linspace's two-ended
-// formula), ᾱ = cumprod(1−β) in float64, σ = sqrt((1−ᾱ)/ᾱ) in float64, then
-// stored as float32. σ_min = table[0] = 0.0291671585 and σ_max =
+// values): model.SD1's, exactly as ComfyUI's ModelSamplingDiscrete builds it
+// (comfy/model_sampling.py _register_schedule + set_sigmas, in float64,
+// stored as float32). σ_min = table[0] = 0.0291671585 and σ_max =
 // table[999] = 14.6146412.
 //
 // The often-quoted σ_min = 0.0291675 and σ_max = 14.614642 (KarrasScheduler's
 // defaults) come from k-diffusion/A1111, which cast ᾱ to float32 before
 // taking σ: near ᾱ ≈ 1 that costs ~1e−5 relative. ComfyUI's own table is
 // the float64 one.
-func DefaultTable() []float64 {
-	const n = TableSize
-	start, end := math.Sqrt(0.00085), math.Sqrt(0.012)
-	step := (end - start) / float64(n-1)
-	out := make([]float64, n)
-	cum := 1.0
-	for i := 0; i < n; i++ {
-		var b float64
-		if i < n/2 {
-			b = start + float64(step*float64(i))
-		} else {
-			b = end - float64(step*float64(n-i-1))
-		}
-		b = float64(b * b)
-		cum = float64(cum * (1 - b))
-		out[i] = float64(float32(math.Sqrt((1 - cum) / cum)))
-	}
-	return out
-}
+func DefaultTable() []float64 { return model.SD1.Sigmas() }
 
 // checkTable validates a sigma table (ascending, positive, ≥ 2 entries).
 func checkTable(table []float64) error {
