@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/regen-dev/regen/runner/internal/atomicfile"
 )
 
 // hostPaths are the host directories the kubelet, containerd, runc and the
@@ -315,11 +317,10 @@ func (s *hostSnapshot) writeLedger() error {
 	if err != nil {
 		return err
 	}
-	tmp := hostLedger + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	if err := atomicfile.WriteFile(hostLedger, b, 0o600); err != nil {
 		return fmt.Errorf("write ledger: %w", err)
 	}
-	return os.Rename(tmp, hostLedger)
+	return nil
 }
 
 func readLedger() (*hostSnapshot, error) {

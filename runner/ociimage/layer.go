@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -93,13 +94,8 @@ type blobInfo struct {
 // hashWriter counts and hashes what passes through it to w.
 type hashWriter struct {
 	w    io.Writer
-	h    hashState
+	h    hash.Hash
 	size int64
-}
-
-type hashState interface {
-	io.Writer
-	Sum([]byte) []byte
 }
 
 func newHashWriter(w io.Writer) *hashWriter { return &hashWriter{w: w, h: sha256.New()} }

@@ -66,6 +66,23 @@ type Entry struct {
 // DefaultPath is the PATH Docker puts in every image's config.
 const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+// The references the images get unless told otherwise: the dev overlay's
+// executor image and the pod sandbox image a host node runs.
+const (
+	DefaultExecutorRef = "regen-executor:dev"
+	DefaultPauseRef    = "regen-pause:3.10"
+)
+
+// BesideExecutable returns the path of the program name next to the running
+// one (bin/regen finds bin/regen-executor and bin/regen-pause).
+func BesideExecutable(name string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the running program: %w", err)
+	}
+	return filepath.Join(filepath.Dir(self), name), nil
+}
+
 // NonRoot is the numeric user the executor image runs as (the Dockerfile's
 // USER 65532:65532).
 const NonRoot = 65532
@@ -88,7 +105,7 @@ func Executor(o ExecutorOptions) (Spec, error) {
 		return Spec{}, err
 	}
 	if o.Ref == "" {
-		o.Ref = "regen-executor:dev"
+		o.Ref = DefaultExecutorRef
 	}
 	models, err := dirEntries(o.Models, "/models")
 	if err != nil {
@@ -128,7 +145,7 @@ func Pause(binary, ref string) (Spec, error) {
 		return Spec{}, err
 	}
 	if ref == "" {
-		ref = "regen-pause:3.10"
+		ref = DefaultPauseRef
 	}
 	return Spec{
 		Ref: ref,

@@ -53,9 +53,9 @@ func runImage(ctx context.Context, s Streams, args []string) error {
 		fmt.Fprint(s.Out, imageUsage)
 		return nil
 	case "executor":
-		defBinary, defRef = "regen-executor", "regen-executor:dev"
+		defBinary, defRef = "regen-executor", ociimage.DefaultExecutorRef
 	case "pause":
-		defBinary, defRef = "regen-pause", "regen-pause:3.10"
+		defBinary, defRef = "regen-pause", ociimage.DefaultPauseRef
 	default:
 		return &usageError{msg: fmt.Sprintf("unknown image %q (want executor or pause)", kind), hint: "regen image -h"}
 	}
@@ -85,11 +85,10 @@ func runImage(ctx context.Context, s Streams, args []string) error {
 		return &usageError{msg: err.Error(), hint: "--ref " + defRef}
 	}
 	if f.binary == "" {
-		self, err := os.Executable()
-		if err != nil {
-			return fmt.Errorf("find the running regen binary: %w (pass --binary)", err)
+		var err error
+		if f.binary, err = ociimage.BesideExecutable(defBinary); err != nil {
+			return fmt.Errorf("%w (pass --binary)", err)
 		}
-		f.binary = filepath.Join(filepath.Dir(self), defBinary)
 	}
 	if _, err := os.Stat(f.binary); err != nil {
 		return &usageError{msg: fmt.Sprintf("image %s: binary %s: %v", kind, f.binary, errors.Unwrap(err)), hint: "make build (builds bin/" + defBinary + "), or pass --binary"}

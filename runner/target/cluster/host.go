@@ -12,9 +12,6 @@ import (
 	"github.com/regen-dev/regen/runner/ociimage"
 )
 
-// PauseImage is the sandbox image a host node runs (built from regen-pause).
-const PauseImage = "regen-pause:3.10"
-
 // hostCluster is a cluster brought up for one run: the local control plane
 // and a host node, its images built from this machine's binaries.
 type hostCluster struct {
@@ -33,10 +30,11 @@ func hostInputs(o Options) (binDir, executor, pause, models string, err error) {
 	if err := kube.CheckBinaries(binDir); err != nil {
 		return "", "", "", "", fmt.Errorf("%w (then hack/controlplane.sh kubelet, or pass --kube-bin)", err)
 	}
-	self, _ := os.Executable()
 	executor = o.ExecutorBinary
 	if executor == "" {
-		executor = filepath.Join(filepath.Dir(self), "regen-executor")
+		if executor, err = ociimage.BesideExecutable("regen-executor"); err != nil {
+			return "", "", "", "", err
+		}
 	}
 	pause = filepath.Join(filepath.Dir(executor), "regen-pause")
 	models = o.Models
@@ -86,7 +84,7 @@ func startHost(ctx context.Context, o Options) (*hostCluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host node: executor image: %w", err)
 	}
-	pauseSpec, err := ociimage.Pause(pause, PauseImage)
+	pauseSpec, err := ociimage.Pause(pause, ociimage.DefaultPauseRef)
 	if err != nil {
 		return nil, fmt.Errorf("host node: pause image: %w", err)
 	}
@@ -101,7 +99,7 @@ func startHost(ctx context.Context, o Options) (*hostCluster, error) {
 		}
 		archives = append(archives, path)
 	}
-	sandbox, _ := ociimage.NormalizeRef(PauseImage)
+	sandbox, _ := ociimage.NormalizeRef(ociimage.DefaultPauseRef)
 	o.Log.Info("host node: images built", "executor", exSpec.Ref, "pause", sandbox, "after", time.Since(t0).Round(time.Millisecond))
 	h.cluster, err = kube.Up(ctx, kube.Options{
 		BinDir: binDir, StateDir: dir, Log: o.Log,

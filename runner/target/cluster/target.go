@@ -24,6 +24,7 @@ import (
 
 	kube "github.com/regen-dev/regen/runner/cluster"
 	"github.com/regen-dev/regen/runner/deploy"
+	"github.com/regen-dev/regen/runner/ociimage"
 	"github.com/regen-dev/regen/runner/target"
 )
 
@@ -98,7 +99,7 @@ func New(opts Options) *Target {
 		opts.KindName = "regen"
 	}
 	if opts.Image == "" {
-		opts.Image = "regen-executor:dev"
+		opts.Image = ociimage.DefaultExecutorRef
 	}
 	if opts.KustomizeDir == "" {
 		opts.KustomizeDir = deploy.DefaultDir
