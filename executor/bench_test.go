@@ -3,14 +3,9 @@ package executor
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/regen-dev/regen/executor/backend/cpu"
-	"github.com/regen-dev/regen/executor/node"
 )
 
 func chainPrompt(n int, base int) []byte {
@@ -30,16 +25,7 @@ func chainPrompt(n int, base int) []byte {
 func BenchmarkSubmitAndExecuteChain(b *testing.B) {
 	for _, n := range []int{100, 10_000} {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
-			reg, _ := testRegistry(b)
-			dir := b.TempDir()
-			srv, err := New(Options{
-				Dirs:    node.Dirs{Input: dir + "/i", Output: dir + "/o", Temp: dir + "/t"},
-				Backend: cpu.New(), Registry: reg,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			})
-			if err != nil {
-				b.Fatalf("new: %v", err)
-			}
+			srv, _ := newTestServer(b, 0)
 			bodies := [][]byte{chainPrompt(n, 1), chainPrompt(n, 2)}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -2,13 +2,8 @@ package executor
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
-
-	"github.com/regen-dev/regen/executor/backend/cpu"
-	"github.com/regen-dev/regen/executor/node"
 )
 
 // FuzzDecodeValidate feeds arbitrary POST /prompt bodies through decoding,
@@ -31,17 +26,7 @@ func FuzzDecodeValidate(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
-	reg, _ := testRegistry(f)
-	dir := f.TempDir()
-	srv, err := New(Options{
-		Dirs:     node.Dirs{Input: dir + "/in", Output: dir + "/out", Temp: dir + "/tmp"},
-		Backend:  cpu.New(),
-		Registry: reg,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		f.Fatalf("new server: %v", err)
-	}
+	srv, _ := newTestServer(f, 0)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		resp, code := srv.submit(body)
 		b, err := json.Marshal(resp)

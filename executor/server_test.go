@@ -23,27 +23,44 @@ type testServer struct {
 	stop func()
 }
 
-func startServer(t *testing.T) *testServer {
-	t.Helper()
-	reg, cnt := testRegistry(t)
-	dir := t.TempDir()
+// newTestServer returns a Server over the test registry, with the CPU
+// backend, a silent logger and its folders in a temporary directory.
+func newTestServer(tb testing.TB, grace time.Duration) (*Server, *counter) {
+	tb.Helper()
+	reg, cnt := testRegistry(tb)
+	dir := tb.TempDir()
 	srv, err := New(Options{
-		Dirs:     node.Dirs{Models: dir + "/models", Input: dir + "/input", Output: dir + "/output", Temp: dir + "/temp"},
-		Backend:  cpu.New(),
-		Registry: reg,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Dirs:          node.Dirs{Models: dir + "/models", Input: dir + "/input", Output: dir + "/output", Temp: dir + "/temp"},
+		Backend:       cpu.New(),
+		Registry:      reg,
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ShutdownGrace: grace,
 	})
 	if err != nil {
-		t.Fatalf("new server: %v", err)
+		tb.Fatalf("new server: %v", err)
 	}
+	return srv, cnt
+}
+
+// serve runs srv on a loopback port until cancel; done receives what Serve
+// returned.
+func serve(t *testing.T, srv *Server) (url string, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	ts := &testServer{srv: srv, url: "http://" + ln.Addr().String(), cnt: cnt}
+	ch := make(chan error, 1)
+	go func() { ch <- srv.Serve(ctx, ln) }()
+	return "http://" + ln.Addr().String(), cancel, ch
+}
+
+func startServer(t *testing.T) *testServer {
+	t.Helper()
+	srv, cnt := newTestServer(t, 0)
+	url, cancel, done := serve(t, srv)
+	ts := &testServer{srv: srv, url: url, cnt: cnt}
 	ts.stop = func() {
 		cancel()
 		select {
@@ -304,23 +321,8 @@ func TestShutdownLetsTheRunningPromptFinishOrInterruptsIt(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			reg, _ := testRegistry(t)
-			dir := t.TempDir()
-			srv, err := New(Options{
-				Dirs:    node.Dirs{Input: dir + "/i", Output: dir + "/o", Temp: dir + "/t"},
-				Backend: cpu.New(), Registry: reg, ShutdownGrace: tc.grace,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			})
-			if err != nil {
-				t.Fatalf("new: %v", err)
-			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatalf("listen: %v", err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- srv.Serve(ctx, ln) }()
+			srv, _ := newTestServer(t, tc.grace)
+			_, cancel, done := serve(t, srv)
 			resp, code := srv.submit([]byte(`{"prompt": {"1": {"class_type": "TestSlow", "inputs": {"steps": 10}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}, "prompt_id": "p1"}`))
 			if code != http.StatusOK {
 				t.Fatalf("submit: %d %v", code, resp)
