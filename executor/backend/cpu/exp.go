@@ -8,6 +8,13 @@ import "math"
 // weighted sum.
 const expCutoff = -80
 
+// The reduction constants of expNeg and softmaxRow.
+const (
+	invStep = 92.33248261689366      // 64/ln2
+	stepHi  = 0.01083042469326756    // ln2/64 to 32 significant bits: k·stepHi is exact
+	stepLo  = 2.9815858269852933e-12 // ln2/64 − stepHi
+)
+
 // expNeg returns e^x for x ≤ 0, rounded to float32, within one float32 ulp
 // (about 1e-13 relative before the final rounding). It is our own rather
 // than math.Exp because math.Exp has architecture-specific assembly: this
@@ -26,11 +33,6 @@ func expNeg(x float64) float32 {
 		return 0
 	}
 	// A NaN x fails the test above and propagates through r below.
-	const (
-		invStep = 92.33248261689366      // 64/ln2
-		stepHi  = 0.01083042469326756    // ln2/64 to 32 significant bits: k·stepHi is exact
-		stepLo  = 2.9815858269852933e-12 // ln2/64 − stepHi
-	)
 	// k = round(x·64/ln2); x ≤ 0, so truncating (x·64/ln2 − 0.5) toward
 	// zero rounds half away from zero. k ∈ [−7387, 0].
 	k := int(float64(x*invStep) - 0.5)
@@ -60,11 +62,6 @@ func softmaxRow(l, p []float64) float64 {
 			m = x
 		}
 	}
-	const (
-		invStep = 92.33248261689366
-		stepHi  = 0.01083042469326756
-		stepLo  = 2.9815858269852933e-12
-	)
 	var s float64
 	for j, x := range l {
 		x -= m
