@@ -4,8 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // copyKustomize copies the repository's kustomize tree into a temp dir.
@@ -219,6 +223,12 @@ func TestBrokenOverlays(t *testing.T) {
 			want:  []string{"spec.template.spec.containers[executor].volumeMounts[temp]: names no volume of the pod"},
 		},
 		{
+			name:  "init container mount without a volume",
+			env:   "prod",
+			edits: []edit{{"components/models/deployment-patch.yaml", "        - name: models-preload\n          configMap:\n            name: regen-models-preload\n", ""}},
+			want:  []string{"prod: Deployment/regen-executor: spec.template.spec.initContainers[preload-models].volumeMounts[models-preload]: names no volume of the pod"},
+		},
+		{
 			name:  "prod without the models component",
 			env:   "prod",
 			edits: []edit{{"overlays/prod/kustomization.yaml", "  - ../../components/models\n", ""}},
@@ -278,11 +288,13 @@ func TestAutoscaleComponent(t *testing.T) {
 			}
 			var sawHPA, sawRWX bool
 			for _, o := range objs {
-				switch o.ID() {
-				case "HorizontalPodAutoscaler/regen-executor":
-					sawHPA = true
-				case "PersistentVolumeClaim/regen-models":
-					sawRWX = strings.Contains(string(out), "ReadWriteMany")
+				switch v := o.Value.(type) {
+				case *autoscalingv2.HorizontalPodAutoscaler:
+					sawHPA = o.Name == "regen-executor"
+				case *corev1.PersistentVolumeClaim:
+					if o.Name == "regen-models" {
+						sawRWX = slices.Equal(v.Spec.AccessModes, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany})
+					}
 				}
 			}
 			if !sawHPA || !sawRWX {

@@ -105,15 +105,3 @@ func volume(spec *corev1.PodSpec, name string) *corev1.Volume {
 	}
 	return &spec.Volumes[i]
 }
-
-// mountsHaveVolumes checks that every volumeMount names a volume of the pod.
-func (c *checker) mountsHaveVolumes(id, prefix string, spec *corev1.PodSpec) {
-	all := slices.Concat(spec.InitContainers, spec.Containers)
-	for _, ct := range all {
-		for _, m := range ct.VolumeMounts {
-			if volume(spec, m.Name) == nil {
-				c.add(id, fmt.Sprintf("%s.containers[%s].volumeMounts[%s]", prefix, ct.Name, m.Name), "names no volume of the pod; add it to %s.volumes or fix the name", prefix)
-			}
-		}
-	}
-}

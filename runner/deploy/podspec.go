@@ -24,23 +24,31 @@ func (c *checker) podSpec(id, prefix string, spec *corev1.PodSpec) {
 			c.add(id, fmt.Sprintf("%s.volumes[%s].hostPath", prefix, v.Name), "hostPath volumes are not allowed; use a PVC or an emptyDir")
 		}
 	}
-	c.mountsHaveVolumes(id, prefix, spec)
 	type entry struct {
-		kind string
-		ct   *corev1.Container
+		field string // prefix.initContainers[name] or prefix.containers[name]
+		ct    *corev1.Container
 	}
 	var cts []entry
 	for i := range spec.InitContainers {
-		cts = append(cts, entry{"initContainers", &spec.InitContainers[i]})
+		ct := &spec.InitContainers[i]
+		cts = append(cts, entry{fmt.Sprintf("%s.initContainers[%s]", prefix, ct.Name), ct})
 	}
 	for i := range spec.Containers {
-		cts = append(cts, entry{"containers", &spec.Containers[i]})
+		ct := &spec.Containers[i]
+		cts = append(cts, entry{fmt.Sprintf("%s.containers[%s]", prefix, ct.Name), ct})
+	}
+	// Every volumeMount must name a volume of the pod.
+	for _, e := range cts {
+		for _, m := range e.ct.VolumeMounts {
+			if volume(spec, m.Name) == nil {
+				c.add(id, fmt.Sprintf("%s.volumeMounts[%s]", e.field, m.Name), "names no volume of the pod; add it to %s.volumes or fix the name", prefix)
+			}
+		}
 	}
 	for _, e := range cts {
-		field := fmt.Sprintf("%s.%s[%s]", prefix, e.kind, e.ct.Name)
-		c.containerSecurity(id, field, prefix, e.ct, psc)
-		c.extendedResources(id, field, e.ct)
-		c.image(id, field, e.ct)
+		c.containerSecurity(id, e.field, prefix, e.ct, psc)
+		c.extendedResources(id, e.field, e.ct)
+		c.image(id, e.field, e.ct)
 	}
 }
 
