@@ -22,19 +22,19 @@ import (
 // newBackend constructs the named backend, explicitly. The cuda package has
 // an untagged stub whose New fails with "CUDA support is not compiled in;
 // build with -tags cuda (make cuda)"; the real backend needs -tags cuda.
-func newBackend(name string) (backend.Backend, error) {
+func newBackend(name string, log *slog.Logger) (backend.Backend, error) {
 	switch name {
 	case "cpu":
 		return cpu.New(), nil
 	case "cuda":
-		return cuda.New(cuda.Options{Device: 0, Logger: slog.Default()})
+		return cuda.New(cuda.Options{Device: 0, Logger: log})
 	}
 	return nil, fmt.Errorf("unknown backend %q (want cpu or cuda)", name)
 }
 
 type mainFlags struct {
 	listen          string
-	dirs            [4]string // models, input, output, temp
+	dirs            node.Dirs
 	backend         string
 	maxUploadSize   int64
 	disableMetadata bool
@@ -52,10 +52,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("regen-executor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8188", "address to listen on (host:port)")
-	fs.StringVar(&f.dirs[0], "models", "models", "models folder (checkpoints/, loras/, vae/)")
-	fs.StringVar(&f.dirs[1], "input", "input", "input folder (LoadImage, uploads); created if missing")
-	fs.StringVar(&f.dirs[2], "output", "output", "output folder (SaveImage); created if missing")
-	fs.StringVar(&f.dirs[3], "temp", "temp", "temp folder (PreviewImage); created if missing")
+	fs.StringVar(&f.dirs.Models, "models", "models", "models folder (checkpoints/, loras/, vae/)")
+	fs.StringVar(&f.dirs.Input, "input", "input", "input folder (LoadImage, uploads); created if missing")
+	fs.StringVar(&f.dirs.Output, "output", "output", "output folder (SaveImage); created if missing")
+	fs.StringVar(&f.dirs.Temp, "temp", "temp", "temp folder (PreviewImage); created if missing")
 	fs.StringVar(&f.backend, "backend", "cpu", "compute backend: cpu or cuda")
 	fs.Int64Var(&f.maxUploadSize, "max-upload-size", 100, "maximum upload size in MiB")
 	fs.BoolVar(&f.disableMetadata, "disable-metadata", false, "do not embed the prompt and workflow in saved PNGs")
@@ -80,13 +80,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	be, err := newBackend(f.backend)
+	be, err := newBackend(f.backend, log)
 	if err != nil {
 		return fmt.Errorf("start backend: %w", err)
 	}
 	defer be.Close()
 	srv, err := New(Options{
-		Dirs:            nodeDirs(f.dirs),
+		Dirs:            f.dirs,
 		Backend:         be,
 		Logger:          log,
 		MaxUploadSize:   f.maxUploadSize << 20,
@@ -114,10 +114,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "regen-executor %s listening on http://%s\n", version.String(), ln.Addr())
 	return srv.Serve(ctx, ln)
-}
-
-func nodeDirs(d [4]string) node.Dirs {
-	return node.Dirs{Models: d[0], Input: d[1], Output: d[2], Temp: d[3]}
 }
 
 func newLogger(format string, verbose bool, w io.Writer) (*slog.Logger, error) {
