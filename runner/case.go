@@ -220,7 +220,7 @@ func (s *Session) writeCandidate(c plan.Case, o output, file string, out *report
 // produced: an output node removed or a batch shrunk is a regression.
 func (s *Session) vanished(c plan.Case, produced map[string]bool) []report.Output {
 	prefix := strings.TrimSuffix(c.File("x", 0), "x-0")
-	matches, _ := filepath.Glob(filepath.Join(s.store.Dir(), c.Workflow, prefix+"*.png"))
+	matches, _ := filepath.Glob(s.store.PNGPath(c.Workflow, prefix+"*"))
 	sort.Strings(matches)
 	var out []report.Output
 	for _, m := range matches {
@@ -228,7 +228,7 @@ func (s *Session) vanished(c plan.Case, produced map[string]bool) []report.Outpu
 		if produced[file] || strings.HasSuffix(file, ".diff") {
 			continue
 		}
-		if _, err := os.Stat(strings.TrimSuffix(m, ".png") + ".json"); err != nil {
+		if _, err := os.Stat(s.store.RecordPath(c.Workflow, file)); err != nil {
 			continue
 		}
 		out = append(out, report.Output{
