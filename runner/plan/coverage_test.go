@@ -27,10 +27,7 @@ func TestSuiteUsesEveryNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases, err := Build(s, Options{ObjectInfo: info})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cases := Build(s, Options{ObjectInfo: info})
 	used := map[string]bool{}
 	for _, c := range cases {
 		if c.Err != nil {

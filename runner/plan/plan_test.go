@@ -61,10 +61,7 @@ func TestBuildIDs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cs, err := Build(loadSuite(t), tt.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cs := Build(loadSuite(t), tt.opts)
 			if got := ids(cs); !slices.Equal(got, tt.want) {
 				t.Errorf("ids =\n  %q\nwant\n  %q", got, tt.want)
 			}
@@ -87,10 +84,7 @@ func input(t *testing.T, p workflow.Prompt, node, name string) string {
 
 func TestBuildCases(t *testing.T) {
 	t.Parallel()
-	cs, err := Build(loadSuite(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := Build(loadSuite(t), Options{})
 	byID := map[string]Case{}
 	for _, c := range cs {
 		byID[c.ID] = c
@@ -176,10 +170,7 @@ func TestBuildUIWithoutObjectInfo(t *testing.T) {
 	t.Parallel()
 	s := loadSuite(t)
 	s.ObjectInfo = ""
-	cs, err := Build(s, Options{Filter: regexp.MustCompile(`^ui/`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := Build(s, Options{Filter: regexp.MustCompile(`^ui/`)})
 	if len(cs) != 1 || cs[0].Err == nil || !strings.Contains(cs[0].Err.Error(), "object_info") {
 		t.Fatalf("cases = %+v", cs)
 	}
@@ -191,10 +182,7 @@ func TestBuildOverrideMatchingNothing(t *testing.T) {
 	// img2img has no empty latent: a width override matches nothing,
 	// which must fail the case rather than silently replay the original.
 	s.Workflows[0].Path = "wf/img.json"
-	cs, err := Build(s, Options{Filter: regexp.MustCompile(`^a\[`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := Build(s, Options{Filter: regexp.MustCompile(`^a\[`)})
 	for _, c := range cs {
 		wantErr := c.Variant == "euler" // the variant that sets width
 		if (c.Err != nil) != wantErr || (wantErr && !strings.Contains(c.Err.Error(), "width")) {
