@@ -30,10 +30,15 @@ var _ = Describe("a run killed with its host node up", Ordered, Serial, func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cmd.Start()).To(Succeed())
 		deployed := make(chan struct{})
+		var killedState string // "host node … up …(state DIR)", read before deployed closes
+		stateRE := regexp.MustCompile(`^host node .* up .*\(state (\S+)\)$`)
 		go func() {
 			sc := bufio.NewScanner(stderr)
 			for sc.Scan() {
 				GinkgoWriter.Println("regen:", sc.Text())
+				if m := stateRE.FindStringSubmatch(sc.Text()); m != nil {
+					killedState = m[1]
+				}
 				if strings.HasPrefix(sc.Text(), "deployed overlay dev") {
 					close(deployed)
 				}
@@ -71,11 +76,9 @@ var _ = Describe("a run killed with its host node up", Ordered, Serial, func() {
 		Expect("/run/regen-host-node.json").NotTo(BeAnExistingFile())
 		expectHostRestored(ctx, before)
 		// The killed run's state dir keeps only its logs.
-		left, _ := filepath.Glob(filepath.Join(os.TempDir(), "regen-host-*", "host", "containerd"))
-		Expect(left).To(BeEmpty())
-		old, _ := filepath.Glob(filepath.Join(os.TempDir(), "regen-host-*"))
-		for _, d := range old {
-			Expect(os.RemoveAll(d)).To(Succeed())
-		}
+		Expect(killedState).NotTo(BeEmpty(), "the killed run named its state dir")
+		Expect(filepath.Join(killedState, "logs", "kubelet.log")).To(BeAnExistingFile())
+		Expect(filepath.Join(killedState, "host", "containerd")).NotTo(BeAnExistingFile())
+		Expect(os.RemoveAll(killedState)).To(Succeed())
 	}, NodeTimeout(6*time.Minute))
 })
