@@ -4,6 +4,8 @@
 ENV ?= local
 ARGS ?=
 BIN := bin
+# Every image carries the commit (internal/version) as hack/build.sh stamps bin/.
+DOCKER_BUILD = docker build --build-arg GIT_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 .DEFAULT_GOAL := help
 
@@ -37,7 +39,7 @@ bench: ## benchmarks: attention vs GEMM, denoiser, workflow wall time, compare
 
 .PHONY: image
 image: ## build the CPU executor image (needs Docker with BuildKit)
-	docker build --build-arg GIT_COMMIT=$$(git rev-parse --short HEAD) -t regen-executor:dev .
+	$(DOCKER_BUILD) -t regen-executor:dev .
 
 .PHONY: image-oci
 image-oci: build ## OCI archives of the executor and pause images without Docker (ctr images import / kind load image-archive)
@@ -47,11 +49,11 @@ image-oci: build ## OCI archives of the executor and pause images without Docker
 
 .PHONY: image-regen
 image-regen: ## build the regen CLI + suite image (for the nightly CronJob)
-	docker build --target regen -t regen:dev .
+	$(DOCKER_BUILD) --target regen -t regen:dev .
 
 .PHONY: image-cuda
 image-cuda: ## build the CUDA executor image
-	docker build --target executor-cuda -t regen-executor:dev-cuda .
+	$(DOCKER_BUILD) --target executor-cuda -t regen-executor:dev-cuda .
 
 .PHONY: deploy-validate
 deploy-validate: ## render and validate every Kustomize environment in-process (no cluster)
@@ -62,7 +64,7 @@ deploy-render: ## print ENV's rendered manifests (ENV=dev|prod|gpu)
 	@go run ./cmd/regen deploy render --env $(ENV)
 
 .PHONY: cuda
-cuda: ## install CUDA 11.8 headers + nvcc (Debian contrib/non-free), check the PTX, build and vet -tags cuda
+cuda: ## install CUDA 11.8 headers + nvcc (Debian contrib/non-free), regenerate the PTX, build and vet -tags cuda
 	@hack/cuda.sh
 
 .PHONY: gpu-build
@@ -79,7 +81,7 @@ fixtures: ## regenerate the committed fixture models and input images
 	@go run ./fixtures/inputs/gen
 
 .PHONY: verify
-verify: ## gofmt, go vet, go mod tidy check
+verify: ## gofmt, go vet, fma-check, go mod tidy check
 	@hack/verify.sh
 
 .PHONY: fma-check
