@@ -154,7 +154,7 @@ func (g *Guider) SampleMasked(ctx context.Context, sampler *Sampler, noise, late
 // maskedDenoiser wraps d as KSamplerX0Inpaint.
 func maskedDenoiser(d Denoiser, mask []float32, latent, noise *node.Tensor) Denoiser {
 	return func(ctx context.Context, x *node.Tensor, sigma float64) (*node.Tensor, error) {
-		in := x.Clone()
+		in := node.NewTensor(x.Shape...)
 		for i := range in.Data {
 			m := float64(mask[i])
 			in.Data[i] = float32(float64(float64(x.Data[i])*m) + float64((float64(latent.Data[i])+float64(float64(noise.Data[i])*sigma))*(1-m)))

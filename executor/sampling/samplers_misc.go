@@ -38,11 +38,10 @@ func sampleDDPM(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float6
 func sampleLCM(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	noise := defaultNoiseSampler(x, o.Seed)
 	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {
-		x = den.Clone()
 		if sigmas[i+1] > 0 {
-			x = comb(term{1, den}, term{sigmas[i+1], noise(sigmas[i], sigmas[i+1])})
+			return comb(term{1, den}, term{sigmas[i+1], noise(sigmas[i], sigmas[i+1])}), nil
 		}
-		return x, nil
+		return den.Clone(), nil
 	})
 }
 
