@@ -44,6 +44,24 @@ func parseInfo(tb testing.TB) ObjectInfo {
 	return info
 }
 
+// checkConvert converts the UI graph with info and compares the prompt with
+// want (JSON, compared as values).
+func checkConvert(t *testing.T, info ObjectInfo, graph, want string) {
+	t.Helper()
+	w, err := Parse("t", []byte(graph))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	got, err := w.Prompt(info)
+	if err != nil {
+		t.Fatalf("convert: %v", err)
+	}
+	if g, w := jsonValue(t, got), jsonValue(t, []byte(want)); !reflect.DeepEqual(g, w) {
+		b, _ := got.Indent()
+		t.Errorf("got:\n%s\nwant:\n%s", b, want)
+	}
+}
+
 func TestConvertGraphs(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -130,18 +148,7 @@ func TestConvertGraphs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			w, err := Parse("t", []byte(tt.graph))
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			got, err := w.Prompt(info)
-			if err != nil {
-				t.Fatalf("convert: %v", err)
-			}
-			if g, w := jsonValue(t, got), jsonValue(t, []byte(tt.want)); !reflect.DeepEqual(g, w) {
-				b, _ := got.Indent()
-				t.Errorf("got:\n%s\nwant:\n%s", b, tt.want)
-			}
+			checkConvert(t, info, tt.graph, tt.want)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -82,18 +81,7 @@ func TestConvertExpandsSubgraphs(t *testing.T) {
 			if tt.info != nil {
 				tt.info(info)
 			}
-			w, err := Parse("t", []byte(tt.graph))
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			got, err := w.Prompt(info)
-			if err != nil {
-				t.Fatalf("convert: %v", err)
-			}
-			if g, w := jsonValue(t, got), jsonValue(t, []byte(tt.want)); !reflect.DeepEqual(g, w) {
-				b, _ := got.Indent()
-				t.Errorf("got:\n%s\nwant:\n%s", b, tt.want)
-			}
+			checkConvert(t, info, tt.graph, tt.want)
 		})
 	}
 }
