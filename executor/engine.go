@@ -115,10 +115,10 @@ func (s *Server) execute(it *item) {
 // run executes the plan and returns the outcome.
 func (e *execution) run() string {
 	s, p := e.s, e.it.plan
+	e.msg("execution_start", ordered{{"prompt_id", e.it.id}, {"timestamp", nowMillis()}}, false)
 	nonce := strconv.FormatUint(s.nonce.Add(1), 10)
 	sigs, err := signatures(p, e.isChanged, nonce)
 	if err != nil {
-		e.msg("execution_start", ordered{{"prompt_id", e.it.id}, {"timestamp", nowMillis()}}, false)
 		e.fail("", "", err, nil)
 		return outcomeError
 	}
@@ -128,7 +128,6 @@ func (e *execution) run() string {
 	}
 	s.cache.retain(keep)
 
-	e.msg("execution_start", ordered{{"prompt_id", e.it.id}, {"timestamp", nowMillis()}}, false)
 	cached := []string{}
 	for _, id := range p.g.Order {
 		if _, ok := p.nodes[id]; !ok {

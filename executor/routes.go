@@ -227,7 +227,7 @@ func (s *Server) submit(body []byte) (any, int) {
 }
 
 func (s *Server) getPrompt(w http.ResponseWriter, _ *http.Request) {
-	writeJSONResp(w, http.StatusOK, ordered{{"exec_info", ordered{{"queue_remaining", s.queue.remaining()}}}})
+	writeJSONResp(w, http.StatusOK, s.statusData())
 }
 
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
