@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 )
@@ -260,11 +261,7 @@ func LoadObjectInfo(path string) (ObjectInfo, error) {
 // replacing) o's.
 func (o ObjectInfo) Merge(other ObjectInfo) ObjectInfo {
 	out := make(ObjectInfo, len(o)+len(other))
-	for k, v := range o {
-		out[k] = v
-	}
-	for k, v := range other {
-		out[k] = v
-	}
+	maps.Copy(out, o)
+	maps.Copy(out, other)
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -112,12 +113,8 @@ func (t Thresholds) Merge(top Thresholds) Thresholds {
 		return nil
 	}
 	out := make(Thresholds, len(t)+len(top))
-	for k, v := range t {
-		out[k] = v
-	}
-	for k, v := range top {
-		out[k] = v
-	}
+	maps.Copy(out, t)
+	maps.Copy(out, top)
 	return out
 }
 
