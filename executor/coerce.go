@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -296,14 +297,7 @@ func compareBound(v any, b float64) int {
 		case b < -math.Exp2(63):
 			return 1
 		case integral:
-			bi := int64(b)
-			switch {
-			case x < bi:
-				return -1
-			case x > bi:
-				return 1
-			}
-			return 0
+			return cmp.Compare(x, int64(b))
 		}
 		return cmpF(float64(x), b)
 	case uint64:
@@ -313,14 +307,7 @@ func compareBound(v any, b float64) int {
 		case b >= math.Exp2(64):
 			return -1
 		case integral:
-			bu := uint64(b)
-			switch {
-			case x < bu:
-				return -1
-			case x > bu:
-				return 1
-			}
-			return 0
+			return cmp.Compare(x, uint64(b))
 		}
 		return cmpF(float64(x), b)
 	case float64:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -312,6 +313,40 @@ func TestPyRepr(t *testing.T) {
 		t.Run(tc.want, func(t *testing.T) {
 			if got := pyRepr(tc.in); got != tc.want {
 				t.Errorf("pyRepr(%v) = %s, want %s", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCompareBound(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		v    any
+		b    float64
+		want int
+	}{
+		{"int equal", int64(5), 5, 0},
+		{"int below", int64(4), 5, -1},
+		{"int above", int64(6), 5, 1},
+		{"int beyond float precision", int64(1<<53 + 1), 1 << 53, 1},
+		{"int under a bound past int64", int64(math.MaxInt64), math.Exp2(63), -1},
+		{"int at the int64 minimum", int64(math.MinInt64), -math.Exp2(63), 0},
+		{"int against a fractional bound", int64(2), 2.5, -1},
+		{"uint above a negative bound", uint64(0), -1, 1},
+		{"uint under a bound past uint64", uint64(math.MaxUint64), math.Exp2(64), -1},
+		{"uint beyond float precision", uint64(math.MaxUint64), math.Exp2(64) - 2048, 1},
+		{"uint equal", uint64(7), 7, 0},
+		{"float equal", 1.5, 1.5, 0},
+		{"float below", 1.25, 1.5, -1},
+		{"float NaN compares equal", math.NaN(), 1, 0},
+		{"not a number", "x", 1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := compareBound(tc.v, tc.b); got != tc.want {
+				t.Errorf("compareBound(%v, %v) = %d, want %d", tc.v, tc.b, got, tc.want)
 			}
 		})
 	}
