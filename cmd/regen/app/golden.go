@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 
 	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/golden"
@@ -65,7 +66,7 @@ func goldenApprove(ctx context.Context, s Streams, args []string) error {
 	}
 	dir := f.fromRun
 	if dir == "" {
-		latest, err := latestRun("out")
+		latest, err := latestRun("golden approve", "regen golden approve --from-run DIR")
 		if err != nil {
 			return err
 		}
@@ -101,18 +102,14 @@ func goldenApprove(ctx context.Context, s Streams, args []string) error {
 	return nil
 }
 
-// latestRun returns the newest out/run-* directory holding results.
-func latestRun(out string) (string, error) {
-	matches, _ := filepath.Glob(filepath.Join(out, "run-*", report.ResultsFile))
+// latestRun returns the newest out/run-* directory holding results, for
+// cmd ("golden approve") when it is given no run directory; hint says how
+// to give one.
+func latestRun(cmd, hint string) (string, error) {
+	matches, _ := filepath.Glob(filepath.Join("out", "run-*", report.ResultsFile))
 	if len(matches) == 0 {
-		return "", &usageError{msg: "golden approve: no finished run under " + out + "/", hint: "regen run, then regen golden approve --from-run DIR"}
+		return "", &usageError{msg: cmd + ": no finished run under out/", hint: "regen run, then " + hint}
 	}
 	// run-<timestamp> names sort chronologically.
-	latest := matches[0]
-	for _, m := range matches[1:] {
-		if m > latest {
-			latest = m
-		}
-	}
-	return filepath.Dir(latest), nil
+	return filepath.Dir(slices.Max(matches)), nil
 }

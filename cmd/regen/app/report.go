@@ -51,7 +51,7 @@ func reportHTML(ctx context.Context, s Streams, args []string) error {
 		dir, rest = rest[0], rest[1:]
 	}
 	if dir == "" {
-		latest, err := latestRun("out")
+		latest, err := latestRun("report html", "regen report html RUN_DIR")
 		if err != nil {
 			return err
 		}
