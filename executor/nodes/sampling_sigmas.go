@@ -72,6 +72,27 @@ func smpSigmasSpec(name, sub string, inputs []node.Input, outputs []node.Output)
 		Module: smpCustomModule, Inputs: inputs, Outputs: outputs}
 }
 
+// smpParamScheduler is a scheduler node of steps and FLOAT parameters:
+// sigmas gets the steps and the parameters' values in params' order.
+func smpParamScheduler(name string, steps node.Input, params []node.Input, sigmas func(n int, v []float64) []float64) node.Node {
+	names := make([]string, len(params))
+	for i, p := range params {
+		names[i] = p.Name
+	}
+	return smpFuncNode{smpSigmasSpec(name, "schedulers", append([]node.Input{steps}, params...), smpSigmasOut()),
+		func(in map[string]any) ([]any, error) {
+			n, err := smpStepsIn(in, 10000)
+			if err != nil {
+				return nil, err
+			}
+			v, err := smpFloats(in, names...)
+			if err != nil {
+				return nil, err
+			}
+			return []any{sampling.Sigmas(sigmas(n, v))}, nil
+		}}
+}
+
 // smpSigmaNodes returns the extra scheduler and sigma nodes.
 func smpSigmaNodes() []node.Node {
 	stepsIn := node.Input{Name: "steps", Type: node.TypeInt, Default: int64(20), Min: node.F(1), Max: node.F(10000)}
@@ -79,58 +100,17 @@ func smpSigmaNodes() []node.Node {
 	sMin := smpFloatIn("sigma_min", 0.0291675, 0, 5000, 0.01)
 	sigmasIn := node.Input{Name: "sigmas", Type: sampling.TypeSigmas}
 	return []node.Node{
-		smpFuncNode{smpSigmasSpec("ExponentialScheduler", "schedulers", []node.Input{stepsIn, sMax, sMin}, smpSigmasOut()),
-			func(in map[string]any) ([]any, error) {
-				n, err := smpStepsIn(in, 10000)
-				if err != nil {
-					return nil, err
-				}
-				v, err := smpFloats(in, "sigma_max", "sigma_min")
-				if err != nil {
-					return nil, err
-				}
-				return []any{sampling.Sigmas(sampling.ExponentialSigmas(n, v[1], v[0]))}, nil
-			}},
-		smpFuncNode{smpSigmasSpec("PolyexponentialScheduler", "schedulers",
-			[]node.Input{stepsIn, sMax, sMin, smpFloatIn("rho", 1.0, 0, 100, 0.01)}, smpSigmasOut()),
-			func(in map[string]any) ([]any, error) {
-				n, err := smpStepsIn(in, 10000)
-				if err != nil {
-					return nil, err
-				}
-				v, err := smpFloats(in, "sigma_max", "sigma_min", "rho")
-				if err != nil {
-					return nil, err
-				}
-				return []any{sampling.Sigmas(sampling.PolyexponentialSigmas(n, v[1], v[0], v[2]))}, nil
-			}},
-		smpFuncNode{smpSigmasSpec("LaplaceScheduler", "schedulers",
-			[]node.Input{stepsIn, sMax, sMin, smpFloatIn("mu", 0, -10, 10, 0.1), smpFloatIn("beta", 0.5, 0, 10, 0.1)}, smpSigmasOut()),
-			func(in map[string]any) ([]any, error) {
-				n, err := smpStepsIn(in, 10000)
-				if err != nil {
-					return nil, err
-				}
-				v, err := smpFloats(in, "sigma_max", "sigma_min", "mu", "beta")
-				if err != nil {
-					return nil, err
-				}
-				return []any{sampling.Sigmas(sampling.LaplaceSigmas(n, v[1], v[0], v[2], v[3]))}, nil
-			}},
-		smpFuncNode{smpSigmasSpec("VPScheduler", "schedulers",
-			[]node.Input{stepsIn, smpFloatIn("beta_d", 19.9, 0, 5000, 0.01), smpFloatIn("beta_min", 0.1, 0, 5000, 0.01),
-				smpFloatIn("eps_s", 0.001, 0, 1, 0.0001)}, smpSigmasOut()),
-			func(in map[string]any) ([]any, error) {
-				n, err := smpStepsIn(in, 10000)
-				if err != nil {
-					return nil, err
-				}
-				v, err := smpFloats(in, "beta_d", "beta_min", "eps_s")
-				if err != nil {
-					return nil, err
-				}
-				return []any{sampling.Sigmas(sampling.VPSigmas(n, v[0], v[1], v[2]))}, nil
-			}},
+		smpParamScheduler("ExponentialScheduler", stepsIn, []node.Input{sMax, sMin},
+			func(n int, v []float64) []float64 { return sampling.ExponentialSigmas(n, v[1], v[0]) }),
+		smpParamScheduler("PolyexponentialScheduler", stepsIn, []node.Input{sMax, sMin, smpFloatIn("rho", 1.0, 0, 100, 0.01)},
+			func(n int, v []float64) []float64 { return sampling.PolyexponentialSigmas(n, v[1], v[0], v[2]) }),
+		smpParamScheduler("LaplaceScheduler", stepsIn,
+			[]node.Input{sMax, sMin, smpFloatIn("mu", 0, -10, 10, 0.1), smpFloatIn("beta", 0.5, 0, 10, 0.1)},
+			func(n int, v []float64) []float64 { return sampling.LaplaceSigmas(n, v[1], v[0], v[2], v[3]) }),
+		smpParamScheduler("VPScheduler", stepsIn,
+			[]node.Input{smpFloatIn("beta_d", 19.9, 0, 5000, 0.01), smpFloatIn("beta_min", 0.1, 0, 5000, 0.01),
+				smpFloatIn("eps_s", 0.001, 0, 1, 0.0001)},
+			func(n int, v []float64) []float64 { return sampling.VPSigmas(n, v[0], v[1], v[2]) }),
 		smpFuncNode{smpSigmasSpec("SDTurboScheduler", "schedulers",
 			[]node.Input{{Name: "model", Type: node.TypeModel},
 				{Name: "steps", Type: node.TypeInt, Default: int64(1), Min: node.F(1), Max: node.F(10)},
