@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -226,17 +227,13 @@ func Write(dir string, r *Run) error {
 	if err := atomicfile.WriteFile(filepath.Join(dir, JUnitFile), x, 0o644); err != nil {
 		return fmt.Errorf("write junit: %w", err)
 	}
-	var s summaryBuf
+	var s bytes.Buffer
 	Terminal(&s, r, "")
-	if err := atomicfile.WriteFile(filepath.Join(dir, SummaryFile), s.b, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, SummaryFile), s.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
 }
-
-type summaryBuf struct{ b []byte }
-
-func (s *summaryBuf) Write(p []byte) (int, error) { s.b = append(s.b, p...); return len(p), nil }
 
 // Read loads a run's results.json from dir.
 func Read(dir string) (*Run, error) {
