@@ -7,11 +7,17 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 hack/fma-check.sh
-cp go.mod /tmp/regen-go.mod.bak; cp go.sum /tmp/regen-go.sum.bak
+# go mod tidy must leave go.mod and go.sum as they were before it ran (uncommitted
+# edits included); if it changes them, show how and put them back.
+before=$(mktemp -d)
+trap 'rm -rf "$before"' EXIT
+cp go.mod go.sum "$before/"
 go mod tidy
-if ! git diff --quiet -- go.mod go.sum; then
-  echo "go mod tidy changed go.mod/go.sum:"; git diff -- go.mod go.sum
-  cp /tmp/regen-go.mod.bak go.mod; cp /tmp/regen-go.sum.bak go.sum
+if ! cmp -s go.mod "$before/go.mod" || ! cmp -s go.sum "$before/go.sum"; then
+  echo "go mod tidy changed go.mod/go.sum:"
+  diff -u "$before/go.mod" go.mod || true
+  diff -u "$before/go.sum" go.sum || true
+  cp "$before/go.mod" "$before/go.sum" .
   exit 1
 fi
 echo "verify: ok"
