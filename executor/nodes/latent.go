@@ -66,13 +66,15 @@ func latIn(in map[string]any, name string) (*node.Latent, error) {
 	return l, nil
 }
 
-// latResize is comfy.utils.common_upscale on latent samples: an optional
-// centre crop to the target aspect ratio, then bislerp (latBislerp) or the
-// image resampler (channels are independent there).
+// latResize is comfy.utils.common_upscale on latent samples, viewed as an
+// image [B·C, h, w, 1] of their planes: an optional centre crop to the
+// target aspect ratio, then bislerp (latBislerp, on the cropped planes as
+// [B, C, h, w] again) or the image resampler (channels are independent
+// there).
 func latResize(t *node.Tensor, w, h int, method, crop string) (*node.Tensor, error) {
+	b, c := t.Shape[0], t.Shape[1]
+	img := &node.Image{N: b * c, H: t.Shape[2], W: t.Shape[3], C: 1, Pix: t.Data}
 	if method != "bislerp" {
-		b, c := t.Shape[0], t.Shape[1]
-		img := &node.Image{N: b * c, H: t.Shape[2], W: t.Shape[3], C: 1, Pix: t.Data}
 		r, err := CommonUpscale(img, w, h, method, crop)
 		if err != nil {
 			return nil, err
@@ -83,35 +85,11 @@ func latResize(t *node.Tensor, w, h int, method, crop string) (*node.Tensor, err
 		return nil, fmt.Errorf("upscale to %dx%d: sizes must be positive", w, h)
 	}
 	if crop == "center" {
-		t = latCenterCrop(t, w, h)
+		img = imgCenterCrop(img, w, h)
 	} else if crop != "disabled" && crop != "" {
 		return nil, fmt.Errorf("upscale: unknown crop %q (want disabled or center)", crop)
 	}
-	return latBislerp(t, w, h), nil
-}
-
-// latCenterCrop is common_upscale's crop="center": cut t to the aspect
-// ratio of w×h, centred, with Python's round (half to even).
-func latCenterCrop(t *node.Tensor, w, h int) *node.Tensor {
-	oh, ow := t.Shape[2], t.Shape[3]
-	oldAspect, newAspect := float64(ow)/float64(oh), float64(w)/float64(h)
-	x, y := 0, 0
-	if oldAspect > newAspect {
-		x = int(math.RoundToEven((float64(ow) - float64(float64(ow)*(newAspect/oldAspect))) / 2))
-	} else if oldAspect < newAspect {
-		y = int(math.RoundToEven((float64(oh) - float64(float64(oh)*(oldAspect/newAspect))) / 2))
-	}
-	if x == 0 && y == 0 {
-		return t
-	}
-	nh, nw := oh-2*y, ow-2*x
-	out := node.NewTensor(t.Shape[0], t.Shape[1], nh, nw)
-	for p := 0; p < t.Shape[0]*t.Shape[1]; p++ {
-		for r := 0; r < nh; r++ {
-			copy(out.Data[(p*nh+r)*nw:(p*nh+r+1)*nw], t.Data[(p*oh+r+y)*ow+x:(p*oh+r+y)*ow+x+nw])
-		}
-	}
-	return out
+	return latBislerp(&node.Tensor{Shape: []int{b, c, img.H, img.W}, Data: img.Pix}, w, h), nil
 }
 
 // latUpscaleNode is LatentUpscale.

@@ -110,3 +110,42 @@ func TestTargetSize(t *testing.T) {
 		})
 	}
 }
+
+func TestLatResizeBislerpCentreCrop(t *testing.T) {
+	t.Parallel()
+	// [1, 2, 4, 8] → 3×3: the centre crop to 1:1 keeps columns 2..5
+	// (round((8 − 8·½)/2) = 2), then bislerp resizes the 4×4 planes.
+	src := node.NewTensor(1, 2, 4, 8)
+	for i := range src.Data {
+		src.Data[i] = float32(i%7) - 2.5
+	}
+	crop := node.NewTensor(1, 2, 4, 4)
+	for p := 0; p < 2; p++ {
+		for y := 0; y < 4; y++ {
+			copy(crop.Data[(p*4+y)*4:(p*4+y+1)*4], src.Data[(p*4+y)*8+2:(p*4+y)*8+6])
+		}
+	}
+	tests := []struct {
+		name string
+		crop string
+		want *node.Tensor
+	}{
+		{"center", "center", latBislerp(crop, 3, 3)},
+		{"disabled", "disabled", latBislerp(src, 3, 3)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := latResize(src, 3, 3, "bislerp", tc.crop)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Shape, tc.want.Shape) || !slices.Equal(got.Data, tc.want.Data) {
+				t.Fatalf("got %v %v, want %v %v", got.Shape, got.Data, tc.want.Shape, tc.want.Data)
+			}
+		})
+	}
+	if _, err := latResize(src, 3, 3, "bislerp", "edges"); err == nil {
+		t.Fatal("unknown crop: want an error")
+	}
+}
