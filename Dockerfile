@@ -27,13 +27,16 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
     ldflags="-s -w -X github.com/regen-dev/regen/internal/version.gitCommit=${GIT_COMMIT}" && \
     go build -ldflags "$ldflags" -o /out/regen-executor ./cmd/regen-executor && \
     go build -ldflags "$ldflags" -o /out/regen ./cmd/regen
-# The writable mount points, owned by the runtime user (FROM scratch has no mkdir).
+
+# ---- rootfs: the writable mount points, owned by the runtime user (FROM scratch has no
+# mkdir); its own stage, so that the CUDA target does not compile the CPU binaries ----
+FROM ${GO_IMAGE} AS rootfs
 RUN mkdir -p /rootfs/input /rootfs/output /rootfs/temp /rootfs/tmp /rootfs/var/lib/regen && \
     chown -R 65532:65532 /rootfs && chmod 1777 /rootfs/tmp
 
 # ---- regen: the CLI with the suite it judges (nightly CronJob) ----
 FROM scratch AS regen
-COPY --from=build /rootfs/ /
+COPY --from=rootfs /rootfs/ /
 COPY --from=build /out/regen /regen/bin/regen
 COPY fixtures/suite.yaml /regen/fixtures/suite.yaml
 COPY fixtures/workflows/ /regen/fixtures/workflows/
@@ -66,7 +69,7 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 
 # ---- executor-cuda: glibc runtime the NVIDIA toolkit knows how to inject into ----
 FROM nvidia/cuda:12.6.3-base-ubuntu24.04 AS executor-cuda
-COPY --from=build /rootfs/ /
+COPY --from=rootfs /rootfs/ /
 COPY --from=build-cuda /out/regen-executor /regen-executor
 COPY fixtures/models/ /models/
 USER 65532:65532
@@ -78,7 +81,7 @@ CMD ["--listen=0.0.0.0:8188", "--metrics-listen=0.0.0.0:9090", "--backend=cuda",
 
 # ---- executor (default): FROM scratch, the static binary and the fixture models ----
 FROM scratch AS executor
-COPY --from=build /rootfs/ /
+COPY --from=rootfs /rootfs/ /
 COPY --from=build /out/regen-executor /regen-executor
 # The closed-form fixture models, for dev; prod/gpu mount a PVC over /models.
 COPY fixtures/models/ /models/
