@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"image/png"
 	"io"
@@ -100,26 +98,6 @@ func runCompare(ctx context.Context, s Streams, args []string) error {
 		return fmt.Errorf("%w: %s", ErrRegression, res.Reason)
 	}
 	return nil
-}
-
-// parseInterleaved parses flags that may come before, between or after the
-// positional arguments.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, &usageError{msg: err.Error(), hint: "regen compare -h"}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func readThresholds(path string) (compare.Thresholds, error) {

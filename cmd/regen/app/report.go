@@ -38,16 +38,13 @@ func reportHTML(ctx context.Context, s Streams, args []string) error {
 		fmt.Fprintln(s.Err, "\nWrites one self-contained HTML file (images embedded) from RUN_DIR/results.json.")
 		fs.PrintDefaults()
 	}
-	// The run directory may come before or after the flags.
-	var dir string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		dir, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	// The run directory may come before, between or after the flags.
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	rest := fs.Args()
-	if dir == "" && len(rest) > 0 {
+	var dir string
+	if len(rest) > 0 {
 		dir, rest = rest[0], rest[1:]
 	}
 	if dir == "" {

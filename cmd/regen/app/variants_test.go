@@ -33,6 +33,8 @@ func TestVariantsUsageErrors(t *testing.T) {
 		{name: "report without subcommand", args: []string{"report"}, want: "no subcommand"},
 		{name: "report unknown subcommand", args: []string{"report", "pdf"}, want: `unknown subcommand "pdf"`},
 		{name: "report html of no run", args: []string{"report", "html", "/nonexistent"}, want: "finished `regen run`"},
+		{name: "report html bad flag", args: []string{"report", "html", "/nonexistent", "--nope"}, want: "Try: regen report html -h"},
+		{name: "report html two run dirs", args: []string{"report", "html", "a", "--out", "x.html", "b"}, want: `unexpected argument "b"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -84,7 +83,7 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 	if sub != "convert" && sub != "pin" && sub != "validate" {
 		return &usageError{msg: fmt.Sprintf("workflow: unknown subcommand %q", sub), hint: "regen workflow -h"}
 	}
-	paths, err := parseWorkflowArgs(fs, args[1:])
+	paths, err := parseInterleaved(fs, args[1:])
 	if err != nil {
 		return err
 	}
@@ -187,24 +186,4 @@ func joinRefs(refs []workflow.InputRef) string {
 		parts[i] = r.String()
 	}
 	return strings.Join(parts, ", ")
-}
-
-// parseWorkflowArgs parses flags placed before, between or after the
-// positional arguments.
-func parseWorkflowArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, &usageError{msg: err.Error(), hint: "regen workflow -h"}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
