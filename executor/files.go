@@ -22,6 +22,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/regen-dev/regen/internal/atomicfile"
 )
 
 // modelExtensions are the files listed in model folders (ComfyUI's
@@ -375,37 +377,13 @@ func (s *Server) postUploadImage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !duplicate {
-		if err := writeFileAtomic(target, data); err != nil {
+		if err := atomicfile.WriteFile(target, data, 0o600); err != nil {
 			http.Error(w, "save upload: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
 	}
 	s.log.Info("uploaded", "name", filename, "subfolder", subfolder, "type", typ, "bytes", len(data), "duplicate", duplicate)
 	writeJSONResp(w, http.StatusOK, ordered{{"name", filename}, {"subfolder", subfolder}, {"type", typ}})
-}
-
-// writeFileAtomic writes data to a temporary file next to path and renames
-// it into place, so that readers never see half a file.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".upload-*")
-	if err != nil {
-		return fmt.Errorf("create temp file: %w", err)
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	return nil
 }
 
 // maxSafetensorsHeader bounds the header /view_metadata reads (as

@@ -18,8 +18,8 @@ import (
 
 	"github.com/regen-dev/regen/harness/client"
 	"github.com/regen-dev/regen/harness/compare"
+	"github.com/regen-dev/regen/internal/atomicfile"
 	"github.com/regen-dev/regen/runner/golden"
-	"github.com/regen-dev/regen/runner/internal/atomicfile"
 	"github.com/regen-dev/regen/runner/plan"
 	"github.com/regen-dev/regen/runner/report"
 )

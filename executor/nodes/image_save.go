@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/regen-dev/regen/executor/node"
+	"github.com/regen-dev/regen/internal/atomicfile"
 )
 
 // imgSaveNode is SaveImage (preview=false) and PreviewImage (preview=true).
@@ -112,7 +113,7 @@ func (n *imgSaveNode) Execute(ctx context.Context, env *node.Env, in map[string]
 			return node.Result{}, err
 		}
 		name := plan.fileName(b)
-		if err := imgWriteFileAtomic(plan.folder, name, data); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(plan.folder, name), data, 0o644); err != nil {
 			return node.Result{}, err
 		}
 		env.Log().Debug("saved image", "file", name, "subfolder", plan.subfolder, "type", typ)
@@ -241,48 +242,6 @@ func imgCounterOf(entry, name string) (int, bool) {
 		return 0, true
 	}
 	return d, true
-}
-
-// imgWriteFileAtomic writes data to dir/name through a temporary file in dir
-// and a rename, so that readers never see a partial file.
-func imgWriteFileAtomic(dir, name string, data []byte) error {
-	return imgWriteAtomic(dir, name, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-// imgWriteAtomic creates dir/name with the content write produces: into a
-// temporary file in the same folder, synced, then renamed over the target.
-// On any error the temporary file is removed and the target is untouched.
-func imgWriteAtomic(dir, name string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err := write(f); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
 }
 
 // imgPreviewAlphabet is the alphabet ComfyUI's PreviewImage draws from

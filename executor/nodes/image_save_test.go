@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -314,63 +312,6 @@ func TestPreviewImage(t *testing.T) {
 	}
 	if spec := n.Spec(); spec.Name != "PreviewImage" || !spec.OutputNode || len(spec.Inputs) != 1 {
 		t.Fatalf("spec = %+v", spec)
-	}
-}
-
-func TestWriteAtomic(t *testing.T) {
-	t.Parallel()
-	errDisk := errors.New("disk full")
-	tests := []struct {
-		name     string
-		setup    func(t *testing.T, dir string)
-		write    func(io.Writer) error
-		wantErr  error
-		wantData string // "" means the target must not exist
-	}{
-		{"writes", nil, func(w io.Writer) error { _, err := io.WriteString(w, "png"); return err }, nil, "png"},
-		{"replaces", func(t *testing.T, dir string) { touch(t, dir, "f.png") },
-			func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }, nil, "new"},
-		{"failing write leaves nothing", nil, func(w io.Writer) error {
-			io.WriteString(w, "half a fi")
-			return errDisk
-		}, errDisk, ""},
-		{"failing rename leaves nothing", func(t *testing.T, dir string) { touch(t, dir, "f.png/blocker") },
-			func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }, os.ErrExist, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			if tt.setup != nil {
-				tt.setup(t, dir)
-			}
-			err := imgWriteAtomic(dir, "f.png", tt.write)
-			if tt.wantErr == nil && err != nil || tt.wantErr != nil && err == nil {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if errors.Is(tt.wantErr, errDisk) && !errors.Is(err, errDisk) {
-				t.Fatalf("err = %v, want it to wrap %v", err, errDisk)
-			}
-			for _, name := range listDir(t, dir) {
-				if name != "f.png" {
-					t.Fatalf("left behind %q", name)
-				}
-			}
-			fi, statErr := os.Stat(filepath.Join(dir, "f.png"))
-			if tt.wantData == "" {
-				if statErr == nil && !fi.IsDir() {
-					t.Fatalf("target exists after a failed write")
-				}
-				return
-			}
-			got, _ := os.ReadFile(filepath.Join(dir, "f.png"))
-			if string(got) != tt.wantData {
-				t.Fatalf("content %q, want %q", got, tt.wantData)
-			}
-			if fi.Mode().Perm() != 0o644 {
-				t.Fatalf("mode %v, want 0644", fi.Mode().Perm())
-			}
-		})
 	}
 }
 

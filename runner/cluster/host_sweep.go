@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/regen-dev/regen/runner/internal/atomicfile"
+	"github.com/regen-dev/regen/internal/atomicfile"
 )
 
 // hostPaths are the host directories the kubelet, containerd, runc and the

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regen-dev/regen/runner/internal/atomicfile"
+	"github.com/regen-dev/regen/internal/atomicfile"
 )
 
 // ErrMissing is returned (wrapped) when a case has no golden.

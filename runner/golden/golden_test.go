@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/regen-dev/regen/runner/internal/atomicfile"
+	"github.com/regen-dev/regen/internal/atomicfile"
 )
 
 func writeCandidate(t *testing.T, dir, name, png string) (string, string) {

@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/regen-dev/regen/runner/internal/atomicfile"
+	"github.com/regen-dev/regen/internal/atomicfile"
 	"github.com/regen-dev/regen/runner/report"
 )
 

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regen-dev/regen/runner/internal/atomicfile"
+	"github.com/regen-dev/regen/internal/atomicfile"
 	"github.com/regen-dev/regen/runner/report"
 )
 

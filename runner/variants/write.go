@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/regen-dev/regen/runner/internal/atomicfile"
+	"github.com/regen-dev/regen/internal/atomicfile"
 )
 
 // write writes the contact sheet, distances.csv, distances.json and

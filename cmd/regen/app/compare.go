@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/regen-dev/regen/harness/compare"
+	"github.com/regen-dev/regen/internal/atomicfile"
 )
 
 const compareUsage = `Usage: regen compare [flags] GOLDEN OUTPUT
@@ -144,11 +145,7 @@ func writeDiff(s Streams, path string, res compare.Result, golden compare.Input,
 		fmt.Fprintf(s.Err, "regen compare: no heat-map written: %s\n", noDiffReason(res, golden))
 		return nil
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return fmt.Errorf("encode heat-map: %w", err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
 		return fmt.Errorf("write heat-map: %w", err)
 	}
 	return nil
