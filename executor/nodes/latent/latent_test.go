@@ -122,3 +122,34 @@ func TestLatentNodes(t *testing.T) {
 		t.Fatalf("batch_index %v", r.BatchIndex)
 	}
 }
+
+func TestLatentNodeErrors(t *testing.T) {
+	t.Parallel()
+	flat := &node.Latent{Samples: node.NewTensor(4, 8, 8)}
+	ok := nodetest.Latent(1, 8, 8)
+	tests := []struct {
+		name string
+		n    node.Node
+		in   map[string]any
+		want string
+	}{
+		{"samples missing", multiplyNode{}, map[string]any{"multiplier": 1.0}, "input samples: missing"},
+		{"samples not 4-D", multiplyNode{}, map[string]any{"samples": flat, "multiplier": 1.0}, "input samples: latent samples must be [B, C, h, w]"},
+		{"samples without a tensor", repeatBatchNode{}, map[string]any{"samples": &node.Latent{}, "amount": int64(2)}, "input samples: latent samples must be [B, C, h, w]"},
+		{"second input named", addNode{}, map[string]any{"samples1": ok, "samples2": flat}, "input samples2: latent samples must be [B, C, h, w]"},
+		{"first error wins", addNode{}, map[string]any{"samples1": flat, "samples2": "x"}, "input samples1: latent samples must be [B, C, h, w]"},
+		{"multiplier wrong type", multiplyNode{}, map[string]any{"samples": ok, "multiplier": "2"}, "input multiplier: got string, want FLOAT"},
+		{"channels differ", addNode{}, map[string]any{"samples1": ok, "samples2": &node.Latent{Samples: node.NewTensor(1, 3, 8, 8)}}, "latent add: 3 channels vs 4"},
+		{"empty latent too small", emptyNode{}, map[string]any{"width": int64(4), "height": int64(8), "batch_size": int64(1)}, "empty latent: size 4x8 batch 1 out of range"},
+		{"vae not a VAE", vaeDecodeNode{}, map[string]any{"samples": ok, "vae": "x"}, "input vae: got string, want node.VAE"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tc.n.Execute(t.Context(), nil, tc.in)
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

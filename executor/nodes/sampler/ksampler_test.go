@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/regen-dev/regen/executor/node"
@@ -197,5 +198,43 @@ func TestFixEmptyLatentChannels(t *testing.T) {
 	in["model"] = node.Model(nodetest.Model{Channels: 16})
 	if s := nodetest.Samples(t, nodetest.Exec(t, kSamplerNode{}, &node.Env{}, in)[0]); s.Shape[1] != 16 {
 		t.Fatalf("shape %v, want 16 channels", s.Shape)
+	}
+}
+
+func TestSamplerNodeErrors(t *testing.T) {
+	t.Parallel()
+	with := func(k string, v any) map[string]any {
+		in := nodetest.KSamplerInputs(nodetest.Latent(1, 2, 2), "euler", "normal", 4, 1)
+		if v == nil {
+			delete(in, k)
+		} else {
+			in[k] = v
+		}
+		return in
+	}
+	tests := []struct {
+		name string
+		n    node.Node
+		in   map[string]any
+		want string
+	}{
+		{"steps out of range", kSamplerNode{}, with("steps", int64(0)), "input steps: 0 out of range 1..10000"},
+		{"seed negative", kSamplerNode{}, with("seed", int64(-1)), "input seed: -1 is negative"},
+		{"model missing", kSamplerNode{}, with("model", nil), "input model: missing"},
+		{"latent of the wrong type", kSamplerNode{}, with("latent_image", node.NewTensor(1)), "input latent_image: got *node.Tensor, want *node.Latent"},
+		{"unknown sampler", kSamplerNode{}, with("sampler_name", "nope"), "unknown sampler"},
+		{"karras steps", karrasSchedulerNode{}, map[string]any{"steps": int64(10001), "sigma_max": 1.0, "sigma_min": 0.1, "rho": 7.0}, "input steps: 10001 out of range 1..10000"},
+		{"sd turbo steps", sigmaNode(t, "SDTurboScheduler"), map[string]any{"model": node.Model(nodetest.Model{}), "steps": int64(11), "denoise": 1.0}, "input steps: 11 out of range 1..10"},
+		{"sigmas of the wrong type", sigmaNode(t, "FlipSigmas"), map[string]any{"sigmas": []float64{1, 0}}, "input sigmas: got []float64, want sampling.Sigmas"},
+		{"noise not a NOISE", customAdvancedNode{}, map[string]any{"noise": 1}, "input noise: got int, want sampling.Noise"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tc.n.Execute(t.Context(), &node.Env{}, tc.in)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
 	}
 }
