@@ -1,7 +1,7 @@
 # Generates resample_ref.json: reference outputs of ComfyUI's
 # comfy.utils.common_upscale semantics (torch.nn.functional.interpolate on a
 # channels-last NCHW view, Pillow LANCZOS for "lanczos"), for
-# TestCommonUpscaleMatchesTorch. Not run by the tests; rerun by hand:
+# TestUpscaleMatchesTorch. Not run by the tests; rerun by hand:
 #   python3 resample_ref.py > resample_ref.json
 # Written for regen (not copied from ComfyUI); versions are recorded in the
 # output.
