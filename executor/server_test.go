@@ -247,69 +247,6 @@ func TestMalformedAndOversizedBodies(t *testing.T) {
 	}
 }
 
-func TestMainCUDAUnavailable(t *testing.T) {
-	t.Parallel()
-	var out, errb bytes.Buffer
-	err := Main(context.Background(), []string{"--backend", "cuda", "--listen", "127.0.0.1:0"}, &out, &errb)
-	if err == nil || !strings.Contains(err.Error(), "CUDA support is not compiled in; build with -tags cuda (make cuda)") {
-		t.Errorf("Main --backend cuda = %v", err)
-	}
-}
-
-func TestMainServesAndShutsDown(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	free, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	metricsAddr := free.Addr().String()
-	free.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- Main(ctx, []string{"--listen", "127.0.0.1:0", "--models", dir + "/m", "--input", dir + "/i",
-			"--output", dir + "/o", "--temp", dir + "/t", "--log-format", "json", "--metrics-listen", metricsAddr}, pw, io.Discard)
-		pw.Close()
-	}()
-	line := make([]byte, 256)
-	n, _ := pr.Read(line)
-	addr := strings.TrimSpace(string(line[strings.Index(string(line[:n]), "http://"):n]))
-	go io.Copy(io.Discard, pr)
-	resp, err := http.Get(addr + "/api/system_stats")
-	if err != nil {
-		t.Fatalf("GET system_stats: %v", err)
-	}
-	var stats struct {
-		Devices []struct{ Type string }  `json:"devices"`
-		Regen   struct{ Backend string } `json:"regen"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&stats)
-	resp.Body.Close()
-	if len(stats.Devices) != 1 || stats.Devices[0].Type != "cpu" || stats.Regen.Backend != "cpu" {
-		t.Errorf("system_stats = %+v", stats)
-	}
-	mresp, err := http.Get("http://" + metricsAddr + "/metrics")
-	if err != nil {
-		t.Fatalf("GET metrics port: %v", err)
-	}
-	mb, _ := io.ReadAll(mresp.Body)
-	mresp.Body.Close()
-	if !strings.Contains(string(mb), "regen_executor_queue_depth") {
-		t.Errorf("metrics port does not serve the executor's metrics")
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Main returned %v after shutdown", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("Main did not return")
-	}
-}
-
 func TestShutdownLetsTheRunningPromptFinishOrInterruptsIt(t *testing.T) {
 	tests := []struct {
 		name       string

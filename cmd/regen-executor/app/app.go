@@ -1,4 +1,8 @@
-package executor
+// Package app is regen-executor's command line: it parses the flags, chooses
+// the compute backend (cpu, or cuda when built with -tags cuda) and the node
+// classes, and serves the executor until its context is done. The library
+// packages under executor/ choose neither: a program does, here.
+package app
 
 import (
 	"context"
@@ -10,14 +14,47 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/regen-dev/regen/executor"
 	"github.com/regen-dev/regen/executor/backend"
 	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/backend/cuda"
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/internal/version"
 )
+
+// Exit codes of regen-executor.
+const (
+	ExitOK    = 0 // served until SIGINT/SIGTERM, or -h/--version
+	ExitError = 1 // could not start or serve (port taken, backend unavailable)
+	ExitUsage = 2 // a usage mistake: unknown flag, bad value, stray argument
+)
+
+// usageError is a usage mistake; it carries a hint.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string {
+	if e.hint == "" {
+		return e.msg
+	}
+	return e.msg + "\nTry: " + e.hint
+}
+
+// ExitCode maps Run's error to the process exit code, printing the error
+// to stderr (nothing for nil).
+func ExitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	fmt.Fprintln(stderr, "regen-executor: "+strings.TrimSpace(err.Error()))
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitError
+}
 
 // newBackend constructs the named backend, explicitly. The cuda package has
 // an untagged stub whose New fails with "CUDA support is not compiled in;
@@ -29,10 +66,10 @@ func newBackend(name string, log *slog.Logger) (backend.Backend, error) {
 	case "cuda":
 		return cuda.New(cuda.Options{Device: 0, Logger: log})
 	}
-	return nil, fmt.Errorf("unknown backend %q (want cpu or cuda)", name)
+	return nil, &usageError{msg: fmt.Sprintf("unknown backend %q (want cpu or cuda)", name), hint: "regen-executor --backend cpu"}
 }
 
-type mainFlags struct {
+type flags struct {
 	listen          string
 	dirs            node.Dirs
 	backend         string
@@ -42,13 +79,15 @@ type mainFlags struct {
 	verbose         bool
 	maxHistory      int
 	metricsListen   string
+	version         bool
 }
 
-// Main is regen-executor's command line: it parses args, starts the server
-// and runs until ctx is done (SIGINT/SIGTERM in the binary), then shuts down
-// gracefully and returns nil.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var f mainFlags
+// Run is regen-executor's command line: it parses args (without the program
+// name), starts the server and runs until ctx is done (SIGINT/SIGTERM in the
+// binary), then shuts down gracefully and returns nil. A usage mistake
+// comes back as an error that ExitCode maps to ExitUsage.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f flags
 	fs := flag.NewFlagSet("regen-executor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8188", "address to listen on (host:port)")
@@ -63,6 +102,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.verbose, "v", false, "verbose (debug) logging")
 	fs.IntVar(&f.maxHistory, "max-history", 10000, "finished prompts kept in /history")
 	fs.StringVar(&f.metricsListen, "metrics-listen", "", "also serve /metrics (and /healthz) on this address, e.g. :9090 (metrics stay on --listen too)")
+	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: regen-executor [flags]\n\nA ComfyUI-compatible server running regen's closed-form diffusion model.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -71,10 +111,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return fmt.Errorf("parse flags: %w", err)
+		return &usageError{msg: fmt.Sprintf("parse flags: %v", err), hint: "regen-executor -h"}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q; see regen-executor -h", fs.Args())
+		return &usageError{msg: fmt.Sprintf("unexpected arguments %q", fs.Args()), hint: "regen-executor -h"}
+	}
+	if f.version {
+		fmt.Fprintf(stdout, "regen-executor %s\n", version.String())
+		return nil
 	}
 	log, err := newLogger(f.logFormat, f.verbose, stderr)
 	if err != nil {
@@ -82,10 +126,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	be, err := newBackend(f.backend, log)
 	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return err
+		}
 		return fmt.Errorf("start backend: %w", err)
 	}
 	defer be.Close()
-	srv, err := New(Options{
+	srv, err := executor.New(executor.Options{
 		Dirs:            f.dirs,
 		Backend:         be,
 		Logger:          log,
@@ -134,7 +182,7 @@ func newLogger(format string, verbose bool, w io.Writer) (*slog.Logger, error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("unknown --log-format %q (want auto, json or text)", format)
+	return nil, &usageError{msg: fmt.Sprintf("unknown --log-format %q (want auto, json or text)", format), hint: "regen-executor --log-format text"}
 }
 
 func isTerminal(w io.Writer) bool {
