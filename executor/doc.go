@@ -1,14 +1,13 @@
-// Package executor implements regen-executor: a ComfyUI-compatible HTTP and
-// websocket server with ComfyUI's graph semantics (validation and its error
-// objects, topological execution with list mapping, output caching keyed on
-// input signatures, interrupt, queue and history).
+// Package executor holds regen-executor: a ComfyUI-compatible server with
+// ComfyUI's graph semantics, running regen's closed-form diffusion model.
 //
-// Node classes come from an explicit node.Registry (nodes.Builtin() by
-// default) and computation from an explicit backend.Backend. The server runs
-// one prompt at a time on a single worker goroutine while HTTP and websocket
-// clients are served concurrently.
+//   - engine: the graph engine (prompt, validation, coercion, order, cache,
+//     queue, execution), reporting through an event sink; no HTTP.
+//   - server: the HTTP and websocket server on top of the engine (routes,
+//     websocket, history, files, metrics).
+//   - node: the contract of a node class; nodes: the built-in classes.
+//   - backend: the compute seam, with the cpu and cuda implementations.
+//   - model, sampling: the closed-form model and ComfyUI's samplers.
 //
-//	srv, err := executor.New(executor.Options{Dirs: dirs, Backend: cpu.New()})
-//	...
-//	err = srv.Serve(ctx, ln) // until ctx is done
+// The library chooses no backend: cmd/regen-executor does for the binary.
 package executor

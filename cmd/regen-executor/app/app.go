@@ -17,11 +17,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regen-dev/regen/executor"
 	"github.com/regen-dev/regen/executor/backend"
 	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/backend/cuda"
 	"github.com/regen-dev/regen/executor/node"
+	"github.com/regen-dev/regen/executor/nodes"
+	"github.com/regen-dev/regen/executor/server"
 	"github.com/regen-dev/regen/internal/version"
 )
 
@@ -133,9 +134,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("start backend: %w", err)
 	}
 	defer be.Close()
-	srv, err := executor.New(executor.Options{
+	reg, err := node.NewRegistry(nodes.Builtin()...)
+	if err != nil {
+		return fmt.Errorf("register nodes: %w", err)
+	}
+	srv, err := server.New(server.Options{
 		Dirs:            f.dirs,
 		Backend:         be,
+		Registry:        reg,
 		Logger:          log,
 		MaxUploadSize:   f.maxUploadSize << 20,
 		MaxHistory:      f.maxHistory,

@@ -17,11 +17,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/regen-dev/regen/executor"
 	"github.com/regen-dev/regen/executor/backend"
 	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/nodes"
+	"github.com/regen-dev/regen/executor/server"
 	"github.com/regen-dev/regen/runner/target"
 )
 
@@ -128,7 +128,7 @@ func (t *Target) startOne(ctx context.Context, i int) (target.Endpoint, error) {
 		return target.Endpoint{}, fmt.Errorf("start backend: %w", err)
 	}
 	t.backs = append(t.backs, be)
-	srv, err := executor.New(executor.Options{
+	srv, err := server.New(server.Options{
 		Dirs: dirs, Backend: be, Registry: reg,
 		Logger:        t.opts.Logger.With("replica", i),
 		ShutdownGrace: 2 * time.Second,
