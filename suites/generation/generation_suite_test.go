@@ -13,10 +13,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/regen-dev/regen/executor/backend/cpu"
-	"github.com/regen-dev/regen/executor/node"
-	"github.com/regen-dev/regen/executor/nodes"
-	"github.com/regen-dev/regen/executor/server"
+	"github.com/regen-dev/regen/executor"
 	"github.com/regen-dev/regen/harness/client"
 )
 
@@ -46,15 +43,12 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	dir, err := os.MkdirTemp("", "regen-generation-")
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(os.RemoveAll, dir)
-	reg, err := node.NewRegistry(nodes.Builtin()...)
-	Expect(err).NotTo(HaveOccurred())
-	srv, err := server.New(server.Options{
-		Dirs:     node.Dirs{Models: modelsDir, Input: dir + "/input", Output: dir + "/output", Temp: dir + "/temp"},
-		Backend:  cpu.New(),
-		Registry: reg,
-		Logger:   slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	srv, err := executor.New(executor.Options{
+		Models: modelsDir, Input: dir + "/input", Output: dir + "/output", Temp: dir + "/temp",
+		Logger: slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(srv.Close)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
 	sctx, cancel := context.WithCancel(context.Background())
