@@ -17,6 +17,9 @@ type Backend struct {
 	vpool sync.Pool // *[]float64, K or V widened for a call
 	// tune, when set (by tests), adjusts the blocking of each call.
 	tune func(*plan)
+	// simd, when set, runs the many-queries case on these vector kernels
+	// (same bits as the pure-Go kernels; see simd.go).
+	simd *simdKernels
 }
 
 // New returns a CPU backend. It reads /proc/cpuinfo once for the
@@ -29,6 +32,7 @@ func New() *Backend {
 			Precision: "fp32",
 			Class:     "cpu",
 		},
+		simd: detectSIMD(),
 	}
 }
 

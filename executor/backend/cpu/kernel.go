@@ -130,6 +130,9 @@ func (b *Backend) widen(v []float32) *[]float64 {
 // attendMany splits the queries into blocks of pl.rows rows; one goroutine
 // does all of a block: logits, softmax, weighted sum.
 func (b *Backend) attendMany(ctx context.Context, c *call) error {
+	if b.simd != nil && c.a.D > 0 {
+		return b.attendManySIMD(ctx, c, b.simd)
+	}
 	a := c.a
 	c.kc = make([]float64, a.NK)
 	nt := c.pl.normRun

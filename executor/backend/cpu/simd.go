@@ -1,0 +1,166 @@
+package cpu
+
+import "context"
+
+// The SIMD path of the many-queries case. Lanes are query rows: a panel of
+// simdLanes rows is held transposed ([D][8] queries, [NK][8] logits and
+// weights, [DV][8] sums), and each lane does exactly the scalar sequence of
+// operations of the pure-Go kernels for its row:
+//
+//   - logits: the dot product with key j sums q_t·k_t for t = 0…D−1 in
+//     order into one float64 accumulator starting at zero (the products of
+//     two float32 values are exact in float64, so the vector FMA rounds
+//     exactly like madd, fused or not), then dot·(1/v) − (qn + kc_j);
+//   - softmax: the maximum in order with softmaxRow's "x > m" (VMAXPD with
+//     the new value first is exactly that, NaN included), then expNeg's
+//     operations one by one, every product rounded on its own (no FMA:
+//     those products are not exact), the weight rounded to float32 and
+//     added to the lane's sum in order j = 0…NK−1 (a weight below the
+//     cutoff adds +0, which leaves the sum, never −0, unchanged);
+//   - weighted sum: p_j·v_j added for j = 0…NK−1 in order into one float64
+//     accumulator per output value starting at zero (exact products again),
+//     then divided by the sum and rounded to float32 in Go.
+//
+// So the outputs are bit-identical to the pure-Go path's for every input
+// (NaN payloads aside: which NaN an operation returns may differ between
+// instruction sets; a NaN stays a NaN). TestSIMDMatchesPureGo holds every
+// kernel set this CPU runs to the pure-Go bits on random and adversarial
+// inputs, and TestGoldenBits pins them.
+
+// simdLanes is the number of query rows of a panel.
+const simdLanes = 8
+
+// simdKeys is the number of keys per logits kernel call group.
+const simdKeys = 4
+
+// simdCols is the number of output columns per weighted-sum kernel call.
+const simdCols = 4
+
+// simdKernels is one instruction set's kernels over a panel of 8 rows.
+type simdKernels struct {
+	name string
+	// logits writes, for ngroups groups of 4 keys k (rows of d float32
+	// values), dot·invV − (qn + kc[j]) to l[j][0:8], from the queries q
+	// ([d][8], float32 values as float64) and their terms qn[0:8].
+	logits func(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+	// softmax turns l[0:nk][0:8] into weights in place, as softmaxRow does
+	// for each of the 8 rows, and writes the 8 sums to sum.
+	softmax func(l *float64, nk int, sum *float64)
+	// pv adds Σ_j p[j][r]·v[j·ldv+c] to acc[c][r] for c < 4, r < 8, j in
+	// order.
+	pv func(p *float64, nk int, v *float64, ldv int, acc *float64)
+}
+
+// simdScratch is one worker's buffers of the SIMD path.
+type simdScratch struct {
+	qt    []float64 // [panels][D][8]
+	qn    []float64 // [panels][8]
+	l     []float64 // [panels][NKp][8] logits, then weights
+	sum   []float64 // [panels][8]
+	acc   []float64 // [DVp][8]
+	ktail []float32 // [4][D] the last NK mod 4 keys, zero-padded
+}
+
+// attendManySIMD is attendMany on the vector kernels k.
+func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) error {
+	a := c.a
+	nkp := ceilDiv(a.NK, simdKeys) * simdKeys
+	dvp := ceilDiv(a.DV, simdCols) * simdCols
+	c.kc = make([]float64, nkp) // zero beyond NK: the padding keys' terms
+	nt := c.pl.normRun
+	if err := b.parallel(ctx, c.pl.workers, ceilDiv(a.NK, nt), func(_ *scratch, t int) {
+		c.keyTerms(t*nt, min((t+1)*nt, a.NK))
+	}); err != nil {
+		return err
+	}
+	// V widened once, its rows padded with zero columns to dvp.
+	vw, _ := b.vpool.Get().(*[]float64)
+	if vw == nil {
+		vw = new([]float64)
+	}
+	defer b.vpool.Put(vw)
+	*vw = grow(*vw, a.NK*dvp)
+	v64 := *vw
+	for j := range a.NK {
+		row := v64[j*dvp : (j+1)*dvp]
+		for col, x := range a.V[j*a.DV : (j+1)*a.DV] {
+			row[col] = float64(x)
+		}
+		clear(row[a.DV:])
+	}
+	rows := ceilDiv(c.pl.rows, simdLanes) * simdLanes
+	keysPerBlock := max(c.pl.keys/simdKeys, 1) // groups per L1 block
+	groups := a.NK / simdKeys
+	tail := a.NK - groups*simdKeys
+	n := ceilDiv(a.NQ, rows)
+	return b.parallel(ctx, c.pl.workers, n, func(s *scratch, t int) {
+		ss := &s.simd
+		i0 := t * rows
+		nr := min(rows, a.NQ-i0)
+		np := ceilDiv(nr, simdLanes)
+		s.q64 = grow(s.q64, nr*a.D)
+		s.qn = grow(s.qn, nr)
+		c.packQueries(i0, nr, s.q64, s.qn)
+		ss.qt = grow(ss.qt, np*a.D*simdLanes)
+		ss.qn = grow(ss.qn, np*simdLanes)
+		ss.l = grow(ss.l, np*nkp*simdLanes)
+		ss.sum = grow(ss.sum, np*simdLanes)
+		ss.acc = grow(ss.acc, dvp*simdLanes)
+		// Transpose the queries into panels; rows past nr are zero (their
+		// lanes are computed and never read).
+		for g := range np {
+			qt := ss.qt[g*a.D*simdLanes : (g+1)*a.D*simdLanes]
+			for lane := range simdLanes {
+				r := g*simdLanes + lane
+				if r >= nr {
+					for t := range a.D {
+						qt[t*simdLanes+lane] = 0
+					}
+					ss.qn[g*simdLanes+lane] = 0
+					continue
+				}
+				for t, x := range s.q64[r*a.D : (r+1)*a.D] {
+					qt[t*simdLanes+lane] = x
+				}
+				ss.qn[g*simdLanes+lane] = s.qn[r]
+			}
+		}
+		panelQ := func(g int) *float64 { return &ss.qt[g*a.D*simdLanes] }
+		panelL := func(g, j int) *float64 { return &ss.l[(g*nkp+j)*simdLanes] }
+		// Logits: blocks of keys stay in L1 while every panel passes.
+		for gb := 0; gb < groups; gb += keysPerBlock {
+			ge := min(gb+keysPerBlock, groups)
+			j := gb * simdKeys
+			for g := range np {
+				k.logits(panelQ(g), a.D, &a.K[j*a.D], ge-gb, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
+			}
+		}
+		if tail > 0 {
+			ss.ktail = grow(ss.ktail, simdKeys*a.D)
+			j := groups * simdKeys
+			copy(ss.ktail, a.K[j*a.D:a.NK*a.D])
+			clear(ss.ktail[tail*a.D:])
+			for g := range np {
+				k.logits(panelQ(g), a.D, &ss.ktail[0], 1, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
+			}
+		}
+		for g := range np {
+			sum := ss.sum[g*simdLanes : (g+1)*simdLanes]
+			k.softmax(panelL(g, 0), a.NK, &sum[0])
+			clear(ss.acc)
+			for jb := 0; jb < a.NK; jb += c.pl.pvKeys {
+				je := min(jb+c.pl.pvKeys, a.NK)
+				for cg := 0; cg < dvp; cg += simdCols {
+					k.pv(panelL(g, jb), je-jb, &v64[jb*dvp+cg], dvp, &ss.acc[cg*simdLanes])
+				}
+			}
+			for lane := range min(simdLanes, nr-g*simdLanes) {
+				r := i0 + g*simdLanes + lane
+				out := a.Out[r*a.DV : (r+1)*a.DV]
+				for col := range out {
+					out[col] = float32(ss.acc[col*simdLanes+lane] / sum[lane])
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,283 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// AVX2 + FMA kernels of the SIMD attention path (simd.go). Lanes are query
+// rows: a panel of 8 rows is two YMM registers, and every lane does exactly
+// the scalar sequence of the pure-Go kernels (see simd.go for the proof
+// that the bits are the same).
+
+// Broadcast constants of the exponential (exp.go), 4 copies each.
+DATA expc<>+0(SB)/8, $0xc054000000000000 // cutoff
+DATA expc<>+8(SB)/8, $0xc054000000000000 // cutoff
+DATA expc<>+16(SB)/8, $0xc054000000000000 // cutoff
+DATA expc<>+24(SB)/8, $0xc054000000000000 // cutoff
+DATA expc<>+32(SB)/8, $0x40571547652b82fe // invStep
+DATA expc<>+40(SB)/8, $0x40571547652b82fe // invStep
+DATA expc<>+48(SB)/8, $0x40571547652b82fe // invStep
+DATA expc<>+56(SB)/8, $0x40571547652b82fe // invStep
+DATA expc<>+64(SB)/8, $0x3fe0000000000000 // half
+DATA expc<>+72(SB)/8, $0x3fe0000000000000 // half
+DATA expc<>+80(SB)/8, $0x3fe0000000000000 // half
+DATA expc<>+88(SB)/8, $0x3fe0000000000000 // half
+DATA expc<>+96(SB)/8, $0x3f862e42fee00000 // stepHi
+DATA expc<>+104(SB)/8, $0x3f862e42fee00000 // stepHi
+DATA expc<>+112(SB)/8, $0x3f862e42fee00000 // stepHi
+DATA expc<>+120(SB)/8, $0x3f862e42fee00000 // stepHi
+DATA expc<>+128(SB)/8, $0x3d8a39ef35793c76 // stepLo
+DATA expc<>+136(SB)/8, $0x3d8a39ef35793c76 // stepLo
+DATA expc<>+144(SB)/8, $0x3d8a39ef35793c76 // stepLo
+DATA expc<>+152(SB)/8, $0x3d8a39ef35793c76 // stepLo
+DATA expc<>+160(SB)/8, $0x3fa5555555555555 // c24
+DATA expc<>+168(SB)/8, $0x3fa5555555555555 // c24
+DATA expc<>+176(SB)/8, $0x3fa5555555555555 // c24
+DATA expc<>+184(SB)/8, $0x3fa5555555555555 // c24
+DATA expc<>+192(SB)/8, $0x3fc5555555555555 // c6
+DATA expc<>+200(SB)/8, $0x3fc5555555555555 // c6
+DATA expc<>+208(SB)/8, $0x3fc5555555555555 // c6
+DATA expc<>+216(SB)/8, $0x3fc5555555555555 // c6
+DATA expc<>+224(SB)/8, $0x3ff0000000000000 // one
+DATA expc<>+232(SB)/8, $0x3ff0000000000000 // one
+DATA expc<>+240(SB)/8, $0x3ff0000000000000 // one
+DATA expc<>+248(SB)/8, $0x3ff0000000000000 // one
+DATA expc<>+256(SB)/8, $1023
+DATA expc<>+264(SB)/8, $1023
+DATA expc<>+272(SB)/8, $1023
+DATA expc<>+280(SB)/8, $1023
+DATA expc<>+288(SB)/4, $63
+DATA expc<>+292(SB)/4, $63
+DATA expc<>+296(SB)/4, $63
+DATA expc<>+300(SB)/4, $63
+GLOBL expc<>(SB), RODATA|NOPTR, $304
+
+#define CUTOFF expc<>+0(SB)
+#define INVSTEP expc<>+32(SB)
+#define HALF expc<>+64(SB)
+#define STEPHI expc<>+96(SB)
+#define STEPLO expc<>+128(SB)
+#define C24 expc<>+160(SB)
+#define C6 expc<>+192(SB)
+#define ONE expc<>+224(SB)
+#define BIAS1023 expc<>+256(SB)
+#define MASK63 expc<>+288(SB)
+
+// func logitsAVX2(q *float64, d int, k *float32, ngroups int, kc *float64, qn *float64, invV float64, l *float64)
+//
+// For ngroups groups of 4 keys (rows of k, stride d float32 values) and the
+// 8 query rows of the panel q ([d][8] float64), writes the logits
+// dot·invV − (qn + kc[j]) to l ([4·ngroups][8]). Each dot product sums
+// t = 0…d−1 in order into one lane, from zero.
+TEXT ·logitsAVX2(SB), NOSPLIT, $0-64
+	MOVQ q+0(FP), R13
+	MOVQ d+8(FP), DX
+	MOVQ k+16(FP), SI
+	MOVQ ngroups+24(FP), CX
+	MOVQ kc+32(FP), R8
+	MOVQ qn+40(FP), R9
+	VBROADCASTSD invV+48(FP), Y15
+	MOVQ l+56(FP), R10
+	LEAQ (DX*4), DI      // key row stride in bytes
+	LEAQ (DI)(DI*2), R11 // 3 strides
+	VMOVUPD (R9), Y13
+	VMOVUPD 32(R9), Y14
+	TESTQ CX, CX
+	JZ ldone
+
+lgroup:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ R13, AX
+	MOVQ SI, BX
+	MOVQ DX, R12
+	TESTQ R12, R12
+	JZ lfinish
+
+linner:
+	VMOVUPD (AX), Y8
+	VMOVUPD 32(AX), Y9
+	VBROADCASTSS (BX), X10
+	VCVTPS2PD X10, Y10
+	VFMADD231PD Y10, Y8, Y0
+	VFMADD231PD Y10, Y9, Y1
+	VBROADCASTSS (BX)(DI*1), X11
+	VCVTPS2PD X11, Y11
+	VFMADD231PD Y11, Y8, Y2
+	VFMADD231PD Y11, Y9, Y3
+	VBROADCASTSS (BX)(DI*2), X10
+	VCVTPS2PD X10, Y10
+	VFMADD231PD Y10, Y8, Y4
+	VFMADD231PD Y10, Y9, Y5
+	VBROADCASTSS (BX)(R11*1), X11
+	VCVTPS2PD X11, Y11
+	VFMADD231PD Y11, Y8, Y6
+	VFMADD231PD Y11, Y9, Y7
+	ADDQ $64, AX
+	ADDQ $4, BX
+	DECQ R12
+	JNZ linner
+
+lfinish:
+#define LOGIT(off, A, B) \
+	VBROADCASTSD off(R8), Y10; \
+	VADDPD Y10, Y13, Y11; \
+	VADDPD Y10, Y14, Y12; \
+	VMULPD Y15, A, A; \
+	VMULPD Y15, B, B; \
+	VSUBPD Y11, A, A; \
+	VSUBPD Y12, B, B; \
+	VMOVUPD A, (off*8)(R10); \
+	VMOVUPD B, (off*8+32)(R10)
+
+	LOGIT(0, Y0, Y1)
+	LOGIT(8, Y2, Y3)
+	LOGIT(16, Y4, Y5)
+	LOGIT(24, Y6, Y7)
+	ADDQ $32, R8
+	ADDQ $256, R10
+	LEAQ (SI)(DI*4), SI
+	DECQ CX
+	JNZ lgroup
+
+ldone:
+	VZEROUPPER
+	RET
+
+// func softmaxAVX2(l *float64, nk int, sum *float64)
+//
+// The two-pass softmax of softmaxRow for the 8 rows of a panel of logits
+// l ([nk][8], nk ≥ 1), in place; the 8 weight sums go to sum.
+TEXT ·softmaxAVX2(SB), NOSPLIT, $0-24
+	MOVQ l+0(FP), SI
+	MOVQ nk+8(FP), CX
+	MOVQ sum+16(FP), DI
+	LEAQ ·exp2Frac(SB), DX
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	LEAQ 64(SI), AX
+	MOVQ CX, BX
+	DECQ BX
+	JLE smaxdone
+
+smax:
+	// m = x > m ? x : m, as softmaxRow's "if x > m".
+	VMOVUPD (AX), Y2
+	VMOVUPD 32(AX), Y3
+	VMAXPD Y0, Y2, Y0
+	VMAXPD Y1, Y3, Y1
+	ADDQ $64, AX
+	DECQ BX
+	JNZ smax
+
+smaxdone:
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	MOVQ SI, AX
+
+// EXP4(off, M, S, X, MSK, T, TX, R, RX, Q, QX, G): 4 lanes of softmaxRow's
+// loop body at off(AX).
+#define EXP4(off, M, S, X, MSK, T, TX, R, RX, Q, QX, G) \
+	VMOVUPD off(AX), X; \
+	VSUBPD M, X, X; \
+	VCMPPD $1, CUTOFF, X, MSK; \
+	VMULPD INVSTEP, X, T; \
+	VSUBPD HALF, T, T; \
+	VCVTTPD2DQY T, TX; \
+	VCVTDQ2PD TX, R; \
+	VMULPD STEPHI, R, Q; \
+	VSUBPD Q, X, X; \
+	VMULPD STEPLO, R, Q; \
+	VSUBPD Q, X, X; \
+	VMULPD C24, X, Q; \
+	VADDPD C6, Q, Q; \
+	VMULPD X, Q, Q; \
+	VADDPD HALF, Q, Q; \
+	VMULPD X, Q, Q; \
+	VADDPD ONE, Q, Q; \
+	VMULPD X, Q, Q; \
+	VADDPD ONE, Q, Q; \
+	VPAND MASK63, TX, RX; \
+	VPCMPEQD G, G, G; \
+	VGATHERDPD G, (DX)(RX*8), X; \
+	VMULPD X, Q, Q; \
+	VPSRAD $6, TX, TX; \
+	VPMOVSXDQ TX, T; \
+	VPADDQ BIAS1023, T, T; \
+	VPSLLQ $52, T, T; \
+	VMULPD T, Q, Q; \
+	VCVTPD2PSY Q, QX; \
+	VCVTPS2PD QX, Q; \
+	VANDNPD Q, MSK, Q; \
+	VMOVUPD Q, off(AX); \
+	VADDPD Q, S, S
+
+sexp:
+	EXP4(0, Y0, Y2, Y4, Y5, Y6, X6, Y7, X7, Y8, X8, Y9)
+	EXP4(32, Y1, Y3, Y10, Y11, Y12, X12, Y13, X13, Y14, X14, Y15)
+	ADDQ $64, AX
+	DECQ CX
+	JNZ sexp
+
+	VMOVUPD Y2, (DI)
+	VMOVUPD Y3, 32(DI)
+	VZEROUPPER
+	RET
+
+// func pvAVX2(p *float64, nk int, v *float64, ldv int, acc *float64)
+//
+// acc[c][r] += Σ_j p[j][r]·v[j·ldv+c] for the 4 columns c of v and the 8
+// rows r of the panel of weights p ([nk][8]), j in order; acc is [4][8].
+TEXT ·pvAVX2(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), SI
+	MOVQ nk+8(FP), CX
+	MOVQ v+16(FP), DI
+	MOVQ ldv+24(FP), DX
+	SHLQ $3, DX
+	MOVQ acc+32(FP), R8
+	VMOVUPD (R8), Y0
+	VMOVUPD 32(R8), Y1
+	VMOVUPD 64(R8), Y2
+	VMOVUPD 96(R8), Y3
+	VMOVUPD 128(R8), Y4
+	VMOVUPD 160(R8), Y5
+	VMOVUPD 192(R8), Y6
+	VMOVUPD 224(R8), Y7
+	TESTQ CX, CX
+	JZ pstore
+
+ploop:
+	VMOVUPD (SI), Y8
+	VMOVUPD 32(SI), Y9
+	VBROADCASTSD (DI), Y10
+	VFMADD231PD Y10, Y8, Y0
+	VFMADD231PD Y10, Y9, Y1
+	VBROADCASTSD 8(DI), Y11
+	VFMADD231PD Y11, Y8, Y2
+	VFMADD231PD Y11, Y9, Y3
+	VBROADCASTSD 16(DI), Y12
+	VFMADD231PD Y12, Y8, Y4
+	VFMADD231PD Y12, Y9, Y5
+	VBROADCASTSD 24(DI), Y13
+	VFMADD231PD Y13, Y8, Y6
+	VFMADD231PD Y13, Y9, Y7
+	ADDQ $64, SI
+	ADDQ DX, DI
+	DECQ CX
+	JNZ ploop
+
+pstore:
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, 32(R8)
+	VMOVUPD Y2, 64(R8)
+	VMOVUPD Y3, 96(R8)
+	VMOVUPD Y4, 128(R8)
+	VMOVUPD Y5, 160(R8)
+	VMOVUPD Y6, 192(R8)
+	VMOVUPD Y7, 224(R8)
+	VZEROUPPER
+	RET
