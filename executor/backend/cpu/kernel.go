@@ -8,19 +8,34 @@ import (
 // from a.KNorm when given, else summed in float64 in order.
 func (c *call) keyTerms(j0, j1 int) {
 	a := c.a
-	for j := j0; j < j1; j++ {
+	j := j0
+	if a.KNorm == nil {
+		// Four keys at a time: four independent sums in flight instead of
+		// one latency-bound chain, each still in order t = 0…D−1.
+		krow := func(j int) []float32 { return a.K[j*a.D : (j+1)*a.D] }
+		for ; j+3 < j1; j += 4 {
+			n0, n1, n2, n3 := sqNorm32x4(krow(j), krow(j+1), krow(j+2), krow(j+3))
+			c.kc[j], c.kc[j+1], c.kc[j+2], c.kc[j+3] = c.keyTerm(n0, j), c.keyTerm(n1, j+1), c.keyTerm(n2, j+2), c.keyTerm(n3, j+3)
+		}
+	}
+	for ; j < j1; j++ {
 		var kn float64
 		if a.KNorm != nil {
 			kn = float64(a.KNorm[j])
 		} else {
 			kn = sqNorm32(a.K[j*a.D : (j+1)*a.D])
 		}
-		kc := float64(kn * c.inv2v)
-		if a.Bias != nil {
-			kc -= float64(a.Bias[j])
-		}
-		c.kc[j] = kc
+		c.kc[j] = c.keyTerm(kn, j)
 	}
+}
+
+// keyTerm returns ‖k_j‖²/(2·Variance) − Bias[j] from the norm kn.
+func (c *call) keyTerm(kn float64, j int) float64 {
+	kc := float64(kn * c.inv2v)
+	if c.a.Bias != nil {
+		kc -= float64(c.a.Bias[j])
+	}
+	return kc
 }
 
 // packQueries converts query rows [i0, i0+nr) to float64 into q64 and puts

@@ -30,16 +30,14 @@ import "context"
 // simdLanes is the number of query rows of a panel.
 const simdLanes = 8
 
-// simdKeys is the number of keys per logits kernel call group.
-const simdKeys = 4
-
 // simdCols is the number of output columns per weighted-sum kernel call.
 const simdCols = 4
 
 // simdKernels is one instruction set's kernels over a panel of 8 rows.
 type simdKernels struct {
 	name string
-	// logits writes, for ngroups groups of 4 keys k (rows of d float32
+	keys int // keys per group of the logits kernel
+	// logits writes, for ngroups groups of keys k (rows of d float32
 	// values), dot·invV − (qn + kc[j]) to l[j][0:8], from the queries q
 	// ([d][8], float32 values as float64) and their terms qn[0:8].
 	logits func(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
@@ -58,13 +56,13 @@ type simdScratch struct {
 	l     []float64 // [panels][NKp][8] logits, then weights
 	sum   []float64 // [panels][8]
 	acc   []float64 // [DVp][8]
-	ktail []float32 // [4][D] the last NK mod 4 keys, zero-padded
+	ktail []float32 // [keys][D] the last NK mod keys keys, zero-padded
 }
 
 // attendManySIMD is attendMany on the vector kernels k.
 func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) error {
 	a := c.a
-	nkp := ceilDiv(a.NK, simdKeys) * simdKeys
+	nkp := ceilDiv(a.NK, k.keys) * k.keys
 	dvp := ceilDiv(a.DV, simdCols) * simdCols
 	c.kc = make([]float64, nkp) // zero beyond NK: the padding keys' terms
 	nt := c.pl.normRun
@@ -89,9 +87,9 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 		clear(row[a.DV:])
 	}
 	rows := ceilDiv(c.pl.rows, simdLanes) * simdLanes
-	keysPerBlock := max(c.pl.keys/simdKeys, 1) // groups per L1 block
-	groups := a.NK / simdKeys
-	tail := a.NK - groups*simdKeys
+	keysPerBlock := max(c.pl.keys/k.keys, 1) // groups per L1 block
+	groups := a.NK / k.keys
+	tail := a.NK - groups*k.keys
 	n := ceilDiv(a.NQ, rows)
 	return b.parallel(ctx, c.pl.workers, n, func(s *scratch, t int) {
 		ss := &s.simd
@@ -130,14 +128,14 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 		// Logits: blocks of keys stay in L1 while every panel passes.
 		for gb := 0; gb < groups; gb += keysPerBlock {
 			ge := min(gb+keysPerBlock, groups)
-			j := gb * simdKeys
+			j := gb * k.keys
 			for g := range np {
 				k.logits(panelQ(g), a.D, &a.K[j*a.D], ge-gb, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
 			}
 		}
 		if tail > 0 {
-			ss.ktail = grow(ss.ktail, simdKeys*a.D)
-			j := groups * simdKeys
+			ss.ktail = grow(ss.ktail, k.keys*a.D)
+			j := groups * k.keys
 			copy(ss.ktail, a.K[j*a.D:a.NK*a.D])
 			clear(ss.ktail[tail*a.D:])
 			for g := range np {

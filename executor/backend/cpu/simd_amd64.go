@@ -11,16 +11,31 @@ import "golang.org/x/sys/cpu"
 func logitsAVX2(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
 
 //go:noescape
+func logitsAVX512(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+
+//go:noescape
 func softmaxAVX2(l *float64, nk int, sum *float64)
 
 //go:noescape
 func pvAVX2(p *float64, nk int, v *float64, ldv int, acc *float64)
 
-var avx2Kernels = &simdKernels{name: "avx2", logits: logitsAVX2, softmax: softmaxAVX2, pv: pvAVX2}
+var (
+	avx2Kernels = &simdKernels{name: "avx2", keys: 4, logits: logitsAVX2, softmax: softmaxAVX2, pv: pvAVX2}
+	// AVX-512 pays in the logits (one instruction widens and broadcasts a
+	// key value, 8 keys per pass); the softmax and the weighted sum are
+	// bound by other things and keep their AVX2 kernels.
+	avx512Kernels = &simdKernels{name: "avx512", keys: 8, logits: logitsAVX512, softmax: softmaxAVX2, pv: pvAVX2}
+)
+
+func hasAVX2() bool   { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+func hasAVX512() bool { return hasAVX2() && cpu.X86.HasAVX512F }
 
 // detectSIMD returns the best kernels this CPU (and OS) supports, or nil.
 func detectSIMD() *simdKernels {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	switch {
+	case hasAVX512():
+		return avx512Kernels
+	case hasAVX2():
 		return avx2Kernels
 	}
 	return nil
@@ -30,8 +45,11 @@ func detectSIMD() *simdKernels {
 // each to the pure-Go bits.
 func allSIMD() []*simdKernels {
 	var ks []*simdKernels
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	if hasAVX2() {
 		ks = append(ks, avx2Kernels)
+	}
+	if hasAVX512() {
+		ks = append(ks, avx512Kernels)
 	}
 	return ks
 }

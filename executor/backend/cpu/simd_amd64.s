@@ -281,3 +281,87 @@ pstore:
 	VMOVUPD Y7, 224(R8)
 	VZEROUPPER
 	RET
+
+// func logitsAVX512(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+//
+// logitsAVX2 for groups of 8 keys, the 8 rows of the panel in one ZMM
+// register: each key value is widened and broadcast by one instruction.
+TEXT ·logitsAVX512(SB), NOSPLIT, $0-64
+	MOVQ q+0(FP), R13
+	MOVQ d+8(FP), DX
+	MOVQ k+16(FP), SI
+	MOVQ ngroups+24(FP), CX
+	MOVQ kc+32(FP), R8
+	MOVQ qn+40(FP), R9
+	VBROADCASTSD invV+48(FP), Z15
+	MOVQ l+56(FP), R10
+	LEAQ (DX*4), DI      // key row stride in bytes
+	LEAQ (DI)(DI*2), R11 // 3 strides
+	VMOVUPD (R9), Z13
+	TESTQ CX, CX
+	JZ zdone
+
+zgroup:
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	MOVQ R13, AX
+	MOVQ SI, BX
+	LEAQ (SI)(DI*4), R14
+	MOVQ DX, R12
+	TESTQ R12, R12
+	JZ zfinish
+
+zinner:
+	VMOVUPD (AX), Z8
+	VCVTPS2PD.BCST (BX), Z16
+	VCVTPS2PD.BCST (BX)(DI*1), Z17
+	VCVTPS2PD.BCST (BX)(DI*2), Z18
+	VCVTPS2PD.BCST (BX)(R11*1), Z19
+	VCVTPS2PD.BCST (R14), Z20
+	VCVTPS2PD.BCST (R14)(DI*1), Z21
+	VCVTPS2PD.BCST (R14)(DI*2), Z22
+	VCVTPS2PD.BCST (R14)(R11*1), Z23
+	VFMADD231PD Z16, Z8, Z0
+	VFMADD231PD Z17, Z8, Z1
+	VFMADD231PD Z18, Z8, Z2
+	VFMADD231PD Z19, Z8, Z3
+	VFMADD231PD Z20, Z8, Z4
+	VFMADD231PD Z21, Z8, Z5
+	VFMADD231PD Z22, Z8, Z6
+	VFMADD231PD Z23, Z8, Z7
+	ADDQ $64, AX
+	ADDQ $4, BX
+	ADDQ $4, R14
+	DECQ R12
+	JNZ zinner
+
+zfinish:
+#define ZLOGIT(off, A) \
+	VADDPD.BCST off(R8), Z13, Z11; \
+	VMULPD Z15, A, A; \
+	VSUBPD Z11, A, A; \
+	VMOVUPD A, (off*8)(R10)
+
+	ZLOGIT(0, Z0)
+	ZLOGIT(8, Z1)
+	ZLOGIT(16, Z2)
+	ZLOGIT(24, Z3)
+	ZLOGIT(32, Z4)
+	ZLOGIT(40, Z5)
+	ZLOGIT(48, Z6)
+	ZLOGIT(56, Z7)
+	ADDQ $64, R8
+	ADDQ $512, R10
+	LEAQ (SI)(DI*8), SI
+	DECQ CX
+	JNZ zgroup
+
+zdone:
+	VZEROUPPER
+	RET

@@ -247,8 +247,7 @@ func TestSIMDLogitsMatchLogit(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 14))
 	for _, d := range []int{1, 2, 7, 36, 100} {
-		const groups = 16
-		nk := groups * simdKeys
+		const nk = 64
 		q64 := make([]float64, simdLanes*d)
 		qt := make([]float64, d*simdLanes)
 		for r := range simdLanes {
@@ -271,7 +270,7 @@ func TestSIMDLogitsMatchLogit(t *testing.T) {
 		}
 		for _, k := range kernels {
 			l := make([]float64, nk*simdLanes)
-			k.logits(&qt[0], d, &keys[0], groups, &c.kc[0], &qn[0], c.invV, &l[0])
+			k.logits(&qt[0], d, &keys[0], nk/k.keys, &c.kc[0], &qn[0], c.invV, &l[0])
 			for r := range simdLanes {
 				for j := range nk {
 					want := c.logit(qn[r], dot1x1(q64[r*d:(r+1)*d], keys[j*d:(j+1)*d]), j)
@@ -280,6 +279,39 @@ func TestSIMDLogitsMatchLogit(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkSIMDKernels compares, on the many-queries shapes, every kernel
+// set this CPU runs with the pure-Go kernels, in one run: what each
+// instruction set pays.
+//
+//	go test -run '^$' -bench SIMDKernels -count 5 ./executor/backend/cpu/
+func BenchmarkSIMDKernels(b *testing.B) {
+	sets := append([]*simdKernels{nil}, allSIMD()...)
+	for _, c := range benchShapes {
+		if c.NQ < fewQueries {
+			continue
+		}
+		for _, k := range sets {
+			name := "purego"
+			if k != nil {
+				name = k.name
+			}
+			b.Run(c.Name+"/"+name, func(b *testing.B) {
+				a := c.Args()
+				be := New()
+				be.simd = k
+				ctx := context.Background()
+				c0 := cpuTime()
+				for b.Loop() {
+					if err := be.Attention(ctx, a); err != nil {
+						b.Fatal(err)
+					}
+				}
+				report(b, c, cpuTime()-c0)
+			})
 		}
 	}
 }
