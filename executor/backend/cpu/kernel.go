@@ -235,6 +235,10 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 		c.sum[r] = softmaxRow(row, row)
 	}
 	cb := c.pl.cols
+	ax2, ax4 := axpy2, axpy4
+	if k := b.simd; k != nil {
+		ax2, ax4 = k.axpy2s, k.axpy4s
+	}
 	return b.parallel(ctx, c.pl.workers, ceilDiv(a.DV, cb), func(s *scratch, t int) {
 		c0, c1 := t*cb, min((t+1)*cb, a.DV)
 		w := c1 - c0
@@ -247,7 +251,7 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 			clear(s.acc)
 			p0, p1, p2, p3 := prow(r), prow(r+1), prow(r+2), prow(r+3)
 			for j := range a.NK {
-				axpy4(p0[j], p1[j], p2[j], p3[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1, o2, o3)
+				ax4(p0[j], p1[j], p2[j], p3[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1, o2, o3)
 			}
 			normalize(out(r), o0, c.sum[r])
 			normalize(out(r+1), o1, c.sum[r+1])
@@ -258,7 +262,7 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 			clear(s.acc)
 			p0, p1 := prow(r), prow(r+1)
 			for j := range a.NK {
-				axpy2(p0[j], p1[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1)
+				ax2(p0[j], p1[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1)
 			}
 			normalize(out(r), o0, c.sum[r])
 			normalize(out(r+1), o1, c.sum[r+1])

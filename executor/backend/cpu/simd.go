@@ -47,6 +47,31 @@ type simdKernels struct {
 	// pv adds Σ_j p[j][r]·v[j·ldv+c] to acc[c][r] for c < 4, r < 8, j in
 	// order.
 	pv func(p *float64, nk int, v *float64, ldv int, acc *float64)
+	// axpy2 and axpy4 are the few-queries weighted sums (axpy2, axpy4 of
+	// pv.go) with lanes = columns, for n a multiple of 8 and 4.
+	axpy2 func(p0, p1 float64, v *float32, n int, o0, o1 *float64)
+	axpy4 func(p *[4]float64, v *float32, n int, o0, o1, o2, o3 *float64)
+}
+
+// axpy2s is axpy2 on the kernels, the tail columns in Go.
+func (k *simdKernels) axpy2s(p0, p1 float64, v []float32, o0, o1 []float64) {
+	n := len(v) &^ 7
+	if n > 0 {
+		o0, o1 = o0[:len(v)], o1[:len(v)]
+		k.axpy2(p0, p1, &v[0], n, &o0[0], &o1[0])
+	}
+	axpy2(p0, p1, v[n:], o0[n:], o1[n:])
+}
+
+// axpy4s is axpy4 on the kernels, the tail columns in Go.
+func (k *simdKernels) axpy4s(p0, p1, p2, p3 float64, v []float32, o0, o1, o2, o3 []float64) {
+	n := len(v) &^ 3
+	if n > 0 {
+		o0, o1, o2, o3 = o0[:len(v)], o1[:len(v)], o2[:len(v)], o3[:len(v)]
+		p := [4]float64{p0, p1, p2, p3}
+		k.axpy4(&p, &v[0], n, &o0[0], &o1[0], &o2[0], &o3[0])
+	}
+	axpy4(p0, p1, p2, p3, v[n:], o0[n:], o1[n:], o2[n:], o3[n:])
 }
 
 // simdScratch is one worker's buffers of the SIMD path.

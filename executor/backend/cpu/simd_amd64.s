@@ -365,3 +365,87 @@ zfinish:
 zdone:
 	VZEROUPPER
 	RET
+
+// func axpy2AVX2(p0, p1 float64, v *float32, n int, o0, o1 *float64)
+//
+// o0[c] += p0·v[c] and o1[c] += p1·v[c] for c < n, n a multiple of 8:
+// axpy2 with lanes = columns (each o[c] gets the same single exact
+// product and rounded add as in axpy2).
+TEXT ·axpy2AVX2(SB), NOSPLIT, $0-48
+	VBROADCASTSD p0+0(FP), Y14
+	VBROADCASTSD p1+8(FP), Y15
+	MOVQ v+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ o0+32(FP), DI
+	MOVQ o1+40(FP), R8
+	SHRQ $3, CX
+	JZ a2done
+
+a2loop:
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VMOVUPD (DI), Y2
+	VMOVUPD 32(DI), Y3
+	VMOVUPD (R8), Y4
+	VMOVUPD 32(R8), Y5
+	VFMADD231PD Y14, Y0, Y2
+	VFMADD231PD Y14, Y1, Y3
+	VFMADD231PD Y15, Y0, Y4
+	VFMADD231PD Y15, Y1, Y5
+	VMOVUPD Y2, (DI)
+	VMOVUPD Y3, 32(DI)
+	VMOVUPD Y4, (R8)
+	VMOVUPD Y5, 32(R8)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	DECQ CX
+	JNZ a2loop
+
+a2done:
+	VZEROUPPER
+	RET
+
+// func axpy4AVX2(p *[4]float64, v *float32, n int, o0, o1, o2, o3 *float64)
+//
+// axpy2AVX2 for four weight rows: V is read and widened once for all four.
+TEXT ·axpy4AVX2(SB), NOSPLIT, $0-56
+	MOVQ p+0(FP), AX
+	VBROADCASTSD (AX), Y12
+	VBROADCASTSD 8(AX), Y13
+	VBROADCASTSD 16(AX), Y14
+	VBROADCASTSD 24(AX), Y15
+	MOVQ v+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ o0+24(FP), DI
+	MOVQ o1+32(FP), R8
+	MOVQ o2+40(FP), R9
+	MOVQ o3+48(FP), R10
+	SHRQ $2, CX
+	JZ a4done
+
+a4loop:
+	VCVTPS2PD (SI), Y0
+	VMOVUPD (DI), Y2
+	VMOVUPD (R8), Y3
+	VMOVUPD (R9), Y4
+	VMOVUPD (R10), Y5
+	VFMADD231PD Y12, Y0, Y2
+	VFMADD231PD Y13, Y0, Y3
+	VFMADD231PD Y14, Y0, Y4
+	VFMADD231PD Y15, Y0, Y5
+	VMOVUPD Y2, (DI)
+	VMOVUPD Y3, (R8)
+	VMOVUPD Y4, (R9)
+	VMOVUPD Y5, (R10)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	DECQ CX
+	JNZ a4loop
+
+a4done:
+	VZEROUPPER
+	RET

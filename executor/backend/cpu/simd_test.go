@@ -56,7 +56,7 @@ func plant(rng *rand.Rand, xs []float32, n int, vals []float32) {
 }
 
 // TestSIMDMatchesPureGo holds every vector kernel set this CPU runs to the
-// bits of the pure-Go kernels, for many shapes (tails of rows, keys and
+// bits of the pure-Go kernels, for many shapes (few queries and many) (tails of rows, keys and
 // columns; D and DV from 1), random blockings, and adversarial inputs
 // (NaN, Inf, denormals, overflowing logits, every weight under the cutoff
 // but one). Outputs must be equal bit for bit, or both NaN.
@@ -72,13 +72,15 @@ func TestSIMDMatchesPureGo(t *testing.T) {
 		{16, 1, 1, 1}, {16, 4, 3, 4}, {17, 5, 7, 3}, {23, 7, 36, 4}, {31, 9, 100, 5},
 		{40, 64, 36, 192}, {64, 301, 100, 4}, {100, 300, 36, 4}, {257, 70, 36, 48},
 		{24, 3, 2, 1}, {16, 8, 1, 8}, {33, 13, 5, 9},
+		// few queries (split by keys and columns: the axpy kernels)
+		{2, 48, 64, 67}, {4, 30, 20, 33}, {3, 17, 9, 100}, {5, 9, 16, 8}, {1, 7, 3, 12}, {15, 11, 7, 29},
 	} {
 		cases = append(cases, simdCase{name: fmt.Sprintf("%dx%dx%dx%d", s[0], s[1], s[2], s[3]),
 			nq: s[0], nk: s[1], d: s[2], dv: s[3], variance: 0.5, bias: s[0]%2 == 0, knorm: s[1]%3 == 0})
 	}
 	for n := range 40 {
 		cases = append(cases, simdCase{name: fmt.Sprintf("random%d", n),
-			nq: 16 + rng.IntN(50), nk: 1 + rng.IntN(60), d: 1 + rng.IntN(40), dv: 1 + rng.IntN(12),
+			nq: 1 + rng.IntN(65), nk: 1 + rng.IntN(60), d: 1 + rng.IntN(40), dv: 1 + rng.IntN(12),
 			variance: float32(0.01 + 3*rng.Float64()), bias: rng.IntN(2) == 0, knorm: rng.IntN(2) == 0})
 	}
 	adv := []struct {
@@ -120,7 +122,7 @@ func TestSIMDMatchesPureGo(t *testing.T) {
 	for i, e := range adv {
 		for r := range 3 {
 			cases = append(cases, simdCase{name: fmt.Sprintf("%s%d", e.name, r),
-				nq: 16 + rng.IntN(30), nk: 1 + rng.IntN(40), d: 1 + rng.IntN(30), dv: 1 + rng.IntN(9),
+				nq: 1 + rng.IntN(45), nk: 1 + rng.IntN(40), d: 1 + rng.IntN(30), dv: 1 + rng.IntN(40),
 				variance: float32(0.05 + rng.Float64()), bias: (i+r)%2 == 0, knorm: r == 1, edit: e.edit})
 		}
 	}
@@ -164,8 +166,8 @@ func TestSIMDMatchesPureGo(t *testing.T) {
 					b := New()
 					b.simd = k
 					if p > 0 {
-						rows, keys, pvKeys, workers := 1+rng.IntN(20), 1+rng.IntN(20), 1+rng.IntN(20), 1+rng.IntN(3)
-						b.tune = func(pl *plan) { pl.rows, pl.keys, pl.pvKeys, pl.workers = rows, keys, pvKeys, workers }
+						rows, keys, pvKeys, cols, workers := 1+rng.IntN(20), 1+rng.IntN(20), 1+rng.IntN(20), 1+rng.IntN(40), 1+rng.IntN(3)
+						b.tune = func(pl *plan) { pl.rows, pl.keys, pl.pvKeys, pl.cols, pl.workers = rows, keys, pvKeys, cols, workers }
 					}
 					got := args()
 					if err := b.Attention(context.Background(), got); err != nil {
