@@ -36,6 +36,9 @@ var (
 func hasAVX2() bool   { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 func hasAVX512() bool { return hasAVX2() && cpu.X86.HasAVX512F }
 
+// simdBuilt says that this build has vector kernels.
+const simdBuilt = true
+
 // detectSIMD returns the best kernels this CPU (and OS) supports, or nil.
 func detectSIMD() *simdKernels {
 	switch {
