@@ -73,8 +73,8 @@ func analyseNRGBA(px *image.NRGBA, pngBytes []byte) (*analysed, error) {
 		Width:      w,
 		Height:     h,
 		Provenance: prov,
-		Icon:       Icon{images4.Icon(px)},
-		IconRaw:    Icon{images4.IconNN(px)},
+		Icon:       Icon{images4.Icon(pixelView{px})},
+		IconRaw:    Icon{images4.IconNN(pixelView{px})},
 		DCTHash:    dctHash(px),
 		Colour:     colourStats(lab),
 	}
