@@ -225,6 +225,10 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 	err := b.parallel(ctx, c.pl.workers, ceilDiv(a.NK, kb), func(_ *scratch, t int) {
 		j0, j1 := t*kb, min((t+1)*kb, a.NK)
 		c.keyTerms(j0, j1)
+		if sk := b.simd; sk != nil && sk.dots != nil {
+			sk.logitsFew(c, j0, j1)
+			return
+		}
 		logits(c, a.K, c.q64, c.qn, a.NQ, j0, j1, c.l, a.NK)
 	})
 	if err != nil {

@@ -51,6 +51,49 @@ type simdKernels struct {
 	// pv.go) with lanes = columns, for n a multiple of 8 and 4.
 	axpy2 func(p0, p1 float64, v *float32, n int, o0, o1 *float64)
 	axpy4 func(p *[4]float64, v *float32, n int, o0, o1, o2, o3 *float64)
+	// dots continues acc[r·8+j] += Σ_t q_r[t]·k_j[t] for two query rows
+	// and 8 keys (rows of k, stride ldk), t = 0…n−1 in order, n a
+	// multiple of 4 (lanes = keys): the few-queries logits.
+	dots func(q0, q1 *float64, k *float32, ldk int, n int, acc *[16]float64)
+}
+
+// logitsFew is logits (kernel.go) of all the call's query rows against
+// keys [j0, j1) of a.K for the few-queries path, on k.dots: groups of 8
+// keys, two rows at a time (a lone last row is paired with itself), the
+// last D mod 4 terms and the last keys in Go, each pair's terms in order
+// t = 0…D−1, so the bits are those of logits.
+func (k *simdKernels) logitsFew(c *call, j0, j1 int) {
+	a := c.a
+	d := a.D
+	n := d &^ 3
+	qrow := func(r int) []float64 { return c.q64[r*d : (r+1)*d] }
+	j := j0
+	for ; j+7 < j1; j += 8 {
+		for r := 0; r < a.NQ; r += 2 {
+			r1 := min(r+1, a.NQ-1)
+			q0, q1 := qrow(r), qrow(r1)
+			var acc [16]float64
+			if n > 0 {
+				k.dots(&q0[0], &q1[0], &a.K[j*d], d, n, &acc)
+			}
+			for i := range 8 {
+				kr := a.K[(j+i)*d : (j+i+1)*d]
+				s0, s1 := acc[i], acc[8+i]
+				for t := n; t < d; t++ {
+					kt := float64(kr[t])
+					s0 = madd(q0[t], kt, s0)
+					s1 = madd(q1[t], kt, s1)
+				}
+				c.l[r*a.NK+j+i] = c.logit(c.qn[r], s0, j+i)
+				if r1 != r {
+					c.l[r1*a.NK+j+i] = c.logit(c.qn[r1], s1, j+i)
+				}
+			}
+		}
+	}
+	if j < j1 {
+		logits(c, a.K, c.q64, c.qn, a.NQ, j, j1, c.l, a.NK)
+	}
 }
 
 // axpy2s is axpy2 on the kernels, the tail columns in Go.

@@ -20,17 +20,20 @@ func softmaxAVX2(l *float64, nk int, sum *float64)
 func pvAVX2(p *float64, nk int, v *float64, ldv int, acc *float64)
 
 //go:noescape
+func dotsAVX2(q0, q1 *float64, k *float32, ldk int, n int, acc *[16]float64)
+
+//go:noescape
 func axpy2AVX2(p0, p1 float64, v *float32, n int, o0, o1 *float64)
 
 //go:noescape
 func axpy4AVX2(p *[4]float64, v *float32, n int, o0, o1, o2, o3 *float64)
 
 var (
-	avx2Kernels = &simdKernels{name: "avx2", keys: 4, logits: logitsAVX2, softmax: softmaxAVX2, pv: pvAVX2, axpy2: axpy2AVX2, axpy4: axpy4AVX2}
+	avx2Kernels = &simdKernels{name: "avx2", keys: 4, logits: logitsAVX2, softmax: softmaxAVX2, pv: pvAVX2, axpy2: axpy2AVX2, axpy4: axpy4AVX2, dots: dotsAVX2}
 	// AVX-512 pays in the logits (one instruction widens and broadcasts a
 	// key value, 8 keys per pass); the softmax and the weighted sum are
 	// bound by other things and keep their AVX2 kernels.
-	avx512Kernels = &simdKernels{name: "avx512", keys: 8, logits: logitsAVX512, softmax: softmaxAVX2, pv: pvAVX2, axpy2: axpy2AVX2, axpy4: axpy4AVX2}
+	avx512Kernels = &simdKernels{name: "avx512", keys: 8, logits: logitsAVX512, softmax: softmaxAVX2, pv: pvAVX2, axpy2: axpy2AVX2, axpy4: axpy4AVX2, dots: dotsAVX2}
 )
 
 func hasAVX2() bool   { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }

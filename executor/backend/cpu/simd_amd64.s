@@ -449,3 +449,78 @@ a4loop:
 a4done:
 	VZEROUPPER
 	RET
+
+// TRANSPOSE4 turns four YMM rows A, B, C, D ([x0 x1 x2 x3] each) into four
+// columns in place (A = [a0 b0 c0 d0], B = [a1 b1 c1 d1], …) through the
+// temporaries T0–T3.
+#define TRANSPOSE4(A, B, C, D, T0, T1, T2, T3) \
+	VUNPCKLPD B, A, T0; \
+	VUNPCKHPD B, A, T1; \
+	VUNPCKLPD D, C, T2; \
+	VUNPCKHPD D, C, T3; \
+	VPERM2F128 $0x20, T2, T0, A; \
+	VPERM2F128 $0x20, T3, T1, B; \
+	VPERM2F128 $0x31, T2, T0, C; \
+	VPERM2F128 $0x31, T3, T1, D
+
+// func dotsAVX2(q0, q1 *float64, k *float32, ldk int, n int, acc *[16]float64)
+//
+// The dot products of two query rows (float32 values as float64) with 8
+// keys (rows of k, stride ldk float32 values) over t = 0…n−1 (n a
+// multiple of 4), each summed in order into its own lane, continuing
+// acc[r·8+j] (lanes = keys; the key values are transposed in registers).
+TEXT ·dotsAVX2(SB), NOSPLIT, $0-48
+	MOVQ q0+0(FP), AX
+	MOVQ q1+8(FP), BX
+	MOVQ k+16(FP), SI
+	MOVQ ldk+24(FP), DX
+	SHLQ $2, DX           // key stride in bytes
+	MOVQ n+32(FP), CX
+	MOVQ acc+40(FP), R8
+	LEAQ (DX)(DX*2), R9   // 3 strides
+	LEAQ (SI)(DX*4), DI   // keys 4–7
+	VMOVUPD (R8), Y0      // row 0, keys 0–3
+	VMOVUPD 32(R8), Y1    // row 0, keys 4–7
+	VMOVUPD 64(R8), Y2    // row 1, keys 0–3
+	VMOVUPD 96(R8), Y3    // row 1, keys 4–7
+	SHRQ $2, CX
+	JZ ddone
+
+dloop:
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD (SI)(DX*1), Y5
+	VCVTPS2PD (SI)(DX*2), Y6
+	VCVTPS2PD (SI)(R9*1), Y7
+	TRANSPOSE4(Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11)
+	VCVTPS2PD (DI), Y8
+	VCVTPS2PD (DI)(DX*1), Y9
+	VCVTPS2PD (DI)(DX*2), Y10
+	VCVTPS2PD (DI)(R9*1), Y11
+	TRANSPOSE4(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
+
+#define DSTEP(off, KA, KB) \
+	VBROADCASTSD off(AX), Y12; \
+	VBROADCASTSD off(BX), Y13; \
+	VFMADD231PD KA, Y12, Y0; \
+	VFMADD231PD KB, Y12, Y1; \
+	VFMADD231PD KA, Y13, Y2; \
+	VFMADD231PD KB, Y13, Y3
+
+	DSTEP(0, Y4, Y8)
+	DSTEP(8, Y5, Y9)
+	DSTEP(16, Y6, Y10)
+	DSTEP(24, Y7, Y11)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	ADDQ $16, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ dloop
+
+ddone:
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, 32(R8)
+	VMOVUPD Y2, 64(R8)
+	VMOVUPD Y3, 96(R8)
+	VZEROUPPER
+	RET

@@ -285,17 +285,14 @@ func TestSIMDLogitsMatchLogit(t *testing.T) {
 	}
 }
 
-// BenchmarkSIMDKernels compares, on the many-queries shapes, every kernel
-// set this CPU runs with the pure-Go kernels, in one run: what each
+// BenchmarkSIMDKernels compares, on the benchmark shapes, every kernel set
+// this CPU runs with the pure-Go kernels, in one run: what each
 // instruction set pays.
 //
 //	go test -run '^$' -bench SIMDKernels -count 5 ./executor/backend/cpu/
 func BenchmarkSIMDKernels(b *testing.B) {
 	sets := append([]*simdKernels{nil}, allSIMD()...)
 	for _, c := range benchShapes {
-		if c.NQ < fewQueries {
-			continue
-		}
 		for _, k := range sets {
 			name := "purego"
 			if k != nil {
