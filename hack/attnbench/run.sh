@@ -35,9 +35,13 @@ git archive "$base" | tar -x -C "$tmp"
 go test -c -o "$tmp/new.test" ./executor/
 : >"$out/workflow-old.txt"
 : >"$out/workflow-new.txt"
+# /usr/bin/time adds each process's CPU seconds (user+sys), steadier than
+# the wall time on a shared machine.
 for _ in $(seq "$wcount"); do
-  (cd executor && "$tmp/old.test" -test.run '^$' -test.bench 'Workflow512Euler/els' -test.benchtime 1x) | tee -a "$out/workflow-old.txt"
-  (cd executor && "$tmp/new.test" -test.run '^$' -test.bench 'Workflow512Euler/els' -test.benchtime 1x) | tee -a "$out/workflow-new.txt"
+  for v in old new; do
+    (cd executor && /usr/bin/time -f "cpu-seconds %U %S" "$tmp/$v.test" -test.run '^$' \
+      -test.bench 'Workflow512Euler/els' -test.benchtime 1x) 2>&1 | tee -a "$out/workflow-$v.txt"
+  done
 done
 uptime | tee -a "$out/load.txt"
 benchstat "$out/shapes.txt" | tee "$out/shapes.benchstat.txt" || true
