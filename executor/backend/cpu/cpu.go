@@ -66,6 +66,10 @@ func (b *Backend) plan(a *backend.AttentionArgs) plan {
 		// At least ~4 tasks per worker so that a busy core does not hold
 		// the others up.
 		pl.keys = clamp(min(pl.keys, ceilDiv(a.NK, 4*w)), 2, 512)
+		if b.simd != nil && b.simd.dots != nil {
+			// The vector logits take keys 8 at a time.
+			pl.keys = (max(pl.keys, 8) + 7) &^ 7
+		}
 		pl.cols = clamp(ceilDiv(a.DV, 4*w), 64, 1024)
 	}
 	// Rows per task: the logits of a block (float64, then overwritten by
