@@ -36,7 +36,7 @@
 //
 // # Vector kernels
 //
-// On amd64 CPUs with AVX2 and FMA (and AVX-512 for the logits), the
+// On amd64 CPUs with AVX2 and FMA, the
 // many-queries case runs on Go assembly (simd_amd64.s, chosen at run time
 // through golang.org/x/sys/cpu; -tags purego or another GOARCH keeps the
 // pure-Go kernels). Lanes are query rows, so each lane does exactly the
