@@ -53,8 +53,17 @@ type Options struct {
 	Filter *regexp.Regexp
 	Seeds  []uint64
 	// Concurrency is the number of cases in flight (default: one per
-	// endpoint). Cases are spread over the endpoints round-robin.
+	// endpoint). Cases are spread over the endpoints round-robin; with
+	// more than one in flight they are dispatched longest first (see
+	// dispatchOrder).
 	Concurrency int
+	// History, optional, gives recorded replay times per case id (e.g.
+	// HistoryFromRun of a previous run) to order the dispatch by; cases
+	// without one are estimated from their size and steps.
+	History History
+	// PlanOrder dispatches in plan order even with several cases in
+	// flight (to measure what longest-first gains).
+	PlanOrder bool
 	// Strict turns pass~ into a failure (bit-exact lanes).
 	Strict bool
 	// Timeout bounds one case when the suite sets none.
@@ -254,7 +263,8 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 }
 
 // runAll runs cases on conc workers; worker w uses endpoint w mod len.
-// Results keep the plan's order.
+// Cases are handed out in dispatchOrder (longest first when conc > 1);
+// results keep the plan's order.
 func (s *Session) runAll(ctx context.Context, cases []plan.Case, conc int) []report.Case {
 	out := make([]report.Case, len(cases))
 	jobs := make(chan int)
@@ -275,7 +285,8 @@ func (s *Session) runAll(ctx context.Context, cases []plan.Case, conc int) []rep
 			}
 		}(w % len(s.endpoints))
 	}
-	for i := range cases {
+	longestFirst := conc > 1 && !s.opts.PlanOrder
+	for _, i := range dispatchOrder(cases, longestFirst, s.opts.History) {
 		if ctx.Err() != nil {
 			out[i] = interrupted(cases[i], ctx.Err())
 			continue
