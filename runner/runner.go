@@ -125,6 +125,13 @@ func Start(ctx context.Context, opts Options) (*Session, error) {
 		store:   golden.Store{Root: opts.GoldenDir, Class: opts.Class},
 		started: time.Now(),
 	}
+	// Finish what an interrupted approve left (a torn pair, leftovers)
+	// before any golden is read. A read-only golden dir is judged as is.
+	if r, err := s.store.Recover(); err != nil {
+		s.log.Warn("could not recover the golden dir", "dir", s.store.Dir(), "err", err)
+	} else if len(r.Repaired)+len(r.Removed) > 0 {
+		s.log.Warn("finished an interrupted golden approve", "dir", s.store.Dir(), "repaired", r.Repaired, "removed", r.Removed)
+	}
 	s.git = gitState(ctx, opts.RepoDir)
 	eps, err := opts.Target.Start(ctx)
 	if err != nil {
