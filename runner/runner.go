@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,11 @@ const TierMissing = "missing"
 // outputs (and diffs), as candidates/<workflow>/<case file>.{png,json,diff.png}.
 const CandidatesDir = "candidates"
 
+// JudgedDir is the folder of a run directory holding a copy of every
+// golden the run judged against, as goldens/<workflow>/<case file>.{png,json}:
+// a report regenerated later shows what the run saw, not today's goldens.
+const JudgedDir = "goldens"
+
 // Options configure a run.
 type Options struct {
 	// Suite is the decoded suite; SuitePath names it in reports.
@@ -52,6 +58,8 @@ type Options struct {
 	// Filter keeps the cases whose id matches; Seeds replace the suite's.
 	Filter *regexp.Regexp
 	Seeds  []uint64
+	// Labels keep the cases carrying at least one of them (plan.Options).
+	Labels []string
 	// Concurrency is the number of cases in flight (default: one per
 	// endpoint). Cases are spread over the endpoints round-robin.
 	Concurrency int
@@ -184,7 +192,7 @@ func (s *Session) upload(ctx context.Context) error {
 
 // Plan expands the suite into cases against the target's /object_info.
 func (s *Session) Plan() []plan.Case {
-	return plan.Build(s.opts.Suite, plan.Options{ObjectInfo: s.info, Seeds: s.opts.Seeds, Filter: s.opts.Filter})
+	return plan.Build(s.opts.Suite, plan.Options{ObjectInfo: s.info, Seeds: s.opts.Seeds, Filter: s.opts.Filter, Labels: s.opts.Labels})
 }
 
 // Close closes the target.
@@ -226,6 +234,10 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 		}
 		return rec, err
 	}
+	if _, err := PrepareRunDir(opts.RunDir); err != nil {
+		// Nothing is written into a directory that is not a run's.
+		return rec, err
+	}
 	if err := os.MkdirAll(opts.RunDir, 0o755); err != nil {
 		return rec, fmt.Errorf("create run dir: %w", err)
 	}
@@ -246,7 +258,7 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 	}
 	cases := s.Plan()
 	if len(cases) == 0 {
-		return finish(fmt.Errorf("plan: no case matches the filter"))
+		return finish(fmt.Errorf("plan: no case matches the filter (--filter %q, --label %q)", rec.Filter, strings.Join(opts.Labels, ",")))
 	}
 	conc := s.opts.Concurrency
 	if conc <= 0 {

@@ -31,7 +31,11 @@ func Terminal(w io.Writer, r *Run, runDir string) {
 		if dir == "" {
 			dir = "<this run's report dir>"
 		}
-		fmt.Fprintf(w, "%d case(s) have no golden: review the candidates, then run `regen golden approve --from-run %s`\n", t.New, dir)
+		verb := "cases have"
+		if t.New == 1 {
+			verb = "case has"
+		}
+		fmt.Fprintf(w, "%d %s no golden: review the candidates, then run `regen golden approve --from-run %s`\n", t.New, verb, dir)
 	}
 }
 
