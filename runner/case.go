@@ -141,6 +141,8 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 		}
 		gold = compare.Input{PNG: g.PNG, Record: rec}
 		out.Golden = s.store.PNGPath(c.Workflow, file)
+		gsum := sha256.Sum256(g.PNG)
+		out.GoldenSHA256 = hex.EncodeToString(gsum[:])
 	}
 	th := base
 	if err := c.Thresholds.Apply(&th); err != nil {
@@ -166,11 +168,17 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 	if res.Verdict == compare.Pass {
 		return out
 	}
-	// Keep the candidate: PNG, its golden record, and the diff heat-map.
+	// Keep the candidate: PNG, its golden record, and the diff heat-map;
+	// and the golden it was judged against, for a report made later.
 	if err := s.writeCandidate(c, o, file, &out, res.OutputRecord, th, prov); err != nil {
 		out.Verdict = report.Error
 		out.Reason = strings.TrimSpace(out.Reason + "; " + err.Error())
 		return out
+	}
+	if g != nil {
+		if err := s.keepGolden(c, file, g, &out); err != nil {
+			s.log.Warn("keep a copy of the judged golden", "case", c.ID, "err", err)
+		}
 	}
 	if res.Diff != nil {
 		var buf bytes.Buffer
@@ -213,6 +221,24 @@ func (s *Session) writeCandidate(c plan.Case, o output, file string, out *report
 		return fmt.Errorf("write candidate record: %w", err)
 	}
 	out.Candidate, out.CandidateRecord = pngRel, recRel
+	return nil
+}
+
+// keepGolden copies the golden an output was judged against into the run
+// directory (goldens/<workflow>/<file>.{png,json}).
+func (s *Session) keepGolden(c plan.Case, file string, g *golden.Golden, out *report.Output) error {
+	pngRel := filepath.Join(JudgedDir, c.Workflow, file+".png")
+	rb, err := g.Record.Encode()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(s.opts.RunDir, pngRel), g.PNG, 0o644); err != nil {
+		return fmt.Errorf("write golden copy: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(s.opts.RunDir, JudgedDir, c.Workflow, file+".json"), rb, 0o644); err != nil {
+		return fmt.Errorf("write golden copy: %w", err)
+	}
+	out.GoldenCopy = pngRel
 	return nil
 }
 

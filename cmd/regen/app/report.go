@@ -57,7 +57,8 @@ func reportHTML(ctx context.Context, s Streams, args []string) error {
 	if len(rest) > 0 {
 		return &usageError{msg: fmt.Sprintf("report html: unexpected argument %q", rest[0]), hint: "regen report html RUN_DIR [--out FILE]"}
 	}
-	if err := htmlreport.Write(ctx, dir, htmlreport.Options{Out: out, GoldenBase: goldenBase}); err != nil {
+	warn := func(msg string) { fmt.Fprintln(s.Err, "report html: warning:", msg) }
+	if err := htmlreport.Write(ctx, dir, htmlreport.Options{Out: out, GoldenBase: goldenBase, Warn: warn}); err != nil {
 		return fmt.Errorf("report html: %w (is %s a finished `regen run` report dir?)", err, dir)
 	}
 	if out == "" {
