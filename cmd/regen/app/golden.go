@@ -21,7 +21,9 @@ func goldenCommand() command {
 func runGolden(ctx context.Context, s Streams, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(s.Out, "Usage: regen golden approve [--from-run DIR] [--filter REGEX] [--golden-dir DIR]")
-		fmt.Fprintln(s.Out, "\n  approve   promote the new and failed outputs of a finished run to goldens")
+		fmt.Fprintln(s.Out, "\nCommands:\n  approve   promote the new and failed outputs of a finished run to goldens")
+		fmt.Fprintln(s.Out, "\nExamples:\n  regen golden approve --from-run out/r1 --filter 'img2img'")
+		fmt.Fprintln(s.Out, "\nFlags: regen golden approve -h")
 		if len(args) == 0 {
 			return &usageError{msg: "golden: no subcommand given", hint: "regen golden approve --from-run out/run-<timestamp>"}
 		}
@@ -48,12 +50,12 @@ func goldenApprove(ctx context.Context, s Streams, args []string) error {
 	fs.StringVar(&f.filter, "filter", "", "approve only cases whose id matches this regular expression")
 	fs.StringVar(&f.goldenDir, "golden-dir", "", "golden root (default: the run's golden dir, else golden)")
 	fs.Usage = func() {
-		fmt.Fprintln(s.Err, "Usage: regen golden approve [--from-run DIR] [--filter REGEX] [--golden-dir DIR]")
-		fmt.Fprintln(s.Err, "\nPromotes the candidates of a finished run (cases with verdict new or fail) to goldens.")
-		fmt.Fprintln(s.Err, "A golden that passed is never rewritten; every write is atomic.")
+		fmt.Fprintln(fs.Output(), "Usage: regen golden approve [--from-run DIR] [--filter REGEX] [--golden-dir DIR]")
+		fmt.Fprintln(fs.Output(), "\nPromotes the candidates of a finished run (cases with verdict new or fail) to goldens.")
+		fmt.Fprintln(fs.Output(), "A golden that passed is never rewritten; every write is atomic.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -99,13 +99,13 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
 	fs.Usage = func() {
-		fmt.Fprintln(s.Err, "Usage: regen run [--env local | --url URL] [--suite FILE] [--filter REGEX] [--seeds 1,2]")
-		fmt.Fprintln(s.Err, "                 [--concurrency N] [--report DIR] [--golden-dir DIR] [--strict] [--timeout D]")
-		fmt.Fprintln(s.Err, "\nReplays every case of the suite and judges each output against its golden.")
-		fmt.Fprintln(s.Err, "Exit 0: all pass (pass~ too, unless --strict); 1: a regression; 2: harness or infrastructure error.")
+		fmt.Fprintln(fs.Output(), "Usage: regen run [--env local | --url URL] [--suite FILE] [--filter REGEX] [--seeds 1,2]")
+		fmt.Fprintln(fs.Output(), "                 [--concurrency N] [--report DIR] [--golden-dir DIR] [--strict] [--timeout D]")
+		fmt.Fprintln(fs.Output(), "\nReplays every case of the suite and judges each output against its golden.")
+		fmt.Fprintln(fs.Output(), "Exit 0: all pass (pass~ too, unless --strict); 1: a regression; 2: harness or infrastructure error.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -77,7 +77,7 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 	}
 	sub := args[0]
 	if sub == "-h" || sub == "--help" || sub == "help" {
-		fs.Usage()
+		fmt.Fprint(fs.Output(), helpText(fs, fs.Usage))
 		return flag.ErrHelp
 	}
 	if sub != "convert" && sub != "pin" && sub != "validate" {
