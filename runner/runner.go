@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/regen-dev/regen/harness/client"
@@ -73,9 +74,13 @@ type Options struct {
 	// order, from one goroutine at a time).
 	OnCase func(report.Case)
 	// Retries is how many times a case whose replay failed for an
-	// infrastructure reason (connection, timeout, no output) is replayed
-	// again; verdicts are never retried. Each retry is in the record.
+	// infrastructure reason (connection, timeout, a 5xx, no output) is
+	// replayed again; verdicts are never retried. Each retry is in the
+	// record.
 	Retries int
+	// RetryBackoff is the pause before the first retry, doubled for each
+	// further one (default DefaultRetryBackoff).
+	RetryBackoff time.Duration
 	// ReuseCache keeps the executor's output cache between cases. By
 	// default every case is preceded by POST /free {"free_memory": true},
 	// so that a case's output never depends on the case before it.
@@ -100,6 +105,9 @@ type Session struct {
 	store       golden.Store
 	git         report.Git
 	started     time.Time
+	// dropped is the first case during which an executor dropped the
+	// connection, named in the errors of the cases after it.
+	dropped atomic.Pointer[droppedAt]
 }
 
 // Start starts the target, reads its fingerprint and /object_info, and
