@@ -25,7 +25,9 @@ func ownEntry(name string) bool {
 	return strings.HasPrefix(name, "executor-") || strings.HasPrefix(name, ".regen-tmp-")
 }
 
-// PrepareRunDir makes dir ready for a run. A new or empty directory is
+// PrepareRunDir makes dir ready for a run; call it before the run's target
+// starts (a local target keeps its executor folders in the run directory),
+// as regen run does. Run does not call it. A new or empty directory is
 // used as is. A directory that a previous run wrote is reused: what that
 // run wrote (results, reports, candidates, judged goldens, executor
 // folders) is removed first, so that none of its candidates sits beside

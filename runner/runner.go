@@ -242,10 +242,6 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 		}
 		return rec, err
 	}
-	if _, err := PrepareRunDir(opts.RunDir); err != nil {
-		// Nothing is written into a directory that is not a run's.
-		return rec, err
-	}
 	if err := os.MkdirAll(opts.RunDir, 0o755); err != nil {
 		return rec, fmt.Errorf("create run dir: %w", err)
 	}
