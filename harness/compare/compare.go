@@ -250,7 +250,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 // (another seed, a broken sampler) moves every colour statistic, so colour
 // tripping next to structure is a consequence, not the cause.
 var precedence = map[string]int{
-	FailSize: 0, FailConfig: 1, FailStructure: 2, FailColour: 3, FailLocal: 4,
+	FailSize: 0, FailProvenance: 1, FailStructure: 2, FailColour: 3, FailLocal: 4,
 }
 
 // trip records a tripped tier; the highest-ranked one names the failure.
@@ -284,7 +284,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 		return tr
 	case o.Provenance.Error != "":
 		tr.Status, tr.Note = StatusFail, "output's prompt metadata is unreadable: "+o.Provenance.Error
-		res.trip(FailConfig, "config: %s", tr.Note)
+		res.trip(FailProvenance, "provenance: %s", tr.Note)
 		return tr
 	}
 	refs := []struct {
@@ -299,7 +299,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 		checked++
 		if field, msg := diffProvenance(ref.name, ref.p, o.Provenance); field != "" {
 			tr.Status, tr.Note = StatusFail, msg
-			res.trip(FailConfig, "config: %s", msg)
+			res.trip(FailProvenance, "provenance: %s", msg)
 			return tr
 		}
 	}
