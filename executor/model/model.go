@@ -148,13 +148,27 @@ func (m *Model) Predict(ctx context.Context, x *node.Tensor, sigma float64, c no
 		if err != nil {
 			return nil, fmt.Errorf("predict: %w", err)
 		}
-		return m.predictELS(ctx, x, B, h, w, sigma, bias)
+		out, err := m.predictELS(ctx, x, B, h, w, sigma, bias)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.applyControl(out, B, h, w, sigma, c); err != nil {
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+		return out, nil
 	}
 	bias, err := m.prior(c, max(1, float64(h*w)/float64(m.set.H*m.set.W)))
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
-	return m.predictGMM(ctx, x, B, h, w, sigma, bias)
+	out, err := m.predictGMM(ctx, x, B, h, w, sigma, bias)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.applyControl(out, B, h, w, sigma, c); err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	return out, nil
 }
 
 // predictGMM is the exact posterior mean of Σ_j π_j N(μ_j, Σ) over the

@@ -1,10 +1,14 @@
+//go:build unix
+
 package model_test
 
 import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/model"
@@ -18,7 +22,7 @@ import (
 // REGEN_BASELINE_MODELS names another models folder (for instance the
 // previous commit's, made by `go run ./fixtures/gen --out DIR` there), for
 // those too in the same run, so the two can be compared on one machine
-// under one load:
+// under one load (wall time and CPU seconds per run are reported):
 //
 //	REGEN_BASELINE_MODELS=/tmp/old go test -run '^$' -bench Txt2Img512 -benchtime 1x ./executor/model
 func BenchmarkTxt2Img512(b *testing.B) {
@@ -29,12 +33,25 @@ func BenchmarkTxt2Img512(b *testing.B) {
 	for _, mode := range []string{"gmm", "els"} {
 		for _, d := range dirs {
 			b.Run(mode+"/"+d.name, func(b *testing.B) {
+				c0 := cpuTime()
 				for range b.N {
 					txt2img512(b, filepath.Join(d.dir, "checkpoints", "regen-"+mode+".safetensors"))
 				}
+				// CPU seconds (user + system) of the process per run: on a
+				// shared machine they vary far less than wall time.
+				b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
 			})
 		}
 	}
+}
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func txt2img512(b *testing.B, path string) {

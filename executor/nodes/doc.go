@@ -12,5 +12,6 @@ func Builtin() []node.Node {
 	all = append(all, imageNodes()...)
 	all = append(all, modelNodes()...)
 	all = append(all, samplingNodes()...)
+	all = append(all, controlNetNodes()...)
 	return all
 }
