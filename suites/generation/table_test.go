@@ -77,6 +77,14 @@ func seedVerdict(a, b *image.NRGBA) []string {
 }
 
 var _ = Describe("Sensitivity table", Label("sensitivity", "table"), func() {
+	BeforeEach(func() {
+		if raceEnabled {
+			// About 60 samples, half of them els: minutes under the race
+			// detector, and the numbers are the same without it (the
+			// Determinism specs cover the race lane).
+			Skip("the sensitivity table is measured without -race")
+		}
+	})
 	for _, m := range tableModes {
 		It(m.name+": 8 seeds pairwise fail the structure or local tier", func(ctx SpecContext) {
 			imgs := make([]*image.NRGBA, tableSeeds)
