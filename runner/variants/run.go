@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,9 @@ type Options struct {
 	Seed uint64
 	// Width and Height, when > 0, override the empty latent's size.
 	Width, Height int
+	// Reference, optional, names the variant (e.g. "dpmpp_2m.karras")
+	// every other is ranked against (Result.Ranking).
+	Reference string
 	// Base, optional, lends its model aliases, input images and
 	// environment class (e.g. the committed fixtures/suite.yaml).
 	Base *suite.Suite
@@ -80,6 +84,10 @@ type Result struct {
 	Cells     []Cell    `json:"cells"`
 	Metrics   []Metric  `json:"metrics"`
 	Distances Distances `json:"distances"`
+	// Reference and Ranking: every variant's distance to the reference
+	// variant, nearest first (see Rank); empty without Options.Reference.
+	Reference string   `json:"reference,omitempty"`
+	Ranking   []Ranked `json:"ranking,omitempty"`
 	// Run is the runner's record of the replay.
 	Run *report.Run `json:"-"`
 }
@@ -100,6 +108,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	grid, err := Expand(opts.Axes)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Reference != "" && !slices.ContainsFunc(grid.Points, func(p Point) bool { return p.Name == opts.Reference }) {
+		return nil, fmt.Errorf("run variants: reference %q is not one of the variants", opts.Reference)
 	}
 	st, err := Suite(opts, grid)
 	if err != nil {
@@ -155,6 +166,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if res.Distances, err = Measure(images); err != nil {
 		return res, fmt.Errorf("run variants: %w", err)
+	}
+	if opts.Reference != "" {
+		res.Reference = opts.Reference
+		if res.Ranking, err = Rank(res.Cells, res.Distances, opts.Reference); err != nil {
+			return res, fmt.Errorf("run variants: %w", err)
+		}
 	}
 	if err := res.write(opts.OutDir, images); err != nil {
 		return res, fmt.Errorf("run variants: %w", err)

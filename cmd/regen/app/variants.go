@@ -25,6 +25,7 @@ func variantsCommand() command {
 // variantsFlags are `regen variants`' flags.
 type variantsFlags struct {
 	workflow, samplers, schedulers, steps, cfg string
+	reference                                  string
 	seed                                       uint64
 	size                                       string
 	env, url, suite, models, out               string
@@ -48,6 +49,7 @@ func variantsWithTarget(ctx context.Context, s Streams, args []string, tgt targe
 	fs.StringVar(&f.steps, "steps", "", "comma-separated step counts (column groups; default: the workflow's)")
 	fs.StringVar(&f.cfg, "cfg", "", "comma-separated CFG scales (column groups; default: the workflow's)")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed pinned into every seed widget")
+	fs.StringVar(&f.reference, "reference", "", "rank every variant by its distance to this one, <sampler>.<scheduler>[…] as the sheet names it (e.g. dpmpp_2m.karras)")
 	fs.StringVar(&f.size, "size", "", "override the empty latent's size, WxH (e.g. 64x64)")
 	fs.StringVar(&f.env, "env", "local", "environment: local (in-process executor)")
 	fs.StringVar(&f.url, "url", "", "replay on the ComfyUI-compatible server at this URL instead of --env")
@@ -132,7 +134,7 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 	default:
 		tgt = local.New(local.Options{Models: f.models, WorkDir: out, Replicas: f.replicas, Logger: logger})
 	}
-	opts := variants.Options{Workflow: f.workflow, Axes: axes, Seed: f.seed, Width: w, Height: h, Base: base,
+	opts := variants.Options{Workflow: f.workflow, Axes: axes, Seed: f.seed, Width: w, Height: h, Base: base, Reference: f.reference,
 		Target: tgt, OutDir: out, Concurrency: f.concurrency, Timeout: f.timeout, Logger: logger}
 	done := 0
 	if !f.quiet {
@@ -146,6 +148,12 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 	if res != nil {
 		fmt.Fprintf(s.Out, "%d variants of %s in %.1fs\n", len(res.Cells), res.Workflow, time.Since(start).Seconds())
 		fmt.Fprintf(s.Out, "wrote %s: %s, %s, %s, %s\n", out, variants.SheetFile, variants.CSVFile, variants.JSONFile, variants.HTMLFile)
+		if len(res.Ranking) > 0 {
+			fmt.Fprintf(s.Out, "distance to %s (%s, nearest first):\n", res.Reference, variants.RankMetric)
+			for i, r := range res.Ranking {
+				fmt.Fprintf(s.Out, "%3d. %-32s %10.1f  %s\n", i+1, r.Variant, r.Values[variants.RankMetric], r.Verdict)
+			}
+		}
 	}
 	if err != nil {
 		if errors.Is(err, variants.ErrIncomplete) {
