@@ -2,15 +2,136 @@ package variants
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
+
+// Stat is one distance over several seeds: mean and (population) standard
+// deviation over the N seeds where it was measured; Mean is Missing when N
+// is 0.
+type Stat struct {
+	Mean float64 `json:"mean"`
+	SD   float64 `json:"sd"`
+	N    int     `json:"n"`
+}
+
+// stat summarises values, skipping Missing ones.
+func stat(vals []float64) Stat {
+	var s Stat
+	for _, v := range vals {
+		if v != Missing {
+			s.Mean += v
+			s.N++
+		}
+	}
+	if s.N == 0 {
+		return Stat{Mean: Missing}
+	}
+	s.Mean /= float64(s.N)
+	for _, v := range vals {
+		if v != Missing {
+			s.SD += (v - s.Mean) * (v - s.Mean)
+		}
+	}
+	s.SD = math.Sqrt(s.SD / float64(s.N))
+	return s
+}
+
+// Aggregate summarises per-seed matrices (same variants, same order): for
+// every metric and ordered pair, the distance's mean and spread over the
+// seeds.
+func Aggregate(ds []Distances) map[string][][]Stat {
+	out := map[string][][]Stat{}
+	if len(ds) == 0 {
+		return out
+	}
+	for name, first := range ds[0].Values {
+		m := make([][]Stat, len(first))
+		for i := range first {
+			m[i] = make([]Stat, len(first[i]))
+			for j := range first[i] {
+				vals := make([]float64, 0, len(ds))
+				for _, d := range ds {
+					vals = append(vals, d.Values[name][i][j])
+				}
+				m[i][j] = stat(vals)
+			}
+		}
+		out[name] = m
+	}
+	return out
+}
+
+// RankSeeds is Rank over several seeds: each variant's distances to the
+// reference are averaged over the seeds (Values, with their spread in SD),
+// ranked by the mean, and its verdict on every seed is listed.
+func RankSeeds(cells []Cell, ds []Distances, reference string) ([]Ranked, error) {
+	if len(ds) == 1 {
+		return Rank(cells, ds[0], reference)
+	}
+	if len(ds) == 0 {
+		return nil, fmt.Errorf("rank variants: no distances")
+	}
+	agg := Aggregate(ds)
+	mean := Distances{Values: map[string][][]float64{}, Verdicts: ds[0].Verdicts}
+	for name, m := range agg {
+		mean.Values[name] = make([][]float64, len(m))
+		for i := range m {
+			mean.Values[name][i] = make([]float64, len(m[i]))
+			for j, st := range m[i] {
+				mean.Values[name][i][j] = st.Mean
+			}
+		}
+	}
+	ranked, err := Rank(cells, mean, reference)
+	if err != nil {
+		return nil, err
+	}
+	ref := slices.IndexFunc(cells, func(c Cell) bool { return c.Point.Name == reference })
+	idx := map[string]int{}
+	for i, c := range cells {
+		idx[c.Point.Name] = i
+	}
+	for k := range ranked {
+		j := idx[ranked[k].Variant]
+		ranked[k].SD = map[string]float64{}
+		for name, m := range agg {
+			ranked[k].SD[name] = m[ref][j].SD
+		}
+		ranked[k].Verdicts = nil
+		for _, d := range ds {
+			v := ""
+			if ref < len(d.Verdicts) && j < len(d.Verdicts[ref]) {
+				v = d.Verdicts[ref][j]
+			}
+			ranked[k].Verdicts = append(ranked[k].Verdicts, v)
+		}
+		ranked[k].Verdict = summarise(ranked[k].Verdicts)
+	}
+	return ranked, nil
+}
+
+// summarise says how many seeds failed, e.g. "fail on 2/3 seeds".
+func summarise(verdicts []string) string {
+	fails := 0
+	for _, v := range verdicts {
+		if len(v) >= 4 && v[:4] == "fail" {
+			fails++
+		}
+	}
+	return fmt.Sprintf("fail on %d/%d seeds", fails, len(verdicts))
+}
 
 // Ranked is one variant's distance to the reference variant (the
 // reference judged as the golden, the variant as the output).
 type Ranked struct {
 	Variant string             `json:"variant"`
-	Values  map[string]float64 `json:"values"` // by metric name; Missing when not measured
+	Values  map[string]float64 `json:"values"` // by metric name (the mean over seeds); Missing when not measured
 	Verdict string             `json:"verdict"`
+	// SD and Verdicts, over several seeds: each distance's spread, and
+	// the verdict on every seed (Verdict then counts the failures).
+	SD       map[string]float64 `json:"sd,omitempty"`
+	Verdicts []string           `json:"verdicts,omitempty"`
 }
 
 // RankMetric orders a ranking: the images4 luma distance, the structure

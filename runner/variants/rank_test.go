@@ -1,6 +1,7 @@
 package variants
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,36 @@ func TestHTMLRankingAndWideTables(t *testing.T) {
 	}
 	if !strings.Contains(string(page), "Distance to ref") || !strings.Contains(string(page), "<th>x</th><td>2</td>") {
 		t.Errorf("no ranking of x against ref in the page:\n%s", page)
+	}
+}
+
+// TestAggregateAndRankSeeds: over several seeds a pair's distance is its
+// mean with the spread, missing seeds left out, and the ranking follows the
+// means and counts the failing seeds.
+func TestAggregateAndRankSeeds(t *testing.T) {
+	t.Parallel()
+	cells := []Cell{{Point: Point{Name: "ref"}}, {Point: Point{Name: "a"}}, {Point: Point{Name: "b"}}}
+	seed := func(a, b float64, va, vb string) Distances {
+		return Distances{Values: map[string][][]float64{"icon_y": {{0, a, b}, {a, 0, 1}, {b, 1, 0}}},
+			Verdicts: [][]string{{"pass", va, vb}, {}, {}}}
+	}
+	// a is nearer on one lucky seed only; on average b is nearer
+	ds := []Distances{seed(1, 10, "pass~", "fail (colour)"), seed(30, 12, "fail (structure)", "fail (colour)"), seed(Missing, 14, "", "fail (colour)")}
+	agg := Aggregate(ds)
+	if st := agg["icon_y"][0][1]; st.N != 2 || st.Mean != 15.5 || st.SD != 14.5 {
+		t.Errorf("ref→a %+v, want mean 15.5, sd 14.5 over 2 seeds", st)
+	}
+	if st := agg["icon_y"][0][2]; st.N != 3 || st.Mean != 12 || math.Abs(st.SD-math.Sqrt(8.0/3)) > 1e-12 {
+		t.Errorf("ref→b %+v", st)
+	}
+	got, err := RankSeeds(cells, ds, "ref")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Variant != "b" || got[1].Variant != "a" {
+		t.Fatalf("ranking %+v, want b then a", got)
+	}
+	if got[0].Verdict != "fail on 3/3 seeds" || got[1].Verdict != "fail on 1/3 seeds" || len(got[1].Verdicts) != 3 || got[1].SD["icon_y"] != 14.5 {
+		t.Errorf("ranking %+v", got)
 	}
 }

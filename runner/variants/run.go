@@ -41,6 +41,11 @@ type Options struct {
 	Axes     Axes
 	// Seed is pinned into every seed widget.
 	Seed uint64
+	// MoreSeeds, optional, are further seeds: every variant runs on each,
+	// the contact sheet and Distances stay Seed's, and Spread holds each
+	// pair's distances over all the seeds (mean and spread), so that one
+	// lucky seed does not decide.
+	MoreSeeds []uint64
 	// Width and Height, when > 0, override the empty latent's size.
 	Width, Height int
 	// Reference, optional, names the variant (e.g. "dpmpp_2m.karras")
@@ -78,12 +83,17 @@ type Cell struct {
 
 // Result is a finished variants run.
 type Result struct {
-	Workflow  string    `json:"workflow"`
-	Seed      uint64    `json:"seed"`
-	Grid      Grid      `json:"-"`
-	Cells     []Cell    `json:"cells"`
-	Metrics   []Metric  `json:"metrics"`
-	Distances Distances `json:"distances"`
+	Workflow string `json:"workflow"`
+	Seed     uint64 `json:"seed"`
+	// Seeds are all the seeds run (Seed first).
+	Seeds []uint64 `json:"seeds"`
+	// Spread is, per metric, every ordered pair's distance over the seeds
+	// (nil with one seed).
+	Spread    map[string][][]Stat `json:"spread,omitempty"`
+	Grid      Grid                `json:"-"`
+	Cells     []Cell              `json:"cells"`
+	Metrics   []Metric            `json:"metrics"`
+	Distances Distances           `json:"distances"`
 	// Reference and Ranking: every variant's distance to the reference
 	// variant, nearest first (see Rank); empty without Options.Reference.
 	Reference string   `json:"reference,omitempty"`
@@ -144,32 +154,55 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run variants: %w", err)
 	}
-	res := &Result{Workflow: st.Workflows[0].Name, Seed: opts.Seed, Grid: grid, Metrics: Metrics, Run: rec}
-	byVariant := map[string]report.Case{}
+	seeds := append([]uint64{opts.Seed}, opts.MoreSeeds...)
+	res := &Result{Workflow: st.Workflows[0].Name, Seed: opts.Seed, Seeds: seeds, Grid: grid, Metrics: Metrics, Run: rec}
+	type key struct {
+		variant string
+		seed    uint64
+	}
+	byVariant := map[key]report.Case{}
 	for _, c := range rec.Cases {
-		byVariant[c.Variant] = c
+		byVariant[key{c.Variant, c.Seed}] = c
 	}
-	images := make([]image.Image, len(grid.Points))
+	var images []image.Image
 	var missing []string
-	for i, p := range grid.Points {
-		c, ok := byVariant[p.Name]
-		cell := Cell{Point: p, Case: c.ID, Seconds: c.TotalSeconds, Outputs: len(c.Outputs)}
-		if ok {
-			images[i], cell.Image, cell.Error = firstImage(opts.OutDir, c)
-		} else {
-			cell.Error = "not planned"
+	var perSeed []Distances
+	for si, seed := range seeds {
+		imgs := make([]image.Image, len(grid.Points))
+		for i, p := range grid.Points {
+			c, ok := byVariant[key{p.Name, seed}]
+			cell := Cell{Point: p, Case: c.ID, Seconds: c.TotalSeconds, Outputs: len(c.Outputs)}
+			if ok {
+				imgs[i], cell.Image, cell.Error = firstImage(opts.OutDir, c)
+			} else {
+				cell.Error = "not planned"
+			}
+			if imgs[i] == nil {
+				name := p.Name
+				if len(seeds) > 1 {
+					name += fmt.Sprintf(" seed %d", seed)
+				}
+				missing = append(missing, fmt.Sprintf("%s: %s", name, cell.Error))
+			}
+			if si == 0 {
+				res.Cells = append(res.Cells, cell)
+			}
 		}
-		if images[i] == nil {
-			missing = append(missing, fmt.Sprintf("%s: %s", p.Name, cell.Error))
+		d, err := Measure(imgs)
+		if err != nil {
+			return res, fmt.Errorf("run variants: %w", err)
 		}
-		res.Cells = append(res.Cells, cell)
+		if si == 0 {
+			images, res.Distances = imgs, d
+		}
+		perSeed = append(perSeed, d)
 	}
-	if res.Distances, err = Measure(images); err != nil {
-		return res, fmt.Errorf("run variants: %w", err)
+	if len(seeds) > 1 {
+		res.Spread = Aggregate(perSeed)
 	}
 	if opts.Reference != "" {
 		res.Reference = opts.Reference
-		if res.Ranking, err = Rank(res.Cells, res.Distances, opts.Reference); err != nil {
+		if res.Ranking, err = RankSeeds(res.Cells, perSeed, opts.Reference); err != nil {
 			return res, fmt.Errorf("run variants: %w", err)
 		}
 	}
@@ -177,7 +210,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, fmt.Errorf("run variants: %w", err)
 	}
 	if len(missing) > 0 {
-		return res, fmt.Errorf("%w: %d of %d variants produced no image:\n  %s", ErrIncomplete, len(missing), len(grid.Points), strings.Join(missing, "\n  "))
+		return res, fmt.Errorf("%w: %d of %d variants produced no image:\n  %s", ErrIncomplete, len(missing), len(grid.Points)*len(seeds), strings.Join(missing, "\n  "))
 	}
 	return res, nil
 }
@@ -231,7 +264,7 @@ func Suite(opts Options, g Grid) (*suite.Suite, error) {
 		wf.Variants = append(wf.Variants, suite.Variant{Name: p.Name, Overrides: suite.Overrides{
 			SamplerName: p.Sampler, Scheduler: p.Scheduler, Steps: p.Steps, CFG: p.CFG}})
 	}
-	st := suite.Suite{Seeds: []uint64{opts.Seed}, Workflows: []suite.Workflow{wf}}
+	st := suite.Suite{Seeds: append([]uint64{opts.Seed}, opts.MoreSeeds...), Workflows: []suite.Workflow{wf}}
 	if b := opts.Base; b != nil {
 		st.Environment, st.Aliases = b.Environment, b.Aliases
 		if b.ObjectInfo != "" {

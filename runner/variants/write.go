@@ -96,6 +96,17 @@ func (r *Result) HTML(sheetPNG []byte) ([]byte, error) {
 	var tables []heatTable
 	for _, m := range r.Metrics {
 		vals := r.Distances.Values[m.Name]
+		spread := r.Spread[m.Name]
+		if spread != nil {
+			// over several seeds the table shows the mean (± spread)
+			vals = make([][]float64, len(spread))
+			for i, row := range spread {
+				vals[i] = make([]float64, len(row))
+				for j, st := range row {
+					vals[i][j] = st.Mean
+				}
+			}
+		}
 		top := 0.0
 		for _, row := range vals {
 			for _, v := range row {
@@ -112,6 +123,11 @@ func (r *Result) HTML(sheetPNG []byte) ([]byte, error) {
 					c.Text, c.Style = "–", "background:#ddd"
 				default:
 					c.Text = strconv.FormatFloat(v, 'g', 3, 64)
+					if spread != nil {
+						st := spread[i][j]
+						c.Text += " ±" + strconv.FormatFloat(st.SD, 'g', 2, 64)
+						c.Title += fmt.Sprintf(" (seed %d); mean over %d seeds", r.Seed, st.N)
+					}
 					f := 0.0
 					if top > 0 {
 						f = v / top
@@ -156,11 +172,11 @@ thead th{writing-mode:vertical-rl;transform:rotate(180deg);vertical-align:bottom
 tbody th{position:sticky;left:0;background:#fff}
 .err{color:#b00}
 </style></head><body>
-<h1>regen variants: {{.R.Workflow}} (seed {{.R.Seed}})</h1>
+<h1>regen variants: {{.R.Workflow}} ({{if gt (len .R.Seeds) 1}}seeds {{range $i, $s := .R.Seeds}}{{if $i}}, {{end}}{{$s}}{{end}}: distances are means ± spread over them; the sheet shows seed {{.R.Seed}}{{else}}seed {{.R.Seed}}{{end}})</h1>
 <div class="scroll sheet"><img src="{{.Sheet}}" alt="contact sheet"></div>
 {{if .R.Ranking}}<h2>Distance to {{.R.Reference}} <small>(nearest first by {{.RankMetric}}; the reference judged as the golden)</small></h2>
 <div class="scroll"><table><tr><th>#</th><th>variant</th>{{range $.R.Metrics}}<th>{{.Name}}</th>{{end}}<th>verdict</th></tr>
-{{range $i, $r := .R.Ranking}}<tr><td>{{inc $i}}</td><th>{{$r.Variant}}</th>{{range $.R.Metrics}}<td>{{index $r.Values .Name | num}}</td>{{end}}<td>{{$r.Verdict}}</td></tr>
+{{range $i, $r := .R.Ranking}}<tr><td>{{inc $i}}</td><th>{{$r.Variant}}</th>{{range $.R.Metrics}}<td>{{index $r.Values .Name | num}}{{if $r.SD}} ±{{index $r.SD .Name | num}}{{end}}</td>{{end}}<td>{{$r.Verdict}}</td></tr>
 {{end}}</table></div>{{end}}
 {{range .R.Cells}}{{if .Error}}<p class="err">{{.Point.Name}}: {{.Error}}</p>{{end}}{{end}}
 {{range .Tables}}<h2>{{.Metric.Name}} <small>({{.Metric.Unit}}; max {{.Max}})</small></h2>

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ func variantsCommand() command {
 // variantsFlags are `regen variants`' flags.
 type variantsFlags struct {
 	workflow, samplers, schedulers, steps, cfg string
-	reference                                  string
+	reference, seeds                           string
 	seed                                       uint64
 	size                                       string
 	env, url, suite, models, out               string
@@ -49,6 +50,7 @@ func variantsWithTarget(ctx context.Context, s Streams, args []string, tgt targe
 	fs.StringVar(&f.steps, "steps", "", "comma-separated step counts (column groups; default: the workflow's)")
 	fs.StringVar(&f.cfg, "cfg", "", "comma-separated CFG scales (column groups; default: the workflow's)")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed pinned into every seed widget")
+	fs.StringVar(&f.seeds, "seeds", "", "comma-separated seeds instead of --seed: every variant runs on each, distances are averaged with their spread (the sheet shows the first)")
 	fs.StringVar(&f.reference, "reference", "", "rank every variant by its distance to this one, <sampler>.<scheduler>[…] as the sheet names it (e.g. dpmpp_2m.karras)")
 	fs.StringVar(&f.size, "size", "", "override the empty latent's size, WxH (e.g. 64x64)")
 	fs.StringVar(&f.env, "env", "local", "environment: local (in-process executor)")
@@ -96,6 +98,24 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 	if f.env != "local" && f.url == "" {
 		return &usageError{msg: fmt.Sprintf("variants: unknown environment %q", f.env), hint: "regen variants --env local"}
 	}
+	var more []uint64
+	if f.seeds != "" {
+		var all []uint64
+		for _, p := range splitList(f.seeds) {
+			v, err := strconv.ParseUint(p, 10, 64)
+			if err != nil {
+				return &usageError{msg: fmt.Sprintf("variants: --seeds: %q is not a seed", p), hint: "regen variants --seeds 1,2,3 …"}
+			}
+			if slices.Contains(all, v) {
+				return &usageError{msg: fmt.Sprintf("variants: --seeds: %d twice", v)}
+			}
+			all = append(all, v)
+		}
+		if len(all) == 0 {
+			return &usageError{msg: "variants: --seeds is empty", hint: "regen variants --seeds 1,2,3 …"}
+		}
+		f.seed, more = all[0], all[1:]
+	}
 	if f.replicas < 1 || f.concurrency < 0 {
 		return &usageError{msg: "variants: --replicas must be >= 1 and --concurrency >= 0"}
 	}
@@ -134,7 +154,7 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 	default:
 		tgt = local.New(local.Options{Models: f.models, WorkDir: out, Replicas: f.replicas, Logger: logger})
 	}
-	opts := variants.Options{Workflow: f.workflow, Axes: axes, Seed: f.seed, Width: w, Height: h, Base: base, Reference: f.reference,
+	opts := variants.Options{Workflow: f.workflow, Axes: axes, Seed: f.seed, Width: w, Height: h, Base: base, Reference: f.reference, MoreSeeds: more,
 		Target: tgt, OutDir: out, Concurrency: f.concurrency, Timeout: f.timeout, Logger: logger}
 	done := 0
 	if !f.quiet {
@@ -151,7 +171,11 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 		if len(res.Ranking) > 0 {
 			fmt.Fprintf(s.Out, "distance to %s (%s, nearest first):\n", res.Reference, variants.RankMetric)
 			for i, r := range res.Ranking {
-				fmt.Fprintf(s.Out, "%3d. %-32s %10.1f  %s\n", i+1, r.Variant, r.Values[variants.RankMetric], r.Verdict)
+				spread := ""
+				if r.SD != nil {
+					spread = fmt.Sprintf(" ±%-8.1f", r.SD[variants.RankMetric])
+				}
+				fmt.Fprintf(s.Out, "%3d. %-32s %10.1f%s  %s\n", i+1, r.Variant, r.Values[variants.RankMetric], spread, r.Verdict)
 			}
 		}
 	}
