@@ -2,6 +2,7 @@ package variants
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"slices"
 )
@@ -193,4 +194,46 @@ func Rank(cells []Cell, d Distances, reference string) ([]Ranked, error) {
 		return 0
 	})
 	return out, nil
+}
+
+// Cross compares one variant's outputs on two targets, seed by seed (as[k]
+// from the first target judged as the golden, bs[k] from the second as
+// the output): Values are the distances' means over the seeds, SD their
+// spread, Verdicts the comparator's verdict per seed ("missing" when
+// either image is), and Verdict counts the seeds that are bit-identical
+// and the ones that fail.
+func Cross(variant string, as, bs []image.Image) (Ranked, error) {
+	r := Ranked{Variant: variant, Values: map[string]float64{}, SD: map[string]float64{}}
+	per := map[string][]float64{}
+	same, fails := 0, 0
+	for k := range as {
+		if as[k] == nil || k >= len(bs) || bs[k] == nil {
+			r.Verdicts = append(r.Verdicts, "missing")
+			for _, m := range Metrics {
+				per[m.Name] = append(per[m.Name], Missing)
+			}
+			continue
+		}
+		d, err := Measure([]image.Image{as[k], bs[k]})
+		if err != nil {
+			return Ranked{}, fmt.Errorf("compare %s across targets: %w", variant, err)
+		}
+		v := d.Verdicts[0][1]
+		switch {
+		case v == "pass":
+			same++
+		case len(v) >= 4 && v[:4] == "fail":
+			fails++
+		}
+		r.Verdicts = append(r.Verdicts, v)
+		for _, m := range Metrics {
+			per[m.Name] = append(per[m.Name], d.Values[m.Name][0][1])
+		}
+	}
+	for _, m := range Metrics {
+		st := stat(per[m.Name])
+		r.Values[m.Name], r.SD[m.Name] = st.Mean, st.SD
+	}
+	r.Verdict = fmt.Sprintf("identical on %d/%d seeds, fail on %d", same, len(as), fails)
+	return r, nil
 }

@@ -1,6 +1,8 @@
 package variants
 
 import (
+	"image"
+	"image/color"
 	"math"
 	"strings"
 	"testing"
@@ -96,5 +98,35 @@ func TestAggregateAndRankSeeds(t *testing.T) {
 	}
 	if got[0].Verdict != "fail on 3/3 seeds" || got[1].Verdict != "fail on 1/3 seeds" || len(got[1].Verdicts) != 3 || got[1].SD["icon_y"] != 14.5 {
 		t.Errorf("ranking %+v", got)
+	}
+}
+
+func TestCross(t *testing.T) {
+	t.Parallel()
+	flat := func(v uint8, w int) image.Image {
+		im := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+		for i := range im.Pix {
+			im.Pix[i] = 255
+			if i%4 != 3 {
+				im.Pix[i] = v
+			}
+		}
+		for y := 0; y < w; y++ { // a dark block whose size differs
+			for x := 0; x < w; x++ {
+				im.SetNRGBA(x, y, color.NRGBA{0, 0, 0, 255})
+			}
+		}
+		return im
+	}
+	a := flat(200, 8)
+	got, err := Cross("v", []image.Image{a, a, a}, []image.Image{flat(200, 8), flat(200, 40), nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Verdicts[0] != "pass" || !strings.HasPrefix(got.Verdicts[1], "fail") || got.Verdicts[2] != "missing" {
+		t.Errorf("verdicts %v", got.Verdicts)
+	}
+	if got.Verdict != "identical on 1/3 seeds, fail on 1" || got.Values["icon_y"] <= 0 || got.SD["icon_y"] <= 0 {
+		t.Errorf("cross %+v", got)
 	}
 }

@@ -32,6 +32,8 @@ const (
 	CSVFile   = "distances.csv"
 	JSONFile  = "distances.json"
 	HTMLFile  = "variants.html"
+	// CompareDir is the second target's run directory under OutDir.
+	CompareDir = "compare"
 )
 
 // Options configure a variants run.
@@ -48,6 +50,11 @@ type Options struct {
 	MoreSeeds []uint64
 	// Width and Height, when > 0, override the empty latent's size.
 	Width, Height int
+	// Compare, optional, is a second target: the same variants run there
+	// too (its run directory is OutDir/compare) and Result.Cross holds,
+	// per variant, how far its output there lies from Target's ("does the
+	// new deployment change dpmpp_2m/karras?"). Run starts and closes it.
+	Compare target.Target
 	// Reference, optional, names the variant (e.g. "dpmpp_2m.karras")
 	// every other is ranked against (Result.Ranking).
 	Reference string
@@ -98,6 +105,11 @@ type Result struct {
 	// variant, nearest first (see Rank); empty without Options.Reference.
 	Reference string   `json:"reference,omitempty"`
 	Ranking   []Ranked `json:"ranking,omitempty"`
+	// Targets and Cross, with Options.Compare: the two targets' names and
+	// every variant's distance from the first target's output to the
+	// second's (over every seed).
+	Targets []string `json:"targets,omitempty"`
+	Cross   []Ranked `json:"cross,omitempty"`
 	// Run is the runner's record of the replay.
 	Run *report.Run `json:"-"`
 }
@@ -129,30 +141,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("run variants: %w", err)
 	}
-	// Start the target here to learn its environment class: the variants
-	// are judged against no goldens, so any class will do, but the runner
-	// refuses to mix classes.
-	eps, err := opts.Target.Start(ctx)
+	rec, err := replay(ctx, opts, st, opts.Target, opts.OutDir)
 	if err != nil {
-		opts.Target.Close()
-		return nil, fmt.Errorf("run variants: start target %s: %w", opts.Target.Describe(), err)
+		return nil, err
 	}
-	fp, err := opts.Target.Fingerprint(ctx)
-	if err != nil {
-		opts.Target.Close()
-		return nil, fmt.Errorf("run variants: fingerprint target: %w", err)
-	}
-	class := st.Environment
-	if c := runner.TargetClass(fp); c != "" {
-		class = c
-	}
-	rec, err := runner.Run(ctx, runner.Options{
-		Suite: st, SuitePath: opts.Workflow, Class: class, Target: &startedTarget{Target: opts.Target, eps: eps, fp: fp},
-		GoldenDir: filepath.Join(opts.OutDir, "no-goldens"), RunDir: opts.OutDir,
-		Concurrency: opts.Concurrency, Timeout: opts.Timeout, Retries: 1, Logger: opts.Logger, OnCase: opts.OnCase,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("run variants: %w", err)
+	var recB *report.Run
+	if opts.Compare != nil {
+		if recB, err = replay(ctx, opts, st, opts.Compare, filepath.Join(opts.OutDir, CompareDir)); err != nil {
+			return nil, err
+		}
 	}
 	seeds := append([]uint64{opts.Seed}, opts.MoreSeeds...)
 	res := &Result{Workflow: st.Workflows[0].Name, Seed: opts.Seed, Seeds: seeds, Grid: grid, Metrics: Metrics, Run: rec}
@@ -206,6 +203,32 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return res, fmt.Errorf("run variants: %w", err)
 		}
 	}
+	if recB != nil {
+		res.Targets = []string{opts.Target.Describe(), opts.Compare.Describe()}
+		cases := map[key]report.Case{}
+		for _, c := range recB.Cases {
+			cases[key{c.Variant, c.Seed}] = c
+		}
+		for _, p := range grid.Points {
+			var as, bs []image.Image
+			for _, seed := range seeds {
+				a, _, _ := firstImage(opts.OutDir, byVariant[key{p.Name, seed}])
+				var b image.Image
+				if c, ok := cases[key{p.Name, seed}]; ok {
+					var why string
+					if b, _, why = firstImage(filepath.Join(opts.OutDir, CompareDir), c); b == nil {
+						missing = append(missing, fmt.Sprintf("%s seed %d on %s: %s", p.Name, seed, opts.Compare.Describe(), why))
+					}
+				}
+				as, bs = append(as, a), append(bs, b)
+			}
+			x, err := Cross(p.Name, as, bs)
+			if err != nil {
+				return res, fmt.Errorf("run variants: %w", err)
+			}
+			res.Cross = append(res.Cross, x)
+		}
+	}
 	if err := res.write(opts.OutDir, images); err != nil {
 		return res, fmt.Errorf("run variants: %w", err)
 	}
@@ -213,6 +236,38 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, fmt.Errorf("%w: %d of %d variants produced no image:\n  %s", ErrIncomplete, len(missing), len(grid.Points)*len(seeds), strings.Join(missing, "\n  "))
 	}
 	return res, nil
+}
+
+// replay starts tgt, learns its environment class and replays the
+// variants' suite on it into runDir. The variants are judged against no
+// goldens, so any class will do, but the runner refuses to mix classes.
+func replay(ctx context.Context, opts Options, st *suite.Suite, tgt target.Target, runDir string) (*report.Run, error) {
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return nil, fmt.Errorf("run variants: %w", err)
+	}
+	eps, err := tgt.Start(ctx)
+	if err != nil {
+		tgt.Close()
+		return nil, fmt.Errorf("run variants: start target %s: %w", tgt.Describe(), err)
+	}
+	fp, err := tgt.Fingerprint(ctx)
+	if err != nil {
+		tgt.Close()
+		return nil, fmt.Errorf("run variants: fingerprint target: %w", err)
+	}
+	class := st.Environment
+	if c := runner.TargetClass(fp); c != "" {
+		class = c
+	}
+	rec, err := runner.Run(ctx, runner.Options{
+		Suite: st, SuitePath: opts.Workflow, Class: class, Target: &startedTarget{Target: tgt, eps: eps, fp: fp},
+		GoldenDir: filepath.Join(runDir, "no-goldens"), RunDir: runDir,
+		Concurrency: opts.Concurrency, Timeout: opts.Timeout, Retries: 1, Logger: opts.Logger, OnCase: opts.OnCase,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("run variants: %w", err)
+	}
+	return rec, nil
 }
 
 // firstImage decodes the first output image the case kept.

@@ -178,6 +178,10 @@ tbody th{position:sticky;left:0;background:#fff}
 <div class="scroll"><table><tr><th>#</th><th>variant</th>{{range $.R.Metrics}}<th>{{.Name}}</th>{{end}}<th>verdict</th></tr>
 {{range $i, $r := .R.Ranking}}<tr><td>{{inc $i}}</td><th>{{$r.Variant}}</th>{{range $.R.Metrics}}<td>{{index $r.Values .Name | num}}{{if $r.SD}} ±{{index $r.SD .Name | num}}{{end}}</td>{{end}}<td>{{$r.Verdict}}</td></tr>
 {{end}}</table></div>{{end}}
+{{if .R.Cross}}<h2>Across targets: {{index .R.Targets 0}} → {{index .R.Targets 1}} <small>(each variant's output on the second judged against the first{{if gt (len .R.Seeds) 1}}, mean ± spread over the seeds{{end}})</small></h2>
+<div class="scroll"><table><tr><th>variant</th>{{range $.R.Metrics}}<th>{{.Name}}</th>{{end}}<th>verdict</th></tr>
+{{range $r := .R.Cross}}<tr><th>{{$r.Variant}}</th>{{range $.R.Metrics}}<td>{{index $r.Values .Name | num}}{{if gt (len $.R.Seeds) 1}} ±{{index $r.SD .Name | num}}{{end}}</td>{{end}}<td title="{{range $r.Verdicts}}{{.}}; {{end}}">{{$r.Verdict}}</td></tr>
+{{end}}</table></div>{{end}}
 {{range .R.Cells}}{{if .Error}}<p class="err">{{.Point.Name}}: {{.Error}}</p>{{end}}{{end}}
 {{range .Tables}}<h2>{{.Metric.Name}} <small>({{.Metric.Unit}}; max {{.Max}})</small></h2>
 <div class="scroll"><table><thead><tr><th></th>{{range $.R.Cells}}<th>{{.Point.Name}}</th>{{end}}</tr></thead><tbody>

@@ -27,6 +27,7 @@ func variantsCommand() command {
 type variantsFlags struct {
 	workflow, samplers, schedulers, steps, cfg string
 	reference, seeds                           string
+	urls                                       []string
 	seed                                       uint64
 	size                                       string
 	env, url, suite, models, out               string
@@ -54,7 +55,14 @@ func variantsWithTarget(ctx context.Context, s Streams, args []string, tgt targe
 	fs.StringVar(&f.reference, "reference", "", "rank every variant by its distance to this one, <sampler>.<scheduler>[…] as the sheet names it (e.g. dpmpp_2m.karras)")
 	fs.StringVar(&f.size, "size", "", "override the empty latent's size, WxH (e.g. 64x64)")
 	fs.StringVar(&f.env, "env", "local", "environment: local (in-process executor)")
-	fs.StringVar(&f.url, "url", "", "replay on the ComfyUI-compatible server at this URL instead of --env")
+	fs.Func("url", "replay on the ComfyUI-compatible server at this URL instead of --env; twice (--url A --url B): the same variants on both, and each variant's distance from A's output to B's", func(v string) error {
+		if len(f.urls) == 2 {
+			return fmt.Errorf("at most two --url")
+		}
+		f.urls = append(f.urls, v)
+		f.url = f.urls[0]
+		return nil
+	})
 	fs.StringVar(&f.suite, "suite", "fixtures/suite.yaml", "suite whose model aliases, input images and environment class to borrow (ignored when the default is absent)")
 	fs.StringVar(&f.models, "models", "fixtures/models", "local: models directory (checkpoints/, loras/)")
 	fs.StringVar(&f.out, "out", "", "output directory (default out/variants-<timestamp>)")
@@ -156,6 +164,11 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 	}
 	opts := variants.Options{Workflow: f.workflow, Axes: axes, Seed: f.seed, Width: w, Height: h, Base: base, Reference: f.reference, MoreSeeds: more,
 		Target: tgt, OutDir: out, Concurrency: f.concurrency, Timeout: f.timeout, Logger: logger}
+	if len(f.urls) == 2 {
+		if opts.Compare, err = target.NewURL(f.urls[1]); err != nil {
+			return &usageError{msg: "variants: " + err.Error()}
+		}
+	}
 	done := 0
 	if !f.quiet {
 		opts.OnCase = func(c report.Case) {
@@ -168,6 +181,12 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 	if res != nil {
 		fmt.Fprintf(s.Out, "%d variants of %s in %.1fs\n", len(res.Cells), res.Workflow, time.Since(start).Seconds())
 		fmt.Fprintf(s.Out, "wrote %s: %s, %s, %s, %s\n", out, variants.SheetFile, variants.CSVFile, variants.JSONFile, variants.HTMLFile)
+		if len(res.Cross) > 0 {
+			fmt.Fprintf(s.Out, "across targets, %s → %s (%s):\n", res.Targets[0], res.Targets[1], variants.RankMetric)
+			for _, r := range res.Cross {
+				fmt.Fprintf(s.Out, "     %-32s %10.1f  %s\n", r.Variant, r.Values[variants.RankMetric], r.Verdict)
+			}
+		}
 		if len(res.Ranking) > 0 {
 			fmt.Fprintf(s.Out, "distance to %s (%s, nearest first):\n", res.Reference, variants.RankMetric)
 			for i, r := range res.Ranking {
