@@ -76,6 +76,7 @@ func NewCheckpoint(d *Data, hash string, be backend.Attender) (*Checkpoint, erro
 	if err != nil {
 		return nil, fmt.Errorf("build checkpoint: %w", err)
 	}
+	text = text.WithUnknownWeight(cfg.UnknownWeight)
 	set := &exemplarSet{K: d.K, C: cfg.LatentChannels, H: d.H, W: d.W, lat: d.Exemplars, keys: d.Keys, logw: make([]float32, d.K)}
 	return &Checkpoint{Hash: hash, Config: &cfg, model: newModel(&cfg, be, set, hash), text: text, vae: NewVAE(&cfg, d.VAE, be)}, nil
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -47,6 +48,28 @@ type Config struct {
 	// attenuated by e^(-1/2).
 	CodebookVariance float64
 	DetailGate       float64
+	// Shifts are translations (dy, dx), as fractions of the latent's height
+	// and width: the global posterior's components are the exemplars as
+	// drawn and at each of these (equivariance: a seed can place the scene
+	// wherever the shifts allow). Empty means the exemplars as drawn only.
+	Shifts [][2]float64
+	// LowFreq and LowFreqWidth widen every component along the smooth
+	// part of a latent: the LowFreq×LowFreq lowest 2-D DCT-II frequencies
+	// of each channel get variance ComponentWidth² + LowFreqWidth², the
+	// rest ComponentWidth². A sample then keeps a continuous, smooth
+	// colour and lighting field that the trajectory (seed, sampler,
+	// schedule, steps, cfg, denoise) decides. 0 leaves components
+	// isotropic.
+	// LowFreqDecay scales the extra variance per polynomial degree:
+	// coefficient (u, v) gets LowFreqWidth²·LowFreqDecay^(u+v).
+	LowFreq      int
+	LowFreqWidth float64
+	LowFreqDecay float64
+	// UnknownWeight is the weight of a word outside the vocabulary: it is
+	// embedded as a deterministic pseudo-random unit vector derived from
+	// the word (a hashed token embedding), times its emphasis and this
+	// weight, so every prompt steers. 0 ignores such words.
+	UnknownWeight float64
 }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -71,10 +94,24 @@ func (c *Config) metadata() (map[string]string, error) {
 		"vae_codebook_variance": ftoa(c.CodebookVariance),
 		"vae_detail_gate":       ftoa(c.DetailGate),
 	}
+	if c.LowFreq > 0 {
+		m["low_freq"] = strconv.Itoa(c.LowFreq)
+		m["low_freq_width"] = ftoa(c.LowFreqWidth)
+		m["low_freq_decay"] = ftoa(c.LowFreqDecay)
+	}
+	if c.UnknownWeight != 0 {
+		m["text_unknown_weight"] = ftoa(c.UnknownWeight)
+	}
 	lists := []struct {
 		key string
 		val any
 	}{{"vocabulary", c.Vocabulary}, {"stop_words", c.StopWords}, {"captions", c.Captions}, {"patch_schedule", c.Patches}}
+	if len(c.Shifts) > 0 {
+		lists = append(lists, struct {
+			key string
+			val any
+		}{"shifts", c.Shifts})
+	}
 	for _, l := range lists {
 		b, err := json.Marshal(l.val)
 		if err != nil {
@@ -136,6 +173,18 @@ func parseConfig(m map[string]string) (*Config, error) {
 	getj("stop_words", &c.StopWords)
 	getj("captions", &c.Captions)
 	getj("patch_schedule", &c.Patches)
+	// Optional keys (absent in checkpoints from before issue 13).
+	if _, ok := m["shifts"]; ok {
+		getj("shifts", &c.Shifts)
+	}
+	if _, ok := m["low_freq"]; ok {
+		c.LowFreq = geti("low_freq")
+		c.LowFreqWidth = getf("low_freq_width")
+		c.LowFreqDecay = getf("low_freq_decay")
+	}
+	if _, ok := m["text_unknown_weight"]; ok {
+		c.UnknownWeight = getf("text_unknown_weight")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +199,21 @@ func parseConfig(m map[string]string) (*Config, error) {
 		return nil, fmt.Errorf("read metadata: component width, codebook variance and detail gate must be positive")
 	case c.Mode == ModeELS && (len(c.Patches) == 0 || c.Window < 0 || c.Tile <= 0):
 		return nil, fmt.Errorf("read metadata: els needs a patch schedule, window ≥ 0 and tile > 0")
+	}
+	if c.LowFreq < 0 || c.LowFreq > 8 || !(c.LowFreqWidth >= 0) || math.IsNaN(c.UnknownWeight) ||
+		(c.LowFreq > 0 && !(c.LowFreqDecay > 0 && c.LowFreqDecay <= 1)) {
+		return nil, fmt.Errorf("read metadata: low_freq %d must be 0..8, low_freq_width %v ≥ 0 and low_freq_decay %v in (0, 1]",
+			c.LowFreq, c.LowFreqWidth, c.LowFreqDecay)
+	}
+	if len(c.Shifts) > 16 {
+		return nil, fmt.Errorf("read metadata: %d shifts, at most 16", len(c.Shifts))
+	}
+	for _, p := range c.Shifts {
+		for _, f := range p {
+			if !(f > -0.5 && f < 0.5) {
+				return nil, fmt.Errorf("read metadata: shift %v must be in (-0.5, 0.5)", p)
+			}
+		}
 	}
 	for _, p := range c.Patches {
 		if p.Size != 0 && (p.Size < 1 || p.Size%2 == 0 || p.Size > 31) {

@@ -32,6 +32,12 @@ func TestDecodeDataRejects(t *testing.T) {
 		{"keys shape", func(f *safetensors.File) { f.Tensors[tKeys].Shape = []int{1, len(f.Tensors[tKeys].Data)} }, "exemplars.keys"},
 		{"codebook sides", func(f *safetensors.File) { f.Metadata["vae_codebook_sides"] = `[7]` }, "vae.codebook.7"},
 		{"patch dtype", func(f *safetensors.File) { f.Tensors["vae.codebook.32.patches"].DType = safetensors.F16 }, "want U8"},
+		{"low freq", func(f *safetensors.File) { f.Metadata["low_freq"] = "9" }, "low_freq"},
+		{"low freq decay", func(f *safetensors.File) { f.Metadata["low_freq_decay"] = "0" }, "low_freq_decay"},
+		{"low freq width", func(f *safetensors.File) { f.Metadata["low_freq_width"] = "-1" }, "low_freq_width"},
+		{"shift range", func(f *safetensors.File) { f.Metadata["shifts"] = `[[0, 0.5]]` }, "shift"},
+		{"shift shape", func(f *safetensors.File) { f.Metadata["shifts"] = `[0.1]` }, "shifts"},
+		{"unknown weight", func(f *safetensors.File) { f.Metadata["text_unknown_weight"] = "x" }, "text_unknown_weight"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

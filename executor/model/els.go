@@ -66,5 +66,34 @@ func (m *Model) predictELSWorkers(ctx context.Context, x *node.Tensor, B, h, w i
 	if err := j.run(ctx, workers); err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
+	m.widenSmooth(j.out, x, B, h, w, sigma)
 	return j.out, nil
+}
+
+// widenSmooth gives the els prediction the gmm components' smooth
+// subspace (see components.go): out = m + a1(x−m) on entry, and
+// (a2−a1)·P(x−m) is added, so the smooth part of x (its colour and
+// lighting field) is kept as the global posterior keeps it. A no-op
+// without a smooth subspace or at σ = 0.
+func (m *Model) widenSmooth(out, x *node.Tensor, B, h, w int, sigma float64) {
+	s := m.at(h, w)
+	if s.sm == nil || sigma <= 0 {
+		return
+	}
+	s2 := float64(m.cfg.ComponentWidth * m.cfg.ComponentWidth)
+	v := s2 + float64(sigma*sigma)
+	a := s2 / v
+	_, gain := s.sm.weights(s2, v)
+	d := m.cfg.LatentChannels * h * w
+	r := make([]float32, d)
+	cr := make([]float64, s.sm.dim())
+	for b := 0; b < B; b++ {
+		xb, ob := x.Data[b*d:(b+1)*d], out.Data[b*d:(b+1)*d]
+		// x − m = (x − out)/(1 − a)
+		for i := range r {
+			r[i] = float32((float64(xb[i]) - float64(ob[i])) / (1 - a))
+		}
+		s.sm.coefs(cr, r)
+		s.sm.addProjection(ob, cr, gain)
+	}
 }

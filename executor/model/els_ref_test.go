@@ -88,5 +88,6 @@ func (m *Model) predictELSSeq(ctx context.Context, x *node.Tensor, B, h, w int, 
 			}
 		}
 	}
+	m.widenSmooth(out, x, B, h, w, sigma)
 	return out, nil
 }

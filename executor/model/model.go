@@ -22,11 +22,17 @@ type exemplarSet struct {
 	logw       []float32 // [K]
 }
 
-// sized is an exemplar set resampled to one latent size.
+// sized is an exemplar set resampled to one latent size, with the global
+// posterior's components: the exemplars at every shift (the unshifted
+// ones first, so lat[:K·C·h·w] are the exemplars as drawn, which els
+// uses), their norms and smooth-subspace coefficients.
 type sized struct {
 	h, w  int
-	lat   []float32 // [K, C·h·w]
-	norms []float32 // [K] ‖μ_k‖²
+	n     int       // components: K·shifts
+	lat   []float32 // [n, C·h·w]
+	norms []float32 // [n] ‖μ_j‖²
+	sm    *smooth   // nil without a smooth subspace
+	coef  []float64 // [n, sm.dim()]
 }
 
 // Model is the denoiser of a checkpoint (with any LoRAs applied). It is safe
@@ -73,10 +79,24 @@ func (m *Model) at(h, w int) *sized {
 		return s
 	}
 	e := m.set
-	s := &sized{h: h, w: w, lat: resample(e.lat, e.K*e.C, e.H, e.W, h, w), norms: make([]float32, e.K)}
+	base := resample(e.lat, e.K*e.C, e.H, e.W, h, w)
+	pairs := shiftPairs(m.cfg.Shifts, h, w)
 	d := e.C * h * w
-	for k := range s.norms {
-		s.norms[k] = sqNorm(s.lat[k*d : (k+1)*d])
+	s := &sized{h: h, w: w, n: e.K * len(pairs), lat: make([]float32, e.K*len(pairs)*d)}
+	for i, p := range pairs {
+		shiftPlanes(s.lat[i*e.K*d:(i+1)*e.K*d], base, e.K*e.C, h, w, p[0], p[1])
+	}
+	s.norms = make([]float32, s.n)
+	for j := range s.norms {
+		s.norms[j] = sqNorm(s.lat[j*d : (j+1)*d])
+	}
+	if m.cfg.LowFreq > 0 && m.cfg.LowFreqWidth > 0 {
+		s.sm = newSmooth(e.C, h, w, m.cfg.LowFreq, m.cfg.LowFreqWidth, m.cfg.LowFreqDecay)
+		nd := s.sm.dim()
+		s.coef = make([]float64, s.n*nd)
+		for j := 0; j < s.n; j++ {
+			s.sm.coefs(s.coef[j*nd:(j+1)*nd], s.lat[j*d:(j+1)*d])
+		}
 	}
 	m.sizes[key] = s
 	return s
@@ -128,32 +148,88 @@ func (m *Model) Predict(ctx context.Context, x *node.Tensor, sigma float64, c no
 		if err != nil {
 			return nil, fmt.Errorf("predict: %w", err)
 		}
-		return m.predictELS(ctx, x, B, h, w, sigma, bias)
+		out, err := m.predictELS(ctx, x, B, h, w, sigma, bias)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.applyControl(out, B, h, w, sigma, c); err != nil {
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+		return out, nil
 	}
 	bias, err := m.prior(c, max(1, float64(h*w)/float64(m.set.H*m.set.W)))
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
-	return m.predictGMM(ctx, x, B, h, w, sigma, bias)
+	out, err := m.predictGMM(ctx, x, B, h, w, sigma, bias)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.applyControl(out, B, h, w, sigma, c); err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	return out, nil
 }
 
-// predictGMM is the exact posterior mean of Σ_k π_k N(μ_k, s²I):
-// D = Σ_k r_k [μ_k + a(x − μ_k)] = m + a(x − m), m = attention output,
-// a = s²/(s²+σ²).
+// predictGMM is the exact posterior mean of Σ_j π_j N(μ_j, Σ) over the
+// components (exemplars at every shift; see components.go for Σ):
+// D = m + a1(x − m) + (a2 − a1)·P(x − m), m = attention output,
+// a1 = s²/(s²+σ²), a2 = (s²+λ)/(s²+λ+σ²) per smooth coefficient. Without a smooth subspace
+// (λ = 0) this is Σ_k r_k [μ_k + a(x − μ_k)] of isotropic components.
 func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sigma float64, bias []float32) (*node.Tensor, error) {
 	s := m.at(h, w)
+	K := m.set.K
 	d := m.cfg.LatentChannels * h * w
 	s2 := float64(m.cfg.ComponentWidth * m.cfg.ComponentWidth)
 	v := s2 + float64(sigma*sigma)
-	out := node.NewTensor(x.Shape...)
-	err := m.be.Attention(ctx, &backend.AttentionArgs{NQ: B, NK: m.set.K, D: d, DV: d,
-		Q: x.Data, K: s.lat, KNorm: s.norms, Bias: bias, V: s.lat, Variance: float32(v), Out: out.Data})
-	if err != nil {
-		return nil, fmt.Errorf("predict: %w", err)
-	}
 	a := s2 / v
-	for i, mv := range out.Data {
-		out.Data[i] = float32(float64(mv) + float64(a*(float64(x.Data[i])-float64(mv))))
+	out := node.NewTensor(x.Shape...)
+	cb := make([]float32, s.n)
+	var nd int
+	var cx, cr, g, gain []float64
+	if s.sm != nil {
+		nd = s.sm.dim()
+		cx, cr = make([]float64, nd), make([]float64, nd)
+		g, gain = s.sm.weights(s2, v)
+	}
+	for b := 0; b < B; b++ {
+		xb := x.Data[b*d : (b+1)*d]
+		for j := range cb {
+			cb[j] = bias[j%K]
+		}
+		if s.sm != nil {
+			// + Σ_i λ_i/(2·v·(v+λ_i))·⟨b_i, x − μ_j⟩², in coefficient space.
+			s.sm.coefs(cx, xb)
+			for j := range cb {
+				cj := s.coef[j*nd : (j+1)*nd]
+				var dist float64
+				for i, c := range cx {
+					dd := c - cj[i]
+					dist += float64(g[i] * float64(dd*dd))
+				}
+				cb[j] = float32(float64(cb[j]) + dist)
+			}
+		}
+		ob := out.Data[b*d : (b+1)*d]
+		err := m.be.Attention(ctx, &backend.AttentionArgs{NQ: 1, NK: s.n, D: d, DV: d,
+			Q: xb, K: s.lat, KNorm: s.norms, Bias: cb, V: s.lat, Variance: float32(v), Out: ob})
+		if err != nil {
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+		if s.sm != nil {
+			// coefficients of x − m, before ob is overwritten
+			r := make([]float32, d)
+			for i, mv := range ob {
+				r[i] = float32(float64(xb[i]) - float64(mv))
+			}
+			s.sm.coefs(cr, r)
+		}
+		for i, mv := range ob {
+			ob[i] = float32(float64(mv) + float64(a*(float64(xb[i])-float64(mv))))
+		}
+		if s.sm != nil {
+			s.sm.addProjection(ob, cr, gain)
+		}
 	}
 	return out, nil
 }

@@ -133,6 +133,10 @@ func TestLoadCheckpoint(t *testing.T) {
 	}
 }
 
+// TestGMMSnapsToNearestExemplar: near an exemplar the posterior is that
+// exemplar's component alone, D = μ_k + a(x − μ_k) + Σ_i gain_i·P_i(x − μ_k)
+// (the smooth subspace keeps its part of x − μ_k, see components.go), and
+// everything but that smooth part is pulled onto μ_k.
 func TestGMMSnapsToNearestExemplar(t *testing.T) {
 	t.Parallel()
 	c := loadCkpt(t, "regen-gmm.safetensors")
@@ -140,6 +144,10 @@ func TestGMMSnapsToNearestExemplar(t *testing.T) {
 	e := m.set
 	d := e.C * e.H * e.W
 	s2 := m.cfg.ComponentWidth * m.cfg.ComponentWidth
+	sm := m.at(e.H, e.W).sm
+	if sm == nil {
+		t.Fatal("the gmm checkpoint has no smooth subspace")
+	}
 	// any prompt: near an exemplar the likelihood decides
 	cond, _ := c.CLIP().Encode("a blue square on grass")
 	for _, k := range []int{0, 17, 42} {
@@ -156,12 +164,21 @@ func TestGMMSnapsToNearestExemplar(t *testing.T) {
 				t.Fatal(err)
 			}
 			// the posterior is exemplar k's component alone:
-			// D = μ_k + a(x − μ_k), a = s²/(s²+σ²)
+			// D = μ_k + a(x − μ_k) + smooth part, a = s²/(s²+σ²)
 			a := s2 / (s2 + tc.sigma*tc.sigma)
+			r := make([]float32, d)
+			for i := range r {
+				r[i] = x.Data[i] - e.lat[k*d+i]
+			}
+			coef := make([]float64, sm.dim())
+			sm.coefs(coef, r)
+			_, gain := sm.weights(s2, s2+tc.sigma*tc.sigma)
+			smoothPart := make([]float32, d)
+			sm.addProjection(smoothPart, coef, gain)
 			var maxErr, dk, dx float64
 			for i, v := range out.Data {
 				mu := float64(e.lat[k*d+i])
-				want := mu + a*(float64(x.Data[i])-mu)
+				want := mu + a*(float64(x.Data[i])-mu) + float64(smoothPart[i])
 				maxErr = max(maxErr, math.Abs(float64(v)-want))
 				dk += (float64(v) - mu) * (float64(v) - mu)
 				dx += (float64(x.Data[i]) - mu) * (float64(x.Data[i]) - mu)

@@ -119,6 +119,45 @@ type TextEncoder struct {
 	emb   []float32       // [V, dim]
 	stop  map[string]bool // words dropped before embedding
 	hash  string          // identifies the table (with LoRA deltas)
+	// unknown is the weight of a word outside the vocabulary (see
+	// Config.UnknownWeight); 0 ignores such words.
+	unknown float64
+}
+
+// WithUnknownWeight returns a copy that embeds words outside the
+// vocabulary as hashed directions of the given weight (0: ignored).
+func (e *TextEncoder) WithUnknownWeight(weight float64) *TextEncoder {
+	c := *e
+	c.unknown = weight
+	return &c
+}
+
+// HashedEmbedding returns the deterministic unit vector of dim values that
+// stands for a word outside the vocabulary: FNV-1a of the word seeds a
+// splitmix64 stream whose uniforms in [−1, 1) are normalised. Every word
+// gets a direction of its own, the same on every machine.
+func HashedEmbedding(word string, dim int) []float64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(word); i++ {
+		h ^= uint64(word[i])
+		h *= 1099511628211
+	}
+	v := make([]float64, dim)
+	var n2 float64
+	for i := range v {
+		h += 0x9e3779b97f4a7c15
+		z := h
+		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+		z = (z ^ z>>27) * 0x94d049bb133111eb
+		z ^= z >> 31
+		v[i] = float64(float64(z>>11)/(1<<52)) - 1
+		n2 += float64(v[i] * v[i])
+	}
+	inv := 1 / math.Sqrt(n2)
+	for i := range v {
+		v[i] = float64(v[i] * inv)
+	}
+	return v
 }
 
 var _ node.CLIP = (*TextEncoder)(nil)
@@ -153,7 +192,7 @@ func (e *TextEncoder) Hash() string { return e.hash }
 type Encoding struct {
 	Vec     []float32 // L2-normalised weighted sum; zeros when nothing is known
 	Tokens  []Token   // the parsed tokens, stop words included
-	Unknown []string  // known-to-nobody words, in prompt order
+	Unknown []string  // words outside the vocabulary, in prompt order (hashed, or ignored when the weight is 0)
 }
 
 // EncodeDetail encodes text and reports which words were ignored.
@@ -167,6 +206,12 @@ func (e *TextEncoder) EncodeDetail(text string) Encoding {
 		i, ok := e.index[t.Word]
 		if !ok {
 			enc.Unknown = append(enc.Unknown, t.Word)
+			if e.unknown != 0 {
+				wt := float64(t.Weight * e.unknown)
+				for d, v := range HashedEmbedding(t.Word, e.dim) {
+					acc[d] += float64(wt * v)
+				}
+			}
 			continue
 		}
 		row := e.emb[i*e.dim : (i+1)*e.dim]
@@ -222,5 +267,6 @@ func (e *TextEncoder) withDelta(words []string, delta []float32, scale float64, 
 		return nil, err
 	}
 	ne.stop = e.stop
+	ne.unknown = e.unknown
 	return ne, nil
 }

@@ -93,6 +93,58 @@ func TestTextEncoder(t *testing.T) {
 	}
 }
 
+// TestUnknownWords: with an unknown-word weight, words outside the
+// vocabulary embed as hashed directions of their own (so every prompt
+// steers); with weight 0 they are ignored as before.
+func TestUnknownWords(t *testing.T) {
+	t.Parallel()
+	vocab := []string{"red", "blue", "circle"}
+	emb := []float32{1, 0, 0, 0, 1, 0, 0, 0, 1}
+	base, err := NewTextEncoder(vocab, emb, 3, []string{"a"}, "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base.WithUnknownWeight(0.5)
+	if v := base.EncodeDetail("dragon").Vec; v[0] != 0 || v[1] != 0 || v[2] != 0 {
+		t.Errorf("weight 0: unknown word embedded as %v", v)
+	}
+	dragon, fox := enc.EncodeDetail("a dragon"), enc.EncodeDetail("fox")
+	if len(dragon.Unknown) != 1 || dragon.Unknown[0] != "dragon" {
+		t.Errorf("unknown = %v, want [dragon]", dragon.Unknown)
+	}
+	h := HashedEmbedding("dragon", 3)
+	for i := range h {
+		if math.Abs(float64(dragon.Vec[i])-h[i]) > 1e-6 {
+			t.Fatalf("\"dragon\" = %v, want its hashed direction %v", dragon.Vec, h)
+		}
+	}
+	var dot float64
+	for i := range h {
+		dot += float64(dragon.Vec[i]) * float64(fox.Vec[i])
+	}
+	if dot > 0.999 {
+		t.Errorf("dragon and fox share a direction (cos %.4f)", dot)
+	}
+	// known words keep their weight 1 against 0.5 for unknown ones
+	mixed := enc.EncodeDetail("red dragon").Vec
+	want := []float64{1 + 0.5*h[0], 0.5 * h[1], 0.5 * h[2]}
+	n := math.Sqrt(want[0]*want[0] + want[1]*want[1] + want[2]*want[2])
+	for i := range want {
+		if math.Abs(float64(mixed[i])-want[i]/n) > 1e-6 {
+			t.Fatalf("\"red dragon\" = %v, want %v", mixed, want)
+		}
+	}
+	// pinned: the direction is part of every checkpoint's behaviour, so it
+	// must not depend on the machine or change by accident
+	got := HashedEmbedding("fox", 4)
+	pinned := []float64{0.20275662927249205, -0.7404915570730944, 0.31413653790086443, -0.5584623879413724}
+	for i := range got {
+		if got[i] != pinned[i] {
+			t.Fatalf("HashedEmbedding(\"fox\", 4) = %v, want %v", got, pinned)
+		}
+	}
+}
+
 func TestSigmas(t *testing.T) {
 	t.Parallel()
 	s := SD1.Sigmas()

@@ -24,6 +24,7 @@ const (
 	TypeModel        = "MODEL"
 	TypeCLIP         = "CLIP"
 	TypeVAE          = "VAE"
+	TypeControlNet   = "CONTROL_NET"
 )
 
 // MaxResolution is ComfyUI's MAX_RESOLUTION.

@@ -69,6 +69,25 @@ type Latent struct {
 type Cond struct {
 	Vec  []float32
 	Text string // the prompt it came from, for provenance and logs
+	// Control lists the ControlNets applied to this entry
+	// (ControlNetApply, ControlNetApplyAdvanced), in order.
+	Control []Control
+}
+
+// ControlNet is what CONTROL_NET values implement.
+type ControlNet interface {
+	// Hash identifies the control model's weights.
+	Hash() string
+}
+
+// Control is one applied ControlNet: the control model, its hint image,
+// its strength and the part of the schedule it acts on (start and end
+// percent, as ComfyUI's timestep_percent_range).
+type Control struct {
+	Net        ControlNet
+	Hint       *Image
+	Strength   float64
+	Start, End float64
 }
 
 // Conditioning is ComfyUI's CONDITIONING: a list of entries

@@ -4,8 +4,9 @@
 //
 //	image         SaveImage, PreviewImage, SaveImageWebsocket, LoadImage, ImageScale, ...
 //	latent        EmptyLatentImage, LatentUpscale(By), batch and arithmetic, VAEDecode, VAEEncode
-//	loader        CheckpointLoaderSimple, LoraLoader, VAELoader
-//	conditioning  CLIPTextEncode, ConditioningCombine, ConditioningZeroOut
+//	loader        CheckpointLoaderSimple, LoraLoader, VAELoader, ControlNetLoader
+//	conditioning  CLIPTextEncode, ConditioningCombine, ConditioningZeroOut,
+//	              ControlNetApply, ControlNetApplyAdvanced
 //	sampler       KSampler(Advanced) and the custom-sampler family
 //
 // and what several families share is under internal/: resample

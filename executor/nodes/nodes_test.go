@@ -35,7 +35,8 @@ func TestBuiltin(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.Fields(`BasicGuider BasicScheduler BetaSamplingScheduler CFGGuider CLIPTextEncode
-		CheckpointLoaderSimple ConditioningCombine ConditioningZeroOut DisableNoise EmptyLatentImage
+		CheckpointLoaderSimple ConditioningCombine ConditioningZeroOut ControlNetApply ControlNetApplyAdvanced
+		ControlNetLoader DisableNoise EmptyLatentImage
 		ExponentialScheduler FlipSigmas ImageBatch ImageInvert ImageScale KSampler KSamplerAdvanced
 		KSamplerSelect KarrasScheduler LaplaceScheduler LatentAdd LatentFromBatch LatentMultiply
 		LatentUpscale LatentUpscaleBy LoadImage LoraLoader PolyexponentialScheduler PreviewImage

@@ -28,7 +28,7 @@ import (
 )
 
 // defaultModelFolders are always reported by /models.
-var defaultModelFolders = []string{"checkpoints", "loras", "vae"}
+var defaultModelFolders = []string{"checkpoints", "loras", "vae", "controlnet"}
 
 // dirByType maps a ComfyUI folder type to its directory.
 func (s *Server) dirByType(typ string) (string, bool) {

@@ -77,10 +77,10 @@ func TestPreloadScript(t *testing.T) {
 		wantErr string // substring of stderr when the script must fail
 		fetches int    // how many files the fake curl must have served
 	}{
-		{name: "fetches every missing model", curl: `cp "$FIXTURES/${url#https://models.regen.invalid/}" "$out"`, fetches: 3},
+		{name: "fetches every missing model", curl: `cp "$FIXTURES/${url#https://models.regen.invalid/}" "$out"`, fetches: 4},
 		{name: "keeps models already present", curl: `cp "$FIXTURES/${url#https://models.regen.invalid/}" "$out"`, prefill: true, fetches: 0},
-		{name: "refuses a corrupt download", curl: `echo corrupt >"$out"`, wantErr: "checksum mismatch", fetches: 3},
-		{name: "says where to set the URL", curl: `exit 6`, wantErr: "set its URL in kustomize/components/models/models.txt", fetches: 3},
+		{name: "refuses a corrupt download", curl: `echo corrupt >"$out"`, wantErr: "checksum mismatch", fetches: 4},
+		{name: "says where to set the URL", curl: `exit 6`, wantErr: "set its URL in kustomize/components/models/models.txt", fetches: 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ const (
 	CSVFile   = "distances.csv"
 	JSONFile  = "distances.json"
 	HTMLFile  = "variants.html"
+	// CompareDir is the second target's run directory under OutDir.
+	CompareDir = "compare"
 )
 
 // Options configure a variants run.
@@ -40,8 +43,21 @@ type Options struct {
 	Axes     Axes
 	// Seed is pinned into every seed widget.
 	Seed uint64
+	// MoreSeeds, optional, are further seeds: every variant runs on each,
+	// the contact sheet and Distances stay Seed's, and Spread holds each
+	// pair's distances over all the seeds (mean and spread), so that one
+	// lucky seed does not decide.
+	MoreSeeds []uint64
 	// Width and Height, when > 0, override the empty latent's size.
 	Width, Height int
+	// Compare, optional, is a second target: the same variants run there
+	// too (its run directory is OutDir/compare) and Result.Cross holds,
+	// per variant, how far its output there lies from Target's ("does the
+	// new deployment change dpmpp_2m/karras?"). Run starts and closes it.
+	Compare target.Target
+	// Reference, optional, names the variant (e.g. "dpmpp_2m.karras")
+	// every other is ranked against (Result.Ranking).
+	Reference string
 	// Base, optional, lends its model aliases, input images and
 	// environment class (e.g. the committed fixtures/suite.yaml).
 	Base *suite.Suite
@@ -74,12 +90,26 @@ type Cell struct {
 
 // Result is a finished variants run.
 type Result struct {
-	Workflow  string    `json:"workflow"`
-	Seed      uint64    `json:"seed"`
-	Grid      Grid      `json:"-"`
-	Cells     []Cell    `json:"cells"`
-	Metrics   []Metric  `json:"metrics"`
-	Distances Distances `json:"distances"`
+	Workflow string `json:"workflow"`
+	Seed     uint64 `json:"seed"`
+	// Seeds are all the seeds run (Seed first).
+	Seeds []uint64 `json:"seeds"`
+	// Spread is, per metric, every ordered pair's distance over the seeds
+	// (nil with one seed).
+	Spread    map[string][][]Stat `json:"spread,omitempty"`
+	Grid      Grid                `json:"-"`
+	Cells     []Cell              `json:"cells"`
+	Metrics   []Metric            `json:"metrics"`
+	Distances Distances           `json:"distances"`
+	// Reference and Ranking: every variant's distance to the reference
+	// variant, nearest first (see Rank); empty without Options.Reference.
+	Reference string   `json:"reference,omitempty"`
+	Ranking   []Ranked `json:"ranking,omitempty"`
+	// Targets and Cross, with Options.Compare: the two targets' names and
+	// every variant's distance from the first target's output to the
+	// second's (over every seed).
+	Targets []string `json:"targets,omitempty"`
+	Cross   []Ranked `json:"cross,omitempty"`
 	// Run is the runner's record of the replay.
 	Run *report.Run `json:"-"`
 }
@@ -101,6 +131,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Reference != "" && !slices.ContainsFunc(grid.Points, func(p Point) bool { return p.Name == opts.Reference }) {
+		return nil, fmt.Errorf("run variants: reference %q is not one of the variants", opts.Reference)
+	}
 	st, err := Suite(opts, grid)
 	if err != nil {
 		return nil, err
@@ -108,17 +141,118 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("run variants: %w", err)
 	}
-	// Start the target here to learn its environment class: the variants
-	// are judged against no goldens, so any class will do, but the runner
-	// refuses to mix classes.
-	eps, err := opts.Target.Start(ctx)
+	rec, err := replay(ctx, opts, st, opts.Target, opts.OutDir)
 	if err != nil {
-		opts.Target.Close()
-		return nil, fmt.Errorf("run variants: start target %s: %w", opts.Target.Describe(), err)
+		return nil, err
 	}
-	fp, err := opts.Target.Fingerprint(ctx)
+	var recB *report.Run
+	if opts.Compare != nil {
+		if recB, err = replay(ctx, opts, st, opts.Compare, filepath.Join(opts.OutDir, CompareDir)); err != nil {
+			return nil, err
+		}
+	}
+	seeds := append([]uint64{opts.Seed}, opts.MoreSeeds...)
+	res := &Result{Workflow: st.Workflows[0].Name, Seed: opts.Seed, Seeds: seeds, Grid: grid, Metrics: Metrics, Run: rec}
+	type key struct {
+		variant string
+		seed    uint64
+	}
+	byVariant := map[key]report.Case{}
+	for _, c := range rec.Cases {
+		byVariant[key{c.Variant, c.Seed}] = c
+	}
+	var images []image.Image
+	var missing []string
+	var perSeed []Distances
+	for si, seed := range seeds {
+		imgs := make([]image.Image, len(grid.Points))
+		for i, p := range grid.Points {
+			c, ok := byVariant[key{p.Name, seed}]
+			cell := Cell{Point: p, Case: c.ID, Seconds: c.TotalSeconds, Outputs: len(c.Outputs)}
+			if ok {
+				imgs[i], cell.Image, cell.Error = firstImage(opts.OutDir, c)
+			} else {
+				cell.Error = "not planned"
+			}
+			if imgs[i] == nil {
+				name := p.Name
+				if len(seeds) > 1 {
+					name += fmt.Sprintf(" seed %d", seed)
+				}
+				missing = append(missing, fmt.Sprintf("%s: %s", name, cell.Error))
+			}
+			if si == 0 {
+				res.Cells = append(res.Cells, cell)
+			}
+		}
+		d, err := Measure(imgs)
+		if err != nil {
+			return res, fmt.Errorf("run variants: %w", err)
+		}
+		if si == 0 {
+			images, res.Distances = imgs, d
+		}
+		perSeed = append(perSeed, d)
+	}
+	if len(seeds) > 1 {
+		res.Spread = Aggregate(perSeed)
+	}
+	if opts.Reference != "" {
+		res.Reference = opts.Reference
+		if res.Ranking, err = RankSeeds(res.Cells, perSeed, opts.Reference); err != nil {
+			return res, fmt.Errorf("run variants: %w", err)
+		}
+	}
+	if recB != nil {
+		res.Targets = []string{opts.Target.Describe(), opts.Compare.Describe()}
+		cases := map[key]report.Case{}
+		for _, c := range recB.Cases {
+			cases[key{c.Variant, c.Seed}] = c
+		}
+		for _, p := range grid.Points {
+			var as, bs []image.Image
+			for _, seed := range seeds {
+				a, _, _ := firstImage(opts.OutDir, byVariant[key{p.Name, seed}])
+				var b image.Image
+				if c, ok := cases[key{p.Name, seed}]; ok {
+					var why string
+					if b, _, why = firstImage(filepath.Join(opts.OutDir, CompareDir), c); b == nil {
+						missing = append(missing, fmt.Sprintf("%s seed %d on %s: %s", p.Name, seed, opts.Compare.Describe(), why))
+					}
+				}
+				as, bs = append(as, a), append(bs, b)
+			}
+			x, err := Cross(p.Name, as, bs)
+			if err != nil {
+				return res, fmt.Errorf("run variants: %w", err)
+			}
+			res.Cross = append(res.Cross, x)
+		}
+	}
+	if err := res.write(opts.OutDir, images); err != nil {
+		return res, fmt.Errorf("run variants: %w", err)
+	}
+	if len(missing) > 0 {
+		return res, fmt.Errorf("%w: %d of %d variants produced no image:\n  %s", ErrIncomplete, len(missing), len(grid.Points)*len(seeds), strings.Join(missing, "\n  "))
+	}
+	return res, nil
+}
+
+// replay starts tgt, learns its environment class and replays the
+// variants' suite on it into runDir. The variants are judged against no
+// goldens, so any class will do, but the runner refuses to mix classes.
+func replay(ctx context.Context, opts Options, st *suite.Suite, tgt target.Target, runDir string) (*report.Run, error) {
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return nil, fmt.Errorf("run variants: %w", err)
+	}
+	eps, err := tgt.Start(ctx)
 	if err != nil {
-		opts.Target.Close()
+		tgt.Close()
+		return nil, fmt.Errorf("run variants: start target %s: %w", tgt.Describe(), err)
+	}
+	fp, err := tgt.Fingerprint(ctx)
+	if err != nil {
+		tgt.Close()
 		return nil, fmt.Errorf("run variants: fingerprint target: %w", err)
 	}
 	class := st.Environment
@@ -126,43 +260,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		class = c
 	}
 	rec, err := runner.Run(ctx, runner.Options{
-		Suite: st, SuitePath: opts.Workflow, Class: class, Target: &startedTarget{Target: opts.Target, eps: eps, fp: fp},
-		GoldenDir: filepath.Join(opts.OutDir, "no-goldens"), RunDir: opts.OutDir,
+		Suite: st, SuitePath: opts.Workflow, Class: class, Target: &startedTarget{Target: tgt, eps: eps, fp: fp},
+		GoldenDir: filepath.Join(runDir, "no-goldens"), RunDir: runDir,
 		Concurrency: opts.Concurrency, Timeout: opts.Timeout, Retries: 1, Logger: opts.Logger, OnCase: opts.OnCase,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("run variants: %w", err)
 	}
-	res := &Result{Workflow: st.Workflows[0].Name, Seed: opts.Seed, Grid: grid, Metrics: Metrics, Run: rec}
-	byVariant := map[string]report.Case{}
-	for _, c := range rec.Cases {
-		byVariant[c.Variant] = c
-	}
-	images := make([]image.Image, len(grid.Points))
-	var missing []string
-	for i, p := range grid.Points {
-		c, ok := byVariant[p.Name]
-		cell := Cell{Point: p, Case: c.ID, Seconds: c.TotalSeconds, Outputs: len(c.Outputs)}
-		if ok {
-			images[i], cell.Image, cell.Error = firstImage(opts.OutDir, c)
-		} else {
-			cell.Error = "not planned"
-		}
-		if images[i] == nil {
-			missing = append(missing, fmt.Sprintf("%s: %s", p.Name, cell.Error))
-		}
-		res.Cells = append(res.Cells, cell)
-	}
-	if res.Distances, err = Measure(images); err != nil {
-		return res, fmt.Errorf("run variants: %w", err)
-	}
-	if err := res.write(opts.OutDir, images); err != nil {
-		return res, fmt.Errorf("run variants: %w", err)
-	}
-	if len(missing) > 0 {
-		return res, fmt.Errorf("%w: %d of %d variants produced no image:\n  %s", ErrIncomplete, len(missing), len(grid.Points), strings.Join(missing, "\n  "))
-	}
-	return res, nil
+	return rec, nil
 }
 
 // firstImage decodes the first output image the case kept.
@@ -214,7 +319,7 @@ func Suite(opts Options, g Grid) (*suite.Suite, error) {
 		wf.Variants = append(wf.Variants, suite.Variant{Name: p.Name, Overrides: suite.Overrides{
 			SamplerName: p.Sampler, Scheduler: p.Scheduler, Steps: p.Steps, CFG: p.CFG}})
 	}
-	st := suite.Suite{Seeds: []uint64{opts.Seed}, Workflows: []suite.Workflow{wf}}
+	st := suite.Suite{Seeds: append([]uint64{opts.Seed}, opts.MoreSeeds...), Workflows: []suite.Workflow{wf}}
 	if b := opts.Base; b != nil {
 		st.Environment, st.Aliases = b.Environment, b.Aliases
 		if b.ObjectInfo != "" {

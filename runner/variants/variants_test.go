@@ -322,3 +322,42 @@ func TestRunIncomplete(t *testing.T) {
 		}
 	}
 }
+
+// TestRunAcrossTargets: with a second target the same variants run on
+// both, each under its own run directory, and Cross holds every variant's
+// distance between the two; two in-process executors on the same models
+// agree to the bit on every seed.
+func TestRunAcrossTargets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays on the in-process executor")
+	}
+	out := t.TempDir()
+	base, err := suite.Load(fixtureSuite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{
+		Workflow: fixtureWorkflow, Axes: Axes{Samplers: []string{"euler", "heun"}, Steps: []int{3}},
+		Seed: 7, MoreSeeds: []uint64{8}, Width: 64, Height: 64, Base: base, OutDir: out, Logger: quiet(),
+		Target:  local.New(local.Options{Models: fixtureModels, WorkDir: filepath.Join(out, "a"), Logger: quiet()}),
+		Compare: local.New(local.Options{Models: fixtureModels, WorkDir: filepath.Join(out, "b"), Logger: quiet()}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cross) != 2 || len(res.Targets) != 2 {
+		t.Fatalf("cross %+v, targets %v", res.Cross, res.Targets)
+	}
+	for _, x := range res.Cross {
+		if x.Verdict != "identical on 2/2 seeds, fail on 0" || x.Values["icon_y"] != 0 {
+			t.Errorf("%s across two identical executors: %s, icon_y %v", x.Variant, x.Verdict, x.Values["icon_y"])
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, CompareDir, "results.json")); err != nil {
+		t.Errorf("no run record for the second target: %v", err)
+	}
+	page, err := os.ReadFile(filepath.Join(out, HTMLFile))
+	if err != nil || !strings.Contains(string(page), "Across targets") {
+		t.Errorf("variants.html has no cross-target table (%v)", err)
+	}
+}

@@ -96,6 +96,17 @@ func (r *Result) HTML(sheetPNG []byte) ([]byte, error) {
 	var tables []heatTable
 	for _, m := range r.Metrics {
 		vals := r.Distances.Values[m.Name]
+		spread := r.Spread[m.Name]
+		if spread != nil {
+			// over several seeds the table shows the mean (± spread)
+			vals = make([][]float64, len(spread))
+			for i, row := range spread {
+				vals[i] = make([]float64, len(row))
+				for j, st := range row {
+					vals[i][j] = st.Mean
+				}
+			}
+		}
 		top := 0.0
 		for _, row := range vals {
 			for _, v := range row {
@@ -112,6 +123,11 @@ func (r *Result) HTML(sheetPNG []byte) ([]byte, error) {
 					c.Text, c.Style = "–", "background:#ddd"
 				default:
 					c.Text = strconv.FormatFloat(v, 'g', 3, 64)
+					if spread != nil {
+						st := spread[i][j]
+						c.Text += " ±" + strconv.FormatFloat(st.SD, 'g', 2, 64)
+						c.Title += fmt.Sprintf(" (seed %d); mean over %d seeds", r.Seed, st.N)
+					}
 					f := 0.0
 					if top > 0 {
 						f = v / top
@@ -128,7 +144,7 @@ func (r *Result) HTML(sheetPNG []byte) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	err := pageTemplate.Execute(&buf, map[string]any{
-		"R": r, "Tables": tables,
+		"R": r, "Tables": tables, "RankMetric": RankMetric,
 		"Sheet": template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(sheetPNG)),
 	})
 	if err != nil {
@@ -137,21 +153,40 @@ func (r *Result) HTML(sheetPNG []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-var pageTemplate = template.Must(template.New("variants").Parse(`<!doctype html>
+var pageTemplate = template.Must(template.New("variants").Funcs(template.FuncMap{
+	"inc": func(i int) int { return i + 1 },
+	"num": func(v float64) string {
+		if v == Missing {
+			return "–"
+		}
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	},
+}).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>regen variants: {{.R.Workflow}}</title>
 <style>
 body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;margin-bottom:1.5em}td,th{padding:2px 6px;text-align:right;font-size:12px;border:1px solid #eee}
-th{text-align:left;font-weight:normal;color:#555}img{max-width:100%;image-rendering:pixelated}
+table{border-collapse:collapse}td,th{padding:2px 6px;text-align:right;font-size:12px;border:1px solid #eee;white-space:nowrap}
+th{text-align:left;font-weight:normal;color:#555}img{image-rendering:pixelated}
+.scroll{overflow:auto;max-width:100%;margin-bottom:1.5em}.sheet img{max-width:none}
+thead th{writing-mode:vertical-rl;transform:rotate(180deg);vertical-align:bottom}
+tbody th{position:sticky;left:0;background:#fff}
 .err{color:#b00}
 </style></head><body>
-<h1>regen variants: {{.R.Workflow}} (seed {{.R.Seed}})</h1>
-<p><img src="{{.Sheet}}" alt="contact sheet"></p>
+<h1>regen variants: {{.R.Workflow}} ({{if gt (len .R.Seeds) 1}}seeds {{range $i, $s := .R.Seeds}}{{if $i}}, {{end}}{{$s}}{{end}}: distances are means ± spread over them; the sheet shows seed {{.R.Seed}}{{else}}seed {{.R.Seed}}{{end}})</h1>
+<div class="scroll sheet"><img src="{{.Sheet}}" alt="contact sheet"></div>
+{{if .R.Ranking}}<h2>Distance to {{.R.Reference}} <small>(nearest first by {{.RankMetric}}; the reference judged as the golden)</small></h2>
+<div class="scroll"><table><tr><th>#</th><th>variant</th>{{range $.R.Metrics}}<th>{{.Name}}</th>{{end}}<th>verdict</th></tr>
+{{range $i, $r := .R.Ranking}}<tr><td>{{inc $i}}</td><th>{{$r.Variant}}</th>{{range $.R.Metrics}}<td>{{index $r.Values .Name | num}}{{if $r.SD}} ±{{index $r.SD .Name | num}}{{end}}</td>{{end}}<td>{{$r.Verdict}}</td></tr>
+{{end}}</table></div>{{end}}
+{{if .R.Cross}}<h2>Across targets: {{index .R.Targets 0}} → {{index .R.Targets 1}} <small>(each variant's output on the second judged against the first{{if gt (len .R.Seeds) 1}}, mean ± spread over the seeds{{end}})</small></h2>
+<div class="scroll"><table><tr><th>variant</th>{{range $.R.Metrics}}<th>{{.Name}}</th>{{end}}<th>verdict</th></tr>
+{{range $r := .R.Cross}}<tr><th>{{$r.Variant}}</th>{{range $.R.Metrics}}<td>{{index $r.Values .Name | num}}{{if gt (len $.R.Seeds) 1}} ±{{index $r.SD .Name | num}}{{end}}</td>{{end}}<td title="{{range $r.Verdicts}}{{.}}; {{end}}">{{$r.Verdict}}</td></tr>
+{{end}}</table></div>{{end}}
 {{range .R.Cells}}{{if .Error}}<p class="err">{{.Point.Name}}: {{.Error}}</p>{{end}}{{end}}
 {{range .Tables}}<h2>{{.Metric.Name}} <small>({{.Metric.Unit}}; max {{.Max}})</small></h2>
-<table><tr><th></th>{{range $.R.Cells}}<th>{{.Point.Name}}</th>{{end}}</tr>
+<div class="scroll"><table><thead><tr><th></th>{{range $.R.Cells}}<th>{{.Point.Name}}</th>{{end}}</tr></thead><tbody>
 {{range $i, $row := .Rows}}<tr><th>{{(index $.R.Cells $i).Point.Name}}</th>{{range $row}}<td style="{{.Style}}" title="{{.Title}}">{{.Text}}</td>{{end}}</tr>
-{{end}}</table>{{end}}
+{{end}}</tbody></table></div>{{end}}
 <p>Rows are judged as the golden, columns as the output; hover a cell for the comparator's verdict.</p>
 </body></html>
 `))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,8 @@ func variantsCommand() command {
 // variantsFlags are `regen variants`' flags.
 type variantsFlags struct {
 	workflow, samplers, schedulers, steps, cfg string
+	reference, seeds                           string
+	urls                                       []string
 	seed                                       uint64
 	size                                       string
 	env, url, suite, models, out               string
@@ -48,9 +51,18 @@ func variantsWithTarget(ctx context.Context, s Streams, args []string, tgt targe
 	fs.StringVar(&f.steps, "steps", "", "comma-separated step counts (column groups; default: the workflow's)")
 	fs.StringVar(&f.cfg, "cfg", "", "comma-separated CFG scales (column groups; default: the workflow's)")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed pinned into every seed widget")
+	fs.StringVar(&f.seeds, "seeds", "", "comma-separated seeds instead of --seed: every variant runs on each, distances are averaged with their spread (the sheet shows the first)")
+	fs.StringVar(&f.reference, "reference", "", "rank every variant by its distance to this one, <sampler>.<scheduler>[…] as the sheet names it (e.g. dpmpp_2m.karras)")
 	fs.StringVar(&f.size, "size", "", "override the empty latent's size, WxH (e.g. 64x64)")
 	fs.StringVar(&f.env, "env", "local", "environment: local (in-process executor)")
-	fs.StringVar(&f.url, "url", "", "replay on the ComfyUI-compatible server at this URL instead of --env")
+	fs.Func("url", "replay on the ComfyUI-compatible server at this URL instead of --env; twice (--url A --url B): the same variants on both, and each variant's distance from A's output to B's", func(v string) error {
+		if len(f.urls) == 2 {
+			return fmt.Errorf("at most two --url")
+		}
+		f.urls = append(f.urls, v)
+		f.url = f.urls[0]
+		return nil
+	})
 	fs.StringVar(&f.suite, "suite", "fixtures/suite.yaml", "suite whose model aliases, input images and environment class to borrow (ignored when the default is absent)")
 	fs.StringVar(&f.models, "models", "fixtures/models", "local: models directory (checkpoints/, loras/)")
 	fs.StringVar(&f.out, "out", "", "output directory (default out/variants-<timestamp>)")
@@ -94,6 +106,24 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 	if f.env != "local" && f.url == "" {
 		return &usageError{msg: fmt.Sprintf("variants: unknown environment %q", f.env), hint: "regen variants --env local"}
 	}
+	var more []uint64
+	if f.seeds != "" {
+		var all []uint64
+		for _, p := range splitList(f.seeds) {
+			v, err := strconv.ParseUint(p, 10, 64)
+			if err != nil {
+				return &usageError{msg: fmt.Sprintf("variants: --seeds: %q is not a seed", p), hint: "regen variants --seeds 1,2,3 …"}
+			}
+			if slices.Contains(all, v) {
+				return &usageError{msg: fmt.Sprintf("variants: --seeds: %d twice", v)}
+			}
+			all = append(all, v)
+		}
+		if len(all) == 0 {
+			return &usageError{msg: "variants: --seeds is empty", hint: "regen variants --seeds 1,2,3 …"}
+		}
+		f.seed, more = all[0], all[1:]
+	}
 	if f.replicas < 1 || f.concurrency < 0 {
 		return &usageError{msg: "variants: --replicas must be >= 1 and --concurrency >= 0"}
 	}
@@ -132,8 +162,13 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 	default:
 		tgt = local.New(local.Options{Models: f.models, WorkDir: out, Replicas: f.replicas, Logger: logger})
 	}
-	opts := variants.Options{Workflow: f.workflow, Axes: axes, Seed: f.seed, Width: w, Height: h, Base: base,
+	opts := variants.Options{Workflow: f.workflow, Axes: axes, Seed: f.seed, Width: w, Height: h, Base: base, Reference: f.reference, MoreSeeds: more,
 		Target: tgt, OutDir: out, Concurrency: f.concurrency, Timeout: f.timeout, Logger: logger}
+	if len(f.urls) == 2 {
+		if opts.Compare, err = target.NewURL(f.urls[1]); err != nil {
+			return &usageError{msg: "variants: " + err.Error()}
+		}
+	}
 	done := 0
 	if !f.quiet {
 		opts.OnCase = func(c report.Case) {
@@ -146,6 +181,22 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 	if res != nil {
 		fmt.Fprintf(s.Out, "%d variants of %s in %.1fs\n", len(res.Cells), res.Workflow, time.Since(start).Seconds())
 		fmt.Fprintf(s.Out, "wrote %s: %s, %s, %s, %s\n", out, variants.SheetFile, variants.CSVFile, variants.JSONFile, variants.HTMLFile)
+		if len(res.Cross) > 0 {
+			fmt.Fprintf(s.Out, "across targets, %s → %s (%s):\n", res.Targets[0], res.Targets[1], variants.RankMetric)
+			for _, r := range res.Cross {
+				fmt.Fprintf(s.Out, "     %-32s %10.1f  %s\n", r.Variant, r.Values[variants.RankMetric], r.Verdict)
+			}
+		}
+		if len(res.Ranking) > 0 {
+			fmt.Fprintf(s.Out, "distance to %s (%s, nearest first):\n", res.Reference, variants.RankMetric)
+			for i, r := range res.Ranking {
+				spread := ""
+				if r.SD != nil {
+					spread = fmt.Sprintf(" ±%-8.1f", r.SD[variants.RankMetric])
+				}
+				fmt.Fprintf(s.Out, "%3d. %-32s %10.1f%s  %s\n", i+1, r.Variant, r.Values[variants.RankMetric], spread, r.Verdict)
+			}
+		}
 	}
 	if err != nil {
 		if errors.Is(err, variants.ErrIncomplete) {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,8 @@ func TestVariantsUsageErrors(t *testing.T) {
 		{name: "duplicate sampler", args: []string{"variants", "--workflow", gmmWorkflow, "--samplers", "euler,euler"}, want: "listed twice"},
 		{name: "url and env", args: []string{"variants", "--workflow", gmmWorkflow, "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
 		{name: "unknown env", args: []string{"variants", "--workflow", gmmWorkflow, "--env", "mars"}, want: `unknown environment "mars"`},
+		{name: "bad seeds", args: []string{"variants", "--workflow", gmmWorkflow, "--seeds", "1,x"}, want: `--seeds: "x" is not a seed`},
+		{name: "duplicate seed", args: []string{"variants", "--workflow", gmmWorkflow, "--seeds", "2,2"}, want: "--seeds: 2 twice"},
 		{name: "report without subcommand", args: []string{"report"}, want: "no subcommand"},
 		{name: "report unknown subcommand", args: []string{"report", "pdf"}, want: `unknown subcommand "pdf"`},
 		{name: "report html of no run", args: []string{"report", "html", "/nonexistent"}, want: "finished `regen run`"},
@@ -91,5 +94,40 @@ func TestVariantsCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, htmlreport.File)); err != nil {
 		t.Errorf("the run itself wrote no %s: %v", htmlreport.File, err)
+	}
+}
+
+// TestVariantsSeedsAndReference: --seeds runs every variant on each seed
+// and averages the distances with their spread; --reference ranks the
+// variants against one of them.
+func TestVariantsSeedsAndReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays on the in-process executor")
+	}
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "v")
+	code, msg := regen(t, "variants", "--workflow", gmmWorkflow, "--samplers", "euler,heun", "--schedulers", "normal",
+		"--steps", "3", "--size", "64x64", "--seeds", "5,6", "--reference", "heun.normal.s3", "--suite", fixtureDir+"/suite.yaml",
+		"--models", fixtureDir+"/models", "--out", out, "-q")
+	if code != ExitPass || !strings.Contains(msg, "distance to heun.normal.s3") || !strings.Contains(msg, "1. euler.normal.s3") || !strings.Contains(msg, "/2 seeds") {
+		t.Fatalf("exit %d\n%s", code, msg)
+	}
+	b, err := os.ReadFile(filepath.Join(out, variants.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Seeds  []uint64                     `json:"seeds"`
+		Spread map[string][][]variants.Stat `json:"spread"`
+		Rank   []variants.Ranked            `json:"ranking"`
+		Cells  []struct {
+			Case string `json:"case"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Seeds) != 2 || res.Spread["icon_y"][0][1].N != 2 || len(res.Rank) != 1 || len(res.Rank[0].Verdicts) != 2 {
+		t.Errorf("distances.json: seeds %v, spread %+v, ranking %+v", res.Seeds, res.Spread["icon_y"], res.Rank)
 	}
 }

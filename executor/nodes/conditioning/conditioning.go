@@ -9,9 +9,10 @@ import (
 )
 
 // Nodes returns the conditioning node classes: CLIPTextEncode,
-// ConditioningCombine and ConditioningZeroOut.
+// ConditioningCombine, ConditioningZeroOut, ControlNetApply and
+// ControlNetApplyAdvanced.
 func Nodes() []node.Node {
-	return []node.Node{textEncodeNode{}, combineNode{}, zeroOutNode{}}
+	return []node.Node{textEncodeNode{}, combineNode{}, zeroOutNode{}, controlNetApplyNode{}, controlNetApplyAdvancedNode{}}
 }
 
 // textEncodeNode is CLIPTextEncode.
@@ -37,7 +38,7 @@ func (textEncodeNode) Execute(_ context.Context, env *node.Env, in map[string]an
 	}
 	if enc, ok := clip.(*model.TextEncoder); ok {
 		if e := enc.EncodeDetail(text); len(e.Unknown) > 0 {
-			env.Log().Debug("prompt words not in the vocabulary were ignored", "words", e.Unknown)
+			env.Log().Debug("prompt words outside the vocabulary steer by their hashed directions", "words", e.Unknown)
 		}
 	}
 	c, err := clip.Encode(text)
@@ -91,7 +92,7 @@ func (zeroOutNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (n
 	}
 	out := make(node.Conditioning, len(c))
 	for i, e := range c {
-		out[i] = node.Cond{Vec: make([]float32, len(e.Vec)), Text: e.Text}
+		out[i] = node.Cond{Vec: make([]float32, len(e.Vec)), Text: e.Text, Control: e.Control}
 	}
 	return node.Result{Outputs: []any{out}}, nil
 }

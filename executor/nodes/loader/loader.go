@@ -15,9 +15,9 @@ import (
 )
 
 // Nodes returns the loader node classes: CheckpointLoaderSimple,
-// LoraLoader and VAELoader.
+// LoraLoader, VAELoader and ControlNetLoader.
 func Nodes() []node.Node {
-	return []node.Node{ckptLoaderNode{}, loraLoaderNode{}, vaeLoaderNode{}}
+	return []node.Node{ckptLoaderNode{}, loraLoaderNode{}, vaeLoaderNode{}, controlNetLoaderNode{}}
 }
 
 // attender returns the executor's backend, or a CPU backend when the node
