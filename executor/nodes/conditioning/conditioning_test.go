@@ -30,6 +30,8 @@ func TestConditioningNodeSpecs(t *testing.T) {
 		{"CLIPTextEncode", []string{"text", "clip"}, []string{"CONDITIONING"}},
 		{"ConditioningCombine", []string{"conditioning_1", "conditioning_2"}, []string{"CONDITIONING"}},
 		{"ConditioningZeroOut", []string{"conditioning"}, []string{"CONDITIONING"}},
+		{"ControlNetApply", []string{"conditioning", "control_net", "image", "strength"}, []string{"CONDITIONING"}},
+		{"ControlNetApplyAdvanced", []string{"positive", "negative", "control_net", "image", "strength", "start_percent", "end_percent", "vae"}, []string{"CONDITIONING", "CONDITIONING"}},
 	}
 	if len(byName) != len(tests) {
 		t.Fatalf("%d classes, want %d", len(byName), len(tests))
