@@ -1,0 +1,384 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/regen-dev/regen/runner/history"
+)
+
+// Store is history.Store over a database/sql handle.
+type Store struct {
+	db   *sql.DB
+	d    Dialect
+	name string
+}
+
+var _ history.Store = (*Store)(nil)
+
+// Open migrates db to the current schema and returns the store; name
+// describes it in errors. On error db is left open for the caller to close.
+func Open(ctx context.Context, db *sql.DB, d Dialect, name string) (*Store, error) {
+	if err := migrate(ctx, db, d, name); err != nil {
+		return nil, err
+	}
+	return &Store{db: db, d: d, name: name}, nil
+}
+
+// DB is the underlying handle (tests inspect it).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Describe names the store.
+func (s *Store) Describe() string { return s.name }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// CombinedHash folds per-output hashes into one (sorted by file), "" when
+// every hash is empty; the hash of a single output is that output's hash.
+func CombinedHash(files, hashes []string) string {
+	type fh struct{ f, h string }
+	var xs []fh
+	any := false
+	for i := range files {
+		xs = append(xs, fh{files[i], hashes[i]})
+		any = any || hashes[i] != ""
+	}
+	if !any {
+		return ""
+	}
+	if len(xs) == 1 {
+		return xs[0].h
+	}
+	sort.Slice(xs, func(i, j int) bool { return xs[i].f < xs[j].f })
+	h := sha256.New()
+	for _, x := range xs {
+		fmt.Fprintf(h, "%s=%s\n", x.f, x.h)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Record stores r in one transaction.
+func (s *Store) Record(ctx context.Context, r *history.Run) error {
+	if r.ID == "" {
+		return errors.New("record run: empty run id")
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.d.classify(s.name, fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err))
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, s.d.rebind("SELECT COUNT(*) FROM runs WHERE id = ?"), r.ID).Scan(&n); err != nil {
+		return s.d.classify(s.name, fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err))
+	}
+	if n > 0 {
+		return fmt.Errorf("record run %s in %s: %w", r.ID, s.name, history.ErrRunExists)
+	}
+	_, err = tx.ExecContext(ctx, s.d.rebind(`INSERT INTO runs (id, started, finished, commit_hash, parents, subject,
+		author_date, dirty, diff_hash, suite_hash, environment, target, fingerprint, source, error, wall_seconds)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		r.ID, nanos(r.Started), nanos(r.Finished), r.Commit, strings.Join(r.Parents, " "), r.Subject,
+		nanos(r.AuthorDate), b2i(r.Dirty), r.DiffHash, r.SuiteHash, r.Environment, r.Target, r.Fingerprint,
+		r.Source, r.Error, r.WallSeconds)
+	if err != nil {
+		return fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err)
+	}
+	caseStmt, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO cases (run_id, case_id, workflow, verdict, tier,
+		reason, output_hash, golden_hash, replay_seconds, compare_seconds, total_seconds)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+	if err != nil {
+		return fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err)
+	}
+	defer caseStmt.Close()
+	outStmt, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO outputs (run_id, case_id, file, verdict, tier,
+		pixel_hash, golden_hash, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`))
+	if err != nil {
+		return fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err)
+	}
+	defer outStmt.Close()
+	for _, c := range r.Cases {
+		files := make([]string, len(c.Outputs))
+		px := make([]string, len(c.Outputs))
+		gd := make([]string, len(c.Outputs))
+		for i, o := range c.Outputs {
+			files[i], px[i], gd[i] = o.File, o.PixelHash, o.GoldenHash
+		}
+		if _, err := caseStmt.ExecContext(ctx, r.ID, c.ID, c.Workflow, c.Verdict, c.Tier, c.Reason,
+			CombinedHash(files, px), CombinedHash(files, gd), c.ReplaySeconds, c.CompareSeconds, c.TotalSeconds); err != nil {
+			return fmt.Errorf("record case %s of run %s in %s: %w", c.ID, r.ID, s.name, err)
+		}
+		for _, o := range c.Outputs {
+			m, err := json.Marshal(o.Metrics)
+			if err != nil {
+				return fmt.Errorf("encode metrics of %s: %w", c.ID, err)
+			}
+			if _, err := outStmt.ExecContext(ctx, r.ID, c.ID, o.File, o.Verdict, o.Tier, o.PixelHash, o.GoldenHash, string(m)); err != nil {
+				return fmt.Errorf("record output %s of %s in %s: %w", o.File, c.ID, s.name, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return s.d.classify(s.name, fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err))
+	}
+	return nil
+}
+
+// Run reads back one run.
+func (s *Store) Run(ctx context.Context, id string) (*history.Run, error) {
+	r := &history.Run{ID: id}
+	var started, finished, author int64
+	var parents string
+	var dirty int
+	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT started, finished, commit_hash, parents, subject, author_date,
+		dirty, diff_hash, suite_hash, environment, target, fingerprint, source, error, wall_seconds FROM runs WHERE id = ?`), id).
+		Scan(&started, &finished, &r.Commit, &parents, &r.Subject, &author, &dirty, &r.DiffHash, &r.SuiteHash,
+			&r.Environment, &r.Target, &r.Fingerprint, &r.Source, &r.Error, &r.WallSeconds)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read run %s from %s: %w", id, s.name, history.ErrNotFound)
+	}
+	if err != nil {
+		return nil, s.d.classify(s.name, fmt.Errorf("read run %s from %s: %w", id, s.name, err))
+	}
+	r.Started, r.Finished, r.AuthorDate = fromNanos(started), fromNanos(finished), fromNanos(author)
+	r.Parents, r.Dirty = strings.Fields(parents), dirty != 0
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT case_id, workflow, verdict, tier, reason, replay_seconds,
+		compare_seconds, total_seconds FROM cases WHERE run_id = ? ORDER BY case_id`), id)
+	if err != nil {
+		return nil, fmt.Errorf("read cases of run %s: %w", id, err)
+	}
+	defer rows.Close()
+	index := map[string]int{}
+	for rows.Next() {
+		var c history.Case
+		if err := rows.Scan(&c.ID, &c.Workflow, &c.Verdict, &c.Tier, &c.Reason, &c.ReplaySeconds, &c.CompareSeconds, &c.TotalSeconds); err != nil {
+			return nil, fmt.Errorf("read cases of run %s: %w", id, err)
+		}
+		index[c.ID] = len(r.Cases)
+		r.Cases = append(r.Cases, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read cases of run %s: %w", id, err)
+	}
+	orows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT case_id, file, verdict, tier, pixel_hash, golden_hash, metrics
+		FROM outputs WHERE run_id = ? ORDER BY case_id, file`), id)
+	if err != nil {
+		return nil, fmt.Errorf("read outputs of run %s: %w", id, err)
+	}
+	defer orows.Close()
+	for orows.Next() {
+		var cid, m string
+		var o history.Output
+		if err := orows.Scan(&cid, &o.File, &o.Verdict, &o.Tier, &o.PixelHash, &o.GoldenHash, &m); err != nil {
+			return nil, fmt.Errorf("read outputs of run %s: %w", id, err)
+		}
+		if err := json.Unmarshal([]byte(m), &o.Metrics); err != nil {
+			return nil, fmt.Errorf("decode metrics of %s in run %s: %w: %v", cid, id, history.ErrCorrupt, err)
+		}
+		i, ok := index[cid]
+		if !ok {
+			return nil, fmt.Errorf("read run %s: %w: output of unknown case %s", id, history.ErrCorrupt, cid)
+		}
+		r.Cases[i].Outputs = append(r.Cases[i].Outputs, o)
+	}
+	return r, orows.Err()
+}
+
+func (q whereEnv) clause(prefix string) (string, []any) {
+	if q.env == "" {
+		return "", nil
+	}
+	return " " + prefix + " r.environment = ?", []any{q.env}
+}
+
+type whereEnv struct{ env string }
+
+// Commits lists the recorded commits in the order first recorded.
+func (s *Store) Commits(ctx context.Context, q history.Query) ([]history.Commit, error) {
+	where, args := whereEnv{q.Environment}.clause("WHERE")
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT r.commit_hash, r.parents, r.subject, r.author_date, r.started
+		FROM runs r`+where+` ORDER BY r.seq`), args...)
+	if err != nil {
+		return nil, s.d.classify(s.name, fmt.Errorf("list commits in %s: %w", s.name, err))
+	}
+	defer rows.Close()
+	var out []history.Commit
+	index := map[string]int{}
+	for rows.Next() {
+		var hash, parents, subject string
+		var author, started int64
+		if err := rows.Scan(&hash, &parents, &subject, &author, &started); err != nil {
+			return nil, fmt.Errorf("list commits in %s: %w", s.name, err)
+		}
+		i, ok := index[hash]
+		if !ok {
+			i = len(out)
+			index[hash] = i
+			out = append(out, history.Commit{Commit: hash, FirstRecorded: fromNanos(started)})
+		}
+		c := &out[i]
+		c.Parents, c.Subject, c.AuthorDate = strings.Fields(parents), subject, fromNanos(author)
+		c.LastRecorded = fromNanos(started)
+		c.Runs++
+	}
+	return out, rows.Err()
+}
+
+const stateCols = `c.case_id, r.commit_hash, r.id, r.started, c.verdict, c.tier, c.output_hash, c.golden_hash, c.total_seconds`
+
+func scanState(rows *sql.Rows) (history.State, error) {
+	var st history.State
+	var started int64
+	err := rows.Scan(&st.Case, &st.Commit, &st.RunID, &started, &st.Verdict, &st.Tier, &st.OutputHash, &st.GoldenHash, &st.Seconds)
+	st.Recorded = fromNanos(started)
+	return st, err
+}
+
+// States returns each case's latest state per commit.
+func (s *Store) States(ctx context.Context, q history.Query, commits []string) (map[string][]history.State, error) {
+	out := map[string][]history.State{}
+	const chunk = 200
+	for lo := 0; lo < len(commits); lo += chunk {
+		part := commits[lo:min(lo+chunk, len(commits))]
+		args := make([]any, 0, len(part)+1)
+		for _, c := range part {
+			args = append(args, c)
+		}
+		where, eargs := whereEnv{q.Environment}.clause("AND")
+		args = append(args, eargs...)
+		rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+stateCols+` FROM cases c JOIN runs r ON r.id = c.run_id
+			WHERE r.commit_hash IN (?`+strings.Repeat(", ?", len(part)-1)+`)`+where+` ORDER BY r.seq`), args...)
+		if err != nil {
+			return nil, s.d.classify(s.name, fmt.Errorf("read states from %s: %w", s.name, err))
+		}
+		latest := map[string]map[string]history.State{}
+		for rows.Next() {
+			st, err := scanState(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read states from %s: %w", s.name, err)
+			}
+			if latest[st.Commit] == nil {
+				latest[st.Commit] = map[string]history.State{}
+			}
+			latest[st.Commit][st.Case] = st // rows come in record order: the last wins
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read states from %s: %w", s.name, err)
+		}
+		for commit, m := range latest {
+			ids := make([]string, 0, len(m))
+			for id := range m {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			list := make([]history.State, 0, len(ids))
+			for _, id := range ids {
+				list = append(list, m[id])
+			}
+			out[commit] = list
+		}
+	}
+	return out, nil
+}
+
+// Timeline returns every recorded state of one case, oldest first, with
+// its outputs' metrics (a multi-output case's metrics are prefixed by the
+// output file).
+func (s *Store) Timeline(ctx context.Context, q history.Query, caseID string) ([]history.State, error) {
+	where, args := whereEnv{q.Environment}.clause("AND")
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+stateCols+` FROM cases c JOIN runs r ON r.id = c.run_id
+		WHERE c.case_id = ?`+where+` ORDER BY r.seq`), append([]any{caseID}, args...)...)
+	if err != nil {
+		return nil, s.d.classify(s.name, fmt.Errorf("read timeline of %s from %s: %w", caseID, s.name, err))
+	}
+	var out []history.State
+	index := map[string]int{}
+	for rows.Next() {
+		st, err := scanState(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read timeline of %s: %w", caseID, err)
+		}
+		index[st.RunID] = len(out)
+		out = append(out, st)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read timeline of %s: %w", caseID, err)
+	}
+	orows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT run_id, file, metrics FROM outputs WHERE case_id = ? ORDER BY run_id, file`), caseID)
+	if err != nil {
+		return nil, fmt.Errorf("read metrics of %s: %w", caseID, err)
+	}
+	defer orows.Close()
+	counts := map[string]int{}
+	type om struct {
+		run, file string
+		m         map[string]float64
+	}
+	var all []om
+	for orows.Next() {
+		var run, file, m string
+		if err := orows.Scan(&run, &file, &m); err != nil {
+			return nil, fmt.Errorf("read metrics of %s: %w", caseID, err)
+		}
+		if _, ok := index[run]; !ok {
+			continue
+		}
+		var mm map[string]float64
+		if err := json.Unmarshal([]byte(m), &mm); err != nil {
+			return nil, fmt.Errorf("decode metrics of %s in run %s: %w: %v", caseID, run, history.ErrCorrupt, err)
+		}
+		counts[run]++
+		all = append(all, om{run, file, mm})
+	}
+	if err := orows.Err(); err != nil {
+		return nil, fmt.Errorf("read metrics of %s: %w", caseID, err)
+	}
+	for _, x := range all {
+		st := &out[index[x.run]]
+		if st.Metrics == nil {
+			st.Metrics = map[string]float64{}
+		}
+		for k, v := range x.m {
+			if counts[x.run] > 1 {
+				k = x.file + ":" + k
+			}
+			st.Metrics[k] = v
+		}
+	}
+	return out, nil
+}
