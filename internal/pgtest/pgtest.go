@@ -214,4 +214,3 @@ func (s *Server) Stop() error {
 	s.cmd = nil
 	return os.RemoveAll(s.dir)
 }
-

@@ -64,4 +64,3 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 	}
 	return s, nil
 }
-
