@@ -141,6 +141,7 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 		}
 		gold = compare.Input{PNG: g.PNG, Record: rec}
 		out.Golden = s.store.PNGPath(c.Workflow, file)
+		out.GoldenHash = rec.SHA256
 	}
 	th := base
 	if err := c.Thresholds.Apply(&th); err != nil {
@@ -149,6 +150,9 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 	res := compare.Compare(gold, got, compare.Options{Thresholds: &th, Strict: s.opts.Strict})
 	out.Verdict = report.Verdict(res.Verdict)
 	out.Tier, out.Reason = res.FailedTier, res.Reason
+	if res.OutputRecord != nil {
+		out.PixelHash = res.OutputRecord.SHA256
+	}
 	if out.Tier == "" && res.Verdict == compare.Pass {
 		out.Tier = compare.TierExact
 	}

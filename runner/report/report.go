@@ -83,10 +83,12 @@ type Run struct {
 	// Fingerprint is the executor's /system_stats, verbatim.
 	Fingerprint json.RawMessage `json:"fingerprint,omitempty"`
 	Suite       string          `json:"suite"`
-	GoldenDir   string          `json:"golden_dir"`
-	Filter      string          `json:"filter,omitempty"`
-	Strict      bool            `json:"strict"`
-	Concurrency int             `json:"concurrency"`
+	// SuiteHash is the SHA-256 of the suite file.
+	SuiteHash   string `json:"suite_hash,omitempty"`
+	GoldenDir   string `json:"golden_dir"`
+	Filter      string `json:"filter,omitempty"`
+	Strict      bool   `json:"strict"`
+	Concurrency int    `json:"concurrency"`
 	// Error is a run-level failure (target unreachable, interrupted).
 	Error  string `json:"error,omitempty"`
 	Cases  []Case `json:"cases"`
@@ -97,6 +99,12 @@ type Run struct {
 type Git struct {
 	Commit string `json:"commit,omitempty"`
 	Dirty  bool   `json:"dirty"`
+	// Parents (first parent first), Subject and AuthorDate describe the
+	// commit; DiffHash is the SHA-256 of `git diff HEAD` when Dirty.
+	Parents    []string  `json:"parents,omitempty"`
+	Subject    string    `json:"subject,omitempty"`
+	AuthorDate time.Time `json:"author_date,omitzero"`
+	DiffHash   string    `json:"diff_hash,omitempty"`
 }
 
 // Case is one case's result.
@@ -127,6 +135,10 @@ type Case struct {
 	TotalSeconds   float64 `json:"total_seconds"`
 
 	Outputs []Output `json:"outputs,omitempty"`
+
+	// Since is what the history says of a case that did not pass: the last
+	// recorded commit where it passed and the first where it failed.
+	Since *Since `json:"since,omitempty"`
 }
 
 // Problem says why a case has the error verdict: its replay error, or, when
@@ -166,6 +178,10 @@ type Output struct {
 	Diff            string `json:"diff,omitempty"`
 	// Golden is the golden PNG path the output was compared with.
 	Golden string `json:"golden,omitempty"`
+	// PixelHash is the SHA-256 of the output's decoded pixels; GoldenHash
+	// the one of the golden it was judged against.
+	PixelHash  string `json:"pixel_hash,omitempty"`
+	GoldenHash string `json:"golden_hash,omitempty"`
 }
 
 // Metric is a named value and its threshold.

@@ -19,6 +19,7 @@ func Terminal(w io.Writer, r *Run, runDir string) {
 	for _, c := range r.Cases {
 		fmt.Fprintf(w, "%-6s %-*s  %-9s %s\n", strings.ToUpper(string(c.Verdict)), width, c.ID, tierOf(c), detail(c))
 	}
+	TerminalSince(w, r)
 	r.Tally()
 	t := r.Totals
 	fmt.Fprintf(w, "%d cases: %d pass, %d pass~, %d fail, %d error, %d new, %d skip (%.1fs)\n",

@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"workflow": workflowCommand(),
 		"run":      runCommand(),
 		"golden":   goldenCommand(),
+		"history":  historyCommand(),
 		"variants": variantsCommand(),
 		"report":   reportCommand(),
 		"deploy":   deployCommand(),
