@@ -111,10 +111,18 @@ type State struct {
 	Seconds    float64
 }
 
-// Query narrows a read to one environment class ("" = all).
+// Query narrows a read.
 type Query struct {
+	// Environment keeps the runs of one golden class ("" = all).
 	Environment string
+	// Source keeps the runs one source recorded. "" keeps those of `regen
+	// run` and imports, never a bisect's (judged against another commit's
+	// outputs, not the goldens); BisectSource(good) a bisect's.
+	Source string
 }
+
+// BisectSource is the source of the runs a bisect from good records.
+func BisectSource(good string) string { return SourceBisect + ":" + good }
 
 // Store keeps the history. Implementations are safe for concurrent use by
 // one process, and several processes may record into one store at once.

@@ -202,6 +202,29 @@ func RunConformance(t *testing.T, open Opener) {
 			t.Errorf("cuda timeline: %+v %v", tl, err)
 		}
 	})
+	t.Run("BisectRunsAreKeptApart", func(t *testing.T) {
+		t.Parallel()
+		s := with(t)
+		b := SampleRun("b1", "c2", 2, "fail", "h", "a")
+		b.Source = history.BisectSource("c1")
+		for _, r := range []*history.Run{SampleRun("r1", "c1", 1, "pass", "h", "a"), b} {
+			if err := s.Record(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cs, err := s.Commits(ctx, history.Query{})
+		if err != nil || len(cs) != 1 || cs[0].Commit != "c1" {
+			t.Errorf("commits without bisect runs: %+v %v", cs, err)
+		}
+		q := history.Query{Source: history.BisectSource("c1")}
+		st, err := s.States(ctx, q, []string{"c1", "c2"})
+		if err != nil || len(st) != 1 || len(st["c2"]) != 1 || st["c2"][0].Verdict != "fail" {
+			t.Errorf("bisect states: %+v %v", st, err)
+		}
+		if tl, err := s.Timeline(ctx, history.Query{}, "a"); err != nil || len(tl) != 1 {
+			t.Errorf("timeline without bisect runs: %+v %v", tl, err)
+		}
+	})
 	t.Run("ConcurrentWriters", func(t *testing.T) {
 		t.Parallel()
 		s := with(t)

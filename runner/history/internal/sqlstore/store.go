@@ -213,20 +213,27 @@ func (s *Store) Run(ctx context.Context, id string) (*history.Run, error) {
 	return r, orows.Err()
 }
 
-func (q whereEnv) clause(prefix string) (string, []any) {
-	if q.env == "" {
-		return "", nil
+// where returns q as SQL conditions on runs r, joined by prefix (WHERE or
+// AND), and their arguments.
+func where(q history.Query, prefix string) (string, []any) {
+	var conds []string
+	var args []any
+	if q.Environment != "" {
+		conds, args = append(conds, "r.environment = ?"), append(args, q.Environment)
 	}
-	return " " + prefix + " r.environment = ?", []any{q.env}
+	if q.Source == "" {
+		conds = append(conds, "r.source NOT LIKE '"+history.SourceBisect+"%'")
+	} else {
+		conds, args = append(conds, "r.source = ?"), append(args, q.Source)
+	}
+	return " " + prefix + " " + strings.Join(conds, " AND "), args
 }
-
-type whereEnv struct{ env string }
 
 // Commits lists the recorded commits in the order first recorded.
 func (s *Store) Commits(ctx context.Context, q history.Query) ([]history.Commit, error) {
-	where, args := whereEnv{q.Environment}.clause("WHERE")
+	cond, args := where(q, "WHERE")
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT r.commit_hash, r.parents, r.subject, r.author_date, r.started
-		FROM runs r`+where+` ORDER BY r.seq`), args...)
+		FROM runs r`+cond+` ORDER BY r.seq`), args...)
 	if err != nil {
 		return nil, s.d.classify(s.name, fmt.Errorf("list commits in %s: %w", s.name, err))
 	}
@@ -273,10 +280,10 @@ func (s *Store) States(ctx context.Context, q history.Query, commits []string) (
 		for _, c := range part {
 			args = append(args, c)
 		}
-		where, eargs := whereEnv{q.Environment}.clause("AND")
+		cond, eargs := where(q, "AND")
 		args = append(args, eargs...)
 		rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+stateCols+` FROM cases c JOIN runs r ON r.id = c.run_id
-			WHERE r.commit_hash IN (?`+strings.Repeat(", ?", len(part)-1)+`)`+where+` ORDER BY r.seq`), args...)
+			WHERE r.commit_hash IN (?`+strings.Repeat(", ?", len(part)-1)+`)`+cond+` ORDER BY r.seq`), args...)
 		if err != nil {
 			return nil, s.d.classify(s.name, fmt.Errorf("read states from %s: %w", s.name, err))
 		}
@@ -317,9 +324,9 @@ func (s *Store) States(ctx context.Context, q history.Query, commits []string) (
 // its outputs' metrics (a multi-output case's metrics are prefixed by the
 // output file).
 func (s *Store) Timeline(ctx context.Context, q history.Query, caseID string) ([]history.State, error) {
-	where, args := whereEnv{q.Environment}.clause("AND")
+	cond, args := where(q, "AND")
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+stateCols+` FROM cases c JOIN runs r ON r.id = c.run_id
-		WHERE c.case_id = ?`+where+` ORDER BY r.seq`), append([]any{caseID}, args...)...)
+		WHERE c.case_id = ?`+cond+` ORDER BY r.seq`), append([]any{caseID}, args...)...)
 	if err != nil {
 		return nil, s.d.classify(s.name, fmt.Errorf("read timeline of %s from %s: %w", caseID, s.name, err))
 	}
