@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"inspect":  inspectCommand(),
 		"workflow": workflowCommand(),
 		"run":      runCommand(),
+		"bisect":   bisectCommand(),
 		"golden":   goldenCommand(),
 		"history":  historyCommand(),
 		"variants": variantsCommand(),
