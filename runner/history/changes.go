@@ -1,6 +1,9 @@
 package history
 
-import "sort"
+import (
+	"context"
+	"sort"
+)
 
 // Kinds of Change.
 const (
@@ -171,4 +174,60 @@ func SinceOf(states []State) (lastPass, firstFail string) {
 		firstFail = states[i+1].Commit
 	}
 	return lastPass, firstFail
+}
+
+// Recent reads the last limit recorded commits (0: all) of st in the order
+// Arrange gives them, each with its counts and what changed since the
+// commit before it (which is read too, to compare with): `regen history`.
+func Recent(ctx context.Context, st Store, q Query, order []string, limit int) ([]Entry, error) {
+	commits, err := st.Commits(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	commits = Arrange(commits, order)
+	from := 0
+	if limit > 0 && len(commits) > limit+1 {
+		from = len(commits) - limit - 1
+	}
+	commits = commits[from:]
+	hashes := make([]string, len(commits))
+	for i, c := range commits {
+		hashes[i] = c.Commit
+	}
+	states, err := st.States(ctx, q, hashes)
+	if err != nil {
+		return nil, err
+	}
+	lines := Entries(commits, states)
+	if from > 0 {
+		lines = lines[1:] // only the baseline of the first line shown
+	}
+	return lines, nil
+}
+
+// CaseLine is one commit of a case's timeline.
+type CaseLine struct {
+	State
+	// Transition is the Change kind from the previous line ("" if none).
+	Transition string
+}
+
+// CaseHistory returns one case's timeline, one line per recorded commit
+// (its latest state there), arranged like Arrange: `regen history --case`.
+func CaseHistory(ctx context.Context, st Store, q Query, id string, order []string) ([]CaseLine, error) {
+	tl, err := st.Timeline(ctx, q, id)
+	if err != nil || len(tl) == 0 {
+		return nil, err
+	}
+	states := LatestPerCommit(tl, order)
+	out := make([]CaseLine, len(states))
+	for i, s := range states {
+		out[i] = CaseLine{State: s}
+		if i > 0 {
+			if ch := Diff(states[i-1:i], states[i:i+1]); len(ch) > 0 {
+				out[i].Transition = ch[0].Kind
+			}
+		}
+	}
+	return out, nil
 }

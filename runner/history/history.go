@@ -101,6 +101,7 @@ type Commit struct {
 type State struct {
 	Case       string
 	Commit     string
+	Subject    string // the commit's subject
 	RunID      string
 	Recorded   time.Time
 	Verdict    string

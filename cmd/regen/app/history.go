@@ -75,7 +75,7 @@ func runHistory(ctx context.Context, s Streams, args []string) error {
 	if f.caseID != "" {
 		return caseTimeline(ctx, s.Out, st, q, f.caseID, order, f.json)
 	}
-	lines, err := historyEntries(ctx, st, q, order, f.limit)
+	lines, err := history.Recent(ctx, st, q, order, f.limit)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
@@ -84,34 +84,6 @@ func runHistory(ctx context.Context, s Streams, args []string) error {
 	}
 	printEntries(s.Out, lines)
 	return nil
-}
-
-// historyEntries reads the last limit recorded commits (plus the one before,
-// to compare with) and builds their lines.
-func historyEntries(ctx context.Context, st history.Store, q history.Query, order []string, limit int) ([]history.Entry, error) {
-	commits, err := st.Commits(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	commits = history.Arrange(commits, order)
-	from := 0
-	if limit > 0 && len(commits) > limit+1 {
-		from = len(commits) - limit - 1
-	}
-	commits = commits[from:]
-	hashes := make([]string, len(commits))
-	for i, c := range commits {
-		hashes[i] = c.Commit
-	}
-	states, err := st.States(ctx, q, hashes)
-	if err != nil {
-		return nil, err
-	}
-	lines := history.Entries(commits, states)
-	if from > 0 {
-		lines = lines[1:] // only the baseline of the first shown line
-	}
-	return lines, nil
 }
 
 func short(c string) string {
@@ -208,32 +180,17 @@ type timelineJSON struct {
 }
 
 func caseTimeline(ctx context.Context, w io.Writer, st history.Store, q history.Query, id string, order []string, asJSON bool) error {
-	tl, err := st.Timeline(ctx, q, id)
+	lines, err := history.CaseHistory(ctx, st, q, id, order)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	if len(tl) == 0 {
+	if len(lines) == 0 {
 		return fmt.Errorf("history: case %q has no recorded run in %s", id, st.Describe())
 	}
-	commits, err := st.Commits(ctx, q)
-	if err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
-	subjects := map[string]string{}
-	for _, c := range commits {
-		subjects[c.Commit] = c.Subject
-	}
-	states := history.LatestPerCommit(tl, order)
-	var rows []timelineJSON
-	for i, s := range states {
-		r := timelineJSON{Commit: s.Commit, Subject: subjects[s.Commit], Run: s.RunID, Verdict: s.Verdict, Tier: s.Tier,
-			OutputHash: s.OutputHash, GoldenHash: s.GoldenHash, Metrics: s.Metrics}
-		if i > 0 {
-			if ch := history.Diff(states[i-1:i], states[i:i+1]); len(ch) > 0 {
-				r.Transition = ch[0].Kind
-			}
-		}
-		rows = append(rows, r)
+	rows := make([]timelineJSON, 0, len(lines))
+	for _, l := range lines {
+		rows = append(rows, timelineJSON{Commit: l.Commit, Subject: l.Subject, Run: l.RunID, Verdict: l.Verdict, Tier: l.Tier,
+			OutputHash: l.OutputHash, GoldenHash: l.GoldenHash, Transition: l.Transition, Metrics: l.Metrics})
 	}
 	if asJSON {
 		return writeJSON(w, rows)

@@ -70,6 +70,8 @@ func Open(ctx context.Context, path string, opts Options) (*sqlstore.Store, erro
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "cache_size(-65536)") // 64 MiB: history reads scan a case's runs
+	q.Add("_pragma", "mmap_size(268435456)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)

@@ -48,6 +48,7 @@ func schema(d Dialect) [][]string {
 			replay_seconds DOUBLE PRECISION NOT NULL,
 			compare_seconds DOUBLE PRECISION NOT NULL,
 			total_seconds DOUBLE PRECISION NOT NULL,
+			metrics TEXT NOT NULL,
 			PRIMARY KEY (run_id, case_id))`,
 		`CREATE INDEX cases_case ON cases (case_id)`,
 		`CREATE TABLE outputs (

@@ -89,66 +89,97 @@ func CombinedHash(files, hashes []string) string {
 
 // Record stores r in one transaction.
 func (s *Store) Record(ctx context.Context, r *history.Run) error {
-	if r.ID == "" {
-		return errors.New("record run: empty run id")
+	return s.RecordAll(ctx, []*history.Run{r})
+}
+
+// RecordAll stores runs in one transaction (all or none), with multi-row
+// inserts: the bulk path of imports and benchmarks.
+func (s *Store) RecordAll(ctx context.Context, runs []*history.Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	what := "run " + runs[0].ID
+	if len(runs) > 1 {
+		what = fmt.Sprintf("%d runs", len(runs))
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return s.d.classify(s.name, fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err))
+		return s.d.classify(s.name, fmt.Errorf("record %s in %s: %w", what, s.name, err))
 	}
 	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, s.d.rebind("SELECT COUNT(*) FROM runs WHERE id = ?"), r.ID).Scan(&n); err != nil {
-		return s.d.classify(s.name, fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err))
-	}
-	if n > 0 {
-		return fmt.Errorf("record run %s in %s: %w", r.ID, s.name, history.ErrRunExists)
-	}
-	_, err = tx.ExecContext(ctx, s.d.rebind(`INSERT INTO runs (id, started, finished, commit_hash, parents, subject,
-		author_date, dirty, diff_hash, suite_hash, environment, target, fingerprint, source, error, wall_seconds)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		r.ID, nanos(r.Started), nanos(r.Finished), r.Commit, strings.Join(r.Parents, " "), r.Subject,
-		nanos(r.AuthorDate), b2i(r.Dirty), r.DiffHash, r.SuiteHash, r.Environment, r.Target, r.Fingerprint,
-		r.Source, r.Error, r.WallSeconds)
-	if err != nil {
-		return fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err)
-	}
-	caseStmt, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO cases (run_id, case_id, workflow, verdict, tier,
-		reason, output_hash, golden_hash, replay_seconds, compare_seconds, total_seconds)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
-	if err != nil {
-		return fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err)
-	}
-	defer caseStmt.Close()
-	outStmt, err := tx.PrepareContext(ctx, s.d.rebind(`INSERT INTO outputs (run_id, case_id, file, verdict, tier,
-		pixel_hash, golden_hash, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`))
-	if err != nil {
-		return fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err)
-	}
-	defer outStmt.Close()
-	for _, c := range r.Cases {
-		files := make([]string, len(c.Outputs))
-		px := make([]string, len(c.Outputs))
-		gd := make([]string, len(c.Outputs))
-		for i, o := range c.Outputs {
-			files[i], px[i], gd[i] = o.File, o.PixelHash, o.GoldenHash
+	var cases, outs rows
+	for _, r := range runs {
+		if r.ID == "" {
+			return errors.New("record run: empty run id")
 		}
-		if _, err := caseStmt.ExecContext(ctx, r.ID, c.ID, c.Workflow, c.Verdict, c.Tier, c.Reason,
-			CombinedHash(files, px), CombinedHash(files, gd), c.ReplaySeconds, c.CompareSeconds, c.TotalSeconds); err != nil {
-			return fmt.Errorf("record case %s of run %s in %s: %w", c.ID, r.ID, s.name, err)
+		var n int
+		if err := tx.QueryRowContext(ctx, s.d.rebind("SELECT COUNT(*) FROM runs WHERE id = ?"), r.ID).Scan(&n); err != nil {
+			return s.d.classify(s.name, fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err))
 		}
-		for _, o := range c.Outputs {
-			m, err := json.Marshal(o.Metrics)
+		if n > 0 {
+			return fmt.Errorf("record run %s in %s: %w", r.ID, s.name, history.ErrRunExists)
+		}
+		_, err = tx.ExecContext(ctx, s.d.rebind(`INSERT INTO runs (id, started, finished, commit_hash, parents, subject,
+			author_date, dirty, diff_hash, suite_hash, environment, target, fingerprint, source, error, wall_seconds)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			r.ID, nanos(r.Started), nanos(r.Finished), r.Commit, strings.Join(r.Parents, " "), r.Subject,
+			nanos(r.AuthorDate), b2i(r.Dirty), r.DiffHash, r.SuiteHash, r.Environment, r.Target, r.Fingerprint,
+			r.Source, r.Error, r.WallSeconds)
+		if err != nil {
+			return fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err)
+		}
+		for _, c := range r.Cases {
+			files := make([]string, len(c.Outputs))
+			px := make([]string, len(c.Outputs))
+			gd := make([]string, len(c.Outputs))
+			for i, o := range c.Outputs {
+				files[i], px[i], gd[i] = o.File, o.PixelHash, o.GoldenHash
+			}
+			cm, err := json.Marshal(caseMetrics(c.Outputs))
 			if err != nil {
 				return fmt.Errorf("encode metrics of %s: %w", c.ID, err)
 			}
-			if _, err := outStmt.ExecContext(ctx, r.ID, c.ID, o.File, o.Verdict, o.Tier, o.PixelHash, o.GoldenHash, string(m)); err != nil {
-				return fmt.Errorf("record output %s of %s in %s: %w", o.File, c.ID, s.name, err)
+			cases = append(cases, []any{r.ID, c.ID, c.Workflow, c.Verdict, c.Tier, c.Reason,
+				CombinedHash(files, px), CombinedHash(files, gd), c.ReplaySeconds, c.CompareSeconds, c.TotalSeconds, string(cm)})
+			for _, o := range c.Outputs {
+				m, err := json.Marshal(o.Metrics)
+				if err != nil {
+					return fmt.Errorf("encode metrics of %s: %w", c.ID, err)
+				}
+				outs = append(outs, []any{r.ID, c.ID, o.File, o.Verdict, o.Tier, o.PixelHash, o.GoldenHash, string(m)})
 			}
 		}
 	}
+	if err := s.insert(ctx, tx, `INSERT INTO cases (run_id, case_id, workflow, verdict, tier, reason, output_hash,
+		golden_hash, replay_seconds, compare_seconds, total_seconds, metrics) VALUES `, cases); err != nil {
+		return fmt.Errorf("record cases of %s in %s: %w", what, s.name, err)
+	}
+	if err := s.insert(ctx, tx, `INSERT INTO outputs (run_id, case_id, file, verdict, tier, pixel_hash, golden_hash,
+		metrics) VALUES `, outs); err != nil {
+		return fmt.Errorf("record outputs of %s in %s: %w", what, s.name, err)
+	}
 	if err := tx.Commit(); err != nil {
-		return s.d.classify(s.name, fmt.Errorf("record run %s in %s: %w", r.ID, s.name, err))
+		return s.d.classify(s.name, fmt.Errorf("record %s in %s: %w", what, s.name, err))
+	}
+	return nil
+}
+
+type rows [][]any
+
+// insert runs head with the rows as multi-row VALUES, in batches.
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, head string, all rows) error {
+	const batch = 200
+	for lo := 0; lo < len(all); lo += batch {
+		part := all[lo:min(lo+batch, len(all))]
+		tuple := "(?" + strings.Repeat(", ?", len(part[0])-1) + ")"
+		q := head + tuple + strings.Repeat(", "+tuple, len(part)-1)
+		args := make([]any, 0, len(part)*len(part[0]))
+		for _, r := range part {
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(q), args...); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -260,12 +291,12 @@ func (s *Store) Commits(ctx context.Context, q history.Query) ([]history.Commit,
 	return out, rows.Err()
 }
 
-const stateCols = `c.case_id, r.commit_hash, r.id, r.started, c.verdict, c.tier, c.output_hash, c.golden_hash, c.total_seconds`
+const stateCols = `c.case_id, r.commit_hash, r.subject, r.id, r.started, c.verdict, c.tier, c.output_hash, c.golden_hash, c.total_seconds`
 
 func scanState(rows *sql.Rows) (history.State, error) {
 	var st history.State
 	var started int64
-	err := rows.Scan(&st.Case, &st.Commit, &st.RunID, &started, &st.Verdict, &st.Tier, &st.OutputHash, &st.GoldenHash, &st.Seconds)
+	err := rows.Scan(&st.Case, &st.Commit, &st.Subject, &st.RunID, &started, &st.Verdict, &st.Tier, &st.OutputHash, &st.GoldenHash, &st.Seconds)
 	st.Recorded = fromNanos(started)
 	return st, err
 }
@@ -273,6 +304,9 @@ func scanState(rows *sql.Rows) (history.State, error) {
 // States returns each case's latest state per commit.
 func (s *Store) States(ctx context.Context, q history.Query, commits []string) (map[string][]history.State, error) {
 	out := map[string][]history.State{}
+	if len(commits) > 1000 {
+		return s.allStates(ctx, q, commits)
+	}
 	const chunk = 200
 	for lo := 0; lo < len(commits); lo += chunk {
 		part := commits[lo:min(lo+chunk, len(commits))]
@@ -320,72 +354,96 @@ func (s *Store) States(ctx context.Context, q history.Query, commits []string) (
 	return out, nil
 }
 
+// caseMetrics is a case's metrics as its timeline shows them: its output's,
+// or with several outputs each prefixed by the output file.
+func caseMetrics(outs []history.Output) map[string]float64 {
+	m := map[string]float64{}
+	for _, o := range outs {
+		for k, v := range o.Metrics {
+			if len(outs) > 1 {
+				k = o.File + ":" + k
+			}
+			m[k] = v
+		}
+	}
+	return m
+}
+
 // Timeline returns every recorded state of one case, oldest first, with
-// its outputs' metrics (a multi-output case's metrics are prefixed by the
-// output file).
+// its metrics (kept on the case row at record time, so that this is one
+// indexed read of the case's rows).
 func (s *Store) Timeline(ctx context.Context, q history.Query, caseID string) ([]history.State, error) {
 	cond, args := where(q, "AND")
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+stateCols+` FROM cases c JOIN runs r ON r.id = c.run_id
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+stateCols+`, c.metrics
+		FROM cases c JOIN runs r ON r.id = c.run_id
 		WHERE c.case_id = ?`+cond+` ORDER BY r.seq`), append([]any{caseID}, args...)...)
 	if err != nil {
 		return nil, s.d.classify(s.name, fmt.Errorf("read timeline of %s from %s: %w", caseID, s.name, err))
 	}
+	defer rows.Close()
 	var out []history.State
-	index := map[string]int{}
+	for rows.Next() {
+		var st history.State
+		var started int64
+		var m string
+		if err := rows.Scan(&st.Case, &st.Commit, &st.Subject, &st.RunID, &started, &st.Verdict, &st.Tier, &st.OutputHash,
+			&st.GoldenHash, &st.Seconds, &m); err != nil {
+			return nil, fmt.Errorf("read timeline of %s: %w", caseID, err)
+		}
+		st.Recorded = fromNanos(started)
+		if m != "{}" {
+			if err := json.Unmarshal([]byte(m), &st.Metrics); err != nil {
+				return nil, fmt.Errorf("decode metrics of %s in run %s: %w: %v", caseID, st.RunID, history.ErrCorrupt, err)
+			}
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read timeline of %s: %w", caseID, err)
+	}
+	return out, nil
+}
+
+// allStates is States for a long list of commits: one scan of every case
+// row, filtered here, instead of many IN lists.
+func (s *Store) allStates(ctx context.Context, q history.Query, commits []string) (map[string][]history.State, error) {
+	want := make(map[string]bool, len(commits))
+	for _, c := range commits {
+		want[c] = true
+	}
+	cond, args := where(q, "WHERE")
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+stateCols+` FROM cases c JOIN runs r ON r.id = c.run_id`+cond+` ORDER BY r.seq`), args...)
+	if err != nil {
+		return nil, s.d.classify(s.name, fmt.Errorf("read states from %s: %w", s.name, err))
+	}
+	defer rows.Close()
+	latest := map[string]map[string]int{}
+	out := map[string][]history.State{}
 	for rows.Next() {
 		st, err := scanState(rows)
 		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read timeline of %s: %w", caseID, err)
+			return nil, fmt.Errorf("read states from %s: %w", s.name, err)
 		}
-		index[st.RunID] = len(out)
-		out = append(out, st)
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read timeline of %s: %w", caseID, err)
-	}
-	orows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT run_id, file, metrics FROM outputs WHERE case_id = ? ORDER BY run_id, file`), caseID)
-	if err != nil {
-		return nil, fmt.Errorf("read metrics of %s: %w", caseID, err)
-	}
-	defer orows.Close()
-	counts := map[string]int{}
-	type om struct {
-		run, file string
-		m         map[string]float64
-	}
-	var all []om
-	for orows.Next() {
-		var run, file, m string
-		if err := orows.Scan(&run, &file, &m); err != nil {
-			return nil, fmt.Errorf("read metrics of %s: %w", caseID, err)
-		}
-		if _, ok := index[run]; !ok {
+		if !want[st.Commit] {
 			continue
 		}
-		var mm map[string]float64
-		if err := json.Unmarshal([]byte(m), &mm); err != nil {
-			return nil, fmt.Errorf("decode metrics of %s in run %s: %w: %v", caseID, run, history.ErrCorrupt, err)
+		m := latest[st.Commit]
+		if m == nil {
+			m = map[string]int{}
+			latest[st.Commit] = m
 		}
-		counts[run]++
-		all = append(all, om{run, file, mm})
+		if i, ok := m[st.Case]; ok {
+			out[st.Commit][i] = st // a later run of the same commit wins
+			continue
+		}
+		m[st.Case] = len(out[st.Commit])
+		out[st.Commit] = append(out[st.Commit], st)
 	}
-	if err := orows.Err(); err != nil {
-		return nil, fmt.Errorf("read metrics of %s: %w", caseID, err)
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read states from %s: %w", s.name, err)
 	}
-	for _, x := range all {
-		st := &out[index[x.run]]
-		if st.Metrics == nil {
-			st.Metrics = map[string]float64{}
-		}
-		for k, v := range x.m {
-			if counts[x.run] > 1 {
-				k = x.file + ":" + k
-			}
-			st.Metrics[k] = v
-		}
+	for _, list := range out {
+		sort.Slice(list, func(i, j int) bool { return list[i].Case < list[j].Case })
 	}
 	return out, nil
 }
