@@ -92,6 +92,8 @@ type Entry struct {
 	Commit  Commit
 	Counts  map[string]int
 	Changes []Change
+	// States are the cases' latest states at this commit.
+	States []State
 }
 
 // Entries builds the history lines for commits (oldest first), from the
@@ -101,7 +103,7 @@ func Entries(commits []Commit, states map[string][]State) []Entry {
 	var prev []State
 	for _, c := range commits {
 		cur := states[c.Commit]
-		e := Entry{Commit: c, Counts: map[string]int{}}
+		e := Entry{Commit: c, Counts: map[string]int{}, States: cur}
 		for _, st := range cur {
 			e.Counts[st.Verdict]++
 		}

@@ -90,6 +90,9 @@ func stable(v any) any {
 	return v
 }
 
+// DefaultTrend is the length of a case's history strip.
+const DefaultTrend = 12
+
 // Recorder is the runner's sink (runner.Sink) that records a finished run
 // in a Store, then annotates each case that did not pass with where it
 // last passed and first failed (report.Case.Since) for the report writers
@@ -101,6 +104,9 @@ type Recorder struct {
 	// Order returns the first-parent history, newest first, for the
 	// annotation (nil: recording order).
 	Order func(ctx context.Context) ([]string, error)
+	// Trend is how many recorded commits each case's history strip shows
+	// (default DefaultTrend; negative: none).
+	Trend int
 	// Timeout bounds the recording (default 1 minute); it runs even when
 	// the run was interrupted.
 	Timeout time.Duration
@@ -145,13 +151,26 @@ func (rc *Recorder) annotate(ctx context.Context, r *report.Run) error {
 			order = o
 		}
 	}
-	subjects := map[string]string{}
-	commits, err := rc.Store.Commits(ctx, Query{Environment: r.Environment})
-	if err != nil {
-		return err
+	n := rc.Trend
+	if n == 0 {
+		n = DefaultTrend
 	}
-	for _, c := range commits {
-		subjects[c.Commit] = c.Subject
+	subjects := map[string]string{}
+	if n > 0 {
+		lines, err := Recent(ctx, rc.Store, Query{Environment: r.Environment}, order, n)
+		if err != nil {
+			return err
+		}
+		trend := map[string][]report.TrendPoint{}
+		for _, l := range lines {
+			subjects[l.Commit.Commit] = l.Commit.Subject
+			for _, st := range l.States {
+				trend[st.Case] = append(trend[st.Case], report.TrendPoint{Commit: l.Commit.Commit, Subject: l.Commit.Subject, Verdict: st.Verdict})
+			}
+		}
+		for i := range r.Cases {
+			r.Cases[i].Trend = trend[r.Cases[i].ID]
+		}
 	}
 	for i := range r.Cases {
 		c := &r.Cases[i]
@@ -162,7 +181,11 @@ func (rc *Recorder) annotate(ctx context.Context, r *report.Run) error {
 		if err != nil {
 			return err
 		}
-		lp, ff := SinceOf(LatestPerCommit(tl, order))
+		states := LatestPerCommit(tl, order)
+		for _, st := range states {
+			subjects[st.Commit] = st.Subject
+		}
+		lp, ff := SinceOf(states)
 		c.Since = &report.Since{LastPass: lp, LastPassSubject: subjects[lp], FirstFail: ff, FirstFailSubj: subjects[ff]}
 	}
 	return nil

@@ -77,12 +77,12 @@ pre{background:#f6f6f6;padding:.5em;overflow:auto;max-height:20em}
 <input id="q" type="search" placeholder="filter case ids" size="30"></p>
 <table id="cases"><thead><tr><th>verdict</th><th>case</th><th>tier</th><th>key metric</th><th>time</th></tr></thead><tbody>
 {{range .Rows}}<tr data-verdict="{{.Case.Verdict}}" data-id="{{.Case.ID}}"><td><span class="badge {{vclass .Case.Verdict}}">{{upper .Case.Verdict}}</span></td>
-<td><a href="#{{.Anchor}}">{{.Case.ID}}</a></td><td>{{.Case.Tier}}</td><td>{{.Key}}{{if .Case.Skip}}skipped: {{.Case.Skip}}{{end}}</td><td>{{.Time}}</td></tr>
+<td><a href="#{{.Anchor}}">{{.Case.ID}}</a>{{template "history-strip" .Case}}</td><td>{{.Case.Tier}}</td><td>{{.Key}}{{if .Case.Skip}}skipped: {{.Case.Skip}}{{end}}</td><td>{{.Time}}</td></tr>
 {{end}}</tbody></table>
 
 {{range $r := .Panels}}<section class="panel {{vclass .Case.Verdict}}" id="{{.Anchor}}">
 <h2><span class="badge {{vclass .Case.Verdict}}">{{upper .Case.Verdict}}</span> {{.Case.ID}}</h2>
-{{if .Case.Reason}}<p>{{.Case.Reason}}</p>{{end}}{{if .Case.Error}}<p class="over">{{.Case.Error}}</p>{{end}}
+{{if .Case.Reason}}<p>{{.Case.Reason}}</p>{{end}}{{if .Case.Error}}<p class="over">{{.Case.Error}}</p>{{end}}{{template "history-since" .Case}}
 {{range $j, $o := .Outputs}}{{$id := printf "%s-%d" $r.Anchor $j}}<div class="output">
 <p><b>{{.Out.File}}</b> (node {{.Out.Node}} #{{.Out.Index}}): <span class="badge {{vclass .Out.Verdict}}">{{upper .Out.Verdict}}</span>{{if .Out.Tier}} {{.Out.Tier}}{{end}} — {{.Out.Reason}}</p>
 {{if and .Expected .Actual}}<p class="tabs" data-for="{{$id}}"><button class="on" data-view="sbs">side by side</button><button data-view="slider">slider</button><button data-view="blink">blink</button></p>{{end}}

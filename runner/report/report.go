@@ -139,6 +139,9 @@ type Case struct {
 	// Since is what the history says of a case that did not pass: the last
 	// recorded commit where it passed and the first where it failed.
 	Since *Since `json:"since,omitempty"`
+	// Trend is the case's verdict at the last recorded commits, oldest
+	// first, this run's commit last (the report's history strip).
+	Trend []TrendPoint `json:"trend,omitempty"`
 }
 
 // Problem says why a case has the error verdict: its replay error, or, when

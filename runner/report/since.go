@@ -36,6 +36,13 @@ func (s Since) String() string {
 	return lp + ", " + ff
 }
 
+// TrendPoint is a case's verdict at one recorded commit.
+type TrendPoint struct {
+	Commit  string `json:"commit"`
+	Subject string `json:"subject,omitempty"`
+	Verdict string `json:"verdict"`
+}
+
 // TerminalSince writes one line per case that the history annotated.
 func TerminalSince(w io.Writer, r *Run) {
 	for _, c := range r.Cases {

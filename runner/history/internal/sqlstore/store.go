@@ -291,14 +291,23 @@ func (s *Store) Commits(ctx context.Context, q history.Query) ([]history.Commit,
 	return out, rows.Err()
 }
 
-const stateCols = `c.case_id, r.commit_hash, r.subject, r.id, r.started, c.verdict, c.tier, c.output_hash, c.golden_hash, c.total_seconds`
+const stateCols = `c.case_id, r.commit_hash, r.subject, r.id, r.started, c.verdict, c.tier, c.output_hash, c.golden_hash, c.total_seconds, c.metrics`
 
 func scanState(rows *sql.Rows) (history.State, error) {
 	var st history.State
 	var started int64
-	err := rows.Scan(&st.Case, &st.Commit, &st.Subject, &st.RunID, &started, &st.Verdict, &st.Tier, &st.OutputHash, &st.GoldenHash, &st.Seconds)
+	var m string
+	err := rows.Scan(&st.Case, &st.Commit, &st.Subject, &st.RunID, &started, &st.Verdict, &st.Tier, &st.OutputHash, &st.GoldenHash, &st.Seconds, &m)
+	if err != nil {
+		return st, err
+	}
 	st.Recorded = fromNanos(started)
-	return st, err
+	if m != "{}" && m != "" {
+		if err := json.Unmarshal([]byte(m), &st.Metrics); err != nil {
+			return st, fmt.Errorf("decode metrics of %s in run %s: %w: %v", st.Case, st.RunID, history.ErrCorrupt, err)
+		}
+	}
+	return st, nil
 }
 
 // States returns each case's latest state per commit.
@@ -374,7 +383,7 @@ func caseMetrics(outs []history.Output) map[string]float64 {
 // indexed read of the case's rows).
 func (s *Store) Timeline(ctx context.Context, q history.Query, caseID string) ([]history.State, error) {
 	cond, args := where(q, "AND")
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+stateCols+`, c.metrics
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT `+stateCols+`
 		FROM cases c JOIN runs r ON r.id = c.run_id
 		WHERE c.case_id = ?`+cond+` ORDER BY r.seq`), append([]any{caseID}, args...)...)
 	if err != nil {
@@ -383,18 +392,9 @@ func (s *Store) Timeline(ctx context.Context, q history.Query, caseID string) ([
 	defer rows.Close()
 	var out []history.State
 	for rows.Next() {
-		var st history.State
-		var started int64
-		var m string
-		if err := rows.Scan(&st.Case, &st.Commit, &st.Subject, &st.RunID, &started, &st.Verdict, &st.Tier, &st.OutputHash,
-			&st.GoldenHash, &st.Seconds, &m); err != nil {
+		st, err := scanState(rows)
+		if err != nil {
 			return nil, fmt.Errorf("read timeline of %s: %w", caseID, err)
-		}
-		st.Recorded = fromNanos(started)
-		if m != "{}" {
-			if err := json.Unmarshal([]byte(m), &st.Metrics); err != nil {
-				return nil, fmt.Errorf("decode metrics of %s in run %s: %w: %v", caseID, st.RunID, history.ErrCorrupt, err)
-			}
 		}
 		out = append(out, st)
 	}
