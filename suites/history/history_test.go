@@ -152,6 +152,19 @@ func changed(e entry, kind string) []string {
 	return ids
 }
 
+// keep copies a page the spec made to $ARTIFACTS/history/ (to look at).
+func keep(path, name string) {
+	GinkgoHelper()
+	dir := os.Getenv("ARTIFACTS")
+	if dir == "" {
+		return
+	}
+	b, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(os.MkdirAll(filepath.Join(dir, "history"), 0o755)).To(Succeed())
+	Expect(os.WriteFile(filepath.Join(dir, "history", name), b, 0o644)).To(Succeed())
+}
+
 var _ = Describe("history per commit, first bad commit and bisect", Ordered, func() {
 	var s *scratch
 
@@ -229,6 +242,11 @@ var _ = Describe("history per commit, first bad commit and bisect", Ordered, fun
 			}
 			Expect(code).To(Equal(want), "commit %d:\n%s", i+1, out)
 			if i+1 == 8 {
+				html, err := os.ReadFile(filepath.Join(s.runs, "c08", "report.html"))
+				Expect(err).NotTo(HaveOccurred())
+				Expect(strings.Count(string(html), `class="history-strip"`)).To(Equal(4), "a strip per case")
+				Expect(string(html)).To(ContainSubstring("first failed at <code>" + s.commits[6][:10]))
+				keep(filepath.Join(s.runs, "c08", "report.html"), "report-commit8.html")
 				for _, id := range euler {
 					Expect(out).To(ContainSubstring(fmt.Sprintf("history: %s: last pass %s (executor: revision 6), first failed at %s (sampling: retune the euler gain)",
 						id, s.commits[5][:10], s.commits[6][:10])))
@@ -273,6 +291,19 @@ var _ = Describe("history per commit, first bad commit and bisect", Ordered, fun
 		Expect(out).To(MatchRegexp(s.commits[6][:10] + `\s+fail\s+.*<- regressed`))
 		Expect(out).To(MatchRegexp(s.commits[9][:10] + `\s+pass\s+.*<- approved`))
 		Expect(strings.Count(out, "<- ")).To(Equal(2), out)
+
+		page := filepath.Join(s.runs, "history.html")
+		code, out = s.regenCmd("report", "history", "--history", s.db, "--out", page)
+		Expect(code).To(Equal(0), out)
+		html, err := os.ReadFile(page)
+		Expect(err).NotTo(HaveOccurred())
+		for _, want := range []string{"sampling: retune the euler gain", "golden: approve the retuned euler outputs",
+			`<span class="kind regressed">regressed</span><code>scene[euler]/seed=1</code>, <code>scene[euler]/seed=2</code>`,
+			`<span class="kind approved">approved</span>`, "<polyline"} {
+			Expect(string(html)).To(ContainSubstring(want))
+		}
+		Expect(string(html)).NotTo(MatchRegexp(`(src|href)="https?:`), "self-contained")
+		keep(page, "history.html")
 	})
 
 	It("regen bisect --good 1 --bad 12 finds commit 7 in at most 4 replays, skips the commit that does not build, and leaves the working tree alone", func() {

@@ -16,6 +16,7 @@ func runReport(ctx context.Context, s Streams, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(s.Out, "Usage: regen report html RUN_DIR [--out FILE] [--golden-base DIR]")
 		fmt.Fprintln(s.Out, "\n  html   write the self-contained HTML report (report.html) of a finished run")
+		fmt.Fprintln(s.Out, "  history  write history.html from the history store (regen report history --help)")
 		if len(args) == 0 {
 			return &usageError{msg: "report: no subcommand given", hint: "regen report html out/run-<timestamp>"}
 		}
@@ -24,6 +25,8 @@ func runReport(ctx context.Context, s Streams, args []string) error {
 	switch args[0] {
 	case "html":
 		return reportHTML(ctx, s, args[1:])
+	case "history":
+		return reportHistory(ctx, s, args[1:])
 	}
 	return &usageError{msg: fmt.Sprintf("report: unknown subcommand %q", args[0]), hint: "regen report html --help"}
 }
