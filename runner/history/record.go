@@ -104,6 +104,10 @@ type Recorder struct {
 	// Order returns the first-parent history, newest first, for the
 	// annotation (nil: recording order).
 	Order func(ctx context.Context) ([]string, error)
+	// BuildCommit is the commit the regen binary was built from; it names
+	// a run made outside a git checkout (the in-cluster CronJob), where
+	// the run record has no commit. "" refuses such runs.
+	BuildCommit string
 	// Trend is how many recorded commits each case's history strip shows
 	// (default DefaultTrend; negative: none).
 	Trend int
@@ -133,7 +137,10 @@ func (rc *Recorder) Consume(ctx context.Context, _ string, r *report.Run) error 
 		src = SourceRun
 	}
 	if r.Git.Commit == "" {
-		return fmt.Errorf("record run: no git commit (not a git checkout?); run without --history")
+		if rc.BuildCommit == "" {
+			return fmt.Errorf("record run: no git commit (not a git checkout, and a regen binary without a build commit); run without --history")
+		}
+		r.Git.Commit, r.Git.Subject = rc.BuildCommit, "regen build "+rc.BuildCommit+" (no git checkout)"
 	}
 	if err := rc.Store.Record(ctx, FromReport(r, src)); err != nil {
 		return err

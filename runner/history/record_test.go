@@ -66,6 +66,11 @@ func TestRecorderAnnotatesFailingCases(t *testing.T) {
 	if err := rec.Consume(ctx, "", run("", 5, pass)); err == nil {
 		t.Error("a run without a commit was recorded")
 	}
+	// Outside git, the binary's build commit names the run (the CronJob).
+	built := &history.Recorder{Store: s, BuildCommit: "abc1234"}
+	if err := built.Consume(ctx, "", run("", 6, pass)); err != nil {
+		t.Errorf("a run of a stamped binary outside git: %v", err)
+	}
 	// An exact pass without a pixel hash (an older results.json) takes its
 	// golden's hash.
 	got, err := s.Run(ctx, history.RunID(run("c1", 1, pass)))

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/regen-dev/regen/internal/version"
 	"github.com/regen-dev/regen/runner/history"
 	"github.com/regen-dev/regen/runner/history/postgres"
 	"github.com/regen-dev/regen/runner/history/sqlite"
@@ -32,6 +33,17 @@ func openHistory(ctx context.Context, spec string, create bool) (history.Store, 
 		return postgres.Open(ctx, spec)
 	}
 	return sqlite.Open(ctx, spec, sqlite.Options{Create: create})
+}
+
+// buildCommit is the commit regen was built from ("" when unknown): it
+// names runs recorded outside a git checkout.
+func buildCommit() string {
+	switch c := version.Commit(); c {
+	case "", "dev", "unknown":
+		return ""
+	default:
+		return c
+	}
 }
 
 // firstParent returns a function listing the first-parent history of rev

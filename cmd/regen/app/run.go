@@ -190,7 +190,7 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 			return fmt.Errorf("run: %w", err)
 		}
 		defer hs.Close()
-		rec := &history.Recorder{Store: hs, Order: firstParent(".", "HEAD"), Logger: logger}
+		rec := &history.Recorder{Store: hs, Order: firstParent(".", "HEAD"), Logger: logger, BuildCommit: buildCommit()}
 		opts.Sinks = append([]runner.Sink{rec}, runner.DefaultSinks(logger)...)
 	}
 	rec, err := runner.Run(ctx, opts)
