@@ -282,6 +282,11 @@ func historyImport(ctx context.Context, s Streams, args []string) error {
 			added++
 		}
 	}
+	if a, ok := st.(interface{ Analyze(context.Context) error }); ok && added > 0 {
+		if err := a.Analyze(ctx); err != nil {
+			return fmt.Errorf("history import: %w", err)
+		}
+	}
 	fmt.Fprintf(s.Out, "imported %d run(s) into %s (%d already there or without a commit)\n", added, st.Describe(), skipped)
 	return nil
 }

@@ -84,6 +84,11 @@ func Populate(tb testing.TB, s history.Store, runs, cases int) []string {
 	if len(batch) > 0 {
 		flush()
 	}
+	if a, ok := s.(interface{ Analyze(context.Context) error }); ok {
+		if err := a.Analyze(ctx); err != nil {
+			tb.Fatalf("populate: %v", err)
+		}
+	}
 	return commits
 }
 

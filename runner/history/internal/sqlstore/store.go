@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,12 +136,9 @@ func (s *Store) RecordAll(ctx context.Context, runs []*history.Run) error {
 			for i, o := range c.Outputs {
 				files[i], px[i], gd[i] = o.File, o.PixelHash, o.GoldenHash
 			}
-			cm, err := json.Marshal(caseMetrics(c.Outputs))
-			if err != nil {
-				return fmt.Errorf("encode metrics of %s: %w", c.ID, err)
-			}
 			cases = append(cases, []any{r.ID, c.ID, c.Workflow, c.Verdict, c.Tier, c.Reason,
-				CombinedHash(files, px), CombinedHash(files, gd), c.ReplaySeconds, c.CompareSeconds, c.TotalSeconds, string(cm)})
+				CombinedHash(files, px), CombinedHash(files, gd), c.ReplaySeconds, c.CompareSeconds, c.TotalSeconds,
+				encodeMetrics(caseMetrics(c.Outputs))})
 			for _, o := range c.Outputs {
 				m, err := json.Marshal(o.Metrics)
 				if err != nil {
@@ -302,10 +300,8 @@ func scanState(rows *sql.Rows) (history.State, error) {
 		return st, err
 	}
 	st.Recorded = fromNanos(started)
-	if m != "{}" && m != "" {
-		if err := json.Unmarshal([]byte(m), &st.Metrics); err != nil {
-			return st, fmt.Errorf("decode metrics of %s in run %s: %w: %v", st.Case, st.RunID, history.ErrCorrupt, err)
-		}
+	if st.Metrics, err = decodeMetrics(m); err != nil {
+		return st, fmt.Errorf("decode metrics of %s in run %s: %w: %v", st.Case, st.RunID, history.ErrCorrupt, err)
 	}
 	return st, nil
 }
@@ -446,4 +442,58 @@ func (s *Store) allStates(ctx context.Context, q history.Query, commits []string
 		sort.Slice(list, func(i, j int) bool { return list[i].Case < list[j].Case })
 	}
 	return out, nil
+}
+
+// Analyze refreshes the query planner's statistics (after a bulk import:
+// PostgreSQL's autovacuum would get there, later).
+func (s *Store) Analyze(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("analyze %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// encodeMetrics renders a case's metrics for its row: "name=value" lines
+// sorted by name (read back on every timeline row, so cheaper to parse
+// than JSON).
+func encodeMetrics(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strconv.FormatFloat(m[k], 'g', -1, 64))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// decodeMetrics parses encodeMetrics's text; nil for none.
+func decodeMetrics(s string) (map[string]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	m := make(map[string]float64, strings.Count(s, "\n"))
+	for len(s) > 0 {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		eq := strings.LastIndexByte(line, '=')
+		if eq < 0 {
+			return nil, fmt.Errorf("metric line %q", line)
+		}
+		v, err := strconv.ParseFloat(line[eq+1:], 64)
+		if err != nil {
+			return nil, fmt.Errorf("metric line %q: %w", line, err)
+		}
+		m[line[:eq]] = v
+	}
+	return m, nil
 }
