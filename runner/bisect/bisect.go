@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/golden"
@@ -263,7 +265,7 @@ func stepLine(n int, st Step) string {
 	for id, v := range st.Cases {
 		parts = append(parts, id+"="+v)
 	}
-	sortStrings(parts)
+	sort.Strings(parts)
 	return fmt.Sprintf("step %d: %s %s (%s: %s) %s", n, short(st.Commit), st.Verdict, how, strings.Join(parts, " "), st.Subject)
 }
 
@@ -461,7 +463,7 @@ func (b *bisector) replay(ctx context.Context, commit, goldenDir string) (*repor
 func (b *bisector) skipRun(ctx context.Context, reason string) *history.Run {
 	g := runner.GitState(ctx, b.tree)
 	r := &report.Run{Git: g, Environment: b.opts.Class, Target: "bisect", Suite: b.opts.Suite, Error: "skip: " + reason}
-	r.Started = nowUTC()
+	r.Started = time.Now().UTC()
 	r.Finished = r.Started
 	return history.FromReport(r, history.BisectSource(b.good))
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func reportCommand() command {
-	return command{summary: "regenerate a finished run's reports (html)", run: runReport}
+	return command{summary: "regenerate a finished run's reports (html); history.html from the history store", run: runReport}
 }
 
 func runReport(ctx context.Context, s Streams, args []string) error {
