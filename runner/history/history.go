@@ -82,6 +82,9 @@ type Output struct {
 	GoldenHash string
 	// Metrics holds every metric of the comparison ("tier.metric").
 	Metrics map[string]float64
+	// Image is the content hash of the output's PNG when the images are
+	// kept (images.Store), "" otherwise.
+	Image string
 }
 
 // Commit is one recorded commit: what its latest run said about it.
@@ -141,6 +144,9 @@ type Store interface {
 	// Timeline returns every recorded state of one case, oldest first
 	// (one per run that recorded it).
 	Timeline(ctx context.Context, q Query, caseID string) ([]State, error)
+	// Images returns the kept images (Output.Image) of the runs recorded
+	// at commits: what a retention policy keeps.
+	Images(ctx context.Context, q Query, commits []string) (map[string]bool, error)
 	// Describe names the store in messages (a path, a URL without password).
 	Describe() string
 	// Close releases the store.

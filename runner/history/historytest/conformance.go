@@ -64,6 +64,7 @@ func RunConformance(t *testing.T, open Opener) {
 		in.Dirty, in.DiffHash = true, "diffhash"
 		in.Parents = []string{"p1", "p2"}
 		in.Cases[1].Verdict, in.Cases[1].Tier, in.Cases[1].Reason = "fail", "colour", "mean ΔE 3 > 2"
+		in.Cases[1].Outputs[0].Image = "img-b"
 		if err := s.Record(ctx, in); err != nil {
 			t.Fatalf("record: %v", err)
 		}
@@ -200,6 +201,26 @@ func RunConformance(t *testing.T, open Opener) {
 		tl, err := s.Timeline(ctx, history.Query{Environment: "cuda-x"}, "a")
 		if err != nil || len(tl) != 1 || tl[0].Verdict != "fail" {
 			t.Errorf("cuda timeline: %+v %v", tl, err)
+		}
+	})
+	t.Run("KeptImagesPerCommit", func(t *testing.T) {
+		t.Parallel()
+		s := with(t)
+		for i, c := range []string{"c1", "c2", "c3"} {
+			r := SampleRun(fmt.Sprintf("r%d", i), c, i, "pass", "h", "a", "b")
+			r.Cases[1].Outputs[0].Image = "img-" + c
+			r.Cases[0].Outputs[0].Image = "shared" // deduplicated by content
+			if err := s.Record(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Images(ctx, history.Query{}, []string{"c2", "c3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]bool{"img-c2": true, "img-c3": true, "shared": true}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Images = %v, want %v", got, want)
 		}
 	})
 	t.Run("BisectRunsAreKeptApart", func(t *testing.T) {

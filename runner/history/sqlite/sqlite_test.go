@@ -166,6 +166,50 @@ func TestKilledMidWriteLeavesAConsistentStore(t *testing.T) {
 	}
 }
 
+// TestMigratesAVersion1Store: a store written before the images column
+// (schema version 1) is upgraded in place, its runs kept.
+func TestMigratesAVersion1Store(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	s, err := sqlite.Open(ctx, path, sqlite.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Make it what version 1 wrote: no image column, version 1.
+	for _, q := range []string{"DROP INDEX outputs_image", "ALTER TABLE outputs DROP COLUMN image", "UPDATE regen_history_schema SET version = 1"} {
+		if _, err := s.DB().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO runs (id, started, finished, commit_hash, parents, subject, author_date, dirty,
+		diff_hash, suite_hash, environment, target, fingerprint, source, error, wall_seconds)
+		VALUES ('old', 1, 2, 'c0', '', 'old run', 0, 0, '', '', 'cpu', 'local', '', 'run', '', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO outputs (run_id, case_id, file, verdict, tier, pixel_hash, golden_hash, metrics)
+		VALUES ('old', 'a', 'f', 'pass', 'exact', 'p', 'g', '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("reopen a version 1 store: %v", err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.DB().QueryRowContext(ctx, "SELECT version FROM regen_history_schema").Scan(&v); err != nil || v != 2 {
+		t.Errorf("schema version %d (%v), want 2", v, err)
+	}
+	var img string
+	if err := s.DB().QueryRowContext(ctx, "SELECT image FROM outputs WHERE run_id = 'old'").Scan(&img); err != nil || img != "" {
+		t.Errorf("the old output after the migration: image %q, %v", img, err)
+	}
+	if err := s.Record(ctx, historytest.SampleRun("new", "c1", 1, "pass", "h", "a")); err != nil {
+		t.Errorf("record after the migration: %v", err)
+	}
+}
+
 func TestRefusesWhatIsNotAHistory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -63,7 +63,12 @@ func schema(d Dialect) [][]string {
 			PRIMARY KEY (run_id, case_id, file))`,
 		`CREATE INDEX outputs_case ON outputs (case_id)`,
 	}
-	all := [][]string{v1}
+	// v2: the content hash of each output's PNG, when the images are kept.
+	v2 := []string{
+		`ALTER TABLE outputs ADD COLUMN image TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX outputs_image ON outputs (image)`,
+	}
+	all := [][]string{v1, v2}
 	for _, m := range all {
 		for i := range m {
 			m[i] = strings.ReplaceAll(m[i], "{{serial}}", d.Serial)

@@ -144,7 +144,7 @@ func (s *Store) RecordAll(ctx context.Context, runs []*history.Run) error {
 				if err != nil {
 					return fmt.Errorf("encode metrics of %s: %w", c.ID, err)
 				}
-				outs = append(outs, []any{r.ID, c.ID, o.File, o.Verdict, o.Tier, o.PixelHash, o.GoldenHash, string(m)})
+				outs = append(outs, []any{r.ID, c.ID, o.File, o.Verdict, o.Tier, o.PixelHash, o.GoldenHash, string(m), o.Image})
 			}
 		}
 	}
@@ -153,7 +153,7 @@ func (s *Store) RecordAll(ctx context.Context, runs []*history.Run) error {
 		return fmt.Errorf("record cases of %s in %s: %w", what, s.name, err)
 	}
 	if err := s.insert(ctx, tx, `INSERT INTO outputs (run_id, case_id, file, verdict, tier, pixel_hash, golden_hash,
-		metrics) VALUES `, outs); err != nil {
+		metrics, image) VALUES `, outs); err != nil {
 		return fmt.Errorf("record outputs of %s in %s: %w", what, s.name, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -218,7 +218,7 @@ func (s *Store) Run(ctx context.Context, id string) (*history.Run, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read cases of run %s: %w", id, err)
 	}
-	orows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT case_id, file, verdict, tier, pixel_hash, golden_hash, metrics
+	orows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT case_id, file, verdict, tier, pixel_hash, golden_hash, metrics, image
 		FROM outputs WHERE run_id = ? ORDER BY case_id, file`), id)
 	if err != nil {
 		return nil, fmt.Errorf("read outputs of run %s: %w", id, err)
@@ -227,7 +227,7 @@ func (s *Store) Run(ctx context.Context, id string) (*history.Run, error) {
 	for orows.Next() {
 		var cid, m string
 		var o history.Output
-		if err := orows.Scan(&cid, &o.File, &o.Verdict, &o.Tier, &o.PixelHash, &o.GoldenHash, &m); err != nil {
+		if err := orows.Scan(&cid, &o.File, &o.Verdict, &o.Tier, &o.PixelHash, &o.GoldenHash, &m, &o.Image); err != nil {
 			return nil, fmt.Errorf("read outputs of run %s: %w", id, err)
 		}
 		if err := json.Unmarshal([]byte(m), &o.Metrics); err != nil {
@@ -496,4 +496,37 @@ func decodeMetrics(s string) (map[string]float64, error) {
 		m[line[:eq]] = v
 	}
 	return m, nil
+}
+
+// Images returns the kept images of the outputs recorded at commits.
+func (s *Store) Images(ctx context.Context, q history.Query, commits []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	const chunk = 200
+	for lo := 0; lo < len(commits); lo += chunk {
+		part := commits[lo:min(lo+chunk, len(commits))]
+		args := make([]any, 0, len(part)+2)
+		for _, c := range part {
+			args = append(args, c)
+		}
+		cond, eargs := where(q, "AND")
+		rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT o.image FROM outputs o JOIN runs r ON r.id = o.run_id
+			WHERE o.image <> '' AND r.commit_hash IN (?`+strings.Repeat(", ?", len(part)-1)+`)`+cond), append(args, eargs...)...)
+		if err != nil {
+			return nil, s.d.classify(s.name, fmt.Errorf("read kept images from %s: %w", s.name, err))
+		}
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read kept images from %s: %w", s.name, err)
+			}
+			out[h] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read kept images from %s: %w", s.name, err)
+		}
+	}
+	return out, nil
 }
