@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/regen-dev/regen/runner/history/images"
 	"github.com/regen-dev/regen/runner/report"
 )
 
@@ -108,6 +111,9 @@ type Recorder struct {
 	// a run made outside a git checkout (the in-cluster CronJob), where
 	// the run record has no commit. "" refuses such runs.
 	BuildCommit string
+	// Images, when set, keeps every output's PNG (its candidate, or for an
+	// exact pass its golden: the same pixels), content-addressed.
+	Images *images.Store
 	// Trend is how many recorded commits each case's history strip shows
 	// (default DefaultTrend; negative: none).
 	Trend int
@@ -124,7 +130,7 @@ func (rc *Recorder) Name() string { return "history " + rc.Store.Describe() }
 func (rc *Recorder) Required() bool { return true }
 
 // Consume records r and annotates it.
-func (rc *Recorder) Consume(ctx context.Context, _ string, r *report.Run) error {
+func (rc *Recorder) Consume(ctx context.Context, runDir string, r *report.Run) error {
 	ctx = context.WithoutCancel(ctx)
 	timeout := rc.Timeout
 	if timeout <= 0 {
@@ -142,10 +148,40 @@ func (rc *Recorder) Consume(ctx context.Context, _ string, r *report.Run) error 
 		}
 		r.Git.Commit, r.Git.Subject = rc.BuildCommit, "regen build "+rc.BuildCommit+" (no git checkout)"
 	}
-	if err := rc.Store.Record(ctx, FromReport(r, src)); err != nil {
+	hr := FromReport(r, src)
+	if rc.Images != nil {
+		rc.keepImages(runDir, r, hr)
+	}
+	if err := rc.Store.Record(ctx, hr); err != nil {
 		return err
 	}
 	return rc.annotate(ctx, r)
+}
+
+// keepImages puts each output's PNG in rc.Images and notes its hash in hr
+// (whose cases and outputs are r's, in order). An image that cannot be read
+// is only logged: keeping images is a convenience, the verdicts are not.
+func (rc *Recorder) keepImages(runDir string, r *report.Run, hr *Run) {
+	for i, c := range r.Cases {
+		for j, o := range c.Outputs {
+			path := ""
+			switch {
+			case o.Candidate != "":
+				path = filepath.Join(runDir, o.Candidate)
+			case o.Verdict == report.Pass && o.Golden != "":
+				path = o.Golden
+			default:
+				continue
+			}
+			data, err := os.ReadFile(path)
+			if err == nil {
+				hr.Cases[i].Outputs[j].Image, err = rc.Images.Put(data)
+			}
+			if err != nil {
+				rc.log().Warn("history: keep image", "case", c.ID, "file", o.File, "err", err)
+			}
+		}
+	}
 }
 
 func (rc *Recorder) annotate(ctx context.Context, r *report.Run) error {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/regen-dev/regen/runner/history"
+	"github.com/regen-dev/regen/runner/history/images"
 	"github.com/regen-dev/regen/runner/report"
 )
 
@@ -38,6 +39,9 @@ func runHistory(ctx context.Context, s Streams, args []string) error {
 	if len(args) > 0 && args[0] == "import" {
 		return historyImport(ctx, s, args[1:])
 	}
+	if len(args) > 0 && args[0] == "prune" {
+		return historyPrune(ctx, s, args[1:])
+	}
 	var f historyFlags
 	fs := f.bind("history", s)
 	fs.StringVar(&f.caseID, "case", "", "show this case's timeline (commit, verdict, output hash, key metrics) instead")
@@ -48,6 +52,7 @@ func runHistory(ctx context.Context, s Streams, args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintln(s.Err, "Usage: regen history [--history PATH|postgres://…] [--case ID] [--limit N] [--json]")
 		fmt.Fprintln(s.Err, "       regen history import [--history PATH|postgres://…] RUN_DIR...")
+		fmt.Fprintln(s.Err, "       regen history prune [--history PATH|postgres://…] --images DIR --keep N")
 		fmt.Fprintln(s.Err, "\nOne line per recorded commit in first-parent order: the counts per verdict and the cases")
 		fmt.Fprintln(s.Err, "whose verdict or output changed since the previous recorded commit (first seen here).")
 		fs.PrintDefaults()
@@ -288,5 +293,64 @@ func historyImport(ctx context.Context, s Streams, args []string) error {
 		}
 	}
 	fmt.Fprintf(s.Out, "imported %d run(s) into %s (%d already there or without a commit)\n", added, st.Describe(), skipped)
+	return nil
+}
+
+// historyPrune is the kept images' retention policy: keep those of the last
+// N recorded commits, remove the rest.
+func historyPrune(ctx context.Context, s Streams, args []string) error {
+	var f historyFlags
+	var dir string
+	fs := f.bind("history prune", s) // --class is ignored: images are kept per commit, across classes
+	fs.StringVar(&dir, "images", "", "the folder of kept images (regen run --history-images)")
+	fs.IntVar(&f.limit, "keep", 30, "keep the images of the last N recorded commits")
+	fs.StringVar(&f.rev, "rev", "HEAD", "order commits along the first-parent history of this revision")
+	fs.StringVar(&f.repo, "repo", ".", "git repository the commits belong to (without git: recording order)")
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 || dir == "" || f.store == "" || f.limit < 1 {
+		return &usageError{msg: "history prune: --history, --images and --keep N (N >= 1) are required", hint: "regen history prune --history out/history.db --images out/history-images --keep 30"}
+	}
+	st, err := openHistory(ctx, f.store, false)
+	if err != nil {
+		return fmt.Errorf("history prune: %w", err)
+	}
+	defer st.Close()
+	commits, err := st.Commits(ctx, history.Query{})
+	if err != nil {
+		return fmt.Errorf("history prune: %w", err)
+	}
+	order, oerr := firstParent(f.repo, f.rev)(ctx)
+	if oerr != nil {
+		order = nil
+	}
+	// Commits off the first-parent line (other branches) are kept too:
+	// only the recorded order decides what is old.
+	arranged := history.Arrange(commits, order)
+	keep := map[string]bool{}
+	for i := max(0, len(arranged)-f.limit); i < len(arranged); i++ {
+		keep[arranged[i].Commit] = true
+	}
+	onLine := map[string]bool{}
+	for _, c := range arranged {
+		onLine[c.Commit] = true
+	}
+	var hashes []string
+	for _, c := range commits {
+		if keep[c.Commit] || !onLine[c.Commit] {
+			hashes = append(hashes, c.Commit)
+		}
+	}
+	refs, err := st.Images(ctx, history.Query{}, hashes)
+	if err != nil {
+		return fmt.Errorf("history prune: %w", err)
+	}
+	removed, err := (images.Store{Dir: dir}).Prune(refs)
+	if err != nil {
+		return fmt.Errorf("history prune: %w", err)
+	}
+	fmt.Fprintf(s.Out, "kept %d image(s) of the last %d commit(s); removed %d\n", len(refs), f.limit, len(removed))
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/regen-dev/regen/runner/history/images"
 )
 
 func TestRunRecordsHistoryAndImport(t *testing.T) {
@@ -24,11 +26,32 @@ func TestRunRecordsHistoryAndImport(t *testing.T) {
 	if code, out := regen(t, "golden", "approve", "--from-run", filepath.Join(tmp, "r1")); code != ExitPass {
 		t.Fatalf("approve: exit %d\n%s", code, out)
 	}
-	if code, out := regen(t, runArgs("r2", "--history", db)...); code != ExitPass {
+	imgs := filepath.Join(tmp, "hist", "images")
+	if code, out := regen(t, runArgs("r2", "--history", db, "--history-images", imgs)...); code != ExitPass {
 		t.Fatalf("recorded run: exit %d\n%s", code, out)
 	}
+	// solid's output and invert's two, kept by content (invert's preview
+	// and save are the same pixels, maybe the same bytes).
+	kept, _ := filepath.Glob(filepath.Join(imgs, "*", "*.png"))
+	if len(kept) < 2 || len(kept) > 3 {
+		t.Errorf("kept images: %v", kept)
+	}
+	stray, err := (images.Store{Dir: imgs}).Put([]byte("an image no run references"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := regen(t, "history", "prune", "--history", db, "--images", imgs, "--keep", "1")
+	if code != ExitPass || !strings.Contains(out, "removed 1") {
+		t.Errorf("prune: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat((images.Store{Dir: imgs}).Path(stray)); !os.IsNotExist(err) {
+		t.Errorf("the unreferenced image survived the prune: %v", err)
+	}
+	if after, _ := filepath.Glob(filepath.Join(imgs, "*", "*.png")); len(after) != len(kept) {
+		t.Errorf("prune removed referenced images: %v -> %v", kept, after)
+	}
 	// Import both runs: r2 is there already, r1 is added.
-	code, out := regen(t, "history", "import", "--history", db, filepath.Join(tmp, "r1"), filepath.Join(tmp, "r2"))
+	code, out = regen(t, "history", "import", "--history", db, filepath.Join(tmp, "r1"), filepath.Join(tmp, "r2"))
 	if code != ExitPass || !strings.Contains(out, "imported 1 run(s)") {
 		t.Fatalf("import: exit %d\n%s", code, out)
 	}

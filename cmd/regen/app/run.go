@@ -15,6 +15,7 @@ import (
 
 	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/history"
+	"github.com/regen-dev/regen/runner/history/images"
 	"github.com/regen-dev/regen/runner/plan"
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
@@ -53,6 +54,7 @@ type runFlags struct {
 	kubeBin     string
 	executorBin string
 	history     string
+	images      string
 }
 
 // clusterEnvs are the Kustomize environments (kustomize/overlays/<env>).
@@ -87,6 +89,7 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.StringVar(&f.kubeBin, "kube-bin", "", "host: directory of the control-plane and kubelet binaries (default $REGEN_KUBE_BIN; hack/controlplane.sh build, then hack/controlplane.sh kubelet)")
 	fs.StringVar(&f.executorBin, "executor-binary", "", "host: the static regen-executor packed into the pod image (default: next to this regen binary); --models is packed with it")
 	fs.StringVar(&f.history, "history", historyDefault(), "record the run in this history store: a SQLite file (created if missing) or postgres://user@host/db (default $"+HistoryEnv+", else none)")
+	fs.StringVar(&f.images, "history-images", "", "with --history: keep every output PNG in this folder, content-addressed (regen history prune applies retention)")
 	fs.BoolVar(&f.list, "list", false, "list the planned cases (id, labels) without running them")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
@@ -191,6 +194,9 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 		}
 		defer hs.Close()
 		rec := &history.Recorder{Store: hs, Order: firstParent(".", "HEAD"), Logger: logger, BuildCommit: buildCommit()}
+		if f.images != "" {
+			rec.Images = &images.Store{Dir: f.images}
+		}
 		opts.Sinks = append([]runner.Sink{rec}, runner.DefaultSinks(logger)...)
 	}
 	rec, err := runner.Run(ctx, opts)
