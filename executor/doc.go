@@ -1,14 +1,22 @@
-// Package executor implements regen-executor: a ComfyUI-compatible HTTP and
-// websocket server with ComfyUI's graph semantics (validation and its error
-// objects, topological execution with list mapping, output caching keyed on
-// input signatures, interrupt, queue and history).
+// Package executor runs regen-executor in process: the HTTP and websocket
+// server of package server over the graph engine of package engine, with
+// every built-in node class (package nodes) and the CPU backend unless
+// Options say otherwise. It is the one executor package a harness imports
+// (runner/target/local does); it never pulls in the CUDA backend, which
+// only the binary chooses (cmd/regen-executor --backend cuda).
 //
-// Node classes come from an explicit node.Registry (nodes.Builtin() by
-// default) and computation from an explicit backend.Backend. The server runs
-// one prompt at a time on a single worker goroutine while HTTP and websocket
-// clients are served concurrently.
-//
-//	srv, err := executor.New(executor.Options{Dirs: dirs, Backend: cpu.New()})
+//	x, err := executor.New(executor.Options{Models: "fixtures/models", Input: "in", Output: "out", Temp: "tmp"})
 //	...
-//	err = srv.Serve(ctx, ln) // until ctx is done
+//	defer x.Close()
+//	err = x.Serve(ctx, ln) // until ctx is done
+//
+// The rooms of regen-executor, under executor/:
+//
+//   - engine: the graph engine (prompt, validation, coercion, order, cache,
+//     queue, execution), reporting through an event sink; no HTTP.
+//   - server: the HTTP and websocket server on top of the engine (routes,
+//     websocket, history, files, metrics).
+//   - node: the contract of a node class; nodes: the built-in classes.
+//   - backend: the compute seam, with the cpu and cuda implementations.
+//   - model, sampling: the closed-form model and ComfyUI's samplers.
 package executor

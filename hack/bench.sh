@@ -18,7 +18,7 @@ mkdir -p "$(dirname "$out")"
 {
   go test -run '^$' -bench . -skip 'Workflow512Euler' -benchmem -benchtime "${BENCHTIME:-3x}" \
     ./executor/... ./harness/compare/ ./runner/...
-  go test -run '^$' -bench 'Workflow512Euler' -benchtime "${WORKFLOW_BENCHTIME:-1x}" ./executor/
+  go test -run '^$' -bench 'Workflow512Euler' -benchtime "${WORKFLOW_BENCHTIME:-1x}" ./executor/server/
 } 2>&1 | tee "$out"
 
 # summary: the value before a unit on a benchmark line; names lose the

@@ -92,8 +92,13 @@ ptx_check() {
 build() {
 	echo "== cuda: go build -tags cuda ./..."
 	go build -tags cuda ./...
-	echo "== cuda: go vet -tags cuda ./executor/backend/cuda/... ./executor"
-	go vet -tags cuda ./executor/backend/cuda/... ./executor
+	echo "== cuda: go vet -tags cuda ./executor/backend/cuda/... ./cmd/regen-executor/..."
+	go vet -tags cuda ./executor/backend/cuda/... ./cmd/regen-executor/...
+	echo "== cuda: the regen CLI links no CUDA (backends are chosen by cmd/regen-executor alone)"
+	if go list -tags cuda -deps ./cmd/regen | grep gorgonia; then
+		echo "cuda: cmd/regen depends on gorgonia under -tags cuda" >&2
+		exit 1
+	fi
 	echo "== cuda: test binaries compile (go test -c -tags cuda; not run: cu exits without a GPU)"
 	local tmp
 	tmp=$(mktemp -d)

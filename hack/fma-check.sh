@@ -33,7 +33,7 @@ if [ ${#pkgs[@]} -eq 0 ]; then
     ./executor/model
     ./executor/backend/cpu
     ./executor/sampling
-    ./executor/nodes
+    ./executor/nodes/...
     ./harness/compare
     ./fixtures/gen
   )

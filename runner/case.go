@@ -58,6 +58,8 @@ func (s *Session) Case(ctx context.Context, c plan.Case, ep int) (rc report.Case
 	var (
 		promptID string
 		outs     []output
+		first    error
+		cause    string
 	)
 	for attempt := 0; ; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, timeout)
@@ -65,26 +67,42 @@ func (s *Session) Case(ctx context.Context, c plan.Case, ep int) (rc report.Case
 		cancel()
 		// Validation is deterministic: the same prompt is rejected the same
 		// way. Anything else (unreachable, reset, an execution error such as
-		// a busy device) may be transient and is retried.
+		// a busy device, a 500) may be transient and is retried.
 		var verr *client.ValidationError
 		retryable := err != nil && !errors.As(err, &verr)
 		if err == nil && len(outs) == 0 {
 			err, retryable = errors.New("the prompt produced no images"), false
 		}
+		if err != nil && first == nil {
+			first, cause = err, connectionCause(err)
+			if cause == causeRefused && promptID != "" {
+				// It took the prompt, then went away: the connection was
+				// dropped mid-case, whatever the next request met.
+				cause = causeDropped
+			}
+			if cause == causeDropped {
+				s.dropped.CompareAndSwap(nil, &droppedAt{endpoint: rc.Endpoint, caseID: c.ID})
+			}
+		}
 		rc.Attempts = attempt + 1
 		if err == nil || !retryable || attempt >= s.opts.Retries || ctx.Err() != nil {
 			break
 		}
-		// An infrastructure failure (never a verdict) is retried; the
-		// record keeps what went wrong.
+		// An infrastructure failure (never a verdict) is retried after a
+		// pause that doubles each time; the record keeps what went wrong.
 		rc.Retried = append(rc.Retried, err.Error())
-		s.log.Warn("replay failed; retrying", "case", c.ID, "endpoint", rc.Endpoint, "attempt", attempt+1, "err", err)
+		wait := retryWait(s.opts.RetryBackoff, attempt)
+		s.log.Debug("replay failed; retrying", "case", c.ID, "endpoint", rc.Endpoint, "attempt", attempt+1, "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
 	}
 	rc.PromptID = promptID
 	rc.ReplaySeconds = time.Since(start).Seconds()
 	if err != nil {
-		rc.Verdict, rc.Error = report.Error, "replay: "+err.Error()
-		s.log.Warn("replay failed", "case", c.ID, "endpoint", rc.Endpoint, "err", err)
+		rc.Verdict, rc.Error = report.Error, s.replayError(first, cause, err, rc.Attempts)
+		s.log.Debug("replay failed", "case", c.ID, "endpoint", rc.Endpoint, "err", err)
 		return rc
 	}
 	cstart := time.Now()
@@ -141,6 +159,8 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 		}
 		gold = compare.Input{PNG: g.PNG, Record: rec}
 		out.Golden = s.store.PNGPath(c.Workflow, file)
+		gsum := sha256.Sum256(g.PNG)
+		out.GoldenSHA256 = hex.EncodeToString(gsum[:])
 		out.GoldenHash = rec.SHA256
 	}
 	th := base
@@ -170,11 +190,17 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 	if res.Verdict == compare.Pass {
 		return out
 	}
-	// Keep the candidate: PNG, its golden record, and the diff heat-map.
+	// Keep the candidate: PNG, its golden record, and the diff heat-map;
+	// and the golden it was judged against, for a report made later.
 	if err := s.writeCandidate(c, o, file, &out, res.OutputRecord, th, prov); err != nil {
 		out.Verdict = report.Error
 		out.Reason = strings.TrimSpace(out.Reason + "; " + err.Error())
 		return out
+	}
+	if g != nil {
+		if err := s.keepGolden(c, file, g, &out); err != nil {
+			s.log.Warn("keep a copy of the judged golden", "case", c.ID, "err", err)
+		}
 	}
 	if res.Diff != nil {
 		var buf bytes.Buffer
@@ -217,6 +243,24 @@ func (s *Session) writeCandidate(c plan.Case, o output, file string, out *report
 		return fmt.Errorf("write candidate record: %w", err)
 	}
 	out.Candidate, out.CandidateRecord = pngRel, recRel
+	return nil
+}
+
+// keepGolden copies the golden an output was judged against into the run
+// directory (goldens/<workflow>/<file>.{png,json}).
+func (s *Session) keepGolden(c plan.Case, file string, g *golden.Golden, out *report.Output) error {
+	pngRel := filepath.Join(JudgedDir, c.Workflow, file+".png")
+	rb, err := g.Record.Encode()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(s.opts.RunDir, pngRel), g.PNG, 0o644); err != nil {
+		return fmt.Errorf("write golden copy: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(s.opts.RunDir, JudgedDir, c.Workflow, file+".json"), rb, 0o644); err != nil {
+		return fmt.Errorf("write golden copy: %w", err)
+	}
+	out.GoldenCopy = pngRel
 	return nil
 }
 

@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/regen-dev/regen/harness/client"
@@ -35,6 +37,11 @@ const TierMissing = "missing"
 // outputs (and diffs), as candidates/<workflow>/<case file>.{png,json,diff.png}.
 const CandidatesDir = "candidates"
 
+// JudgedDir is the folder of a run directory holding a copy of every
+// golden the run judged against, as goldens/<workflow>/<case file>.{png,json}:
+// a report regenerated later shows what the run saw, not today's goldens.
+const JudgedDir = "goldens"
+
 // Options configure a run.
 type Options struct {
 	// Suite is the decoded suite; SuitePath names it in reports.
@@ -53,9 +60,20 @@ type Options struct {
 	// Filter keeps the cases whose id matches; Seeds replace the suite's.
 	Filter *regexp.Regexp
 	Seeds  []uint64
+	// Labels keep the cases carrying at least one of them (plan.Options).
+	Labels []string
 	// Concurrency is the number of cases in flight (default: one per
-	// endpoint). Cases are spread over the endpoints round-robin.
+	// endpoint). Cases are spread over the endpoints round-robin; with
+	// more than one in flight they are dispatched longest first (see
+	// dispatchOrder).
 	Concurrency int
+	// History, optional, gives recorded replay times per case id (e.g.
+	// HistoryFromRun of a previous run) to order the dispatch by; cases
+	// without one are estimated from their size and steps.
+	History History
+	// PlanOrder dispatches in plan order even with several cases in
+	// flight (to measure what longest-first gains).
+	PlanOrder bool
 	// Strict turns pass~ into a failure (bit-exact lanes).
 	Strict bool
 	// Timeout bounds one case when the suite sets none.
@@ -66,9 +84,13 @@ type Options struct {
 	// order, from one goroutine at a time).
 	OnCase func(report.Case)
 	// Retries is how many times a case whose replay failed for an
-	// infrastructure reason (connection, timeout, no output) is replayed
-	// again; verdicts are never retried. Each retry is in the record.
+	// infrastructure reason (connection, timeout, a 5xx, no output) is
+	// replayed again; verdicts are never retried. Each retry is in the
+	// record.
 	Retries int
+	// RetryBackoff is the pause before the first retry, doubled for each
+	// further one (default DefaultRetryBackoff).
+	RetryBackoff time.Duration
 	// ReuseCache keeps the executor's output cache between cases. By
 	// default every case is preceded by POST /free {"free_memory": true},
 	// so that a case's output never depends on the case before it.
@@ -97,6 +119,9 @@ type Session struct {
 	store       golden.Store
 	git         report.Git
 	started     time.Time
+	// dropped is the first case during which an executor dropped the
+	// connection, named in the errors of the cases after it.
+	dropped atomic.Pointer[droppedAt]
 }
 
 // Start starts the target, reads its fingerprint and /object_info, and
@@ -129,6 +154,13 @@ func Start(ctx context.Context, opts Options) (*Session, error) {
 		log:     opts.Logger.With("component", "runner"),
 		store:   golden.Store{Root: opts.GoldenDir, Class: opts.Class},
 		started: time.Now(),
+	}
+	// Finish what an interrupted approve left (a torn pair, leftovers)
+	// before any golden is read. A read-only golden dir is judged as is.
+	if r, err := s.store.Recover(); err != nil {
+		s.log.Warn("could not recover the golden dir", "dir", s.store.Dir(), "err", err)
+	} else if len(r.Repaired)+len(r.Removed) > 0 {
+		s.log.Warn("finished an interrupted golden approve", "dir", s.store.Dir(), "repaired", r.Repaired, "removed", r.Removed)
 	}
 	s.git = gitState(ctx, opts.RepoDir)
 	eps, err := opts.Target.Start(ctx)
@@ -182,7 +214,7 @@ func (s *Session) upload(ctx context.Context) error {
 
 // Plan expands the suite into cases against the target's /object_info.
 func (s *Session) Plan() []plan.Case {
-	return plan.Build(s.opts.Suite, plan.Options{ObjectInfo: s.info, Seeds: s.opts.Seeds, Filter: s.opts.Filter})
+	return plan.Build(s.opts.Suite, plan.Options{ObjectInfo: s.info, Seeds: s.opts.Seeds, Filter: s.opts.Filter, Labels: s.opts.Labels})
 }
 
 // Close closes the target.
@@ -249,7 +281,7 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 	}
 	cases := s.Plan()
 	if len(cases) == 0 {
-		return finish(fmt.Errorf("plan: no case matches the filter"))
+		return finish(fmt.Errorf("plan: no case matches the filter (--filter %q, --label %q)", rec.Filter, strings.Join(opts.Labels, ",")))
 	}
 	conc := s.opts.Concurrency
 	if conc <= 0 {
@@ -264,7 +296,8 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 }
 
 // runAll runs cases on conc workers; worker w uses endpoint w mod len.
-// Results keep the plan's order.
+// Cases are handed out in dispatchOrder (longest first when conc > 1);
+// results keep the plan's order.
 func (s *Session) runAll(ctx context.Context, cases []plan.Case, conc int) []report.Case {
 	out := make([]report.Case, len(cases))
 	jobs := make(chan int)
@@ -285,7 +318,8 @@ func (s *Session) runAll(ctx context.Context, cases []plan.Case, conc int) []rep
 			}
 		}(w % len(s.endpoints))
 	}
-	for i := range cases {
+	longestFirst := conc > 1 && !s.opts.PlanOrder
+	for _, i := range dispatchOrder(cases, longestFirst, s.opts.History) {
 		if ctx.Err() != nil {
 			out[i] = interrupted(cases[i], ctx.Err())
 			continue

@@ -1,23 +1,19 @@
 // Command regen-executor is a ComfyUI-compatible server running regen's
-// closed-form diffusion model. See executor.Main for its flags.
+// closed-form diffusion model. See package app for its flags.
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/regen-dev/regen/executor"
+	"github.com/regen-dev/regen/cmd/regen-executor/app"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := executor.Main(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "regen-executor:", err)
-		stop()
-		os.Exit(1)
-	}
+	err := app.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(app.ExitCode(err, os.Stderr))
 }

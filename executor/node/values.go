@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"reflect"
 )
 
 // Image is ComfyUI's IMAGE: a batch [N, H, W, C] of float32 in 0..1, C = 3
@@ -102,7 +103,8 @@ type VAE interface {
 	Downscale() int
 }
 
-// As converts a linked input value to T with a clear error.
+// As converts a linked input value to T with a clear error (naming T even
+// when T is an interface type such as Model).
 func As[T any](in map[string]any, name string) (T, error) {
 	var zero T
 	v, ok := in[name]
@@ -111,7 +113,7 @@ func As[T any](in map[string]any, name string) (T, error) {
 	}
 	t, ok := v.(T)
 	if !ok {
-		return zero, fmt.Errorf("input %s: got %T, want %T", name, v, zero)
+		return zero, fmt.Errorf("input %s: got %T, want %s", name, v, reflect.TypeFor[T]())
 	}
 	return t, nil
 }

@@ -1,16 +1,29 @@
-// Package nodes implements regen-executor's built-in node classes: image I/O
-// (SaveImage, LoadImage, ...), the model nodes (checkpoint, text encoder, VAE,
-// LoRA, conditioning), and the sampling nodes (KSampler, latents, the
-// custom-sampler family).
+// Package nodes is regen-executor's set of built-in node classes. Builtin
+// returns them all, for node.NewRegistry; each family lives in its own
+// package, named for its ComfyUI category:
+//
+//	image         SaveImage, PreviewImage, SaveImageWebsocket, LoadImage, ImageScale, ...
+//	latent        EmptyLatentImage, LatentUpscale(By), batch and arithmetic, VAEDecode, VAEEncode
+//	loader        CheckpointLoaderSimple, LoraLoader, VAELoader
+//	conditioning  CLIPTextEncode, ConditioningCombine, ConditioningZeroOut
+//	sampler       KSampler(Advanced) and the custom-sampler family
+//
+// and what several families share is under internal/: resample
+// (common_upscale), pngmeta (PNG files with ComfyUI's metadata) and
+// nodetest (test helpers).
+//
+// To add a node class: put it in its family's package (or a new one with a
+// doc.go and a Nodes function added to Builtin), give it a Spec, and read
+// its inputs in Execute through node.Inputs:
+//
+//	func (myNode) Execute(ctx context.Context, env *node.Env, in map[string]any) (node.Result, error) {
+//		r := node.Inputs(in)
+//		img, strength := r.Image("image"), r.Float("strength")
+//		if err := r.Err(); err != nil {
+//			return node.Result{}, err
+//		}
+//		...
+//	}
+//
+// then list it in the family's Nodes and add a table test beside it.
 package nodes
-
-import "github.com/regen-dev/regen/executor/node"
-
-// Builtin returns every built-in node class, for node.NewRegistry.
-func Builtin() []node.Node {
-	var all []node.Node
-	all = append(all, imageNodes()...)
-	all = append(all, modelNodes()...)
-	all = append(all, samplingNodes()...)
-	return all
-}

@@ -123,7 +123,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 			return nil, last
 		}
 		wait := c.wait(attempt)
-		c.log.Warn("retrying request", "method", r.method, "path", r.path, "attempt", attempt+1, "wait", wait, "err", err)
+		c.log.Debug("retrying request", "method", r.method, "path", r.path, "attempt", attempt+1, "wait", wait, "err", err)
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w (while retrying after: %v)", ctx.Err(), last)

@@ -30,7 +30,17 @@ type HTTPError struct {
 
 func (e *HTTPError) Error() string {
 	msg := fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
-	if b := strings.TrimSpace(e.Body); b != "" {
+	b := strings.TrimSpace(e.Body)
+	switch {
+	case b == "":
+	case strings.Contains(b, "\n"):
+		// A multi-line body (a traceback, say) keeps its lines, indented
+		// under the status line.
+		msg += ":"
+		for _, l := range strings.Split(b, "\n") {
+			msg += "\n  " + strings.TrimRight(l, " \t\r")
+		}
+	default:
 		msg += ": " + b
 	}
 	return msg

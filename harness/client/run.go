@@ -148,7 +148,7 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 	res := st.res
 	if early != nil {
 		if early.err != nil {
-			log.Warn("websocket dropped; polling history", "err", early.err)
+			log.Debug("websocket dropped; polling history", "err", early.err)
 			frames, res.Polled = nil, true
 		} else {
 			st.handle(*early)
@@ -172,7 +172,7 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 			return res, fmt.Errorf("run prompt %s: %w after %s", id, ErrTimeout, opts.Timeout)
 		case f := <-frames:
 			if f.err != nil {
-				log.Warn("websocket dropped; polling history", "err", f.err)
+				log.Debug("websocket dropped; polling history", "err", f.err)
 				frames, res.Polled = nil, true
 				slow.Reset(c.pollInterval)
 				continue
@@ -187,7 +187,7 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 				if pollErrors++; res.Polled && pollErrors >= maxPollErrors {
 					return res, fmt.Errorf("run prompt %s: websocket dropped and history unreachable: %w", id, err)
 				}
-				log.Warn("poll history", "err", err)
+				log.Debug("poll history", "err", err)
 				continue
 			}
 			pollErrors = 0
@@ -304,7 +304,7 @@ func (c *Client) abandon(ctx context.Context, id string) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := c.Interrupt(actx, id); err != nil {
-		c.log.Warn("interrupt abandoned prompt", "prompt_id", id, "err", err)
+		c.log.Debug("interrupt abandoned prompt", "prompt_id", id, "err", err)
 	}
 	if err := c.DeleteQueued(actx, id); err != nil {
 		c.log.Debug("delete abandoned prompt from queue", "prompt_id", id, "err", err)
@@ -334,7 +334,7 @@ func (c *Client) dialWS(ctx context.Context, clientID string) (*websocket.Conn, 
 			return nil, err
 		}
 		wait := c.wait(attempt)
-		c.log.Warn("retrying websocket", "attempt", attempt+1, "wait", wait, "err", err)
+		c.log.Debug("retrying websocket", "attempt", attempt+1, "wait", wait, "err", err)
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w (while retrying after: %v)", ctx.Err(), err)

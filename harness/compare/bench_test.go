@@ -69,3 +69,34 @@ func BenchmarkNewRecord1024(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCompare1024Identical judges an output identical to its golden:
+// tier 0 alone, i.e. both PNGs decoded and hashed (concurrently), nothing
+// more. Compare with BenchmarkDecodeHash1024Pair.
+func BenchmarkCompare1024Identical(b *testing.B) {
+	golden, _ := benchPair(b)
+	got := bytes.Clone(golden)
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := Compare(Input{PNG: golden}, Input{PNG: got}, Options{}); r.Verdict != Pass {
+			b.Fatalf("verdict %s: %s", r.Verdict, r.Reason)
+		}
+	}
+}
+
+// BenchmarkDecodeHash1024Pair is the floor of an identical comparison:
+// both PNGs decoded and their pixels hashed, one after the other.
+func BenchmarkDecodeHash1024Pair(b *testing.B) {
+	golden, _ := benchPair(b)
+	got := bytes.Clone(golden)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range [][]byte{golden, got} {
+			img, err := png.Decode(bytes.NewReader(f))
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = pixelSHA256(toNRGBA(img))
+		}
+	}
+}

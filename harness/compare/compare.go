@@ -47,25 +47,32 @@ type Options struct {
 
 // Compare judges got against golden. It never returns an error: a side
 // that cannot be read gives the Error verdict, a missing golden New.
+//
+// Tier 0 runs first and alone: both sides are decoded and hashed
+// (concurrently), and an identical output costs nothing more. Only when the
+// pixels differ are the sides analysed for tiers 1–4.
 func Compare(golden, got Input, opts Options) Result {
 	res := Result{Thresholds: DefaultThresholds()}
 	if got.empty() {
 		return res.errorf("no output to judge")
 	}
-	// The two sides are independent: analyse them concurrently.
-	var goldA *analysed
+	var gold *decoded
 	var goldErr error
 	var wg sync.WaitGroup
 	if !golden.empty() {
-		wg.Go(func() { goldA, goldErr = load(golden) })
+		wg.Go(func() { gold, goldErr = decode(golden) })
 	}
-	gotA, err := load(got)
+	out, err := decode(got)
 	wg.Wait()
 	if err != nil {
 		return res.errorf("read output: %v", err)
 	}
-	res.OutputRecord = gotA.rec
 	if golden.empty() {
+		gotA, err := out.analyse()
+		if err != nil {
+			return res.errorf("read output: %v", err)
+		}
+		res.OutputRecord = gotA.rec
 		res.Verdict, res.Reason = New, "no golden yet; approve this output to make it one"
 		return res
 	}
@@ -75,12 +82,33 @@ func Compare(golden, got Input, opts Options) Result {
 	switch {
 	case opts.Thresholds != nil:
 		res.Thresholds = *opts.Thresholds
-	case goldA.rec.Thresholds != nil:
-		res.Thresholds = *goldA.rec.Thresholds
+	case golden.Record != nil && golden.Record.Thresholds != nil:
+		res.Thresholds = *golden.Record.Thresholds
 	}
 	if err := res.Thresholds.Validate(); err != nil {
 		return res.errorf("%v", err)
 	}
+	if gold.w == out.w && gold.h == out.h && gold.sum == out.sum {
+		rec, err := identicalRecord(golden.Record, got.PNG)
+		if err != nil {
+			return res.errorf("read output: %v", err)
+		}
+		res.OutputRecord = rec
+		passIdentical(&res, out.w, out.h, out.sum)
+		return res
+	}
+	// The pixels differ: analyse both sides for tiers 1–4, concurrently.
+	var goldA *analysed
+	wg.Go(func() { goldA, goldErr = gold.analyse() })
+	gotA, err := out.analyse()
+	wg.Wait()
+	if err != nil {
+		return res.errorf("read output: %v", err)
+	}
+	if goldErr != nil {
+		return res.errorf("read golden: %v", goldErr)
+	}
+	res.OutputRecord = gotA.rec
 	judge(&res, goldA, gotA, golden.Plan, got.Plan, opts)
 	return res
 }
@@ -90,8 +118,19 @@ func (r Result) errorf(format string, args ...any) Result {
 	return r
 }
 
-// load analyses one side: pixels when there are any, else the record.
-func load(in Input) (*analysed, error) {
+// decoded is one side after tier 0's work: its pixels decoded (nil when
+// judged from a record alone) and their hash.
+type decoded struct {
+	in   Input
+	px   *image.NRGBA
+	sum  string
+	w, h int
+}
+
+// decode reads one side's pixels and hashes them, or takes both from its
+// record when it has no pixels. A record given with pixels must describe
+// them.
+func decode(in Input) (*decoded, error) {
 	img := in.Image
 	if img == nil && len(in.PNG) > 0 {
 		var err error
@@ -99,27 +138,70 @@ func load(in Input) (*analysed, error) {
 			return nil, fmt.Errorf("decode png: %w", err)
 		}
 	}
-	if img == nil {
-		if err := in.Record.Validate(); err != nil {
-			return nil, err
-		}
-		return &analysed{rec: in.Record}, nil
-	}
 	if in.Record != nil {
 		if err := in.Record.Validate(); err != nil {
 			return nil, err
 		}
-		px := toNRGBA(img)
-		// A record that does not describe these pixels (a PNG replaced
-		// without its record) would make tiers 0–3 judge other pixels
-		// than tier 4.
-		if sum := pixelSHA256(px); sum != in.Record.SHA256 {
-			return nil, fmt.Errorf("record does not match its image: sha256 %s… vs pixels %s…; re-approve the golden",
-				in.Record.SHA256[:12], sum[:12])
-		}
-		return &analysed{rec: in.Record, px: px, lab: toOKLab(px)}, nil
 	}
-	return analyse(img, in.PNG)
+	if img == nil {
+		return &decoded{in: in, sum: in.Record.SHA256, w: in.Record.Width, h: in.Record.Height}, nil
+	}
+	px := toNRGBA(img)
+	d := &decoded{in: in, px: px, sum: pixelSHA256(px), w: px.Rect.Dx(), h: px.Rect.Dy()}
+	if d.w == 0 || d.h == 0 {
+		return nil, fmt.Errorf("analyse image: empty (%d×%d)", d.w, d.h)
+	}
+	// A record that does not describe these pixels (a PNG replaced
+	// without its record) would make tiers 0–3 judge other pixels than
+	// tier 4.
+	if in.Record != nil && d.sum != in.Record.SHA256 {
+		return nil, fmt.Errorf("record does not match its image: sha256 %s… vs pixels %s…; re-approve the golden",
+			in.Record.SHA256[:12], d.sum[:12])
+	}
+	return d, nil
+}
+
+// analyse completes a decoded side for tiers 1–4: its record (the given
+// one, or computed from the pixels) and, with pixels, their OKLab planes.
+func (d *decoded) analyse() (*analysed, error) {
+	switch {
+	case d.px == nil:
+		return &analysed{rec: d.in.Record}, nil
+	case d.in.Record != nil:
+		return &analysed{rec: d.in.Record, px: d.px, lab: toOKLab(d.px)}, nil
+	}
+	return analyseNRGBA(d.px, d.in.PNG)
+}
+
+// identicalRecord is the record of an output whose pixels are identical to
+// the golden's, without analysing them again: the golden record's
+// pixel-derived fields (icons, hash, colour statistics: functions of the
+// pixels alone) with the output's own provenance, as NewRecord would give.
+// It is nil when the golden has no record (the output record is only kept
+// for outputs that did not pass).
+func identicalRecord(gold *Record, pngBytes []byte) (*Record, error) {
+	if gold == nil {
+		return nil, nil
+	}
+	prov, err := provenanceFromPNG(pngBytes)
+	if err != nil {
+		return nil, fmt.Errorf("read provenance: %w", err)
+	}
+	rec := *gold
+	rec.Provenance, rec.Fingerprint, rec.Thresholds = prov, nil, nil
+	return &rec, nil
+}
+
+// passIdentical is the verdict of identical pixels: tier 0 passes, the
+// others are skipped.
+func passIdentical(res *Result, w, h int, sum string) {
+	res.Tiers = append(res.Tiers, TierResult{Tier: TierExact, Status: StatusPass,
+		Metrics: []Metric{info("width", float64(w), "px"), info("height", float64(h), "px")},
+		Note:    "pixels identical (sha256 " + sum[:12] + "…)"})
+	for _, name := range []string{TierProvenance, TierColour, TierStructure, TierLocal} {
+		res.Tiers = append(res.Tiers, TierResult{Tier: name, Status: StatusSkipped, Note: "pixels identical"})
+	}
+	res.Verdict, res.Reason = Pass, "exact: pixels identical"
 }
 
 // judge runs the tiers in order and sets the verdict.
@@ -135,12 +217,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 		exact.Note = fmt.Sprintf("size changed: golden %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
 		res.trip(FailSize, "size: golden is %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
 	case g.SHA256 == o.SHA256:
-		exact.Note = "pixels identical (sha256 " + o.SHA256[:12] + "…)"
-		res.Tiers = append(res.Tiers, exact)
-		for _, name := range []string{TierProvenance, TierColour, TierStructure, TierLocal} {
-			res.Tiers = append(res.Tiers, TierResult{Tier: name, Status: StatusSkipped, Note: "pixels identical"})
-		}
-		res.Verdict, res.Reason = Pass, "exact: pixels identical"
+		passIdentical(res, o.Width, o.Height, o.SHA256)
 		return
 	default:
 		exact.Status = StatusDiffers
@@ -173,7 +250,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 // (another seed, a broken sampler) moves every colour statistic, so colour
 // tripping next to structure is a consequence, not the cause.
 var precedence = map[string]int{
-	FailSize: 0, FailConfig: 1, FailStructure: 2, FailColour: 3, FailLocal: 4,
+	FailSize: 0, FailProvenance: 1, FailStructure: 2, FailColour: 3, FailLocal: 4,
 }
 
 // trip records a tripped tier; the highest-ranked one names the failure.
@@ -207,7 +284,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 		return tr
 	case o.Provenance.Error != "":
 		tr.Status, tr.Note = StatusFail, "output's prompt metadata is unreadable: "+o.Provenance.Error
-		res.trip(FailConfig, "config: %s", tr.Note)
+		res.trip(FailProvenance, "provenance: %s", tr.Note)
 		return tr
 	}
 	refs := []struct {
@@ -222,7 +299,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 		checked++
 		if field, msg := diffProvenance(ref.name, ref.p, o.Provenance); field != "" {
 			tr.Status, tr.Note = StatusFail, msg
-			res.trip(FailConfig, "config: %s", msg)
+			res.trip(FailProvenance, "provenance: %s", msg)
 			return tr
 		}
 	}

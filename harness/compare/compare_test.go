@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -259,6 +260,64 @@ func TestCompareTinyImages(t *testing.T) {
 			}
 			if _, err := json.Marshal(r); err != nil {
 				t.Fatalf("marshal: %v", err)
+			}
+		})
+	}
+}
+
+// TestIdenticalIsTierZeroOnly: an output identical to its golden is judged
+// by tier 0 alone (the other tiers skipped, nothing analysed: no output
+// record without a golden record to take it from), its record, when the
+// golden has one, is what NewRecord gives, and a golden PNG that its record
+// does not describe is still an error.
+func TestIdenticalIsTierZeroOnly(t *testing.T) {
+	t.Parallel()
+	golden := synth(11, 40, 30).quantise(nil)
+	goldPNG := encodePNG(t, golden)
+	rec, err := NewRecord(golden, goldPNG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := synth(12, 40, 30).quantise(nil)
+	otherRec, err := NewRecord(other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		golden  Input
+		verdict Verdict
+		record  bool // an output record is expected
+	}{
+		{"pixels", Input{Image: golden}, Pass, false},
+		{"png", Input{PNG: goldPNG}, Pass, false},
+		{"record", Input{Record: rec}, Pass, true},
+		{"png and record", Input{PNG: goldPNG, Record: rec}, Pass, true},
+		{"png and another image's record", Input{PNG: goldPNG, Record: otherRec}, Error, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := Compare(tt.golden, Input{PNG: bytes.Clone(goldPNG)}, Options{})
+			if r.Verdict != tt.verdict {
+				t.Fatalf("verdict %s (%s), want %s", r.Verdict, r.Reason, tt.verdict)
+			}
+			if tt.verdict != Pass {
+				return
+			}
+			for _, tr := range r.Tiers[1:] {
+				if tr.Status != StatusSkipped {
+					t.Errorf("tier %s: %s, want skipped", tr.Tier, tr.Status)
+				}
+			}
+			if r.Diff != nil {
+				t.Error("heat-map for identical pixels")
+			}
+			switch {
+			case !tt.record && r.OutputRecord != nil:
+				t.Errorf("output record %+v: the output was analysed", r.OutputRecord)
+			case tt.record && !reflect.DeepEqual(r.OutputRecord, rec):
+				t.Errorf("output record differs from NewRecord of the output")
 			}
 		})
 	}

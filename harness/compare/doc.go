@@ -20,7 +20,7 @@
 // Identical pixels pass ("pass"). Pixels that differ but stay within every
 // threshold pass with a note ("pass~": determinism was lost; Options.Strict
 // makes it a failure). Otherwise the case fails, and Result.FailedTier names
-// the failure class: "size", "config", "structure", "colour" or "local", in
+// the failure class: "size", "provenance", "structure", "colour" or "local", in
 // that precedence when several tiers trip (structure outranks colour because
 // a new composition moves every colour statistic). Result.Tripped lists all.
 //

@@ -210,7 +210,7 @@ func TestProvenanceTier(t *testing.T) {
 				t.Fatalf("provenance %s, verdict %s (%s); want %s, %s", tr.Status, r.Verdict, r.Reason, tt.status, tt.verdict)
 			}
 			if tt.field != "" {
-				if r.FailedTier != FailConfig || !strings.Contains(r.Reason, " "+tt.field+" ") && !strings.Contains(r.Reason, tt.field+":") {
+				if r.FailedTier != FailProvenance || !strings.Contains(r.Reason, " "+tt.field+" ") && !strings.Contains(r.Reason, tt.field+":") {
 					t.Fatalf("failed %q reason %q, want config naming %q", r.FailedTier, r.Reason, tt.field)
 				}
 			}

@@ -53,7 +53,11 @@ func NewRecord(img image.Image, pngBytes []byte) (*Record, error) {
 }
 
 func analyse(img image.Image, pngBytes []byte) (*analysed, error) {
-	px := toNRGBA(img)
+	return analyseNRGBA(toNRGBA(img), pngBytes)
+}
+
+// analyseNRGBA is analyse of pixels already normalised by toNRGBA.
+func analyseNRGBA(px *image.NRGBA, pngBytes []byte) (*analysed, error) {
 	w, h := px.Rect.Dx(), px.Rect.Dy()
 	if w == 0 || h == 0 {
 		return nil, fmt.Errorf("analyse image: empty (%d×%d)", w, h)
@@ -69,8 +73,8 @@ func analyse(img image.Image, pngBytes []byte) (*analysed, error) {
 		Width:      w,
 		Height:     h,
 		Provenance: prov,
-		Icon:       Icon{images4.Icon(px)},
-		IconRaw:    Icon{images4.IconNN(px)},
+		Icon:       Icon{images4.Icon(pixelView{px})},
+		IconRaw:    Icon{images4.IconNN(pixelView{px})},
 		DCTHash:    dctHash(px),
 		Colour:     colourStats(lab),
 	}

@@ -38,11 +38,17 @@ const (
 
 // Failure classes reported in Result.FailedTier. Each tier has one, except
 // that the exact tier fails as "size" (dimensions changed) or, under
-// Options.Strict, as "exact" (pixels differ), and provenance as "config".
+// Options.Strict, as "exact" (pixels differ). The provenance tier fails as
+// "provenance": one name for the tier and its failure, in code, reports
+// and README.
 const (
-	FailSize      = "size"
-	FailExact     = "exact"
-	FailConfig    = "config"
+	FailSize       = "size"
+	FailExact      = "exact"
+	FailProvenance = "provenance"
+	// FailConfig is the provenance tier's failure class under its old name.
+	//
+	// Deprecated: use FailProvenance.
+	FailConfig    = FailProvenance
 	FailColour    = "colour"
 	FailStructure = "structure"
 	FailLocal     = "local"
@@ -166,7 +172,7 @@ func (r *Result) KeyMetric() *Metric {
 func failClass(tier string) string {
 	switch tier {
 	case TierProvenance:
-		return FailConfig
+		return FailProvenance
 	case TierExact:
 		return FailExact
 	}

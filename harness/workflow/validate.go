@@ -35,7 +35,11 @@ func (e *ValidationError) Error() string {
 	for i, p := range e.Problems {
 		lines[i] = "\n  - " + p.String()
 	}
-	return fmt.Sprintf("invalid prompt (%d problems):%s", len(e.Problems), strings.Join(lines, ""))
+	noun := "problems"
+	if len(e.Problems) == 1 {
+		noun = "problem"
+	}
+	return fmt.Sprintf("invalid prompt (%d %s):%s", len(e.Problems), noun, strings.Join(lines, ""))
 }
 
 // Validate checks p against info before submission, the way a server would

@@ -5,6 +5,10 @@
 //
 // Approve only touches outputs whose verdict was "new" or "fail" and whose
 // case id the filter selects; a golden that passed (pass or pass~) is never
-// rewritten. Every write is atomic (temp file + rename), so an interrupted
-// approve leaves the old golden intact and no temporary file behind.
+// rewritten, and a candidate whose PNG does not match its own record is
+// refused. A golden's PNG and record change together or not at all, even
+// when the approve is killed: see pair.go for the write order, and Recover
+// (called by every approve and run) for how an interrupted one is finished
+// and its temporary files removed. Load checks that a PNG holds the pixels
+// its record describes.
 package golden

@@ -10,8 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/regen-dev/regen/internal/atomicfile"
 )
 
 // ErrMissing is returned (wrapped) when a case has no golden.
@@ -93,26 +91,47 @@ func DecodeRecord(b []byte) (*Record, error) {
 	return &r, nil
 }
 
-// Load reads the golden of a case file. A golden whose PNG or record is
-// absent is ErrMissing.
+// Load reads the golden of a case file and checks that its PNG holds the
+// pixels its record describes. A golden whose PNG and record are both
+// absent is ErrMissing; one of the two without the other is ErrNoRecord; a
+// pair that does not match is repaired when an interrupted approve explains
+// it (see Recover), and ErrTorn otherwise.
 func (s Store) Load(workflow, file string) (*Golden, error) {
-	png, err := os.ReadFile(s.PNGPath(workflow, file))
-	if errors.Is(err, os.ErrNotExist) {
+	g, err := s.load(workflow, file)
+	if errors.Is(err, ErrTorn) || errors.Is(err, ErrNoRecord) {
+		if _, rerr := s.Recover(); rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+		g, err = s.load(workflow, file)
+	}
+	return g, err
+}
+
+func (s Store) load(workflow, file string) (*Golden, error) {
+	pngPath, recPath := s.PNGPath(workflow, file), s.RecordPath(workflow, file)
+	png, perr := os.ReadFile(pngPath)
+	rb, rerr := os.ReadFile(recPath)
+	pMissing, rMissing := errors.Is(perr, os.ErrNotExist), errors.Is(rerr, os.ErrNotExist)
+	switch {
+	case pMissing && rMissing:
 		return nil, fmt.Errorf("load golden %s/%s: %w", workflow, file, ErrMissing)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load golden: %w", err)
-	}
-	rb, err := os.ReadFile(s.RecordPath(workflow, file))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("load golden %s/%s: record: %w", workflow, file, ErrMissing)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load golden: %w", err)
+	case rMissing && perr == nil:
+		return nil, fmt.Errorf("load golden: %s has no record %s (%w): restore it from git, or delete the PNG to make the case new",
+			pngPath, filepath.Base(recPath), ErrNoRecord)
+	case pMissing && rerr == nil:
+		return nil, fmt.Errorf("load golden: record %s has no PNG %s (%w): restore it from git, or delete the record to make the case new",
+			recPath, filepath.Base(pngPath), ErrNoRecord)
+	case perr != nil:
+		return nil, fmt.Errorf("load golden: %w", perr)
+	case rerr != nil:
+		return nil, fmt.Errorf("load golden: %w", rerr)
 	}
 	rec, err := DecodeRecord(rb)
 	if err != nil {
 		return nil, fmt.Errorf("load golden %s/%s: %w", workflow, file, err)
+	}
+	if err := CheckPair(png, rb); err != nil {
+		return nil, fmt.Errorf("load golden %s: %w (restore both from git, or re-approve)", pngPath, err)
 	}
 	return &Golden{PNG: png, Record: rec}, nil
 }
@@ -135,8 +154,9 @@ type Candidate struct {
 type Action struct {
 	Candidate Candidate
 	// Op is "created", "updated", "removed" (its output vanished), "kept"
-	// (it passed), "unchanged" (the golden already holds these bytes) or
-	// "skipped".
+	// (it passed), "unchanged" (the golden already holds these bytes),
+	// "skipped" or "refused" (the candidate's PNG does not match its own
+	// record).
 	Op     string
 	Reason string
 }
@@ -150,61 +170,91 @@ func (a Action) String() string {
 	return s
 }
 
+// ApproveOption configures Approve.
+type ApproveOption func(*approveOptions)
+
+type approveOptions struct {
+	progress func(done, total int, a Action)
+}
+
+// WithProgress calls fn after each selected candidate, with the number
+// done so far and the number selected.
+func WithProgress(fn func(done, total int, a Action)) ApproveOption {
+	return func(o *approveOptions) { o.progress = fn }
+}
+
 // Approve promotes the selected candidates: those whose verdict is "new" or
 // "fail" and whose case id filter matches (nil selects all). A candidate
 // that passed is kept, never rewritten; a "new" candidate whose golden
-// appeared since the run is skipped rather than overwritten. It returns
-// one action per candidate, in order, and stops at the first write error.
-func (s Store) Approve(cands []Candidate, filter *regexp.Regexp) ([]Action, error) {
-	var acts []Action
+// appeared since the run is skipped rather than overwritten; a candidate
+// whose PNG does not hold the pixels its own record describes is refused.
+// Approve first recovers what an interrupted approve left (Recover) and
+// holds the class's lock throughout. It returns one action per selected
+// candidate, in order, and stops at the first write error.
+func (s Store) Approve(cands []Candidate, filter *regexp.Regexp, opts ...ApproveOption) ([]Action, error) {
+	var o approveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var sel []Candidate
 	for _, c := range cands {
-		if filter != nil && !filter.MatchString(c.Case) {
-			continue
+		if filter == nil || filter.MatchString(c.Case) {
+			sel = append(sel, c)
 		}
-		a := Action{Candidate: c}
-		switch c.Verdict {
-		case "pass", "pass~":
-			a.Op, a.Reason = "kept", "passed ("+c.Verdict+"); a golden that passed is never rewritten"
-			acts = append(acts, a)
-			continue
-		case "new", "fail":
-		default:
-			a.Op, a.Reason = "skipped", "verdict "+c.Verdict+" has no candidate to approve"
-			acts = append(acts, a)
-			continue
-		}
-		if c.Vanished && c.Verdict == "fail" {
-			if err := s.remove(c); err != nil {
-				return acts, fmt.Errorf("approve %s: %w", c.Case, err)
-			}
-			a.Op, a.Reason = "removed", "the output no longer exists"
-			acts = append(acts, a)
-			continue
-		}
-		if c.PNG == "" || c.Record == "" {
-			a.Op, a.Reason = "skipped", "the run kept no candidate files"
-			acts = append(acts, a)
-			continue
-		}
-		op, reason, err := s.promote(c)
+	}
+	if len(sel) == 0 {
+		return nil, nil
+	}
+	if err := os.MkdirAll(s.Dir(), 0o755); err != nil {
+		return nil, fmt.Errorf("create golden directory: %w", err)
+	}
+	unlock, err := lockDir(s.Dir())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if _, err := s.recoverLocked(); err != nil {
+		return nil, err
+	}
+	var acts []Action
+	for i, c := range sel {
+		a, err := s.approveOne(c)
 		if err != nil {
 			return acts, fmt.Errorf("approve %s: %w", c.Case, err)
 		}
-		a.Op, a.Reason = op, reason
 		acts = append(acts, a)
+		if o.progress != nil {
+			o.progress(i+1, len(sel), a)
+		}
 	}
 	return acts, nil
 }
 
-// remove deletes a golden: the PNG first (a golden without its PNG is
-// missing), then its record.
-func (s Store) remove(c Candidate) error {
-	for _, p := range []string{s.PNGPath(c.Workflow, c.File), s.RecordPath(c.Workflow, c.File)} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove golden: %w", err)
-		}
+func (s Store) approveOne(c Candidate) (Action, error) {
+	a := Action{Candidate: c}
+	switch c.Verdict {
+	case "pass", "pass~":
+		a.Op, a.Reason = "kept", "passed ("+c.Verdict+"); a golden that passed is never rewritten"
+		return a, nil
+	case "new", "fail":
+	default:
+		a.Op, a.Reason = "skipped", "verdict "+c.Verdict+" has no candidate to approve"
+		return a, nil
 	}
-	return nil
+	if c.Vanished && c.Verdict == "fail" {
+		if err := removePair(filepath.Join(s.Dir(), c.Workflow), c.File); err != nil {
+			return a, err
+		}
+		a.Op, a.Reason = "removed", "the output no longer exists"
+		return a, nil
+	}
+	if c.PNG == "" || c.Record == "" {
+		a.Op, a.Reason = "skipped", "the run kept no candidate files"
+		return a, nil
+	}
+	op, reason, err := s.promote(c)
+	a.Op, a.Reason = op, reason
+	return a, err
 }
 
 func (s Store) promote(c Candidate) (op, reason string, err error) {
@@ -219,6 +269,9 @@ func (s Store) promote(c Candidate) (op, reason string, err error) {
 	if _, err := DecodeRecord(rec); err != nil {
 		return "", "", fmt.Errorf("candidate %s: %w", c.Record, err)
 	}
+	if err := CheckPair(png, rec); err != nil {
+		return "refused", fmt.Sprintf("candidate %s does not match its record %s: %v", c.PNG, c.Record, err), nil
+	}
 	pngPath, recPath := s.PNGPath(c.Workflow, c.File), s.RecordPath(c.Workflow, c.File)
 	old, oerr := os.ReadFile(pngPath)
 	exists := oerr == nil
@@ -231,11 +284,7 @@ func (s Store) promote(c Candidate) (op, reason string, err error) {
 	if exists && c.Verdict == "new" {
 		return "skipped", "a golden was created after this run; re-run before approving", nil
 	}
-	// Each file is replaced atomically: the PNG first, then its record.
-	if err := atomicfile.WriteFile(pngPath, png, 0o644); err != nil {
-		return "", "", err
-	}
-	if err := atomicfile.WriteFile(recPath, rec, 0o644); err != nil {
+	if err := writePair(filepath.Dir(pngPath), c.File, png, rec); err != nil {
 		return "", "", err
 	}
 	if exists {

@@ -3,7 +3,9 @@ package htmlreport
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"html"
 	"image"
 	"image/color"
@@ -80,10 +82,15 @@ func syntheticRun(t *testing.T) (string, *report.Run) {
 					Key: &report.Metric{Name: "window_ratio", Value: 0.01, Threshold: 0.02}, Golden: gold("close"),
 					Candidate: cand("close", color.NRGBA{41, 90, 200, 255}), Diff: diff("close"),
 					Metrics: map[string]float64{"local.window_ratio": 0.01}, Thresholds: map[string]float64{"local.window_ratio": 0.02}}}},
-			{ID: hostile + "/seed=1", Workflow: hostile, Verdict: report.Fail, Tier: "structure", Reason: "hash " + hostile,
-				Outputs: []report.Output{{Node: "9", File: "default.seed-1.9-0", Verdict: report.Fail, Tier: "structure",
+			{ID: hostile + "/seed=1", Workflow: hostile, Verdict: report.Fail, Tier: "structure", Reason: "structure: hash " + hostile,
+				Outputs: []report.Output{{Node: "9", File: "default.seed-1.9-0", Verdict: report.Fail, Tier: "structure", Reason: "structure: hash " + hostile,
 					Key: &report.Metric{Name: "hash_bits", Value: 40, Threshold: 24}, Golden: gold("bad"),
-					Candidate: cand("bad", color.NRGBA{200, 30, 30, 255}), Diff: diff("bad"), Metrics: metrics, Thresholds: thresholds}}},
+					Candidate: cand("bad", color.NRGBA{200, 30, 30, 255}), Diff: diff("bad"), Metrics: metrics, Thresholds: thresholds,
+					Compare: []byte(`{"verdict":"fail","tiers":[` +
+						`{"tier":"exact","status":"differs","metrics":[]},` +
+						`{"tier":"provenance","status":"pass","note":"1 sampler matches the plan"},` +
+						`{"tier":"colour","status":"pass","metrics":[{"name":"mean_delta_e","value":1.5,"threshold":3,"gated":true}]},` +
+						`{"tier":"structure","status":"fail","metrics":[{"name":"hash_bits","value":40,"threshold":24,"gated":true,"over":true}]}]}`)}}},
 			{ID: "fresh/seed=1", Workflow: "fresh", Verdict: report.New,
 				Outputs: []report.Output{{Node: "9", File: "default.seed-1.9-0", Verdict: report.New, Candidate: cand("fresh", color.NRGBA{9, 9, 9, 255})}}},
 			{ID: "broken/seed=1", Workflow: "broken", Verdict: report.Error, Error: "executor unreachable"},
@@ -220,11 +227,65 @@ func TestWrite(t *testing.T) {
 		}
 	})
 	t.Run("over threshold highlighted", func(t *testing.T) {
-		if !regexp.MustCompile(`<tr class="over"><td><code>structure.hash_bits</code></td><td>40</td><td>≤ 24</td>`).MatchString(doc) {
+		if !regexp.MustCompile(`<tr class="over"><td><code>hash_bits</code></td><td>40</td><td>≤ 24</td>`).MatchString(doc) {
 			t.Error("hash_bits over its threshold is not highlighted")
 		}
-		if strings.Contains(doc, `<tr class="over"><td><code>colour.mean_delta_e</code>`) {
+		if strings.Contains(doc, `<tr class="over"><td><code>mean_delta_e</code>`) {
 			t.Error("a metric within its threshold is highlighted")
+		}
+	})
+	t.Run("metrics grouped by tier in tier order", func(t *testing.T) {
+		panel := doc[strings.Index(doc, `<section class="panel fail"`):]
+		panel = panel[:strings.Index(panel, "</section>")]
+		last := -1
+		for _, tier := range []string{"exact", "provenance", "colour", "structure"} {
+			i := strings.Index(panel, `<th class="tier" colspan="3">`+tier)
+			if i < 0 || i < last {
+				t.Fatalf("tier %s missing or out of order in:\n%s", tier, panel)
+			}
+			last = i
+		}
+		if !strings.Contains(panel, "1 sampler matches the plan") {
+			t.Error("the provenance tier's note is not shown")
+		}
+		// Without the comparator's result, the flattened "tier.metric"
+		// names are grouped the same way.
+		close := doc[strings.Index(doc, `<section class="panel approx"`):]
+		if !strings.Contains(close[:strings.Index(close, "</section>")], `<th class="tier" colspan="3">local</th>`) {
+			t.Error("the pass~ case's metrics are not grouped under their tier")
+		}
+	})
+	t.Run("totals: each count beside its badge", func(t *testing.T) {
+		for _, want := range []string{
+			`<span class="badge pass">PASS</span><b>1</b>`, `<span class="badge approx">PASS~</span><b>1</b>`,
+			`<span class="badge fail">FAIL</span><b>1</b>`, `<span class="badge error">ERROR</span><b>1</b>`,
+			`<span class="badge new">NEW</span><b>1</b>`, `<span class="badge skip">SKIP</span><b>1</b>`,
+		} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("totals lack %s", want)
+			}
+		}
+	})
+	t.Run("one view at a time", func(t *testing.T) {
+		// .imgs is display:flex, which beat the hidden attribute: slider
+		// and blink showed beside the side-by-side view.
+		if !strings.Contains(doc, "[hidden]{display:none !important}") {
+			t.Error("hidden views are not forced out of the layout")
+		}
+		if n := strings.Count(doc, `-slider" hidden>`) + strings.Count(doc, `-blink" hidden>`); n != 4 {
+			t.Errorf("%d slider/blink views start hidden, want 4", n)
+		}
+		if !strings.Contains(doc, "image-rendering:pixelated") || !strings.Contains(doc, `id="zoom"`) {
+			t.Error("images are not shown pixelated with click to zoom")
+		}
+	})
+	t.Run("reason said once", func(t *testing.T) {
+		if strings.Contains(doc, "structure — structure:") {
+			t.Error(`"structure — structure:" repeats the tier`)
+		}
+		esc := html.EscapeString("structure: hash " + hostile)
+		if n := strings.Count(doc, esc); n != 1 {
+			t.Errorf("the fail reason is shown %d times, want once", n)
 		}
 	})
 	t.Run("atomic", func(t *testing.T) {
@@ -236,6 +297,69 @@ func TestWrite(t *testing.T) {
 			t.Fatalf("temporary files left: %v", left)
 		}
 	})
+}
+
+// TestWriteShowsWhatTheRunJudged: a report regenerated after the goldens
+// changed shows the golden the run judged against (its copy) and warns;
+// one whose golden is gone says so.
+func TestWriteShowsWhatTheRunJudged(t *testing.T) {
+	t.Parallel()
+	for _, change := range []string{"changed", "missing"} {
+		t.Run(change, func(t *testing.T) {
+			t.Parallel()
+			runDir, r := syntheticRun(t)
+			c := &r.Cases[1].Outputs[0] // pass~
+			judged, err := os.ReadFile(c.Golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(judged)
+			c.GoldenSHA256 = hex.EncodeToString(sum[:])
+			c.GoldenCopy = filepath.Join("goldens", "close", "default.seed-1.9-0.png")
+			if err := os.MkdirAll(filepath.Join(runDir, "goldens", "close"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(runDir, c.GoldenCopy), judged, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := report.Write(runDir, r); err != nil {
+				t.Fatal(err)
+			}
+			var warned []string
+			if err := Write(context.Background(), runDir, Options{Warn: func(m string) { warned = append(warned, m) }}); err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.ReadFile(filepath.Join(runDir, File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(warned) != 0 || strings.Contains(string(before), "changed since this run") {
+				t.Fatalf("warnings with the goldens unchanged: %v", warned)
+			}
+			if change == "changed" {
+				writePNG(t, c.Golden, 256, 256, color.NRGBA{200, 200, 10, 255})
+			} else if err := os.Remove(c.Golden); err != nil {
+				t.Fatal(err)
+			}
+			if err := Write(context.Background(), runDir, Options{Warn: func(m string) { warned = append(warned, m) }}); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(filepath.Join(runDir, File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := string(b)
+			want := map[string]string{"changed": "changed since this run", "missing": "is missing today"}[change]
+			if len(warned) != 1 || !strings.Contains(warned[0], want) || !strings.Contains(doc, want) {
+				t.Errorf("warnings %v; want one saying %q, in the report too", warned, want)
+			}
+			// The expected image is still the one the run judged against.
+			// html/template writes '+' in a URL as &#43;.
+			if !strings.Contains(doc, `-exp" src="`+strings.ReplaceAll(string(pngURI(judged)), "+", "&#43;")+`"`) {
+				t.Error("the report does not show the golden the run judged against")
+			}
+		})
+	}
 }
 
 func TestWriteOut(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -72,6 +73,10 @@ type Options struct {
 	Seeds []uint64
 	// Filter keeps only cases whose id matches (--filter).
 	Filter *regexp.Regexp
+	// Labels, when set, keep only cases carrying at least one of them
+	// (--label): the suite's labels, the workflow's wf-<name>, and those
+	// read from the prompt.
+	Labels []string
 }
 
 // Build expands s into cases, in suite order: workflows, then variants,
@@ -143,11 +148,27 @@ func Build(s *suite.Suite, opts Options) []Case {
 					}
 				}
 				c.Labels = cleanLabels(append(c.Labels, promptLabels(c.Prompt)...))
+				if !hasAnyLabel(c.Labels, opts.Labels) {
+					continue
+				}
 				cases = append(cases, c)
 			}
 		}
 	}
 	return cases
+}
+
+// hasAnyLabel reports whether labels holds one of want (or want is empty).
+func hasAnyLabel(labels, want []string) bool {
+	if len(want) == 0 {
+		return true
+	}
+	for _, w := range want {
+		if slices.Contains(labels, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func loadCapture(s *suite.Suite) (workflow.ObjectInfo, error) {

@@ -181,6 +181,13 @@ type Output struct {
 	Diff            string `json:"diff,omitempty"`
 	// Golden is the golden PNG path the output was compared with.
 	Golden string `json:"golden,omitempty"`
+	// GoldenSHA256 is the SHA-256 of that golden PNG file as judged: a
+	// report regenerated later warns when today's golden differs.
+	GoldenSHA256 string `json:"golden_sha256,omitempty"`
+	// GoldenCopy is the run-relative copy of the golden PNG judged against
+	// (kept, like the candidate, for anything but an identical pass), with
+	// its record beside it (.json).
+	GoldenCopy string `json:"golden_copy,omitempty"`
 	// PixelHash is the SHA-256 of the output's decoded pixels; GoldenHash
 	// the one of the golden it was judged against.
 	PixelHash  string `json:"pixel_hash,omitempty"`

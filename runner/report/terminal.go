@@ -18,6 +18,13 @@ func Terminal(w io.Writer, r *Run, runDir string) {
 	}
 	for _, c := range r.Cases {
 		fmt.Fprintf(w, "%-6s %-*s  %-9s %s\n", strings.ToUpper(string(c.Verdict)), width, c.ID, tierOf(c), detail(c))
+		if c.Verdict == Error {
+			// A multi-line error (a server's answer, node errors, what the
+			// retries met) continues under its case, indented.
+			for _, l := range moreLines(c.Problem()) {
+				fmt.Fprintf(w, "       %s\n", l)
+			}
+		}
 	}
 	TerminalSince(w, r)
 	r.Tally()
@@ -32,7 +39,11 @@ func Terminal(w io.Writer, r *Run, runDir string) {
 		if dir == "" {
 			dir = "<this run's report dir>"
 		}
-		fmt.Fprintf(w, "%d case(s) have no golden: review the candidates, then run `regen golden approve --from-run %s`\n", t.New, dir)
+		verb := "cases have"
+		if t.New == 1 {
+			verb = "case has"
+		}
+		fmt.Fprintf(w, "%d %s no golden: review the candidates, then run `regen golden approve --from-run %s`\n", t.New, verb, dir)
 	}
 }
 
@@ -49,7 +60,7 @@ func detail(c Case) string {
 	case Skip:
 		return "skipped: " + c.Skip
 	case Error:
-		s := secs + "  " + firstLine(c.Problem())
+		s := secs + "  " + headLine(c.Problem())
 		if c.Attempts > 1 {
 			s += fmt.Sprintf(" (after %d attempts)", c.Attempts)
 		}
@@ -81,6 +92,40 @@ func detail(c Case) string {
 		s += fmt.Sprintf("  (retried %d: %s)", n, firstLine(c.Retried[0]))
 	}
 	return s
+}
+
+// maxMoreLines bounds the lines shown under an error case.
+const maxMoreLines = 12
+
+// headLine is the first line of s, cut at 240 characters.
+func headLine(s string) string {
+	head, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return firstLine(head)
+}
+
+// moreLines returns the lines of s after the first (blank ones dropped,
+// each cut at 240 characters, at most maxMoreLines).
+func moreLines(s string) []string {
+	_, rest, ok := strings.Cut(strings.TrimSpace(s), "\n")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(rest, "\n") {
+		l = strings.TrimRight(l, " \t\r")
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if len(out) == maxMoreLines {
+			out = append(out, "…")
+			break
+		}
+		if len(l) > 240 {
+			l = l[:237] + "..."
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // firstLine renders a possibly multi-line message on one line (lines

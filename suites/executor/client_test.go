@@ -17,9 +17,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/regen-dev/regen/executor"
 	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/node"
+	"github.com/regen-dev/regen/executor/server"
 )
 
 // harness is one running executor.
@@ -38,7 +38,7 @@ func startExecutor() *harness {
 	Expect(err).NotTo(HaveOccurred())
 	dir := GinkgoT().TempDir()
 	dirs := node.Dirs{Models: dir + "/models", Input: dir + "/input", Output: dir + "/output", Temp: dir + "/temp"}
-	srv, err := executor.New(executor.Options{
+	srv, err := server.New(server.Options{
 		Dirs: dirs, Backend: cpu.New(), Registry: reg, MaxUploadSize: 1 << 20,
 		Logger: slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

@@ -14,8 +14,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/regen-dev/regen/executor"
-	"github.com/regen-dev/regen/executor/backend/cpu"
-	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/harness/client"
 )
 
@@ -46,11 +44,11 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(os.RemoveAll, dir)
 	srv, err := executor.New(executor.Options{
-		Dirs:    node.Dirs{Models: modelsDir, Input: dir + "/input", Output: dir + "/output", Temp: dir + "/temp"},
-		Backend: cpu.New(),
-		Logger:  slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Models: modelsDir, Input: dir + "/input", Output: dir + "/output", Temp: dir + "/temp",
+		Logger: slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(srv.Close)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
 	sctx, cancel := context.WithCancel(context.Background())

@@ -186,6 +186,7 @@ var _ = Describe("history per commit, first bad commit and bisect", Ordered, fun
 		s.write("workflows/scene.json", sceneJSON)
 		s.write("main.go", s.src)
 		// Commit 1: the executor, the suite, and its approved goldens.
+		Expect(os.MkdirAll(filepath.Join(s.dir, "golden"), 0o755)).To(Succeed())
 		Expect(s.build()).To(BeTrue())
 		code, out := s.replay("approve-1")
 		Expect(code).To(Equal(2), out) // no goldens yet

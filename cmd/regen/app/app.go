@@ -47,6 +47,7 @@ func commands() map[string]command {
 		"report":   reportCommand(),
 		"deploy":   deployCommand(),
 		"image":    imageCommand(),
+		"version":  versionCommand(),
 	}
 }
 
@@ -70,9 +71,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		return runVersion(ctx, Streams{Out: stdout, Err: stderr}, args[1:])
+	}
 	c, ok := cmds[args[0]]
 	if !ok {
-		return &usageError{msg: fmt.Sprintf("unknown command %q", args[0]), hint: "regen help"}
+		msg := fmt.Sprintf("unknown command %q", args[0])
+		if strings.HasPrefix(args[0], "-") {
+			msg = fmt.Sprintf("unknown flag %q: flags come after the command", args[0])
+		}
+		return &usageError{msg: msg, hint: "regen help"}
 	}
 	return c.run(ctx, Streams{Out: stdout, Err: stderr}, args[1:])
 }
@@ -88,6 +96,12 @@ func printUsage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
+	fmt.Fprintln(w, "\nExamples:")
+	fmt.Fprintln(w, "  regen run                                   # replay the suite, judge every output")
+	fmt.Fprintln(w, "  regen golden approve --from-run out/r1      # promote a run's new and failed outputs")
+	fmt.Fprintln(w, "  regen compare golden.png actual.png         # judge one image against another")
+	fmt.Fprintln(w, "  regen report html out/r1                    # regenerate a run's report.html")
+	fmt.Fprintln(w, "\nFlags:\n  -h, --help    this help\n  --version     print the version (regen version)")
 	fmt.Fprintln(w, "\nRun 'regen <command> -h' for a command's flags.")
 }
 
@@ -118,11 +132,8 @@ func newFlagSet(name string, s Streams) *flag.FlagSet {
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, &usageError{msg: err.Error(), hint: fs.Name() + " -h"}
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {

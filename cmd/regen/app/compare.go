@@ -59,7 +59,7 @@ func runCompare(ctx context.Context, s Streams, args []string) error {
 		return err
 	}
 	if len(paths) != 2 {
-		return &usageError{msg: fmt.Sprintf("compare needs GOLDEN and OUTPUT, got %d argument(s)", len(paths)),
+		return &usageError{msg: fmt.Sprintf("compare needs GOLDEN and OUTPUT, got %s", plural(len(paths), "argument", "arguments")),
 			hint: "regen compare golden.png output.png"}
 	}
 	opts := compare.Options{Strict: f.strict, NoDiff: f.diff == ""}
@@ -121,6 +121,14 @@ func readGolden(path string) (compare.Input, error) {
 		return compare.Input{}, fmt.Errorf("read golden: %w", err)
 	}
 	if strings.EqualFold(filepath.Ext(path), ".json") || bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		// A record committed under golden/ wraps the comparator's record
+		// in its "compare" field; a bare comparator record is read as is.
+		var wrapped struct {
+			Compare json.RawMessage `json:"compare"`
+		}
+		if json.Unmarshal(data, &wrapped) == nil && len(wrapped.Compare) > 0 {
+			data = wrapped.Compare
+		}
 		rec, err := compare.ReadRecord(bytes.NewReader(data))
 		if err != nil {
 			return compare.Input{}, fmt.Errorf("read golden record %s: %w", path, err)

@@ -106,6 +106,12 @@ func TestCompareCommand(t *testing.T) {
 		{"patch fails local", []string{golden, patched}, ExitRegression, []string{"verdict: fail — local:", "window_ratio"}, ""},
 		{"loosened thresholds", []string{golden, patched, "--thresholds", loose}, ExitPass, []string{"verdict: pass~ —"}, ""},
 		{"golden record", []string{record, patched}, ExitPass, []string{"golden pixels not available"}, ""},
+		// The record files committed under golden/ wrap the comparator's
+		// record (case, workflow, compare, provenance).
+		{"committed golden record", []string{"../../../golden/cpu/conditioning/default.seed-1.10-0.json", "../../../golden/cpu/conditioning/default.seed-1.10-0.png"},
+			ExitPass, []string{"verdict: pass — exact"}, ""},
+		{"committed golden record, other output", []string{"../../../golden/cpu/conditioning/default.seed-1.10-0.json", patched},
+			ExitRegression, []string{"verdict: fail — size"}, ""},
 		{"json", []string{"--json", golden, patched}, ExitRegression, nil, "fail"},
 		{"json pass", []string{golden, same, "-json"}, ExitPass, nil, "pass"},
 		{"missing output", []string{golden, filepath.Join(dir, "nope.png")}, ExitInfra, nil, ""},

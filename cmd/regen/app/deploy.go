@@ -68,7 +68,7 @@ func runDeploy(ctx context.Context, s Streams, args []string) error {
 	action := args[0]
 	switch action {
 	case "-h", "--help", "help":
-		fmt.Fprint(s.Out, deployUsage)
+		fmt.Fprint(s.Out, deployUsage+examplesSection("deploy")+"\nFlags: regen deploy ACTION -h\n")
 		return nil
 	case "render", "validate", "apply", "delete":
 	default:
@@ -96,7 +96,7 @@ func runDeploy(ctx context.Context, s Streams, args []string) error {
 		fs.BoolVar(&f.fakeVolumes, "fake-volumes", false, "bind each PVC to a hostPath PV (clusters with no storage provisioner)")
 	}
 	fs.Usage = func() { fmt.Fprint(fs.Output(), deployUsage+"\nFlags:\n"); fs.PrintDefaults() }
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}

@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 
 	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/golden"
@@ -19,7 +21,9 @@ func goldenCommand() command {
 func runGolden(ctx context.Context, s Streams, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(s.Out, "Usage: regen golden approve [--from-run DIR] [--filter REGEX] [--golden-dir DIR]")
-		fmt.Fprintln(s.Out, "\n  approve   promote the new and failed outputs of a finished run to goldens")
+		fmt.Fprintln(s.Out, "\nCommands:\n  approve   promote the new and failed outputs of a finished run to goldens")
+		fmt.Fprintln(s.Out, "\nExamples:\n  regen golden approve --from-run out/r1 --filter 'img2img'")
+		fmt.Fprintln(s.Out, "\nFlags: regen golden approve -h")
 		if len(args) == 0 {
 			return &usageError{msg: "golden: no subcommand given", hint: "regen golden approve --from-run out/run-<timestamp>"}
 		}
@@ -46,12 +50,12 @@ func goldenApprove(ctx context.Context, s Streams, args []string) error {
 	fs.StringVar(&f.filter, "filter", "", "approve only cases whose id matches this regular expression")
 	fs.StringVar(&f.goldenDir, "golden-dir", "", "golden root (default: the run's golden dir, else golden)")
 	fs.Usage = func() {
-		fmt.Fprintln(s.Err, "Usage: regen golden approve [--from-run DIR] [--filter REGEX] [--golden-dir DIR]")
-		fmt.Fprintln(s.Err, "\nPromotes the candidates of a finished run (cases with verdict new or fail) to goldens.")
-		fmt.Fprintln(s.Err, "A golden that passed is never rewritten; every write is atomic.")
+		fmt.Fprintln(fs.Output(), "Usage: regen golden approve [--from-run DIR] [--filter REGEX] [--golden-dir DIR]")
+		fmt.Fprintln(fs.Output(), "\nPromotes the candidates of a finished run (cases with verdict new or fail) to goldens.")
+		fmt.Fprintln(fs.Output(), "A golden that passed is never rewritten; every write is atomic.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -77,29 +81,68 @@ func goldenApprove(ctx context.Context, s Streams, args []string) error {
 		return fmt.Errorf("golden approve: %w (is %s a finished `regen run` report dir?)", err, dir)
 	}
 	root := f.goldenDir
-	if root == "" {
-		root = run.GoldenDir
+	if root != "" {
+		if _, err := os.Stat(root); err != nil {
+			return &usageError{msg: fmt.Sprintf("golden approve: --golden-dir %s does not exist (mistyped?)", root),
+				hint: "mkdir -p " + root + " to start a new golden set, or leave --golden-dir out to use the run's (" + orDefault(run.GoldenDir, "golden") + ")"}
+		}
 	}
 	if root == "" {
-		root = "golden"
+		root = orDefault(run.GoldenDir, "golden")
 	}
 	store := golden.Store{Root: root, Class: run.Environment}
 	cands := runner.Candidates(run, dir)
-	acts, err := store.Approve(cands, re)
 	counts := map[string]int{}
-	for _, a := range acts {
+	progress := func(done, total int, a golden.Action) {
 		counts[a.Op]++
-		fmt.Fprintln(s.Out, a.String())
+		switch a.Op {
+		case "kept", "unchanged":
+			// Counted in the summary: nothing changed.
+		default:
+			fmt.Fprintf(s.Out, "[%*d/%d] %s\n", len(strconv.Itoa(total)), done, total, a)
+		}
 	}
-	fmt.Fprintf(s.Out, "golden approve: %d created, %d updated, %d removed, %d unchanged, %d kept (passed), %d skipped in %s\n",
-		counts["created"], counts["updated"], counts["removed"], counts["unchanged"], counts["kept"], counts["skipped"], store.Dir())
+	acts, err := store.Approve(cands, re, golden.WithProgress(progress))
+	if len(acts) == 0 && err == nil {
+		if re == nil {
+			fmt.Fprintf(s.Out, "golden approve: the run %s has no output to approve\n", dir)
+			return nil
+		}
+		return &usageError{msg: fmt.Sprintf("golden approve: no case of %s matches --filter %q", dir, f.filter),
+			hint: "regen golden approve --from-run " + dir + " (without --filter it approves every new or failed case)"}
+	}
+	changed := counts["created"] + counts["updated"] + counts["removed"]
+	switch {
+	case changed == 0 && counts["refused"] == 0 && counts["skipped"] == 0:
+		fmt.Fprintf(s.Out, "golden approve: nothing to approve in %s (%s, %s)\n", store.Dir(),
+			plural(counts["kept"], "golden", "goldens")+" passed and kept", plural(counts["unchanged"], "golden", "goldens")+" already up to date")
+	default:
+		fmt.Fprintf(s.Out, "golden approve: %d created, %d updated, %d removed, %d unchanged, %d kept (passed), %d skipped, %d refused in %s\n",
+			counts["created"], counts["updated"], counts["removed"], counts["unchanged"], counts["kept"], counts["skipped"], counts["refused"], store.Dir())
+	}
 	if err != nil {
 		return fmt.Errorf("golden approve: %w", err)
 	}
-	if len(acts) == 0 {
-		fmt.Fprintln(s.Out, "golden approve: nothing selected (check --filter)")
+	if n := counts["refused"]; n > 0 {
+		return fmt.Errorf("golden approve: %s refused: the PNG does not hold the pixels its record describes (was the run directory edited?)",
+			plural(n, "candidate", "candidates"))
 	}
 	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// plural is "1 case" or "2 cases".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // latestRun returns the newest out/run-* directory holding results, for

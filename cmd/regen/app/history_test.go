@@ -16,6 +16,9 @@ func TestRunRecordsHistoryAndImport(t *testing.T) {
 	models := emptyModels(t)
 	gdir := filepath.Join(tmp, "golden")
 	db := filepath.Join(tmp, "hist", "history.db")
+	if err := os.MkdirAll(gdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	runArgs := func(report string, extra ...string) []string {
 		return append([]string{"run", "--suite", imgSuite, "--filter", `^(solid|invert)/`, "--models", models,
 			"--golden-dir", gdir, "--report", filepath.Join(tmp, report), "-q"}, extra...)

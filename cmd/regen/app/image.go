@@ -50,7 +50,7 @@ func runImage(ctx context.Context, s Streams, args []string) error {
 	var defBinary, defRef string
 	switch kind {
 	case "-h", "--help", "help":
-		fmt.Fprint(s.Out, imageUsage)
+		fmt.Fprint(s.Out, imageUsage+examplesSection("image")+"\nFlags: regen image KIND -h\n")
 		return nil
 	case "executor":
 		defBinary, defRef = "regen-executor", ociimage.DefaultExecutorRef
@@ -68,7 +68,7 @@ func runImage(ctx context.Context, s Streams, args []string) error {
 	fs.StringVar(&f.ref, "ref", defRef, "image reference (short names get docker.io/library/)")
 	fs.StringVar(&f.out, "o", "", "archive to write (required)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), imageUsage+"\nFlags:\n"); fs.PrintDefaults() }
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}

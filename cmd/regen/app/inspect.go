@@ -46,7 +46,7 @@ func runInspect(ctx context.Context, s Streams, args []string) error {
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
-		fmt.Fprint(s.Out, inspectUsage)
+		fmt.Fprint(s.Out, inspectUsage+examplesSection("inspect")+"\nFlags: regen inspect TOPIC -h\n")
 		return nil
 	case "noise":
 		return inspectNoise(s, args[1:])
@@ -65,7 +65,7 @@ func runInspect(ctx context.Context, s Streams, args []string) error {
 // inspectFlags parses a topic's flags; positional arguments are an error.
 func inspectFlags(fs *flag.FlagSet, topic string, args []string) error {
 	fs.Usage = func() { fmt.Fprint(fs.Output(), inspectUsage+"\nFlags of "+topic+":\n"); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}

@@ -15,8 +15,10 @@ func reportCommand() command {
 func runReport(ctx context.Context, s Streams, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(s.Out, "Usage: regen report html RUN_DIR [--out FILE] [--golden-base DIR]")
-		fmt.Fprintln(s.Out, "\n  html   write the self-contained HTML report (report.html) of a finished run")
+		fmt.Fprintln(s.Out, "\nCommands:\n  html     write the self-contained HTML report (report.html) of a finished run")
 		fmt.Fprintln(s.Out, "  history  write history.html from the history store (regen report history --help)")
+		fmt.Fprintln(s.Out, "\nExamples:\n  regen report html out/r1")
+		fmt.Fprintln(s.Out, "\nFlags: regen report html -h")
 		if len(args) == 0 {
 			return &usageError{msg: "report: no subcommand given", hint: "regen report html out/run-<timestamp>"}
 		}
@@ -37,8 +39,8 @@ func reportHTML(ctx context.Context, s Streams, args []string) error {
 	fs.StringVar(&out, "out", "", "output file (default RUN_DIR/report.html)")
 	fs.StringVar(&goldenBase, "golden-base", "", "directory the run's relative golden paths resolve against when they do not exist from here (default: where regen ran)")
 	fs.Usage = func() {
-		fmt.Fprintln(s.Err, "Usage: regen report html RUN_DIR [--out FILE] [--golden-base DIR]")
-		fmt.Fprintln(s.Err, "\nWrites one self-contained HTML file (images embedded) from RUN_DIR/results.json.")
+		fmt.Fprintln(fs.Output(), "Usage: regen report html RUN_DIR [--out FILE] [--golden-base DIR]")
+		fmt.Fprintln(fs.Output(), "\nWrites one self-contained HTML file (images embedded) from RUN_DIR/results.json.")
 		fs.PrintDefaults()
 	}
 	// The run directory may come before, between or after the flags.
@@ -60,7 +62,8 @@ func reportHTML(ctx context.Context, s Streams, args []string) error {
 	if len(rest) > 0 {
 		return &usageError{msg: fmt.Sprintf("report html: unexpected argument %q", rest[0]), hint: "regen report html RUN_DIR [--out FILE]"}
 	}
-	if err := htmlreport.Write(ctx, dir, htmlreport.Options{Out: out, GoldenBase: goldenBase}); err != nil {
+	warn := func(msg string) { fmt.Fprintln(s.Err, "report html: warning:", msg) }
+	if err := htmlreport.Write(ctx, dir, htmlreport.Options{Out: out, GoldenBase: goldenBase, Warn: warn}); err != nil {
 		return fmt.Errorf("report html: %w (is %s a finished `regen run` report dir?)", err, dir)
 	}
 	if out == "" {

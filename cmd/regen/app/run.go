@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -30,31 +31,33 @@ func runCommand() command {
 
 // runFlags are `regen run`'s flags.
 type runFlags struct {
-	env         string
-	url         string
-	suite       string
-	filter      string
-	seeds       string
-	concurrency int
-	retries     int
-	replicas    int
-	report      string
-	goldenDir   string
-	class       string
-	models      string
-	strict      bool
-	timeout     time.Duration
-	verbose     bool
-	quiet       bool
-	list        bool
-	envSet      bool
-	kubeconfig  string
-	keep        bool
-	cluster     string
-	kubeBin     string
-	executorBin string
-	history     string
-	images      string
+	env          string
+	url          string
+	suite        string
+	filter       string
+	labels       []string
+	seeds        string
+	concurrency  int
+	retries      int
+	replicas     int
+	report       string
+	goldenDir    string
+	class        string
+	models       string
+	strict       bool
+	timeout      time.Duration
+	verbose      bool
+	quiet        bool
+	list         bool
+	envSet       bool
+	goldenDirSet bool
+	kubeconfig   string
+	keep         bool
+	cluster      string
+	kubeBin      string
+	executorBin  string
+	history      string
+	images       string
 }
 
 // clusterEnvs are the Kustomize environments (kustomize/overlays/<env>).
@@ -73,6 +76,14 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.StringVar(&f.url, "url", "", "replay on the ComfyUI-compatible server at this URL instead of --env")
 	fs.StringVar(&f.suite, "suite", "fixtures/suite.yaml", "suite file")
 	fs.StringVar(&f.filter, "filter", "", "run only cases whose id (<workflow>[<variant>]/seed=<n>) matches this regular expression")
+	fs.Func("label", "run only cases carrying this suite label (e.g. smoke, txt2img, wf-<workflow>; repeat or comma-separate for any of several; regen run --list shows each case's labels)", func(v string) error {
+		for _, l := range strings.Split(v, ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				f.labels = append(f.labels, l)
+			}
+		}
+		return nil
+	})
 	fs.StringVar(&f.seeds, "seeds", "", "comma-separated seeds replacing the suite's (e.g. 1,2)")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "cases in flight (default: one per endpoint)")
 	fs.IntVar(&f.retries, "retries", 1, "replay a case again this many times after an infrastructure failure (never after a verdict)")
@@ -94,19 +105,22 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
 	fs.Usage = func() {
-		fmt.Fprintln(s.Err, "Usage: regen run [--env local | --url URL] [--suite FILE] [--filter REGEX] [--seeds 1,2]")
-		fmt.Fprintln(s.Err, "                 [--concurrency N] [--report DIR] [--golden-dir DIR] [--strict] [--timeout D]")
-		fmt.Fprintln(s.Err, "\nReplays every case of the suite and judges each output against its golden.")
-		fmt.Fprintln(s.Err, "Exit 0: all pass (pass~ too, unless --strict); 1: a regression; 2: harness or infrastructure error.")
+		fmt.Fprintln(fs.Output(), "Usage: regen run [--env local | --url URL] [--suite FILE] [--filter REGEX] [--seeds 1,2]")
+		fmt.Fprintln(fs.Output(), "                 [--concurrency N] [--report DIR] [--golden-dir DIR] [--strict] [--timeout D]")
+		fmt.Fprintln(fs.Output(), "\nReplays every case of the suite and judges each output against its golden.")
+		fmt.Fprintln(fs.Output(), "Exit 0: all pass (pass~ too, unless --strict); 1: a regression; 2: harness or infrastructure error.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("run: unexpected argument %q", fs.Arg(0)), hint: "regen run --help"}
 	}
-	fs.Visit(func(fl *flag.Flag) { f.envSet = f.envSet || fl.Name == "env" })
+	fs.Visit(func(fl *flag.Flag) {
+		f.envSet = f.envSet || fl.Name == "env"
+		f.goldenDirSet = f.goldenDirSet || fl.Name == "golden-dir"
+	})
 	return f.execute(ctx, s, tgt)
 }
 
@@ -147,11 +161,24 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 		return fmt.Errorf("run: %w", err)
 	}
 	if f.list {
-		return listCases(s, st, filter, seeds)
+		return listCases(s, st, filter, seeds, f.labels)
+	}
+	if f.goldenDirSet {
+		if _, err := os.Stat(f.goldenDir); err != nil {
+			return &usageError{msg: fmt.Sprintf("run: --golden-dir %s does not exist (mistyped?)", f.goldenDir),
+				hint: "mkdir -p " + f.goldenDir + " to start a new golden set, or leave --golden-dir out (default golden)"}
+		}
 	}
 	runDir := f.report
 	if runDir == "" {
 		runDir = "out/run-" + time.Now().UTC().Format("20060102-150405")
+	}
+	cleared, err := runner.PrepareRunDir(runDir)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if len(cleared) > 0 && !f.quiet {
+		fmt.Fprintf(s.Err, "report: %s held an earlier run; removed its %s\n", runDir, strings.Join(cleared, ", "))
 	}
 	logger := newLogger(s.Err, f.verbose, f.quiet)
 
@@ -176,7 +203,7 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	done := 0
 	opts := runner.Options{
 		Suite: st, SuitePath: f.suite, Class: f.class, Target: tgt, GoldenDir: f.goldenDir, RunDir: runDir,
-		Filter: filter, Seeds: seeds, Concurrency: f.concurrency, Retries: f.retries, Strict: f.strict, Timeout: f.timeout,
+		Filter: filter, Seeds: seeds, Labels: f.labels, Concurrency: f.concurrency, Retries: f.retries, Strict: f.strict, Timeout: f.timeout,
 		Logger: logger,
 	}
 	if !f.quiet {
@@ -218,7 +245,7 @@ func outcomeError(rec *report.Run, runDir string) error {
 	regs, infra := runner.Outcome(rec)
 	var b strings.Builder
 	if len(infra) > 0 {
-		fmt.Fprintf(&b, "%d case(s) could not be judged:", len(infra))
+		fmt.Fprintf(&b, "%s could not be judged:", plural(len(infra), "case", "cases"))
 		missing := false
 		for i, p := range infra {
 			if i < 20 {
@@ -239,7 +266,7 @@ func outcomeError(rec *report.Run, runDir string) error {
 		if len(shown) > 10 {
 			shown, more = shown[:10], fmt.Sprintf(", and %d more", len(regs)-10)
 		}
-		msg := fmt.Sprintf("%d case(s) regressed: %s%s", len(regs), strings.Join(shown, ", "), more)
+		msg := fmt.Sprintf("%s regressed: %s%s", plural(len(regs), "case", "cases"), strings.Join(shown, ", "), more)
 		if b.Len() > 0 {
 			msg += "\n" + b.String()
 		}
@@ -281,8 +308,8 @@ func newLogger(w io.Writer, verbose, quiet bool) *slog.Logger {
 
 // listCases prints the plan (made offline with the suite's object_info
 // capture): one line per case with its labels, and why a case cannot run.
-func listCases(s Streams, st *suite.Suite, filter *regexp.Regexp, seeds []uint64) error {
-	cases := plan.Build(st, plan.Options{Filter: filter, Seeds: seeds})
+func listCases(s Streams, st *suite.Suite, filter *regexp.Regexp, seeds []uint64, labels []string) error {
+	cases := plan.Build(st, plan.Options{Filter: filter, Seeds: seeds, Labels: labels})
 	bad := 0
 	for _, c := range cases {
 		note := ""
@@ -295,9 +322,9 @@ func listCases(s Streams, st *suite.Suite, filter *regexp.Regexp, seeds []uint64
 		}
 		fmt.Fprintf(s.Out, "%s  [%s]%s\n", c.ID, strings.Join(c.Labels, ", "), note)
 	}
-	fmt.Fprintf(s.Out, "%d cases\n", len(cases))
+	fmt.Fprintln(s.Out, plural(len(cases), "case", "cases"))
 	if bad > 0 {
-		return fmt.Errorf("run --list: %d case(s) cannot be planned", bad)
+		return fmt.Errorf("run --list: %s cannot be planned", plural(bad, "case", "cases"))
 	}
 	return nil
 }

@@ -109,8 +109,16 @@ func TestRunExitCodesAndApprove(t *testing.T) {
 			"--golden-dir", gdir, "--report", filepath.Join(tmp, report), "-q"}
 	}
 
+	// 0. A --golden-dir that does not exist is refused, not every case new.
+	code, out := regen(t, runArgs("r0")...)
+	if code != ExitInfra || !strings.Contains(out, "--golden-dir "+gdir+" does not exist") || strings.Contains(out, "NEW") {
+		t.Fatalf("missing golden dir: exit %d\n%s", code, out)
+	}
+	if err := os.Mkdir(gdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// 1. No goldens yet: exit 2, and the message says how to approve.
-	code, out := regen(t, runArgs("r1")...)
+	code, out = regen(t, runArgs("r1")...)
 	if code != ExitInfra || !strings.Contains(out, "regen golden approve --from-run "+filepath.Join(tmp, "r1")) {
 		t.Fatalf("first run: exit %d\n%s", code, out)
 	}
@@ -129,6 +137,33 @@ func TestRunExitCodesAndApprove(t *testing.T) {
 	if code != ExitPass || !strings.Contains(out, "2 pass") {
 		t.Fatalf("second run: exit %d\n%s", code, out)
 	}
+	// Approving a run where everything passed says so in one line.
+	code, out = regen(t, "golden", "approve", "--from-run", filepath.Join(tmp, "r2"))
+	if code != ExitPass || strings.Count(out, "\n") != 1 || !strings.Contains(out, "nothing to approve") {
+		t.Fatalf("approve of a passing run: exit %d\n%s", code, out)
+	}
+	// A report dir that holds an earlier run's candidates is cleared of
+	// what that run wrote; one holding anything else is refused.
+	if _, err := os.Stat(filepath.Join(tmp, "r1", "candidates")); err != nil {
+		t.Fatalf("r1 has no candidates: %v", err)
+	}
+	code, out = regen(t, append(runArgs("r1"), "--strict")...)
+	if code != ExitPass {
+		t.Fatalf("rerun into r1: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "r1", "candidates")); !os.IsNotExist(err) {
+		t.Errorf("the earlier run's candidates are still in r1 (%v)", err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out = regen(t, append(runArgs("r2"), "--report", tmp)...)
+	if code != ExitInfra || !strings.Contains(out, "notes.txt") || !strings.Contains(out, "which no regen run wrote") {
+		t.Fatalf("run into a foreign dir: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "notes.txt")); err != nil {
+		t.Errorf("a file regen did not write was removed: %v", err)
+	}
 	// 4. A fault-injected ImageScale: exit 1 naming the case and its tier.
 	faulty := func() (*node.Registry, error) {
 		all := nodes.Builtin()
@@ -146,7 +181,7 @@ func TestRunExitCodesAndApprove(t *testing.T) {
 		t.Fatalf("fault run: exit %d: %v\n%s", code, err, ob.String())
 	}
 	msg := err.Error()
-	for _, want := range []string{"solid/seed=1 (", "1 case(s) regressed"} {
+	for _, want := range []string{"solid/seed=1 (", "1 case regressed"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("regression message %q lacks %q", msg, want)
 		}
@@ -205,5 +240,41 @@ func TestRunList(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("list lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestRunLabel(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		args   []string
+		labels []string // every case listed carries one of these
+		want   string   // the count line
+	}{
+		{name: "one label", args: []string{"--label", "lora"}, labels: []string{"lora"}, want: "2 cases"},
+		{name: "comma-separated", args: []string{"--label", "lora,batch"}, labels: []string{"lora", "batch"}, want: "3 cases"},
+		{name: "repeated", args: []string{"--label", "lora", "--label", "batch"}, labels: []string{"lora", "batch"}, want: "3 cases"},
+		{name: "with filter", args: []string{"--label", "lora", "--filter", "^api-"}, labels: []string{"lora"}, want: "1 case\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out := regen(t, append([]string{"run", "--suite", "../../../fixtures/suite.yaml", "--list"}, tt.args...)...)
+			if code != ExitPass || !strings.HasSuffix(out, tt.want) && !strings.Contains(out, "\n"+tt.want) {
+				t.Fatalf("exit %d, want 0 and %q:\n%s", code, tt.want, out)
+			}
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if !strings.Contains(line, "[") {
+					continue
+				}
+				ok := false
+				for _, l := range tt.labels {
+					ok = ok || strings.Contains(line, " "+l+",") || strings.Contains(line, "["+l+",") || strings.Contains(line, " "+l+"]")
+				}
+				if !ok {
+					t.Errorf("listed a case without %v: %s", tt.labels, line)
+				}
+			}
+		})
 	}
 }

@@ -60,14 +60,14 @@ func variantsWithTarget(ctx context.Context, s Streams, args []string, tgt targe
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines")
 	fs.Usage = func() {
-		fmt.Fprintln(s.Err, "Usage: regen variants --workflow FILE [--samplers euler,dpmpp_2m] [--schedulers normal,karras]")
-		fmt.Fprintln(s.Err, "                      [--steps 10,20] [--cfg 7,8] [--seed N] [--env local | --url URL] [--out DIR]")
-		fmt.Fprintln(s.Err, "\nReplays one workflow for every combination and writes contact-sheet.png, distances.csv,")
-		fmt.Fprintln(s.Err, "distances.json and variants.html (the pairwise perceptual distances) into --out.")
-		fmt.Fprintln(s.Err, "Exit 0: every variant produced an image; 2: an infrastructure or usage error.")
+		fmt.Fprintln(fs.Output(), "Usage: regen variants --workflow FILE [--samplers euler,dpmpp_2m] [--schedulers normal,karras]")
+		fmt.Fprintln(fs.Output(), "                      [--steps 10,20] [--cfg 7,8] [--seed N] [--env local | --url URL] [--out DIR]")
+		fmt.Fprintln(fs.Output(), "\nReplays one workflow for every combination and writes contact-sheet.png, distances.csv,")
+		fmt.Fprintln(fs.Output(), "distances.json and variants.html (the pairwise perceptual distances) into --out.")
+		fmt.Fprintln(fs.Output(), "Exit 0: every variant produced an image; 2: an infrastructure or usage error.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -77,7 +77,7 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 	}
 	sub := args[0]
 	if sub == "-h" || sub == "--help" || sub == "help" {
-		fs.Usage()
+		fmt.Fprint(fs.Output(), helpText(fs, fs.Usage))
 		return flag.ErrHelp
 	}
 	if sub != "convert" && sub != "pin" && sub != "validate" {
@@ -135,9 +135,9 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 		if p, res, err = workflow.Pin(p, seed, info); err != nil {
 			return fmt.Errorf("pin %s: %w", paths[0], err)
 		}
-		fmt.Fprintf(s.Err, "pinned %d input(s) to %d: %s\n", len(res.Pinned), seed, joinRefs(res.Pinned))
+		fmt.Fprintf(s.Err, "pinned %s to %d: %s\n", plural(len(res.Pinned), "input", "inputs"), seed, joinRefs(res.Pinned))
 		if len(res.Linked) > 0 {
-			fmt.Fprintf(s.Err, "warning: seed input(s) fed by a link cannot be pinned: %s\n", joinRefs(res.Linked))
+			fmt.Fprintf(s.Err, "warning: seed inputs fed by a link cannot be pinned: %s\n", joinRefs(res.Linked))
 		}
 	}
 	out, err := p.Indent()

@@ -33,7 +33,7 @@ func TestWorkflowCommand(t *testing.T) {
 		{name: "API workflow needs no schemas", args: []string{"convert", filepath.Join(wfData, "api-sd15-default.json")},
 			wantOut: `"class_type": "KSampler"`},
 		{name: "pin", args: []string{"pin", "--seed", "42", "--object-info", info, ui},
-			wantOut: `"seed": 42,`, wantErrIO: "pinned 1 input(s) to 42: 3.seed (KSampler)"},
+			wantOut: `"seed": 42,`, wantErrIO: "pinned 1 input to 42: 3.seed (KSampler)"},
 		{name: "validate with an alias", args: []string{"validate", "--object-info", info, filepath.Join(wfData, "api-sd15-default.json"),
 			"--alias", "v1-5-pruned-emaonly.safetensors=v1-5-pruned-emaonly-fp16.safetensors"},
 			wantOut: "ok (7 nodes, api format)", wantErrIO: "alias 4.ckpt_name (CheckpointLoaderSimple): v1-5-pruned-emaonly.safetensors → v1-5-pruned-emaonly-fp16.safetensors"},

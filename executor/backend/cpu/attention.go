@@ -84,11 +84,12 @@ type call struct {
 
 // scratch is one worker's buffers, reused through the Backend's pool.
 type scratch struct {
-	q64 []float64
-	qn  []float64
-	l   []float64 // logits, then weights
-	sum []float64
-	acc []float64 // weighted sums before normalisation
+	q64  []float64
+	qn   []float64
+	l    []float64 // logits, then weights
+	sum  []float64
+	acc  []float64 // weighted sums before normalisation
+	simd simdScratch
 }
 
 func grow[T any](s []T, n int) []T {

@@ -17,6 +17,9 @@ type Backend struct {
 	vpool sync.Pool // *[]float64, K or V widened for a call
 	// tune, when set (by tests), adjusts the blocking of each call.
 	tune func(*plan)
+	// simd, when set, runs the many-queries case on these vector kernels
+	// (same bits as the pure-Go kernels; see simd.go).
+	simd *simdKernels
 }
 
 // New returns a CPU backend. It reads /proc/cpuinfo once for the
@@ -29,6 +32,7 @@ func New() *Backend {
 			Precision: "fp32",
 			Class:     "cpu",
 		},
+		simd: detectSIMD(),
 	}
 }
 
@@ -62,6 +66,10 @@ func (b *Backend) plan(a *backend.AttentionArgs) plan {
 		// At least ~4 tasks per worker so that a busy core does not hold
 		// the others up.
 		pl.keys = clamp(min(pl.keys, ceilDiv(a.NK, 4*w)), 2, 512)
+		if b.simd != nil && b.simd.dots != nil {
+			// The vector logits take keys 8 at a time.
+			pl.keys = (max(pl.keys, 8) + 7) &^ 7
+		}
 		pl.cols = clamp(ceilDiv(a.DV, 4*w), 64, 1024)
 	}
 	// Rows per task: the logits of a block (float64, then overwritten by

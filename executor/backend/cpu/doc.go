@@ -34,6 +34,18 @@
 // math.Exp, which has per-architecture assembly, is not used, so the bits
 // do not depend on the architecture either. testdata/bits.golden pins them.
 //
+// # Vector kernels
+//
+// On amd64 CPUs with AVX2 and FMA, the
+// many-queries case runs on Go assembly (simd_amd64.s, chosen at run time
+// through golang.org/x/sys/cpu; -tags purego or another GOARCH keeps the
+// pure-Go kernels). Lanes are query rows, so each lane does exactly the
+// scalar sequence above for its row, and the few-queries weighted sums use
+// lanes = output columns: the bits are the pure-Go path's (simd.go has the
+// argument; TestSIMDMatchesPureGo and the kernel tests check it on random
+// and adversarial inputs, TestGoldenBits pins it). arm64 has no vector
+// kernels yet.
+//
 // # Parallelism
 //
 // Many queries (els, VAE decode): blocks of query rows, one goroutine per

@@ -123,3 +123,18 @@ func sqNorm32(x []float32) (s float64) {
 	}
 	return
 }
+
+// sqNorm32x4 returns sqNorm32 of four rows of the same length, each summed
+// in its own accumulator in order (the same bits as four sqNorm32 calls).
+func sqNorm32x4(x0, x1, x2, x3 []float32) (s0, s1, s2, s3 float64) {
+	n := len(x0)
+	x1, x2, x3 = x1[:n], x2[:n], x3[:n]
+	for t := 0; t < n; t++ {
+		w0, w1, w2, w3 := float64(x0[t]), float64(x1[t]), float64(x2[t]), float64(x3[t])
+		s0 = madd(w0, w0, s0)
+		s1 = madd(w1, w1, s1)
+		s2 = madd(w2, w2, s2)
+		s3 = madd(w3, w3, s3)
+	}
+	return
+}

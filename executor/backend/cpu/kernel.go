@@ -8,19 +8,34 @@ import (
 // from a.KNorm when given, else summed in float64 in order.
 func (c *call) keyTerms(j0, j1 int) {
 	a := c.a
-	for j := j0; j < j1; j++ {
+	j := j0
+	if a.KNorm == nil {
+		// Four keys at a time: four independent sums in flight instead of
+		// one latency-bound chain, each still in order t = 0…D−1.
+		krow := func(j int) []float32 { return a.K[j*a.D : (j+1)*a.D] }
+		for ; j+3 < j1; j += 4 {
+			n0, n1, n2, n3 := sqNorm32x4(krow(j), krow(j+1), krow(j+2), krow(j+3))
+			c.kc[j], c.kc[j+1], c.kc[j+2], c.kc[j+3] = c.keyTerm(n0, j), c.keyTerm(n1, j+1), c.keyTerm(n2, j+2), c.keyTerm(n3, j+3)
+		}
+	}
+	for ; j < j1; j++ {
 		var kn float64
 		if a.KNorm != nil {
 			kn = float64(a.KNorm[j])
 		} else {
 			kn = sqNorm32(a.K[j*a.D : (j+1)*a.D])
 		}
-		kc := float64(kn * c.inv2v)
-		if a.Bias != nil {
-			kc -= float64(a.Bias[j])
-		}
-		c.kc[j] = kc
+		c.kc[j] = c.keyTerm(kn, j)
 	}
+}
+
+// keyTerm returns ‖k_j‖²/(2·Variance) − Bias[j] from the norm kn.
+func (c *call) keyTerm(kn float64, j int) float64 {
+	kc := float64(kn * c.inv2v)
+	if c.a.Bias != nil {
+		kc -= float64(c.a.Bias[j])
+	}
+	return kc
 }
 
 // packQueries converts query rows [i0, i0+nr) to float64 into q64 and puts
@@ -130,6 +145,9 @@ func (b *Backend) widen(v []float32) *[]float64 {
 // attendMany splits the queries into blocks of pl.rows rows; one goroutine
 // does all of a block: logits, softmax, weighted sum.
 func (b *Backend) attendMany(ctx context.Context, c *call) error {
+	if b.simd != nil && c.a.D > 0 {
+		return b.attendManySIMD(ctx, c, b.simd)
+	}
 	a := c.a
 	c.kc = make([]float64, a.NK)
 	nt := c.pl.normRun
@@ -207,6 +225,10 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 	err := b.parallel(ctx, c.pl.workers, ceilDiv(a.NK, kb), func(_ *scratch, t int) {
 		j0, j1 := t*kb, min((t+1)*kb, a.NK)
 		c.keyTerms(j0, j1)
+		if sk := b.simd; sk != nil && sk.dots != nil {
+			sk.logitsFew(c, j0, j1)
+			return
+		}
 		logits(c, a.K, c.q64, c.qn, a.NQ, j0, j1, c.l, a.NK)
 	})
 	if err != nil {
@@ -217,6 +239,10 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 		c.sum[r] = softmaxRow(row, row)
 	}
 	cb := c.pl.cols
+	ax2, ax4 := axpy2, axpy4
+	if k := b.simd; k != nil {
+		ax2, ax4 = k.axpy2s, k.axpy4s
+	}
 	return b.parallel(ctx, c.pl.workers, ceilDiv(a.DV, cb), func(s *scratch, t int) {
 		c0, c1 := t*cb, min((t+1)*cb, a.DV)
 		w := c1 - c0
@@ -229,7 +255,7 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 			clear(s.acc)
 			p0, p1, p2, p3 := prow(r), prow(r+1), prow(r+2), prow(r+3)
 			for j := range a.NK {
-				axpy4(p0[j], p1[j], p2[j], p3[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1, o2, o3)
+				ax4(p0[j], p1[j], p2[j], p3[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1, o2, o3)
 			}
 			normalize(out(r), o0, c.sum[r])
 			normalize(out(r+1), o1, c.sum[r+1])
@@ -240,7 +266,7 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 			clear(s.acc)
 			p0, p1 := prow(r), prow(r+1)
 			for j := range a.NK {
-				axpy2(p0[j], p1[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1)
+				ax2(p0[j], p1[j], a.V[j*a.DV+c0:j*a.DV+c1], o0, o1)
 			}
 			normalize(out(r), o0, c.sum[r])
 			normalize(out(r+1), o1, c.sum[r+1])

@@ -1,7 +1,8 @@
 // Package local implements regen's default target: the built-in executor
-// (regen-executor's engine) served in-process on loopback, one or more
-// replicas, each with its own input, output and temp folders under the run
-// directory and the fixture models. It needs nothing installed.
+// (package executor, regen-executor's front for in-process use) served on
+// loopback, one or more replicas, each with its own input, output and temp
+// folders under the run directory and the fixture models. It needs nothing
+// installed, and it imports no executor package but the front.
 package local
 
 import (
@@ -18,10 +19,6 @@ import (
 	"time"
 
 	"github.com/regen-dev/regen/executor"
-	"github.com/regen-dev/regen/executor/backend"
-	"github.com/regen-dev/regen/executor/backend/cpu"
-	"github.com/regen-dev/regen/executor/node"
-	"github.com/regen-dev/regen/executor/nodes"
 	"github.com/regen-dev/regen/runner/target"
 )
 
@@ -37,9 +34,10 @@ type Options struct {
 	// Registry builds a replica's node registry (default: every built-in
 	// node). Called once per replica: nodes may keep per-instance state.
 	// Tests wrap a node class here to inject faults.
-	Registry func() (*node.Registry, error)
-	// Backend builds a replica's compute backend (default: cpu.New()).
-	Backend func() (backend.Backend, error)
+	Registry executor.RegistryFunc
+	// Backend builds a replica's compute backend (default: the CPU
+	// backend).
+	Backend executor.BackendFunc
 	// Logger receives the servers' logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -51,7 +49,7 @@ type Target struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	eps     []target.Endpoint
-	backs   []backend.Backend
+	execs   []*executor.Instance
 	serveMu sync.Mutex
 	errs    []error
 }
@@ -66,17 +64,8 @@ func New(opts Options) *Target {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.Registry == nil {
-		opts.Registry = DefaultRegistry
-	}
-	if opts.Backend == nil {
-		opts.Backend = func() (backend.Backend, error) { return cpu.New(), nil }
-	}
 	return &Target{opts: opts, log: opts.Logger.With("component", "local-target")}
 }
-
-// DefaultRegistry returns a registry of every built-in node.
-func DefaultRegistry() (*node.Registry, error) { return node.NewRegistry(nodes.Builtin()...) }
 
 // Start serves Replicas executors on 127.0.0.1 (ephemeral ports) until
 // Close, and returns their endpoints once each answers /system_stats.
@@ -108,34 +97,26 @@ func (t *Target) Start(ctx context.Context) ([]target.Endpoint, error) {
 
 func (t *Target) startOne(ctx context.Context, i int) (target.Endpoint, error) {
 	base := filepath.Join(t.opts.WorkDir, fmt.Sprintf("executor-%d", i))
-	dirs := node.Dirs{
-		Models: t.opts.Models,
-		Input:  filepath.Join(base, "input"),
-		Output: filepath.Join(base, "output"),
-		Temp:   filepath.Join(base, "temp"),
+	opts := executor.Options{
+		Models:        t.opts.Models,
+		Input:         filepath.Join(base, "input"),
+		Output:        filepath.Join(base, "output"),
+		Temp:          filepath.Join(base, "temp"),
+		Registry:      t.opts.Registry,
+		Backend:       t.opts.Backend,
+		Logger:        t.opts.Logger.With("replica", i),
+		ShutdownGrace: 2 * time.Second,
 	}
-	for _, d := range []string{dirs.Input, dirs.Output, dirs.Temp} {
+	for _, d := range []string{opts.Input, opts.Output, opts.Temp} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return target.Endpoint{}, fmt.Errorf("create executor folder: %w", err)
 		}
 	}
-	reg, err := t.opts.Registry()
-	if err != nil {
-		return target.Endpoint{}, fmt.Errorf("build node registry: %w", err)
-	}
-	be, err := t.opts.Backend()
-	if err != nil {
-		return target.Endpoint{}, fmt.Errorf("start backend: %w", err)
-	}
-	t.backs = append(t.backs, be)
-	srv, err := executor.New(executor.Options{
-		Dirs: dirs, Backend: be, Registry: reg,
-		Logger:        t.opts.Logger.With("replica", i),
-		ShutdownGrace: 2 * time.Second,
-	})
+	srv, err := executor.New(opts)
 	if err != nil {
 		return target.Endpoint{}, fmt.Errorf("create executor: %w", err)
 	}
+	t.execs = append(t.execs, srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return target.Endpoint{}, fmt.Errorf("listen on loopback: %w", err)
@@ -192,10 +173,10 @@ func (t *Target) Close() error {
 	t.cancel()
 	t.wg.Wait()
 	var errs []error
-	for _, b := range t.backs {
-		errs = append(errs, b.Close())
+	for _, x := range t.execs {
+		errs = append(errs, x.Close())
 	}
-	t.backs = nil
+	t.execs = nil
 	t.serveMu.Lock()
 	errs = append(errs, t.errs...)
 	t.serveMu.Unlock()

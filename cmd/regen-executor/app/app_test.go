@@ -1,0 +1,117 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regen-dev/regen/internal/version"
+)
+
+func TestRunUsageAndExitCodes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string // substring of stdout
+		wantErr  string // substring of what ExitCode prints
+	}{
+		{name: "help", args: []string{"-h"}, wantCode: ExitOK},
+		{name: "version", args: []string{"--version"}, wantCode: ExitOK, wantOut: "regen-executor " + version.String()},
+		{name: "unknown flag", args: []string{"--no-such-flag"}, wantCode: ExitUsage, wantErr: "Try: regen-executor -h"},
+		{name: "bad flag value", args: []string{"--max-history", "many"}, wantCode: ExitUsage, wantErr: "parse flags"},
+		{name: "stray argument", args: []string{"serve"}, wantCode: ExitUsage, wantErr: `unexpected arguments ["serve"]`},
+		{name: "unknown backend", args: []string{"--backend", "tpu", "--listen", "127.0.0.1:0"}, wantCode: ExitUsage, wantErr: `unknown backend "tpu"`},
+		{name: "unknown log format", args: []string{"--log-format", "xml"}, wantCode: ExitUsage, wantErr: `unknown --log-format "xml"`},
+		{name: "cuda not compiled in", args: []string{"--backend", "cuda", "--listen", "127.0.0.1:0"}, wantCode: ExitError,
+			wantErr: "CUDA support is not compiled in; build with -tags cuda (make cuda)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if tc.name == "cuda not compiled in" && cudaCompiledIn {
+				t.Skip("built with -tags cuda")
+			}
+			var out, errb, printed bytes.Buffer
+			err := Run(context.Background(), tc.args, &out, &errb)
+			code := ExitCode(err, &printed)
+			if code != tc.wantCode {
+				t.Errorf("exit code %d, want %d (err %v)", code, tc.wantCode, err)
+			}
+			if !strings.Contains(out.String(), tc.wantOut) {
+				t.Errorf("stdout %q, want it to contain %q", out.String(), tc.wantOut)
+			}
+			if !strings.Contains(printed.String(), tc.wantErr) {
+				t.Errorf("ExitCode printed %q, want it to contain %q", printed.String(), tc.wantErr)
+			}
+			if tc.wantCode == ExitOK && printed.Len() != 0 {
+				t.Errorf("ExitCode printed %q for success", printed.String())
+			}
+		})
+	}
+}
+
+func TestRunServesAndShutsDown(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	metricsAddr := free.Addr().String()
+	free.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--models", dir + "/m", "--input", dir + "/i",
+			"--output", dir + "/o", "--temp", dir + "/t", "--log-format", "json", "--metrics-listen", metricsAddr}, pw, io.Discard)
+		pw.Close()
+	}()
+	line := make([]byte, 256)
+	n, _ := pr.Read(line)
+	i := strings.Index(string(line[:n]), "http://")
+	if i < 0 {
+		t.Fatalf("no address in %q", line[:n])
+	}
+	addr := strings.TrimSpace(string(line[i:n]))
+	go io.Copy(io.Discard, pr)
+	resp, err := http.Get(addr + "/api/system_stats")
+	if err != nil {
+		t.Fatalf("GET system_stats: %v", err)
+	}
+	var stats struct {
+		Devices []struct{ Type string }  `json:"devices"`
+		Regen   struct{ Backend string } `json:"regen"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&stats)
+	resp.Body.Close()
+	if len(stats.Devices) != 1 || stats.Devices[0].Type != "cpu" || stats.Regen.Backend != "cpu" {
+		t.Errorf("system_stats = %+v", stats)
+	}
+	mresp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatalf("GET metrics port: %v", err)
+	}
+	mb, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if !strings.Contains(string(mb), "regen_executor_queue_depth") {
+		t.Errorf("metrics port does not serve the executor's metrics")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run returned %v after shutdown", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("Run did not return")
+	}
+}

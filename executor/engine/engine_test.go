@@ -1,0 +1,281 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/regen-dev/regen/executor/backend/cpu"
+	"github.com/regen-dev/regen/executor/internal/testnodes"
+	"github.com/regen-dev/regen/executor/node"
+)
+
+// newTestEngine returns an Engine over the test node classes, with the CPU
+// backend, a silent logger, its folders in a temporary directory and sink
+// (nil: none).
+func newTestEngine(tb testing.TB, sink Sink) (*Engine, *testnodes.Counter) {
+	tb.Helper()
+	reg, cnt := testnodes.Registry(tb)
+	dir := tb.TempDir()
+	en, err := New(Options{
+		Registry: reg,
+		Backend:  cpu.New(),
+		Dirs:     node.Dirs{Models: dir + "/models", Input: dir + "/input", Output: dir + "/output", Temp: dir + "/temp"},
+		Sink:     sink,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		tb.Fatalf("new engine: %v", err)
+	}
+	return en, cnt
+}
+
+// recorder is a fake Sink: it records every report, in order, as a short
+// line ("executing 2", "node_done 2 TestAdd", "prompt_done success").
+type recorder struct {
+	listening bool
+	// onProgress, when set, runs on each Progress (on the worker).
+	onProgress func(Progress)
+
+	mu    sync.Mutex
+	lines []string
+	done  chan PromptDone
+}
+
+func newRecorder(listening bool) *recorder {
+	return &recorder{listening: listening, done: make(chan PromptDone, 16)}
+}
+
+func (r *recorder) add(line string) {
+	r.mu.Lock()
+	r.lines = append(r.lines, line)
+	r.mu.Unlock()
+}
+
+func (r *recorder) Listening() bool { return r.listening }
+
+func (r *recorder) Event(ev Event) {
+	line := ev.Type
+	data, _ := ev.Data.(ordered)
+	for _, f := range data {
+		if f.K == "node" {
+			line += fmt.Sprintf(" %v", f.V)
+		}
+	}
+	r.add(line)
+}
+
+func (r *recorder) Preview(p Preview) { r.add("preview " + p.NodeID) }
+
+func (r *recorder) Progress(p Progress) {
+	r.add(fmt.Sprintf("progress_step %s %d/%d", p.NodeID, p.Value, p.Max))
+	if r.onProgress != nil {
+		r.onProgress(p)
+	}
+}
+
+func (r *recorder) NodeDone(n NodeDone) {
+	line := "node_done " + n.NodeID + " " + n.Class
+	if n.Err != nil {
+		line += " error"
+	}
+	r.add(line)
+}
+
+func (r *recorder) PromptDone(p PromptDone) {
+	r.add("prompt_done " + p.Outcome)
+	r.done <- p
+}
+
+func (r *recorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.lines
+	r.lines = nil
+	return out
+}
+
+// runOne submits body, runs the engine until the prompt is done and
+// returns what the sink recorded and the PromptDone.
+func runOne(t *testing.T, en *Engine, rec *recorder, body string) ([]string, PromptDone) {
+	t.Helper()
+	if sub := en.Submit([]byte(body)); !sub.Queued() {
+		t.Fatalf("submit: %+v %+v", sub.Error, sub.NodeErrors)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		en.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-stopped
+	}()
+	select {
+	case pd := <-rec.done:
+		// The status and the final executing event follow PromptDone.
+		deadline := time.Now().Add(5 * time.Second)
+		for en.queue.current() != nil && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(10 * time.Millisecond)
+		return rec.take(), pd
+	case <-time.After(20 * time.Second):
+		t.Fatalf("prompt did not finish; recorded %q", rec.take())
+	}
+	return nil, PromptDone{}
+}
+
+const chain = `{"prompt": {
+	"1": {"class_type": "TestConst", "inputs": {"value": 2}},
+	"2": {"class_type": "TestAdd", "inputs": {"a": ["1", 0], "b": ["1", 0]}},
+	"3": {"class_type": "TestOut", "inputs": {"value": ["2", 0]}}},
+	"client_id": "c", "prompt_id": "p1"}`
+
+func TestEngineRunsAGraphWithoutAServer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		listening bool
+		want      []string
+	}{
+		{
+			name:      "a listener gets every event, in ComfyUI's order",
+			listening: true,
+			want: []string{
+				"status", // queued
+				"status", // taken by the worker
+				"execution_start",
+				"execution_cached",
+				"executing 1", "progress_state", "node_done 1 TestConst", "progress_state",
+				"executing 2", "progress_state", "node_done 2 TestAdd", "progress_state",
+				"executing 3", "progress_state", "node_done 3 TestOut", "progress_state", "executed 3",
+				"execution_success",
+				"prompt_done success",
+				"status", // done
+				"executing <nil>",
+			},
+		},
+		{
+			name:      "without a listener the costly events are not built",
+			listening: false,
+			want: []string{
+				"execution_start",
+				"execution_cached",
+				"executing 1", "node_done 1 TestConst",
+				"executing 2", "node_done 2 TestAdd",
+				"executing 3", "node_done 3 TestOut", "executed 3",
+				"execution_success",
+				"prompt_done success",
+				"executing <nil>",
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := newRecorder(tc.listening)
+			en, cnt := newTestEngine(t, rec)
+			got, pd := runOne(t, en, rec, chain)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("events\n got %q\nwant %q", got, tc.want)
+			}
+			var entry struct {
+				Outputs map[string]struct {
+					Text []string `json:"text"`
+				} `json:"outputs"`
+				Status struct {
+					StatusStr string `json:"status_str"`
+					Completed bool   `json:"completed"`
+				} `json:"status"`
+			}
+			if err := json.Unmarshal(pd.Entry, &entry); err != nil {
+				t.Fatalf("history entry %s: %v", pd.Entry, err)
+			}
+			if entry.Status.StatusStr != "success" || !entry.Status.Completed || !reflect.DeepEqual(entry.Outputs["3"].Text, []string{"4"}) {
+				t.Errorf("history entry %s", pd.Entry)
+			}
+			if pd.PromptID != "p1" || pd.Executed != 3 {
+				t.Errorf("PromptDone %+v", pd)
+			}
+			if n := cnt.Get("TestConst") + cnt.Get("TestAdd") + cnt.Get("TestOut"); n != 3 {
+				t.Errorf("%d node executions, want 3", n)
+			}
+		})
+	}
+}
+
+func TestEngineServesARepeatedPromptFromItsCache(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(false)
+	en, cnt := newTestEngine(t, rec)
+	runOne(t, en, rec, chain)
+	got, pd := runOne(t, en, rec, chain)
+	want := []string{"execution_start", "execution_cached", "executed 3", "execution_success", "prompt_done success", "executing <nil>"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("second run's events\n got %q\nwant %q", got, want)
+	}
+	if pd.Outcome != OutcomeSuccess || cnt.Get("TestAdd") != 1 {
+		t.Errorf("outcome %s, TestAdd ran %d times (want 1)", pd.Outcome, cnt.Get("TestAdd"))
+	}
+}
+
+func TestEngineReportsFailureAndInterrupt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		body        string
+		interruptAt int // interrupt on this progress step; 0: never
+		wantOutcome string
+		wantEvents  []string // in this order among the recorded lines
+	}{
+		{
+			name:        "a failing node ends the prompt with execution_error",
+			body:        `{"prompt": {"1": {"class_type": "TestFail", "inputs": {"value": 1}}}}`,
+			wantOutcome: OutcomeError,
+			wantEvents:  []string{"executing 1", "node_done 1 TestFail error", "execution_error", "prompt_done error"},
+		},
+		{
+			name:        "an interrupt between steps ends the prompt with execution_interrupted",
+			body:        `{"prompt": {"1": {"class_type": "TestSlow", "inputs": {"steps": 50}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}}`,
+			interruptAt: 2,
+			wantOutcome: OutcomeInterrupted,
+			wantEvents: []string{"executing 1", "progress_step 1 1/50", "progress 1", "progress_step 1 2/50",
+				"node_done 1 TestSlow error", "execution_interrupted", "prompt_done interrupted"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := newRecorder(true)
+			en, _ := newTestEngine(t, rec)
+			if tc.interruptAt > 0 {
+				rec.onProgress = func(p Progress) {
+					if p.Value == tc.interruptAt && !en.Interrupt("") {
+						t.Errorf("Interrupt found no running prompt")
+					}
+				}
+			}
+			got, pd := runOne(t, en, rec, tc.body)
+			if pd.Outcome != tc.wantOutcome {
+				t.Errorf("outcome %s, want %s", pd.Outcome, tc.wantOutcome)
+			}
+			i := 0
+			for _, line := range got {
+				if i < len(tc.wantEvents) && line == tc.wantEvents[i] {
+					i++
+				}
+			}
+			if i != len(tc.wantEvents) {
+				t.Errorf("recorded %q\nwant, in order, %q (missing from %q)", got, tc.wantEvents, tc.wantEvents[i])
+			}
+		})
+	}
+}

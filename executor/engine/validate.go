@@ -1,0 +1,397 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/regen-dev/regen/executor/node"
+)
+
+// link is a resolved [node_id, slot] input.
+type link struct {
+	From string
+	Slot int
+}
+
+// vnode is a validated node: its class and its inputs, constants coerced.
+type vnode struct {
+	id     string
+	index  int // position in the prompt
+	class  string
+	impl   node.Node
+	spec   node.Spec
+	consts map[string]any
+	links  map[string]link
+	inputs []string // present input names, in spec order
+}
+
+// plan is a validated prompt: the nodes that passed validation and the
+// outputs to execute.
+type plan struct {
+	g       *graph
+	nodes   map[string]*vnode
+	outputs []string
+}
+
+// validator checks prompts against a registry.
+type validator struct {
+	reg *node.Registry
+	// combos resolves a COMBO input to its options.
+	combos func(node.Input) []string
+	// env returns the environment handed to InputValidator nodes.
+	env func(nodeID string) *node.Env
+}
+
+// vresult is the validation result of one node (ComfyUI's validated[id]).
+type vresult struct {
+	state    uint8 // 1 visiting, 2 done
+	valid    bool
+	reasons  []Reason
+	vn       *vnode
+	children []string
+	next     int // DFS cursor into children
+	firstOut int // index into failed outputs when it was finalised
+}
+
+// validate runs ComfyUI's validate_prompt. targets, when non-nil, restricts
+// the outputs (partial_execution_targets). It returns the plan, or the
+// top-level error; node errors may be non-empty in both cases.
+func (v *validator) validate(g *graph, targets []string) (*plan, *ErrorObj, *NodeErrors) {
+	ne := &NodeErrors{}
+	var want map[string]bool
+	if targets != nil {
+		want = make(map[string]bool, len(targets))
+		for _, t := range targets {
+			want[t] = true
+		}
+	}
+	var outputs []string
+	for _, id := range g.Order {
+		n := g.Nodes[id]
+		if !n.HasClass {
+			return nil, &ErrorObj{Type: "invalid_prompt", Message: "Cannot execute because a node is missing the class_type property.", Details: fmt.Sprintf("Node ID '#%s'", id)}, ne
+		}
+		impl, ok := v.reg.Get(n.Class)
+		if !ok {
+			return nil, &ErrorObj{Type: "invalid_prompt", Message: fmt.Sprintf("Cannot execute because node %s does not exist.", n.Class), Details: fmt.Sprintf("Node ID '#%s'", id)}, ne
+		}
+		if impl.Spec().OutputNode && (want == nil || want[id]) {
+			outputs = append(outputs, id)
+		}
+	}
+	if len(outputs) == 0 {
+		return nil, &ErrorObj{Type: "prompt_no_outputs", Message: "Prompt has no outputs", Details: ""}, ne
+	}
+
+	results := map[string]*vresult{}
+	var finalised []string // failed nodes with reasons, in finalisation order
+	var failedOutputs []string
+	var good []string
+	var errLines []string
+	for _, o := range outputs {
+		v.walk(g, o, results, &finalised, len(failedOutputs))
+		r := results[o]
+		if r.valid {
+			good = append(good, o)
+			continue
+		}
+		failedOutputs = append(failedOutputs, o)
+		for _, reason := range r.reasons {
+			errLines = append(errLines, reason.Message+": "+reason.Details)
+		}
+	}
+	for _, id := range finalised {
+		r := results[id]
+		ne.add(id, &NodeError{
+			Errors:           r.reasons,
+			DependentOutputs: append([]string{}, failedOutputs[r.firstOut:]...),
+			ClassType:        g.Nodes[id].Class,
+		})
+	}
+	if len(good) == 0 {
+		return nil, &ErrorObj{
+			Type:    "prompt_outputs_failed_validation",
+			Message: "Prompt outputs failed validation",
+			Details: strings.Join(errLines, "\n"),
+		}, ne
+	}
+	p := &plan{g: g, nodes: map[string]*vnode{}, outputs: good}
+	// Keep the nodes reachable from the good outputs (all valid).
+	stack := append([]string{}, good...)
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if _, seen := p.nodes[id]; seen {
+			continue
+		}
+		vn := results[id].vn
+		p.nodes[id] = vn
+		for _, name := range vn.inputs {
+			if l, ok := vn.links[name]; ok {
+				stack = append(stack, l.From)
+			}
+		}
+	}
+	return p, nil, ne
+}
+
+// walk validates the graph under root depth-first without recursion,
+// finalising each node after its children (post-order), as ComfyUI's
+// recursive validate_inputs does. A link back to a node on the current path
+// is a cycle.
+func (v *validator) walk(g *graph, root string, results map[string]*vresult, finalised *[]string, failedSoFar int) {
+	if r, ok := results[root]; ok && r.state == 2 {
+		return
+	}
+	stack := []string{root}
+	results[root] = v.local(g, root)
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		r := results[id]
+		if r.next < len(r.children) {
+			c := r.children[r.next]
+			r.next++
+			cr, seen := results[c]
+			switch {
+			case !seen:
+				results[c] = v.local(g, c)
+				stack = append(stack, c)
+			case cr.state == 1:
+				r.reasons = append(r.reasons, Reason{
+					Type:    "dependency_cycle",
+					Message: "Dependency cycle detected",
+					Details: fmt.Sprintf("node %s links back to node %s, which depends on it", id, c),
+					ExtraInfo: ordered{
+						{"node_id", id},
+						{"linked_node", c},
+					},
+				})
+			}
+			continue
+		}
+		stack = stack[:len(stack)-1]
+		valid := len(r.reasons) == 0
+		for _, c := range r.children {
+			if cr := results[c]; cr.state != 2 || !cr.valid {
+				valid = false
+			}
+		}
+		r.valid = valid
+		r.state = 2
+		r.children = nil
+		if len(r.reasons) > 0 {
+			r.firstOut = failedSoFar
+			*finalised = append(*finalised, id)
+		}
+	}
+}
+
+// local validates one node's own inputs and returns its linked children.
+func (v *validator) local(g *graph, id string) *vresult {
+	n := g.Nodes[id]
+	impl, _ := v.reg.Get(n.Class)
+	spec := impl.Spec()
+	vn := &vnode{id: id, class: n.Class, impl: impl, spec: spec, consts: map[string]any{}, links: map[string]link{}}
+	r := &vresult{state: 1, vn: vn}
+	iv, hasValidator := impl.(node.InputValidator)
+	skipChecks := map[string]bool{}
+	skipTypes := false
+	if hasValidator {
+		for _, name := range iv.ValidatedInputs() {
+			skipChecks[name] = true
+		}
+		skipTypes = iv.SkipsTypeCheck()
+	}
+	add := func(rs Reason) { r.reasons = append(r.reasons, rs) }
+	for _, in := range spec.Inputs {
+		val, present := n.Inputs[in.Name]
+		if !present {
+			if !in.Optional {
+				add(Reason{Type: "required_input_missing", Message: "Required input is missing", Details: in.Name,
+					ExtraInfo: ordered{{"input_name", in.Name}}})
+			}
+			continue
+		}
+		var combo []string
+		if in.IsCombo() {
+			combo = v.combos(in)
+		}
+		if list, ok := val.([]any); ok {
+			v.checkLink(g, vn, r, in, combo, list, skipTypes)
+			continue
+		}
+		if m, ok := val.(map[string]any); ok {
+			if inner, ok := m["__value__"]; ok {
+				val = inner
+			}
+		}
+		cv, err := coerce(in, val)
+		if err != nil {
+			add(Reason{Type: "invalid_input_type",
+				Message: fmt.Sprintf("Failed to convert an input value to a %s value", typeLabel(in, combo)),
+				Details: fmt.Sprintf("%s, %s, %s", in.Name, pyStr(val), err),
+				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", inputConfig(in, combo)},
+					{"received_value", val}, {"exception_message", err.Error()}}})
+			continue
+		}
+		if !skipChecks[in.Name] {
+			if rs, bad := checkRange(in, combo, cv); bad {
+				add(rs)
+				continue
+			}
+		}
+		vn.consts[in.Name] = cv
+		vn.inputs = append(vn.inputs, in.Name)
+	}
+	if len(r.reasons) == 0 && hasValidator {
+		stack, err := v.custom(iv, id, vn)
+		switch {
+		case stack != nil:
+			add(Reason{Type: "exception_during_validation", Message: "Exception when validating node", Details: err.Error(),
+				ExtraInfo: ordered{{"exception_type", "Panic"}, {"traceback", stack}}})
+		case err != nil:
+			add(Reason{Type: "custom_validation_failed", Message: "Custom validation failed for node",
+				Details: n.Class + ": " + err.Error()})
+		}
+	}
+	return r
+}
+
+// custom calls a node's ValidateInputs; a panic comes back as an error with
+// its stack.
+func (v *validator) custom(iv node.InputValidator, id string, vn *vnode) (stack []string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+			stack = strings.Split(strings.TrimSpace(string(debug.Stack())), "\n")
+		}
+	}()
+	consts := make(map[string]any, len(vn.consts))
+	for k, c := range vn.consts {
+		consts[k] = c
+	}
+	return nil, iv.ValidateInputs(v.env(id), consts)
+}
+
+func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, combo []string, list []any, skipTypes bool) {
+	cfg := inputConfig(in, combo)
+	bad := func() {
+		r.reasons = append(r.reasons, Reason{Type: "bad_linked_input",
+			Message: "Bad linked input, must be a length-2 list of [node_id, slot_index]", Details: in.Name,
+			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg}, {"received_value", plainValue(list)}}})
+	}
+	if len(list) != 2 {
+		bad()
+		return
+	}
+	from, ok := list[0].(string)
+	if !ok {
+		bad()
+		return
+	}
+	slot, ok := slotIndex(list[1])
+	if !ok {
+		bad()
+		return
+	}
+	inner := func(msg, typ string) {
+		r.reasons = append(r.reasons, Reason{Type: "exception_during_inner_validation",
+			Message: "Exception when validating inner node", Details: msg,
+			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg}, {"exception_message", msg},
+				{"exception_type", typ}, {"traceback", []string{}}, {"linked_node", []any{from, slot}}}})
+	}
+	src, ok := g.Nodes[from]
+	if !ok {
+		inner(fmt.Sprintf("linked node %s does not exist", pyQuote(from)), "KeyError")
+		return
+	}
+	impl, _ := v.reg.Get(src.Class) // every class was checked to exist
+	outs := impl.Spec().Outputs
+	if slot >= len(outs) {
+		inner(fmt.Sprintf("node %s (%s) has no output %d", from, src.Class, slot), "IndexError")
+		return
+	}
+	received := outs[slot].Type
+	if !skipTypes && !typeMatches(received, in) {
+		r.reasons = append(r.reasons, Reason{Type: "return_type_mismatch",
+			Message: "Return type mismatch between linked nodes",
+			Details: fmt.Sprintf("%s, received_type(%s) mismatch input_type(%s)", in.Name, received, typeLabel(in, combo)),
+			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg}, {"received_type", received},
+				{"linked_node", []any{from, slot}}}})
+		return
+	}
+	vn.links[in.Name] = link{From: from, Slot: slot}
+	vn.inputs = append(vn.inputs, in.Name)
+	for _, c := range r.children {
+		if c == from {
+			return
+		}
+	}
+	r.children = append(r.children, from)
+}
+
+// slotIndex accepts an integral, non-negative JSON number (is_link allows
+// floats such as 0.0).
+func slotIndex(v any) (int, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(n.String(), 64)
+	if err != nil || f < 0 || f != float64(int(f)) || f > 1<<30 {
+		return 0, false
+	}
+	return int(f), true
+}
+
+// typeLabel is how ComfyUI prints an input type in messages.
+func typeLabel(in node.Input, combo []string) string {
+	if in.IsCombo() {
+		return pyStr(combo)
+	}
+	return in.Type
+}
+
+// checkRange applies min/max and the COMBO list.
+func checkRange(in node.Input, combo []string, cv any) (Reason, bool) {
+	cfg := func() []any { return inputConfig(in, combo) }
+	if in.Min != nil && compareBound(cv, *in.Min) < 0 {
+		return Reason{Type: "value_smaller_than_min",
+			Message:   fmt.Sprintf("Value %s smaller than min of %s", pyStr(cv), pyStr(number(in, *in.Min))),
+			Details:   in.Name,
+			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg()}, {"received_value", cv}}}, true
+	}
+	if in.Max != nil && compareBound(cv, *in.Max) > 0 {
+		return Reason{Type: "value_bigger_than_max",
+			Message:   fmt.Sprintf("Value %s bigger than max of %s", pyStr(cv), pyStr(number(in, *in.Max))),
+			Details:   in.Name,
+			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg()}, {"received_value", cv}}}, true
+	}
+	if in.IsCombo() {
+		s, isStr := cv.(string)
+		found := false
+		if isStr {
+			for _, c := range combo {
+				if c == s {
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			var config any = cfg()
+			listInfo := pyStr(combo)
+			if len(combo) > 20 {
+				listInfo = fmt.Sprintf("(list of length %d)", len(combo))
+				config = nil
+			}
+			return Reason{Type: "value_not_in_list", Message: "Value not in list",
+				Details:   fmt.Sprintf("%s: '%s' not in %s", in.Name, pyStr(cv), listInfo),
+				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", config}, {"received_value", cv}}}, true
+		}
+	}
+	return Reason{}, false
+}

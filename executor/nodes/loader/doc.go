@@ -1,0 +1,7 @@
+// Package loader implements the loader node classes (ComfyUI category
+// "loaders"): CheckpointLoaderSimple, LoraLoader and VAELoader, over the
+// closed-form model of package executor/model. MODEL values are
+// *model.Model, CLIP values *model.TextEncoder and VAE values *model.VAE
+// (each also satisfies the node interface of its type). Loaded files are
+// cached in the executor's resources until POST /free.
+package loader

@@ -1,0 +1,6 @@
+//go:build !openblas
+
+package attnbench
+
+// openblasNT is nil without -tags openblas.
+var openblasNT sgemm
