@@ -161,6 +161,7 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 		out.Golden = s.store.PNGPath(c.Workflow, file)
 		gsum := sha256.Sum256(g.PNG)
 		out.GoldenSHA256 = hex.EncodeToString(gsum[:])
+		out.GoldenHash = rec.SHA256
 	}
 	th := base
 	if err := c.Thresholds.Apply(&th); err != nil {
@@ -169,6 +170,9 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 	res := compare.Compare(gold, got, compare.Options{Thresholds: &th, Strict: s.opts.Strict})
 	out.Verdict = report.Verdict(res.Verdict)
 	out.Tier, out.Reason = res.FailedTier, res.Reason
+	if res.OutputRecord != nil {
+		out.PixelHash = res.OutputRecord.SHA256
+	}
 	if out.Tier == "" && res.Verdict == compare.Pass {
 		out.Tier = compare.TierExact
 	}

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +19,6 @@ import (
 	"github.com/regen-dev/regen/harness/client"
 	"github.com/regen-dev/regen/harness/workflow"
 	"github.com/regen-dev/regen/runner/golden"
-	"github.com/regen-dev/regen/runner/htmlreport"
 	"github.com/regen-dev/regen/runner/plan"
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
@@ -96,6 +97,10 @@ type Options struct {
 	ReuseCache bool
 	// RepoDir is where git is asked for the commit (default ".").
 	RepoDir string
+	// Sinks receive the finished run, in order (default DefaultSinks: the
+	// report files, then report.html). A required sink's failure is the
+	// run's error; it never turns a verdict into a pass.
+	Sinks []Sink
 }
 
 var classRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -235,19 +240,24 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 	if opts.Filter != nil {
 		rec.Filter = opts.Filter.String()
 	}
+	if opts.SuitePath != "" {
+		if b, err := os.ReadFile(opts.SuitePath); err == nil {
+			sum := sha256.Sum256(b)
+			rec.SuiteHash = hex.EncodeToString(sum[:])
+		}
+	}
+	sinks := opts.Sinks
+	if sinks == nil {
+		sinks = DefaultSinks(opts.Logger)
+	}
 	finish := func(err error) (*report.Run, error) {
 		rec.Finished = time.Now().UTC()
 		rec.WallSeconds = time.Since(started).Seconds()
 		if err != nil && rec.Error == "" {
 			rec.Error = err.Error()
 		}
-		if werr := report.Write(opts.RunDir, rec); werr != nil {
-			return rec, errors.Join(err, werr)
-		}
-		// The HTML report is a convenience: failing to render it never
-		// changes the run's outcome.
-		if herr := htmlreport.Write(context.WithoutCancel(ctx), opts.RunDir, htmlreport.Options{Logger: opts.Logger}); herr != nil {
-			opts.Logger.Warn("html report", "err", herr)
+		if serr := deliver(ctx, sinks, opts.RunDir, rec, opts.Logger); serr != nil {
+			return rec, errors.Join(err, serr)
 		}
 		return rec, err
 	}

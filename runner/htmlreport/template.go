@@ -88,7 +88,7 @@ pre.err{white-space:pre-wrap;max-height:none}
 <input id="q" type="search" placeholder="filter case ids" size="30"></p>
 <table id="cases"><thead><tr><th>verdict</th><th>case</th><th>tier</th><th>key metric</th><th>time</th></tr></thead><tbody>
 {{range .Rows}}<tr data-verdict="{{.Case.Verdict}}" data-id="{{.Case.ID}}"><td><span class="badge {{vclass .Case.Verdict}}">{{upper .Case.Verdict}}</span></td>
-<td><a href="#{{.Anchor}}">{{.Case.ID}}</a></td><td>{{.Case.Tier}}</td><td>{{.Key}}{{if .Case.Skip}}skipped: {{.Case.Skip}}{{end}}</td><td>{{.Time}}</td></tr>
+<td><a href="#{{.Anchor}}">{{.Case.ID}}</a>{{template "history-strip" .Case}}</td><td>{{.Case.Tier}}</td><td>{{.Key}}{{if .Case.Skip}}skipped: {{.Case.Skip}}{{end}}</td><td>{{.Time}}</td></tr>
 {{end}}</tbody></table>
 
 {{range .Panels}}{{template "panel" .}}{{end}}
@@ -104,7 +104,7 @@ pre.err{white-space:pre-wrap;max-height:none}
 {{define "panel"}}{{$r := .}}<section class="panel {{vclass .Case.Verdict}}" id="{{.Anchor}}">
 <h2><span class="badge {{vclass .Case.Verdict}}">{{upper .Case.Verdict}}</span> {{.Case.ID}}</h2>
 {{range .Warnings}}<p class="warn">{{.}}</p>{{end}}
-{{if .Reason}}<p>{{.Reason}}</p>{{end}}{{if .Case.Error}}<pre class="err over">{{.Case.Error}}</pre>{{end}}
+{{if .Reason}}<p>{{.Reason}}</p>{{end}}{{if .Case.Error}}<pre class="err over">{{.Case.Error}}</pre>{{end}}{{template "history-since" .Case}}
 {{range $j, $o := .Outputs}}{{$id := printf "%s-%d" $r.Anchor $j}}<div class="output">
 <p><b>{{.Out.File}}</b> (node {{.Out.Node}} #{{.Out.Index}}): <span class="badge {{vclass .Out.Verdict}}">{{upper .Out.Verdict}}</span>{{if .Out.Tier}} {{.Out.Tier}} —{{end}} {{.Reason}}</p>
 {{if and .Expected .Actual}}<p class="tabs" data-for="{{$id}}">view: <button class="on" data-view="sbs">side by side</button><button data-view="slider">slider</button><button data-view="blink">blink</button> <small>click an image to zoom</small></p>{{end}}

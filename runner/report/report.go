@@ -83,10 +83,12 @@ type Run struct {
 	// Fingerprint is the executor's /system_stats, verbatim.
 	Fingerprint json.RawMessage `json:"fingerprint,omitempty"`
 	Suite       string          `json:"suite"`
-	GoldenDir   string          `json:"golden_dir"`
-	Filter      string          `json:"filter,omitempty"`
-	Strict      bool            `json:"strict"`
-	Concurrency int             `json:"concurrency"`
+	// SuiteHash is the SHA-256 of the suite file.
+	SuiteHash   string `json:"suite_hash,omitempty"`
+	GoldenDir   string `json:"golden_dir"`
+	Filter      string `json:"filter,omitempty"`
+	Strict      bool   `json:"strict"`
+	Concurrency int    `json:"concurrency"`
 	// Error is a run-level failure (target unreachable, interrupted).
 	Error  string `json:"error,omitempty"`
 	Cases  []Case `json:"cases"`
@@ -97,6 +99,12 @@ type Run struct {
 type Git struct {
 	Commit string `json:"commit,omitempty"`
 	Dirty  bool   `json:"dirty"`
+	// Parents (first parent first), Subject and AuthorDate describe the
+	// commit; DiffHash is the SHA-256 of `git diff HEAD` when Dirty.
+	Parents    []string  `json:"parents,omitempty"`
+	Subject    string    `json:"subject,omitempty"`
+	AuthorDate time.Time `json:"author_date,omitzero"`
+	DiffHash   string    `json:"diff_hash,omitempty"`
 }
 
 // Case is one case's result.
@@ -127,6 +135,13 @@ type Case struct {
 	TotalSeconds   float64 `json:"total_seconds"`
 
 	Outputs []Output `json:"outputs,omitempty"`
+
+	// Since is what the history says of a case that did not pass: the last
+	// recorded commit where it passed and the first where it failed.
+	Since *Since `json:"since,omitempty"`
+	// Trend is the case's verdict at the last recorded commits, oldest
+	// first, this run's commit last (the report's history strip).
+	Trend []TrendPoint `json:"trend,omitempty"`
 }
 
 // Problem says why a case has the error verdict: its replay error, or, when
@@ -173,6 +188,10 @@ type Output struct {
 	// (kept, like the candidate, for anything but an identical pass), with
 	// its record beside it (.json).
 	GoldenCopy string `json:"golden_copy,omitempty"`
+	// PixelHash is the SHA-256 of the output's decoded pixels; GoldenHash
+	// the one of the golden it was judged against.
+	PixelHash  string `json:"pixel_hash,omitempty"`
+	GoldenHash string `json:"golden_hash,omitempty"`
 }
 
 // Metric is a named value and its threshold.

@@ -26,6 +26,7 @@ func Terminal(w io.Writer, r *Run, runDir string) {
 			}
 		}
 	}
+	TerminalSince(w, r)
 	r.Tally()
 	t := r.Totals
 	fmt.Fprintf(w, "%d cases: %d pass, %d pass~, %d fail, %d error, %d new, %d skip (%.1fs)\n",

@@ -9,13 +9,14 @@ import (
 )
 
 func reportCommand() command {
-	return command{summary: "regenerate a finished run's reports (html)", run: runReport}
+	return command{summary: "regenerate a finished run's reports (html); history.html from the history store", run: runReport}
 }
 
 func runReport(ctx context.Context, s Streams, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(s.Out, "Usage: regen report html RUN_DIR [--out FILE] [--golden-base DIR]")
-		fmt.Fprintln(s.Out, "\nCommands:\n  html   write the self-contained HTML report (report.html) of a finished run")
+		fmt.Fprintln(s.Out, "\nCommands:\n  html     write the self-contained HTML report (report.html) of a finished run")
+		fmt.Fprintln(s.Out, "  history  write history.html from the history store (regen report history --help)")
 		fmt.Fprintln(s.Out, "\nExamples:\n  regen report html out/r1")
 		fmt.Fprintln(s.Out, "\nFlags: regen report html -h")
 		if len(args) == 0 {
@@ -26,6 +27,8 @@ func runReport(ctx context.Context, s Streams, args []string) error {
 	switch args[0] {
 	case "html":
 		return reportHTML(ctx, s, args[1:])
+	case "history":
+		return reportHistory(ctx, s, args[1:])
 	}
 	return &usageError{msg: fmt.Sprintf("report: unknown subcommand %q", args[0]), hint: "regen report html --help"}
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/regen-dev/regen/runner"
+	"github.com/regen-dev/regen/runner/history"
+	"github.com/regen-dev/regen/runner/history/images"
 	"github.com/regen-dev/regen/runner/plan"
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
@@ -54,6 +56,8 @@ type runFlags struct {
 	cluster      string
 	kubeBin      string
 	executorBin  string
+	history      string
+	images       string
 }
 
 // clusterEnvs are the Kustomize environments (kustomize/overlays/<env>).
@@ -95,6 +99,8 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.StringVar(&f.cluster, "cluster", "auto", "dev/prod/gpu: how to reach a cluster: auto (kubeconfig, else for dev kind, else a host node), kubeconfig, kind, host (dev: a single-node cluster on this machine's containerd, brought up and torn down by the run; needs root)")
 	fs.StringVar(&f.kubeBin, "kube-bin", "", "host: directory of the control-plane and kubelet binaries (default $REGEN_KUBE_BIN; hack/controlplane.sh build, then hack/controlplane.sh kubelet)")
 	fs.StringVar(&f.executorBin, "executor-binary", "", "host: the static regen-executor packed into the pod image (default: next to this regen binary); --models is packed with it")
+	fs.StringVar(&f.history, "history", historyDefault(), "record the run in this history store: a SQLite file (created if missing) or postgres://user@host/db (default $"+HistoryEnv+", else none)")
+	fs.StringVar(&f.images, "history-images", "", "with --history: keep every output PNG in this folder, content-addressed (regen history prune applies retention)")
 	fs.BoolVar(&f.list, "list", false, "list the planned cases (id, labels) without running them")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
@@ -205,6 +211,20 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 			done++
 			fmt.Fprintf(s.Err, "[%d] %-6s %s (%.1fs)\n", done, strings.ToUpper(string(c.Verdict)), c.ID, c.TotalSeconds)
 		}
+	}
+	if f.history != "" {
+		// Opened before the run: a store that is corrupt, newer or
+		// unreachable fails the run at once (exit 2), not after it.
+		hs, err := openHistory(ctx, f.history, true)
+		if err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+		defer hs.Close()
+		rec := &history.Recorder{Store: hs, Order: firstParent(".", "HEAD"), Logger: logger, BuildCommit: buildCommit()}
+		if f.images != "" {
+			rec.Images = &images.Store{Dir: f.images}
+		}
+		opts.Sinks = append([]runner.Sink{rec}, runner.DefaultSinks(logger)...)
 	}
 	rec, err := runner.Run(ctx, opts)
 	if rec != nil && len(rec.Cases) > 0 {
