@@ -112,7 +112,8 @@ type Recorder struct {
 	// the run record has no commit. "" refuses such runs.
 	BuildCommit string
 	// Images, when set, keeps every output's PNG (its candidate, or for an
-	// exact pass its golden: the same pixels), content-addressed.
+	// exact pass its golden: the same pixels), content-addressed, and the
+	// history strip shows thumbnails of the kept ones.
 	Images *images.Store
 	// Trend is how many recorded commits each case's history strip shows
 	// (default DefaultTrend; negative: none).
@@ -204,11 +205,23 @@ func (rc *Recorder) annotate(ctx context.Context, r *report.Run) error {
 		if err != nil {
 			return err
 		}
+		var thumbs *Thumbs
+		if rc.Images != nil {
+			thumbs = &Thumbs{Store: rc.Store, Images: *rc.Images}
+		}
 		trend := map[string][]report.TrendPoint{}
 		for _, l := range lines {
 			subjects[l.Commit.Commit] = l.Commit.Subject
 			for _, st := range l.States {
-				trend[st.Case] = append(trend[st.Case], report.TrendPoint{Commit: l.Commit.Commit, Subject: l.Commit.Subject, Verdict: st.Verdict})
+				tp := report.TrendPoint{Commit: l.Commit.Commit, Subject: l.Commit.Subject, Verdict: st.Verdict}
+				if thumbs != nil {
+					uri, err := thumbs.Of(ctx, st)
+					if err != nil { // a badge instead: images are a convenience
+						rc.log().Warn("history: thumbnail", "case", st.Case, "commit", st.Commit, "err", err)
+					}
+					tp.Thumb = uri
+				}
+				trend[st.Case] = append(trend[st.Case], tp)
 			}
 		}
 		for i := range r.Cases {

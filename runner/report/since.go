@@ -41,6 +41,11 @@ type TrendPoint struct {
 	Commit  string `json:"commit"`
 	Subject string `json:"subject,omitempty"`
 	Verdict string `json:"verdict"`
+	// Thumb is a small PNG data URI of the case's output at that commit,
+	// when the history kept it (--history-images); the report's strip
+	// shows it instead of a badge. Not written to results.json: a page
+	// embeds it, the record does not need it.
+	Thumb string `json:"-"`
 }
 
 // TerminalSince writes one line per case that the history annotated.
