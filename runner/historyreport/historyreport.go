@@ -29,7 +29,17 @@ type Options struct {
 	Store string
 	// Now is the generation time shown (default time.Now).
 	Now time.Time
+	// Thumb, when set, gives a state's output thumbnail as a PNG data URI
+	// ("" when none was kept; history.Thumbs.Of): a case's strip then shows
+	// it instead of the badge at its last MaxThumbs recorded commits.
+	Thumb func(history.State) string
+	// MaxThumbs caps the thumbnails per case (default DefaultMaxThumbs).
+	MaxThumbs int
 }
+
+// DefaultMaxThumbs is how many of a case's last recorded commits show a
+// thumbnail, when kept.
+const DefaultMaxThumbs = 12
 
 type commitRow struct {
 	Short, Commit, Subject string
@@ -124,7 +134,7 @@ func Render(w io.Writer, entries []history.Entry, opts Options) error {
 		}
 		p.Commits = append(p.Commits, row)
 	}
-	p.Cases = caseRows(entries)
+	p.Cases = caseRows(entries, opts)
 	if err := pageTemplate.Execute(w, p); err != nil {
 		return fmt.Errorf("render history report: %w", err)
 	}
@@ -140,7 +150,7 @@ func short(c string) string {
 
 // caseRows builds, per case seen in entries, its strip and plots, one
 // column per commit (a gap where the case was not recorded).
-func caseRows(entries []history.Entry) []caseRow {
+func caseRows(entries []history.Entry, opts Options) []caseRow {
 	at := map[string][]*history.State{}
 	for i, e := range entries {
 		for j := range e.States {
@@ -161,17 +171,11 @@ func caseRows(entries []history.Entry) []caseRow {
 	var out []caseRow
 	for _, id := range ids {
 		sts := at[id]
-		var strip strings.Builder
-		fmt.Fprintf(&strip, `<svg width="%d" height="%d" viewBox="0 0 %d %d">`, width, h, width, h)
-		for i, st := range sts {
-			if st == nil {
-				continue
-			}
-			fmt.Fprintf(&strip, `<rect x="%d" y="1" width="%d" height="%d" rx="2" fill="%s"><title>%s %s: %s</title></rect>`,
-				i*cell, cell-2, h-2, colour(st.Verdict), short(st.Commit), template.HTMLEscapeString(st.Verdict), template.HTMLEscapeString(st.Subject))
+		strip := thumbStrip(sts, opts)
+		if strip == "" {
+			strip = badgeStrip(sts, width, h, cell)
 		}
-		strip.WriteString(`</svg>`)
-		row := caseRow{ID: id, Strip: template.HTML(strip.String())}
+		row := caseRow{ID: id, Strip: template.HTML(strip)}
 		for _, m := range PlotMetrics {
 			if pl, ok := plotOf(m, sts, width, cell); ok {
 				row.Plots = append(row.Plots, pl)
@@ -180,6 +184,81 @@ func caseRows(entries []history.Entry) []caseRow {
 		out = append(out, row)
 	}
 	return out
+}
+
+// badgeStrip draws a case's verdicts as one badge per commit, in columns
+// that line up with its plots.
+func badgeStrip(sts []*history.State, width, h, cell int) string {
+	var strip strings.Builder
+	fmt.Fprintf(&strip, `<svg width="%d" height="%d" viewBox="0 0 %d %d">`, width, h, width, h)
+	for i, st := range sts {
+		if st == nil {
+			continue
+		}
+		fmt.Fprintf(&strip, `<rect x="%d" y="1" width="%d" height="%d" rx="2" fill="%s"><title>%s %s: %s</title></rect>`,
+			i*cell, cell-2, h-2, colour(st.Verdict), short(st.Commit), template.HTMLEscapeString(st.Verdict), template.HTMLEscapeString(st.Subject))
+	}
+	strip.WriteString(`</svg>`)
+	return strip.String()
+}
+
+// thumbStrip draws a case's verdicts with, at its last MaxThumbs recorded
+// commits, the thumbnail of its output where one was kept (underlined in
+// the verdict's colour), and badges elsewhere; "" when no thumbnail was
+// kept (the badge strip then).
+func thumbStrip(sts []*history.State, opts Options) string {
+	if opts.Thumb == nil {
+		return ""
+	}
+	limit := opts.MaxThumbs
+	if limit <= 0 {
+		limit = DefaultMaxThumbs
+	}
+	thumbs := make([]string, len(sts))
+	any := false
+	for i := len(sts) - 1; i >= 0 && limit > 0; i-- {
+		if sts[i] == nil {
+			continue
+		}
+		limit--
+		if uri := opts.Thumb(*sts[i]); isPNGDataURI(uri) {
+			thumbs[i], any = uri, true
+		}
+	}
+	if !any {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`<div class="tstrip">`)
+	for i, st := range sts {
+		switch {
+		case st == nil:
+			b.WriteString(`<span class="gap"></span>`)
+		case thumbs[i] != "":
+			fmt.Fprintf(&b, `<img class="thumb" src="%s" alt="%s" title="%s %s: %s" style="border-bottom-color:%s">`,
+				thumbs[i], template.HTMLEscapeString(st.Verdict), short(st.Commit), template.HTMLEscapeString(st.Verdict), template.HTMLEscapeString(st.Subject), colour(st.Verdict))
+		default:
+			fmt.Fprintf(&b, `<span class="badge" title="%s %s: %s" style="background:%s"></span>`,
+				short(st.Commit), template.HTMLEscapeString(st.Verdict), template.HTMLEscapeString(st.Subject), colour(st.Verdict))
+		}
+	}
+	b.WriteString(`</div>`)
+	return b.String()
+}
+
+// isPNGDataURI is true for a base64 PNG data URI, safe in an attribute as
+// it is.
+func isPNGDataURI(s string) bool {
+	const prefix = "data:image/png;base64,"
+	if !strings.HasPrefix(s, prefix) || len(s) == len(prefix) {
+		return false
+	}
+	for _, c := range s[len(prefix):] {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
 }
 
 // plotOf draws metric m over the commits as a polyline; false when the
@@ -245,6 +324,9 @@ tbody tr:nth-child(even){background:#f6f6f6}
 .kind.regressed{background:#c22}.kind.fixed{background:#2a7}.kind.approved{background:#36c}.kind.changed{background:#c80}.kind.new{background:#999}
 .plots{display:flex;gap:14px;flex-wrap:wrap}.plots figure{margin:0;font-size:11px}.plots figcaption{color:#555}
 .legend span{margin-right:1em}
+.tstrip{display:flex;gap:2px;align-items:flex-end;flex-wrap:wrap;max-width:640px}
+.tstrip img.thumb{display:block;max-width:48px;max-height:48px;image-rendering:pixelated;border-bottom:3px solid;border-radius:2px}
+.tstrip .badge{display:inline-block;width:8px;height:14px;border-radius:2px}.tstrip .gap{display:inline-block;width:8px}
 </style></head><body>
 <h1>regen history</h1>
 <p>{{.N}} recorded commit(s){{if .Store}} from <code>{{.Store}}</code>{{end}}, first-parent order, newest first; generated {{.Generated}}.</p>
@@ -256,7 +338,7 @@ tbody tr:nth-child(even){background:#f6f6f6}
 <td>{{range .Changes}}<div><span class="kind {{.Kind}}">{{.Kind}}</span>{{range $i, $c := .Cases}}{{if $i}}, {{end}}<code>{{$c}}</code>{{end}}</div>{{end}}</td></tr>
 {{end}}</tbody></table>
 <h2>Cases</h2>
-<p>Each column is a commit, oldest on the left; a gap is a commit where the case was not recorded.</p>
+<p>Each column is a commit, oldest on the left; a gap is a commit where the case was not recorded. Where the history kept the outputs (<code>--history-images</code>), the last commits show a thumbnail of the case's output, underlined in its verdict's colour.</p>
 <table id="cases"><thead><tr><th>case</th><th>verdicts</th><th>metrics</th></tr></thead><tbody>
 {{range .Cases}}<tr><td><code>{{.ID}}</code></td><td>{{.Strip}}</td>
 <td><div class="plots">{{range .Plots}}<figure>{{.SVG}}<figcaption>{{.Name}} {{.Min}}…{{.Max}}</figcaption></figure>{{else}}<span style="color:#777">identical to its golden at every commit</span>{{end}}</div></td></tr>
