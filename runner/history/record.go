@@ -205,23 +205,28 @@ func (rc *Recorder) annotate(ctx context.Context, r *report.Run) error {
 		if err != nil {
 			return err
 		}
-		var thumbs *Thumbs
+		// Thumbnails newest first, so that a spent budget leaves badges
+		// at the oldest commits.
+		thumbAt := make([]map[string]string, len(lines))
 		if rc.Images != nil {
-			thumbs = &Thumbs{Store: rc.Store, Images: *rc.Images}
-		}
-		trend := map[string][]report.TrendPoint{}
-		for _, l := range lines {
-			subjects[l.Commit.Commit] = l.Commit.Subject
-			for _, st := range l.States {
-				tp := report.TrendPoint{Commit: l.Commit.Commit, Subject: l.Commit.Subject, Verdict: st.Verdict}
-				if thumbs != nil {
+			thumbs := &Thumbs{Store: rc.Store, Images: *rc.Images}
+			for i := len(lines) - 1; i >= 0; i-- {
+				thumbAt[i] = map[string]string{}
+				for _, st := range lines[i].States {
 					uri, err := thumbs.Of(ctx, st)
 					if err != nil { // a badge instead: images are a convenience
 						rc.log().Warn("history: thumbnail", "case", st.Case, "commit", st.Commit, "err", err)
 					}
-					tp.Thumb = uri
+					thumbAt[i][st.Case] = uri
 				}
-				trend[st.Case] = append(trend[st.Case], tp)
+			}
+		}
+		trend := map[string][]report.TrendPoint{}
+		for i, l := range lines {
+			subjects[l.Commit.Commit] = l.Commit.Subject
+			for _, st := range l.States {
+				trend[st.Case] = append(trend[st.Case], report.TrendPoint{Commit: l.Commit.Commit, Subject: l.Commit.Subject,
+					Verdict: st.Verdict, Thumb: thumbAt[i][st.Case]})
 			}
 		}
 		for i := range r.Cases {

@@ -13,7 +13,7 @@ import (
 // bytes of data URIs one page may hold in all.
 const (
 	DefaultThumbSize   = 48
-	DefaultThumbBudget = 2 << 20
+	DefaultThumbBudget = 1 << 20
 )
 
 // Thumbs gives the thumbnails of the outputs that recorded states kept

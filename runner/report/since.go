@@ -43,9 +43,10 @@ type TrendPoint struct {
 	Verdict string `json:"verdict"`
 	// Thumb is a small PNG data URI of the case's output at that commit,
 	// when the history kept it (--history-images); the report's strip
-	// shows it instead of a badge. Not written to results.json: a page
-	// embeds it, the record does not need it.
-	Thumb string `json:"-"`
+	// shows it instead of a badge. It is in results.json, so that
+	// report.html, rendered from it, stays self-contained (the history
+	// bounds the bytes: history.DefaultThumbBudget).
+	Thumb string `json:"thumb,omitempty"`
 }
 
 // TerminalSince writes one line per case that the history annotated.

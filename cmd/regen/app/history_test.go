@@ -53,6 +53,33 @@ func TestRunRecordsHistoryAndImport(t *testing.T) {
 	if after, _ := filepath.Glob(filepath.Join(imgs, "*", "*.png")); len(after) != len(kept) {
 		t.Errorf("prune removed referenced images: %v -> %v", kept, after)
 	}
+	// The kept outputs are thumbnails in the report's strip and, given
+	// --images, in history.html; without it, badges only.
+	page, err := os.ReadFile(filepath.Join(tmp, "r2", "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(page), `<img class="hs-thumb pass" src="data:image/png;base64,`); n != 2 {
+		t.Errorf("report.html: %d thumbnails in the history strips, want 2 (solid, invert)", n)
+	}
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		want  int
+	}{{"with --images", []string{"--images", imgs}, 2}, {"without", nil, 0}} {
+		out := filepath.Join(tmp, "history-"+strings.TrimPrefix(tc.name, "with")+".html")
+		args := append([]string{"report", "history", "--history", db, "--out", out}, tc.extra...)
+		if code, msg := regen(t, args...); code != ExitPass {
+			t.Fatalf("report history %s: exit %d\n%s", tc.name, code, msg)
+		}
+		page, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(page), `<img class="thumb" src="data:image/png;base64,`); n != tc.want {
+			t.Errorf("history.html %s: %d thumbnails, want %d", tc.name, n, tc.want)
+		}
+	}
 	// Import both runs: r2 is there already, r1 is added.
 	code, out = regen(t, "history", "import", "--history", db, filepath.Join(tmp, "r1"), filepath.Join(tmp, "r2"))
 	if code != ExitPass || !strings.Contains(out, "imported 1 run(s)") {

@@ -7,20 +7,22 @@ import (
 
 	"github.com/regen-dev/regen/internal/atomicfile"
 	"github.com/regen-dev/regen/runner/history"
+	"github.com/regen-dev/regen/runner/history/images"
 	"github.com/regen-dev/regen/runner/historyreport"
 )
 
 // reportHistory is `regen report history`: history.html from the store.
 func reportHistory(ctx context.Context, s Streams, args []string) error {
 	var f historyFlags
-	var out string
+	var out, imgDir string
 	fs := f.bind("report history", s)
 	fs.StringVar(&out, "out", historyreport.File, "output file")
+	fs.StringVar(&imgDir, "images", "", "the folder of kept images (regen run --history-images): thumbnails of the outputs in the cases' strips")
 	fs.IntVar(&f.limit, "limit", 50, "the last N recorded commits (0: all)")
 	fs.StringVar(&f.rev, "rev", "HEAD", "order commits along the first-parent history of this revision")
 	fs.StringVar(&f.repo, "repo", ".", "git repository the commits belong to (without git: recording order)")
 	fs.Usage = func() {
-		fmt.Fprintln(s.Err, "Usage: regen report history [--history PATH|postgres://…] [--out FILE] [--limit N]")
+		fmt.Fprintln(s.Err, "Usage: regen report history [--history PATH|postgres://…] [--images DIR] [--out FILE] [--limit N]")
 		fmt.Fprintln(s.Err, "\nWrites one self-contained HTML page: per commit its verdict counts and what changed there,")
 		fmt.Fprintln(s.Err, "per case its verdicts and metrics over the commits (inline SVG plots).")
 		fs.PrintDefaults()
@@ -48,8 +50,21 @@ func reportHistory(ctx context.Context, s Streams, args []string) error {
 	if err != nil {
 		return fmt.Errorf("report history: %w", err)
 	}
+	opts := historyreport.Options{Store: st.Describe()}
+	if imgDir != "" {
+		th := &history.Thumbs{Store: st, Images: images.Store{Dir: imgDir}}
+		warned := false
+		opts.Thumb = func(state history.State) string {
+			uri, err := th.Of(ctx, state)
+			if err != nil && !warned { // a badge instead; say so once
+				fmt.Fprintf(s.Err, "warning: report history: thumbnails: %v\n", err)
+				warned = true
+			}
+			return uri
+		}
+	}
 	var buf bytes.Buffer
-	if err := historyreport.Render(&buf, entries, historyreport.Options{Store: st.Describe()}); err != nil {
+	if err := historyreport.Render(&buf, entries, opts); err != nil {
 		return err
 	}
 	if err := atomicfile.WriteFile(out, buf.Bytes(), 0o644); err != nil {
