@@ -324,7 +324,7 @@ tbody tr:nth-child(even){background:#f6f6f6}
 .kind.regressed{background:#c22}.kind.fixed{background:#2a7}.kind.approved{background:#36c}.kind.changed{background:#c80}.kind.new{background:#999}
 .plots{display:flex;gap:14px;flex-wrap:wrap}.plots figure{margin:0;font-size:11px}.plots figcaption{color:#555}
 .legend span{margin-right:1em}
-.tstrip{display:flex;gap:2px;align-items:flex-end;flex-wrap:wrap;max-width:640px}
+.tstrip{display:flex;gap:2px;align-items:flex-end}
 .tstrip img.thumb{display:block;max-width:48px;max-height:48px;image-rendering:pixelated;border-bottom:3px solid;border-radius:2px}
 .tstrip .badge{display:inline-block;width:8px;height:14px;border-radius:2px}.tstrip .gap{display:inline-block;width:8px}
 </style></head><body>

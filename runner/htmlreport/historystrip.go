@@ -44,7 +44,7 @@ func trendColour(v string) template.CSS {
 
 var _ = template.Must(pageTemplate.New("history-since").Parse(historySinceHTML))
 
-const historyStripHTML = `{{if .Trend}}<span class="history-strip" title="last recorded commits, oldest first" style="display:inline-flex;gap:2px;margin-left:.6em;vertical-align:middle;align-items:flex-end;flex-wrap:wrap">
+const historyStripHTML = `{{if .Trend}}<span class="history-strip" title="last recorded commits, oldest first" style="display:inline-flex;gap:2px;margin-left:.6em;vertical-align:middle;align-items:flex-end">
 {{- range .Trend}}{{if thumbURL .Thumb}}<img class="hs-thumb {{.Verdict}}" src="{{thumbURL .Thumb}}" alt="{{.Verdict}}" title="{{printf "%.10s" .Commit}} {{.Verdict}}: {{.Subject}}" style="display:block;max-width:48px;max-height:48px;image-rendering:pixelated;border-bottom:3px solid {{trendColour .Verdict}};border-radius:2px">
 {{- else}}<span class="hs {{.Verdict}}" title="{{printf "%.10s" .Commit}} {{.Verdict}}: {{.Subject}}" style="display:inline-block;width:9px;height:14px;border-radius:2px;background:{{trendColour .Verdict}}"></span>{{end}}
 {{- end}}</span>{{end}}`
