@@ -115,6 +115,9 @@ type Recorder struct {
 	// exact pass its golden: the same pixels), content-addressed, and the
 	// history strip shows thumbnails of the kept ones.
 	Images *images.Store
+	// ThumbBudget bounds the bytes of the strip's thumbnails in all
+	// (default DefaultThumbBudget); past it, the oldest commits are badges.
+	ThumbBudget int
 	// Trend is how many recorded commits each case's history strip shows
 	// (default DefaultTrend; negative: none).
 	Trend int
@@ -209,7 +212,7 @@ func (rc *Recorder) annotate(ctx context.Context, r *report.Run) error {
 		// at the oldest commits.
 		thumbAt := make([]map[string]string, len(lines))
 		if rc.Images != nil {
-			thumbs := &Thumbs{Store: rc.Store, Images: *rc.Images}
+			thumbs := &Thumbs{Store: rc.Store, Images: *rc.Images, Budget: rc.ThumbBudget}
 			for i := len(lines) - 1; i >= 0; i-- {
 				thumbAt[i] = map[string]string{}
 				for _, st := range lines[i].States {

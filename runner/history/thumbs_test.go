@@ -91,6 +91,17 @@ func TestRecorderThumbnails(t *testing.T) {
 			t.Errorf("b at %s: a thumbnail where nothing was kept", tp.Commit)
 		}
 	}
+	// A budget for one thumbnail: the newest commit gets it.
+	tight := &history.Recorder{Store: s, Images: imgs, ThumbBudget: len(a[2].Thumb)}
+	one := mk("c5", 5, true)
+	if err := tight.Consume(ctx, runDir, one); err != nil {
+		t.Fatal(err)
+	}
+	for i, tp := range one.Cases[0].Trend {
+		if newest := i == len(one.Cases[0].Trend)-1; (tp.Thumb != "") != newest {
+			t.Errorf("budget for one: a at %s has a thumbnail %v, want %v", tp.Commit, tp.Thumb != "", newest)
+		}
+	}
 	// Without images, the strip is badges only.
 	plain := &history.Recorder{Store: s}
 	again := mk("c4", 4, true)
