@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -229,6 +232,56 @@ var _ = Describe("Files", func() {
 			Expect(resp.StatusCode).To(Equal(http.StatusOK), q)
 			Expect(resp.Header.Get("Content-Type")).To(Equal(ctype), q)
 		}
+	})
+
+	It("answers /view?channel=a with an RGBA PNG, alpha 255 for an image without alpha, as ComfyUI 0.33.0", func() {
+		opaque := image.NewRGBA(image.Rect(0, 0, 3, 2))
+		translucent := image.NewNRGBA(image.Rect(0, 0, 3, 2))
+		for i := range opaque.Pix {
+			opaque.Pix[i] = 200
+			if i%4 == 3 {
+				opaque.Pix[i] = 255
+			}
+			translucent.Pix[i] = 100
+		}
+		for name, img := range map[string]image.Image{"rgb.png": opaque, "rgba.png": translucent} {
+			var buf bytes.Buffer
+			Expect(png.Encode(&buf, img)).To(Succeed())
+			Expect(os.WriteFile(filepath.Join(h.dirs.Output, name), buf.Bytes(), 0o644)).To(Succeed())
+		}
+		for q, want := range map[string]struct {
+			colourType byte // IHDR colour type: 2 RGB, 6 RGBA
+			px         color.NRGBA
+		}{
+			"rgb.png&channel=a":   {6, color.NRGBA{A: 255}},
+			"rgba.png&channel=a":  {6, color.NRGBA{A: 100}},
+			"rgb.png&channel=rgb": {2, color.NRGBA{R: 200, G: 200, B: 200, A: 255}},
+		} {
+			code, b := h.get("/view?filename=" + q)
+			Expect(code).To(Equal(http.StatusOK), q)
+			Expect(len(b)).To(BeNumerically(">", 26), q)
+			Expect(b[25]).To(Equal(want.colourType), q)
+			img, err := png.Decode(bytes.NewReader(b))
+			Expect(err).NotTo(HaveOccurred(), q)
+			Expect(img.Bounds().Size()).To(Equal(image.Pt(3, 2)), q)
+			for y := range 2 {
+				for x := range 3 {
+					Expect(color.NRGBAModel.Convert(img.At(x, y))).To(Equal(want.px), q)
+				}
+			}
+		}
+	})
+
+	It("refuses an upload whose filename leaves the folder with 400, as ComfyUI", func() {
+		for _, name := range []string{"../escape.png", "../../escape.png", "sub/../../escape.png", `..\escape.png`} {
+			code, _ := h.upload(name, []byte("x"), nil)
+			Expect(code).To(Equal(http.StatusBadRequest), name)
+		}
+		Expect(filepath.Join(h.dirs.Input, "escape.png")).NotTo(BeAnExistingFile())
+		Expect(filepath.Join(filepath.Dir(h.dirs.Input), "escape.png")).NotTo(BeAnExistingFile())
+		code, r := h.upload("plain.png", []byte("x"), nil)
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(r["name"]).To(Equal("plain.png"))
 	})
 
 	It("renames colliding uploads unless the content is the same or overwrite is set", func() {
