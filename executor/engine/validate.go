@@ -38,7 +38,8 @@ type plan struct {
 
 // validator checks prompts against a registry.
 type validator struct {
-	reg *node.Registry
+	reg    *node.Registry
+	limits Limits
 	// combos resolves a COMBO input to its options.
 	combos func(node.Input) []string
 	// env returns the environment handed to InputValidator nodes.
@@ -245,6 +246,9 @@ func (v *validator) local(g *graph, id string) *vresult {
 		}
 		vn.consts[in.Name] = cv
 		vn.inputs = append(vn.inputs, in.Name)
+	}
+	if len(r.reasons) == 0 {
+		r.reasons = append(r.reasons, v.limits.check(spec, vn.consts)...)
 	}
 	if len(r.reasons) == 0 && hasValidator {
 		stack, err := v.custom(iv, id, vn)

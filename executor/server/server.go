@@ -32,6 +32,9 @@ type Options struct {
 	MaxHistory      int             // 0 → 10000
 	DisableMetadata bool
 	Version         string // reported as system.comfyui_version
+	// Limits bound the sizes a prompt may ask for (--max-pixels,
+	// --max-batch); zero fields take the engine's defaults.
+	Limits engine.Limits
 	// ShutdownGrace is how long Serve lets a running prompt finish after
 	// ctx is done before interrupting it; 0 → 10s.
 	ShutdownGrace time.Duration
@@ -108,6 +111,7 @@ func New(opts Options) (*Server, error) {
 		Backend:         opts.Backend,
 		Dirs:            opts.Dirs,
 		DisableMetadata: opts.DisableMetadata,
+		Limits:          opts.Limits,
 		Sink:            s,
 		Logger:          s.log,
 	})
