@@ -73,11 +73,11 @@ func (v *validator) validate(g *graph, targets []string) (*plan, *ErrorObj, *Nod
 	for _, id := range g.Order {
 		n := g.Nodes[id]
 		if !n.HasClass {
-			return nil, &ErrorObj{Type: "invalid_prompt", Message: "Cannot execute because a node is missing the class_type property.", Details: fmt.Sprintf("Node ID '#%s'", id)}, ne
+			return nil, missingNodeType(id, n, false), ne
 		}
 		impl, ok := v.reg.Get(n.Class)
 		if !ok {
-			return nil, &ErrorObj{Type: "invalid_prompt", Message: fmt.Sprintf("Cannot execute because node %s does not exist.", n.Class), Details: fmt.Sprintf("Node ID '#%s'", id)}, ne
+			return nil, missingNodeType(id, n, true), ne
 		}
 		if impl.Spec().OutputNode && (want == nil || want[id]) {
 			outputs = append(outputs, id)
@@ -398,4 +398,35 @@ func checkRange(in node.Input, combo []string, cv any) (Reason, bool) {
 		}
 	}
 	return Reason{}, false
+}
+
+// missingNodeType is ComfyUI 0.33.0's answer to a node without class_type
+// or with a class the server lacks (v0.3.64 answered invalid_prompt): the
+// node is named by its _meta.title, else its class (or its id when it has
+// no class), and extra_info carries node_id, class_type and node_title.
+func missingNodeType(id string, n *pnode, hasClass bool) *ErrorObj {
+	var title any
+	var meta struct {
+		Title *string `json:"title"`
+	}
+	if len(n.Meta) > 0 && json.Unmarshal(n.Meta, &meta) == nil && meta.Title != nil {
+		title = *meta.Title
+	}
+	if !hasClass {
+		name := "ID #" + id
+		if t, ok := title.(string); ok && t != "" {
+			name = t
+		}
+		return &ErrorObj{Type: "missing_node_type",
+			Message:   fmt.Sprintf("Node '%s' has no class_type. The workflow may be corrupted or a custom node is missing.", name),
+			Details:   fmt.Sprintf("Node ID '#%s'", id),
+			ExtraInfo: ordered{{"node_id", id}, {"class_type", nil}, {"node_title", title}}}
+	}
+	if title == nil {
+		title = n.Class
+	}
+	return &ErrorObj{Type: "missing_node_type",
+		Message:   fmt.Sprintf("Node '%s' not found. The custom node may not be installed.", pyStr(title)),
+		Details:   fmt.Sprintf("Node ID '#%s'", id),
+		ExtraInfo: ordered{{"node_id", id}, {"class_type", n.Class}, {"node_title", title}}}
 }

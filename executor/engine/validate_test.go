@@ -44,13 +44,25 @@ func TestValidateErrorObjects(t *testing.T) {
 		{
 			name:      "unknown class",
 			prompt:    `{"1": {"class_type": "Nope", "inputs": {}}}`,
-			wantErr:   `{"type":"invalid_prompt","message":"Cannot execute because node Nope does not exist.","details":"Node ID '#1'","extra_info":{}}`,
+			wantErr:   `{"type":"missing_node_type","message":"Node 'Nope' not found. The custom node may not be installed.","details":"Node ID '#1'","extra_info":{"node_id":"1","class_type":"Nope","node_title":"Nope"}}`,
+			wantNodes: `{}`,
+		},
+		{
+			name:      "unknown class with a title",
+			prompt:    `{"1": {"class_type": "TestOut", "inputs": {"value": 1}}, "2": {"class_type": "Gemini", "_meta": {"title": "Nano Banana"}, "inputs": {}}}`,
+			wantErr:   `{"type":"missing_node_type","message":"Node 'Nano Banana' not found. The custom node may not be installed.","details":"Node ID '#2'","extra_info":{"node_id":"2","class_type":"Gemini","node_title":"Nano Banana"}}`,
 			wantNodes: `{}`,
 		},
 		{
 			name:      "missing class_type",
 			prompt:    `{"7": {"inputs": {}}}`,
-			wantErr:   `{"type":"invalid_prompt","message":"Cannot execute because a node is missing the class_type property.","details":"Node ID '#7'","extra_info":{}}`,
+			wantErr:   `{"type":"missing_node_type","message":"Node 'ID #7' has no class_type. The workflow may be corrupted or a custom node is missing.","details":"Node ID '#7'","extra_info":{"node_id":"7","class_type":null,"node_title":null}}`,
+			wantNodes: `{}`,
+		},
+		{
+			name:      "missing class_type with a title",
+			prompt:    `{"7": {"_meta": {"title": "My loader"}, "inputs": {}}}`,
+			wantErr:   `{"type":"missing_node_type","message":"Node 'My loader' has no class_type. The workflow may be corrupted or a custom node is missing.","details":"Node ID '#7'","extra_info":{"node_id":"7","class_type":null,"node_title":"My loader"}}`,
 			wantNodes: `{}`,
 		},
 		{

@@ -83,7 +83,7 @@ var _ = Describe("Validation", func() {
 		},
 		Entry("malformed JSON", `{"prompt": {`, 400, "invalid_json"),
 		Entry("no prompt key", `{"client_id": "x"}`, 400, "no_prompt"),
-		Entry("unknown class", `{"prompt": {"1": {"class_type": "NoSuchNode", "inputs": {}}}}`, 400, "invalid_prompt"),
+		Entry("unknown class (0.33.0)", `{"prompt": {"1": {"class_type": "NoSuchNode", "inputs": {}}}}`, 400, "missing_node_type"),
 		Entry("no output node", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": 1}}}}`, 400, "prompt_no_outputs"),
 		Entry("static cycle", `{"prompt": {"1": {"class_type": "TestAddInts", "inputs": {"a": ["2", 0]}}, "2": {"class_type": "TestAddInts", "inputs": {"a": ["1", 0]}},
 			"3": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}}`, 400, "prompt_outputs_failed_validation"),
