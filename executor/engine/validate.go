@@ -234,7 +234,7 @@ func (v *validator) local(g *graph, id string) *vresult {
 			add(Reason{Type: "invalid_input_type",
 				Message: fmt.Sprintf("Failed to convert an input value to a %s value", typeLabel(in, combo)),
 				Details: fmt.Sprintf("%s, %s, %s", in.Name, pyStr(val), err),
-				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", inputConfig(in, combo)},
+				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", errorInputConfig(in, combo)},
 					{"received_value", val}, {"exception_message", err.Error()}}})
 			continue
 		}
@@ -281,7 +281,7 @@ func (v *validator) custom(iv node.InputValidator, id string, vn *vnode) (stack 
 }
 
 func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, combo []string, list []any, skipTypes bool) {
-	cfg := inputConfig(in, combo)
+	cfg := errorInputConfig(in, combo)
 	bad := func() {
 		r.reasons = append(r.reasons, Reason{Type: "bad_linked_input",
 			Message: "Bad linked input, must be a length-2 list of [node_id, slot_index]", Details: in.Name,
@@ -361,7 +361,7 @@ func typeLabel(in node.Input, combo []string) string {
 
 // checkRange applies min/max and the COMBO list.
 func checkRange(in node.Input, combo []string, cv any) (Reason, bool) {
-	cfg := func() []any { return inputConfig(in, combo) }
+	cfg := func() []any { return errorInputConfig(in, combo) }
 	if in.Min != nil && compareBound(cv, *in.Min) < 0 {
 		return Reason{Type: "value_smaller_than_min",
 			Message:   fmt.Sprintf("Value %s smaller than min of %s", pyStr(cv), pyStr(number(in, *in.Min))),

@@ -129,7 +129,7 @@ func TestValidateErrorObjects(t *testing.T) {
 			prompt:  `{"1": {"class_type": "TestOpts", "inputs": {"mode": "c", "strength": 1, "seed": 1}}}`,
 			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Value not in list: mode: 'c' not in ['a', 'b']","extra_info":{}}`,
 			wantNodes: `{"1":{"errors":[{"type":"value_not_in_list","message":"Value not in list","details":"mode: 'c' not in ['a', 'b']",` +
-				`"extra_info":{"input_name":"mode","input_config":[["a","b"]],"received_value":"c"}}],"dependent_outputs":["1"],"class_type":"TestOpts"}}`,
+				`"extra_info":{"input_name":"mode","input_config":[["a","b"],{}],"received_value":"c"}}],"dependent_outputs":["1"],"class_type":"TestOpts"}}`,
 		},
 		{
 			name:    "big combo has null input_config",
@@ -143,7 +143,7 @@ func TestValidateErrorObjects(t *testing.T) {
 			prompt:  `{"1": {"class_type": "TestOut", "inputs": {"value": ["2", 0, 1]}}}`,
 			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Bad linked input, must be a length-2 list of [node_id, slot_index]: value","extra_info":{}}`,
 			wantNodes: `{"1":{"errors":[{"type":"bad_linked_input","message":"Bad linked input, must be a length-2 list of [node_id, slot_index]","details":"value",` +
-				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT"],"received_value":["2",0,1]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT",{}],"received_value":["2",0,1]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
 		},
 		{
 			name:    "return type mismatch",
@@ -198,7 +198,7 @@ func TestValidateErrorObjects(t *testing.T) {
 			prompt:  `{"1": {"class_type": "TestOut", "inputs": {"value": ["9", 0]}}}`,
 			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating inner node: linked node '9' does not exist","extra_info":{}}`,
 			wantNodes: `{"1":{"errors":[{"type":"exception_during_inner_validation","message":"Exception when validating inner node","details":"linked node '9' does not exist",` +
-				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT"],"exception_message":"linked node '9' does not exist","exception_type":"KeyError","traceback":[],"linked_node":["9",0]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT",{}],"exception_message":"linked node '9' does not exist","exception_type":"KeyError","traceback":[],"linked_node":["9",0]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
 		},
 		{
 			name:       "unreachable invalid node is ignored",
