@@ -85,11 +85,25 @@ func TestValidateErrorObjects(t *testing.T) {
 			wantNodes: `{"1":{"errors":[{"type":"required_input_missing","message":"Required input is missing","details":"value","extra_info":{"input_name":"value"}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
 		},
 		{
-			name:    "int from 8.5",
-			prompt:  `{"1": {"class_type": "TestConst", "inputs": {"value": 8.5}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}`,
+			// ComfyUI's validate_inputs runs int(val): a float is truncated.
+			name:       "int from 8.5 is truncated",
+			prompt:     `{"1": {"class_type": "TestConst", "inputs": {"value": 8.5}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}`,
+			wantNodes:  `{}`,
+			wantOutput: []string{"2"},
+		},
+		{
+			name:    "int from -0.5 truncates to 0, -1.5 to -1 (then below min)",
+			prompt:  `{"1": {"class_type": "TestConst", "inputs": {"value": -0.5}}, "2": {"class_type": "TestConst", "inputs": {"value": -1.5}}, "3": {"class_type": "TestAdd", "inputs": {"a": ["1", 0], "b": ["2", 0]}}, "4": {"class_type": "TestOut", "inputs": {"value": ["3", 0]}}}`,
 			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"","extra_info":{}}`,
-			wantNodes: `{"1":{"errors":[{"type":"invalid_input_type","message":"Failed to convert an input value to a INT value","details":"value, 8.5, 8.5 is not an integer",` +
-				`"extra_info":{"input_name":"value","input_config":["INT",{"default":1,"min":0,"max":100}],"received_value":8.5,"exception_message":"8.5 is not an integer"}}],"dependent_outputs":["2"],"class_type":"TestConst"}}`,
+			wantNodes: `{"2":{"errors":[{"type":"value_smaller_than_min","message":"Value -1 smaller than min of 0","details":"value",` +
+				`"extra_info":{"input_name":"value","input_config":["INT",{"default":1,"min":0,"max":100}],"received_value":-1}}],"dependent_outputs":["4"],"class_type":"TestConst"}}`,
+		},
+		{
+			name:    "int from the string 8.5 is not",
+			prompt:  `{"1": {"class_type": "TestConst", "inputs": {"value": "8.5"}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"invalid_input_type","message":"Failed to convert an input value to a INT value","details":"value, 8.5, invalid literal for int() with base 10: '8.5'",` +
+				`"extra_info":{"input_name":"value","input_config":["INT",{"default":1,"min":0,"max":100}],"received_value":"8.5","exception_message":"invalid literal for int() with base 10: '8.5'"}}],"dependent_outputs":["2"],"class_type":"TestConst"}}`,
 		},
 		{
 			name:       "int from 8.0 is fine",
@@ -261,7 +275,7 @@ func TestValidateErrorObjects(t *testing.T) {
 
 func TestValidateCoercionWritesBack(t *testing.T) {
 	t.Parallel()
-	g, _ := decodeGraph([]byte(`{"1": {"class_type": "TestOpts", "inputs": {"seed": 8.0, "strength": "0.25", "mode": "a", "label": 12, "flag": "true", "_x": 1}}}`))
+	g, _ := decodeGraph([]byte(`{"1": {"class_type": "TestOpts", "inputs": {"seed": 8.75, "strength": "0.25", "mode": "a", "label": 12, "flag": "true", "_x": 1}}}`))
 	p, verr, _ := testValidator(t).validate(g, nil)
 	if verr != nil {
 		t.Fatalf("validate: %+v", verr)
