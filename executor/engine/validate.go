@@ -257,11 +257,33 @@ func (v *validator) local(g *graph, id string) *vresult {
 			add(Reason{Type: "exception_during_validation", Message: "Exception when validating node", Details: err.Error(),
 				ExtraInfo: ordered{{"exception_type", "Panic"}, {"traceback", stack}}})
 		case err != nil:
-			add(Reason{Type: "custom_validation_failed", Message: "Custom validation failed for node",
-				Details: n.Class + ": " + err.Error()})
+			// ComfyUI reports one reason per input handed to
+			// VALIDATE_INPUTS: details "input - message", extra_info
+			// {input_name}.
+			names := customInputs(iv, vn)
+			for _, name := range names {
+				add(Reason{Type: "custom_validation_failed", Message: "Custom validation failed for node",
+					Details: name + " - " + err.Error(), ExtraInfo: ordered{{"input_name", name}}})
+			}
+			if len(names) == 0 {
+				add(Reason{Type: "custom_validation_failed", Message: "Custom validation failed for node",
+					Details: n.Class + ": " + err.Error()})
+			}
 		}
 	}
 	return r
+}
+
+// customInputs are the validated inputs a node was given as constants,
+// in ValidatedInputs order: the inputs ComfyUI hands VALIDATE_INPUTS.
+func customInputs(iv node.InputValidator, vn *vnode) []string {
+	var out []string
+	for _, name := range iv.ValidatedInputs() {
+		if _, ok := vn.consts[name]; ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // custom calls a node's ValidateInputs; a panic comes back as an error with

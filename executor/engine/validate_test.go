@@ -175,8 +175,8 @@ func TestValidateErrorObjects(t *testing.T) {
 		{
 			name:    "custom validation failed",
 			prompt:  `{"1": {"class_type": "TestValidated", "inputs": {"value": 13}}}`,
-			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Custom validation failed for node: TestValidated: 13 is unlucky","extra_info":{}}`,
-			wantNodes: `{"1":{"errors":[{"type":"custom_validation_failed","message":"Custom validation failed for node","details":"TestValidated: 13 is unlucky","extra_info":{}}],` +
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Custom validation failed for node: value - 13 is unlucky","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"custom_validation_failed","message":"Custom validation failed for node","details":"value - 13 is unlucky","extra_info":{"input_name":"value"}}],` +
 				`"dependent_outputs":["1"],"class_type":"TestValidated"}}`,
 		},
 		{

@@ -49,6 +49,21 @@ var _ = Describe("Validation", func() {
 		Expect(r.NodeErrors["1"].ClassType).To(Equal("TestConst"))
 	})
 
+	It("words a missing LoadImage file as ComfyUI does, naming the input and not the server's folder", func() {
+		code, b := h.postJSON("/prompt", `{"prompt": {"1": {"class_type": "LoadImage", "inputs": {"image": "nope.png"}}, "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}}`)
+		Expect(code).To(Equal(http.StatusBadRequest))
+		var r struct {
+			NodeErrors map[string]struct {
+				Errors []json.RawMessage `json:"errors"`
+			} `json:"node_errors"`
+		}
+		Expect(json.Unmarshal(b, &r)).To(Succeed())
+		Expect(r.NodeErrors["1"].Errors).To(HaveLen(1))
+		Expect(r.NodeErrors["1"].Errors[0]).To(MatchJSON(`{"type": "custom_validation_failed", "message": "Custom validation failed for node",
+			"details": "image - Invalid image file: nope.png", "extra_info": {"input_name": "image"}}`))
+		Expect(string(b)).NotTo(ContainSubstring(h.dirs.Input))
+	})
+
 	It("accepts with 200 and node_errors when some output survives, and runs only that output", func() {
 		code, b := h.postJSON("/prompt", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": -3}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}},
 			"3": {"class_type": "TestIntOut", "inputs": {"value": 42}}}}`)
