@@ -340,3 +340,36 @@ func TestValidateEmptyOptionList(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateIntAsServer: an INT is checked after the server's int(val):
+// a float is truncated toward zero before min/max, a string must be an
+// integer literal.
+func TestValidateIntAsServer(t *testing.T) {
+	t.Parallel()
+	info, err := ParseObjectInfo([]byte(`{"N": {"input": {"required": {"n": ["INT", {"min": 0, "max": 100}]}}, "output_node": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		value, want string // want "" means valid
+	}{
+		{value: `100.9`},
+		{value: `-0.5`},
+		{value: `"12"`},
+		{value: `-1.5`, want: "smaller than min 0 [value_smaller_than_min]"},
+		{value: `101`, want: "bigger than max 100 [value_bigger_than_max]"},
+		{value: `"8.5"`, want: `value "8.5" is not an integer [invalid_input_type]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			t.Parallel()
+			err := Validate(mustPrompt(t, `{"1": {"class_type": "N", "inputs": {"n": `+tt.value+`}}}`), info)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Validate: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Validate = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -178,6 +178,17 @@ func checkValue(in NamedSpec, v any) string {
 		if f == nil {
 			return fmt.Sprintf("value %s is not a number [invalid_input_type]", jsonText(v))
 		}
+		if spec.Type == "INT" {
+			// The server runs int(val): a JSON number is truncated toward
+			// zero, a string must be an integer literal.
+			if str, isStr := v.(string); isStr {
+				if _, ok := new(big.Int).SetString(strings.TrimSpace(str), 10); !ok {
+					return fmt.Sprintf("value %s is not an integer [invalid_input_type]", jsonText(v))
+				}
+			}
+			i, _ := f.Int(nil)
+			f = new(big.Float).SetInt(i)
+		}
 		if lo, ok := bound(spec.Options["min"]); ok && f.Cmp(lo) < 0 {
 			return fmt.Sprintf("value %s is smaller than min %v [value_smaller_than_min]", jsonText(v), spec.Options["min"])
 		}
