@@ -89,7 +89,6 @@ func (loadNode) ValidateInputs(env *node.Env, constants map[string]any) error {
 	if err != nil || !fi.Mode().IsRegular() {
 		// ComfyUI's words, without the server's folder path.
 		return fmt.Errorf("Invalid image file: %s", name) //nolint:staticcheck // ComfyUI's message, capitalised as it is
-
 	}
 	return nil
 }
