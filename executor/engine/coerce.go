@@ -214,9 +214,8 @@ func parseIntLiteral(s string, number bool) (any, error) {
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return nil, fmt.Errorf("cannot convert %s to integer: out of range", s)
 	}
-	if f != math.Trunc(f) {
-		return nil, fmt.Errorf("%s is not an integer", pyjson.Repr(f))
-	}
+	// int(8.75) is 8 and int(-1.5) is -1 in ComfyUI's validate_inputs.
+	f = math.Trunc(f)
 	switch {
 	case f >= -math.Exp2(63) && f < math.Exp2(63):
 		return int64(f), nil

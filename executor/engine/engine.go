@@ -30,12 +30,16 @@ type Options struct {
 	Sink Sink
 	// Logger receives the engine's logs; nil → slog.Default().
 	Logger *slog.Logger
+	// Limits bound the sizes a prompt may ask for; zero fields take the
+	// defaults (DefaultMaxPixels, DefaultMaxBatch).
+	Limits Limits
 }
 
 // Engine validates, queues and executes prompts. One worker (Run) executes
 // one prompt at a time; Submit and the other methods are safe for
 // concurrent use.
 type Engine struct {
+	limits  Limits
 	log     *slog.Logger
 	reg     *node.Registry
 	backend backend.Backend
@@ -71,6 +75,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Sink = discard{}
 	}
 	en := &Engine{
+		limits:  opts.Limits.withDefaults(),
 		log:     opts.Logger,
 		reg:     opts.Registry,
 		backend: opts.Backend,

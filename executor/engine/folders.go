@@ -96,6 +96,7 @@ func (en *Engine) comboResolver() func(node.Input) []string {
 // submission).
 func (en *Engine) newValidator(it *item) *validator {
 	return &validator{
+		limits: en.limits,
 		reg:    en.reg,
 		combos: en.comboResolver(),
 		env: func(id string) *node.Env {

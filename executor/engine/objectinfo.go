@@ -91,6 +91,14 @@ func inputConfig(in node.Input, combo []string) []any {
 	return []any{inputType(in, combo), opts}
 }
 
+// errorInputConfig is input_config in a validation error: always the pair
+// [type, options], options {} when the input has none, as ComfyUI's
+// validate_inputs sends (input_type, extra_info) while /object_info sends
+// the input's own one-element tuple.
+func errorInputConfig(in node.Input, combo []string) []any {
+	return []any{inputType(in, combo), inputOptions(in)}
+}
+
 // nodeInfo builds the /object_info entry of a node class. combos resolves
 // COMBO folders to their current file lists.
 func nodeInfo(spec node.Spec, combos func(node.Input) []string) ordered {

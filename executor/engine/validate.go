@@ -38,7 +38,8 @@ type plan struct {
 
 // validator checks prompts against a registry.
 type validator struct {
-	reg *node.Registry
+	reg    *node.Registry
+	limits Limits
 	// combos resolves a COMBO input to its options.
 	combos func(node.Input) []string
 	// env returns the environment handed to InputValidator nodes.
@@ -72,11 +73,11 @@ func (v *validator) validate(g *graph, targets []string) (*plan, *ErrorObj, *Nod
 	for _, id := range g.Order {
 		n := g.Nodes[id]
 		if !n.HasClass {
-			return nil, &ErrorObj{Type: "invalid_prompt", Message: "Cannot execute because a node is missing the class_type property.", Details: fmt.Sprintf("Node ID '#%s'", id)}, ne
+			return nil, missingNodeType(id, n, false), ne
 		}
 		impl, ok := v.reg.Get(n.Class)
 		if !ok {
-			return nil, &ErrorObj{Type: "invalid_prompt", Message: fmt.Sprintf("Cannot execute because node %s does not exist.", n.Class), Details: fmt.Sprintf("Node ID '#%s'", id)}, ne
+			return nil, missingNodeType(id, n, true), ne
 		}
 		if impl.Spec().OutputNode && (want == nil || want[id]) {
 			outputs = append(outputs, id)
@@ -233,7 +234,7 @@ func (v *validator) local(g *graph, id string) *vresult {
 			add(Reason{Type: "invalid_input_type",
 				Message: fmt.Sprintf("Failed to convert an input value to a %s value", typeLabel(in, combo)),
 				Details: fmt.Sprintf("%s, %s, %s", in.Name, pyStr(val), err),
-				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", inputConfig(in, combo)},
+				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", errorInputConfig(in, combo)},
 					{"received_value", val}, {"exception_message", err.Error()}}})
 			continue
 		}
@@ -246,6 +247,9 @@ func (v *validator) local(g *graph, id string) *vresult {
 		vn.consts[in.Name] = cv
 		vn.inputs = append(vn.inputs, in.Name)
 	}
+	if len(r.reasons) == 0 {
+		r.reasons = append(r.reasons, v.limits.check(spec, vn.consts)...)
+	}
 	if len(r.reasons) == 0 && hasValidator {
 		stack, err := v.custom(iv, id, vn)
 		switch {
@@ -253,11 +257,33 @@ func (v *validator) local(g *graph, id string) *vresult {
 			add(Reason{Type: "exception_during_validation", Message: "Exception when validating node", Details: err.Error(),
 				ExtraInfo: ordered{{"exception_type", "Panic"}, {"traceback", stack}}})
 		case err != nil:
-			add(Reason{Type: "custom_validation_failed", Message: "Custom validation failed for node",
-				Details: n.Class + ": " + err.Error()})
+			// ComfyUI reports one reason per input handed to
+			// VALIDATE_INPUTS: details "input - message", extra_info
+			// {input_name}.
+			names := customInputs(iv, vn)
+			for _, name := range names {
+				add(Reason{Type: "custom_validation_failed", Message: "Custom validation failed for node",
+					Details: name + " - " + err.Error(), ExtraInfo: ordered{{"input_name", name}}})
+			}
+			if len(names) == 0 {
+				add(Reason{Type: "custom_validation_failed", Message: "Custom validation failed for node",
+					Details: n.Class + ": " + err.Error()})
+			}
 		}
 	}
 	return r
+}
+
+// customInputs are the validated inputs a node was given as constants,
+// in ValidatedInputs order: the inputs ComfyUI hands VALIDATE_INPUTS.
+func customInputs(iv node.InputValidator, vn *vnode) []string {
+	var out []string
+	for _, name := range iv.ValidatedInputs() {
+		if _, ok := vn.consts[name]; ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // custom calls a node's ValidateInputs; a panic comes back as an error with
@@ -277,7 +303,7 @@ func (v *validator) custom(iv node.InputValidator, id string, vn *vnode) (stack 
 }
 
 func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, combo []string, list []any, skipTypes bool) {
-	cfg := inputConfig(in, combo)
+	cfg := errorInputConfig(in, combo)
 	bad := func() {
 		r.reasons = append(r.reasons, Reason{Type: "bad_linked_input",
 			Message: "Bad linked input, must be a length-2 list of [node_id, slot_index]", Details: in.Name,
@@ -357,7 +383,7 @@ func typeLabel(in node.Input, combo []string) string {
 
 // checkRange applies min/max and the COMBO list.
 func checkRange(in node.Input, combo []string, cv any) (Reason, bool) {
-	cfg := func() []any { return inputConfig(in, combo) }
+	cfg := func() []any { return errorInputConfig(in, combo) }
 	if in.Min != nil && compareBound(cv, *in.Min) < 0 {
 		return Reason{Type: "value_smaller_than_min",
 			Message:   fmt.Sprintf("Value %s smaller than min of %s", pyStr(cv), pyStr(number(in, *in.Min))),
@@ -394,4 +420,35 @@ func checkRange(in node.Input, combo []string, cv any) (Reason, bool) {
 		}
 	}
 	return Reason{}, false
+}
+
+// missingNodeType is ComfyUI 0.33.0's answer to a node without class_type
+// or with a class the server lacks (v0.3.64 answered invalid_prompt): the
+// node is named by its _meta.title, else its class (or its id when it has
+// no class), and extra_info carries node_id, class_type and node_title.
+func missingNodeType(id string, n *pnode, hasClass bool) *ErrorObj {
+	var title any
+	var meta struct {
+		Title *string `json:"title"`
+	}
+	if len(n.Meta) > 0 && json.Unmarshal(n.Meta, &meta) == nil && meta.Title != nil {
+		title = *meta.Title
+	}
+	if !hasClass {
+		name := "ID #" + id
+		if t, ok := title.(string); ok && t != "" {
+			name = t
+		}
+		return &ErrorObj{Type: "missing_node_type",
+			Message:   fmt.Sprintf("Node '%s' has no class_type. The workflow may be corrupted or a custom node is missing.", name),
+			Details:   fmt.Sprintf("Node ID '#%s'", id),
+			ExtraInfo: ordered{{"node_id", id}, {"class_type", nil}, {"node_title", title}}}
+	}
+	if title == nil {
+		title = n.Class
+	}
+	return &ErrorObj{Type: "missing_node_type",
+		Message:   fmt.Sprintf("Node '%s' not found. The custom node may not be installed.", pyStr(title)),
+		Details:   fmt.Sprintf("Node ID '#%s'", id),
+		ExtraInfo: ordered{{"node_id", id}, {"class_type", n.Class}, {"node_title", title}}}
 }

@@ -44,13 +44,25 @@ func TestValidateErrorObjects(t *testing.T) {
 		{
 			name:      "unknown class",
 			prompt:    `{"1": {"class_type": "Nope", "inputs": {}}}`,
-			wantErr:   `{"type":"invalid_prompt","message":"Cannot execute because node Nope does not exist.","details":"Node ID '#1'","extra_info":{}}`,
+			wantErr:   `{"type":"missing_node_type","message":"Node 'Nope' not found. The custom node may not be installed.","details":"Node ID '#1'","extra_info":{"node_id":"1","class_type":"Nope","node_title":"Nope"}}`,
+			wantNodes: `{}`,
+		},
+		{
+			name:      "unknown class with a title",
+			prompt:    `{"1": {"class_type": "TestOut", "inputs": {"value": 1}}, "2": {"class_type": "Gemini", "_meta": {"title": "Nano Banana"}, "inputs": {}}}`,
+			wantErr:   `{"type":"missing_node_type","message":"Node 'Nano Banana' not found. The custom node may not be installed.","details":"Node ID '#2'","extra_info":{"node_id":"2","class_type":"Gemini","node_title":"Nano Banana"}}`,
 			wantNodes: `{}`,
 		},
 		{
 			name:      "missing class_type",
 			prompt:    `{"7": {"inputs": {}}}`,
-			wantErr:   `{"type":"invalid_prompt","message":"Cannot execute because a node is missing the class_type property.","details":"Node ID '#7'","extra_info":{}}`,
+			wantErr:   `{"type":"missing_node_type","message":"Node 'ID #7' has no class_type. The workflow may be corrupted or a custom node is missing.","details":"Node ID '#7'","extra_info":{"node_id":"7","class_type":null,"node_title":null}}`,
+			wantNodes: `{}`,
+		},
+		{
+			name:      "missing class_type with a title",
+			prompt:    `{"7": {"_meta": {"title": "My loader"}, "inputs": {}}}`,
+			wantErr:   `{"type":"missing_node_type","message":"Node 'My loader' has no class_type. The workflow may be corrupted or a custom node is missing.","details":"Node ID '#7'","extra_info":{"node_id":"7","class_type":null,"node_title":"My loader"}}`,
 			wantNodes: `{}`,
 		},
 		{
@@ -73,11 +85,25 @@ func TestValidateErrorObjects(t *testing.T) {
 			wantNodes: `{"1":{"errors":[{"type":"required_input_missing","message":"Required input is missing","details":"value","extra_info":{"input_name":"value"}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
 		},
 		{
-			name:    "int from 8.5",
-			prompt:  `{"1": {"class_type": "TestConst", "inputs": {"value": 8.5}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}`,
+			// ComfyUI's validate_inputs runs int(val): a float is truncated.
+			name:       "int from 8.5 is truncated",
+			prompt:     `{"1": {"class_type": "TestConst", "inputs": {"value": 8.5}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}`,
+			wantNodes:  `{}`,
+			wantOutput: []string{"2"},
+		},
+		{
+			name:    "int from -0.5 truncates to 0, -1.5 to -1 (then below min)",
+			prompt:  `{"1": {"class_type": "TestConst", "inputs": {"value": -0.5}}, "2": {"class_type": "TestConst", "inputs": {"value": -1.5}}, "3": {"class_type": "TestAdd", "inputs": {"a": ["1", 0], "b": ["2", 0]}}, "4": {"class_type": "TestOut", "inputs": {"value": ["3", 0]}}}`,
 			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"","extra_info":{}}`,
-			wantNodes: `{"1":{"errors":[{"type":"invalid_input_type","message":"Failed to convert an input value to a INT value","details":"value, 8.5, 8.5 is not an integer",` +
-				`"extra_info":{"input_name":"value","input_config":["INT",{"default":1,"min":0,"max":100}],"received_value":8.5,"exception_message":"8.5 is not an integer"}}],"dependent_outputs":["2"],"class_type":"TestConst"}}`,
+			wantNodes: `{"2":{"errors":[{"type":"value_smaller_than_min","message":"Value -1 smaller than min of 0","details":"value",` +
+				`"extra_info":{"input_name":"value","input_config":["INT",{"default":1,"min":0,"max":100}],"received_value":-1}}],"dependent_outputs":["4"],"class_type":"TestConst"}}`,
+		},
+		{
+			name:    "int from the string 8.5 is not",
+			prompt:  `{"1": {"class_type": "TestConst", "inputs": {"value": "8.5"}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"invalid_input_type","message":"Failed to convert an input value to a INT value","details":"value, 8.5, invalid literal for int() with base 10: '8.5'",` +
+				`"extra_info":{"input_name":"value","input_config":["INT",{"default":1,"min":0,"max":100}],"received_value":"8.5","exception_message":"invalid literal for int() with base 10: '8.5'"}}],"dependent_outputs":["2"],"class_type":"TestConst"}}`,
 		},
 		{
 			name:       "int from 8.0 is fine",
@@ -117,7 +143,7 @@ func TestValidateErrorObjects(t *testing.T) {
 			prompt:  `{"1": {"class_type": "TestOpts", "inputs": {"mode": "c", "strength": 1, "seed": 1}}}`,
 			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Value not in list: mode: 'c' not in ['a', 'b']","extra_info":{}}`,
 			wantNodes: `{"1":{"errors":[{"type":"value_not_in_list","message":"Value not in list","details":"mode: 'c' not in ['a', 'b']",` +
-				`"extra_info":{"input_name":"mode","input_config":[["a","b"]],"received_value":"c"}}],"dependent_outputs":["1"],"class_type":"TestOpts"}}`,
+				`"extra_info":{"input_name":"mode","input_config":[["a","b"],{}],"received_value":"c"}}],"dependent_outputs":["1"],"class_type":"TestOpts"}}`,
 		},
 		{
 			name:    "big combo has null input_config",
@@ -131,7 +157,7 @@ func TestValidateErrorObjects(t *testing.T) {
 			prompt:  `{"1": {"class_type": "TestOut", "inputs": {"value": ["2", 0, 1]}}}`,
 			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Bad linked input, must be a length-2 list of [node_id, slot_index]: value","extra_info":{}}`,
 			wantNodes: `{"1":{"errors":[{"type":"bad_linked_input","message":"Bad linked input, must be a length-2 list of [node_id, slot_index]","details":"value",` +
-				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT"],"received_value":["2",0,1]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT",{}],"received_value":["2",0,1]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
 		},
 		{
 			name:    "return type mismatch",
@@ -149,8 +175,8 @@ func TestValidateErrorObjects(t *testing.T) {
 		{
 			name:    "custom validation failed",
 			prompt:  `{"1": {"class_type": "TestValidated", "inputs": {"value": 13}}}`,
-			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Custom validation failed for node: TestValidated: 13 is unlucky","extra_info":{}}`,
-			wantNodes: `{"1":{"errors":[{"type":"custom_validation_failed","message":"Custom validation failed for node","details":"TestValidated: 13 is unlucky","extra_info":{}}],` +
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Custom validation failed for node: value - 13 is unlucky","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"custom_validation_failed","message":"Custom validation failed for node","details":"value - 13 is unlucky","extra_info":{"input_name":"value"}}],` +
 				`"dependent_outputs":["1"],"class_type":"TestValidated"}}`,
 		},
 		{
@@ -186,7 +212,7 @@ func TestValidateErrorObjects(t *testing.T) {
 			prompt:  `{"1": {"class_type": "TestOut", "inputs": {"value": ["9", 0]}}}`,
 			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating inner node: linked node '9' does not exist","extra_info":{}}`,
 			wantNodes: `{"1":{"errors":[{"type":"exception_during_inner_validation","message":"Exception when validating inner node","details":"linked node '9' does not exist",` +
-				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT"],"exception_message":"linked node '9' does not exist","exception_type":"KeyError","traceback":[],"linked_node":["9",0]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT",{}],"exception_message":"linked node '9' does not exist","exception_type":"KeyError","traceback":[],"linked_node":["9",0]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
 		},
 		{
 			name:       "unreachable invalid node is ignored",
@@ -249,7 +275,7 @@ func TestValidateErrorObjects(t *testing.T) {
 
 func TestValidateCoercionWritesBack(t *testing.T) {
 	t.Parallel()
-	g, _ := decodeGraph([]byte(`{"1": {"class_type": "TestOpts", "inputs": {"seed": 8.0, "strength": "0.25", "mode": "a", "label": 12, "flag": "true", "_x": 1}}}`))
+	g, _ := decodeGraph([]byte(`{"1": {"class_type": "TestOpts", "inputs": {"seed": 8.75, "strength": "0.25", "mode": "a", "label": 12, "flag": "true", "_x": 1}}}`))
 	p, verr, _ := testValidator(t).validate(g, nil)
 	if verr != nil {
 		t.Fatalf("validate: %+v", verr)

@@ -2,11 +2,13 @@ package server
 
 import (
 	"bytes"
+	"compress/zlib"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -14,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -186,7 +189,14 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var buf bytes.Buffer
-		if err := png.Encode(&buf, channelImage(img, ch)); err != nil {
+		encode := png.Encode
+		if ch == "a" {
+			// ComfyUI sends the mask as an RGBA PNG even when the file has
+			// no alpha (then 255 everywhere); png.Encode would write an
+			// opaque image as RGB.
+			encode = func(w io.Writer, m image.Image) error { return encodeNRGBA(w, m.(*image.NRGBA)) }
+		}
+		if err := encode(&buf, channelImage(img, ch)); err != nil {
 			http.Error(w, "encode image: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -265,6 +275,55 @@ func channelImage(img image.Image, ch string) image.Image {
 	return out
 }
 
+// sentFilename is the filename parameter of a part's Content-Disposition as
+// the client sent it, path and all ("" if it cannot be parsed).
+func sentFilename(h *multipart.FileHeader) string {
+	_, params, err := mime.ParseMediaType(h.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
+}
+
+// encodeNRGBA writes m as an 8-bit RGBA PNG (colour type 6) whether or not
+// it is opaque: one IDAT of unfiltered rows, default compression.
+func encodeNRGBA(w io.Writer, m *image.NRGBA) error {
+	b := m.Bounds()
+	var raw bytes.Buffer
+	zw := zlib.NewWriter(&raw)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		row := m.Pix[m.PixOffset(b.Min.X, y):m.PixOffset(b.Max.X, y)]
+		if _, err := zw.Write(append([]byte{0}, row...)); err != nil {
+			return fmt.Errorf("compress image: %w", err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("compress image: %w", err)
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(b.Dx()))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(b.Dy()))
+	ihdr[8], ihdr[9] = 8, 6 // 8 bits per sample, RGBA
+	var out bytes.Buffer
+	out.WriteString("\x89PNG\r\n\x1a\n")
+	for _, c := range []struct {
+		typ  string
+		data []byte
+	}{{"IHDR", ihdr}, {"IDAT", raw.Bytes()}, {"IEND", nil}} {
+		var hdr [8]byte
+		binary.BigEndian.PutUint32(hdr[:4], uint32(len(c.data)))
+		copy(hdr[4:], c.typ)
+		crc := crc32.NewIEEE()
+		crc.Write(hdr[4:])
+		crc.Write(c.data)
+		out.Write(hdr[:])
+		out.Write(c.data)
+		out.Write(binary.BigEndian.AppendUint32(nil, crc.Sum32()))
+	}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
 // postUploadImage serves POST /upload/image.
 func (s *Server) postUploadImage(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxUploadSize)
@@ -298,8 +357,11 @@ func (s *Server) postUploadImage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid type", http.StatusBadRequest)
 		return
 	}
+	// header.Filename is already reduced to its base name by mime/multipart;
+	// ComfyUI answers 400 for a name that leaves the folder ("../x.png"),
+	// so the name as sent is checked.
 	filename := header.Filename
-	if filename == "" || !engine.ValidFolderName(filename) {
+	if filename == "" || !engine.ValidFolderName(filename) || !engine.ValidFolderName(sentFilename(header)) {
 		http.Error(w, "invalid filename", http.StatusBadRequest)
 		return
 	}

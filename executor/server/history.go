@@ -6,12 +6,16 @@ import (
 	"sync"
 )
 
-// history keeps finished prompts in insertion order, at most max.
+// history keeps finished prompts in insertion order: at most max entries
+// and at most maxBytes of entry JSON, the oldest dropped first (the newest
+// entry is kept even when it alone is larger).
 type history struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // of *histEntry
-	byID  map[string]*list.Element
+	mu       sync.Mutex
+	max      int
+	maxBytes int64
+	bytes    int64      // sum of the kept entries' JSON sizes
+	order    *list.List // of *histEntry
+	byID     map[string]*list.Element
 }
 
 type histEntry struct {
@@ -19,21 +23,28 @@ type histEntry struct {
 	data json.RawMessage
 }
 
-func newHistory(max int) *history {
-	return &history{max: max, order: list.New(), byID: map[string]*list.Element{}}
+func newHistory(max int, maxBytes int64) *history {
+	return &history{max: max, maxBytes: maxBytes, order: list.New(), byID: map[string]*list.Element{}}
+}
+
+// drop removes el; mu is held.
+func (h *history) drop(el *list.Element) {
+	e := el.Value.(*histEntry)
+	h.bytes -= int64(len(e.data))
+	delete(h.byID, e.id)
+	h.order.Remove(el)
 }
 
 func (h *history) put(id string, data json.RawMessage) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if el, ok := h.byID[id]; ok {
-		h.order.Remove(el)
+		h.drop(el)
 	}
 	h.byID[id] = h.order.PushBack(&histEntry{id: id, data: data})
-	for h.order.Len() > h.max {
-		el := h.order.Front()
-		delete(h.byID, el.Value.(*histEntry).id)
-		h.order.Remove(el)
+	h.bytes += int64(len(data))
+	for h.order.Len() > h.max || (h.bytes > h.maxBytes && h.order.Len() > 1) {
+		h.drop(h.order.Front())
 	}
 }
 
@@ -76,11 +87,11 @@ func (h *history) remove(clear bool, ids []string) {
 	if clear {
 		h.order.Init()
 		h.byID = map[string]*list.Element{}
+		h.bytes = 0
 	}
 	for _, id := range ids {
 		if el, ok := h.byID[id]; ok {
-			h.order.Remove(el)
-			delete(h.byID, id)
+			h.drop(el)
 		}
 	}
 }

@@ -30,12 +30,21 @@ type Options struct {
 	Logger          *slog.Logger    // nil → slog.Default()
 	MaxUploadSize   int64           // 0 → 100 MiB
 	MaxHistory      int             // 0 → 10000
+	MaxHistoryBytes int64           // JSON kept in /history, the oldest dropped first; 0 → DefaultMaxHistoryBytes
 	DisableMetadata bool
 	Version         string // reported as system.comfyui_version
+	// Limits bound the sizes a prompt may ask for (--max-pixels,
+	// --max-batch); zero fields take the engine's defaults.
+	Limits engine.Limits
 	// ShutdownGrace is how long Serve lets a running prompt finish after
 	// ctx is done before interrupting it; 0 → 10s.
 	ShutdownGrace time.Duration
 }
+
+// DefaultMaxHistoryBytes bounds /history's entries by size (256 MiB):
+// ComfyUI keeps 10000 entries whatever their size, and an entry carries the
+// whole prompt and extra_data (often a UI workflow of hundreds of KB).
+const DefaultMaxHistoryBytes = 256 << 20
 
 // Server is a ComfyUI-compatible HTTP and websocket server over an
 // engine.Engine. It is the engine's Sink: events go to websocket clients,
@@ -75,6 +84,9 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxUploadSize <= 0 {
 		opts.MaxUploadSize = 100 << 20
 	}
+	if opts.MaxHistoryBytes <= 0 {
+		opts.MaxHistoryBytes = DefaultMaxHistoryBytes
+	}
 	if opts.MaxHistory <= 0 {
 		opts.MaxHistory = 10000
 	}
@@ -98,7 +110,7 @@ func New(opts Options) (*Server, error) {
 		reg:      opts.Registry,
 		backend:  opts.Backend,
 		dirs:     opts.Dirs,
-		hist:     newHistory(opts.MaxHistory),
+		hist:     newHistory(opts.MaxHistory, opts.MaxHistoryBytes),
 		shutdown: make(chan struct{}),
 		started:  time.Now(),
 	}
@@ -108,6 +120,7 @@ func New(opts Options) (*Server, error) {
 		Backend:         opts.Backend,
 		Dirs:            opts.Dirs,
 		DisableMetadata: opts.DisableMetadata,
+		Limits:          opts.Limits,
 		Sink:            s,
 		Logger:          s.log,
 	})

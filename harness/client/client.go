@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +28,12 @@ type Client struct {
 	retries      int
 	backoff      time.Duration
 	pollInterval time.Duration
+
+	// noWS is set once /ws answered a plain HTTP status (426 from a proxy
+	// that does not pass upgrades): Run then follows prompts by polling
+	// /history without dialling again; noWSOnce says so once.
+	noWS     atomic.Bool
+	noWSOnce sync.Once
 }
 
 // Option configures a Client.

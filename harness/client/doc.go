@@ -5,7 +5,9 @@
 // Run is the main call: it opens the websocket /ws?clientId=… first, POSTs
 // /prompt, follows the events of its own prompt until `executing` with node
 // null, reads /history/{id}, and returns the outputs, cached nodes, per-node
-// timings and status. Errors are typed: *ValidationError (the server
+// timings and status. A server without a websocket (a plain HTTP proxy that
+// answers /ws with 426) is followed by polling /history/{id} with backoff,
+// and the client says so once; Result.Polled marks such runs. Errors are typed: *ValidationError (the server
 // rejected the prompt), *ExecutionError (a node raised), ErrInterrupted,
 // ErrTimeout, and infrastructure errors (see IsInfrastructure). Only
 // infrastructure failures that happen before the server accepted the prompt

@@ -47,7 +47,10 @@ type fakeComfy struct {
 	history string // history file
 	// historyEmpty answers {} to the first N GET /history/{id} calls.
 	historyEmpty int
-	png          []byte
+	// wsStatus, if set, answers GET /ws with this plain HTTP status (426
+	// from a proxy that does not pass upgrades) instead of upgrading.
+	wsStatus int
+	png      []byte
 
 	mu              sync.Mutex
 	calls           []string
@@ -252,6 +255,10 @@ func (f *fakeComfy) handleWS(w http.ResponseWriter, r *http.Request) {
 	f.clientID = r.URL.Query().Get("clientId")
 	acceptedBefore := f.accepted
 	f.mu.Unlock()
+	if f.wsStatus != 0 {
+		http.Error(w, http.StatusText(f.wsStatus), f.wsStatus)
+		return
+	}
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		f.t.Errorf("accept websocket: %v", err)

@@ -25,6 +25,23 @@ const connectWait = 5 * time.Second
 // gives up on a prompt whose websocket dropped.
 const maxPollErrors = 10
 
+// maxPollBackoff is how many poll intervals apart the polls of a prompt
+// followed without a websocket may grow.
+const maxPollBackoff = 4
+
+// errNoWebsocket is dialWS's answer when the server (or a proxy in front of
+// it) answers /ws with a plain HTTP status instead of upgrading.
+var errNoWebsocket = errors.New("the server does not upgrade /ws")
+
+// pollBackoff is the wait before the poll after n empty polls: interval,
+// doubling, capped at maxPollBackoff intervals.
+func pollBackoff(interval time.Duration, n int) time.Duration {
+	if n > 2 {
+		n = 2 // 1<<2 == maxPollBackoff
+	}
+	return min(interval<<n, maxPollBackoff*interval)
+}
+
 // RunOptions configure one Run.
 type RunOptions struct {
 	// ExtraPNGInfo is sent as extra_data.extra_pnginfo; SaveImage writes
@@ -100,34 +117,12 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 		defer t.Stop()
 		deadline = t.C
 	}
-	ws, err := c.dialWS(ctx, clientID)
+	frames, early, closeWS, err := c.openEvents(ctx, clientID, opts.Timeout)
 	if err != nil {
 		return nil, err
 	}
-	readCtx, stopRead := context.WithCancel(context.WithoutCancel(ctx))
-	defer func() {
-		stopRead()
-		ws.CloseNow()
-	}()
-	frames := make(chan frame, 64)
-	go readFrames(readCtx, ws, frames)
-
-	// ComfyUI registers a socket before it sends the first `status`; waiting
-	// for that frame closes the window in which a fast prompt's events (and
-	// SaveImageWebsocket's images) would be sent to no one.
-	wait := connectWait
-	if opts.Timeout > 0 && opts.Timeout/4 < wait {
-		wait = opts.Timeout / 4
-	}
-	var early *frame
-	select {
-	case f := <-frames:
-		early = &f
-	case <-time.After(wait):
-		c.log.Debug("no status frame after connecting; submitting anyway", "wait", wait)
-	case <-ctx.Done():
-		return nil, fmt.Errorf("connect websocket: %w", ctx.Err())
-	}
+	defer closeWS()
+	noWS := frames == nil
 
 	start := time.Now()
 	acc, err := c.submit(ctx, prompt, clientID, promptID, opts.ExtraPNGInfo)
@@ -146,6 +141,9 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 		WSImages: map[string][][]byte{}, Timings: map[string]time.Duration{}, Outputs: map[string]NodeOutput{},
 	}}
 	res := st.res
+	if noWS {
+		res.Polled = true
+	}
 	if early != nil {
 		if early.err != nil {
 			log.Debug("websocket dropped; polling history", "err", early.err)
@@ -156,10 +154,18 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 	}
 
 	// While the websocket is up, history is still polled now and then, in
-	// case a proxy loses `executing` null; once it drops, polled often.
-	slow := time.NewTicker(10 * c.pollInterval)
-	defer slow.Stop()
-	poll := slow.C
+	// case a proxy loses `executing` null; once it drops (or without one),
+	// polled often, backing off while the entry is not there yet.
+	emptyPolls := 0
+	next := func() time.Duration {
+		if res.Polled {
+			return pollBackoff(c.pollInterval, emptyPolls)
+		}
+		return 10 * c.pollInterval
+	}
+	pollTimer := time.NewTimer(next())
+	defer pollTimer.Stop()
+	poll := pollTimer.C
 	var grace <-chan time.Time
 	pollErrors := 0
 	for !st.finished {
@@ -173,8 +179,8 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 		case f := <-frames:
 			if f.err != nil {
 				log.Debug("websocket dropped; polling history", "err", f.err)
-				frames, res.Polled = nil, true
-				slow.Reset(c.pollInterval)
+				frames, res.Polled, emptyPolls = nil, true, 0
+				pollTimer.Reset(next())
 				continue
 			}
 			st.handle(f)
@@ -188,12 +194,16 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 					return res, fmt.Errorf("run prompt %s: websocket dropped and history unreachable: %w", id, err)
 				}
 				log.Debug("poll history", "err", err)
+				pollTimer.Reset(next())
 				continue
 			}
 			pollErrors = 0
 			if ok && (res.Polled || h.Status.Completed || h.Status.StatusStr != "") {
 				st.entry, st.finished = h, true
+				continue
 			}
+			emptyPolls++
+			pollTimer.Reset(next())
 		case <-grace:
 			st.finished = true
 		}
@@ -205,6 +215,52 @@ func (c *Client) Run(ctx context.Context, prompt any, opts RunOptions) (*Result,
 	}
 	res.Duration = time.Since(start)
 	return res, st.finish()
+}
+
+// openEvents opens the prompt's websocket and waits for the server's first
+// frame. Without a websocket (the server or a proxy answers /ws with a
+// plain HTTP status such as 426) it returns nil frames and no error: Run
+// then follows the prompt by polling /history, and the client says so once.
+func (c *Client) openEvents(ctx context.Context, clientID string, timeout time.Duration) (<-chan frame, *frame, func(), error) {
+	if c.noWS.Load() {
+		return nil, nil, func() {}, nil
+	}
+	ws, err := c.dialWS(ctx, clientID)
+	if errors.Is(err, errNoWebsocket) {
+		c.noWS.Store(true)
+		c.noWSOnce.Do(func() {
+			c.log.Warn("no websocket: following prompts by polling /history (no progress or websocket images)", "err", err)
+		})
+		return nil, nil, func() {}, nil
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	readCtx, stopRead := context.WithCancel(context.WithoutCancel(ctx))
+	closeWS := func() {
+		stopRead()
+		ws.CloseNow()
+	}
+	frames := make(chan frame, 64)
+	go readFrames(readCtx, ws, frames)
+
+	// ComfyUI registers a socket before it sends the first `status`; waiting
+	// for that frame closes the window in which a fast prompt's events (and
+	// SaveImageWebsocket's images) would be sent to no one.
+	wait := connectWait
+	if timeout > 0 && timeout/4 < wait {
+		wait = timeout / 4
+	}
+	select {
+	case f := <-frames:
+		return frames, &f, closeWS, nil
+	case <-time.After(wait):
+		c.log.Debug("no status frame after connecting; submitting anyway", "wait", wait)
+		return frames, nil, closeWS, nil
+	case <-ctx.Done():
+		closeWS()
+		return nil, nil, nil, fmt.Errorf("connect websocket: %w", ctx.Err())
+	}
 }
 
 // awaitHistory reads the prompt's history entry, retrying briefly: a server
@@ -323,11 +379,16 @@ func (c *Client) dialWS(ctx context.Context, clientID string) (*websocket.Conn, 
 		if c.timeout > 0 {
 			dctx, cancel = context.WithTimeout(ctx, c.timeout)
 		}
-		conn, _, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{HTTPClient: c.hc})
+		conn, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{HTTPClient: c.hc})
 		cancel()
 		if err == nil {
 			conn.SetReadLimit(512 << 20) // SaveImageWebsocket sends whole PNGs
 			return conn, nil
+		}
+		if resp != nil && noUpgrade(resp.StatusCode) {
+			// A definite answer, not a failure to retry: this server (or
+			// the proxy in front of it) does not do websockets.
+			return nil, fmt.Errorf("open websocket %s: HTTP %d: %w", u.Redacted(), resp.StatusCode, errNoWebsocket)
 		}
 		err = fmt.Errorf("open websocket %s: %w", u.Redacted(), err)
 		if attempt >= c.retries || ctx.Err() != nil {
@@ -341,4 +402,17 @@ func (c *Client) dialWS(ctx context.Context, clientID string) (*websocket.Conn, 
 		case <-time.After(wait):
 		}
 	}
+}
+
+// noUpgrade reports whether an HTTP status answering a websocket handshake
+// says the route will never upgrade (426 Upgrade Required from a plain HTTP
+// proxy, or a server without the route), as opposed to a passing failure
+// (a 502 or 503 while a proxy's backend restarts) worth retrying.
+func noUpgrade(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusUpgradeRequired, http.StatusNotImplemented:
+		return true
+	}
+	return false
 }

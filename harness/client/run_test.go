@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"image/png"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -310,4 +312,69 @@ func TestRunServerDown(t *testing.T) {
 	if err == nil || !IsInfrastructure(err) || !strings.Contains(err.Error(), "open websocket") {
 		t.Fatalf("err = %v, want an infrastructure error opening the websocket", err)
 	}
+}
+
+// TestRunWithoutWebsocketPollsHistory: behind a plain HTTP proxy /ws
+// answers 426; Run follows the prompt by polling /history instead of
+// failing, does not dial /ws again, and says so once per client.
+func TestRunWithoutWebsocketPollsHistory(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusUpgradeRequired, http.StatusNotFound} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, &fakeComfy{answers: []answer{{status: 200, file: "prompt-200.json"}, {status: 200, file: "prompt-200.json"}},
+				ws: "ws-success.jsonl", history: "history-success.json", historyEmpty: 3, wsStatus: status})
+			var logs syncBuffer
+			c := newTestClient(t, f.srv.URL, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			for i := range 2 {
+				res, err := c.Run(testContext(t), testPrompt, RunOptions{})
+				if err != nil {
+					t.Fatalf("run %d: %v", i, err)
+				}
+				if !res.Polled || len(res.Outputs["9"].Images) != 1 || res.Status.StatusStr != "success" {
+					t.Errorf("run %d: polled %v outputs %v status %+v: want the entry from polled history", i, res.Polled, res.Outputs, res.Status)
+				}
+			}
+			if n := f.count("GET /ws"); n != 1 {
+				t.Errorf("GET /ws %d times, want 1 (no retries, remembered for the next run)", n)
+			}
+			if n := f.count("POST /prompt"); n != 2 {
+				t.Errorf("POST /prompt %d times, want 2", n)
+			}
+			if n := strings.Count(logs.String(), "no websocket: following prompts by polling /history"); n != 1 {
+				t.Errorf("said %d times, want once:\n%s", n, logs.String())
+			}
+		})
+	}
+}
+
+func TestPollBackoff(t *testing.T) {
+	t.Parallel()
+	const iv = 100 * time.Millisecond
+	for n, want := range []time.Duration{iv, 2 * iv, 4 * iv, 4 * iv, 4 * iv} {
+		if got := pollBackoff(iv, n); got != want {
+			t.Errorf("pollBackoff(%v, %d) = %v, want %v", iv, n, got, want)
+		}
+	}
+	if got := pollBackoff(iv, 1000); got != maxPollBackoff*iv {
+		t.Errorf("pollBackoff after many polls = %v, want the cap %v", got, maxPollBackoff*iv)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -301,3 +301,75 @@ func TestNaturalLess(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateEmptyOptionList: a COMBO whose option list is empty (a server
+// with no checkpoint or VAE files) accepts no value, as ComfyUI answers
+// value_not_in_list; an upload combo is left to the node, as LoadImage's
+// VALIDATE_INPUTS is in ComfyUI.
+func TestValidateEmptyOptionList(t *testing.T) {
+	t.Parallel()
+	info, err := ParseObjectInfo([]byte(`{
+	 "Ckpt": {"input": {"required": {"ckpt_name": [[]]}}, "output": ["MODEL"]},
+	 "Vae": {"input": {"required": {"vae_name": ["COMBO", {"options": []}]}}, "output": ["VAE"]},
+	 "V3": {"input": {"required": {"mode": ["COMBO", {}]}}, "output": ["INT"]},
+	 "Img": {"input": {"required": {"image": [[], {"image_upload": true}]}}, "output": ["IMAGE"], "output_node": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, prompt, want string // want "" means valid
+	}{
+		{name: "V1 empty list", prompt: `{"1": {"class_type": "Ckpt", "inputs": {"ckpt_name": "v1-5.safetensors"}}, "9": {"class_type": "Img", "inputs": {"image": "a.png"}}}`,
+			want: `node 1 (Ckpt) input ckpt_name: value "v1-5.safetensors" not in the target's list, which is empty [value_not_in_list]; map the name`},
+		{name: "V3 empty options", prompt: `{"1": {"class_type": "Vae", "inputs": {"vae_name": "a.safetensors"}}, "9": {"class_type": "Img", "inputs": {"image": "a.png"}}}`,
+			want: `node 1 (Vae) input vae_name: value "a.safetensors" not in the target's list, which is empty [value_not_in_list]`},
+		{name: "V3 without options", prompt: `{"1": {"class_type": "V3", "inputs": {"mode": "x"}}, "9": {"class_type": "Img", "inputs": {"image": "a.png"}}}`,
+			want: `node 1 (V3) input mode: value "x" not in the target's list, which is empty`},
+		{name: "upload combo left to the node", prompt: `{"9": {"class_type": "Img", "inputs": {"image": "a.png"}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := Validate(mustPrompt(t, tt.prompt), info)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Validate: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Validate = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestValidateIntAsServer: an INT is checked after the server's int(val):
+// a float is truncated toward zero before min/max, a string must be an
+// integer literal.
+func TestValidateIntAsServer(t *testing.T) {
+	t.Parallel()
+	info, err := ParseObjectInfo([]byte(`{"N": {"input": {"required": {"n": ["INT", {"min": 0, "max": 100}]}}, "output_node": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		value, want string // want "" means valid
+	}{
+		{value: `100.9`},
+		{value: `-0.5`},
+		{value: `"12"`},
+		{value: `-1.5`, want: "smaller than min 0 [value_smaller_than_min]"},
+		{value: `101`, want: "bigger than max 100 [value_bigger_than_max]"},
+		{value: `"8.5"`, want: `value "8.5" is not an integer [invalid_input_type]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			t.Parallel()
+			err := Validate(mustPrompt(t, `{"1": {"class_type": "N", "inputs": {"n": `+tt.value+`}}}`), info)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Validate: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Validate = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -129,14 +129,16 @@ func outputType(v any) string {
 }
 
 // checkValue checks a constant input the way a server's validation does:
-// COMBO membership (for V1 lists; not for upload combos, whose files a
-// server checks itself), numeric type and min/max. It returns "" when the
-// value is acceptable.
+// COMBO membership (V1 lists and V3 "COMBO" options; not for upload combos,
+// whose node checks its files itself), numeric type and min/max. An empty
+// option list (a server with no checkpoint files) accepts no value, as
+// ComfyUI's validate_inputs answers value_not_in_list for it. It returns ""
+// when the value is acceptable.
 func checkValue(in NamedSpec, v any) string {
 	spec := in.Spec
 	switch spec.Type {
 	case "COMBO":
-		if len(spec.Choices) == 0 || spec.HasUpload() {
+		if spec.HasUpload() {
 			return ""
 		}
 		values := []any{v}
@@ -156,6 +158,9 @@ func checkValue(in NamedSpec, v any) string {
 			return ""
 		}
 		reason := fmt.Sprintf("value %v not in the target's list (%d choices) [value_not_in_list]", jsonText(bad), len(spec.Choices))
+		if len(spec.Choices) == 0 {
+			reason = fmt.Sprintf("value %v not in the target's list, which is empty [value_not_in_list]", jsonText(bad))
+		}
 		if modelInputs[in.Name] {
 			reason += "; map the name to one the target has with a model alias"
 		}
@@ -172,6 +177,17 @@ func checkValue(in NamedSpec, v any) string {
 		}
 		if f == nil {
 			return fmt.Sprintf("value %s is not a number [invalid_input_type]", jsonText(v))
+		}
+		if spec.Type == "INT" {
+			// The server runs int(val): a JSON number is truncated toward
+			// zero, a string must be an integer literal.
+			if str, isStr := v.(string); isStr {
+				if _, ok := new(big.Int).SetString(strings.TrimSpace(str), 10); !ok {
+					return fmt.Sprintf("value %s is not an integer [invalid_input_type]", jsonText(v))
+				}
+			}
+			i, _ := f.Int(nil)
+			f = new(big.Float).SetInt(i)
 		}
 		if lo, ok := bound(spec.Options["min"]); ok && f.Cmp(lo) < 0 {
 			return fmt.Sprintf("value %s is smaller than min %v [value_smaller_than_min]", jsonText(v), spec.Options["min"])

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -46,6 +49,21 @@ var _ = Describe("Validation", func() {
 		Expect(r.NodeErrors["1"].ClassType).To(Equal("TestConst"))
 	})
 
+	It("words a missing LoadImage file as ComfyUI does, naming the input and not the server's folder", func() {
+		code, b := h.postJSON("/prompt", `{"prompt": {"1": {"class_type": "LoadImage", "inputs": {"image": "nope.png"}}, "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}}`)
+		Expect(code).To(Equal(http.StatusBadRequest))
+		var r struct {
+			NodeErrors map[string]struct {
+				Errors []json.RawMessage `json:"errors"`
+			} `json:"node_errors"`
+		}
+		Expect(json.Unmarshal(b, &r)).To(Succeed())
+		Expect(r.NodeErrors["1"].Errors).To(HaveLen(1))
+		Expect(r.NodeErrors["1"].Errors[0]).To(MatchJSON(`{"type": "custom_validation_failed", "message": "Custom validation failed for node",
+			"details": "image - Invalid image file: nope.png", "extra_info": {"input_name": "image"}}`))
+		Expect(string(b)).NotTo(ContainSubstring(h.dirs.Input))
+	})
+
 	It("accepts with 200 and node_errors when some output survives, and runs only that output", func() {
 		code, b := h.postJSON("/prompt", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": -3}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}},
 			"3": {"class_type": "TestIntOut", "inputs": {"value": 42}}}}`)
@@ -80,7 +98,7 @@ var _ = Describe("Validation", func() {
 		},
 		Entry("malformed JSON", `{"prompt": {`, 400, "invalid_json"),
 		Entry("no prompt key", `{"client_id": "x"}`, 400, "no_prompt"),
-		Entry("unknown class", `{"prompt": {"1": {"class_type": "NoSuchNode", "inputs": {}}}}`, 400, "invalid_prompt"),
+		Entry("unknown class (0.33.0)", `{"prompt": {"1": {"class_type": "NoSuchNode", "inputs": {}}}}`, 400, "missing_node_type"),
 		Entry("no output node", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": 1}}}}`, 400, "prompt_no_outputs"),
 		Entry("static cycle", `{"prompt": {"1": {"class_type": "TestAddInts", "inputs": {"a": ["2", 0]}}, "2": {"class_type": "TestAddInts", "inputs": {"a": ["1", 0]}},
 			"3": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}}`, 400, "prompt_outputs_failed_validation"),
@@ -229,6 +247,56 @@ var _ = Describe("Files", func() {
 			Expect(resp.StatusCode).To(Equal(http.StatusOK), q)
 			Expect(resp.Header.Get("Content-Type")).To(Equal(ctype), q)
 		}
+	})
+
+	It("answers /view?channel=a with an RGBA PNG, alpha 255 for an image without alpha, as ComfyUI 0.33.0", func() {
+		opaque := image.NewRGBA(image.Rect(0, 0, 3, 2))
+		translucent := image.NewNRGBA(image.Rect(0, 0, 3, 2))
+		for i := range opaque.Pix {
+			opaque.Pix[i] = 200
+			if i%4 == 3 {
+				opaque.Pix[i] = 255
+			}
+			translucent.Pix[i] = 100
+		}
+		for name, img := range map[string]image.Image{"rgb.png": opaque, "rgba.png": translucent} {
+			var buf bytes.Buffer
+			Expect(png.Encode(&buf, img)).To(Succeed())
+			Expect(os.WriteFile(filepath.Join(h.dirs.Output, name), buf.Bytes(), 0o644)).To(Succeed())
+		}
+		for q, want := range map[string]struct {
+			colourType byte // IHDR colour type: 2 RGB, 6 RGBA
+			px         color.NRGBA
+		}{
+			"rgb.png&channel=a":   {6, color.NRGBA{A: 255}},
+			"rgba.png&channel=a":  {6, color.NRGBA{A: 100}},
+			"rgb.png&channel=rgb": {2, color.NRGBA{R: 200, G: 200, B: 200, A: 255}},
+		} {
+			code, b := h.get("/view?filename=" + q)
+			Expect(code).To(Equal(http.StatusOK), q)
+			Expect(len(b)).To(BeNumerically(">", 26), q)
+			Expect(b[25]).To(Equal(want.colourType), q)
+			img, err := png.Decode(bytes.NewReader(b))
+			Expect(err).NotTo(HaveOccurred(), q)
+			Expect(img.Bounds().Size()).To(Equal(image.Pt(3, 2)), q)
+			for y := range 2 {
+				for x := range 3 {
+					Expect(color.NRGBAModel.Convert(img.At(x, y))).To(Equal(want.px), q)
+				}
+			}
+		}
+	})
+
+	It("refuses an upload whose filename leaves the folder with 400, as ComfyUI", func() {
+		for _, name := range []string{"../escape.png", "../../escape.png", "sub/../../escape.png", `..\escape.png`} {
+			code, _ := h.upload(name, []byte("x"), nil)
+			Expect(code).To(Equal(http.StatusBadRequest), name)
+		}
+		Expect(filepath.Join(h.dirs.Input, "escape.png")).NotTo(BeAnExistingFile())
+		Expect(filepath.Join(filepath.Dir(h.dirs.Input), "escape.png")).NotTo(BeAnExistingFile())
+		code, r := h.upload("plain.png", []byte("x"), nil)
+		Expect(code).To(Equal(http.StatusOK))
+		Expect(r["name"]).To(Equal("plain.png"))
 	})
 
 	It("renames colliding uploads unless the content is the same or overwrite is set", func() {

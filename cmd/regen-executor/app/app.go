@@ -20,6 +20,7 @@ import (
 	"github.com/regen-dev/regen/executor/backend"
 	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/backend/cuda"
+	"github.com/regen-dev/regen/executor/engine"
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/nodes"
 	"github.com/regen-dev/regen/executor/server"
@@ -79,6 +80,8 @@ type flags struct {
 	logFormat       string
 	verbose         bool
 	maxHistory      int
+	maxHistoryMiB   int64
+	limits          engine.Limits
 	metricsListen   string
 	version         bool
 }
@@ -102,6 +105,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: auto (JSON unless stderr is a terminal), json or text")
 	fs.BoolVar(&f.verbose, "v", false, "verbose (debug) logging")
 	fs.IntVar(&f.maxHistory, "max-history", 10000, "finished prompts kept in /history")
+	fs.Int64Var(&f.maxHistoryMiB, "max-history-size", server.DefaultMaxHistoryBytes>>20, "MiB of entries kept in /history (the oldest go first)")
+	fs.Int64Var(&f.limits.MaxPixels, "max-pixels", engine.DefaultMaxPixels, "largest width × height a prompt may ask for (a latent or image size); larger is a validation error; -1: no bound")
+	fs.Int64Var(&f.limits.MaxBatch, "max-batch", engine.DefaultMaxBatch, "largest batch_size (or RepeatLatentBatch amount) a prompt may ask for; larger is a validation error; -1: no bound")
 	fs.StringVar(&f.metricsListen, "metrics-listen", "", "also serve /metrics (and /healthz) on this address, e.g. :9090 (metrics stay on --listen too)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -145,6 +151,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:          log,
 		MaxUploadSize:   f.maxUploadSize << 20,
 		MaxHistory:      f.maxHistory,
+		MaxHistoryBytes: f.maxHistoryMiB << 20,
+		Limits:          f.limits,
 		DisableMetadata: f.disableMetadata,
 		Version:         version.String(),
 	})

@@ -72,7 +72,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--models", dir + "/m", "--input", dir + "/i",
-			"--output", dir + "/o", "--temp", dir + "/t", "--log-format", "json", "--metrics-listen", metricsAddr}, pw, io.Discard)
+			"--output", dir + "/o", "--temp", dir + "/t", "--log-format", "json", "--metrics-listen", metricsAddr, "--max-batch", "8"}, pw, io.Discard)
 		pw.Close()
 	}()
 	line := make([]byte, 256)
@@ -95,6 +95,20 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	resp.Body.Close()
 	if len(stats.Devices) != 1 || stats.Devices[0].Type != "cpu" || stats.Regen.Backend != "cpu" {
 		t.Errorf("system_stats = %+v", stats)
+	}
+	// --max-batch reaches validation: a batch of 9 is a 400 naming it.
+	presp, err := http.Post(addr+"/prompt", "application/json", strings.NewReader(`{"prompt": {
+	 "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "m.safetensors"}},
+	 "2": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 9}},
+	 "3": {"class_type": "VAEDecode", "inputs": {"samples": ["2", 0], "vae": ["1", 2]}},
+	 "4": {"class_type": "PreviewImage", "inputs": {"images": ["3", 0]}}}}`))
+	if err != nil {
+		t.Fatalf("POST prompt: %v", err)
+	}
+	pb, _ := io.ReadAll(presp.Body)
+	presp.Body.Close()
+	if presp.StatusCode != http.StatusBadRequest || !strings.Contains(string(pb), "--max-batch of 8") {
+		t.Errorf("POST /prompt with batch 9 under --max-batch 8: %d %s", presp.StatusCode, pb)
 	}
 	mresp, err := http.Get("http://" + metricsAddr + "/metrics")
 	if err != nil {

@@ -2,14 +2,18 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/regen-dev/regen/harness/client"
 	"github.com/regen-dev/regen/harness/workflow"
+	"github.com/regen-dev/regen/runner/suite"
 )
 
 const workflowUsage = `Usage: regen workflow <convert|pin|validate> [flags] WORKFLOW.json
@@ -24,7 +28,10 @@ const workflowUsage = `Usage: regen workflow <convert|pin|validate> [flags] WORK
 
 A UI workflow needs the schemas: --object-info FILE (a saved GET /object_info,
 e.g. curl -o object_info.json http://127.0.0.1:8188/object_info) or
---url URL (ask a running ComfyUI or regen-executor).
+--url URL (ask a running ComfyUI or regen-executor). validate checks against
+exactly what that server's /object_info says (an empty option list accepts
+nothing); without --url or --object-info it checks offline against the
+suite's committed capture of regen-executor (object_info: in --suite).
 
 Flags:
 `
@@ -34,6 +41,8 @@ type workflowFlags struct {
 	objectInfo string
 	url        string
 	seed       string
+	suite      string
+	suiteSet   bool
 	aliases    aliasFlag
 	timeout    time.Duration
 }
@@ -67,6 +76,7 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 	fs.StringVar(&f.url, "url", "", "read node schemas from the server at this `URL` (GET /object_info)")
 	fs.StringVar(&f.seed, "seed", "", "pin: the `seed` to set (0 … 18446744073709551615)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "with --url: how long to wait for the server")
+	fs.StringVar(&f.suite, "suite", defaultSuite, "validate without --url or --object-info: check against this suite's committed object_info capture")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), workflowUsage)
 		fs.PrintDefaults()
@@ -91,6 +101,7 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 		return &usageError{msg: fmt.Sprintf("workflow %s: want one workflow file, got %d", sub, len(paths)),
 			hint: "regen workflow " + sub + " [flags] WORKFLOW.json"}
 	}
+	fs.Visit(func(fl *flag.Flag) { f.suiteSet = f.suiteSet || fl.Name == "suite" })
 	if f.objectInfo != "" && f.url != "" {
 		return &usageError{msg: "workflow: --object-info and --url are exclusive", hint: "regen workflow -h"}
 	}
@@ -108,7 +119,7 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	info, err := f.schemas(ctx, w, sub == "validate")
+	info, err := f.schemas(ctx, s, w, sub == "validate")
 	if err != nil {
 		return err
 	}
@@ -150,7 +161,11 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 
 // schemas loads the node schemas the flags name. They are required to
 // convert a UI workflow and to validate; an API workflow converts without.
-func (f workflowFlags) schemas(ctx context.Context, w *workflow.Workflow, required bool) (workflow.ObjectInfo, error) {
+//
+// Validating with neither --url nor --object-info uses the suite's committed
+// capture (offline); a missing default suite file falls through to the usage
+// error, a --suite the user named that cannot be read is an error.
+func (f workflowFlags) schemas(ctx context.Context, s Streams, w *workflow.Workflow, required bool) (workflow.ObjectInfo, error) {
 	switch {
 	case f.objectInfo != "":
 		return workflow.LoadObjectInfo(f.objectInfo)
@@ -166,7 +181,17 @@ func (f workflowFlags) schemas(ctx context.Context, w *workflow.Workflow, requir
 			return nil, fmt.Errorf("%w\nTry: check that a ComfyUI-compatible server listens at %s, or pass --object-info FILE", err, f.url)
 		}
 		return info, nil
-	case w.Format == workflow.FormatUI || required:
+	case required:
+		info, path, err := f.suiteCapture()
+		if err != nil {
+			return nil, err
+		}
+		if info != nil {
+			fmt.Fprintf(s.Err, "validating offline against %s (the suite's capture of regen-executor); pass --url URL to validate against a server\n", path)
+			return info, nil
+		}
+		fallthrough
+	case w.Format == workflow.FormatUI:
 		what := "converting a UI workflow"
 		if w.Format == workflow.FormatAPI {
 			what = "validating"
@@ -175,6 +200,37 @@ func (f workflowFlags) schemas(ctx context.Context, w *workflow.Workflow, requir
 			hint: "regen workflow " + "convert --object-info object_info.json WORKFLOW.json (capture it with curl http://127.0.0.1:8188/object_info), or --url http://127.0.0.1:8188"}
 	}
 	return nil, nil
+}
+
+// defaultSuite is the suite file regen run reads by default.
+const defaultSuite = "fixtures/suite.yaml"
+
+// suiteCapture loads the object_info capture the suite file names. It
+// returns a nil ObjectInfo and no error when the default suite file is
+// absent (not run from a regen checkout) or names no capture.
+func (f workflowFlags) suiteCapture() (workflow.ObjectInfo, string, error) {
+	if !f.suiteSet {
+		if _, err := os.Stat(f.suite); errors.Is(err, fs.ErrNotExist) {
+			return nil, "", nil
+		}
+	}
+	st, err := suite.Load(f.suite)
+	if err != nil {
+		return nil, "", fmt.Errorf("read the committed object_info capture: %w", err)
+	}
+	if st.ObjectInfo == "" {
+		if f.suiteSet {
+			return nil, "", &usageError{msg: fmt.Sprintf("workflow validate: suite %s names no object_info capture", f.suite),
+				hint: "regen workflow validate --url http://127.0.0.1:8188 WORKFLOW.json"}
+		}
+		return nil, "", nil
+	}
+	path := st.Resolve(st.ObjectInfo)
+	info, err := workflow.LoadObjectInfo(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return info, path, nil
 }
 
 func joinRefs(refs []workflow.InputRef) string {

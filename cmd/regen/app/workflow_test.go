@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -111,5 +113,79 @@ func TestWorkflowConvertDeterministic(t *testing.T) {
 	}
 	if !bytes.HasPrefix(first, []byte("{\n  \"3\": {\n    \"class_type\": \"KSampler\"")) {
 		t.Errorf("want node ids in natural order, class_type first:\n%.200s", first)
+	}
+}
+
+// TestWorkflowValidateTargets: validate checks exactly what the server's
+// /object_info says (an empty option list accepts nothing, as ComfyUI
+// answers value_not_in_list), and offline against the suite's committed
+// capture when neither --url nor --object-info is given.
+func TestWorkflowValidateTargets(t *testing.T) {
+	t.Parallel()
+	const emptyCkpts = `{"CheckpointLoaderSimple": {"input": {"required": {"ckpt_name": [[]]}}, "output": ["MODEL", "CLIP", "VAE"]},
+	 "Save": {"input": {"required": {"model": ["MODEL"]}}, "output": [], "output_node": true}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/object_info" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(emptyCkpts))
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	prompt := filepath.Join(dir, "p.json")
+	if err := os.WriteFile(prompt, []byte(`{"1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "v1-5.safetensors"}},
+	 "2": {"class_type": "Save", "inputs": {"model": ["1", 0]}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noCapture := filepath.Join(dir, "suite.yaml")
+	if err := os.WriteFile(noCapture, []byte("workflows:\n  - path: p.json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	suiteFile := "../../../fixtures/suite.yaml"
+	tests := []struct {
+		name             string
+		args             []string
+		wantOut, wantErr string
+		wantErrIO        string
+		usage            bool
+	}{
+		{name: "url with no checkpoints on the server", args: []string{"validate", "--url", srv.URL, prompt},
+			wantErr: `node 1 (CheckpointLoaderSimple) input ckpt_name: value "v1-5.safetensors" not in the target's list, which is empty [value_not_in_list]`},
+		{name: "offline against the committed capture", args: []string{"validate", "--suite", suiteFile, "../../../fixtures/workflows/txt2img-gmm.json"},
+			wantOut: "ok (", wantErrIO: "validating offline against ../../../fixtures/workflows/object_info.json"},
+		{name: "offline capture rejects what regen-executor lacks", args: []string{"validate", "--suite", suiteFile, prompt},
+			wantErr: `node 1 (CheckpointLoaderSimple) input ckpt_name: value "v1-5.safetensors" not in the target's list`},
+		{name: "no default suite here", args: []string{"validate", prompt}, usage: true,
+			wantErr: "validating needs the target's node schemas"},
+		{name: "named suite without a capture", args: []string{"validate", "--suite", noCapture, prompt}, usage: true,
+			wantErr: "names no object_info capture"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			err := Run(context.Background(), append([]string{"workflow"}, tt.args...), &out, &errOut)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				var ue *usageError
+				if errors.As(err, &ue) != tt.usage {
+					t.Errorf("usage error = %v, want %v", !tt.usage, tt.usage)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run: %v (stderr %s)", err, errOut.String())
+			}
+			if !strings.Contains(out.String(), tt.wantOut) {
+				t.Errorf("stdout lacks %q:\n%s", tt.wantOut, out.String())
+			}
+			if !strings.Contains(errOut.String(), tt.wantErrIO) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantErrIO, errOut.String())
+			}
+		})
 	}
 }

@@ -87,7 +87,8 @@ func (loadNode) ValidateInputs(env *node.Env, constants map[string]any) error {
 	}
 	fi, err := os.Stat(filepath.Join(root, rel))
 	if err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("invalid image file: %s (no such file in %s)", name, root)
+		// ComfyUI's words, without the server's folder path.
+		return fmt.Errorf("Invalid image file: %s", name) //nolint:staticcheck // ComfyUI's message, capitalised as it is
 	}
 	return nil
 }

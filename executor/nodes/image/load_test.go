@@ -254,12 +254,12 @@ func TestLoadImageValidateInputs(t *testing.T) {
 		{"output annotation", "ComfyUI_00001_.png [output]", ""},
 		{"temp annotation", "t.png [temp]", ""},
 		{"input annotation", "a.png [input]", ""},
-		{"missing", "nope.png", "invalid image file"},
-		{"wrong folder", "a.png [output]", "invalid image file"},
+		{"missing", "nope.png", "Invalid image file: nope.png"},
+		{"wrong folder", "a.png [output]", "Invalid image file: a.png [output]"},
 		{"dot dot", "../secret.png", `".." is not allowed`},
 		{"dot dot inside", "sub/../../secret.png", `".." is not allowed`},
 		{"absolute", filepath.Join(filepath.Dir(env.Dirs.Input), "secret.png"), "absolute paths are not allowed"},
-		{"directory", "sub", "invalid image file"},
+		{"directory", "sub", "Invalid image file: sub"},
 		{"empty", "", "empty name"},
 	}
 	for _, tt := range tests {
