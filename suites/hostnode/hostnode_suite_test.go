@@ -14,7 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/regen-dev/regen/runner/cluster"
+	"github.com/regen-dev/regen/runner/kube"
 )
 
 func TestHostNode(t *testing.T) {
@@ -31,10 +31,10 @@ var (
 )
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	binDir = cluster.DefaultBinDir()
-	err := cluster.CheckBinaries(binDir)
+	binDir = kube.DefaultBinDir()
+	err := kube.CheckBinaries(binDir)
 	if err == nil {
-		err = cluster.CheckHost(binDir, cluster.HostOptions{})
+		err = kube.CheckHost(binDir, kube.HostOptions{})
 	}
 	if err != nil {
 		if os.Getenv("REGEN_REQUIRE_HOST_NODE") == "1" {
@@ -66,7 +66,7 @@ func logger() *slog.Logger {
 }
 
 // hostState is what a host node may change on this machine, read with plain
-// tools and files, independently of runner/cluster's own ledger.
+// tools and files, independently of runner/kube's own ledger.
 type hostState struct {
 	Links, Mounts, Procs, NFT, Cgroups, Paths []string
 	Sysctls                                   map[string]string

@@ -14,8 +14,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/regen-dev/regen/runner/cluster"
 	"github.com/regen-dev/regen/runner/deploy"
+	"github.com/regen-dev/regen/runner/kube"
 )
 
 const deployUsage = `Usage: regen deploy render   --env dev|prod|gpu [--dir kustomize] [-o FILE]
@@ -161,14 +161,14 @@ func deployApply(ctx context.Context, s Streams, f deployFlags) error {
 	if f.runID == "" {
 		f.runID = time.Now().UTC().Format("20060102-150405")
 	}
-	d, err := cluster.NewDeployer(cfg, nil)
+	d, err := kube.NewDeployer(cfg, nil)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(s.Err, "applying %s to %s (context %q)...\n", f.env, cfg.Host, kctx)
-	rel, err := d.Deploy(ctx, cluster.DeployOptions{
+	rel, err := d.Deploy(ctx, kube.DeployOptions{
 		Env: f.env, RunID: f.runID, Namespace: f.namespace, Manifests: manifests,
-		Timeouts: cluster.Timeouts{Rollout: f.rollout}, FakeVolumes: f.fakeVolumes,
+		Timeouts: kube.Timeouts{Rollout: f.rollout}, FakeVolumes: f.fakeVolumes,
 	}, true)
 	if err != nil {
 		if rel.Diagnostics != nil {
@@ -189,14 +189,14 @@ func deployDelete(ctx context.Context, s Streams, f deployFlags) error {
 	if err != nil {
 		return err
 	}
-	d, err := cluster.NewDeployer(cfg, nil)
+	d, err := kube.NewDeployer(cfg, nil)
 	if err != nil {
 		return err
 	}
 	names := []string{f.namespace}
 	if f.namespace == "" {
 		list, err := d.Clientset().CoreV1().Namespaces().List(ctx, metav1.ListOptions{
-			LabelSelector: cluster.LabelManagedBy + "=" + cluster.FieldManager + "," + cluster.LabelEnv + "=" + f.env,
+			LabelSelector: kube.LabelManagedBy + "=" + kube.FieldManager + "," + kube.LabelEnv + "=" + f.env,
 		})
 		if err != nil {
 			return fmt.Errorf("list regen namespaces: %w", err)
@@ -213,7 +213,7 @@ func deployDelete(ctx context.Context, s Streams, f deployFlags) error {
 	}
 	var errs []error
 	for _, ns := range names {
-		if err := d.Teardown(ctx, ns, cluster.DefaultTimeouts(f.env).Cleanup); err != nil {
+		if err := d.Teardown(ctx, ns, kube.DefaultTimeouts(f.env).Cleanup); err != nil {
 			errs = append(errs, err)
 			continue
 		}

@@ -11,7 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	kube "github.com/regen-dev/regen/runner/cluster"
+	"github.com/regen-dev/regen/runner/kube"
 )
 
 func TestStartWithoutCluster(t *testing.T) {

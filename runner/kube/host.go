@@ -1,4 +1,4 @@
-package cluster
+package kube
 
 import (
 	"context"
@@ -381,7 +381,7 @@ func (h *hostNode) writeConfigs(o HostOptions, server string, p *pki, kubeletPor
 		sandbox = "registry.k8s.io/pause:3.10"
 	}
 	q := strconv.Quote
-	containerd := `# written by regen (runner/cluster): a containerd for one host node, all state under ` + h.dir + `
+	containerd := `# written by regen (runner/kube): a containerd for one host node, all state under ` + h.dir + `
 version = 2
 root = ` + q(h.path("containerd", "root")) + `
 state = ` + q(h.path("containerd", "state")) + `
@@ -438,7 +438,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   ]
 }
 `
-	kubelet := `# written by regen (runner/cluster)
+	kubelet := `# written by regen (runner/kube)
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: ` + hostNodeIP + `
