@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,9 +73,46 @@ func TestRenderDeterministic(t *testing.T) {
 }
 
 func TestOverlayDirRejectsUnknownEnv(t *testing.T) {
+	t.Parallel()
 	_, err := OverlayDir(repoKustomize, "staging")
-	if err == nil || !strings.Contains(err.Error(), "dev, prod, gpu") {
+	if err == nil || !strings.Contains(err.Error(), "dev, gpu, prod") {
 		t.Fatalf("OverlayDir(staging) = %v; want an error listing the environments", err)
+	}
+}
+
+// TestOverlaysAreDiscovered: an environment is a directory with a
+// kustomization under overlays/, nothing more; a directory without one, a
+// plain file and a missing root are not environments.
+func TestOverlaysAreDiscovered(t *testing.T) {
+	t.Parallel()
+	shipped, err := Overlays(repoKustomize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := slices.Sorted(slices.Values(Environments)); !slices.Equal(shipped, want) {
+		t.Fatalf("Overlays(repo) = %v, want the shipped %v", shipped, want)
+	}
+	root := t.TempDir()
+	for _, f := range []string{"overlays/staging/kustomization.yaml", "overlays/alt/Kustomization", "overlays/empty/README.md", "overlays/notes.txt"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Overlays(root)
+	if err != nil || !slices.Equal(got, []string{"alt", "staging"}) {
+		t.Fatalf("Overlays = %v, %v; want [alt staging]", got, err)
+	}
+	if dir, err := OverlayDir(root, "staging"); err != nil || dir != filepath.Join(root, "overlays", "staging") {
+		t.Errorf("OverlayDir(staging) = %q, %v", dir, err)
+	}
+	if _, err := OverlayDir(root, "empty"); err == nil || !strings.Contains(err.Error(), "alt, staging") {
+		t.Errorf("OverlayDir(empty) = %v; want unknown, listing alt, staging", err)
+	}
+	if _, err := Overlays(filepath.Join(root, "nowhere")); err == nil {
+		t.Error("Overlays of a missing root succeeded")
 	}
 }
 

@@ -76,9 +76,9 @@ func runDeploy(ctx context.Context, s Streams, args []string) error {
 	}
 	var f deployFlags
 	fs := newFlagSet("deploy "+action, s)
-	envs := strings.Join(deploy.Environments, ", ")
+	const envs = "an overlay under <dir>/overlays (dev, prod, gpu, …)"
 	if action == "validate" {
-		fs.StringVar(&f.env, "env", "all", "environment: "+envs+" or all")
+		fs.StringVar(&f.env, "env", "all", "environment: "+envs+", or all of them")
 	} else {
 		fs.StringVar(&f.env, "env", "", "environment: "+envs)
 	}
@@ -106,7 +106,8 @@ func runDeploy(ctx context.Context, s Streams, args []string) error {
 		return &usageError{msg: fmt.Sprintf("deploy %s: unexpected argument %q", action, fs.Arg(0)), hint: "regen deploy " + action + " -h"}
 	}
 	if f.env == "" {
-		return &usageError{msg: "deploy " + action + " needs --env (" + strings.Join(deploy.Environments, ", ") + ")", hint: "regen deploy " + action + " --env dev"}
+		envs, _ := deploy.Overlays(f.dir)
+		return &usageError{msg: "deploy " + action + " needs --env (" + strings.Join(envs, ", ") + ")", hint: "regen deploy " + action + " --env dev"}
 	}
 	switch action {
 	case "render":
@@ -244,7 +245,10 @@ func deployRender(ctx context.Context, s Streams, f deployFlags) error {
 func deployValidate(ctx context.Context, s Streams, f deployFlags) error {
 	envs := []string{f.env}
 	if f.env == "all" {
-		envs = deploy.Environments
+		var err error
+		if envs, err = deploy.Overlays(f.dir); err != nil {
+			return &usageError{msg: err.Error(), hint: "regen deploy validate --dir kustomize --env all"}
+		}
 	}
 	var errs []error
 	for _, env := range envs {

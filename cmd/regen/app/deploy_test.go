@@ -79,8 +79,8 @@ func TestDeployErrors(t *testing.T) {
 		{"unknown action", []string{"launch"}, `unknown deploy action "launch"`},
 		{"render without env", []string{"render"}, "deploy render needs --env"},
 		{"unknown env", []string{"validate", "--env", "staging"}, `unknown environment "staging"`},
-		{"apply without a kubeconfig says what to do", []string{"apply", "--env", "dev", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "Point --kubeconfig or KUBECONFIG at a cluster"},
-		{"delete without a kubeconfig says what to do", []string{"delete", "--env", "prod", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "Point --kubeconfig or KUBECONFIG at a cluster"},
+		{"apply without a kubeconfig says what to do", []string{"apply", "--env", "dev", "--dir", testKustomize, "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "Point --kubeconfig or KUBECONFIG at a cluster"},
+		{"delete without a kubeconfig says what to do", []string{"delete", "--env", "prod", "--dir", testKustomize, "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "Point --kubeconfig or KUBECONFIG at a cluster"},
 		{"apply to an unknown env", []string{"apply", "--env", "staging"}, `unknown environment "staging"`},
 		{"deprecated bases", []string{"validate", "--env", "dev", "--dir", broken}, "'bases' is deprecated"},
 		{"render fails on deprecated fields too", []string{"render", "--env", "dev", "--dir", broken}, "deprecated field"},
@@ -99,7 +99,7 @@ func TestDeployApplyNoKubeconfig(t *testing.T) {
 	t.Setenv("KUBECONFIG", "")
 	t.Setenv("HOME", t.TempDir())
 	start := time.Now()
-	_, err := deployRun(t, "apply", "--env", "dev")
+	_, err := deployRun(t, "apply", "--env", "dev", "--dir", testKustomize)
 	if err == nil || !strings.Contains(err.Error(), "no kubeconfig") || !strings.Contains(err.Error(), "KUBECONFIG") {
 		t.Fatalf("apply with no kubeconfig = %v; want a message naming what is missing", err)
 	}
