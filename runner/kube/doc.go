@@ -25,6 +25,9 @@
 //     that order, and port-forwards to each executor pod. It is the only one
 //     of the four that knows about the runner.
 //
+// runner/target/factory picks that target for an environment name; the CLI
+// only turns flags into its options.
+//
 // # The control plane
 //
 // Up starts every component from binaries built by hack/controlplane.sh, on

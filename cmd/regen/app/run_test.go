@@ -47,8 +47,10 @@ func TestRunUsageErrors(t *testing.T) {
 	}{
 		// A cluster environment without a reachable cluster fails at once,
 		// naming what is missing (the target's preflight).
-		{name: "cluster env without cluster", args: []string{"run", "--suite", "../../../fixtures/suite.yaml", "--env", "gpu", "--kubeconfig", "/nonexistent/kubeconfig", "--report", "@TMP@"}, want: "kubeconfig /nonexistent/kubeconfig: no cluster to deploy to"},
+		{name: "cluster env without cluster", args: []string{"run", "--suite", "../../../fixtures/suite.yaml", "--env", "gpu", "--kustomize", testKustomize, "--kubeconfig", "/nonexistent/kubeconfig", "--report", "@TMP@"}, want: "kubeconfig /nonexistent/kubeconfig: no cluster to deploy to"},
 		{name: "unknown env", args: []string{"run", "--env", "mars"}, want: `unknown environment "mars"`},
+		{name: "unknown env lists the overlays", args: []string{"run", "--env", "mars", "--kustomize", testKustomize}, want: "want local, dev, gpu, prod (the overlays under"},
+		{name: "bad cluster mode", args: []string{"run", "--cluster", "docker"}, want: `unknown cluster mode "docker"`},
 		{name: "url and env", args: []string{"run", "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
 		{name: "bad filter", args: []string{"run", "--filter", "("}, want: "bad --filter"},
 		{name: "bad seeds", args: []string{"run", "--seeds", "1,x"}, want: "bad --seeds"},

@@ -30,6 +30,8 @@ func TestVariantsUsageErrors(t *testing.T) {
 		{name: "duplicate sampler", args: []string{"variants", "--workflow", gmmWorkflow, "--samplers", "euler,euler"}, want: "listed twice"},
 		{name: "url and env", args: []string{"variants", "--workflow", gmmWorkflow, "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
 		{name: "unknown env", args: []string{"variants", "--workflow", gmmWorkflow, "--env", "mars"}, want: `unknown environment "mars"`},
+		// variants reaches every environment run does, through the same factory.
+		{name: "overlay env without cluster", args: []string{"variants", "--workflow", gmmWorkflow, "--env", "gpu", "--kustomize", testKustomize, "--kubeconfig", "/nonexistent/kubeconfig", "--out", "@TMP@"}, want: "kubeconfig /nonexistent/kubeconfig: no cluster to deploy to"},
 		{name: "report without subcommand", args: []string{"report"}, want: "no subcommand"},
 		{name: "report unknown subcommand", args: []string{"report", "pdf"}, want: `unknown subcommand "pdf"`},
 		{name: "report html of no run", args: []string{"report", "html", "/nonexistent"}, want: "finished `regen run`"},
@@ -39,7 +41,13 @@ func TestVariantsUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, out := regen(t, tt.args...)
+			args := append([]string(nil), tt.args...)
+			for i, a := range args {
+				if a == "@TMP@" {
+					args[i] = t.TempDir()
+				}
+			}
+			code, out := regen(t, args...)
 			if code != ExitInfra || !strings.Contains(out, tt.want) {
 				t.Errorf("exit %d, output %q; want 2 and %q", code, out, tt.want)
 			}

@@ -1,5 +1,5 @@
 // Package cluster is the runner's Kubernetes target: it deploys an overlay
-// (dev, prod, gpu) into a cluster — the current kubeconfig's, or for dev a kind
+// (any under kustomize/overlays: dev, prod, gpu, …) into a cluster — the current kubeconfig's, or for dev a kind
 // cluster created or reused through e2e-framework's kind provider (kind
 // v0.33.0, the executor image loaded into it) — and reaches each executor pod
 // through a client-go port-forward, so the runner talks to pods, never through
