@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,9 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/<env>.yaml from the current overlays")
+	"github.com/regen-dev/regen/internal/testutil"
+)
 
 const repoKustomize = "../../kustomize"
 
@@ -35,16 +34,7 @@ func TestShippedOverlays(t *testing.T) {
 			}
 			t.Logf("%s: rendered and validated in %v (%d bytes)", env, time.Since(start), len(out))
 			golden := filepath.Join("testdata", env+".yaml")
-			if *update {
-				if err := os.WriteFile(golden, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden (regenerate with go test ./runner/deploy -update): %v", err)
-			}
+			want := testutil.ReadGolden(t, golden, out, "go test ./runner/deploy -update")
 			if !bytes.Equal(out, want) {
 				t.Errorf("render of %s differs from %s; review the change and run go test ./runner/deploy -update\n%s", env, golden, firstDiff(string(want), string(out)))
 			}

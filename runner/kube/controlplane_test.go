@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +20,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 // fakeBinDir makes a bin dir that passes CheckBinaries (the fake runs none).
@@ -122,8 +123,6 @@ func serve(c *fakeCmd, addr string, tc *tls.Config, h http.Handler) error {
 	c.OnExit = func() { _ = srv.Close() }
 	return nil
 }
-
-func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // TestUpStartsInOrderDownStopsInReverse brings the control plane up on the
 // fake: each component starts once its predecessor answers, with the
@@ -353,7 +352,7 @@ func TestStopEscalates(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(state, "logs"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			c := &Cluster{StateDir: state, log: discard(), cmder: fc}
+			c := &Cluster{StateDir: state, log: testutil.Logger(), cmder: fc}
 			p, err := c.startEnv(context.Background(), "x", []string{"A=1"}, "/bin/x", "--flag")
 			if err != nil {
 				t.Fatal(err)
@@ -381,7 +380,7 @@ func TestStartEnvRefusesADoneContext(t *testing.T) {
 	fc := &fakeCmder{}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	c := &Cluster{StateDir: t.TempDir(), log: discard(), cmder: fc}
+	c := &Cluster{StateDir: t.TempDir(), log: testutil.Logger(), cmder: fc}
 	if _, err := c.startEnv(ctx, "x", nil, "/bin/x"); !errors.Is(err, context.Canceled) {
 		t.Errorf("startEnv = %v, want context.Canceled", err)
 	}

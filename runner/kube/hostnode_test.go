@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 // ctrAnswers answers the fake's ctr calls from a table keyed by the
@@ -58,7 +60,7 @@ func TestRemoveContainers(t *testing.T) {
 		map[string]bool{"containers delete c2": true},
 	)}
 	h := &hostNode{cmder: fc, sock: "/s", progs: hostPrograms{ctr: "ctr"}}
-	h.removeContainers(context.Background(), discard())
+	h.removeContainers(context.Background(), testutil.Logger())
 	var got []string
 	for _, e := range fc.Filter("run ctr --address /s --namespace k8s.io ") {
 		got = append(got, e)
@@ -108,7 +110,7 @@ func TestHostNodeStopOrder(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(state, "logs"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			c := &Cluster{StateDir: state, log: discard(), cmder: fc}
+			c := &Cluster{StateDir: state, log: testutil.Logger(), cmder: fc}
 			ctrd, err := c.startEnv(context.Background(), "containerd", nil, "/usr/bin/containerd")
 			if err != nil {
 				t.Fatal(err)
@@ -132,7 +134,7 @@ func TestHostNodeStopOrder(t *testing.T) {
 				ctx, short = context.WithTimeout(ctx, 50*time.Millisecond)
 				defer short()
 			}
-			if err := h.stop(ctx, discard()); err != nil {
+			if err := h.stop(ctx, testutil.Logger()); err != nil {
 				t.Fatal(err)
 			}
 			var got []string
@@ -306,7 +308,7 @@ func TestSweep(t *testing.T) {
 				}
 				return nil, nil
 			}}
-			err := f.snap.sweep(context.Background(), fc, f.sys, discard())
+			err := f.snap.sweep(context.Background(), fc, f.sys, testutil.Logger())
 			if got := fc.Filter("run "); !slices.Equal(got, tt.wantRun) {
 				t.Errorf("sweep ran %q, want %q", got, tt.wantRun)
 			}
@@ -375,24 +377,24 @@ func TestLedgerRoundTrip(t *testing.T) {
 func TestLockHost(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "regen-host-node.lock")
-	first, err := lockHost(context.Background(), path, time.Second, discard())
+	first, err := lockHost(context.Background(), path, time.Second, testutil.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = lockHost(context.Background(), path, 300*time.Millisecond, discard())
+	_, err = lockHost(context.Background(), path, 300*time.Millisecond, testutil.Logger())
 	te, ok := errors.AsType[*TimeoutError](err)
 	if !ok || !strings.Contains(te.Detail, "held by pid") {
 		t.Fatalf("second lockHost = %v, want a TimeoutError naming the holder", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := lockHost(ctx, path, time.Minute, discard()); !errors.Is(err, context.Canceled) {
+	if _, err := lockHost(ctx, path, time.Minute, testutil.Logger()); !errors.Is(err, context.Canceled) {
 		t.Errorf("lockHost with a done context = %v", err)
 	}
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := lockHost(context.Background(), path, time.Second, discard())
+	again, err := lockHost(context.Background(), path, time.Second, testutil.Logger())
 	if err != nil {
 		t.Fatalf("lockHost after release: %v", err)
 	}

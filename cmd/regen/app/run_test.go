@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,13 +10,9 @@ import (
 
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/nodes"
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/target/local"
 )
-
-// The image-only suite of the runner's tests: fast, needs no models.
-const imgSuite = "../../../runner/testdata/imgsuite/suite.yaml"
-
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func emptyModels(t *testing.T) string {
 	t.Helper()
@@ -47,9 +41,9 @@ func TestRunUsageErrors(t *testing.T) {
 	}{
 		// A cluster environment without a reachable cluster fails at once,
 		// naming what is missing (the target's preflight).
-		{name: "cluster env without cluster", args: []string{"run", "--suite", "../../../fixtures/suite.yaml", "--env", "gpu", "--kustomize", testKustomize, "--kubeconfig", "/nonexistent/kubeconfig", "--report", "@TMP@"}, want: "kubeconfig /nonexistent/kubeconfig: no cluster to deploy to"},
+		{name: "cluster env without cluster", args: []string{"run", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--env", "gpu", "--kustomize", testutil.Path(t, "kustomize"), "--kubeconfig", "/nonexistent/kubeconfig", "--report", "@TMP@"}, want: "kubeconfig /nonexistent/kubeconfig: no cluster to deploy to"},
 		{name: "unknown env", args: []string{"run", "--env", "mars"}, want: `unknown environment "mars"`},
-		{name: "unknown env lists the overlays", args: []string{"run", "--env", "mars", "--kustomize", testKustomize}, want: "want local, dev, gpu, prod (the overlays under"},
+		{name: "unknown env lists the overlays", args: []string{"run", "--env", "mars", "--kustomize", testutil.Path(t, "kustomize")}, want: "want local, dev, gpu, prod (the overlays under"},
 		{name: "bad cluster mode", args: []string{"run", "--cluster", "docker"}, want: `unknown cluster mode "docker"`},
 		{name: "url and env", args: []string{"run", "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
 		{name: "bad filter", args: []string{"run", "--filter", "("}, want: "bad --filter"},
@@ -107,7 +101,7 @@ func TestRunExitCodesAndApprove(t *testing.T) {
 	runArgs := func(report string) []string {
 		// ws (SaveImageWebsocket) is left to the runner's tests, which
 		// retry the executor's websocket registration race.
-		return []string{"run", "--suite", imgSuite, "--filter", `^(solid|invert|skipped)/`, "--models", models,
+		return []string{"run", "--suite", testutil.Path(t, "runner", "testdata", "imgsuite", "suite.yaml"), "--filter", `^(solid|invert|skipped)/`, "--models", models,
 			"--golden-dir", gdir, "--report", filepath.Join(tmp, report), "-q"}
 	}
 
@@ -142,7 +136,7 @@ func TestRunExitCodesAndApprove(t *testing.T) {
 		return node.NewRegistry(all...)
 	}
 	var ob, eb bytes.Buffer
-	tgt := local.New(local.Options{Models: models, WorkDir: filepath.Join(tmp, "r3"), Registry: faulty, Logger: quietLogger()})
+	tgt := local.New(local.Options{Models: models, WorkDir: filepath.Join(tmp, "r3"), Registry: faulty, Logger: testutil.Logger()})
 	err := runWithTarget(context.Background(), Streams{Out: &ob, Err: &eb}, runArgs("r3")[1:], tgt)
 	if code := ExitCode(err, &eb); code != ExitRegression {
 		t.Fatalf("fault run: exit %d: %v\n%s", code, err, ob.String())
@@ -170,7 +164,7 @@ func TestRunExitCodesAndApprove(t *testing.T) {
 
 func TestRunUnreachableURL(t *testing.T) {
 	t.Parallel()
-	code, out := regen(t, "run", "--suite", imgSuite, "--url", "http://127.0.0.1:1", "--report", t.TempDir(), "--golden-dir", t.TempDir())
+	code, out := regen(t, "run", "--suite", testutil.Path(t, "runner", "testdata", "imgsuite", "suite.yaml"), "--url", "http://127.0.0.1:1", "--report", t.TempDir(), "--golden-dir", t.TempDir())
 	if code != ExitInfra || !strings.Contains(out, "executor unreachable") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
@@ -179,7 +173,7 @@ func TestRunUnreachableURL(t *testing.T) {
 func TestRunMissingCheckpoint(t *testing.T) {
 	t.Parallel()
 	models := emptyModels(t)
-	data, err := os.ReadFile("../../../fixtures/models/checkpoints/regen-gmm.safetensors")
+	data, err := os.ReadFile(testutil.Path(t, "fixtures", "models", "checkpoints", "regen-gmm.safetensors"))
 	if err != nil {
 		t.Skipf("no fixture models: %v", err)
 	}
@@ -187,7 +181,7 @@ func TestRunMissingCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	gdir := t.TempDir()
-	code, out := regen(t, "run", "--suite", "../../../fixtures/suite.yaml", "--filter", `^txt2img-els/`,
+	code, out := regen(t, "run", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--filter", `^txt2img-els/`,
 		"--models", models, "--golden-dir", gdir, "--report", t.TempDir(), "-q")
 	if code != ExitInfra || !strings.Contains(out, `"regen-els.safetensors"`) {
 		t.Errorf("exit %d, want 2 naming the missing checkpoint:\n%s", code, out)
@@ -199,7 +193,7 @@ func TestRunMissingCheckpoint(t *testing.T) {
 
 func TestRunList(t *testing.T) {
 	t.Parallel()
-	code, out := regen(t, "run", "--list", "--suite", "../../../fixtures/suite.yaml", "--filter", `^(txt2img-gmm\[euler\]|ui-sd15-default)/`, "--seeds", "3")
+	code, out := regen(t, "run", "--list", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--filter", `^(txt2img-gmm\[euler\]|ui-sd15-default)/`, "--seeds", "3")
 	if code != ExitPass {
 		t.Fatalf("exit %d\n%s", code, out)
 	}

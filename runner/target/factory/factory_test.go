@@ -2,13 +2,13 @@ package factory
 
 import (
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/target"
 	"github.com/regen-dev/regen/runner/target/cluster"
 	"github.com/regen-dev/regen/runner/target/local"
@@ -134,7 +134,7 @@ func TestNewRefusesWhatIsNoEnvironment(t *testing.T) {
 // options of the kind that reads it.
 func TestOptionsReachEachKind(t *testing.T) {
 	t.Parallel()
-	logger := slog.New(slog.DiscardHandler)
+	logger := testutil.Logger()
 	notify := func(string) {}
 	o := Options{
 		Env: "dev", KustomizeDir: "k", WorkDir: filepath.Join("out", "run-1"), Models: "m", Replicas: 3,
