@@ -21,6 +21,11 @@ import (
 )
 
 func TestE2E(t *testing.T) {
+	// Say so at the test level, where go test (and hack/test.sh's summary)
+	// sees it, rather than only as skipped specs.
+	if err := kube.CheckBinaries(kube.DefaultBinDir()); err != nil {
+		t.Skipf("control plane not available: %v; enable: hack/controlplane.sh build", err)
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "E2E (local control plane) Suite")
 }

@@ -18,6 +18,14 @@ import (
 )
 
 func TestHostNode(t *testing.T) {
+	// Say so at the test level, where go test (and hack/test.sh's summary)
+	// sees it, rather than only as skipped specs.
+	if err := hostNodeAvailable(); err != nil {
+		if os.Getenv("REGEN_REQUIRE_HOST_NODE") == "1" {
+			t.Fatalf("REGEN_REQUIRE_HOST_NODE=1 but the host node cannot run here: %v", err)
+		}
+		t.Skipf("host node not available: %v; enable: hack/hostnode.sh prepare (as root)", err)
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Host node (real pods) Suite")
 }
@@ -32,11 +40,7 @@ var (
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	binDir = kube.DefaultBinDir()
-	err := kube.CheckBinaries(binDir)
-	if err == nil {
-		err = kube.CheckHost(binDir, kube.HostOptions{})
-	}
-	if err != nil {
+	if err := hostNodeAvailable(); err != nil {
 		if os.Getenv("REGEN_REQUIRE_HOST_NODE") == "1" {
 			Fail("REGEN_REQUIRE_HOST_NODE=1 but the host node cannot run here: " + err.Error())
 		}
@@ -60,6 +64,16 @@ var _ = BeforeEach(func() {
 		Skip("host node not available: " + skipWhy)
 	}
 })
+
+// hostNodeAvailable says what this machine lacks for a host node: the
+// control plane and kubelet build, root, containerd, runc, the CNI plugins.
+func hostNodeAvailable() error {
+	bin := kube.DefaultBinDir()
+	if err := kube.CheckBinaries(bin); err != nil {
+		return err
+	}
+	return kube.CheckHost(bin, kube.HostOptions{})
+}
 
 func logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
