@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -39,48 +40,74 @@ type ExecCmder struct{}
 
 var _ Cmder = ExecCmder{}
 
-// Command returns an os/exec command bound to ctx.
+// Command returns an os/exec command. Run to completion (Output,
+// CombinedOutput), it is bound to ctx; started, it is not (see Start).
 func (ExecCmder) Command(ctx context.Context, name string, args ...string) Cmd {
-	return &execCmd{cmd: exec.CommandContext(ctx, name, args...)}
+	return &execCmd{ctx: ctx, name: name, args: args}
 }
 
-type execCmd struct{ cmd *exec.Cmd }
+type execCmd struct {
+	ctx            context.Context
+	name           string
+	args, env      []string
+	dir            string
+	stdout, stderr io.Writer
+	cmd            *exec.Cmd // made by Output, CombinedOutput or Start
+}
 
-func (c *execCmd) SetEnv(env []string) Cmd   { c.cmd.Env = env; return c }
-func (c *execCmd) SetDir(dir string) Cmd     { c.cmd.Dir = dir; return c }
-func (c *execCmd) SetStdout(w io.Writer) Cmd { c.cmd.Stdout = w; return c }
-func (c *execCmd) SetStderr(w io.Writer) Cmd { c.cmd.Stderr = w; return c }
-func (c *execCmd) Output() ([]byte, error)   { return c.cmd.Output() }
+func (c *execCmd) SetEnv(env []string) Cmd   { c.env = env; return c }
+func (c *execCmd) SetDir(dir string) Cmd     { c.dir = dir; return c }
+func (c *execCmd) SetStdout(w io.Writer) Cmd { c.stdout = w; return c }
+func (c *execCmd) SetStderr(w io.Writer) Cmd { c.stderr = w; return c }
 
-func (c *execCmd) CombinedOutput() ([]byte, error) { return c.cmd.CombinedOutput() }
+func (c *execCmd) make(cmd *exec.Cmd) *exec.Cmd {
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = c.env, c.dir, c.stdout, c.stderr
+	c.cmd = cmd
+	return cmd
+}
 
-// Start starts the process in its own process group, so that a Ctrl-C to
-// the caller does not race an ordered stop, with Pdeathsig SIGKILL: if the
-// process that started it dies without stopping it (a test binary killed by
-// -timeout, a SIGKILLed run), the kernel kills the component instead of
-// leaving it running. SIGKILL, not SIGTERM: with nobody left to stop them in
-// order, a kube-apiserver whose etcd died at the same moment hangs in its
-// graceful shutdown for minutes. (It fires when the forking OS thread exits;
-// the Go runtime does not retire threads unless a locked goroutine exits.)
+func (c *execCmd) Output() ([]byte, error) {
+	return c.make(exec.CommandContext(c.ctx, c.name, c.args...)).Output()
+}
+
+func (c *execCmd) CombinedOutput() ([]byte, error) {
+	return c.make(exec.CommandContext(c.ctx, c.name, c.args...)).CombinedOutput()
+}
+
+// Start starts a component that outlives ctx (Down stops it by PID), in its
+// own process group, so that a Ctrl-C to the caller does not race an ordered
+// stop, with Pdeathsig SIGKILL: if the process that started it dies without
+// stopping it (a test binary killed by -timeout, a SIGKILLed run), the
+// kernel kills the component instead of leaving it running. SIGKILL, not
+// SIGTERM: with nobody left to stop them in order, a kube-apiserver whose
+// etcd died at the same moment hangs in its graceful shutdown for minutes.
+// (It fires when the forking OS thread exits; the Go runtime does not retire
+// threads unless a locked goroutine exits.)
 func (c *execCmd) Start() error {
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	// Components outlive the context they were started under: Down stops
-	// them by PID. Cancel would kill them mid-flight.
-	c.cmd.Cancel = func() error { return nil }
-	return c.cmd.Start()
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	cmd := c.make(exec.Command(c.name, c.args...))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	return cmd.Start()
 }
 
-func (c *execCmd) Wait() error { return c.cmd.Wait() }
+func (c *execCmd) Wait() error {
+	if c.cmd == nil {
+		return errors.New("wait: command not started")
+	}
+	return c.cmd.Wait()
+}
 
 func (c *execCmd) Pid() int {
-	if c.cmd.Process == nil {
+	if c.cmd == nil || c.cmd.Process == nil {
 		return 0
 	}
 	return c.cmd.Process.Pid
 }
 
 func (c *execCmd) Signal(sig os.Signal) error {
-	if c.cmd.Process == nil {
+	if c.cmd == nil || c.cmd.Process == nil {
 		return os.ErrProcessDone
 	}
 	return c.cmd.Process.Signal(sig)
