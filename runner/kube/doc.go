@@ -33,7 +33,10 @@
 // Up starts every component from binaries built by hack/controlplane.sh, on
 // free loopback ports, with certificates made in Go (crypto/x509) and every
 // file in one state directory. Down stops the processes by PID in reverse
-// order.
+// order. Every program the control plane and the host node start or run
+// (the components, containerd, the kubelet, ip, ctr, nft) goes through a
+// Cmder (Options.Cmder, ExecCmder by default), so their command sequences
+// are unit-tested with a fake.
 //
 // The deploy engine (Deployer) works against any cluster reachable through a
 // rest.Config — the local one or the current kubeconfig's: it server-side
