@@ -203,3 +203,26 @@ func TestRunList(t *testing.T) {
 		}
 	}
 }
+
+// TestRunTakesANewOverlay: adding an environment is adding its overlay
+// directory; run reaches it through the target factory with no list to edit
+// (it then fails here only because there is no cluster).
+func TestRunTakesANewOverlay(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "overlays", "staging"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "overlays", "staging", "kustomization.yaml"), []byte("resources: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := regen(t, "run", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--kustomize", root, "--env", "staging",
+		"--kubeconfig", "/nonexistent/kubeconfig", "--report", t.TempDir())
+	if code != ExitInfra || !strings.Contains(out, "--env staging: kubeconfig /nonexistent/kubeconfig: no cluster to deploy to") {
+		t.Errorf("exit %d, output %q; want the staging overlay tried, and no cluster", code, out)
+	}
+	code, out = regen(t, "run", "--kustomize", root, "--env", "dev")
+	if code != ExitInfra || !strings.Contains(out, `unknown environment "dev": want local, staging (the overlays under `+filepath.Join(root, "overlays")+")") {
+		t.Errorf("exit %d, output %q; want dev unknown under a root without it", code, out)
+	}
+}
