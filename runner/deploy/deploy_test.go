@@ -15,15 +15,13 @@ import (
 	"github.com/regen-dev/regen/internal/testutil"
 )
 
-const repoKustomize = "../../kustomize"
-
 // TestShippedOverlays renders and validates every environment and compares
 // the render with its golden file.
 func TestShippedOverlays(t *testing.T) {
 	ctx := context.Background()
 	for _, env := range Environments {
 		t.Run(env, func(t *testing.T) {
-			dir, err := OverlayDir(repoKustomize, env)
+			dir, err := OverlayDir(testutil.Path(t, "kustomize"), env)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +44,7 @@ func TestShippedOverlays(t *testing.T) {
 func TestRenderDeterministic(t *testing.T) {
 	for _, env := range Environments {
 		t.Run(env, func(t *testing.T) {
-			dir, _ := OverlayDir(repoKustomize, env)
+			dir, _ := OverlayDir(testutil.Path(t, "kustomize"), env)
 			a, err := Render(context.Background(), dir)
 			if err != nil {
 				t.Fatal(err)
@@ -64,7 +62,7 @@ func TestRenderDeterministic(t *testing.T) {
 
 func TestOverlayDirRejectsUnknownEnv(t *testing.T) {
 	t.Parallel()
-	_, err := OverlayDir(repoKustomize, "staging")
+	_, err := OverlayDir(testutil.Path(t, "kustomize"), "staging")
 	if err == nil || !strings.Contains(err.Error(), "dev, gpu, prod") {
 		t.Fatalf("OverlayDir(staging) = %v; want an error listing the environments", err)
 	}
@@ -75,7 +73,7 @@ func TestOverlayDirRejectsUnknownEnv(t *testing.T) {
 // plain file and a missing root are not environments.
 func TestOverlaysAreDiscovered(t *testing.T) {
 	t.Parallel()
-	shipped, err := Overlays(repoKustomize)
+	shipped, err := Overlays(testutil.Path(t, "kustomize"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +107,7 @@ func TestOverlaysAreDiscovered(t *testing.T) {
 func TestRenderHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	dir, _ := OverlayDir(repoKustomize, "dev")
+	dir, _ := OverlayDir(testutil.Path(t, "kustomize"), "dev")
 	if _, err := Render(ctx, dir); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Render with a cancelled context = %v; want context.Canceled", err)
 	}
