@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local Kubernetes control plane that suites/e2e and runner/cluster bring up:
+# The local Kubernetes control plane that suites/e2e and runner/kube bring up:
 # kube-apiserver, kube-controller-manager, kube-scheduler (v1.37.2, built from Go
 # modules in hack/kube), etcd (v3.6.16, hack/kube/etcd) and kwok (v0.8.0, with its
 # stage configs). Everything is built into a cache OUTSIDE the checkout, keyed by

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The host node: a single-node Kubernetes cluster on this machine whose pods really run
 # (kubelet v1.37.2 on Debian's containerd and runc, CNI bridge), brought up and torn down
-# by `regen run --env dev` (runner/cluster, --cluster host). This script only prepares it.
+# by `regen run --env dev` (runner/kube, --cluster host). This script only prepares it.
 #
 # Usage:
 #   hack/hostnode.sh prepare   install containerd, runc and the CNI plugins (apt, as root) if

@@ -3,8 +3,12 @@
 # - go vet over the module, and hack/fma-check.sh
 # - the unit tests and the Ginkgo suites (suites/executor, suites/generation, suites/replay,
 #   suites/e2e, suites/hostnode) under the race detector
-# The test log lands in $ARTIFACTS/go-test.log (default out/artifacts). With ARTIFACTS
-# exported, suites/replay and suites/e2e keep their candidates and cluster diagnostics there.
+# The test log lands in $ARTIFACTS/go-test.log (default out/artifacts), the raw go test -json
+# stream in $ARTIFACTS/go-test.json. It ends with what was skipped (a suite without its
+# control plane or host node, a test skipped under -race), why, and the command that
+# enables it: hack/testsummary renders the -json stream as plain go test output plus that
+# summary. With ARTIFACTS exported, suites/replay and suites/e2e keep their candidates and
+# cluster diagnostics there.
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 artifacts=${ARTIFACTS:-$PWD/out/artifacts}
@@ -14,4 +18,8 @@ go vet ./...
 echo "== fma-check (CPU goldens must not depend on fused multiply-adds)"
 hack/fma-check.sh
 echo "== go test -race"
-go test -race -count=1 -timeout 30m ./... 2>&1 | tee "$artifacts/go-test.log"
+tools=$(mktemp -d)
+trap 'rm -rf "$tools"' EXIT
+go build -o "$tools/testsummary" ./hack/testsummary
+go test -race -count=1 -timeout 30m -json ./... 2>&1 |
+	"$tools/testsummary" -json "$artifacts/go-test.json" | tee "$artifacts/go-test.log"

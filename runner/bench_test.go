@@ -2,13 +2,12 @@ package runner
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
 
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/golden"
 	"github.com/regen-dev/regen/runner/plan"
 	"github.com/regen-dev/regen/runner/report"
@@ -50,9 +49,9 @@ func BenchmarkCase(b *testing.B) {
 				b.Fatal(err)
 			}
 			dir := b.TempDir()
-			tgt := local.New(local.Options{Models: "../fixtures/models", WorkDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			tgt := local.New(local.Options{Models: "../fixtures/models", WorkDir: dir, Logger: testutil.Logger()})
 			s, err := Start(ctx, Options{Suite: st, Target: tgt, GoldenDir: filepath.Join(dir, "golden"),
-				RunDir: filepath.Join(dir, "run"), Filter: regexp.MustCompile(tc.filter), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+				RunDir: filepath.Join(dir, "run"), Filter: regexp.MustCompile(tc.filter), Logger: testutil.Logger()})
 			if err != nil {
 				b.Fatal(err)
 			}

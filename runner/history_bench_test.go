@@ -12,6 +12,8 @@ import (
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target/local"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 // timedSink times another sink.
@@ -50,21 +52,21 @@ func BenchmarkFixtureRunHistory(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer hs.Close()
-				rec = &timedSink{Sink: &history.Recorder{Store: hs, Logger: quiet()}}
+				rec = &timedSink{Sink: &history.Recorder{Store: hs, Logger: testutil.Logger()}}
 			}
 			var wall time.Duration
 			i := 0
 			for b.Loop() {
 				i++
 				runDir := filepath.Join(tmp, "run", string(rune('a'+i%26)), time.Now().Format("150405.000000000"))
-				sinks := runner.DefaultSinks(quiet())
+				sinks := runner.DefaultSinks(testutil.Logger())
 				if rec != nil {
 					sinks = append([]runner.Sink{rec}, sinks...)
 				}
 				start := time.Now()
 				r, err := runner.Run(context.Background(), runner.Options{
-					Suite: st, SuitePath: "../fixtures/suite.yaml", GoldenDir: "../golden", RunDir: runDir, Logger: quiet(),
-					Target: local.New(local.Options{Models: "../fixtures/models", WorkDir: runDir, Logger: quiet()}),
+					Suite: st, SuitePath: "../fixtures/suite.yaml", GoldenDir: "../golden", RunDir: runDir, Logger: testutil.Logger(),
+					Target: local.New(local.Options{Models: "../fixtures/models", WorkDir: runDir, Logger: testutil.Logger()}),
 					Sinks:  sinks, RepoDir: "..",
 				})
 				wall += time.Since(start)

@@ -22,6 +22,7 @@ import (
 	"github.com/regen-dev/regen/executor/nodes"
 	"github.com/regen-dev/regen/harness/compare"
 	"github.com/regen-dev/regen/internal/atomicfile"
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/golden"
 	"github.com/regen-dev/regen/runner/report"
@@ -216,7 +217,7 @@ func TestExecutorKilledMidRun(t *testing.T) {
 	t.Parallel()
 	dir := goldens(t)
 	before := snapshot(t, dir)
-	srv := local.New(local.Options{Models: emptyModels(t), WorkDir: t.TempDir(), Logger: quiet()})
+	srv := local.New(local.Options{Models: emptyModels(t), WorkDir: t.TempDir(), Logger: testutil.Logger()})
 	eps, err := srv.Start(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +263,7 @@ func TestExecutorKilledMidRun(t *testing.T) {
 
 func TestUnreachableURLTarget(t *testing.T) {
 	t.Parallel()
-	srv := local.New(local.Options{Models: emptyModels(t), WorkDir: t.TempDir(), Logger: quiet()})
+	srv := local.New(local.Options{Models: emptyModels(t), WorkDir: t.TempDir(), Logger: testutil.Logger()})
 	eps, err := srv.Start(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -367,9 +368,9 @@ func TestEnvironmentClassMismatchIsAnError(t *testing.T) {
 			t.Fatal(err)
 		}
 		runDir := filepath.Join(t.TempDir(), "run")
-		tgt := local.New(local.Options{Models: emptyModels(t), WorkDir: runDir, Backend: be, Logger: quiet()})
+		tgt := local.New(local.Options{Models: emptyModels(t), WorkDir: runDir, Backend: be, Logger: testutil.Logger()})
 		gdir := t.TempDir()
-		rec, err := runner.Run(context.Background(), runner.Options{Suite: s, Target: tgt, GoldenDir: gdir, RunDir: runDir, Class: class, Logger: quiet()})
+		rec, err := runner.Run(context.Background(), runner.Options{Suite: s, Target: tgt, GoldenDir: gdir, RunDir: runDir, Class: class, Logger: testutil.Logger()})
 		if class == "" {
 			if err == nil || !strings.Contains(err.Error(), "--class cuda-fake") {
 				t.Errorf("mismatch: err = %v", err)
@@ -396,9 +397,9 @@ func TestInterruptedRunStopsCleanly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runDir := filepath.Join(t.TempDir(), "run")
-	tgt := local.New(local.Options{Models: emptyModels(t), WorkDir: runDir, Logger: quiet()})
+	tgt := local.New(local.Options{Models: emptyModels(t), WorkDir: runDir, Logger: testutil.Logger()})
 	rec, err := runner.Run(ctx, runner.Options{Suite: s, Target: tgt, GoldenDir: dir, RunDir: runDir, Concurrency: 1,
-		Logger: quiet(), OnCase: func(report.Case) { cancel() }})
+		Logger: testutil.Logger(), OnCase: func(report.Case) { cancel() }})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}

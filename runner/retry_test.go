@@ -14,6 +14,8 @@ import (
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/target"
 	"github.com/regen-dev/regen/runner/target/local"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 const traceback = "Traceback (most recent call last):\n  File \"execution.py\", line 9, in run\nRuntimeError: CUDA error: device busy"
@@ -23,7 +25,7 @@ const traceback = "Traceback (most recent call last):\n  File \"execution.py\", 
 // POSTs from 1), and returns the proxy as a URL target.
 func failingPrompt(t *testing.T, fail func(n int32) bool) target.Target {
 	t.Helper()
-	srv := local.New(local.Options{Models: emptyModels(t), WorkDir: t.TempDir(), Logger: quiet()})
+	srv := local.New(local.Options{Models: emptyModels(t), WorkDir: t.TempDir(), Logger: testutil.Logger()})
 	eps, err := srv.Start(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +100,7 @@ func TestMultiLineErrorShownUnderItsCase(t *testing.T) {
 // cases after it say where it was dropped.
 func TestExecutorDiesMidCase(t *testing.T) {
 	t.Parallel()
-	srv := local.New(local.Options{Models: emptyModels(t), WorkDir: t.TempDir(), Logger: quiet()})
+	srv := local.New(local.Options{Models: emptyModels(t), WorkDir: t.TempDir(), Logger: testutil.Logger()})
 	eps, err := srv.Start(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -2,14 +2,13 @@ package runner_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/regen-dev/regen/executor/node"
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/golden"
 	"github.com/regen-dev/regen/runner/report"
@@ -19,8 +18,6 @@ import (
 )
 
 const imgSuite = "testdata/imgsuite/suite.yaml"
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // emptyModels returns a models folder with no models: the image-only
 // suite needs none.
@@ -65,11 +62,11 @@ func doRun(t testing.TB, cfg runConfig) (*report.Run, string, error) {
 		if cfg.models == "" {
 			cfg.models = emptyModels(t)
 		}
-		tgt = local.New(local.Options{Models: cfg.models, WorkDir: runDir, Registry: cfg.registry, Replicas: cfg.replicas, Logger: quiet()})
+		tgt = local.New(local.Options{Models: cfg.models, WorkDir: runDir, Registry: cfg.registry, Replicas: cfg.replicas, Logger: testutil.Logger()})
 	}
 	rec, err := runner.Run(context.Background(), runner.Options{
 		Suite: s, SuitePath: cfg.suite, Target: tgt, GoldenDir: cfg.goldenDir, RunDir: runDir,
-		Strict: cfg.strict, Logger: quiet(), OnCase: cfg.onCase, Concurrency: cfg.conc, Retries: retries(cfg),
+		Strict: cfg.strict, Logger: testutil.Logger(), OnCase: cfg.onCase, Concurrency: cfg.conc, Retries: retries(cfg),
 	})
 	return rec, runDir, err
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target/local"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 // fakeSink records what it was given and fails with err.
@@ -53,8 +55,8 @@ func TestSinksGetTheRunAndARequiredFailureIsTheRunsError(t *testing.T) {
 			runDir := filepath.Join(t.TempDir(), "run")
 			goldenDir := goldens(t)
 			rec, err := runner.Run(context.Background(), runner.Options{
-				Suite: s, SuitePath: imgSuite, GoldenDir: goldenDir, RunDir: runDir, Logger: quiet(), Retries: 3,
-				Target: local.New(local.Options{Models: emptyModels(t), WorkDir: runDir, Logger: quiet()}),
+				Suite: s, SuitePath: imgSuite, GoldenDir: goldenDir, RunDir: runDir, Logger: testutil.Logger(), Retries: 3,
+				Target: local.New(local.Options{Models: emptyModels(t), WorkDir: runDir, Logger: testutil.Logger()}),
 				Sinks:  []runner.Sink{first, second, runner.FilesSink{}},
 			})
 			if (err != nil) != tt.wantErr || (tt.wantErr && !errors.Is(err, boom)) {

@@ -1,5 +1,5 @@
 // Helper module that builds the Kubernetes control plane used by suites/e2e
-// and runner/cluster (kube-apiserver, kube-controller-manager, kube-scheduler).
+// and runner/kube (kube-apiserver, kube-controller-manager, kube-scheduler).
 // It is NOT part of the main module; hack/controlplane.sh builds it into a
 // cache outside the checkout. k8s.io/kubernetes itself replaces its staging
 // modules with ./staging paths, so every one of them is pinned here.

@@ -60,13 +60,16 @@ func TestPNGText(t *testing.T) {
 		pngChunk("iTXt", []byte("i\x00\x00\x00en\x00\x00héllo")),
 		pngChunk("iTXt", append([]byte("iz\x00\x01\x00\x00\x00"), z.Bytes()...)),
 		textChunk("latin", "caf\xe9"),
+		pngChunk("zTXt", []byte("broken\x00\x00not zlib")), // advisory: skipped
+		pngChunk("tEXt", []byte("no separator")),           // advisory: skipped
+		textChunk("after", "kept"),
 	)
 	got, err := pngText(data)
 	if err != nil {
 		t.Fatalf("pngText: %v", err)
 	}
 	want := map[string]string{
-		"prompt": `{"a":1}`, "z": "compressed value", "i": "héllo", "iz": "compressed value", "latin": "café",
+		"prompt": `{"a":1}`, "z": "compressed value", "i": "héllo", "iz": "compressed value", "latin": "café", "after": "kept",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("pngText = %q, want %q", got, want)
@@ -76,6 +79,11 @@ func TestPNGText(t *testing.T) {
 	}
 	if _, err := pngText(data[:40]); err == nil {
 		t.Error("pngText accepted a truncated chunk")
+	}
+	corrupt := bytes.Clone(data)
+	corrupt[bytes.Index(corrupt, []byte("latin"))] ^= 0xff
+	if _, err := pngText(corrupt); err == nil || !strings.Contains(err.Error(), "crc mismatch") {
+		t.Errorf("pngText of a chunk with a bad CRC = %v, want a crc mismatch", err)
 	}
 }
 

@@ -3,15 +3,14 @@ package workflow
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "update golden files")
+	"github.com/regen-dev/regen/internal/testutil"
+)
 
 func mustObjectInfo(tb testing.TB, names ...string) ObjectInfo {
 	tb.Helper()
@@ -77,7 +76,7 @@ func TestConvertGolden(t *testing.T) {
 				t.Fatalf("convert: %v", err)
 			}
 			wantPath := filepath.Join("testdata", tt.want)
-			if *update && tt.update {
+			if testutil.Update() && tt.update {
 				b, err := got.Indent()
 				if err != nil {
 					t.Fatal(err)

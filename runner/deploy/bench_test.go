@@ -3,6 +3,8 @@ package deploy
 import (
 	"context"
 	"testing"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 // BenchmarkRender measures render alone and render + validate per overlay:
@@ -11,7 +13,7 @@ import (
 func BenchmarkRender(b *testing.B) {
 	ctx := context.Background()
 	for _, env := range Environments {
-		dir, err := OverlayDir(repoKustomize, env)
+		dir, err := OverlayDir(testutil.Path(b, "kustomize"), env)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,13 +10,15 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 // copyKustomize copies the repository's kustomize tree into a temp dir.
 func copyKustomize(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "kustomize")
-	if err := os.CopyFS(dst, os.DirFS(repoKustomize)); err != nil {
+	if err := os.CopyFS(dst, os.DirFS(testutil.Path(t, "kustomize"))); err != nil {
 		t.Fatalf("copy kustomize tree: %v", err)
 	}
 	return dst

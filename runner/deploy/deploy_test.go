@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/<env>.yaml from the current overlays")
-
-const repoKustomize = "../../kustomize"
 
 // TestShippedOverlays renders and validates every environment and compares
 // the render with its golden file.
@@ -23,7 +21,7 @@ func TestShippedOverlays(t *testing.T) {
 	ctx := context.Background()
 	for _, env := range Environments {
 		t.Run(env, func(t *testing.T) {
-			dir, err := OverlayDir(repoKustomize, env)
+			dir, err := OverlayDir(testutil.Path(t, "kustomize"), env)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -34,16 +32,7 @@ func TestShippedOverlays(t *testing.T) {
 			}
 			t.Logf("%s: rendered and validated in %v (%d bytes)", env, time.Since(start), len(out))
 			golden := filepath.Join("testdata", env+".yaml")
-			if *update {
-				if err := os.WriteFile(golden, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden (regenerate with go test ./runner/deploy -update): %v", err)
-			}
+			want := testutil.ReadGolden(t, golden, out, "go test ./runner/deploy -update")
 			if !bytes.Equal(out, want) {
 				t.Errorf("render of %s differs from %s; review the change and run go test ./runner/deploy -update\n%s", env, golden, firstDiff(string(want), string(out)))
 			}
@@ -55,7 +44,7 @@ func TestShippedOverlays(t *testing.T) {
 func TestRenderDeterministic(t *testing.T) {
 	for _, env := range Environments {
 		t.Run(env, func(t *testing.T) {
-			dir, _ := OverlayDir(repoKustomize, env)
+			dir, _ := OverlayDir(testutil.Path(t, "kustomize"), env)
 			a, err := Render(context.Background(), dir)
 			if err != nil {
 				t.Fatal(err)
@@ -72,16 +61,53 @@ func TestRenderDeterministic(t *testing.T) {
 }
 
 func TestOverlayDirRejectsUnknownEnv(t *testing.T) {
-	_, err := OverlayDir(repoKustomize, "staging")
-	if err == nil || !strings.Contains(err.Error(), "dev, prod, gpu") {
+	t.Parallel()
+	_, err := OverlayDir(testutil.Path(t, "kustomize"), "staging")
+	if err == nil || !strings.Contains(err.Error(), "dev, gpu, prod") {
 		t.Fatalf("OverlayDir(staging) = %v; want an error listing the environments", err)
+	}
+}
+
+// TestOverlaysAreDiscovered: an environment is a directory with a
+// kustomization under overlays/, nothing more; a directory without one, a
+// plain file and a missing root are not environments.
+func TestOverlaysAreDiscovered(t *testing.T) {
+	t.Parallel()
+	shipped, err := Overlays(testutil.Path(t, "kustomize"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := slices.Sorted(slices.Values(Environments)); !slices.Equal(shipped, want) {
+		t.Fatalf("Overlays(repo) = %v, want the shipped %v", shipped, want)
+	}
+	root := t.TempDir()
+	for _, f := range []string{"overlays/staging/kustomization.yaml", "overlays/alt/Kustomization", "overlays/empty/README.md", "overlays/notes.txt"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Overlays(root)
+	if err != nil || !slices.Equal(got, []string{"alt", "staging"}) {
+		t.Fatalf("Overlays = %v, %v; want [alt staging]", got, err)
+	}
+	if dir, err := OverlayDir(root, "staging"); err != nil || dir != filepath.Join(root, "overlays", "staging") {
+		t.Errorf("OverlayDir(staging) = %q, %v", dir, err)
+	}
+	if _, err := OverlayDir(root, "empty"); err == nil || !strings.Contains(err.Error(), "alt, staging") {
+		t.Errorf("OverlayDir(empty) = %v; want unknown, listing alt, staging", err)
+	}
+	if _, err := Overlays(filepath.Join(root, "nowhere")); err == nil {
+		t.Error("Overlays of a missing root succeeded")
 	}
 }
 
 func TestRenderHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	dir, _ := OverlayDir(repoKustomize, "dev")
+	dir, _ := OverlayDir(testutil.Path(t, "kustomize"), "dev")
 	if _, err := Render(ctx, dir); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Render with a cancelled context = %v; want context.Canceled", err)
 	}

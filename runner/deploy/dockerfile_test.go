@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 // stage is one FROM ... AS name section of the Dockerfile.
@@ -70,7 +72,7 @@ func (s stage) has(prefix string) bool {
 // TestDockerfile keeps the Dockerfile consistent with the manifests and the
 // module, since no Docker engine builds it here.
 func TestDockerfile(t *testing.T) {
-	stages := parseDockerfile(t, "../../Dockerfile")
+	stages := parseDockerfile(t, testutil.Path(t, "Dockerfile"))
 	byName := map[string]stage{}
 	for _, s := range stages {
 		byName[s.name] = s
@@ -108,18 +110,18 @@ func TestDockerfile(t *testing.T) {
 	}
 
 	// The Go image must match go.mod's go line (GOTOOLCHAIN=local cannot switch).
-	gomod, err := os.ReadFile("../../go.mod")
+	gomod, err := os.ReadFile(testutil.Path(t, "go.mod"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	goLine := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindSubmatch(gomod)
-	df, _ := os.ReadFile("../../Dockerfile")
+	df, _ := os.ReadFile(testutil.Path(t, "Dockerfile"))
 	if goLine == nil || !strings.Contains(string(df), "ARG GO_IMAGE=golang:"+string(goLine[1])+"-") {
 		t.Errorf("ARG GO_IMAGE must be golang:%s-<debian> to match go.mod", goLine[1])
 	}
 
 	// Nothing the Dockerfile copies from the context may be excluded by .dockerignore.
-	ignore, err := os.ReadFile("../../.dockerignore")
+	ignore, err := os.ReadFile(testutil.Path(t, ".dockerignore"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ func TestDockerfile(t *testing.T) {
 				if src == "." {
 					continue
 				}
-				if _, err := os.Stat("../../" + src); err != nil {
+				if _, err := os.Stat(testutil.Path(t, src)); err != nil {
 					t.Errorf("stage %s copies %s, which does not exist: %v", s.name, src, err)
 				}
 				for _, p := range patterns {

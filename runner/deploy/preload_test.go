@@ -11,15 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-const modelsComponent = "../../kustomize/components/models"
+	"github.com/regen-dev/regen/internal/testutil"
+)
 
 // TestModelsManifestMatchesFixtures: models.txt must list exactly the fixture
 // models with the checksums of fixtures/models/SHA256SUMS.
 func TestModelsManifestMatchesFixtures(t *testing.T) {
-	want := readSums(t, "../../fixtures/models/SHA256SUMS")
-	got := readSums(t, filepath.Join(modelsComponent, "models.txt"))
+	want := readSums(t, testutil.Path(t, "fixtures", "models", "SHA256SUMS"))
+	got := readSums(t, filepath.Join(testutil.Path(t, "kustomize", "components", "models"), "models.txt"))
 	if len(got) != len(want) {
 		t.Errorf("models.txt lists %d files, fixtures/models/SHA256SUMS %d", len(got), len(want))
 	}
@@ -62,11 +62,11 @@ func TestPreloadScript(t *testing.T) {
 			t.Skipf("%s not on PATH: %v", tool, err)
 		}
 	}
-	fixtures, err := filepath.Abs("../../fixtures/models")
+	fixtures, err := filepath.Abs(testutil.Path(t, "fixtures", "models"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	script, err := filepath.Abs(filepath.Join(modelsComponent, "preload.sh"))
+	script, err := filepath.Abs(filepath.Join(testutil.Path(t, "kustomize", "components", "models"), "preload.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestPreloadScript(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			manifest, err := filepath.Abs(filepath.Join(modelsComponent, "models.txt"))
+			manifest, err := filepath.Abs(filepath.Join(testutil.Path(t, "kustomize", "components", "models"), "models.txt"))
 			if err != nil {
 				t.Fatal(err)
 			}

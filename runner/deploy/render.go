@@ -16,15 +16,49 @@ import (
 )
 
 // Environments are the overlays regen ships, in the order they are reported.
+// The overlays a kustomize root really has are what Overlays finds; this list
+// is what the golden renderings in testdata/ cover.
 var Environments = []string{"dev", "prod", "gpu"}
 
 // DefaultDir is the kustomize root, relative to the repository root.
 const DefaultDir = "kustomize"
 
-// OverlayDir returns the overlay directory of env under the kustomize root.
+// kustomizationFiles are the names kustomize accepts for a kustomization.
+var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
+// Overlays returns the environments under root/overlays: every directory
+// holding a kustomization, sorted by name. Adding an environment is adding
+// such a directory; nothing lists them by hand.
+func Overlays(root string) ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(root, "overlays"))
+	if err != nil {
+		return nil, fmt.Errorf("list overlays: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		for _, k := range kustomizationFiles {
+			if _, err := os.Stat(filepath.Join(root, "overlays", e.Name(), k)); err == nil {
+				out = append(out, e.Name())
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// OverlayDir returns the overlay directory of env under the kustomize root;
+// env must be one of Overlays(root).
 func OverlayDir(root, env string) (string, error) {
-	if !slices.Contains(Environments, env) {
-		return "", fmt.Errorf("unknown environment %q: use one of %s", env, strings.Join(Environments, ", "))
+	envs, err := Overlays(root)
+	if err != nil {
+		return "", fmt.Errorf("unknown environment %q: %w", env, err)
+	}
+	if !slices.Contains(envs, env) {
+		return "", fmt.Errorf("unknown environment %q: use one of %s (the overlays under %s)", env, strings.Join(envs, ", "), filepath.Join(root, "overlays"))
 	}
 	return filepath.Join(root, "overlays", env), nil
 }

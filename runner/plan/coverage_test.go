@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/regen-dev/regen/harness/workflow"
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/suite"
 )
 
@@ -19,7 +20,7 @@ var uncovered = map[string]string{
 // regression in any of them is caught by make e2e.
 func TestSuiteUsesEveryNode(t *testing.T) {
 	t.Parallel()
-	s, err := suite.Load("../../fixtures/suite.yaml")
+	s, err := suite.Load(testutil.Path(t, "fixtures", "suite.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

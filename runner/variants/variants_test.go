@@ -8,8 +8,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,16 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/plan"
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target/local"
-)
-
-const (
-	fixtureWorkflow = "../../fixtures/workflows/txt2img-gmm.json"
-	fixtureModels   = "../../fixtures/models"
-	fixtureSuite    = "../../fixtures/suite.yaml"
 )
 
 func TestSuitePlansEveryVariant(t *testing.T) {
@@ -34,11 +27,11 @@ func TestSuitePlansEveryVariant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, err := suite.Load(fixtureSuite)
+	base, err := suite.Load(testutil.Path(t, "fixtures", "suite.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := Suite(Options{Workflow: fixtureWorkflow, Seed: 42, Width: 64, Height: 48, Base: base}, g)
+	st, err := Suite(Options{Workflow: testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), Seed: 42, Width: 64, Height: 48, Base: base}, g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,23 +203,21 @@ func TestMeasure(t *testing.T) {
 	}
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 func TestRunLocal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays on the in-process executor")
 	}
 	out := t.TempDir()
-	base, err := suite.Load(fixtureSuite)
+	base, err := suite.Load(testutil.Path(t, "fixtures", "suite.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var done []report.Case
 	start := time.Now()
 	res, err := Run(context.Background(), Options{
-		Workflow: fixtureWorkflow, Axes: Axes{Samplers: []string{"euler", "dpmpp_2m"}, Schedulers: []string{"normal", "karras"}, Steps: []int{4}},
-		Seed: 7, Width: 64, Height: 64, Base: base, OutDir: out, Logger: quiet(),
-		Target: local.New(local.Options{Models: fixtureModels, WorkDir: out, Logger: quiet()}),
+		Workflow: testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), Axes: Axes{Samplers: []string{"euler", "dpmpp_2m"}, Schedulers: []string{"normal", "karras"}, Steps: []int{4}},
+		Seed: 7, Width: 64, Height: 64, Base: base, OutDir: out, Logger: testutil.Logger(),
+		Target: local.New(local.Options{Models: testutil.Path(t, "fixtures", "models"), WorkDir: out, Logger: testutil.Logger()}),
 		OnCase: func(c report.Case) { done = append(done, c) },
 	})
 	if err != nil {
@@ -302,9 +293,9 @@ func TestRunIncomplete(t *testing.T) {
 	}
 	out := t.TempDir()
 	res, err := Run(context.Background(), Options{
-		Workflow: fixtureWorkflow, Axes: Axes{Samplers: []string{"euler", "no_such_sampler"}, Steps: []int{2}},
-		Width: 64, Height: 64, OutDir: out, Logger: quiet(),
-		Target: local.New(local.Options{Models: fixtureModels, WorkDir: out, Logger: quiet()}),
+		Workflow: testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), Axes: Axes{Samplers: []string{"euler", "no_such_sampler"}, Steps: []int{2}},
+		Width: 64, Height: 64, OutDir: out, Logger: testutil.Logger(),
+		Target: local.New(local.Options{Models: testutil.Path(t, "fixtures", "models"), WorkDir: out, Logger: testutil.Logger()}),
 	})
 	if !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "no_such_sampler.s2") {
 		t.Fatalf("error %v, want ErrIncomplete naming the variant", err)
@@ -332,15 +323,15 @@ func TestRunAcrossTargets(t *testing.T) {
 		t.Skip("replays on the in-process executor")
 	}
 	out := t.TempDir()
-	base, err := suite.Load(fixtureSuite)
+	base, err := suite.Load(testutil.Path(t, "fixtures", "suite.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, err := Run(context.Background(), Options{
-		Workflow: fixtureWorkflow, Axes: Axes{Samplers: []string{"euler", "heun"}, Steps: []int{3}},
-		Seed: 7, MoreSeeds: []uint64{8}, Width: 64, Height: 64, Base: base, OutDir: out, Logger: quiet(),
-		Target:  local.New(local.Options{Models: fixtureModels, WorkDir: filepath.Join(out, "a"), Logger: quiet()}),
-		Compare: local.New(local.Options{Models: fixtureModels, WorkDir: filepath.Join(out, "b"), Logger: quiet()}),
+		Workflow: testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), Axes: Axes{Samplers: []string{"euler", "heun"}, Steps: []int{3}},
+		Seed: 7, MoreSeeds: []uint64{8}, Width: 64, Height: 64, Base: base, OutDir: out, Logger: testutil.Logger(),
+		Target:  local.New(local.Options{Models: testutil.Path(t, "fixtures", "models"), WorkDir: filepath.Join(out, "a"), Logger: testutil.Logger()}),
+		Compare: local.New(local.Options{Models: testutil.Path(t, "fixtures", "models"), WorkDir: filepath.Join(out, "b"), Logger: testutil.Logger()}),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/regen-dev/regen/runner/cluster"
+	"github.com/regen-dev/regen/runner/kube"
 )
 
 // executorPods lists the executor's pods in ns.
@@ -33,17 +33,17 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 	DescribeTable("an overlay applies, rolls out on kwok nodes and tears down",
 		func(ctx SpecContext, env, wantNode string) {
 			start := time.Now()
-			rel, err := deployer.Deploy(ctx, cluster.DeployOptions{
+			rel, err := deployer.Deploy(ctx, kube.DeployOptions{
 				Env: env, RunID: "e2e-" + env, Manifests: render(ctx, env), FakeVolumes: true,
-				Timeouts: cluster.Timeouts{Rollout: 30 * time.Second}, DiagnosticsDir: artifactsDir(env),
+				Timeouts: kube.Timeouts{Rollout: 30 * time.Second}, DiagnosticsDir: artifactsDir(env),
 			}, true)
 			Expect(err).NotTo(HaveOccurred())
 			AddReportEntry(env+" apply / rollout", rel.Applied.Round(time.Millisecond).String()+" / "+rel.RolledOut.Round(time.Millisecond).String())
 
 			ns, err := cs.CoreV1().Namespaces().Get(ctx, rel.Namespace, metav1.GetOptions{})
 			Expect(err).NotTo(HaveOccurred())
-			Expect(ns.Labels).To(HaveKeyWithValue(cluster.LabelRunID, "e2e-"+env))
-			Expect(ns.Labels).To(HaveKeyWithValue(cluster.LabelEnv, env))
+			Expect(ns.Labels).To(HaveKeyWithValue(kube.LabelRunID, "e2e-"+env))
+			Expect(ns.Labels).To(HaveKeyWithValue(kube.LabelEnv, env))
 
 			pods := executorPods(ctx, rel.Namespace)
 			Expect(pods).To(HaveLen(1))
@@ -53,7 +53,7 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 			Expect(pods[0].Spec.Containers[0].TerminationMessagePath).To(Equal("/dev/termination-log"))
 
 			// Applying the same manifests again is a no-op for server-side apply.
-			objs, err := cluster.Objects(render(ctx, env), rel.Namespace, map[string]string{cluster.LabelRunID: "e2e-" + env, cluster.LabelManagedBy: cluster.FieldManager})
+			objs, err := kube.Objects(render(ctx, env), rel.Namespace, map[string]string{kube.LabelRunID: "e2e-" + env, kube.LabelManagedBy: kube.FieldManager})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(deployer.Apply(ctx, objs, false)).To(Succeed())
 
@@ -67,11 +67,11 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 	)
 
 	It("rejects a broken object in a server-side dry-run and persists nothing", func(ctx SpecContext) {
-		ns := cluster.NamespaceName("dev", "dry-run")
+		ns := kube.NamespaceName("dev", "dry-run")
 		Expect(deployer.CreateNamespace(ctx, ns, "dev", "dry-run")).To(Succeed())
 		DeferCleanup(func(ctx SpecContext) { Expect(deployer.Teardown(ctx, ns, 30*time.Second)).To(Succeed()) })
 
-		good, err := cluster.Objects(render(ctx, "dev"), ns, nil)
+		good, err := kube.Objects(render(ctx, "dev"), ns, nil)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(deployer.Apply(ctx, good, true)).To(Succeed())
 
@@ -79,7 +79,7 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 		broken := patchDeployment(render(ctx, "dev"), func(u *unstructured.Unstructured) {
 			Expect(unstructured.SetNestedField(u.Object, "someone-else", "spec", "selector", "matchLabels", "app.kubernetes.io/name")).To(Succeed())
 		})
-		bad, err := cluster.Objects(broken, ns, nil)
+		bad, err := kube.Objects(broken, ns, nil)
 		Expect(err).NotTo(HaveOccurred())
 		err = deployer.Apply(ctx, bad, true)
 		Expect(err).To(HaveOccurred())
@@ -96,13 +96,13 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 			Expect(unstructured.SetNestedStringMap(u.Object, map[string]string{"regen.dev/impossible": "true"}, "spec", "template", "spec", "nodeSelector")).To(Succeed())
 		})
 		dir := artifactsDir("forced-failure")
-		rel, err := deployer.Deploy(ctx, cluster.DeployOptions{
+		rel, err := deployer.Deploy(ctx, kube.DeployOptions{
 			Env: "dev", RunID: "e2e-forced-failure", Manifests: manifests, FakeVolumes: true,
-			Timeouts: cluster.Timeouts{Rollout: 5 * time.Second}, DiagnosticsDir: dir,
+			Timeouts: kube.Timeouts{Rollout: 5 * time.Second}, DiagnosticsDir: dir,
 		}, false)
 		Expect(err).To(HaveOccurred())
-		te, ok := errors.AsType[*cluster.TimeoutError](err)
-		Expect(ok).To(BeTrue(), "want a *cluster.TimeoutError, got %v", err)
+		te, ok := errors.AsType[*kube.TimeoutError](err)
+		Expect(ok).To(BeTrue(), "want a *kube.TimeoutError, got %v", err)
 		Expect(te.Phase).To(ContainSubstring("rollout of Deployment/regen-executor"))
 
 		Expect(rel.Diagnostics).NotTo(BeNil())
@@ -135,17 +135,17 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 	It("keeps the GPU pod Pending with a clear reason while no GPU node exists", func(ctx SpecContext) {
 		gpuNode, err := cs.CoreV1().Nodes().Get(ctx, "kwok-gpu-0", metav1.GetOptions{})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(cluster.DeleteNode(ctx, cs, gpuNode.Name)).To(Succeed())
+		Expect(kube.DeleteNode(ctx, cs, gpuNode.Name)).To(Succeed())
 		restored := false
 		DeferCleanup(func(ctx SpecContext) {
 			if !restored {
-				Expect(cluster.CreateNodes(ctx, cs, []cluster.Node{{Name: "kwok-gpu-0", GPUs: 1}})).To(Succeed())
+				Expect(kube.CreateNodes(ctx, cs, []kube.Node{{Name: "kwok-gpu-0", GPUs: 1}})).To(Succeed())
 			}
 		})
 
-		rel, err := deployer.Deploy(ctx, cluster.DeployOptions{
+		rel, err := deployer.Deploy(ctx, kube.DeployOptions{
 			Env: "gpu", RunID: "e2e-no-gpu", Manifests: render(ctx, "gpu"), FakeVolumes: true,
-			Timeouts: cluster.Timeouts{Rollout: 5 * time.Second},
+			Timeouts: kube.Timeouts{Rollout: 5 * time.Second},
 		}, true) // keep: the same pod must schedule once the node is back
 		DeferCleanup(func(ctx SpecContext) { Expect(deployer.Teardown(ctx, rel.Namespace, 30*time.Second)).To(Succeed()) })
 		Expect(err).To(HaveOccurred())
@@ -154,9 +154,9 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 		Expect(msg).To(ContainSubstring("Unschedulable"))
 		Expect(msg).To(Or(ContainSubstring("nvidia.com/gpu"), ContainSubstring("node affinity/selector")))
 
-		Expect(cluster.CreateNodes(ctx, cs, []cluster.Node{{Name: "kwok-gpu-0", GPUs: 1}})).To(Succeed())
+		Expect(kube.CreateNodes(ctx, cs, []kube.Node{{Name: "kwok-gpu-0", GPUs: 1}})).To(Succeed())
 		restored = true
-		objs, err := cluster.Objects(render(ctx, "gpu"), rel.Namespace, nil)
+		objs, err := kube.Objects(render(ctx, "gpu"), rel.Namespace, nil)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(deployer.WaitRollout(ctx, objs, 30*time.Second)).To(Succeed())
 		pods := executorPods(ctx, rel.Namespace)
@@ -165,7 +165,7 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 	})
 
 	It("records that kwok serves no container logs", func(ctx SpecContext) {
-		rel, err := deployer.Deploy(ctx, cluster.DeployOptions{
+		rel, err := deployer.Deploy(ctx, kube.DeployOptions{
 			Env: "dev", RunID: "e2e-logs", Manifests: render(ctx, "dev"), FakeVolumes: true,
 		}, true)
 		Expect(err).NotTo(HaveOccurred())
@@ -180,13 +180,13 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 	// Last of the Ordered specs (not AfterAll, which runs before the previous
 	// spec's DeferCleanup teardown).
 	It("leaves no namespace or volume behind after teardown", func(ctx SpecContext) {
-		nss, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: cluster.LabelManagedBy + "=" + cluster.FieldManager})
+		nss, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: kube.LabelManagedBy + "=" + kube.FieldManager})
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func(g Gomega) {
-			nss, err = cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: cluster.LabelManagedBy + "=" + cluster.FieldManager})
+			nss, err = cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: kube.LabelManagedBy + "=" + kube.FieldManager})
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(nss.Items).To(BeEmpty(), "namespaces left behind")
-			pvs, err := cs.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{LabelSelector: cluster.LabelManagedBy + "=" + cluster.FieldManager})
+			pvs, err := cs.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{LabelSelector: kube.LabelManagedBy + "=" + kube.FieldManager})
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(pvs.Items).To(BeEmpty(), "fake volumes left behind")
 		}).WithContext(ctx).WithTimeout(30 * time.Second).Should(Succeed())

@@ -3,7 +3,6 @@ package generation_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/regen-dev/regen/executor"
 	"github.com/regen-dev/regen/harness/client"
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 const (
@@ -59,13 +59,13 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		Eventually(done, 20*time.Second).Should(Receive(BeNil()))
 	})
 	url := "http://" + ln.Addr().String()
-	c, err := client.New(url, client.WithLogger(discardLogger()))
+	c, err := client.New(url, client.WithLogger(testutil.Logger()))
 	Expect(err).NotTo(HaveOccurred())
 	Expect(c.WaitReady(ctx, 20*time.Millisecond)).To(Succeed())
 	return []byte(url)
 }, func(ctx SpecContext, url []byte) {
 	var err error
-	cl, err = client.New(string(url), client.WithLogger(discardLogger()), client.WithPollInterval(20*time.Millisecond))
+	cl, err = client.New(string(url), client.WithLogger(testutil.Logger()), client.WithPollInterval(20*time.Millisecond))
 	Expect(err).NotTo(HaveOccurred())
 	data, err := os.ReadFile(inputImage)
 	Expect(err).NotTo(HaveOccurred())
@@ -73,8 +73,6 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	inputName, err = cl.Upload(ctx, "scene-256.png", data, client.UploadOptions{Overwrite: true})
 	Expect(err).NotTo(HaveOccurred())
 })
-
-func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // note prints a measured value to GinkgoWriter and records it as a report
 // entry, so that the JSON/JUnit report carries the numbers.

@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/regen-dev/regen/runner"
-	kube "github.com/regen-dev/regen/runner/cluster"
+	"github.com/regen-dev/regen/runner/kube"
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target"

@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/plan"
 	"github.com/regen-dev/regen/runner/report"
@@ -71,7 +72,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	dir, err := os.MkdirTemp("", "regen-replay-executor-")
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(os.RemoveAll, dir)
-	local0 = local.New(local.Options{Models: *modelsDir, WorkDir: dir, Logger: discardLogger()})
+	local0 = local.New(local.Options{Models: *modelsDir, WorkDir: dir, Logger: testutil.Logger()})
 	eps, err := local0.Start(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	return []byte(eps[0].URL)
@@ -90,7 +91,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	session, err = runner.Start(ctx, runner.Options{
 		Suite: theSuite, SuitePath: suitePath(), Target: tgt, GoldenDir: *goldenDir,
 		RunDir: runDir, Strict: *strict, Retries: 1,
-		Logger: discardLogger(), RepoDir: "../..",
+		Logger: testutil.Logger(), RepoDir: "../..",
 	})
 	Expect(err).NotTo(HaveOccurred())
 	planned := session.Plan()

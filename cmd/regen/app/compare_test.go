@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/regen-dev/regen/harness/compare"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 // testImage draws a deterministic 96×96 image: a gradient, a disc and
@@ -108,9 +110,9 @@ func TestCompareCommand(t *testing.T) {
 		{"golden record", []string{record, patched}, ExitPass, []string{"golden pixels not available"}, ""},
 		// The record files committed under golden/ wrap the comparator's
 		// record (case, workflow, compare, provenance).
-		{"committed golden record", []string{"../../../golden/cpu/conditioning/default.seed-1.10-0.json", "../../../golden/cpu/conditioning/default.seed-1.10-0.png"},
+		{"committed golden record", []string{testutil.Path(t, "golden/cpu/conditioning/default.seed-1.10-0.json"), testutil.Path(t, "golden/cpu/conditioning/default.seed-1.10-0.png")},
 			ExitPass, []string{"verdict: pass — exact"}, ""},
-		{"committed golden record, other output", []string{"../../../golden/cpu/conditioning/default.seed-1.10-0.json", patched},
+		{"committed golden record, other output", []string{testutil.Path(t, "golden/cpu/conditioning/default.seed-1.10-0.json"), patched},
 			ExitRegression, []string{"verdict: fail — size"}, ""},
 		{"json", []string{"--json", golden, patched}, ExitRegression, nil, "fail"},
 		{"json pass", []string{golden, same, "-json"}, ExitPass, nil, "pass"},

@@ -14,8 +14,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/regen-dev/regen/runner/cluster"
 	"github.com/regen-dev/regen/runner/deploy"
+	"github.com/regen-dev/regen/runner/kube"
 )
 
 const deployUsage = `Usage: regen deploy render   --env dev|prod|gpu [--dir kustomize] [-o FILE]
@@ -76,9 +76,9 @@ func runDeploy(ctx context.Context, s Streams, args []string) error {
 	}
 	var f deployFlags
 	fs := newFlagSet("deploy "+action, s)
-	envs := strings.Join(deploy.Environments, ", ")
+	const envs = "an overlay under <dir>/overlays (dev, prod, gpu, …)"
 	if action == "validate" {
-		fs.StringVar(&f.env, "env", "all", "environment: "+envs+" or all")
+		fs.StringVar(&f.env, "env", "all", "environment: "+envs+", or all of them")
 	} else {
 		fs.StringVar(&f.env, "env", "", "environment: "+envs)
 	}
@@ -106,7 +106,8 @@ func runDeploy(ctx context.Context, s Streams, args []string) error {
 		return &usageError{msg: fmt.Sprintf("deploy %s: unexpected argument %q", action, fs.Arg(0)), hint: "regen deploy " + action + " -h"}
 	}
 	if f.env == "" {
-		return &usageError{msg: "deploy " + action + " needs --env (" + strings.Join(deploy.Environments, ", ") + ")", hint: "regen deploy " + action + " --env dev"}
+		envs, _ := deploy.Overlays(f.dir)
+		return &usageError{msg: "deploy " + action + " needs --env (" + strings.Join(envs, ", ") + ")", hint: "regen deploy " + action + " --env dev"}
 	}
 	switch action {
 	case "render":
@@ -161,14 +162,14 @@ func deployApply(ctx context.Context, s Streams, f deployFlags) error {
 	if f.runID == "" {
 		f.runID = time.Now().UTC().Format("20060102-150405")
 	}
-	d, err := cluster.NewDeployer(cfg, nil)
+	d, err := kube.NewDeployer(cfg, nil)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(s.Err, "applying %s to %s (context %q)...\n", f.env, cfg.Host, kctx)
-	rel, err := d.Deploy(ctx, cluster.DeployOptions{
+	rel, err := d.Deploy(ctx, kube.DeployOptions{
 		Env: f.env, RunID: f.runID, Namespace: f.namespace, Manifests: manifests,
-		Timeouts: cluster.Timeouts{Rollout: f.rollout}, FakeVolumes: f.fakeVolumes,
+		Timeouts: kube.Timeouts{Rollout: f.rollout}, FakeVolumes: f.fakeVolumes,
 	}, true)
 	if err != nil {
 		if rel.Diagnostics != nil {
@@ -189,14 +190,14 @@ func deployDelete(ctx context.Context, s Streams, f deployFlags) error {
 	if err != nil {
 		return err
 	}
-	d, err := cluster.NewDeployer(cfg, nil)
+	d, err := kube.NewDeployer(cfg, nil)
 	if err != nil {
 		return err
 	}
 	names := []string{f.namespace}
 	if f.namespace == "" {
 		list, err := d.Clientset().CoreV1().Namespaces().List(ctx, metav1.ListOptions{
-			LabelSelector: cluster.LabelManagedBy + "=" + cluster.FieldManager + "," + cluster.LabelEnv + "=" + f.env,
+			LabelSelector: kube.LabelManagedBy + "=" + kube.FieldManager + "," + kube.LabelEnv + "=" + f.env,
 		})
 		if err != nil {
 			return fmt.Errorf("list regen namespaces: %w", err)
@@ -213,7 +214,7 @@ func deployDelete(ctx context.Context, s Streams, f deployFlags) error {
 	}
 	var errs []error
 	for _, ns := range names {
-		if err := d.Teardown(ctx, ns, cluster.DefaultTimeouts(f.env).Cleanup); err != nil {
+		if err := d.Teardown(ctx, ns, kube.DefaultTimeouts(f.env).Cleanup); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -244,7 +245,10 @@ func deployRender(ctx context.Context, s Streams, f deployFlags) error {
 func deployValidate(ctx context.Context, s Streams, f deployFlags) error {
 	envs := []string{f.env}
 	if f.env == "all" {
-		envs = deploy.Environments
+		var err error
+		if envs, err = deploy.Overlays(f.dir); err != nil {
+			return &usageError{msg: err.Error(), hint: "regen deploy validate --dir kustomize --env all"}
+		}
 	}
 	var errs []error
 	for _, env := range envs {

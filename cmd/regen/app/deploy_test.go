@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-const testKustomize = "../../../kustomize"
+	"github.com/regen-dev/regen/internal/testutil"
+)
 
 func deployRun(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -21,7 +21,7 @@ func deployRun(t *testing.T, args ...string) (string, error) {
 
 func TestDeployValidateAll(t *testing.T) {
 	t.Parallel()
-	out, err := deployRun(t, "validate", "--dir", testKustomize)
+	out, err := deployRun(t, "validate", "--dir", testutil.Path(t, "kustomize"))
 	if err != nil {
 		t.Fatalf("deploy validate: %v\n%s", err, out)
 	}
@@ -37,7 +37,7 @@ func TestDeployValidateAll(t *testing.T) {
 
 func TestDeployRender(t *testing.T) {
 	t.Parallel()
-	out, err := deployRun(t, "render", "--env", "gpu", "--dir", testKustomize)
+	out, err := deployRun(t, "render", "--env", "gpu", "--dir", testutil.Path(t, "kustomize"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestDeployRender(t *testing.T) {
 		}
 	}
 	file := filepath.Join(t.TempDir(), "dev.yaml")
-	if _, err := deployRun(t, "render", "--env", "dev", "--dir", testKustomize, "-o", file); err != nil {
+	if _, err := deployRun(t, "render", "--env", "dev", "--dir", testutil.Path(t, "kustomize"), "-o", file); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(file)
@@ -59,7 +59,7 @@ func TestDeployRender(t *testing.T) {
 func TestDeployErrors(t *testing.T) {
 	t.Parallel()
 	broken := filepath.Join(t.TempDir(), "kustomize")
-	if err := os.CopyFS(broken, os.DirFS(testKustomize)); err != nil {
+	if err := os.CopyFS(broken, os.DirFS(testutil.Path(t, "kustomize"))); err != nil {
 		t.Fatal(err)
 	}
 	kfile := filepath.Join(broken, "overlays", "dev", "kustomization.yaml")
@@ -79,8 +79,8 @@ func TestDeployErrors(t *testing.T) {
 		{"unknown action", []string{"launch"}, `unknown deploy action "launch"`},
 		{"render without env", []string{"render"}, "deploy render needs --env"},
 		{"unknown env", []string{"validate", "--env", "staging"}, `unknown environment "staging"`},
-		{"apply without a kubeconfig says what to do", []string{"apply", "--env", "dev", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "Point --kubeconfig or KUBECONFIG at a cluster"},
-		{"delete without a kubeconfig says what to do", []string{"delete", "--env", "prod", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "Point --kubeconfig or KUBECONFIG at a cluster"},
+		{"apply without a kubeconfig says what to do", []string{"apply", "--env", "dev", "--dir", testutil.Path(t, "kustomize"), "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "Point --kubeconfig or KUBECONFIG at a cluster"},
+		{"delete without a kubeconfig says what to do", []string{"delete", "--env", "prod", "--dir", testutil.Path(t, "kustomize"), "--kubeconfig", filepath.Join(t.TempDir(), "none")}, "Point --kubeconfig or KUBECONFIG at a cluster"},
 		{"apply to an unknown env", []string{"apply", "--env", "staging"}, `unknown environment "staging"`},
 		{"deprecated bases", []string{"validate", "--env", "dev", "--dir", broken}, "'bases' is deprecated"},
 		{"render fails on deprecated fields too", []string{"render", "--env", "dev", "--dir", broken}, "deprecated field"},
@@ -99,7 +99,7 @@ func TestDeployApplyNoKubeconfig(t *testing.T) {
 	t.Setenv("KUBECONFIG", "")
 	t.Setenv("HOME", t.TempDir())
 	start := time.Now()
-	_, err := deployRun(t, "apply", "--env", "dev")
+	_, err := deployRun(t, "apply", "--env", "dev", "--dir", testutil.Path(t, "kustomize"))
 	if err == nil || !strings.Contains(err.Error(), "no kubeconfig") || !strings.Contains(err.Error(), "KUBECONFIG") {
 		t.Fatalf("apply with no kubeconfig = %v; want a message naming what is missing", err)
 	}

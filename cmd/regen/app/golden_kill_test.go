@@ -21,6 +21,8 @@ import (
 	"github.com/regen-dev/regen/internal/atomicfile"
 	"github.com/regen-dev/regen/runner/golden"
 	"github.com/regen-dev/regen/runner/report"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 // approverEnv makes the test binary act as `regen golden approve` with the
@@ -139,7 +141,7 @@ func TestApproveSurvivesSIGKILL(t *testing.T) {
 	}
 	const nCases, wantKills = 320, 20
 	repo := fastTempDir(t)
-	gitignore, err := os.ReadFile("../../../.gitignore")
+	gitignore, err := os.ReadFile(testutil.Path(t, ".gitignore"))
 	if err != nil {
 		t.Fatal(err)
 	}

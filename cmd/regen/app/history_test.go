@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/regen-dev/regen/runner/history/images"
+
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 func TestRunRecordsHistoryAndImport(t *testing.T) {
@@ -20,7 +22,7 @@ func TestRunRecordsHistoryAndImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	runArgs := func(report string, extra ...string) []string {
-		return append([]string{"run", "--suite", imgSuite, "--filter", `^(solid|invert)/`, "--models", models,
+		return append([]string{"run", "--suite", testutil.Path(t, "runner", "testdata", "imgsuite", "suite.yaml"), "--filter", `^(solid|invert)/`, "--models", models,
 			"--golden-dir", gdir, "--report", filepath.Join(tmp, report), "-q"}, extra...)
 	}
 	if code, out := regen(t, runArgs("r1")...); code != ExitInfra {
@@ -120,7 +122,7 @@ func TestHistoryStoreErrorsAreExit2(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"run on a corrupt store fails before running", []string{"run", "--suite", imgSuite, "--models", emptyModels(t),
+		{"run on a corrupt store fails before running", []string{"run", "--suite", testutil.Path(t, "runner", "testdata", "imgsuite", "suite.yaml"), "--models", emptyModels(t),
 			"--report", filepath.Join(tmp, "r"), "--history", corrupt, "-q"}, []string{"corrupt", corrupt}},
 		{"history of a corrupt store", []string{"history", "--history", corrupt}, []string{"corrupt", corrupt}},
 		{"history of a missing store is not created", []string{"history", "--history", missing}, []string{"not found", missing}},

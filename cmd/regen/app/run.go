@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,8 +20,7 @@ import (
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target"
-	clustertarget "github.com/regen-dev/regen/runner/target/cluster"
-	"github.com/regen-dev/regen/runner/target/local"
+	"github.com/regen-dev/regen/runner/target/factory"
 )
 
 func runCommand() command {
@@ -31,37 +29,25 @@ func runCommand() command {
 
 // runFlags are `regen run`'s flags.
 type runFlags struct {
-	env          string
-	url          string
+	target       targetFlags
 	suite        string
 	filter       string
 	labels       []string
 	seeds        string
 	concurrency  int
 	retries      int
-	replicas     int
 	report       string
 	goldenDir    string
 	class        string
-	models       string
 	strict       bool
 	timeout      time.Duration
 	verbose      bool
 	quiet        bool
 	list         bool
-	envSet       bool
 	goldenDirSet bool
-	kubeconfig   string
-	keep         bool
-	cluster      string
-	kubeBin      string
-	executorBin  string
 	history      string
 	images       string
 }
-
-// clusterEnvs are the Kustomize environments (kustomize/overlays/<env>).
-var clusterEnvs = map[string]bool{"dev": true, "prod": true, "gpu": true}
 
 func runRun(ctx context.Context, s Streams, args []string) error {
 	return runWithTarget(ctx, s, args, nil)
@@ -72,8 +58,7 @@ func runRun(ctx context.Context, s Streams, args []string) error {
 func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Target) error {
 	var f runFlags
 	fs := newFlagSet("run", s)
-	fs.StringVar(&f.env, "env", "local", "environment: local (in-process executor); dev, prod, gpu (deploy kustomize/overlays/<env> to kind or the kubeconfig's cluster)")
-	fs.StringVar(&f.url, "url", "", "replay on the ComfyUI-compatible server at this URL instead of --env")
+	f.target.bind(fs)
 	fs.StringVar(&f.suite, "suite", "fixtures/suite.yaml", "suite file")
 	fs.StringVar(&f.filter, "filter", "", "run only cases whose id (<workflow>[<variant>]/seed=<n>) matches this regular expression")
 	fs.Func("label", "run only cases carrying this suite label (e.g. smoke, txt2img, wf-<workflow>; repeat or comma-separate for any of several; regen run --list shows each case's labels)", func(v string) error {
@@ -87,18 +72,11 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.StringVar(&f.seeds, "seeds", "", "comma-separated seeds replacing the suite's (e.g. 1,2)")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "cases in flight (default: one per endpoint)")
 	fs.IntVar(&f.retries, "retries", 1, "replay a case again this many times after an infrastructure failure (never after a verdict)")
-	fs.IntVar(&f.replicas, "replicas", 1, "local: number of in-process executor servers")
 	fs.StringVar(&f.report, "report", "", "report directory (default out/run-<timestamp>)")
 	fs.StringVar(&f.goldenDir, "golden-dir", "golden", "golden root; goldens live in <dir>/<environment>/")
 	fs.StringVar(&f.class, "class", "", "environment class of the goldens to judge against (default: the suite's environment)")
-	fs.StringVar(&f.models, "models", "fixtures/models", "local: models directory (checkpoints/, loras/)")
 	fs.BoolVar(&f.strict, "strict", false, "treat pass~ (not bit-identical) as a regression")
 	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout (default: the suite's, else 5m)")
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "dev/prod/gpu: kubeconfig of the cluster to deploy into (default $KUBECONFIG, ~/.kube/config; dev falls back to kind)")
-	fs.BoolVar(&f.keep, "keep", false, "dev/prod/gpu: keep the namespace (and a kind cluster) after the run, for debugging; host: keep the node's state dir and logs")
-	fs.StringVar(&f.cluster, "cluster", "auto", "dev/prod/gpu: how to reach a cluster: auto (kubeconfig, else for dev kind, else a host node), kubeconfig, kind, host (dev: a single-node cluster on this machine's containerd, brought up and torn down by the run; needs root)")
-	fs.StringVar(&f.kubeBin, "kube-bin", "", "host: directory of the control-plane and kubelet binaries (default $REGEN_KUBE_BIN; hack/controlplane.sh build, then hack/controlplane.sh kubelet)")
-	fs.StringVar(&f.executorBin, "executor-binary", "", "host: the static regen-executor packed into the pod image (default: next to this regen binary); --models is packed with it")
 	fs.StringVar(&f.history, "history", historyDefault(), "record the run in this history store: a SQLite file (created if missing) or postgres://user@host/db (default $"+HistoryEnv+", else none)")
 	fs.StringVar(&f.images, "history-images", "", "with --history: keep every output PNG in this folder, content-addressed (regen history prune applies retention)")
 	fs.BoolVar(&f.list, "list", false, "list the planned cases (id, labels) without running them")
@@ -117,21 +95,13 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	if fs.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("run: unexpected argument %q", fs.Arg(0)), hint: "regen run --help"}
 	}
-	fs.Visit(func(fl *flag.Flag) {
-		f.envSet = f.envSet || fl.Name == "env"
-		f.goldenDirSet = f.goldenDirSet || fl.Name == "golden-dir"
-	})
+	f.target.parsed(fs)
+	fs.Visit(func(fl *flag.Flag) { f.goldenDirSet = f.goldenDirSet || fl.Name == "golden-dir" })
 	return f.execute(ctx, s, tgt)
 }
 
 // execute runs with parsed flags on tgt, or on the target they describe.
 func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) error {
-	if f.url != "" && f.envSet {
-		return &usageError{msg: "run: --url and --env are exclusive", hint: "regen run --url http://127.0.0.1:8188"}
-	}
-	if f.env != "local" && !clusterEnvs[f.env] && f.url == "" {
-		return &usageError{msg: fmt.Sprintf("run: unknown environment %q", f.env), hint: "regen run --env local"}
-	}
 	var filter *regexp.Regexp
 	if f.filter != "" {
 		var err error
@@ -143,17 +113,25 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	if err != nil {
 		return &usageError{msg: "run: " + err.Error(), hint: "regen run --seeds 1,2"}
 	}
-	if f.concurrency < 0 || f.replicas < 1 || f.retries < 0 {
-		return &usageError{msg: "run: --concurrency and --retries must be >= 0, --replicas >= 1"}
+	if f.concurrency < 0 || f.retries < 0 {
+		return &usageError{msg: "run: --concurrency and --retries must be >= 0"}
 	}
-	mode, err := clustertarget.ParseMode(f.cluster)
+	runDir := f.report
+	if runDir == "" {
+		runDir = "out/run-" + time.Now().UTC().Format("20060102-150405")
+	}
+	logger := newLogger(s.Err, f.verbose, f.quiet)
+	var notify io.Writer
+	if !f.quiet {
+		notify = s.Err
+	}
+	topts, err := f.target.options("run", runDir, logger, notify)
 	if err != nil {
-		return &usageError{msg: "run: --cluster: " + err.Error()}
+		return err
 	}
-	var urlTarget target.Target
-	if f.url != "" {
-		if urlTarget, err = target.NewURL(f.url); err != nil {
-			return &usageError{msg: "run: " + err.Error()}
+	if tgt == nil {
+		if tgt, err = factory.New(topts); err != nil {
+			return &usageError{msg: "run: " + err.Error(), hint: "regen run --env local"}
 		}
 	}
 	st, err := suite.Load(f.suite)
@@ -169,36 +147,12 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 				hint: "mkdir -p " + f.goldenDir + " to start a new golden set, or leave --golden-dir out (default golden)"}
 		}
 	}
-	runDir := f.report
-	if runDir == "" {
-		runDir = "out/run-" + time.Now().UTC().Format("20060102-150405")
-	}
 	cleared, err := runner.PrepareRunDir(runDir)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	if len(cleared) > 0 && !f.quiet {
 		fmt.Fprintf(s.Err, "report: %s held an earlier run; removed its %s\n", runDir, strings.Join(cleared, ", "))
-	}
-	logger := newLogger(s.Err, f.verbose, f.quiet)
-
-	switch {
-	case tgt != nil:
-	case f.url != "":
-		tgt = urlTarget
-	case clusterEnvs[f.env]:
-		tgt = clustertarget.New(clustertarget.Options{
-			Env: f.env, Kubeconfig: f.kubeconfig, RunID: filepath.Base(runDir), Keep: f.keep,
-			Mode: mode, KubeBin: f.kubeBin, ExecutorBinary: f.executorBin, Models: f.models,
-			DiagnosticsDir: filepath.Join(runDir, "cluster"), Log: logger,
-			Notify: func(msg string) {
-				if !f.quiet {
-					fmt.Fprintln(s.Err, msg)
-				}
-			},
-		})
-	default:
-		tgt = local.New(local.Options{Models: f.models, WorkDir: runDir, Replicas: f.replicas, Logger: logger})
 	}
 	done := 0
 	opts := runner.Options{

@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,13 +10,9 @@ import (
 
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/nodes"
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/target/local"
 )
-
-// The image-only suite of the runner's tests: fast, needs no models.
-const imgSuite = "../../../runner/testdata/imgsuite/suite.yaml"
-
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func emptyModels(t *testing.T) string {
 	t.Helper()
@@ -47,8 +41,10 @@ func TestRunUsageErrors(t *testing.T) {
 	}{
 		// A cluster environment without a reachable cluster fails at once,
 		// naming what is missing (the target's preflight).
-		{name: "cluster env without cluster", args: []string{"run", "--suite", "../../../fixtures/suite.yaml", "--env", "gpu", "--kubeconfig", "/nonexistent/kubeconfig", "--report", "@TMP@"}, want: "kubeconfig /nonexistent/kubeconfig: no cluster to deploy to"},
+		{name: "cluster env without cluster", args: []string{"run", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--env", "gpu", "--kustomize", testutil.Path(t, "kustomize"), "--kubeconfig", "/nonexistent/kubeconfig", "--report", "@TMP@"}, want: "kubeconfig /nonexistent/kubeconfig: no cluster to deploy to"},
 		{name: "unknown env", args: []string{"run", "--env", "mars"}, want: `unknown environment "mars"`},
+		{name: "unknown env lists the overlays", args: []string{"run", "--env", "mars", "--kustomize", testutil.Path(t, "kustomize")}, want: "want local, dev, gpu, prod (the overlays under"},
+		{name: "bad cluster mode", args: []string{"run", "--cluster", "docker"}, want: `unknown cluster mode "docker"`},
 		{name: "url and env", args: []string{"run", "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
 		{name: "bad filter", args: []string{"run", "--filter", "("}, want: "bad --filter"},
 		{name: "bad seeds", args: []string{"run", "--seeds", "1,x"}, want: "bad --seeds"},
@@ -105,7 +101,7 @@ func TestRunExitCodesAndApprove(t *testing.T) {
 	runArgs := func(report string) []string {
 		// ws (SaveImageWebsocket) is left to the runner's tests, which
 		// retry the executor's websocket registration race.
-		return []string{"run", "--suite", imgSuite, "--filter", `^(solid|invert|skipped)/`, "--models", models,
+		return []string{"run", "--suite", testutil.Path(t, "runner", "testdata", "imgsuite", "suite.yaml"), "--filter", `^(solid|invert|skipped)/`, "--models", models,
 			"--golden-dir", gdir, "--report", filepath.Join(tmp, report), "-q"}
 	}
 
@@ -175,7 +171,7 @@ func TestRunExitCodesAndApprove(t *testing.T) {
 		return node.NewRegistry(all...)
 	}
 	var ob, eb bytes.Buffer
-	tgt := local.New(local.Options{Models: models, WorkDir: filepath.Join(tmp, "r3"), Registry: faulty, Logger: quietLogger()})
+	tgt := local.New(local.Options{Models: models, WorkDir: filepath.Join(tmp, "r3"), Registry: faulty, Logger: testutil.Logger()})
 	err := runWithTarget(context.Background(), Streams{Out: &ob, Err: &eb}, runArgs("r3")[1:], tgt)
 	if code := ExitCode(err, &eb); code != ExitRegression {
 		t.Fatalf("fault run: exit %d: %v\n%s", code, err, ob.String())
@@ -203,7 +199,7 @@ func TestRunExitCodesAndApprove(t *testing.T) {
 
 func TestRunUnreachableURL(t *testing.T) {
 	t.Parallel()
-	code, out := regen(t, "run", "--suite", imgSuite, "--url", "http://127.0.0.1:1", "--report", t.TempDir(), "--golden-dir", t.TempDir())
+	code, out := regen(t, "run", "--suite", testutil.Path(t, "runner", "testdata", "imgsuite", "suite.yaml"), "--url", "http://127.0.0.1:1", "--report", t.TempDir(), "--golden-dir", t.TempDir())
 	if code != ExitInfra || !strings.Contains(out, "executor unreachable") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
@@ -212,7 +208,7 @@ func TestRunUnreachableURL(t *testing.T) {
 func TestRunMissingCheckpoint(t *testing.T) {
 	t.Parallel()
 	models := emptyModels(t)
-	data, err := os.ReadFile("../../../fixtures/models/checkpoints/regen-gmm.safetensors")
+	data, err := os.ReadFile(testutil.Path(t, "fixtures", "models", "checkpoints", "regen-gmm.safetensors"))
 	if err != nil {
 		t.Skipf("no fixture models: %v", err)
 	}
@@ -220,7 +216,7 @@ func TestRunMissingCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	gdir := t.TempDir()
-	code, out := regen(t, "run", "--suite", "../../../fixtures/suite.yaml", "--filter", `^txt2img-els/`,
+	code, out := regen(t, "run", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--filter", `^txt2img-els/`,
 		"--models", models, "--golden-dir", gdir, "--report", t.TempDir(), "-q")
 	if code != ExitInfra || !strings.Contains(out, `"regen-els.safetensors"`) {
 		t.Errorf("exit %d, want 2 naming the missing checkpoint:\n%s", code, out)
@@ -232,7 +228,7 @@ func TestRunMissingCheckpoint(t *testing.T) {
 
 func TestRunList(t *testing.T) {
 	t.Parallel()
-	code, out := regen(t, "run", "--list", "--suite", "../../../fixtures/suite.yaml", "--filter", `^(txt2img-gmm\[euler\]|ui-sd15-default)/`, "--seeds", "3")
+	code, out := regen(t, "run", "--list", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--filter", `^(txt2img-gmm\[euler\]|ui-sd15-default)/`, "--seeds", "3")
 	if code != ExitPass {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
@@ -259,7 +255,7 @@ func TestRunLabel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, out := regen(t, append([]string{"run", "--suite", "../../../fixtures/suite.yaml", "--list"}, tt.args...)...)
+			code, out := regen(t, append([]string{"run", "--suite", testutil.Path(t, "fixtures/suite.yaml"), "--list"}, tt.args...)...)
 			if code != ExitPass || !strings.HasSuffix(out, tt.want) && !strings.Contains(out, "\n"+tt.want) {
 				t.Fatalf("exit %d, want 0 and %q:\n%s", code, tt.want, out)
 			}
@@ -276,5 +272,28 @@ func TestRunLabel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunTakesANewOverlay: adding an environment is adding its overlay
+// directory; run reaches it through the target factory with no list to edit
+// (it then fails here only because there is no cluster).
+func TestRunTakesANewOverlay(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "overlays", "staging"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "overlays", "staging", "kustomization.yaml"), []byte("resources: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := regen(t, "run", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--kustomize", root, "--env", "staging",
+		"--kubeconfig", "/nonexistent/kubeconfig", "--report", t.TempDir())
+	if code != ExitInfra || !strings.Contains(out, "--env staging: kubeconfig /nonexistent/kubeconfig: no cluster to deploy to") {
+		t.Errorf("exit %d, output %q; want the staging overlay tried, and no cluster", code, out)
+	}
+	code, out = regen(t, "run", "--kustomize", root, "--env", "dev")
+	if code != ExitInfra || !strings.Contains(out, `unknown environment "dev": want local, staging (the overlays under `+filepath.Join(root, "overlays")+")") {
+		t.Errorf("exit %d, output %q; want dev unknown under a root without it", code, out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,7 +16,7 @@ import (
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target"
-	"github.com/regen-dev/regen/runner/target/local"
+	"github.com/regen-dev/regen/runner/target/factory"
 	"github.com/regen-dev/regen/runner/variants"
 )
 
@@ -25,15 +26,15 @@ func variantsCommand() command {
 
 // variantsFlags are `regen variants`' flags.
 type variantsFlags struct {
+	target                                     targetFlags
 	workflow, samplers, schedulers, steps, cfg string
 	reference, seeds                           string
-	urls                                       []string
 	seed                                       uint64
 	size                                       string
-	env, url, suite, models, out               string
-	replicas, concurrency                      int
+	suite, out                                 string
+	concurrency                                int
 	timeout                                    time.Duration
-	verbose, quiet, envSet, suiteSet           bool
+	verbose, quiet, suiteSet                   bool
 }
 
 func runVariants(ctx context.Context, s Streams, args []string) error {
@@ -54,19 +55,10 @@ func variantsWithTarget(ctx context.Context, s Streams, args []string, tgt targe
 	fs.StringVar(&f.seeds, "seeds", "", "comma-separated seeds instead of --seed: every variant runs on each, distances are averaged with their spread (the sheet shows the first)")
 	fs.StringVar(&f.reference, "reference", "", "rank every variant by its distance to this one, <sampler>.<scheduler>[…] as the sheet names it (e.g. dpmpp_2m.karras)")
 	fs.StringVar(&f.size, "size", "", "override the empty latent's size, WxH (e.g. 64x64)")
-	fs.StringVar(&f.env, "env", "local", "environment: local (in-process executor)")
-	fs.Func("url", "replay on the ComfyUI-compatible server at this URL instead of --env; twice (--url A --url B): the same variants on both, and each variant's distance from A's output to B's", func(v string) error {
-		if len(f.urls) == 2 {
-			return fmt.Errorf("at most two --url")
-		}
-		f.urls = append(f.urls, v)
-		f.url = f.urls[0]
-		return nil
-	})
+	f.target.maxURLs = 2
+	f.target.bind(fs)
 	fs.StringVar(&f.suite, "suite", "fixtures/suite.yaml", "suite whose model aliases, input images and environment class to borrow (ignored when the default is absent)")
-	fs.StringVar(&f.models, "models", "fixtures/models", "local: models directory (checkpoints/, loras/)")
 	fs.StringVar(&f.out, "out", "", "output directory (default out/variants-<timestamp>)")
-	fs.IntVar(&f.replicas, "replicas", 1, "local: number of in-process executor servers")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "variants in flight (default: one per endpoint)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "per-variant replay timeout (default 5m)")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
@@ -85,10 +77,8 @@ func variantsWithTarget(ctx context.Context, s Streams, args []string, tgt targe
 	if fs.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("variants: unexpected argument %q", fs.Arg(0)), hint: "regen variants --help"}
 	}
-	fs.Visit(func(fl *flag.Flag) {
-		f.envSet = f.envSet || fl.Name == "env"
-		f.suiteSet = f.suiteSet || fl.Name == "suite"
-	})
+	f.target.parsed(fs)
+	fs.Visit(func(fl *flag.Flag) { f.suiteSet = f.suiteSet || fl.Name == "suite" })
 	return f.execute(ctx, s, tgt)
 }
 
@@ -99,12 +89,6 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 	}
 	if _, err := os.Stat(f.workflow); err != nil {
 		return &usageError{msg: "variants: " + err.Error(), hint: hint}
-	}
-	if f.url != "" && f.envSet {
-		return &usageError{msg: "variants: --url and --env are exclusive", hint: "regen variants --url http://127.0.0.1:8188 --workflow FILE"}
-	}
-	if f.env != "local" && f.url == "" {
-		return &usageError{msg: fmt.Sprintf("variants: unknown environment %q", f.env), hint: "regen variants --env local"}
 	}
 	var more []uint64
 	if f.seeds != "" {
@@ -124,8 +108,8 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 		}
 		f.seed, more = all[0], all[1:]
 	}
-	if f.replicas < 1 || f.concurrency < 0 {
-		return &usageError{msg: "variants: --replicas must be >= 1 and --concurrency >= 0"}
+	if f.concurrency < 0 {
+		return &usageError{msg: "variants: --concurrency must be >= 0"}
 	}
 	axes := variants.Axes{Samplers: splitList(f.samplers), Schedulers: splitList(f.schedulers)}
 	var err error
@@ -153,19 +137,23 @@ func (f *variantsFlags) execute(ctx context.Context, s Streams, tgt target.Targe
 		out = filepath.Join("out", "variants-"+time.Now().UTC().Format("20060102-150405"))
 	}
 	logger := newLogger(s.Err, f.verbose, f.quiet)
-	switch {
-	case tgt != nil:
-	case f.url != "":
-		if tgt, err = target.NewURL(f.url); err != nil {
-			return &usageError{msg: "variants: " + err.Error()}
+	var notify io.Writer
+	if !f.quiet {
+		notify = s.Err
+	}
+	topts, err := f.target.options("variants", out, logger, notify)
+	if err != nil {
+		return err
+	}
+	if tgt == nil {
+		if tgt, err = factory.New(topts); err != nil {
+			return &usageError{msg: "variants: " + err.Error(), hint: "regen variants --env local"}
 		}
-	default:
-		tgt = local.New(local.Options{Models: f.models, WorkDir: out, Replicas: f.replicas, Logger: logger})
 	}
 	opts := variants.Options{Workflow: f.workflow, Axes: axes, Seed: f.seed, Width: w, Height: h, Base: base, Reference: f.reference, MoreSeeds: more,
 		Target: tgt, OutDir: out, Concurrency: f.concurrency, Timeout: f.timeout, Logger: logger}
-	if len(f.urls) == 2 {
-		if opts.Compare, err = target.NewURL(f.urls[1]); err != nil {
+	if urls := f.target.urls; len(urls) == 2 {
+		if opts.Compare, err = target.NewURL(urls[1]); err != nil {
 			return &usageError{msg: "variants: " + err.Error()}
 		}
 	}

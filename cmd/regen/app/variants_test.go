@@ -7,13 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/htmlreport"
 	"github.com/regen-dev/regen/runner/variants"
-)
-
-const (
-	gmmWorkflow = "../../../fixtures/workflows/txt2img-gmm.json"
-	fixtureDir  = "../../../fixtures"
 )
 
 func TestVariantsUsageErrors(t *testing.T) {
@@ -25,14 +21,16 @@ func TestVariantsUsageErrors(t *testing.T) {
 	}{
 		{name: "no workflow", args: []string{"variants"}, want: "--workflow is required"},
 		{name: "missing workflow", args: []string{"variants", "--workflow", "nope.json"}, want: "nope.json"},
-		{name: "bad steps", args: []string{"variants", "--workflow", gmmWorkflow, "--steps", "ten"}, want: "bad --steps"},
-		{name: "bad cfg", args: []string{"variants", "--workflow", gmmWorkflow, "--cfg", "x"}, want: "bad --cfg"},
-		{name: "bad size", args: []string{"variants", "--workflow", gmmWorkflow, "--size", "65x64"}, want: "bad --size"},
-		{name: "duplicate sampler", args: []string{"variants", "--workflow", gmmWorkflow, "--samplers", "euler,euler"}, want: "listed twice"},
-		{name: "url and env", args: []string{"variants", "--workflow", gmmWorkflow, "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
-		{name: "unknown env", args: []string{"variants", "--workflow", gmmWorkflow, "--env", "mars"}, want: `unknown environment "mars"`},
-		{name: "bad seeds", args: []string{"variants", "--workflow", gmmWorkflow, "--seeds", "1,x"}, want: `--seeds: "x" is not a seed`},
-		{name: "duplicate seed", args: []string{"variants", "--workflow", gmmWorkflow, "--seeds", "2,2"}, want: "--seeds: 2 twice"},
+		{name: "bad steps", args: []string{"variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--steps", "ten"}, want: "bad --steps"},
+		{name: "bad cfg", args: []string{"variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--cfg", "x"}, want: "bad --cfg"},
+		{name: "bad size", args: []string{"variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--size", "65x64"}, want: "bad --size"},
+		{name: "duplicate sampler", args: []string{"variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--samplers", "euler,euler"}, want: "listed twice"},
+		{name: "url and env", args: []string{"variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
+		{name: "unknown env", args: []string{"variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--env", "mars"}, want: `unknown environment "mars"`},
+		// variants reaches every environment run does, through the same factory.
+		{name: "overlay env without cluster", args: []string{"variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--env", "gpu", "--kustomize", testutil.Path(t, "kustomize"), "--kubeconfig", "/nonexistent/kubeconfig", "--out", "@TMP@"}, want: "kubeconfig /nonexistent/kubeconfig: no cluster to deploy to"},
+		{name: "bad seeds", args: []string{"variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--seeds", "1,x"}, want: `--seeds: "x" is not a seed`},
+		{name: "duplicate seed", args: []string{"variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--seeds", "2,2"}, want: "--seeds: 2 twice"},
 		{name: "report without subcommand", args: []string{"report"}, want: "no subcommand"},
 		{name: "report unknown subcommand", args: []string{"report", "pdf"}, want: `unknown subcommand "pdf"`},
 		{name: "report html of no run", args: []string{"report", "html", "/nonexistent"}, want: "finished `regen run`"},
@@ -42,7 +40,13 @@ func TestVariantsUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, out := regen(t, tt.args...)
+			args := append([]string(nil), tt.args...)
+			for i, a := range args {
+				if a == "@TMP@" {
+					args[i] = t.TempDir()
+				}
+			}
+			code, out := regen(t, args...)
 			if code != ExitInfra || !strings.Contains(out, tt.want) {
 				t.Errorf("exit %d, output %q; want 2 and %q", code, out, tt.want)
 			}
@@ -52,7 +56,7 @@ func TestVariantsUsageErrors(t *testing.T) {
 
 func TestVariantsUnreachableURL(t *testing.T) {
 	t.Parallel()
-	code, out := regen(t, "variants", "--workflow", gmmWorkflow, "--url", "http://127.0.0.1:1", "--suite", fixtureDir+"/suite.yaml",
+	code, out := regen(t, "variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--url", "http://127.0.0.1:1", "--suite", testutil.Path(t, "fixtures", "suite.yaml"),
 		"--out", t.TempDir(), "-q")
 	if code != ExitInfra || !strings.Contains(out, "executor unreachable") {
 		t.Errorf("exit %d, output %q; want 2 and executor unreachable", code, out)
@@ -65,8 +69,8 @@ func TestVariantsCommand(t *testing.T) {
 	}
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "v")
-	code, msg := regen(t, "variants", "--workflow", gmmWorkflow, "--samplers", "euler,heun", "--schedulers", "normal,karras",
-		"--steps", "3", "--size", "64x64", "--seed", "5", "--suite", fixtureDir+"/suite.yaml", "--models", fixtureDir+"/models",
+	code, msg := regen(t, "variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--samplers", "euler,heun", "--schedulers", "normal,karras",
+		"--steps", "3", "--size", "64x64", "--seed", "5", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--models", testutil.Path(t, "fixtures", "models"),
 		"--out", out, "-q")
 	if code != ExitPass || !strings.Contains(msg, "4 variants of txt2img-gmm") {
 		t.Fatalf("exit %d\n%s", code, msg)
@@ -106,9 +110,9 @@ func TestVariantsSeedsAndReference(t *testing.T) {
 	}
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "v")
-	code, msg := regen(t, "variants", "--workflow", gmmWorkflow, "--samplers", "euler,heun", "--schedulers", "normal",
-		"--steps", "3", "--size", "64x64", "--seeds", "5,6", "--reference", "heun.normal.s3", "--suite", fixtureDir+"/suite.yaml",
-		"--models", fixtureDir+"/models", "--out", out, "-q")
+	code, msg := regen(t, "variants", "--workflow", testutil.Path(t, "fixtures", "workflows", "txt2img-gmm.json"), "--samplers", "euler,heun", "--schedulers", "normal",
+		"--steps", "3", "--size", "64x64", "--seeds", "5,6", "--reference", "heun.normal.s3", "--suite", testutil.Path(t, "fixtures", "suite.yaml"),
+		"--models", testutil.Path(t, "fixtures", "models"), "--out", out, "-q")
 	if code != ExitPass || !strings.Contains(msg, "distance to heun.normal.s3") || !strings.Contains(msg, "1. euler.normal.s3") || !strings.Contains(msg, "/2 seeds") {
 		t.Fatalf("exit %d\n%s", code, msg)
 	}

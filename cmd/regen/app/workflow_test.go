@@ -12,14 +12,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-)
 
-const wfData = "../../../harness/workflow/testdata"
+	"github.com/regen-dev/regen/internal/testutil"
+)
 
 func TestWorkflowCommand(t *testing.T) {
 	t.Parallel()
-	info := filepath.Join(wfData, "object-info-sd15.json")
-	ui := filepath.Join(wfData, "ui-sd15-default.json")
+	info := filepath.Join(testutil.Path(t, "harness", "workflow", "testdata"), "object-info-sd15.json")
+	ui := filepath.Join(testutil.Path(t, "harness", "workflow", "testdata"), "ui-sd15-default.json")
 	tests := []struct {
 		name      string
 		args      []string
@@ -32,19 +32,19 @@ func TestWorkflowCommand(t *testing.T) {
 			wantOut: "ui-sd15-default.expected-api.json"},
 		{name: "flags after the file", args: []string{"convert", ui, "--object-info", info},
 			wantOut: "ui-sd15-default.expected-api.json"},
-		{name: "API workflow needs no schemas", args: []string{"convert", filepath.Join(wfData, "api-sd15-default.json")},
+		{name: "API workflow needs no schemas", args: []string{"convert", filepath.Join(testutil.Path(t, "harness", "workflow", "testdata"), "api-sd15-default.json")},
 			wantOut: `"class_type": "KSampler"`},
 		{name: "pin", args: []string{"pin", "--seed", "42", "--object-info", info, ui},
 			wantOut: `"seed": 42,`, wantErrIO: "pinned 1 input to 42: 3.seed (KSampler)"},
-		{name: "validate with an alias", args: []string{"validate", "--object-info", info, filepath.Join(wfData, "api-sd15-default.json"),
+		{name: "validate with an alias", args: []string{"validate", "--object-info", info, filepath.Join(testutil.Path(t, "harness", "workflow", "testdata"), "api-sd15-default.json"),
 			"--alias", "v1-5-pruned-emaonly.safetensors=v1-5-pruned-emaonly-fp16.safetensors"},
 			wantOut: "ok (7 nodes, api format)", wantErrIO: "alias 4.ckpt_name (CheckpointLoaderSimple): v1-5-pruned-emaonly.safetensors → v1-5-pruned-emaonly-fp16.safetensors"},
-		{name: "validate names every problem", args: []string{"validate", "--object-info", info, filepath.Join(wfData, "api-sdxl-base-refiner.json")},
+		{name: "validate names every problem", args: []string{"validate", "--object-info", info, filepath.Join(testutil.Path(t, "harness", "workflow", "testdata"), "api-sdxl-base-refiner.json")},
 			wantErr: `node 4 (CheckpointLoaderSimple) input ckpt_name: value "sd_xl_base_1.0.safetensors" not in the target's list`},
 		{name: "bad alias", args: []string{"convert", "--alias", "x", ui}, usage: true, wantErr: "want FROM=TO"},
 		{name: "UI without schemas", args: []string{"convert", ui}, usage: true,
 			wantErr: "converting a UI workflow needs the target's node schemas"},
-		{name: "subgraphs rejected", args: []string{"convert", "--object-info", info, filepath.Join(wfData, "ui-subgraph-template.json")},
+		{name: "subgraphs rejected", args: []string{"convert", "--object-info", info, filepath.Join(testutil.Path(t, "harness", "workflow", "testdata"), "ui-subgraph-template.json")},
 			wantErr: `subgraph "New Subgraph" (d33c1791-dfd2-4102-8540-aa63e4434cd2), used by node 10 "Generate Image 1": the target lacks node types used inside it`},
 		{name: "pin without seed", args: []string{"pin", ui}, usage: true, wantErr: "--seed is required"},
 		{name: "bad seed", args: []string{"pin", "--seed", "-1", ui}, usage: true, wantErr: "not an unsigned 64-bit integer"},
@@ -74,7 +74,7 @@ func TestWorkflowCommand(t *testing.T) {
 				t.Fatalf("Run: %v (stderr %s)", err, errOut.String())
 			}
 			if strings.HasSuffix(tt.wantOut, ".json") {
-				want, err := os.ReadFile(filepath.Join(wfData, tt.wantOut))
+				want, err := os.ReadFile(filepath.Join(testutil.Path(t, "harness", "workflow", "testdata"), tt.wantOut))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -98,7 +98,7 @@ func TestWorkflowCommand(t *testing.T) {
 
 func TestWorkflowConvertDeterministic(t *testing.T) {
 	t.Parallel()
-	args := []string{"workflow", "convert", "--object-info", filepath.Join(wfData, "object-info-sd15.json"), filepath.Join(wfData, "ui-sd15-default.json")}
+	args := []string{"workflow", "convert", "--object-info", filepath.Join(testutil.Path(t, "harness", "workflow", "testdata"), "object-info-sd15.json"), filepath.Join(testutil.Path(t, "harness", "workflow", "testdata"), "ui-sd15-default.json")}
 	var first []byte
 	for i := range 5 {
 		var out bytes.Buffer
@@ -143,7 +143,7 @@ func TestWorkflowValidateTargets(t *testing.T) {
 	if err := os.WriteFile(noCapture, []byte("workflows:\n  - path: p.json\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	suiteFile := "../../../fixtures/suite.yaml"
+	suiteFile := testutil.Path(t, "fixtures/suite.yaml")
 	tests := []struct {
 		name             string
 		args             []string
@@ -153,7 +153,7 @@ func TestWorkflowValidateTargets(t *testing.T) {
 	}{
 		{name: "url with no checkpoints on the server", args: []string{"validate", "--url", srv.URL, prompt},
 			wantErr: `node 1 (CheckpointLoaderSimple) input ckpt_name: value "v1-5.safetensors" not in the target's list, which is empty [value_not_in_list]`},
-		{name: "offline against the committed capture", args: []string{"validate", "--suite", suiteFile, "../../../fixtures/workflows/txt2img-gmm.json"},
+		{name: "offline against the committed capture", args: []string{"validate", "--suite", suiteFile, testutil.Path(t, "fixtures/workflows/txt2img-gmm.json")},
 			wantOut: "ok (", wantErrIO: "validating offline against ../../../fixtures/workflows/object_info.json"},
 		{name: "offline capture rejects what regen-executor lacks", args: []string{"validate", "--suite", suiteFile, prompt},
 			wantErr: `node 1 (CheckpointLoaderSimple) input ckpt_name: value "v1-5.safetensors" not in the target's list`},

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	kube "github.com/regen-dev/regen/runner/cluster"
+	"github.com/regen-dev/regen/runner/kube"
 	"github.com/regen-dev/regen/runner/ociimage"
 )
 

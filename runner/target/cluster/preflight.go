@@ -25,7 +25,7 @@ const (
 	ModeKind Mode = "kind"
 	// ModeHost brings up a single-node cluster on this machine for the run
 	// (dev only): the local control plane plus a real kubelet on the host's
-	// containerd and runc (runner/cluster.HostOptions), torn down after.
+	// containerd and runc (runner/kube.HostOptions), torn down after.
 	ModeHost Mode = "host"
 	// ModeAuto picks the first that works: kubeconfig, kind, host.
 	ModeAuto Mode = "auto"
@@ -52,7 +52,7 @@ type Probe struct {
 	LookPath func(string) (string, error)
 	// DockerInfo runs `docker info` (bounded by ctx).
 	DockerInfo func(ctx context.Context) error
-	// Host checks whether a host node can run here (runner/cluster.CheckHost);
+	// Host checks whether a host node can run here (runner/kube.CheckHost);
 	// nil means it cannot.
 	Host func() error
 	Home string

@@ -22,8 +22,8 @@ import (
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/e2e-framework/support/kind"
 
-	kube "github.com/regen-dev/regen/runner/cluster"
 	"github.com/regen-dev/regen/runner/deploy"
+	"github.com/regen-dev/regen/runner/kube"
 	"github.com/regen-dev/regen/runner/ociimage"
 	"github.com/regen-dev/regen/runner/target"
 )

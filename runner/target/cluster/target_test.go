@@ -11,12 +11,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	kube "github.com/regen-dev/regen/runner/cluster"
+	"github.com/regen-dev/regen/internal/testutil"
+	"github.com/regen-dev/regen/runner/kube"
 )
 
 func TestStartWithoutCluster(t *testing.T) {
 	p := fakeProbe(nil, nil, nil)
-	tg := New(Options{Env: "dev", Probe: &p, KustomizeDir: "../../../kustomize"})
+	tg := New(Options{Env: "dev", Probe: &p, KustomizeDir: testutil.Path(t, "kustomize")})
 	start := time.Now()
 	_, err := tg.Start(context.Background())
 	if !errors.Is(err, ErrNoCluster) || time.Since(start) > 2*time.Second {
@@ -45,7 +46,7 @@ func TestStartOnKwok(t *testing.T) {
 	}
 	defer func() { _ = c.Down(ctx) }()
 	diag := t.TempDir()
-	tg := New(Options{Env: "dev", Kubeconfig: c.Kubeconfig, RunID: "target-test", KustomizeDir: "../../../kustomize", DiagnosticsDir: diag})
+	tg := New(Options{Env: "dev", Kubeconfig: c.Kubeconfig, RunID: "target-test", KustomizeDir: testutil.Path(t, "kustomize"), DiagnosticsDir: diag})
 	_, err = tg.Start(ctx)
 	if err == nil || !strings.Contains(err.Error(), "port-forward") && !strings.Contains(err.Error(), "unreachable") {
 		t.Fatalf("Start on kwok = %v; want a port-forward failure", err)

@@ -4,32 +4,28 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/regen-dev/regen/harness/workflow"
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/target/local"
 )
 
-var update = flag.Bool("update", false, "rewrite the committed /object_info capture")
-
-// capture is the committed /object_info of regen-executor with the fixture
-// models, used to convert UI workflows offline (suite.yaml object_info).
-const capture = "../../../fixtures/workflows/object_info.json"
-
 func TestLocalTargetAndObjectInfoCapture(t *testing.T) {
-	models := "../../../fixtures/models"
+	// capture is the committed /object_info of regen-executor with the fixture
+	// models, used to convert UI workflows offline (suite.yaml object_info).
+	capture := testutil.Path(t, "fixtures", "workflows", "object_info.json")
+	models := testutil.Path(t, "fixtures", "models")
 	if _, err := os.Stat(models); err != nil {
 		t.Skipf("no fixture models: %v", err)
 	}
 	tgt := local.New(local.Options{Models: models, WorkDir: t.TempDir(), Replicas: 2,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: testutil.Logger()})
 	eps, err := tgt.Start(context.Background())
 	if err != nil {
 		t.Fatalf("Start: %v", err)
@@ -64,7 +60,7 @@ func TestLocalTargetAndObjectInfoCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	if *update {
+	if testutil.Update() {
 		if err := os.WriteFile(capture, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package cluster
+package kube
 
 import (
 	"context"
@@ -45,6 +45,23 @@ const (
 	hostLedger = "/run/regen-host-node.json"
 	hostLock   = "/run/regen-host-node.lock"
 )
+
+// hostSys are the machine-wide places a host node uses: the ledger and lock
+// in /run and the network links' directory. Tests point them at a temp dir.
+type hostSys struct {
+	ledger, lock string
+	netDir       string
+}
+
+func defaultHostSys() hostSys {
+	return hostSys{ledger: hostLedger, lock: hostLock, netDir: "/sys/class/net"}
+}
+
+// linkExists reports whether the network link name exists.
+func (s hostSys) linkExists(name string) bool {
+	_, err := os.Stat(filepath.Join(s.netDir, name))
+	return err == nil
+}
 
 // ErrHostUnavailable is wrapped by CheckHost's errors.
 var ErrHostUnavailable = errors.New("host node unavailable")
@@ -162,10 +179,12 @@ func resolveHost(binDir string, o HostOptions) (hostPrograms, error) {
 // Cluster processes, so Down stops them by PID) and the host state they
 // changed, recorded before the start so the teardown can undo it.
 type hostNode struct {
+	cmder   Cmder
 	dir     string // <state>/host
 	sock    string // containerd's socket
 	progs   hostPrograms
 	snap    *hostSnapshot
+	sys     hostSys // where the snapshot's ledger is
 	lock    *os.File
 	kubelet *process
 	ctrd    *process
@@ -182,7 +201,7 @@ func (c *Cluster) startHost(ctx context.Context, o HostOptions, binDir, server s
 	if err != nil {
 		return err
 	}
-	h := &hostNode{dir: filepath.Join(c.StateDir, "host"), progs: progs}
+	h := &hostNode{cmder: c.cmder, dir: filepath.Join(c.StateDir, "host"), progs: progs}
 	// A unix socket path is limited to 108 bytes.
 	h.sock = h.path("containerd.sock")
 	if len(h.sock) > 100 {
@@ -192,26 +211,27 @@ func (c *Cluster) startHost(ctx context.Context, o HostOptions, binDir, server s
 	if wait <= 0 {
 		wait = 5 * time.Minute
 	}
-	if h.lock, err = lockHost(ctx, wait, c.log); err != nil {
+	if h.lock, err = lockHost(ctx, c.sys.lock, wait, c.log); err != nil {
 		return err
 	}
 	c.host = h
 	// A ledger left by a run that died without its teardown: undo it first.
-	if old, err := readLedger(); err == nil {
+	if old, err := readLedger(c.sys.ledger); err == nil {
 		c.log.Warn("host node: cleaning up after a run that did not tear down", "state", old.StateDir)
-		if err := old.sweep(context.WithoutCancel(ctx), c.log); err != nil {
+		if err := old.sweep(context.WithoutCancel(ctx), c.cmder, c.sys, c.log); err != nil {
 			return fmt.Errorf("host node: leftovers of an earlier run (%s) could not be removed: %w", old.StateDir, err)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("host node: %w", err)
 	}
-	if err := checkHostNetwork(progs.ip); err != nil {
+	if err := checkHostNetwork(ctx, c.cmder, c.sys, progs.ip); err != nil {
 		return err
 	}
-	if h.snap, err = takeSnapshot(c.StateDir, h.dir, h.sock); err != nil {
+	if h.snap, err = takeSnapshot(ctx, c.cmder, c.StateDir, h.dir, h.sock); err != nil {
 		return fmt.Errorf("host node: %w", err)
 	}
-	if err := h.snap.writeLedger(); err != nil {
+	h.sys = c.sys
+	if err := h.snap.writeLedger(c.sys.ledger); err != nil {
 		return fmt.Errorf("host node: %w", err)
 	}
 	ports, err := freePorts(2)
@@ -227,7 +247,7 @@ func (c *Cluster) startHost(ctx context.Context, o HostOptions, binDir, server s
 		{"addr", "add", hostNodeIP + "/32", "dev", hostNodeLink},
 		{"link", "set", hostNodeLink, "up"},
 	} {
-		if out, err := exec.CommandContext(ctx, progs.ip, args...).CombinedOutput(); err != nil {
+		if out, err := c.cmder.Command(ctx, progs.ip, args...).CombinedOutput(); err != nil {
 			return fmt.Errorf("host node: ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 		}
 	}
@@ -279,7 +299,7 @@ func (c *Cluster) startHost(ctx context.Context, o HostOptions, binDir, server s
 func (h *hostNode) ctr(ctx context.Context, args ...string) (string, error) {
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(cctx, h.progs.ctr, append([]string{"--address", h.sock, "--namespace", "k8s.io"}, args...)...).CombinedOutput()
+	out, err := h.cmder.Command(cctx, h.progs.ctr, append([]string{"--address", h.sock, "--namespace", "k8s.io"}, args...)...).CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }
 
@@ -294,13 +314,13 @@ func waitHostReady(ctx context.Context, cs kubernetes.Interface, kubelet *proces
 
 // checkHostNetwork refuses to start when the node's links exist (another
 // node, or leftovers no ledger describes) or the pod subnet is routed.
-func checkHostNetwork(ip string) error {
+func checkHostNetwork(ctx context.Context, cmder Cmder, sys hostSys, ip string) error {
 	for _, l := range []string{hostNodeLink, podBridge} {
-		if _, err := os.Stat("/sys/class/net/" + l); err == nil {
+		if sys.linkExists(l) {
 			return fmt.Errorf("host node: network link %s already exists (a host node not started by regen, or leftovers: ip link del %s)", l, l)
 		}
 	}
-	out, err := exec.Command(ip, "-4", "route", "show", "match", podGateway).Output()
+	out, err := cmder.Command(ctx, ip, "-4", "route", "show", "match", podGateway).Output()
 	if err != nil {
 		return fmt.Errorf("host node: ip route: %w", err)
 	}
@@ -339,7 +359,7 @@ func (h *hostNode) stop(ctx context.Context, log *slog.Logger) error {
 func (h *hostNode) finish(ctx context.Context, log *slog.Logger) error {
 	var err error
 	if h.snap != nil {
-		err = h.snap.sweep(ctx, log)
+		err = h.snap.sweep(ctx, h.cmder, h.sys, log)
 	}
 	if h.lock != nil {
 		_ = h.lock.Close() // releases the flock
@@ -381,7 +401,7 @@ func (h *hostNode) writeConfigs(o HostOptions, server string, p *pki, kubeletPor
 		sandbox = "registry.k8s.io/pause:3.10"
 	}
 	q := strconv.Quote
-	containerd := `# written by regen (runner/cluster): a containerd for one host node, all state under ` + h.dir + `
+	containerd := `# written by regen (runner/kube): a containerd for one host node, all state under ` + h.dir + `
 version = 2
 root = ` + q(h.path("containerd", "root")) + `
 state = ` + q(h.path("containerd", "state")) + `
@@ -438,7 +458,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   ]
 }
 `
-	kubelet := `# written by regen (runner/cluster)
+	kubelet := `# written by regen (runner/kube)
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: ` + hostNodeIP + `
@@ -494,10 +514,10 @@ maxPods: 20
 		&clientcmdapi.AuthInfo{ClientCertificate: p.NodeCert, ClientKey: p.NodeKey})
 }
 
-// lockHost takes the machine-wide host-node lock (flock on hostLock), waiting
+// lockHost takes the machine-wide host-node lock (flock on the file hostLock), waiting
 // up to wait for another run's node to go away. Closing the file releases it;
 // so does the process's death.
-func lockHost(ctx context.Context, wait time.Duration, log *slog.Logger) (*os.File, error) {
+func lockHost(ctx context.Context, hostLock string, wait time.Duration, log *slog.Logger) (*os.File, error) {
 	f, err := os.OpenFile(hostLock, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("host node: lock: %w", err)

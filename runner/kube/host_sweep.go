@@ -1,4 +1,4 @@
-package cluster
+package kube
 
 import (
 	"bufio"
@@ -11,7 +11,6 @@ import (
 	"maps"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -65,7 +64,7 @@ type hostSnapshot struct {
 	PID      int                 `json:"pid"`
 }
 
-func takeSnapshot(stateDir, hostDir, sock string) (*hostSnapshot, error) {
+func takeSnapshot(ctx context.Context, cmder Cmder, stateDir, hostDir, sock string) (*hostSnapshot, error) {
 	s := &hostSnapshot{StateDir: stateDir, HostDir: hostDir, Socket: sock, Paths: map[string]pathState{},
 		Sysctls: map[string]string{}, Cgroups: map[string][]string{}, PID: os.Getpid()}
 	for _, p := range hostPaths {
@@ -93,7 +92,7 @@ func takeSnapshot(stateDir, hostDir, sock string) (*hostSnapshot, error) {
 		}
 		s.Cgroups[h] = dirs
 	}
-	s.NFTables = nftTables()
+	s.NFTables = nftTables(ctx, cmder)
 	return s, nil
 }
 
@@ -185,8 +184,8 @@ func topDirs(dir string) ([]string, error) {
 }
 
 // nftTables lists the nftables tables ("ip filter", …); nil without nft.
-func nftTables() []string {
-	out, err := exec.Command("nft", "list", "tables").Output()
+func nftTables(ctx context.Context, cmder Cmder) []string {
+	out, err := cmder.Command(ctx, "nft", "list", "tables").Output()
 	if err != nil {
 		return nil
 	}
@@ -312,7 +311,7 @@ func removeTree(path string) error {
 	return os.RemoveAll(path)
 }
 
-func (s *hostSnapshot) writeLedger() error {
+func (s *hostSnapshot) writeLedger(hostLedger string) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
@@ -323,7 +322,7 @@ func (s *hostSnapshot) writeLedger() error {
 	return nil
 }
 
-func readLedger() (*hostSnapshot, error) {
+func readLedger(hostLedger string) (*hostSnapshot, error) {
 	b, err := os.ReadFile(hostLedger)
 	if err != nil {
 		return nil, err
@@ -343,7 +342,7 @@ func readLedger() (*hostSnapshot, error) {
 // the links, sysctls, nftables tables, the host paths and cgroups that are
 // new. Each step runs even if an earlier one failed; the error lists what
 // is left behind.
-func (s *hostSnapshot) sweep(ctx context.Context, log *slog.Logger) error {
+func (s *hostSnapshot) sweep(ctx context.Context, cmder Cmder, sys hostSys, log *slog.Logger) error {
 	var errs []error
 	newCgroups := s.newCgroups()
 	killLeftovers(s.Socket, s.StateDir, newCgroups, log)
@@ -351,8 +350,8 @@ func (s *hostSnapshot) sweep(ctx context.Context, log *slog.Logger) error {
 		errs = append(errs, err)
 	}
 	for _, l := range []string{podBridge, hostNodeLink} {
-		if _, err := os.Stat("/sys/class/net/" + l); err == nil {
-			if out, err := exec.CommandContext(ctx, "ip", "link", "del", l).CombinedOutput(); err != nil {
+		if sys.linkExists(l) {
+			if out, err := cmder.Command(ctx, "ip", "link", "del", l).CombinedOutput(); err != nil {
 				errs = append(errs, fmt.Errorf("ip link del %s: %w: %s", l, err, strings.TrimSpace(string(out))))
 			}
 		}
@@ -366,12 +365,12 @@ func (s *hostSnapshot) sweep(ctx context.Context, log *slog.Logger) error {
 			errs = append(errs, fmt.Errorf("restore sysctl %s=%s: %w", strings.ReplaceAll(k, "/", "."), s.Sysctls[k], err))
 		}
 	}
-	for _, t := range nftTables() { // nil without nft
+	for _, t := range nftTables(ctx, cmder) { // nil without nft
 		if _, found := slices.BinarySearch(s.NFTables, t); found {
 			continue
 		}
 		f := strings.Fields(t)
-		if out, err := exec.CommandContext(ctx, "nft", "delete", "table", f[0], f[1]).CombinedOutput(); err != nil {
+		if out, err := cmder.Command(ctx, "nft", "delete", "table", f[0], f[1]).CombinedOutput(); err != nil {
 			errs = append(errs, fmt.Errorf("nft delete table %s: %w: %s", t, err, strings.TrimSpace(string(out))))
 		}
 	}
@@ -407,12 +406,12 @@ func (s *hostSnapshot) sweep(ctx context.Context, log *slog.Logger) error {
 		}
 	}
 	if len(errs) == 0 {
-		if err := os.Remove(hostLedger); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(sys.ledger); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
 		return nil
 	}
-	return fmt.Errorf("host node teardown left things behind (ledger %s kept; the next run retries): %w", hostLedger, errors.Join(errs...))
+	return fmt.Errorf("host node teardown left things behind (ledger %s kept; the next run retries): %w", sys.ledger, errors.Join(errs...))
 }
 
 // newCgroups returns the top-level cgroup directories made since the

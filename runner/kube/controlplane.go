@@ -1,4 +1,4 @@
-package cluster
+package kube
 
 import (
 	"context"
@@ -48,6 +48,8 @@ type Options struct {
 	// a host node, which imports images and starts containers).
 	StartTimeout time.Duration
 	Log          *slog.Logger
+	// Cmder runs every program (default ExecCmder); tests pass a fake.
+	Cmder Cmder
 }
 
 // Cluster is a running local control plane.
@@ -62,8 +64,11 @@ type Cluster struct {
 	StateDir string
 
 	log   *slog.Logger
+	cmder Cmder
 	procs []*process // in start order; Down stops them in reverse
 	host  *hostNode  // the real node, if any
+	// sys is where the host node's machine-wide files are (tests move them).
+	sys hostSys
 }
 
 // CheckBinaries reports ErrNoBinaries (wrapped, naming what is missing) unless
@@ -121,7 +126,11 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		}
 	}
 	start := time.Now()
-	c := &Cluster{StateDir: state, log: log}
+	cmder := opts.Cmder
+	if cmder == nil {
+		cmder = ExecCmder{}
+	}
+	c := &Cluster{StateDir: state, log: log, cmder: cmder, sys: defaultHostSys()}
 	defer func() {
 		if err != nil {
 			_ = c.Down(context.WithoutCancel(ctx))
@@ -300,7 +309,7 @@ func (c *Cluster) Down(ctx context.Context) error {
 func (c *Cluster) PIDs() map[string]int {
 	m := make(map[string]int, len(c.procs))
 	for _, p := range c.procs {
-		m[p.name] = p.cmd.Process.Pid
+		m[p.name] = p.cmd.Pid()
 	}
 	return m
 }

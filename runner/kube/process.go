@@ -1,11 +1,10 @@
-package cluster
+package kube
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -15,7 +14,7 @@ import (
 // process is one control-plane component started by Up.
 type process struct {
 	name string
-	cmd  *exec.Cmd
+	cmd  Cmd
 	log  *os.File
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, set before done is closed
@@ -37,19 +36,9 @@ func (c *Cluster) startEnv(ctx context.Context, name string, env []string, bin s
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Dir = c.StateDir
-	cmd.Env = env
-	// Own process group: a Ctrl-C to the test does not race Down's ordered stop.
-	// Pdeathsig: if the process that called Up dies without Down (a test
-	// binary killed by -timeout, a SIGKILLed run), the kernel kills the
-	// component instead of leaving it running. SIGKILL, not SIGTERM: with
-	// nobody left to stop them in order, a kube-apiserver whose etcd died
-	// at the same moment hangs in its graceful shutdown for minutes. (It
-	// fires when the forking OS thread exits; the Go runtime does not retire
-	// threads unless a locked goroutine exits.)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// Own process group, killed if this process dies without Down: see
+	// ExecCmder's Start.
+	cmd := c.cmder.Command(ctx, bin, args...).SetStdout(f).SetStderr(f).SetDir(c.StateDir).SetEnv(env)
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -61,10 +50,10 @@ func (c *Cluster) startEnv(ctx context.Context, name string, env []string, bin s
 	}()
 	c.procs = append(c.procs, p)
 	pidFile := filepath.Join(c.StateDir, name+".pid")
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Pid())+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("start %s: write pid: %w", name, err)
 	}
-	c.log.Debug("started", "component", name, "pid", cmd.Process.Pid)
+	c.log.Debug("started", "component", name, "pid", cmd.Pid())
 	return p, nil
 }
 
@@ -84,8 +73,8 @@ func (p *process) stop(ctx context.Context, grace time.Duration) error {
 	if done, _ := p.exited(); done {
 		return nil
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("stop %s (pid %d): %w", p.name, p.cmd.Process.Pid, err)
+	if err := p.cmd.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("stop %s (pid %d): %w", p.name, p.cmd.Pid(), err)
 	}
 	t := time.NewTimer(grace)
 	defer t.Stop()
@@ -95,8 +84,8 @@ func (p *process) stop(ctx context.Context, grace time.Duration) error {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("kill %s (pid %d): %w", p.name, p.cmd.Process.Pid, err)
+	if err := p.cmd.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("kill %s (pid %d): %w", p.name, p.cmd.Pid(), err)
 	}
 	<-p.done
 	return nil

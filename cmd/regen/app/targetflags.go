@@ -1,0 +1,93 @@
+package app
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/regen-dev/regen/runner/deploy"
+	"github.com/regen-dev/regen/runner/target/factory"
+)
+
+// targetFlags are the flags that say where cases run, shared by every
+// command that replays (run, variants). They become factory.Options and
+// nothing more: runner/target/factory builds the target.
+type targetFlags struct {
+	env, kustomize, models string
+	urls                   []string // --url, once (at most maxURLs times)
+	maxURLs                int      // 0: one
+	replicas               int
+	kubeconfig, cluster    string
+	keep                   bool
+	kubeBin, executorBin   string
+	envSet                 bool
+}
+
+// bind defines the flags on fs.
+func (t *targetFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&t.env, "env", factory.Local, "environment: local (in-process executor); an overlay under --kustomize/overlays, e.g. dev, prod, gpu (deploy it to kind, a host node or the kubeconfig's cluster); or an http(s):// URL")
+	usage := "replay on the ComfyUI-compatible server at this URL instead of --env"
+	if t.maxURLs > 1 {
+		usage += "; twice (--url A --url B): the same variants on both, and each variant's distance from A's output to B's"
+	}
+	fs.Func("url", usage, func(v string) error {
+		if n := max(t.maxURLs, 1); len(t.urls) >= n {
+			return fmt.Errorf("at most %d --url", n)
+		}
+		t.urls = append(t.urls, v)
+		return nil
+	})
+	fs.StringVar(&t.kustomize, "kustomize", deploy.DefaultDir, "kustomize root: every directory of <dir>/overlays with a kustomization is an environment")
+	fs.StringVar(&t.models, "models", "fixtures/models", "local: models directory (checkpoints/, loras/)")
+	fs.IntVar(&t.replicas, "replicas", 1, "local: number of in-process executor servers")
+	fs.StringVar(&t.kubeconfig, "kubeconfig", "", "overlays: kubeconfig of the cluster to deploy into (default $KUBECONFIG, ~/.kube/config; dev falls back to kind)")
+	fs.BoolVar(&t.keep, "keep", false, "overlays: keep the namespace (and a kind cluster) after the run, for debugging; host: keep the node's state dir and logs")
+	fs.StringVar(&t.cluster, "cluster", "auto", "overlays: how to reach a cluster: auto (kubeconfig, else for dev kind, else a host node), kubeconfig, kind, host (dev: a single-node cluster on this machine's containerd, brought up and torn down by the run; needs root)")
+	fs.StringVar(&t.kubeBin, "kube-bin", "", "host: directory of the control-plane and kubelet binaries (default $REGEN_KUBE_BIN; hack/controlplane.sh build, then hack/controlplane.sh kubelet)")
+	fs.StringVar(&t.executorBin, "executor-binary", "", "host: the static regen-executor packed into the pod image (default: next to this regen binary); --models is packed with it")
+}
+
+// parsed records which flags were given; call it after fs.Parse.
+func (t *targetFlags) parsed(fs *flag.FlagSet) {
+	fs.Visit(func(fl *flag.Flag) { t.envSet = t.envSet || fl.Name == "env" })
+}
+
+// options turns the flags into the factory's options. workDir is the
+// command's output directory; notify (nil: none) gets the lines a user sees
+// whatever the log level.
+func (t *targetFlags) options(cmd, workDir string, logger *slog.Logger, notify io.Writer) (factory.Options, error) {
+	url := t.url()
+	if url != "" && t.envSet {
+		return factory.Options{}, &usageError{msg: cmd + ": --url and --env are exclusive", hint: "regen " + cmd + " --url http://127.0.0.1:8188"}
+	}
+	if t.replicas < 1 {
+		return factory.Options{}, &usageError{msg: cmd + ": --replicas must be >= 1"}
+	}
+	o := factory.Options{
+		Env: t.env, KustomizeDir: t.kustomize, WorkDir: workDir, Models: t.models, Replicas: t.replicas,
+		Kubeconfig: t.kubeconfig, Cluster: t.cluster, Keep: t.keep, KubeBin: t.kubeBin, ExecutorBinary: t.executorBin,
+		Logger: logger,
+	}
+	for _, u := range t.urls {
+		if !strings.Contains(u, "://") {
+			return factory.Options{}, &usageError{msg: fmt.Sprintf("%s: --url %q: want http(s)://host[:port]", cmd, u), hint: "regen " + cmd + " --url http://127.0.0.1:8188"}
+		}
+	}
+	if url != "" {
+		o.Env = url
+	}
+	if notify != nil {
+		o.Notify = func(msg string) { fmt.Fprintln(notify, msg) }
+	}
+	return o, nil
+}
+
+// url is the first --url ("" when none was given).
+func (t *targetFlags) url() string {
+	if len(t.urls) == 0 {
+		return ""
+	}
+	return t.urls[0]
+}
