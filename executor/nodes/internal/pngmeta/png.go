@@ -3,10 +3,9 @@ package pngmeta
 import (
 	"bufio"
 	"bytes"
-	"compress/zlib"
 	"encoding/binary"
-	"errors"
 	"fmt"
+	"github.com/regen-dev/regen/internal/pngtext"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -19,7 +18,7 @@ import (
 // Signature starts every PNG file.
 const Signature = "\x89PNG\r\n\x1a\n"
 
-// maxChunk bounds the chunks ReadText is willing to buffer.
+// maxChunk bounds the chunks ReadChunks is willing to buffer.
 const maxChunk = 1 << 28
 
 // Encode encodes sample index of the batch img as a PNG, with one tEXt
@@ -235,104 +234,17 @@ func ReadChunks(r io.Reader, keep func(typ string) bool) ([]Chunk, error) {
 }
 
 // ReadText returns the text chunks of a PNG stream in file order: tEXt,
-// zTXt and iTXt, each as Key and the text (converted to UTF-8) as Value. It
-// verifies chunk CRCs and stops at IEND.
+// zTXt and iTXt, each as Key and the text (converted to UTF-8) as Value,
+// through the module's one PNG text reader (internal/pngtext): chunk CRCs
+// are verified, and a text chunk that does not decode is an error.
 func ReadText(r io.Reader) ([]node.KV, error) {
-	chunks, err := ReadChunks(r, func(t string) bool { return t == "tEXt" || t == "zTXt" || t == "iTXt" })
+	chunks, err := pngtext.Read(r)
 	if err != nil {
 		return nil, err
 	}
-	var out []node.KV
-	for _, c := range chunks {
-		if c.Data == nil && c.Type != "tEXt" {
-			continue
-		}
-		kv, err := parseText(c)
-		if err != nil {
-			return nil, err
-		}
-		if kv != nil {
-			out = append(out, *kv)
-		}
+	out := make([]node.KV, len(chunks))
+	for i, c := range chunks {
+		out[i] = node.KV{Key: c.Keyword, Value: []byte(c.Text)}
 	}
 	return out, nil
-}
-
-// parseText decodes one tEXt/zTXt/iTXt chunk; other chunks yield nil.
-func parseText(c Chunk) (*node.KV, error) {
-	key, rest, ok := bytes.Cut(c.Data, []byte{0})
-	switch c.Type {
-	case "tEXt":
-		if !ok {
-			return nil, fmt.Errorf("read png tEXt: no keyword separator")
-		}
-		return &node.KV{Key: fromLatin1(key), Value: []byte(fromLatin1(rest))}, nil
-	case "zTXt":
-		if !ok || len(rest) < 1 || rest[0] != 0 {
-			return nil, fmt.Errorf("read png zTXt %q: bad header", key)
-		}
-		txt, err := inflate(rest[1:])
-		if err != nil {
-			return nil, fmt.Errorf("read png zTXt %q: %w", key, err)
-		}
-		return &node.KV{Key: fromLatin1(key), Value: []byte(fromLatin1(txt))}, nil
-	case "iTXt":
-		// keyword NUL flag method lang NUL translated NUL text (UTF-8)
-		if !ok || len(rest) < 2 {
-			return nil, fmt.Errorf("read png iTXt %q: bad header", key)
-		}
-		flag, method := rest[0], rest[1]
-		_, after, ok1 := bytes.Cut(rest[2:], []byte{0})
-		_, txt, ok2 := bytes.Cut(after, []byte{0})
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("read png iTXt %q: bad header", key)
-		}
-		if flag == 1 {
-			if method != 0 {
-				return nil, fmt.Errorf("read png iTXt %q: unknown compression %d", key, method)
-			}
-			var err error
-			if txt, err = inflate(txt); err != nil {
-				return nil, fmt.Errorf("read png iTXt %q: %w", key, err)
-			}
-		}
-		return &node.KV{Key: fromLatin1(key), Value: append([]byte(nil), txt...)}, nil
-	}
-	return nil, nil
-}
-
-// inflate decompresses zlib data, bounded by maxChunk.
-func inflate(b []byte) ([]byte, error) {
-	zr, err := zlib.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("inflate: %w", err)
-	}
-	defer zr.Close()
-	out, err := io.ReadAll(io.LimitReader(zr, maxChunk+1))
-	if err != nil {
-		return nil, fmt.Errorf("inflate: %w", err)
-	}
-	if len(out) > maxChunk {
-		return nil, errors.New("inflate: text too large")
-	}
-	return out, nil
-}
-
-// fromLatin1 decodes Latin-1 bytes to a UTF-8 string.
-func fromLatin1(b []byte) string {
-	ascii := true
-	for _, c := range b {
-		if c >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return string(b)
-	}
-	r := make([]rune, len(b))
-	for i, c := range b {
-		r[i] = rune(c)
-	}
-	return string(r)
 }
