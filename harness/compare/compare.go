@@ -2,10 +2,12 @@ package compare
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image"
 	"image/png"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -215,7 +217,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 	case !sameSize:
 		exact.Status = StatusFail
 		exact.Note = fmt.Sprintf("size changed: golden %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
-		res.trip(FailSize, "size: golden is %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
+		res.trip(FailSize, nil, "size: golden is %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
 	case g.SHA256 == o.SHA256:
 		passIdentical(res, o.Width, o.Height, o.SHA256)
 		return
@@ -234,6 +236,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 	switch {
 	case len(res.Tripped) > 0:
 		res.Verdict = Fail
+		res.rankTrips()
 	case opts.Strict:
 		res.Verdict, res.FailedTier = Fail, FailExact
 		res.Tripped = []string{FailExact}
@@ -248,25 +251,57 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 // precedence ranks the failure classes when several tiers trip. It follows
 // the tier order except that structure outranks colour: a new composition
 // (another seed, a broken sampler) moves every colour statistic, so colour
-// tripping next to structure is a consequence, not the cause.
+// tripping next to structure is a consequence, not the cause. It names the
+// primary failure (FailedTier); Trips lists every tripped tier by how far
+// it is over.
 var precedence = map[string]int{
 	FailSize: 0, FailProvenance: 1, FailStructure: 2, FailColour: 3, FailLocal: 4,
 }
 
 // trip records a tripped tier; the highest-ranked one names the failure.
-func (r *Result) trip(class, format string, args ...any) {
+// m is the tier's gated metric furthest over its threshold, nil for the
+// categorical tiers (size, provenance).
+func (r *Result) trip(class string, m *Metric, format string, args ...any) {
 	r.Tripped = append(r.Tripped, class)
+	t := Trip{Class: class}
+	if m != nil {
+		t.Metric = m.Name
+		t.Ratio = overRatio(*m)
+	}
+	r.Trips = append(r.Trips, t)
 	if r.FailedTier == "" || precedence[class] < precedence[r.FailedTier] {
 		r.FailedTier = class
 		r.Reason = fmt.Sprintf(format, args...)
 	}
 }
 
-// tripMetrics trips class when a gated metric is over its threshold.
+// rankTrips orders r.Trips by how far each tier is over its threshold
+// (categorical trips first, then the ratio, highest first; ties keep the
+// tier order) and, when several tiers tripped, appends the ranked list to
+// the reason.
+func (r *Result) rankTrips() {
+	slices.SortStableFunc(r.Trips, func(a, b Trip) int {
+		return cmp.Compare(tripKey(b), tripKey(a))
+	})
+	if len(r.Trips) > 1 {
+		r.Reason += "; tripped: " + r.TripSummary()
+	}
+}
+
+// tripKey sorts a trip: categorical (no ratio) above every ratio.
+func tripKey(t Trip) float64 {
+	if t.Ratio == 0 {
+		return math.MaxFloat64
+	}
+	return t.Ratio
+}
+
+// tripMetrics trips class when a gated metric is over its threshold; the
+// reason names the metric furthest over it.
 func (r *Result) tripMetrics(tr *TierResult, class string) {
-	if m := firstOver(tr.Metrics); m != nil {
+	if m := worstOver(tr.Metrics); m != nil {
 		tr.Status = StatusFail
-		r.trip(class, "%s: %s", class, m.describe())
+		r.trip(class, m, "%s: %s", class, m.describe())
 		return
 	}
 	tr.Status = StatusPass
@@ -284,7 +319,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 		return tr
 	case o.Provenance.Error != "":
 		tr.Status, tr.Note = StatusFail, "output's prompt metadata is unreadable: "+o.Provenance.Error
-		res.trip(FailProvenance, "provenance: %s", tr.Note)
+		res.trip(FailProvenance, nil, "provenance: %s", tr.Note)
 		return tr
 	}
 	refs := []struct {
@@ -299,7 +334,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 		checked++
 		if field, msg := diffProvenance(ref.name, ref.p, o.Provenance); field != "" {
 			tr.Status, tr.Note = StatusFail, msg
-			res.trip(FailProvenance, "provenance: %s", msg)
+			res.trip(FailProvenance, nil, "provenance: %s", msg)
 			return tr
 		}
 	}
@@ -341,7 +376,7 @@ func structureTier(res *Result, g, o *Record, t Thresholds) TierResult {
 	bits, err := hammingHex(g.DCTHash, o.DCTHash)
 	if err != nil {
 		tr.Status, tr.Note = StatusFail, err.Error()
-		res.trip(FailStructure, "structure: %v", err)
+		res.trip(FailStructure, nil, "structure: %v", err)
 		return tr
 	}
 	// The stretched icon is only meaningful where there was a range to

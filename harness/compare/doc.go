@@ -22,7 +22,12 @@
 // makes it a failure). Otherwise the case fails, and Result.FailedTier names
 // the failure class: "size", "provenance", "structure", "colour" or "local", in
 // that precedence when several tiers trip (structure outranks colour because
-// a new composition moves every colour statistic). Result.Tripped lists all.
+// a new composition moves every colour statistic). Result.Tripped lists all
+// in tier order; Result.Trips lists them by how far each is over its
+// threshold (the ratio of its worst metric), furthest first, and when more
+// than one tripped the reason ends with that list, e.g.
+// "; tripped: local (77× over), colour (12× over), structure (1.2× over)".
+// Within a tier the reason names the metric furthest over its threshold.
 //
 // Tiers 0–3 need only a [Record], the small JSON summary stored next to a
 // golden, so a golden can be judged without its PNG. Thresholds are data
