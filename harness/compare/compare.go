@@ -170,7 +170,15 @@ func (d *decoded) analyse() (*analysed, error) {
 	case d.px == nil:
 		return &analysed{rec: d.in.Record}, nil
 	case d.in.Record != nil:
-		return &analysed{rec: d.in.Record, px: d.px, lab: toOKLab(d.px)}, nil
+		rec := d.in.Record
+		if rec.Colour.Levels == nil {
+			// A record written before level statistics existed: its
+			// pixels (the same: decode checked the hash) supply them.
+			cp := *rec
+			cp.Colour.Levels = levelStats(d.px)
+			rec = &cp
+		}
+		return &analysed{rec: rec, px: d.px, lab: toOKLab(d.px)}, nil
 	}
 	return analyseNRGBA(d.px, d.in.PNG)
 }
@@ -229,7 +237,17 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 	res.Tiers = append(res.Tiers, provenanceTier(res, g, o, goldPlan, gotPlan))
 	res.Tiers = append(res.Tiers, colourTier(res, g, o, t))
 	res.Tiers = append(res.Tiers, structureTier(res, g, o, t))
-	res.Tiers = append(res.Tiers, localTier(res, gold, got, t, sameSize))
+	local := localTier(res, gold, got, t, sameSize)
+	res.Tiers = append(res.Tiers, local)
+	alphaPx := 0
+	if m := local.metric("alpha_changed_pixels"); m != nil {
+		alphaPx = int(m.Value)
+	}
+	if note := alphaChange(g.Colour.Levels, o.Colour.Levels, alphaPx, t.PixelAlphaLSB); note != "" && len(res.Tripped) > 0 && !strings.Contains(res.Reason, "alpha") {
+		// The primary tier may not measure alpha by name (the icons are
+		// premultiplied): say that alpha changed.
+		res.Reason += "; " + note
+	}
 	if sameSize && !opts.NoDiff && gold.lab != nil && got.lab != nil {
 		res.Diff = heatMap(gold.px, gold.lab, got.lab)
 	}
@@ -365,6 +383,15 @@ func colourTier(res *Result, g, o *Record, t Thresholds) TierResult {
 		info("spread_delta", spread, "ΔE×100"),
 	}
 	tr.Note = fmt.Sprintf("worst cell (%d,%d) of %d×%d", worst%gridSize, worst/gridSize, gridSize, gridSize)
+	gl, ol := g.Colour.Levels, o.Colour.Levels
+	switch {
+	case gl == nil || ol == nil:
+		tr.Note += "; alpha not judged: a record without level statistics (written before they existed)"
+	case !gl.opaque() || !ol.opaque():
+		ms, aw := alphaMetrics(gl, ol, t)
+		tr.Metrics = append(tr.Metrics, ms...)
+		tr.Note += fmt.Sprintf("; alpha: worst cell (%d,%d)", aw%gridSize, aw/gridSize)
+	}
 	res.tripMetrics(&tr, FailColour)
 	return tr
 }
@@ -435,8 +462,13 @@ func localTier(res *Result, gold, got *analysed, t Thresholds, sameSize bool) Ti
 		info("changed_pixels", float64(st.changed), "px"),
 		info("max_delta_e", st.maxDeltaE, "ΔE×100"),
 	}
-	tr.Note = fmt.Sprintf("densest %d×%d window at (%d,%d); a pixel counts when ΔE > %s and a channel moved ≥ %d levels",
-		win, win, st.windowAt.X, st.windowAt.Y, formatValue(t.PixelDeltaE), t.PixelMinLSB)
+	if st.alphaChanged > 0 || st.maxAlpha > 0 {
+		tr.Metrics = append(tr.Metrics,
+			info("alpha_changed_pixels", float64(st.alphaChanged), "px"),
+			info("max_alpha_delta", float64(st.maxAlpha), "levels"))
+	}
+	tr.Note = fmt.Sprintf("densest %d×%d window at (%d,%d); a pixel counts when ΔE > %s and a colour channel moved ≥ %d levels, or alpha moved ≥ %d levels",
+		win, win, st.windowAt.X, st.windowAt.Y, formatValue(t.PixelDeltaE), t.PixelMinLSB, max(1, t.PixelAlphaLSB))
 	res.tripMetrics(&tr, FailLocal)
 	return tr
 }

@@ -8,14 +8,22 @@
 //	              cfg, denoise, model) against the golden's and the plan's
 //	2 colour      OKLab means over the image and a 4×4 grid: ΔE of the
 //	              global means, the systematic drift over the cells (cast)
-//	              and the worst cell; ΔE is 100 × the OKLab distance
+//	              and the worst cell; ΔE is 100 × the OKLab distance. Alpha,
+//	              invisible to OKLab, is a channel of its own: the change
+//	              of its mean over the image and the worst cell (from the
+//	              8-bit level statistics, [Levels]), when a side is not
+//	              fully opaque
 //	3 structure   images4.EucMetric on the stretched (Icon) and unstretched
 //	              (IconNN) icons, and a 256-bit DCT perceptual hash; the
 //	              stretched icon's channels and the hash are recorded but
 //	              not gated where the unstretched icon spans less than
 //	              icon_min_range levels (flat images: they measure noise)
 //	4 local       per-pixel OKLab ΔE → mask → densest W×W window and global
-//	              ratio (summed-area table)
+//	              ratio (summed-area table); a pixel whose alpha moved by
+//	              pixel_alpha_lsb levels is in the mask too
+//
+// When alpha changed and the primary tier's reason does not name it (the
+// icons of tier 3 are premultiplied), the reason says so.
 //
 // Identical pixels pass ("pass"). Pixels that differ but stay within every
 // threshold pass with a note ("pass~": determinism was lost; Options.Strict

@@ -160,6 +160,16 @@ func overRatio(m Metric) float64 {
 	return m.Value / m.Threshold
 }
 
+// metric returns the tier's named metric, or nil.
+func (tr *TierResult) metric(name string) *Metric {
+	for i := range tr.Metrics {
+		if tr.Metrics[i].Name == name {
+			return &tr.Metrics[i]
+		}
+	}
+	return nil
+}
+
 // Tier returns the named tier's result, or nil.
 func (r *Result) Tier(name string) *TierResult {
 	for i := range r.Tiers {

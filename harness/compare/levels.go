@@ -1,0 +1,126 @@
+package compare
+
+import (
+	"fmt"
+	"image"
+	"math"
+)
+
+// LevelStats are the mean and standard deviation of the 8-bit R, G, B and
+// A levels over a region (straight alpha: the colour channels are not
+// premultiplied).
+type LevelStats struct {
+	Mean [4]float64 `json:"mean"`
+	Std  [4]float64 `json:"std"`
+}
+
+// Levels are the 8-bit level statistics of a whole image and of the same
+// 4×4 grid as ColourStats. They carry what OKLab cannot: alpha, judged as
+// a channel of its own, and channel levels whose differences are linear in
+// the quantised values, so that symmetric noise has no systematic part.
+type Levels struct {
+	Global LevelStats   `json:"global"`
+	Grid   []LevelStats `json:"grid"`
+}
+
+// opaque reports whether every pixel the statistics cover has alpha 255.
+func (l *Levels) opaque() bool {
+	return l.Global.Mean[3] == 255 && l.Global.Std[3] == 0
+}
+
+// channelNames name the Levels channels in reasons and notes.
+var channelNames = [4]string{"red", "green", "blue", "alpha"}
+
+// levelStats computes the level statistics of px, summing in float64 in
+// row-major order so the result is the same run to run.
+func levelStats(px *image.NRGBA) *Levels {
+	type acc struct {
+		n       float64
+		sum, sq [4]float64
+	}
+	w, h := px.Rect.Dx(), px.Rect.Dy()
+	cells := make([]acc, gridSize*gridSize)
+	for y := 0; y < h; y++ {
+		cy := y * gridSize / h
+		row := px.Pix[y*px.Stride : y*px.Stride+4*w]
+		for x := 0; x < w; x++ {
+			c := &cells[cy*gridSize+x*gridSize/w]
+			c.n++
+			for ch := range 4 {
+				v := float64(row[4*x+ch])
+				c.sum[ch] += v
+				c.sq[ch] += v * v
+			}
+		}
+	}
+	var global acc
+	for _, c := range cells {
+		global.n += c.n
+		for ch := range 4 {
+			global.sum[ch] += c.sum[ch]
+			global.sq[ch] += c.sq[ch]
+		}
+	}
+	finish := func(a acc) (s LevelStats) {
+		if a.n == 0 {
+			return s
+		}
+		for ch := range 4 {
+			m := a.sum[ch] / a.n
+			s.Mean[ch] = m
+			s.Std[ch] = math.Sqrt(math.Max(a.sq[ch]/a.n-m*m, 0))
+		}
+		return s
+	}
+	out := &Levels{Global: finish(global), Grid: make([]LevelStats, len(cells))}
+	for i, c := range cells {
+		out.Grid[i] = finish(c)
+	}
+	return out
+}
+
+// alphaScale converts a difference of 8-bit alpha levels to the reported
+// unit, percent of full opacity.
+const alphaScale = 100.0 / 255
+
+// alphaMetrics are the colour tier's alpha metrics: the change of the mean
+// alpha over the image and over the worst grid cell (gated), and the
+// largest change of its spread (informational), in percent of full
+// opacity; worst is the cell whose mean moved most.
+func alphaMetrics(g, o *Levels, t Thresholds) (ms []Metric, worst int) {
+	mean := alphaScale * math.Abs(o.Global.Mean[3]-g.Global.Mean[3])
+	spread := alphaScale * math.Abs(o.Global.Std[3]-g.Global.Std[3])
+	cell := 0.0
+	for i := range g.Grid {
+		if d := alphaScale * math.Abs(o.Grid[i].Mean[3]-g.Grid[i].Mean[3]); d > cell {
+			cell, worst = d, i
+		}
+		spread = math.Max(spread, alphaScale*math.Abs(o.Grid[i].Std[3]-g.Grid[i].Std[3]))
+	}
+	return []Metric{
+		gated("alpha_mean_delta", mean, t.AlphaMean, "% opacity"),
+		gated("alpha_cell_delta", cell, t.AlphaCell, "% opacity"),
+		info("alpha_spread_delta", spread, "% opacity"),
+	}, worst
+}
+
+// alphaChange describes how the alpha channel changed, for a reason:
+// "alpha changed: mean 255 → 229.5 levels, in 4096 px by ≥ 3 levels"; empty when it did not (or is
+// not known).
+func alphaChange(g, o *Levels, changedPx, minLSB int) string {
+	if g == nil || o == nil {
+		return ""
+	}
+	moved := g.Global.Mean[3] != o.Global.Mean[3] || g.Global.Std[3] != o.Global.Std[3]
+	for i := range g.Grid {
+		moved = moved || g.Grid[i].Mean[3] != o.Grid[i].Mean[3]
+	}
+	if !moved && changedPx == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("alpha changed: mean %s → %s levels", formatValue(round2(g.Global.Mean[3])), formatValue(round2(o.Global.Mean[3])))
+	if changedPx > 0 {
+		s += fmt.Sprintf(", in %d px by ≥ %d levels", changedPx, max(1, minLSB))
+	}
+	return s
+}
