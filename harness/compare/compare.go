@@ -225,7 +225,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 	case !sameSize:
 		exact.Status = StatusFail
 		exact.Note = fmt.Sprintf("size changed: golden %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
-		res.trip(FailSize, nil, "size: golden is %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
+		res.trip(FailSize, nil, false, "size: golden is %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
 	case g.SHA256 == o.SHA256:
 		passIdentical(res, o.Width, o.Height, o.SHA256)
 		return
@@ -239,6 +239,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 	res.Tiers = append(res.Tiers, structureTier(res, g, o, t))
 	local := localTier(res, gold, got, t, sameSize)
 	res.Tiers = append(res.Tiers, local)
+	res.pickPrimary()
 	alphaPx := 0
 	if m := local.metric("alpha_changed_pixels"); m != nil {
 		alphaPx = int(m.Value)
@@ -276,10 +277,27 @@ var precedence = map[string]int{
 	FailSize: 0, FailProvenance: 1, FailStructure: 2, FailColour: 3, FailLocal: 4,
 }
 
-// trip records a tripped tier; the highest-ranked one names the failure.
-// m is the tier's gated metric furthest over its threshold, nil for the
-// categorical tiers (size, provenance).
-func (r *Result) trip(class string, m *Metric, format string, args ...any) {
+// weakRank is added to the precedence of a tier tripped only by a weak
+// metric (the bias statistic): a systematic shift too small for any other
+// metric is the weakest evidence, so any other tripped tier (a 2 px shift
+// tripping local also moves the cell means the same way) names the
+// failure.
+const weakRank = 10
+
+// weakMetrics are the metrics whose trip alone is weak.
+var weakMetrics = map[string]bool{"bias_z": true}
+
+// pendingTrip is a trip's rank and reason until judge picks the primary.
+type pendingTrip struct {
+	rank   int
+	reason string
+}
+
+// trip records a tripped tier. m is the tier's gated metric furthest over
+// its threshold, nil for the categorical tiers (size, provenance); weak
+// marks a tier tripped only by weak metrics. pickPrimary names the
+// failure.
+func (r *Result) trip(class string, m *Metric, weak bool, format string, args ...any) {
 	r.Tripped = append(r.Tripped, class)
 	t := Trip{Class: class}
 	if m != nil {
@@ -287,10 +305,26 @@ func (r *Result) trip(class string, m *Metric, format string, args ...any) {
 		t.Ratio = overRatio(*m)
 	}
 	r.Trips = append(r.Trips, t)
-	if r.FailedTier == "" || precedence[class] < precedence[r.FailedTier] {
-		r.FailedTier = class
-		r.Reason = fmt.Sprintf(format, args...)
+	rank := precedence[class]
+	if weak {
+		rank += weakRank
 	}
+	r.pending = append(r.pending, pendingTrip{rank: rank, reason: fmt.Sprintf(format, args...)})
+}
+
+// pickPrimary sets FailedTier and Reason from the highest-ranked trip
+// (the first, in tier order, on a tie).
+func (r *Result) pickPrimary() {
+	best := -1
+	for i, p := range r.pending {
+		if best < 0 || p.rank < r.pending[best].rank {
+			best = i
+		}
+	}
+	if best >= 0 {
+		r.FailedTier, r.Reason = r.Tripped[best], r.pending[best].reason
+	}
+	r.pending = nil
 }
 
 // rankTrips orders r.Trips by how far each tier is over its threshold
@@ -319,7 +353,11 @@ func tripKey(t Trip) float64 {
 func (r *Result) tripMetrics(tr *TierResult, class string) {
 	if m := worstOver(tr.Metrics); m != nil {
 		tr.Status = StatusFail
-		r.trip(class, m, "%s: %s", class, m.describe())
+		weak := true
+		for _, o := range tr.Metrics {
+			weak = weak && (!o.Gated || !o.Over || weakMetrics[o.Name])
+		}
+		r.trip(class, m, weak, "%s: %s", class, m.describe())
 		return
 	}
 	tr.Status = StatusPass
@@ -337,7 +375,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 		return tr
 	case o.Provenance.Error != "":
 		tr.Status, tr.Note = StatusFail, "output's prompt metadata is unreadable: "+o.Provenance.Error
-		res.trip(FailProvenance, nil, "provenance: %s", tr.Note)
+		res.trip(FailProvenance, nil, false, "provenance: %s", tr.Note)
 		return tr
 	}
 	refs := []struct {
@@ -352,7 +390,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 		checked++
 		if field, msg := diffProvenance(ref.name, ref.p, o.Provenance); field != "" {
 			tr.Status, tr.Note = StatusFail, msg
-			res.trip(FailProvenance, nil, "provenance: %s", msg)
+			res.trip(FailProvenance, nil, false, "provenance: %s", msg)
 			return tr
 		}
 	}
@@ -387,10 +425,15 @@ func colourTier(res *Result, g, o *Record, t Thresholds) TierResult {
 	switch {
 	case gl == nil || ol == nil:
 		tr.Note += "; alpha not judged: a record without level statistics (written before they existed)"
-	case !gl.opaque() || !ol.opaque():
-		ms, aw := alphaMetrics(gl, ol, t)
+	default:
+		if !gl.opaque() || !ol.opaque() {
+			ms, aw := alphaMetrics(gl, ol, t)
+			tr.Metrics = append(tr.Metrics, ms...)
+			tr.Note += fmt.Sprintf("; alpha: worst cell (%d,%d)", aw%gridSize, aw/gridSize)
+		}
+		ms, note := biasMetrics(gl, ol, t)
 		tr.Metrics = append(tr.Metrics, ms...)
-		tr.Note += fmt.Sprintf("; alpha: worst cell (%d,%d)", aw%gridSize, aw/gridSize)
+		tr.Note += "; " + note
 	}
 	res.tripMetrics(&tr, FailColour)
 	return tr
@@ -403,7 +446,7 @@ func structureTier(res *Result, g, o *Record, t Thresholds) TierResult {
 	bits, err := hammingHex(g.DCTHash, o.DCTHash)
 	if err != nil {
 		tr.Status, tr.Note = StatusFail, err.Error()
-		res.trip(FailStructure, nil, "structure: %v", err)
+		res.trip(FailStructure, nil, false, "structure: %v", err)
 		return tr
 	}
 	// The stretched icon is only meaningful where there was a range to

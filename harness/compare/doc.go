@@ -12,7 +12,11 @@
 //	              invisible to OKLab, is a channel of its own: the change
 //	              of its mean over the image and the worst cell (from the
 //	              8-bit level statistics, [Levels]), when a side is not
-//	              fully opaque
+//	              fully opaque. A signed bias per channel (R, G, B, alpha, in
+//	              8-bit levels) measured against its spread over the cells
+//	              (bias_z) catches systematic shifts too small for ΔE: a
+//	              2 % gain of a dark channel; a tier tripped by it alone
+//	              ranks below every other tier
 //	3 structure   images4.EucMetric on the stretched (Icon) and unstretched
 //	              (IconNN) icons, and a 256-bit DCT perceptual hash; the
 //	              stretched icon's channels and the hash are recorded but

@@ -124,3 +124,82 @@ func alphaChange(g, o *Levels, changedPx, minLSB int) string {
 	}
 	return s
 }
+
+// biasMetrics are the colour tier's systematic-shift metrics: bias_z, the
+// largest |z| (channelBias) of a channel whose cell means moved by at
+// least BiasMinLevels on average (0 when none did), gated by BiasZ; and
+// bias_levels, that channel's signed mean shift (or, when none qualifies,
+// the largest one's), informational. The floor keeps out what benign
+// noise can do systematically: re-quantising a flat channel moves it by
+// up to half a level.
+func biasMetrics(g, o *Levels, t Thresholds) ([]Metric, string) {
+	mean, z, same := channelBias(g, o)
+	pick, qualified := 0, false
+	for c := range 4 {
+		q := math.Abs(mean[c]) >= t.BiasMinLevels && mean[c] != 0
+		switch {
+		case q && (!qualified || math.Abs(z[c]) > math.Abs(z[pick])):
+			pick, qualified = c, true
+		case !q && !qualified && math.Abs(mean[c]) > math.Abs(mean[pick]):
+			pick = c
+		}
+	}
+	value := 0.0
+	if qualified {
+		value = math.Abs(z[pick])
+	}
+	note := fmt.Sprintf("bias: %s %+.3g levels per cell on average (z %.3g, %d of %d cells one way)",
+		channelNames[pick], mean[pick], z[pick], same[pick], len(g.Grid))
+	if !qualified {
+		note += fmt.Sprintf(", no channel moved ≥ bias_min_levels %s", formatValue(t.BiasMinLevels))
+	}
+	z0 := gated("bias_z", value, t.BiasZ, "σ")
+	if qualified {
+		z0.Detail = fmt.Sprintf("%s %+.3g levels, %d of %d cells one way", channelNames[pick], mean[pick], same[pick], len(g.Grid))
+	}
+	return []Metric{z0, info("bias_levels", mean[pick], "levels")}, note
+}
+
+// biasMinSpread is the smallest spread of the per-cell differences (8-bit
+// levels) that the bias statistic divides by: a shift that is exactly the
+// same in every cell (a flat image) is as systematic as it gets, and the
+// statistic stays finite.
+const biasMinSpread = 0.05
+
+// channelBias is the systematic part of the change of each channel
+// (R, G, B, A): over the grid cells, the mean signed difference of the
+// cell means (8-bit levels) and that mean measured against its own spread,
+// z = mean / (std / √cells), a t statistic. Benign noise (±1 LSB jitter,
+// float re-quantisation) is symmetric in the levels: its cell differences
+// scatter around 0, so z stays within a few units and the mean within
+// hundredths of a level. A gain, a cast or an offset moves every cell the
+// same way: z grows with the number of pixels behind each cell mean.
+// Levels are used, not OKLab: the cube root makes symmetric noise on a
+// dark channel move OKLab means systematically.
+func channelBias(g, o *Levels) (mean, z [4]float64, same [4]int) {
+	n := float64(len(g.Grid))
+	if n < 2 || len(o.Grid) != len(g.Grid) {
+		return mean, z, same
+	}
+	for c := range 4 {
+		var sum, sq float64
+		pos, neg := 0, 0
+		for i := range g.Grid {
+			d := o.Grid[i].Mean[c] - g.Grid[i].Mean[c]
+			sum += d
+			sq += d * d
+			switch {
+			case d > 0:
+				pos++
+			case d < 0:
+				neg++
+			}
+		}
+		m := sum / n
+		sd := math.Sqrt(math.Max(sq-n*m*m, 0) / (n - 1))
+		mean[c] = m
+		z[c] = m / (math.Max(sd, biasMinSpread) / math.Sqrt(n))
+		same[c] = max(pos, neg)
+	}
+	return mean, z, same
+}

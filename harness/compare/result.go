@@ -73,6 +73,9 @@ type Metric struct {
 	Gated     bool    `json:"gated"`
 	Over      bool    `json:"over"`
 	Unit      string  `json:"unit,omitempty"`
+	// Detail, optional, says what the value is about (the channel of a
+	// bias); reasons show it after the value.
+	Detail string `json:"detail,omitempty"`
 }
 
 // TierResult is the outcome of one tier.
@@ -105,6 +108,8 @@ type Result struct {
 	// Diff is the heat-map of the output against the golden (DiffImage);
 	// nil when identical or when the golden's pixels were not available.
 	Diff image.Image `json:"-"`
+	// pending holds the trips' ranks and reasons while judging; nil after.
+	pending []pendingTrip
 	// OutputRecord is the output's record as analysed here (provenance
 	// included), so a caller keeping the output as a candidate golden need
 	// not analyse it again. Nil when the output could not be read.
@@ -281,7 +286,11 @@ func (m Metric) describe() string {
 	if m.Unit != "" {
 		unit = " " + m.Unit
 	}
-	return fmt.Sprintf("%s %s > %s%s", m.Name, formatValue(m.Value), formatValue(m.Threshold), unit)
+	detail := ""
+	if m.Detail != "" {
+		detail = " (" + m.Detail + ")"
+	}
+	return fmt.Sprintf("%s %s > %s%s%s", m.Name, formatValue(m.Value), formatValue(m.Threshold), unit, detail)
 }
 
 // formatValue prints a metric compactly: integers as integers, small

@@ -31,6 +31,20 @@ type Thresholds struct {
 	// percent of full opacity. Loose, like ColourCell: a small hole
 	// punched in one cell is the local tier's.
 	AlphaCell float64 `json:"alpha_cell_delta"`
+	// BiasZ bounds the systematic shift of one channel (R, G, B or alpha,
+	// 8-bit levels) over the 4×4 grid: the mean signed change of the cell
+	// means against its spread, z = mean / (std / √16). A gain, a cast or
+	// an offset moves every cell the same way; benign noise (jitter,
+	// ±1 LSB) scatters around 0 (|z| < 1 on the synthetic images). A
+	// channel is only measured when its cells moved by at least
+	// BiasMinLevels on average. A tier tripped by this metric alone ranks
+	// below every other tier (see precedence).
+	BiasZ float64 `json:"bias_z"`
+	// BiasMinLevels is that floor, in 8-bit levels: above the half level
+	// by which re-quantising a flat channel (float jitter on a solid
+	// colour) can move its mean, below the level by which a 2 % gain
+	// moves a dark channel (≥ 25 levels) once rounded.
+	BiasMinLevels float64 `json:"bias_min_levels"`
 	// ColourCell bounds the worst ΔE between the means of one grid cell. It
 	// is looser than the others: the means of a 64 px cell also move when
 	// a high-contrast edge crosses its border (a 2 px shift moves them by
@@ -104,8 +118,13 @@ func DefaultThresholds() Thresholds {
 		// ≈ 0.005. A hole of 0.5 % of the area moves it by 0.5 (local).
 		AlphaMean: 1,
 		AlphaCell: 10,
-		IconY:     60500,
-		IconCbCr:  121000,
+		// See TestSystematicShift: a 2 % gain of a dark channel gives
+		// z ≥ 6.9 where it moves the channel by ≥ 0.6 levels; noise
+		// |z| < 1; a 2 px shift up to 13 (weak: local names it).
+		BiasZ:         5,
+		BiasMinLevels: 0.6,
+		IconY:         60500,
+		IconCbCr:      121000,
 		// A 1-level change of one icon pixel stretched by 255/R adds
 		// (255/R)² to EucMetric; over the 121 pixels the thresholds
 		// above stay ≥ 2× clear of whole-icon 1-level jitter when
@@ -142,7 +161,8 @@ func LoadThresholds(r io.Reader) (Thresholds, error) {
 
 // UnmarshalJSON implements json.Unmarshaler. It decodes over t's current
 // values, rejects unknown keys, and gives each threshold added after the
-// first records (IconMinRange, AlphaMean, AlphaCell, PixelAlphaLSB) its
+// first records (IconMinRange, AlphaMean, AlphaCell, PixelAlphaLSB, BiasZ,
+// BiasMinLevels) its
 // default when its key is absent and t has none, so that thresholds stored
 // before the field existed keep loading.
 func (t *Thresholds) UnmarshalJSON(data []byte) error {
@@ -183,6 +203,8 @@ func lateFields(t, def *Thresholds) []lateField[float64] {
 		{"icon_min_range", &t.IconMinRange, &def.IconMinRange},
 		{"alpha_mean_delta", &t.AlphaMean, &def.AlphaMean},
 		{"alpha_cell_delta", &t.AlphaCell, &def.AlphaCell},
+		{"bias_z", &t.BiasZ, &def.BiasZ},
+		{"bias_min_levels", &t.BiasMinLevels, &def.BiasMinLevels},
 	}
 }
 
@@ -196,7 +218,8 @@ func lateIntFields(t, def *Thresholds) []lateField[int] {
 // Validate reports thresholds that cannot be meant.
 func (t Thresholds) Validate() error {
 	switch {
-	case t.ColourMean < 0 || t.ColourCast < 0 || t.ColourCell < 0 || t.AlphaMean < 0 || t.AlphaCell < 0:
+	case t.ColourMean < 0 || t.ColourCast < 0 || t.ColourCell < 0 || t.AlphaMean < 0 || t.AlphaCell < 0 ||
+		t.BiasZ < 0 || t.BiasMinLevels < 0:
 		return fmt.Errorf("validate thresholds: colour thresholds must not be negative")
 	case t.IconY < 0 || t.IconCbCr < 0 || t.IconMinRange < 0 || t.RawIconY < 0 || t.RawIconCbCr < 0 || t.HashBits < 0:
 		return fmt.Errorf("validate thresholds: structure thresholds must not be negative")
