@@ -170,6 +170,9 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 	res := compare.Compare(gold, got, compare.Options{Thresholds: &th, Strict: s.opts.Strict})
 	out.Verdict = report.Verdict(res.Verdict)
 	out.Tier, out.Reason = res.FailedTier, res.Reason
+	for _, tp := range res.Trips {
+		out.Tripped = append(out.Tripped, tp.String())
+	}
 	if res.OutputRecord != nil {
 		out.PixelHash = res.OutputRecord.SHA256
 	}

@@ -115,6 +115,16 @@ func TestFaultInjectedNodeIsARegression(t *testing.T) {
 			t.Errorf("regressions %v do not name %s and its tier %s", regs, id, c.Tier)
 		}
 		o := c.Outputs[0]
+		listed := false
+		for _, tp := range o.Tripped {
+			listed = listed || strings.HasPrefix(tp, o.Tier)
+		}
+		if !listed {
+			t.Errorf("%s: tripped %q, want the tiers that tripped, %s among them", id, o.Tripped, o.Tier)
+		}
+		if len(o.Tripped) > 1 && !strings.HasSuffix(o.Reason, "; tripped: "+strings.Join(o.Tripped, ", ")) {
+			t.Errorf("%s: reason %q does not end with the ranked list %q", id, o.Reason, o.Tripped)
+		}
 		if o.Diff == "" || o.Candidate == "" {
 			t.Errorf("%s: no diff/candidate kept: %+v", id, o)
 		}

@@ -2,10 +2,12 @@ package compare
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image"
 	"image/png"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -168,7 +170,15 @@ func (d *decoded) analyse() (*analysed, error) {
 	case d.px == nil:
 		return &analysed{rec: d.in.Record}, nil
 	case d.in.Record != nil:
-		return &analysed{rec: d.in.Record, px: d.px, lab: toOKLab(d.px)}, nil
+		rec := d.in.Record
+		if rec.Colour.Levels == nil {
+			// A record written before level statistics existed: its
+			// pixels (the same: decode checked the hash) supply them.
+			cp := *rec
+			cp.Colour.Levels = levelStats(d.px)
+			rec = &cp
+		}
+		return &analysed{rec: rec, px: d.px, lab: toOKLab(d.px)}, nil
 	}
 	return analyseNRGBA(d.px, d.in.PNG)
 }
@@ -215,7 +225,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 	case !sameSize:
 		exact.Status = StatusFail
 		exact.Note = fmt.Sprintf("size changed: golden %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
-		res.trip(FailSize, "size: golden is %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
+		res.trip(FailSize, nil, false, "size: golden is %d×%d, output %d×%d", g.Width, g.Height, o.Width, o.Height)
 	case g.SHA256 == o.SHA256:
 		passIdentical(res, o.Width, o.Height, o.SHA256)
 		return
@@ -227,13 +237,25 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 	res.Tiers = append(res.Tiers, provenanceTier(res, g, o, goldPlan, gotPlan))
 	res.Tiers = append(res.Tiers, colourTier(res, g, o, t))
 	res.Tiers = append(res.Tiers, structureTier(res, g, o, t))
-	res.Tiers = append(res.Tiers, localTier(res, gold, got, t, sameSize))
+	local := localTier(res, gold, got, t, sameSize)
+	res.Tiers = append(res.Tiers, local)
+	res.pickPrimary()
+	alphaPx := 0
+	if m := local.metric("alpha_changed_pixels"); m != nil {
+		alphaPx = int(m.Value)
+	}
+	if note := alphaChange(g.Colour.Levels, o.Colour.Levels, alphaPx, t.PixelAlphaLSB); note != "" && len(res.Tripped) > 0 && !strings.Contains(res.Reason, "alpha") {
+		// The primary tier may not measure alpha by name (the icons are
+		// premultiplied): say that alpha changed.
+		res.Reason += "; " + note
+	}
 	if sameSize && !opts.NoDiff && gold.lab != nil && got.lab != nil {
 		res.Diff = heatMap(gold.px, gold.lab, got.lab)
 	}
 	switch {
 	case len(res.Tripped) > 0:
 		res.Verdict = Fail
+		res.rankTrips()
 	case opts.Strict:
 		res.Verdict, res.FailedTier = Fail, FailExact
 		res.Tripped = []string{FailExact}
@@ -248,25 +270,94 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 // precedence ranks the failure classes when several tiers trip. It follows
 // the tier order except that structure outranks colour: a new composition
 // (another seed, a broken sampler) moves every colour statistic, so colour
-// tripping next to structure is a consequence, not the cause.
+// tripping next to structure is a consequence, not the cause. It names the
+// primary failure (FailedTier); Trips lists every tripped tier by how far
+// it is over.
 var precedence = map[string]int{
 	FailSize: 0, FailProvenance: 1, FailStructure: 2, FailColour: 3, FailLocal: 4,
 }
 
-// trip records a tripped tier; the highest-ranked one names the failure.
-func (r *Result) trip(class, format string, args ...any) {
+// weakRank is added to the precedence of a tier tripped only by a weak
+// metric (the bias statistic): a systematic shift too small for any other
+// metric is the weakest evidence, so any other tripped tier (a 2 px shift
+// tripping local also moves the cell means the same way) names the
+// failure.
+const weakRank = 10
+
+// weakMetrics are the metrics whose trip alone is weak.
+var weakMetrics = map[string]bool{"bias_z": true}
+
+// pendingTrip is a trip's rank and reason until judge picks the primary.
+type pendingTrip struct {
+	rank   int
+	reason string
+}
+
+// trip records a tripped tier. m is the tier's gated metric furthest over
+// its threshold, nil for the categorical tiers (size, provenance); weak
+// marks a tier tripped only by weak metrics. pickPrimary names the
+// failure.
+func (r *Result) trip(class string, m *Metric, weak bool, format string, args ...any) {
 	r.Tripped = append(r.Tripped, class)
-	if r.FailedTier == "" || precedence[class] < precedence[r.FailedTier] {
-		r.FailedTier = class
-		r.Reason = fmt.Sprintf(format, args...)
+	t := Trip{Class: class}
+	if m != nil {
+		t.Metric = m.Name
+		t.Ratio = overRatio(*m)
+	}
+	r.Trips = append(r.Trips, t)
+	rank := precedence[class]
+	if weak {
+		rank += weakRank
+	}
+	r.pending = append(r.pending, pendingTrip{rank: rank, reason: fmt.Sprintf(format, args...)})
+}
+
+// pickPrimary sets FailedTier and Reason from the highest-ranked trip
+// (the first, in tier order, on a tie).
+func (r *Result) pickPrimary() {
+	best := -1
+	for i, p := range r.pending {
+		if best < 0 || p.rank < r.pending[best].rank {
+			best = i
+		}
+	}
+	if best >= 0 {
+		r.FailedTier, r.Reason = r.Tripped[best], r.pending[best].reason
+	}
+	r.pending = nil
+}
+
+// rankTrips orders r.Trips by how far each tier is over its threshold
+// (categorical trips first, then the ratio, highest first; ties keep the
+// tier order) and, when several tiers tripped, appends the ranked list to
+// the reason.
+func (r *Result) rankTrips() {
+	slices.SortStableFunc(r.Trips, func(a, b Trip) int {
+		return cmp.Compare(tripKey(b), tripKey(a))
+	})
+	if len(r.Trips) > 1 {
+		r.Reason += "; tripped: " + r.TripSummary()
 	}
 }
 
-// tripMetrics trips class when a gated metric is over its threshold.
+// tripKey sorts a trip: categorical (no ratio) above every ratio.
+func tripKey(t Trip) float64 {
+	if t.Ratio == 0 {
+		return math.MaxFloat64
+	}
+	return t.Ratio
+}
+
+// tripMetrics trips class when a gated metric is over its threshold; the
+// reason names the metric furthest over it.
 func (r *Result) tripMetrics(tr *TierResult, class string) {
-	if m := firstOver(tr.Metrics); m != nil {
+	if m := worstOver(tr.Metrics); m != nil {
 		tr.Status = StatusFail
-		r.trip(class, "%s: %s", class, m.describe())
+		weak := true
+		for _, o := range tr.Metrics {
+			weak = weak && (!o.Gated || !o.Over || weakMetrics[o.Name])
+		}
+		r.trip(class, m, weak, "%s: %s", class, m.describe())
 		return
 	}
 	tr.Status = StatusPass
@@ -284,7 +375,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 		return tr
 	case o.Provenance.Error != "":
 		tr.Status, tr.Note = StatusFail, "output's prompt metadata is unreadable: "+o.Provenance.Error
-		res.trip(FailProvenance, "provenance: %s", tr.Note)
+		res.trip(FailProvenance, nil, false, "provenance: %s", tr.Note)
 		return tr
 	}
 	refs := []struct {
@@ -299,7 +390,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 		checked++
 		if field, msg := diffProvenance(ref.name, ref.p, o.Provenance); field != "" {
 			tr.Status, tr.Note = StatusFail, msg
-			res.trip(FailProvenance, "provenance: %s", msg)
+			res.trip(FailProvenance, nil, false, "provenance: %s", msg)
 			return tr
 		}
 	}
@@ -330,6 +421,20 @@ func colourTier(res *Result, g, o *Record, t Thresholds) TierResult {
 		info("spread_delta", spread, "ΔE×100"),
 	}
 	tr.Note = fmt.Sprintf("worst cell (%d,%d) of %d×%d", worst%gridSize, worst/gridSize, gridSize, gridSize)
+	gl, ol := g.Colour.Levels, o.Colour.Levels
+	switch {
+	case gl == nil || ol == nil:
+		tr.Note += "; alpha not judged: a record without level statistics (written before they existed)"
+	default:
+		if !gl.opaque() || !ol.opaque() {
+			ms, aw := alphaMetrics(gl, ol, t)
+			tr.Metrics = append(tr.Metrics, ms...)
+			tr.Note += fmt.Sprintf("; alpha: worst cell (%d,%d)", aw%gridSize, aw/gridSize)
+		}
+		ms, note := biasMetrics(gl, ol, t)
+		tr.Metrics = append(tr.Metrics, ms...)
+		tr.Note += "; " + note
+	}
 	res.tripMetrics(&tr, FailColour)
 	return tr
 }
@@ -341,7 +446,7 @@ func structureTier(res *Result, g, o *Record, t Thresholds) TierResult {
 	bits, err := hammingHex(g.DCTHash, o.DCTHash)
 	if err != nil {
 		tr.Status, tr.Note = StatusFail, err.Error()
-		res.trip(FailStructure, "structure: %v", err)
+		res.trip(FailStructure, nil, false, "structure: %v", err)
 		return tr
 	}
 	// The stretched icon is only meaningful where there was a range to
@@ -400,8 +505,13 @@ func localTier(res *Result, gold, got *analysed, t Thresholds, sameSize bool) Ti
 		info("changed_pixels", float64(st.changed), "px"),
 		info("max_delta_e", st.maxDeltaE, "ΔE×100"),
 	}
-	tr.Note = fmt.Sprintf("densest %d×%d window at (%d,%d); a pixel counts when ΔE > %s and a channel moved ≥ %d levels",
-		win, win, st.windowAt.X, st.windowAt.Y, formatValue(t.PixelDeltaE), t.PixelMinLSB)
+	if st.alphaChanged > 0 || st.maxAlpha > 0 {
+		tr.Metrics = append(tr.Metrics,
+			info("alpha_changed_pixels", float64(st.alphaChanged), "px"),
+			info("max_alpha_delta", float64(st.maxAlpha), "levels"))
+	}
+	tr.Note = fmt.Sprintf("densest %d×%d window at (%d,%d); a pixel counts when ΔE > %s and a colour channel moved ≥ %d levels, or alpha moved ≥ %d levels",
+		win, win, st.windowAt.X, st.windowAt.Y, formatValue(t.PixelDeltaE), t.PixelMinLSB, max(1, t.PixelAlphaLSB))
 	res.tripMetrics(&tr, FailLocal)
 	return tr
 }

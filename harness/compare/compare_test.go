@@ -220,7 +220,7 @@ func TestKeyMetric(t *testing.T) {
 	}{
 		{"identical", golden, ""},
 		{"patch trips local", patch(golden, 0.01, 0.5, 0.5), "window_ratio"},
-		{"gain trips colour", gain(golden, 0.04, [3]bool{true, true, true}), "mean_delta_e"},
+		{"gain trips colour, named by its metric furthest over", gain(golden, 0.04, [3]bool{true, true, true}), "cast_delta_e"},
 		{"jitter shows the closest metric", jitter(f, 6), ""},
 	}
 	for _, tt := range tests {

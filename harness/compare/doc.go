@@ -8,21 +8,38 @@
 //	              cfg, denoise, model) against the golden's and the plan's
 //	2 colour      OKLab means over the image and a 4×4 grid: ΔE of the
 //	              global means, the systematic drift over the cells (cast)
-//	              and the worst cell; ΔE is 100 × the OKLab distance
+//	              and the worst cell; ΔE is 100 × the OKLab distance. Alpha,
+//	              invisible to OKLab, is a channel of its own: the change
+//	              of its mean over the image and the worst cell (from the
+//	              8-bit level statistics, [Levels]), when a side is not
+//	              fully opaque. A signed bias per channel (R, G, B, alpha, in
+//	              8-bit levels) measured against its spread over the cells
+//	              (bias_z) catches systematic shifts too small for ΔE: a
+//	              2 % gain of a dark channel; a tier tripped by it alone
+//	              ranks below every other tier
 //	3 structure   images4.EucMetric on the stretched (Icon) and unstretched
 //	              (IconNN) icons, and a 256-bit DCT perceptual hash; the
 //	              stretched icon's channels and the hash are recorded but
 //	              not gated where the unstretched icon spans less than
 //	              icon_min_range levels (flat images: they measure noise)
 //	4 local       per-pixel OKLab ΔE → mask → densest W×W window and global
-//	              ratio (summed-area table)
+//	              ratio (summed-area table); a pixel whose alpha moved by
+//	              pixel_alpha_lsb levels is in the mask too
+//
+// When alpha changed and the primary tier's reason does not name it (the
+// icons of tier 3 are premultiplied), the reason says so.
 //
 // Identical pixels pass ("pass"). Pixels that differ but stay within every
 // threshold pass with a note ("pass~": determinism was lost; Options.Strict
 // makes it a failure). Otherwise the case fails, and Result.FailedTier names
 // the failure class: "size", "provenance", "structure", "colour" or "local", in
 // that precedence when several tiers trip (structure outranks colour because
-// a new composition moves every colour statistic). Result.Tripped lists all.
+// a new composition moves every colour statistic). Result.Tripped lists all
+// in tier order; Result.Trips lists them by how far each is over its
+// threshold (the ratio of its worst metric), furthest first, and when more
+// than one tripped the reason ends with that list, e.g.
+// "; tripped: local (77× over), colour (12× over), structure (1.2× over)".
+// Within a tier the reason names the metric furthest over its threshold.
 //
 // Tiers 0–3 need only a [Record], the small JSON summary stored next to a
 // golden, so a golden can be judged without its PNG. Thresholds are data

@@ -12,6 +12,11 @@ type localStats struct {
 	windowAt    image.Point
 	globalRatio float64
 	maxDeltaE   float64
+	// alphaChanged counts the pixels whose alpha moved by at least
+	// PixelAlphaLSB levels (they are in the mask whatever their colour
+	// did); maxAlpha is the largest alpha change.
+	alphaChanged int
+	maxAlpha     int
 }
 
 // pixelDeltaE returns the per-pixel ΔE (×100) between two same-sized
@@ -40,7 +45,9 @@ func maxLSB(a, b *image.NRGBA, i int) int {
 }
 
 // local computes the changed-pixel mask and its densest window with a
-// summed-area table.
+// summed-area table. A pixel is in the mask when its colour changed (ΔE
+// and an 8-bit colour channel) or its alpha did: alpha is a channel of its
+// own, invisible to OKLab.
 func local(a, b *image.NRGBA, dE []float32, t Thresholds) localStats {
 	w, h := a.Rect.Dx(), a.Rect.Dy()
 	var st localStats
@@ -52,7 +59,14 @@ func local(a, b *image.NRGBA, dE []float32, t Thresholds) localStats {
 		for x := 0; x < w; x++ {
 			i := y*w + x
 			st.maxDeltaE = max(st.maxDeltaE, float64(dE[i]))
-			if float64(dE[i]) > t.PixelDeltaE && maxLSB(a, b, i) >= t.PixelMinLSB {
+			da := int(a.Pix[4*i+3]) - int(b.Pix[4*i+3])
+			da = max(da, -da)
+			st.maxAlpha = max(st.maxAlpha, da)
+			alpha := da >= max(1, t.PixelAlphaLSB)
+			if alpha {
+				st.alphaChanged++
+			}
+			if alpha || float64(dE[i]) > t.PixelDeltaE && maxLSB(a, b, i) >= t.PixelMinLSB {
 				run++
 				st.changed++
 			}

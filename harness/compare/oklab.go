@@ -108,6 +108,10 @@ type LabStats struct {
 type ColourStats struct {
 	Global LabStats   `json:"global"`
 	Grid   []LabStats `json:"grid"`
+	// Levels are the 8-bit RGBA statistics over the same regions; nil in
+	// records written before they existed (then they are taken from the
+	// pixels when those are at hand, and not judged otherwise).
+	Levels *Levels `json:"levels,omitempty"`
 }
 
 // colourStats computes the global and grid statistics of p, summing in

@@ -78,6 +78,7 @@ func analyseNRGBA(px *image.NRGBA, pngBytes []byte) (*analysed, error) {
 		DCTHash:    dctHash(px),
 		Colour:     colourStats(lab),
 	}
+	rec.Colour.Levels = levelStats(px)
 	return &analysed{rec: rec, px: px, lab: lab}, nil
 }
 
@@ -97,6 +98,8 @@ func (r *Record) Validate() error {
 		return fmt.Errorf("validate record: dct_hash must be %d hex digits", HashBits/4)
 	case len(r.Colour.Grid) != gridSize*gridSize:
 		return fmt.Errorf("validate record: colour grid must have %d cells", gridSize*gridSize)
+	case r.Colour.Levels != nil && len(r.Colour.Levels.Grid) != gridSize*gridSize:
+		return fmt.Errorf("validate record: levels grid must have %d cells", gridSize*gridSize)
 	}
 	if r.Thresholds != nil {
 		if err := r.Thresholds.Validate(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"strings"
 )
 
 // Verdict is the outcome of judging one output.
@@ -72,6 +73,9 @@ type Metric struct {
 	Gated     bool    `json:"gated"`
 	Over      bool    `json:"over"`
 	Unit      string  `json:"unit,omitempty"`
+	// Detail, optional, says what the value is about (the channel of a
+	// bias); reasons show it after the value.
+	Detail string `json:"detail,omitempty"`
 }
 
 // TierResult is the outcome of one tier.
@@ -90,6 +94,10 @@ type Result struct {
 	FailedTier string `json:"failed_tier,omitempty"`
 	// Tripped lists every tier class that tripped, in tier order.
 	Tripped []string `json:"tripped,omitempty"`
+	// Trips lists the same tiers ordered by how far each is over its
+	// threshold, furthest first (size and provenance, which have no
+	// ratio, before all others); TripSummary renders it.
+	Trips []Trip `json:"trips,omitempty"`
 	// Reason is one sentence naming the tier, the metric and its value
 	// against the threshold.
 	Reason string `json:"reason"`
@@ -100,10 +108,71 @@ type Result struct {
 	// Diff is the heat-map of the output against the golden (DiffImage);
 	// nil when identical or when the golden's pixels were not available.
 	Diff image.Image `json:"-"`
+	// pending holds the trips' ranks and reasons while judging; nil after.
+	pending []pendingTrip
 	// OutputRecord is the output's record as analysed here (provenance
 	// included), so a caller keeping the output as a candidate golden need
 	// not analyse it again. Nil when the output could not be read.
 	OutputRecord *Record `json:"-"`
+}
+
+// Trip is one tripped tier and how far it is over its threshold.
+type Trip struct {
+	// Class is the failure class (size, provenance, colour, structure,
+	// local).
+	Class string `json:"class"`
+	// Metric is the tier's gated metric furthest over its threshold;
+	// empty for size and provenance.
+	Metric string `json:"metric,omitempty"`
+	// Ratio is that metric's value / threshold; 0 when it has none (size,
+	// provenance, a zero threshold).
+	Ratio float64 `json:"ratio,omitempty"`
+}
+
+// String renders "colour (46× over)", or the class alone without a ratio.
+func (t Trip) String() string {
+	if t.Ratio == 0 {
+		return t.Class
+	}
+	return t.Class + " (" + formatRatio(t.Ratio) + "× over)"
+}
+
+// TripSummary lists every tripped tier, furthest over first:
+// "colour (46× over), structure (1.3× over)". Empty when none tripped.
+func (r *Result) TripSummary() string {
+	s := make([]string, len(r.Trips))
+	for i, t := range r.Trips {
+		s[i] = t.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// formatRatio prints an over-threshold ratio with two significant digits
+// below 10 and as an integer above.
+func formatRatio(v float64) string {
+	if v >= 10 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.2g", v)
+}
+
+// overRatio is m's value / threshold, 0 when the threshold is 0 (no
+// meaningful ratio).
+func overRatio(m Metric) float64 {
+	if m.Threshold <= 0 {
+		return 0
+	}
+	return m.Value / m.Threshold
+}
+
+// metric returns the tier's named metric, or nil.
+func (tr *TierResult) metric(name string) *Metric {
+	for i := range tr.Metrics {
+		if tr.Metrics[i].Name == name {
+			return &tr.Metrics[i]
+		}
+	}
+	return nil
 }
 
 // Tier returns the named tier's result, or nil.
@@ -131,7 +200,8 @@ func (r *Result) Metric(tier, name string) *Metric {
 }
 
 // KeyMetric is the metric a one-line report shows: for a failure the
-// gated metric that tripped the failing tier, otherwise the gated metric
+// gated metric of the failing tier furthest over its threshold (the one
+// its reason names), otherwise the gated metric
 // closest to its threshold (highest value/threshold). Nil when no gated
 // metric was measured (identical pixels, errors).
 func (r *Result) KeyMetric() *Metric {
@@ -139,16 +209,18 @@ func (r *Result) KeyMetric() *Metric {
 	bestRatio := -1.0
 	for ti := range r.Tiers {
 		tr := &r.Tiers[ti]
-		if r.Verdict == Fail && failClass(tr.Tier) != r.FailedTier {
-			continue
+		if r.Verdict == Fail {
+			if failClass(tr.Tier) != r.FailedTier {
+				continue
+			}
+			if m := worstOver(tr.Metrics); m != nil {
+				return m
+			}
 		}
 		for mi := range tr.Metrics {
 			m := &tr.Metrics[mi]
 			if !m.Gated {
 				continue
-			}
-			if r.Verdict == Fail && m.Over {
-				return m
 			}
 			ratio := m.Value / m.Threshold
 			if m.Threshold == 0 {
@@ -187,14 +259,25 @@ func info(name string, value float64, unit string) Metric {
 	return Metric{Name: name, Value: value, Unit: unit}
 }
 
-// firstOver returns the first gated metric over its threshold.
-func firstOver(ms []Metric) *Metric {
+// worstOver returns the gated metric furthest over its threshold (by
+// value / threshold; a zero threshold counts as furthest), the first one
+// on ties; nil when none is over.
+func worstOver(ms []Metric) *Metric {
+	var worst *Metric
+	best := -1.0
 	for i := range ms {
-		if ms[i].Gated && ms[i].Over {
-			return &ms[i]
+		if !ms[i].Gated || !ms[i].Over {
+			continue
+		}
+		r := overRatio(ms[i])
+		if ms[i].Threshold <= 0 {
+			r = math.MaxFloat64
+		}
+		if r > best {
+			worst, best = &ms[i], r
 		}
 	}
-	return nil
+	return worst
 }
 
 // describe renders "metric 1.23 > 0.5 unit".
@@ -203,7 +286,11 @@ func (m Metric) describe() string {
 	if m.Unit != "" {
 		unit = " " + m.Unit
 	}
-	return fmt.Sprintf("%s %s > %s%s", m.Name, formatValue(m.Value), formatValue(m.Threshold), unit)
+	detail := ""
+	if m.Detail != "" {
+		detail = " (" + m.Detail + ")"
+	}
+	return fmt.Sprintf("%s %s > %s%s%s", m.Name, formatValue(m.Value), formatValue(m.Threshold), unit, detail)
 }
 
 // formatValue prints a metric compactly: integers as integers, small

@@ -22,6 +22,29 @@ type Thresholds struct {
 	// moves every cell the same way; a moved edge or a small object moves
 	// a few cells in random directions and leaves the median alone.
 	ColourCast float64 `json:"colour_cast_delta_e"`
+	// AlphaMean bounds the change of the whole-image mean alpha, in
+	// percent of full opacity (1 ≈ 2.5 levels); measured only when a side
+	// is not fully opaque. Alpha is invisible to OKLab: it is a channel of
+	// its own in every tier.
+	AlphaMean float64 `json:"alpha_mean_delta"`
+	// AlphaCell bounds the worst change of a grid cell's mean alpha, in
+	// percent of full opacity. Loose, like ColourCell: a small hole
+	// punched in one cell is the local tier's.
+	AlphaCell float64 `json:"alpha_cell_delta"`
+	// BiasZ bounds the systematic shift of one channel (R, G, B or alpha,
+	// 8-bit levels) over the 4×4 grid: the mean signed change of the cell
+	// means against its spread, z = mean / (std / √16). A gain, a cast or
+	// an offset moves every cell the same way; benign noise (jitter,
+	// ±1 LSB) scatters around 0 (|z| < 1 on the synthetic images). A
+	// channel is only measured when its cells moved by at least
+	// BiasMinLevels on average. A tier tripped by this metric alone ranks
+	// below every other tier (see precedence).
+	BiasZ float64 `json:"bias_z"`
+	// BiasMinLevels is that floor, in 8-bit levels: above the half level
+	// by which re-quantising a flat channel (float jitter on a solid
+	// colour) can move its mean, below the level by which a 2 % gain
+	// moves a dark channel (≥ 25 levels) once rounded.
+	BiasMinLevels float64 `json:"bias_min_levels"`
 	// ColourCell bounds the worst ΔE between the means of one grid cell. It
 	// is looser than the others: the means of a 64 px cell also move when
 	// a high-contrast edge crosses its border (a 2 px shift moves them by
@@ -68,6 +91,9 @@ type Thresholds struct {
 	// of the mask: near black a single level is ΔE ≈ 7 in OKLab, because of
 	// the cube root.
 	PixelMinLSB int `json:"pixel_min_lsb"`
+	// PixelAlphaLSB marks a pixel as changed when its alpha moved by at
+	// least this many levels (at least 1), whatever its colour did.
+	PixelAlphaLSB int `json:"pixel_alpha_lsb"`
 	// Window is the side of the square window, in pixels, whose densest
 	// placement is measured (clamped to the image).
 	Window int `json:"window"`
@@ -87,8 +113,18 @@ func DefaultThresholds() Thresholds {
 		ColourMean: 0.3,
 		ColourCast: 0.22,
 		ColourCell: 4,
-		IconY:      60500,
-		IconCbCr:   121000,
+		// An alpha-only change of 2 % of full opacity over the image
+		// trips the mean at 2×; ±1 level of alpha noise moves it by
+		// ≈ 0.005. A hole of 0.5 % of the area moves it by 0.5 (local).
+		AlphaMean: 1,
+		AlphaCell: 10,
+		// See TestSystematicShift: a 2 % gain of a dark channel gives
+		// z ≥ 6.9 where it moves the channel by ≥ 0.6 levels; noise
+		// |z| < 1; a 2 px shift up to 13 (weak: local names it).
+		BiasZ:         5,
+		BiasMinLevels: 0.6,
+		IconY:         60500,
+		IconCbCr:      121000,
 		// A 1-level change of one icon pixel stretched by 255/R adds
 		// (255/R)² to EucMetric; over the 121 pixels the thresholds
 		// above stay ≥ 2× clear of whole-icon 1-level jitter when
@@ -100,9 +136,11 @@ func DefaultThresholds() Thresholds {
 		HashBits:     100,
 		PixelDeltaE:  2.0,
 		PixelMinLSB:  2,
-		Window:       16,
-		WindowRatio:  0.1,
-		GlobalRatio:  0.01,
+		// ±1 level of alpha jitter never counts.
+		PixelAlphaLSB: 3,
+		Window:        16,
+		WindowRatio:   0.1,
+		GlobalRatio:   0.01,
 	}
 }
 
@@ -122,9 +160,11 @@ func LoadThresholds(r io.Reader) (Thresholds, error) {
 }
 
 // UnmarshalJSON implements json.Unmarshaler. It decodes over t's current
-// values, rejects unknown keys, and gives IconMinRange its default when
-// the key is absent and t has none, so that thresholds stored before the
-// field existed keep loading.
+// values, rejects unknown keys, and gives each threshold added after the
+// first records (IconMinRange, AlphaMean, AlphaCell, PixelAlphaLSB, BiasZ,
+// BiasMinLevels) its
+// default when its key is absent and t has none, so that thresholds stored
+// before the field existed keep loading.
 func (t *Thresholds) UnmarshalJSON(data []byte) error {
 	type plain Thresholds // no methods: no recursion
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -136,22 +176,56 @@ func (t *Thresholds) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &keys); err != nil {
 		return fmt.Errorf("unmarshal thresholds: %w", err)
 	}
-	if _, ok := keys["icon_min_range"]; !ok && t.IconMinRange == 0 {
-		t.IconMinRange = DefaultThresholds().IconMinRange
+	def := DefaultThresholds()
+	for _, f := range lateFields(t, &def) {
+		if _, ok := keys[f.key]; !ok && *f.dst == 0 {
+			*f.dst = *f.def
+		}
+	}
+	for _, f := range lateIntFields(t, &def) {
+		if _, ok := keys[f.key]; !ok && *f.dst == 0 {
+			*f.dst = *f.def
+		}
 	}
 	return nil
+}
+
+// lateField is a threshold added after records were first written: absent
+// from JSON (and unset) it takes its default.
+type lateField[T any] struct {
+	key      string
+	dst, def *T
+}
+
+// lateFields are the float thresholds added after the first records.
+func lateFields(t, def *Thresholds) []lateField[float64] {
+	return []lateField[float64]{
+		{"icon_min_range", &t.IconMinRange, &def.IconMinRange},
+		{"alpha_mean_delta", &t.AlphaMean, &def.AlphaMean},
+		{"alpha_cell_delta", &t.AlphaCell, &def.AlphaCell},
+		{"bias_z", &t.BiasZ, &def.BiasZ},
+		{"bias_min_levels", &t.BiasMinLevels, &def.BiasMinLevels},
+	}
+}
+
+// lateIntFields are the integer thresholds added after the first records.
+func lateIntFields(t, def *Thresholds) []lateField[int] {
+	return []lateField[int]{
+		{"pixel_alpha_lsb", &t.PixelAlphaLSB, &def.PixelAlphaLSB},
+	}
 }
 
 // Validate reports thresholds that cannot be meant.
 func (t Thresholds) Validate() error {
 	switch {
-	case t.ColourMean < 0 || t.ColourCast < 0 || t.ColourCell < 0:
+	case t.ColourMean < 0 || t.ColourCast < 0 || t.ColourCell < 0 || t.AlphaMean < 0 || t.AlphaCell < 0 ||
+		t.BiasZ < 0 || t.BiasMinLevels < 0:
 		return fmt.Errorf("validate thresholds: colour thresholds must not be negative")
 	case t.IconY < 0 || t.IconCbCr < 0 || t.IconMinRange < 0 || t.RawIconY < 0 || t.RawIconCbCr < 0 || t.HashBits < 0:
 		return fmt.Errorf("validate thresholds: structure thresholds must not be negative")
 	case t.Window < 1:
 		return fmt.Errorf("validate thresholds: window %d must be at least 1", t.Window)
-	case t.PixelDeltaE < 0 || t.PixelMinLSB < 0 || t.WindowRatio < 0 || t.GlobalRatio < 0:
+	case t.PixelDeltaE < 0 || t.PixelMinLSB < 0 || t.PixelAlphaLSB < 0 || t.WindowRatio < 0 || t.GlobalRatio < 0:
 		return fmt.Errorf("validate thresholds: local thresholds must not be negative")
 	}
 	return nil

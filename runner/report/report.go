@@ -166,6 +166,10 @@ type Output struct {
 	Verdict Verdict `json:"verdict"`
 	Tier    string  `json:"tier,omitempty"`
 	Reason  string  `json:"reason,omitempty"`
+	// Tripped lists every tier that tripped, furthest over its threshold
+	// first ("colour (12× over)", "structure (1.2× over)"); Tier stays the
+	// primary one. When several tripped, Reason ends with the same list.
+	Tripped []string `json:"tripped,omitempty"`
 	// Key is the metric the terminal line shows.
 	Key *Metric `json:"key,omitempty"`
 	// Metrics holds every metric the comparison computed, flattened to
