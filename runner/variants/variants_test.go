@@ -282,7 +282,7 @@ func TestRunLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(page), `src="data:image/png;base64,`) || strings.Count(string(page), "<table>") != len(Metrics) {
+	if !strings.Contains(string(page), `src="data:image/png;base64,`) || strings.Count(string(page), `<table class="heat">`) != len(Metrics) {
 		t.Error("variants.html lacks the sheet or a heat table")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"image"
 	"image/png"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/regen-dev/regen/internal/atomicfile"
@@ -81,18 +82,71 @@ func (r *Result) CSV() ([]byte, error) {
 type heatCell struct {
 	Text, Title string
 	Style       template.CSS
+	// Start marks the first column of a sampler's block.
+	Start bool
+}
+
+type heatRow struct {
+	Label string
+	Start bool // the first row of a sampler's block
+	Cells []heatCell
 }
 
 type heatTable struct {
 	Metric Metric
-	Max    string
-	Rows   [][]heatCell
+	// Top is the value shaded full red (larger ones too), Max the
+	// largest; they differ when Top is the 95th percentile.
+	Top, Max string
+	// Compact tables show colour only, the value in each cell's tooltip.
+	Compact bool
+	Cols    []heatCell // column headers: Text and Start
+	Rows    []heatRow
+}
+
+// compactAt is the number of variants above which the heat tables show
+// colour only (each value in its cell's tooltip): 12 × 12 variants make
+// 144 × 144 tables, whose 20,736 numbers nobody reads at once but whose
+// colours show at a glance which samplers, schedulers and steps land
+// together; distances.csv has every number.
+const compactAt = 24
+
+// shadeTop is the value shaded full red: the 95th percentile of the
+// matrix's values (a few outliers, such as a sampler that diverges at 6
+// steps, would otherwise leave every other cell white), or the largest when
+// that percentile is 0.
+func shadeTop(vals [][]float64) (top, largest float64) {
+	var all []float64
+	for _, row := range vals {
+		for _, v := range row {
+			if v != Missing {
+				all = append(all, v)
+				largest = max(largest, v)
+			}
+		}
+	}
+	if len(all) == 0 {
+		return 0, 0
+	}
+	slices.Sort(all)
+	top = all[(len(all)-1)*95/100]
+	if top <= 0 {
+		top = largest
+	}
+	return top, largest
 }
 
 // HTML is the variants page: the contact sheet (sheetPNG, embedded) and
-// one heat table per metric, shaded by the value over the matrix's
-// largest.
+// one heat table per metric, shaded by the value over the matrix's 95th
+// percentile. The sheet and every table scroll in a box no taller than the
+// window, the tables' variant names sticky on both axes; above compactAt
+// variants the tables show colour only, with a line between samplers.
 func (r *Result) HTML(sheetPNG []byte) ([]byte, error) {
+	compact := len(r.Cells) > compactAt
+	start := func(i int) bool { return i > 0 && r.Cells[i].Point.Row != r.Cells[i-1].Point.Row }
+	var cols []heatCell
+	for j, c := range r.Cells {
+		cols = append(cols, heatCell{Text: c.Point.Name, Start: start(j)})
+	}
 	var tables []heatTable
 	for _, m := range r.Metrics {
 		vals := r.Distances.Values[m.Name]
@@ -107,17 +161,14 @@ func (r *Result) HTML(sheetPNG []byte) ([]byte, error) {
 				}
 			}
 		}
-		top := 0.0
-		for _, row := range vals {
-			for _, v := range row {
-				top = max(top, v)
-			}
-		}
-		t := heatTable{Metric: m, Max: strconv.FormatFloat(top, 'g', 4, 64)}
+		top, largest := shadeTop(vals)
+		t := heatTable{Metric: m, Top: strconv.FormatFloat(top, 'g', 3, 64), Max: strconv.FormatFloat(largest, 'g', 3, 64),
+			Compact: compact, Cols: cols}
 		for i, row := range vals {
-			var cells []heatCell
+			hr := heatRow{Label: r.Cells[i].Point.Name, Start: start(i)}
 			for j, v := range row {
-				c := heatCell{Title: fmt.Sprintf("%s vs %s: %s", r.Cells[i].Point.Name, r.Cells[j].Point.Name, r.Distances.Verdicts[i][j])}
+				c := heatCell{Title: fmt.Sprintf("%s vs %s: %s", r.Cells[i].Point.Name, r.Cells[j].Point.Name, r.Distances.Verdicts[i][j]),
+					Start: start(j)}
 				switch {
 				case v == Missing:
 					c.Text, c.Style = "–", "background:#ddd"
@@ -130,15 +181,19 @@ func (r *Result) HTML(sheetPNG []byte) ([]byte, error) {
 					}
 					f := 0.0
 					if top > 0 {
-						f = v / top
+						f = min(v/top, 1)
 					}
 					// White → red.
 					g := int(255 - 200*f)
 					c.Style = template.CSS(fmt.Sprintf("background:rgb(255,%d,%d)", g, g))
 				}
-				cells = append(cells, c)
+				if compact {
+					c.Title = c.Text + " — " + c.Title
+					c.Text = ""
+				}
+				hr.Cells = append(hr.Cells, c)
 			}
-			t.Rows = append(t.Rows, cells)
+			t.Rows = append(t.Rows, hr)
 		}
 		tables = append(tables, t)
 	}
@@ -167,13 +222,19 @@ var pageTemplate = template.Must(template.New("variants").Funcs(template.FuncMap
 body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse}td,th{padding:2px 6px;text-align:right;font-size:12px;border:1px solid #eee;white-space:nowrap}
 th{text-align:left;font-weight:normal;color:#555}img{image-rendering:pixelated}
-.scroll{overflow:auto;max-width:100%;margin-bottom:1.5em}.sheet img{max-width:none}
-thead th{writing-mode:vertical-rl;transform:rotate(180deg);vertical-align:bottom}
+.scroll{overflow:auto;max-width:100%;max-height:85vh;margin-bottom:1.5em}
+.sheet img{max-width:none;cursor:zoom-out}.sheet img.fit{max-width:100%;cursor:zoom-in}
 tbody th{position:sticky;left:0;background:#fff}
+.heat{border-collapse:separate;border-spacing:0}.heat tbody th{z-index:1}
+.heat thead th{position:sticky;top:0;z-index:2;background:#fff;writing-mode:vertical-rl;transform:rotate(180deg);vertical-align:bottom}
+.heat thead th:first-child{left:0;z-index:3}
+.heat .s{border-left:2px solid #888}.heat tr.s>*{border-top:2px solid #888}
+.compact td{min-width:11px;width:11px;height:12px;padding:0;border:0}
+.compact th{font-size:10px;line-height:12px;padding:0 4px}.compact thead th{padding:4px 0;line-height:11px}
 .err{color:#b00}
 </style></head><body>
 <h1>regen variants: {{.R.Workflow}} ({{if gt (len .R.Seeds) 1}}seeds {{range $i, $s := .R.Seeds}}{{if $i}}, {{end}}{{$s}}{{end}}: distances are means ± spread over them; the sheet shows seed {{.R.Seed}}{{else}}seed {{.R.Seed}}{{end}})</h1>
-<div class="scroll sheet"><img src="{{.Sheet}}" alt="contact sheet"></div>
+<div class="scroll sheet"><img src="{{.Sheet}}" alt="contact sheet" title="click: fit the window / full size" onclick="this.classList.toggle('fit')"></div>
 {{if .R.Ranking}}<h2>Distance to {{.R.Reference}} <small>(nearest first by {{.RankMetric}}; the reference judged as the golden)</small></h2>
 <div class="scroll"><table><tr><th>#</th><th>variant</th>{{range $.R.Metrics}}<th>{{.Name}}</th>{{end}}<th>verdict</th></tr>
 {{range $i, $r := .R.Ranking}}<tr><td>{{inc $i}}</td><th>{{$r.Variant}}</th>{{range $.R.Metrics}}<td>{{index $r.Values .Name | num}}{{if $r.SD}} ±{{index $r.SD .Name | num}}{{end}}</td>{{end}}<td>{{$r.Verdict}}</td></tr>
@@ -183,9 +244,9 @@ tbody th{position:sticky;left:0;background:#fff}
 {{range $r := .R.Cross}}<tr><th>{{$r.Variant}}</th>{{range $.R.Metrics}}<td>{{index $r.Values .Name | num}}{{if gt (len $.R.Seeds) 1}} ±{{index $r.SD .Name | num}}{{end}}</td>{{end}}<td title="{{range $r.Verdicts}}{{.}}; {{end}}">{{$r.Verdict}}</td></tr>
 {{end}}</table></div>{{end}}
 {{range .R.Cells}}{{if .Error}}<p class="err">{{.Point.Name}}: {{.Error}}</p>{{end}}{{end}}
-{{range .Tables}}<h2>{{.Metric.Name}} <small>({{.Metric.Unit}}; max {{.Max}})</small></h2>
-<div class="scroll"><table><thead><tr><th></th>{{range $.R.Cells}}<th>{{.Point.Name}}</th>{{end}}</tr></thead><tbody>
-{{range $i, $row := .Rows}}<tr><th>{{(index $.R.Cells $i).Point.Name}}</th>{{range $row}}<td style="{{.Style}}" title="{{.Title}}">{{.Text}}</td>{{end}}</tr>
+{{range .Tables}}<h2>{{.Metric.Name}} <small>({{.Metric.Unit}}; white → red up to {{.Top}}{{if ne .Top .Max}}, the 95th percentile; max {{.Max}}{{end}}{{if .Compact}}; hover a cell for its value{{end}})</small></h2>
+<div class="scroll"><table class="heat{{if .Compact}} compact{{end}}"><thead><tr><th></th>{{range .Cols}}<th{{if .Start}} class="s"{{end}}>{{.Text}}</th>{{end}}</tr></thead><tbody>
+{{range .Rows}}<tr{{if .Start}} class="s"{{end}}><th>{{.Label}}</th>{{range .Cells}}<td{{if .Start}} class="s"{{end}} style="{{.Style}}" title="{{.Title}}">{{.Text}}</td>{{end}}</tr>
 {{end}}</tbody></table></div>{{end}}
 <p>Rows are judged as the golden, columns as the output; hover a cell for the comparator's verdict.</p>
 </body></html>

@@ -274,8 +274,18 @@ func (b *Backend) attendFew(ctx context.Context, c *call) error {
 		if r < a.NQ {
 			clear(o0)
 			p0 := prow(r)
-			for j := range a.NK {
-				axpy1(p0[j], a.V[j*a.DV+c0:j*a.DV+c1], o0)
+			if k := b.simd; k != nil {
+				// A lone row (the gmm model's one query): the vector axpy2
+				// with a second row of weight 0 into o1, which is thrown
+				// away. Each lane of o0 does axpy1's madd sequence, so o0
+				// gets axpy1's bits, ~3× faster than the scalar loop.
+				for j := range a.NK {
+					k.axpy2s(p0[j], 0, a.V[j*a.DV+c0:j*a.DV+c1], o0, o1)
+				}
+			} else {
+				for j := range a.NK {
+					axpy1(p0[j], a.V[j*a.DV+c0:j*a.DV+c1], o0)
+				}
 			}
 			normalize(out(r), o0, c.sum[r])
 		}

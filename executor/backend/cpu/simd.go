@@ -147,10 +147,17 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 	defer b.vpool.Put(vw)
 	*vw = grow(*vw, a.NK*dvp)
 	v64 := *vw
+	// finite: every value of V is finite, so that a key whose weight is 0
+	// in all 8 lanes of a panel can be skipped in the weighted sum (see
+	// below). x−x is 0 for a finite x and NaN otherwise; NaN ≠ 0.
+	finite := true
 	for j := range a.NK {
 		row := v64[j*dvp : (j+1)*dvp]
 		for col, x := range a.V[j*a.DV : (j+1)*a.DV] {
 			row[col] = float64(x)
+			if x-x != 0 {
+				finite = false
+			}
 		}
 		clear(row[a.DV:])
 	}
@@ -214,10 +221,36 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 			sum := ss.sum[g*simdLanes : (g+1)*simdLanes]
 			k.softmax(panelL(g, 0), a.NK, &sum[0])
 			clear(ss.acc)
-			for jb := 0; jb < a.NK; jb += c.pl.pvKeys {
-				je := min(jb+c.pl.pvKeys, a.NK)
+			pv := func(jb, je int) {
 				for cg := 0; cg < dvp; cg += simdCols {
 					k.pv(panelL(g, jb), je-jb, &v64[jb*dvp+cg], dvp, &ss.acc[cg*simdLanes])
+				}
+			}
+			if !finite {
+				for jb := 0; jb < a.NK; jb += c.pl.pvKeys {
+					pv(jb, min(jb+c.pl.pvKeys, a.NK))
+				}
+			} else {
+				// The codebook attention of the VAE decode gives most keys
+				// weight 0 (below expCutoff) in every lane. Adding 0·v_j
+				// (v_j finite) to an accumulator that started at +0 leaves
+				// it unchanged, bit for bit (acc + ±0 = acc, and +0 + −0 =
+				// +0, so an accumulator is never −0), so the weighted sum
+				// runs over the runs of keys with a nonzero weight only, in
+				// the same order j = 0…NK−1: the same bits, and a fraction
+				// of the work.
+				w := ss.l[g*nkp*simdLanes : (g*nkp+a.NK)*simdLanes]
+				for j := 0; j < a.NK; {
+					for j < a.NK && zeroLanes(w[j*simdLanes:(j+1)*simdLanes]) {
+						j++
+					}
+					jb := j
+					for j < a.NK && j-jb < c.pl.pvKeys && !zeroLanes(w[j*simdLanes:(j+1)*simdLanes]) {
+						j++
+					}
+					if j > jb {
+						pv(jb, j)
+					}
 				}
 			}
 			for lane := range min(simdLanes, nr-g*simdLanes) {
@@ -229,4 +262,10 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 			}
 		}
 	})
+}
+
+// zeroLanes reports whether the 8 weights w of one key are all 0.
+func zeroLanes(w []float64) bool {
+	w = w[:simdLanes]
+	return w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == 0 && w[4] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0
 }
