@@ -49,7 +49,7 @@ func levelStats(px *image.NRGBA) *Levels {
 			for ch := range 4 {
 				v := float64(row[4*x+ch])
 				c.sum[ch] += v
-				c.sq[ch] += v * v
+				c.sq[ch] += float64(v * v)
 			}
 		}
 	}
@@ -68,7 +68,7 @@ func levelStats(px *image.NRGBA) *Levels {
 		for ch := range 4 {
 			m := a.sum[ch] / a.n
 			s.Mean[ch] = m
-			s.Std[ch] = math.Sqrt(math.Max(a.sq[ch]/a.n-m*m, 0))
+			s.Std[ch] = math.Sqrt(math.Max(a.sq[ch]/a.n-float64(m*m), 0))
 		}
 		return s
 	}
@@ -187,7 +187,7 @@ func channelBias(g, o *Levels) (mean, z [4]float64, same [4]int) {
 		for i := range g.Grid {
 			d := o.Grid[i].Mean[c] - g.Grid[i].Mean[c]
 			sum += d
-			sq += d * d
+			sq += float64(d * d)
 			switch {
 			case d > 0:
 				pos++
@@ -196,7 +196,7 @@ func channelBias(g, o *Levels) (mean, z [4]float64, same [4]int) {
 			}
 		}
 		m := sum / n
-		sd := math.Sqrt(math.Max(sq-n*m*m, 0) / (n - 1))
+		sd := math.Sqrt(math.Max(sq-float64(float64(n*m)*m), 0) / (n - 1))
 		mean[c] = m
 		z[c] = m / (math.Max(sd, biasMinSpread) / math.Sqrt(n))
 		same[c] = max(pos, neg)
