@@ -247,9 +247,9 @@ func TestRunLabel(t *testing.T) {
 		labels []string // every case listed carries one of these
 		want   string   // the count line
 	}{
-		{name: "one label", args: []string{"--label", "lora"}, labels: []string{"lora"}, want: "2 cases"},
-		{name: "comma-separated", args: []string{"--label", "lora,batch"}, labels: []string{"lora", "batch"}, want: "3 cases"},
-		{name: "repeated", args: []string{"--label", "lora", "--label", "batch"}, labels: []string{"lora", "batch"}, want: "3 cases"},
+		{name: "one label", args: []string{"--label", "lora"}, labels: []string{"lora"}, want: "3 cases"},
+		{name: "comma-separated", args: []string{"--label", "lora,batch"}, labels: []string{"lora", "batch"}, want: "4 cases"},
+		{name: "repeated", args: []string{"--label", "lora", "--label", "batch"}, labels: []string{"lora", "batch"}, want: "4 cases"},
 		{name: "with filter", args: []string{"--label", "lora", "--filter", "^api-"}, labels: []string{"lora"}, want: "1 case\n"},
 	}
 	for _, tt := range tests {

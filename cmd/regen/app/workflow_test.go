@@ -154,7 +154,7 @@ func TestWorkflowValidateTargets(t *testing.T) {
 		{name: "url with no checkpoints on the server", args: []string{"validate", "--url", srv.URL, prompt},
 			wantErr: `node 1 (CheckpointLoaderSimple) input ckpt_name: value "v1-5.safetensors" not in the target's list, which is empty [value_not_in_list]`},
 		{name: "offline against the committed capture", args: []string{"validate", "--suite", suiteFile, testutil.Path(t, "fixtures/workflows/txt2img-gmm.json")},
-			wantOut: "ok (", wantErrIO: "validating offline against ../../../fixtures/workflows/object_info.json"},
+			wantOut: "ok (", wantErrIO: "validating offline against " + testutil.Path(t, "fixtures", "workflows", "object_info.json")},
 		{name: "offline capture rejects what regen-executor lacks", args: []string{"validate", "--suite", suiteFile, prompt},
 			wantErr: `node 1 (CheckpointLoaderSimple) input ckpt_name: value "v1-5.safetensors" not in the target's list`},
 		{name: "no default suite here", args: []string{"validate", prompt}, usage: true,
