@@ -77,6 +77,9 @@ type Options struct {
 	// (--label): the suite's labels, the workflow's wf-<name>, and those
 	// read from the prompt.
 	Labels []string
+	// Profile gives the model aliases and suite-level thresholds of the
+	// run (suite.SelectProfile); nil: the suite's default profile.
+	Profile *suite.Selected
 }
 
 // Build expands s into cases, in suite order: workflows, then variants,
@@ -84,6 +87,10 @@ type Options struct {
 // file, a UI workflow and no readable object_info to convert it with)
 // becomes that workflow's cases' Err, so the other workflows still run.
 func Build(s *suite.Suite, opts Options) []Case {
+	prof := s.Default()
+	if opts.Profile != nil {
+		prof = *opts.Profile
+	}
 	info := opts.ObjectInfo
 	validate := info != nil
 	var infoErr error
@@ -130,7 +137,7 @@ func Build(s *suite.Suite, opts Options) []Case {
 				c := Case{
 					ID: id, Workflow: w.Name, Variant: v.Name, Seed: seed,
 					Source:     s.Resolve(w.Path),
-					Thresholds: s.Thresholds.Merge(w.Thresholds).Merge(v.Thresholds),
+					Thresholds: prof.Thresholds.Merge(w.Thresholds).Merge(v.Thresholds),
 					Timeout:    s.CaseTimeout(),
 					Skip:       w.Skip,
 				}
@@ -144,7 +151,7 @@ func Build(s *suite.Suite, opts Options) []Case {
 						if wf.Format == workflow.FormatUI {
 							c.UI = wf.Raw
 						}
-						c.Prompt, c.Err = prepare(wf, info, infoErr, s.Aliases, w.Overrides.Merge(v.Overrides), seed, validate)
+						c.Prompt, c.Err = prepare(wf, info, infoErr, prof.Aliases, w.Overrides.Merge(v.Overrides), seed, validate)
 					}
 				}
 				c.Labels = cleanLabels(append(c.Labels, promptLabels(c.Prompt)...))

@@ -190,3 +190,59 @@ func TestBuildOverrideMatchingNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildProfiles(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, profile, kind string
+		wantCkpt            string
+		wantWindow          float64 // the ui case's merged window threshold
+	}{
+		{name: "offline, no profile: the default", wantCkpt: "regen-gmm.safetensors", wantWindow: 8},
+		{name: "regen-executor: the default", kind: suite.TargetRegenExecutor, wantCkpt: "regen-gmm.safetensors", wantWindow: 8},
+		{name: "comfyui: the profile marked for it, no aliases", kind: suite.TargetComfyUI, wantCkpt: "v1-5-pruned-emaonly-fp16.safetensors", wantWindow: 6},
+		{name: "named profile on regen-executor", profile: "comfyui-sd15", kind: suite.TargetRegenExecutor, wantCkpt: "v1-5-pruned-emaonly-fp16.safetensors", wantWindow: 6},
+		{name: "named profile with its own aliases", profile: "renamed", kind: suite.TargetComfyUI, wantCkpt: "other.safetensors", wantWindow: 8},
+		{name: "default named on comfyui keeps the aliases", profile: "default", kind: suite.TargetComfyUI, wantCkpt: "regen-gmm.safetensors", wantWindow: 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := loadSuite(t)
+			prof, err := s.SelectProfile(tt.profile, tt.kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := Build(s, Options{Filter: regexp.MustCompile(`^ui/`), Profile: &prof})
+			if len(cs) != 1 || cs[0].Err != nil {
+				t.Fatalf("cases = %+v", cs)
+			}
+			if got := input(t, cs[0].Prompt, "4", "ckpt_name"); got != tt.wantCkpt {
+				t.Errorf("profile %s: ckpt = %s, want %s", prof.Name, got, tt.wantCkpt)
+			}
+			if got := cs[0].Thresholds["window"]; got != tt.wantWindow {
+				t.Errorf("profile %s: window = %v, want %v", prof.Name, got, tt.wantWindow)
+			}
+		})
+	}
+}
+
+func TestBuildComfyUIWithoutProfile(t *testing.T) {
+	t.Parallel()
+	s := loadSuite(t)
+	s.Profiles = nil
+	prof, err := s.SelectProfile("", suite.TargetComfyUI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prof.Name != suite.DefaultProfile || len(prof.Aliases) != 0 || !strings.Contains(prof.Reason, "without its aliases") {
+		t.Errorf("profile = %+v", prof)
+	}
+	cs := Build(s, Options{Filter: regexp.MustCompile(`^ui/`), Profile: &prof})
+	if len(cs) != 1 {
+		t.Fatalf("cases = %+v", cs)
+	}
+	if got := input(t, cs[0].Prompt, "4", "ckpt_name"); got != "v1-5-pruned-emaonly-fp16.safetensors" {
+		t.Errorf("ckpt = %s, want the workflow's own name", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -46,6 +47,11 @@ type Suite struct {
 	Timeout string `yaml:"timeout"`
 	// Workflows are the committed workflows, in report order.
 	Workflows []Workflow `yaml:"workflows"`
+	// Profiles are named alternatives to the top-level aliases, inputs and
+	// thresholds (which form the default profile, used on regen-executor),
+	// for targets that serve other models: a real ComfyUI with real
+	// checkpoints. See SelectProfile.
+	Profiles map[string]Profile `yaml:"profiles"`
 
 	// Dir is the directory of the suite file; relative paths resolve
 	// against it. Not part of the YAML.
@@ -78,6 +84,114 @@ type Workflow struct {
 	Thresholds Thresholds `yaml:"thresholds"`
 	// Skip, when set, is the reason the workflow is not replayed.
 	Skip string `yaml:"skip"`
+}
+
+// The kinds of target a profile can be marked for (Profile.Target).
+const (
+	// TargetRegenExecutor is regen's own executor: its /system_stats
+	// carries a "regen" section.
+	TargetRegenExecutor = "regen-executor"
+	// TargetComfyUI is any other ComfyUI-compatible server.
+	TargetComfyUI = "comfyui"
+)
+
+// DefaultProfile is the name of the profile the suite's top-level aliases,
+// inputs and thresholds form.
+const DefaultProfile = "default"
+
+// Profile says which model names, input files and thresholds a kind of
+// target needs.
+type Profile struct {
+	// Target, when set, makes this the profile of every target of that
+	// kind (TargetComfyUI or TargetRegenExecutor) that --profile does not
+	// name otherwise; at most one profile per kind.
+	Target string `yaml:"target"`
+	// Description says what the profile is for (documentation).
+	Description string `yaml:"description"`
+	// Aliases map the workflows' model names to the target's. A profile
+	// never inherits the default's: none means the workflows' own names.
+	Aliases map[string]string `yaml:"aliases"`
+	// Inputs are uploaded in addition to the default's (one with the same
+	// name replaces the default's).
+	Inputs []Input `yaml:"inputs"`
+	// Thresholds overlay the default's.
+	Thresholds Thresholds `yaml:"thresholds"`
+}
+
+// Selected is the profile a run uses, resolved against the default.
+type Selected struct {
+	// Name is the profile's name (DefaultProfile for the top-level fields).
+	Name string
+	// Reason says why it was picked, for the user and results.json.
+	Reason     string
+	Aliases    map[string]string
+	Inputs     []Input
+	Thresholds Thresholds
+}
+
+// ErrUnknownProfile is wrapped by SelectProfile's error for a name the
+// suite does not define.
+var ErrUnknownProfile = errors.New("unknown profile")
+
+// ProfileNames returns DefaultProfile and the suite's profiles, sorted.
+func (s *Suite) ProfileNames() []string {
+	names := slices.Sorted(maps.Keys(s.Profiles))
+	return append([]string{DefaultProfile}, names...)
+}
+
+// Default is the default profile: the suite's top-level fields.
+func (s *Suite) Default() Selected {
+	return Selected{Name: DefaultProfile, Aliases: s.Aliases, Inputs: s.Inputs, Thresholds: s.Thresholds}
+}
+
+// SelectProfile picks the profile of a run: the one named (--profile),
+// else the one marked for the target's kind (TargetComfyUI or
+// TargetRegenExecutor; "" when unknown, as when planning offline), else
+// the default profile — on a target that is not regen-executor without
+// its aliases, which name regen's fixture models.
+func (s *Suite) SelectProfile(name, kind string) (Selected, error) {
+	if name != "" {
+		if name == DefaultProfile {
+			d := s.Default()
+			d.Reason = "named by --profile"
+			return d, nil
+		}
+		p, ok := s.Profiles[name]
+		if !ok {
+			return Selected{}, fmt.Errorf("%w %q: the suite defines %s", ErrUnknownProfile, name, strings.Join(s.ProfileNames(), ", "))
+		}
+		return s.resolve(name, p, "named by --profile"), nil
+	}
+	if kind != "" {
+		for _, n := range slices.Sorted(maps.Keys(s.Profiles)) {
+			if p := s.Profiles[n]; p.Target == kind {
+				return s.resolve(n, p, "the suite's profile for "+kind+" targets"), nil
+			}
+		}
+	}
+	d := s.Default()
+	switch kind {
+	case "":
+		d.Reason = "no --profile"
+	case TargetRegenExecutor:
+		d.Reason = "the target is regen-executor"
+	default:
+		d.Aliases = nil
+		d.Reason = "the target is " + kind + " and no profile is marked for it: the default profile without its aliases"
+	}
+	return d, nil
+}
+
+// resolve overlays profile p on the default profile.
+func (s *Suite) resolve(name string, p Profile, reason string) Selected {
+	out := Selected{Name: name, Reason: reason, Aliases: p.Aliases, Thresholds: s.Thresholds.Merge(p.Thresholds)}
+	for _, in := range s.Inputs {
+		if !slices.ContainsFunc(p.Inputs, func(o Input) bool { return o.Name == in.Name }) {
+			out.Inputs = append(out.Inputs, in)
+		}
+	}
+	out.Inputs = append(out.Inputs, p.Inputs...)
+	return out
 }
 
 // Input is an image uploaded before replay.
@@ -209,16 +323,29 @@ func (s *Suite) normalise() error {
 	if len(s.Workflows) == 0 {
 		return fmt.Errorf("validate suite: no workflows")
 	}
-	for i := range s.Inputs {
-		in := &s.Inputs[i]
-		if in.Path == "" {
-			return fmt.Errorf("validate suite: input #%d: path is required", i+1)
+	if err := normaliseInputs("", s.Inputs); err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Profiles)) {
+		p := s.Profiles[name]
+		if !nameRE.MatchString(name) || name == DefaultProfile {
+			return fmt.Errorf("validate suite: profile %q: name must be letters, digits, '.', '_' or '-', and not %q", name, DefaultProfile)
 		}
-		if in.Name == "" {
-			in.Name = filepath.Base(in.Path)
+		if err := normaliseInputs("profile "+name+": ", p.Inputs); err != nil {
+			return err
 		}
-		if strings.ContainsAny(in.Name, "/\\") || strings.HasPrefix(in.Name, ".") {
-			return fmt.Errorf("validate suite: input %q: name must be a plain file name", in.Name)
+		switch p.Target {
+		case "", TargetComfyUI, TargetRegenExecutor:
+		default:
+			return fmt.Errorf("validate suite: profile %q: target %q: want %s or %s", name, p.Target, TargetComfyUI, TargetRegenExecutor)
+		}
+		if p.Target == "" {
+			continue
+		}
+		for _, other := range slices.Sorted(maps.Keys(s.Profiles)) {
+			if other < name && s.Profiles[other].Target == p.Target {
+				return fmt.Errorf("validate suite: profiles %q and %q are both marked for %s targets", other, name, p.Target)
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -246,6 +373,22 @@ func (s *Suite) normalise() error {
 				return fmt.Errorf("validate suite: workflow %q: variant %q listed twice", w.Name, v.Name)
 			}
 			vseen[v.Name] = true
+		}
+	}
+	return nil
+}
+
+func normaliseInputs(where string, ins []Input) error {
+	for i := range ins {
+		in := &ins[i]
+		if in.Path == "" {
+			return fmt.Errorf("validate suite: %sinput #%d: path is required", where, i+1)
+		}
+		if in.Name == "" {
+			in.Name = filepath.Base(in.Path)
+		}
+		if strings.ContainsAny(in.Name, "/\\") || strings.HasPrefix(in.Name, ".") {
+			return fmt.Errorf("validate suite: %sinput %q: name must be a plain file name", where, in.Name)
 		}
 	}
 	return nil

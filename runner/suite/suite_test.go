@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -80,6 +81,45 @@ workflows:
 		{name: "bad input name", yaml: "inputs: [{path: a.png, name: ../x.png}]\nworkflows:\n  - path: a.json\n", wantErr: "plain file name"},
 		{name: "bad timeout", yaml: "timeout: soon\nworkflows:\n  - path: a.json\n", wantErr: "timeout"},
 		{name: "empty", yaml: "", wantErr: "empty file"},
+		{name: "profile unknown key", yaml: "profiles: {p: {alias: {}}}\nworkflows:\n  - path: a.json\n", wantErr: "alias"},
+		{name: "profile named default", yaml: "profiles: {default: {}}\nworkflows:\n  - path: a.json\n", wantErr: `profile "default"`},
+		{name: "profile bad target", yaml: "profiles: {p: {target: comfy}}\nworkflows:\n  - path: a.json\n", wantErr: `target "comfy"`},
+		{name: "two profiles for one kind", yaml: "profiles: {a: {target: comfyui}, b: {target: comfyui}}\nworkflows:\n  - path: a.json\n", wantErr: `"a" and "b" are both marked`},
+		{name: "profile bad input name", yaml: "profiles: {p: {inputs: [{path: a.png, name: .x.png}]}}\nworkflows:\n  - path: a.json\n", wantErr: "profile p: input"},
+		{
+			name: "profiles",
+			yaml: `aliases: {a.safetensors: regen-gmm.safetensors}
+inputs: [{path: in/a.png}, {path: in/a.png, name: example.png}]
+thresholds: {colour_de: 1.5}
+profiles:
+  comfyui-sd15:
+    target: comfyui
+    description: real SD 1.5 checkpoints
+    inputs: [{path: in/real.png, name: example.png}]
+    thresholds: {window: 4}
+workflows:
+  - path: a.json
+`,
+			check: func(t *testing.T, s *Suite) {
+				p := s.Profiles["comfyui-sd15"]
+				if p.Target != TargetComfyUI || p.Inputs[0].Name != "example.png" || p.Thresholds["window"] != 4 {
+					t.Errorf("profile = %+v", p)
+				}
+				sel, err := s.SelectProfile("", TargetComfyUI)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sel.Name != "comfyui-sd15" || len(sel.Aliases) != 0 {
+					t.Errorf("selected = %+v", sel)
+				}
+				if len(sel.Inputs) != 2 || sel.Inputs[0].Name != "a.png" || sel.Inputs[1].Path != "in/real.png" {
+					t.Errorf("inputs = %+v, want the default's a.png and the profile's example.png", sel.Inputs)
+				}
+				if sel.Thresholds["colour_de"] != 1.5 || sel.Thresholds["window"] != 4 {
+					t.Errorf("thresholds = %v", sel.Thresholds)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,6 +135,52 @@ workflows:
 				t.Fatalf("Decode: %v", err)
 			}
 			tt.check(t, s)
+		})
+	}
+}
+
+func TestSelectProfile(t *testing.T) {
+	t.Parallel()
+	s, err := Decode(strings.NewReader(`aliases: {a.safetensors: regen-gmm.safetensors}
+profiles:
+  comfyui-sd15: {target: comfyui}
+  gpu-box: {target: regen-executor, aliases: {a.safetensors: regen-els.safetensors}}
+  plain: {}
+workflows:
+  - path: a.json
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, profile, kind string
+		want                string // profile name
+		wantAlias           string // what a.safetensors maps to ("" none)
+		wantErr             string
+	}{
+		{name: "offline", want: "default", wantAlias: "regen-gmm.safetensors"},
+		{name: "comfyui target", kind: TargetComfyUI, want: "comfyui-sd15"},
+		{name: "regen-executor target with a marked profile", kind: TargetRegenExecutor, want: "gpu-box", wantAlias: "regen-els.safetensors"},
+		{name: "named wins over the kind", profile: "plain", kind: TargetComfyUI, want: "plain"},
+		{name: "default by name", profile: "default", kind: TargetComfyUI, want: "default", wantAlias: "regen-gmm.safetensors"},
+		{name: "unknown", profile: "comfyui-sdxl", wantErr: `unknown profile "comfyui-sdxl": the suite defines default, comfyui-sd15, gpu-box, plain`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := s.SelectProfile(tt.profile, tt.kind)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr || !errors.Is(err, ErrUnknownProfile) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Name != tt.want || got.Aliases["a.safetensors"] != tt.wantAlias || got.Reason == "" {
+				t.Errorf("got %+v, want %s mapping a.safetensors to %q", got, tt.want, tt.wantAlias)
+			}
 		})
 	}
 }
