@@ -22,6 +22,7 @@ import (
 	"github.com/regen-dev/regen/runner/golden"
 	"github.com/regen-dev/regen/runner/plan"
 	"github.com/regen-dev/regen/runner/report"
+	"github.com/regen-dev/regen/runner/suite"
 )
 
 // output is one image a replay produced.
@@ -362,6 +363,19 @@ func stableFingerprint(raw json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return b
+}
+
+// TargetKind says what kind of server answered /system_stats:
+// suite.TargetRegenExecutor when it carries regen-executor's "regen"
+// section, suite.TargetComfyUI for any other.
+func TargetKind(raw json.RawMessage) string {
+	var st struct {
+		Regen json.RawMessage `json:"regen"`
+	}
+	if json.Unmarshal(raw, &st) == nil && len(st.Regen) > 0 && st.Regen[0] == '{' {
+		return suite.TargetRegenExecutor
+	}
+	return suite.TargetComfyUI
 }
 
 // TargetClass is the environment class regen-executor reports in its

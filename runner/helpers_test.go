@@ -114,3 +114,18 @@ func TestTierOfKeyMetric(t *testing.T) {
 		t.Errorf("tierOf(a metric not in res) = %q, want none", got)
 	}
 }
+
+func TestTargetKind(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ raw, want string }{
+		{`{"system":{"comfyui_version":"regen-1"},"regen":{"backend":"cpu"}}`, "regen-executor"},
+		{`{"system":{"comfyui_version":"0.33.0"},"devices":[]}`, "comfyui"},
+		{`{"regen":null}`, "comfyui"},
+		{`not json`, "comfyui"},
+	}
+	for _, tt := range tests {
+		if got := TargetKind([]byte(tt.raw)); got != tt.want {
+			t.Errorf("TargetKind(%s) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}

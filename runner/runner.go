@@ -97,6 +97,13 @@ type Options struct {
 	ReuseCache bool
 	// RepoDir is where git is asked for the commit (default ".").
 	RepoDir string
+	// Profile names the suite profile to use (--profile); "" picks the
+	// profile marked for the target's kind, else the default (see
+	// suite.SelectProfile).
+	Profile string
+	// Notify, when set, receives the few lines a user should see whatever
+	// the log level (the profile used).
+	Notify func(string)
 	// Sinks receive the finished run, in order (default DefaultSinks: the
 	// report files, then report.html). A required sink's failure is the
 	// run's error; it never turns a verdict into a pass.
@@ -116,6 +123,8 @@ type Session struct {
 	stable      json.RawMessage
 	finger      map[string]string
 	info        workflow.ObjectInfo
+	kind        string
+	profile     suite.Selected
 	store       golden.Store
 	git         report.Git
 	started     time.Time
@@ -124,9 +133,11 @@ type Session struct {
 	dropped atomic.Pointer[droppedAt]
 }
 
-// Start starts the target, reads its fingerprint and /object_info, and
-// uploads the suite's input images to every endpoint. Errors are
-// infrastructure errors (exit 2).
+// Start starts the target, reads its fingerprint and /object_info, picks
+// the suite profile (Options.Profile, else by the target's kind) and uploads
+// its input images to every endpoint. Errors are infrastructure errors
+// (exit 2); with some (a class mismatch, a failed upload) the session is
+// returned too, and must be closed.
 func Start(ctx context.Context, opts Options) (*Session, error) {
 	if opts.Suite == nil || opts.Target == nil {
 		return nil, errors.New("start run: suite and target are required")
@@ -182,6 +193,14 @@ func Start(ctx context.Context, opts Options) (*Session, error) {
 		return nil, fmt.Errorf("fingerprint target: %w", err)
 	}
 	s.stable = stableFingerprint(s.fingerprint)
+	s.kind = TargetKind(s.fingerprint)
+	if s.profile, err = opts.Suite.SelectProfile(opts.Profile, s.kind); err != nil {
+		return nil, fmt.Errorf("select suite profile: %w", err)
+	}
+	s.log.Info("suite profile", "profile", s.profile.Name, "target_kind", s.kind, "reason", s.profile.Reason)
+	if opts.Notify != nil {
+		opts.Notify(fmt.Sprintf("profile: %s (%s)", s.profile.Name, s.profile.Reason))
+	}
 	s.finger = flatFingerprint(s.fingerprint, opts.Class)
 	if tc := TargetClass(s.fingerprint); tc != "" && tc != opts.Class {
 		return s, fmt.Errorf("the target reports environment class %q but this run judges against the %q goldens (%s); "+
@@ -192,13 +211,13 @@ func Start(ctx context.Context, opts Options) (*Session, error) {
 		return nil, fmt.Errorf("read target object_info: %w", err)
 	}
 	if err := s.upload(ctx); err != nil {
-		return nil, err
+		return s, err // s: the run still records the profile whose inputs failed
 	}
 	return s, nil
 }
 
 func (s *Session) upload(ctx context.Context) error {
-	for _, in := range s.opts.Suite.Inputs {
+	for _, in := range s.profile.Inputs {
 		data, err := os.ReadFile(s.opts.Suite.Resolve(in.Path))
 		if err != nil {
 			return fmt.Errorf("read input image: %w", err)
@@ -214,7 +233,7 @@ func (s *Session) upload(ctx context.Context) error {
 
 // Plan expands the suite into cases against the target's /object_info.
 func (s *Session) Plan() []plan.Case {
-	return plan.Build(s.opts.Suite, plan.Options{ObjectInfo: s.info, Seeds: s.opts.Seeds, Filter: s.opts.Filter, Labels: s.opts.Labels})
+	return plan.Build(s.opts.Suite, plan.Options{ObjectInfo: s.info, Seeds: s.opts.Seeds, Filter: s.opts.Filter, Labels: s.opts.Labels, Profile: &s.profile})
 }
 
 // Close closes the target.
@@ -267,6 +286,7 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 	s, err := Start(ctx, opts)
 	if s != nil {
 		defer s.Close()
+		rec.Profile, rec.ProfileReason, rec.TargetKind = s.profile.Name, s.profile.Reason, s.kind
 	} else {
 		defer opts.Target.Close()
 	}

@@ -83,6 +83,12 @@ type Run struct {
 	// Fingerprint is the executor's /system_stats, verbatim.
 	Fingerprint json.RawMessage `json:"fingerprint,omitempty"`
 	Suite       string          `json:"suite"`
+	// Profile is the suite profile the run used (suite.SelectProfile),
+	// ProfileReason why, TargetKind what the target was detected as
+	// (regen-executor or comfyui).
+	Profile       string `json:"profile,omitempty"`
+	ProfileReason string `json:"profile_reason,omitempty"`
+	TargetKind    string `json:"target_kind,omitempty"`
 	// SuiteHash is the SHA-256 of the suite file.
 	SuiteHash   string `json:"suite_hash,omitempty"`
 	GoldenDir   string `json:"golden_dir"`
