@@ -246,3 +246,44 @@ func TestBuildComfyUIWithoutProfile(t *testing.T) {
 		t.Errorf("ckpt = %s, want the workflow's own name", got)
 	}
 }
+
+func TestBuildProfileSkipLabels(t *testing.T) {
+	t.Parallel()
+	s := loadSuite(t)
+	info, err := workflow.LoadObjectInfo(s.Resolve(s.ObjectInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"default", "skipping"} {
+		prof, err := s.SelectProfile(name, suite.TargetComfyUI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Planned against a live /object_info (a real ComfyUI's) that lacks
+		// regen's fixture checkpoint: without the skip, the aliased ui case
+		// is an error.
+		byID := map[string]Case{}
+		for _, c := range Build(s, Options{ObjectInfo: info, Profile: &prof}) {
+			byID[c.ID] = c
+		}
+		ui, a := byID["ui/seed=7"], byID["a[euler]/seed=1"]
+		if name == "default" {
+			if ui.Err == nil || ui.Skip != "" || ui.Prompt != nil || !slices.Contains(ui.Labels, "gmm") {
+				t.Errorf("%s: ui case = err %v skip %q labels %v, want a validation error that keeps its labels", name, ui.Err, ui.Skip, ui.Labels)
+			}
+			if a.Skip != "" {
+				t.Errorf("%s: a skipped: %q", name, a.Skip)
+			}
+			continue
+		}
+		if ui.Skip != "profile skipping skips label gmm" || ui.Err != nil || ui.Prompt != nil {
+			t.Errorf("%s: ui case = skip %q err %v", name, ui.Skip, ui.Err)
+		}
+		if a.Skip != "profile skipping skips label smoke" {
+			t.Errorf("%s: a case skip = %q", name, a.Skip)
+		}
+		if sk := byID["skipped/seed=1"]; sk.Skip != "too slow" {
+			t.Errorf("%s: the suite's own skip reason was replaced: %q", name, sk.Skip)
+		}
+	}
+}

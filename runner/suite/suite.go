@@ -116,6 +116,10 @@ type Profile struct {
 	Inputs []Input `yaml:"inputs"`
 	// Thresholds overlay the default's.
 	Thresholds Thresholds `yaml:"thresholds"`
+	// SkipLabels skip every case carrying one of these labels (the
+	// suite's, wf-<workflow> or a label read from the prompt, such as
+	// gmm for regen's fixture checkpoints) on this profile's targets.
+	SkipLabels []string `yaml:"skip_labels"`
 }
 
 // Selected is the profile a run uses, resolved against the default.
@@ -127,6 +131,7 @@ type Selected struct {
 	Aliases    map[string]string
 	Inputs     []Input
 	Thresholds Thresholds
+	SkipLabels []string
 }
 
 // ErrUnknownProfile is wrapped by SelectProfile's error for a name the
@@ -184,7 +189,7 @@ func (s *Suite) SelectProfile(name, kind string) (Selected, error) {
 
 // resolve overlays profile p on the default profile.
 func (s *Suite) resolve(name string, p Profile, reason string) Selected {
-	out := Selected{Name: name, Reason: reason, Aliases: p.Aliases, Thresholds: s.Thresholds.Merge(p.Thresholds)}
+	out := Selected{Name: name, Reason: reason, Aliases: p.Aliases, Thresholds: s.Thresholds.Merge(p.Thresholds), SkipLabels: p.SkipLabels}
 	for _, in := range s.Inputs {
 		if !slices.ContainsFunc(p.Inputs, func(o Input) bool { return o.Name == in.Name }) {
 			out.Inputs = append(out.Inputs, in)

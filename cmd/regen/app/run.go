@@ -31,6 +31,7 @@ func runCommand() command {
 type runFlags struct {
 	target       targetFlags
 	suite        string
+	profile      string
 	filter       string
 	labels       []string
 	seeds        string
@@ -60,6 +61,7 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs := newFlagSet("run", s)
 	f.target.bind(fs)
 	fs.StringVar(&f.suite, "suite", "fixtures/suite.yaml", "suite file")
+	fs.StringVar(&f.profile, "profile", "", "suite profile (its model aliases, inputs, thresholds), e.g. comfyui-sd15 (default: the profile the suite marks for the target's kind — regen-executor or comfyui — else the suite's top-level fields)")
 	fs.StringVar(&f.filter, "filter", "", "run only cases whose id (<workflow>[<variant>]/seed=<n>) matches this regular expression")
 	fs.Func("label", "run only cases carrying this suite label (e.g. smoke, txt2img, wf-<workflow>; repeat or comma-separate for any of several; regen run --list shows each case's labels)", func(v string) error {
 		for _, l := range strings.Split(v, ",") {
@@ -83,7 +85,7 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: regen run [--env local | --url URL] [--suite FILE] [--filter REGEX] [--seeds 1,2]")
+		fmt.Fprintln(fs.Output(), "Usage: regen run [--env local | --url URL] [--suite FILE] [--profile NAME] [--filter REGEX] [--seeds 1,2]")
 		fmt.Fprintln(fs.Output(), "                 [--concurrency N] [--report DIR] [--golden-dir DIR] [--strict] [--timeout D]")
 		fmt.Fprintln(fs.Output(), "\nReplays every case of the suite and judges each output against its golden.")
 		fmt.Fprintln(fs.Output(), "Exit 0: all pass (pass~ too, unless --strict); 1: a regression; 2: harness or infrastructure error.")
@@ -138,8 +140,13 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
+	if f.profile != "" {
+		if _, err := st.SelectProfile(f.profile, ""); err != nil {
+			return &usageError{msg: "run: --profile: " + err.Error(), hint: "regen run --profile " + st.ProfileNames()[len(st.ProfileNames())-1]}
+		}
+	}
 	if f.list {
-		return listCases(s, st, filter, seeds, f.labels)
+		return listCases(s, st, filter, seeds, f.labels, f.profile)
 	}
 	if f.goldenDirSet {
 		if _, err := os.Stat(f.goldenDir); err != nil {
@@ -158,9 +165,10 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	opts := runner.Options{
 		Suite: st, SuitePath: f.suite, Class: f.class, Target: tgt, GoldenDir: f.goldenDir, RunDir: runDir,
 		Filter: filter, Seeds: seeds, Labels: f.labels, Concurrency: f.concurrency, Retries: f.retries, Strict: f.strict, Timeout: f.timeout,
-		Logger: logger,
+		Logger: logger, Profile: f.profile,
 	}
 	if !f.quiet {
+		opts.Notify = func(msg string) { fmt.Fprintln(s.Err, msg) }
 		opts.OnCase = func(c report.Case) {
 			done++
 			fmt.Fprintf(s.Err, "[%d] %-6s %s (%.1fs)\n", done, strings.ToUpper(string(c.Verdict)), c.ID, c.TotalSeconds)
@@ -261,9 +269,15 @@ func newLogger(w io.Writer, verbose, quiet bool) *slog.Logger {
 }
 
 // listCases prints the plan (made offline with the suite's object_info
-// capture): one line per case with its labels, and why a case cannot run.
-func listCases(s Streams, st *suite.Suite, filter *regexp.Regexp, seeds []uint64, labels []string) error {
-	cases := plan.Build(st, plan.Options{Filter: filter, Seeds: seeds, Labels: labels})
+// capture, and the profile named, else the default: no target is asked
+// what it is): one line per case with its labels, and why a case cannot run.
+func listCases(s Streams, st *suite.Suite, filter *regexp.Regexp, seeds []uint64, labels []string, profile string) error {
+	prof, err := st.SelectProfile(profile, "")
+	if err != nil {
+		return fmt.Errorf("run --list: %w", err)
+	}
+	fmt.Fprintf(s.Err, "profile: %s (%s)\n", prof.Name, prof.Reason)
+	cases := plan.Build(st, plan.Options{Filter: filter, Seeds: seeds, Labels: labels, Profile: &prof})
 	bad := 0
 	for _, c := range cases {
 		note := ""
