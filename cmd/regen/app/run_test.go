@@ -50,6 +50,8 @@ func TestRunUsageErrors(t *testing.T) {
 		{name: "bad seeds", args: []string{"run", "--seeds", "1,x"}, want: "bad --seeds"},
 		{name: "bad url", args: []string{"run", "--url", "localhost:8188"}, want: "http(s)://"},
 		{name: "missing suite", args: []string{"run", "--suite", "nope.yaml"}, want: "nope.yaml"},
+		{name: "unknown profile lists the suite's", args: []string{"run", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--profile", "comfyui-sdxl"}, want: `run: --profile: unknown profile "comfyui-sdxl": the suite defines default, comfyui-sd15`},
+		{name: "unknown profile with --list", args: []string{"run", "--list", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--profile", "nope"}, want: "Try: regen run --profile comfyui-sd15"},
 		{name: "golden without subcommand", args: []string{"golden"}, want: "no subcommand"},
 		{name: "approve without run", args: []string{"golden", "approve", "--from-run", "/nonexistent"}, want: "finished `regen run`"},
 	}
@@ -235,6 +237,64 @@ func TestRunList(t *testing.T) {
 	for _, want := range []string{"txt2img-gmm[euler]/seed=3  [", "ui-sd15-default/seed=3  [", "sampler-euler", "2 cases"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRunListProfile(t *testing.T) {
+	t.Parallel()
+	suitePath := testutil.Path(t, "fixtures", "suite.yaml")
+	tests := []struct {
+		name      string
+		args      []string
+		wantLines []string
+		notWant   []string
+	}{
+		{name: "default: aliases to the fixtures", args: nil,
+			wantLines: []string{"profile: default (no --profile)", "ui-sd15-default/seed=1  [ckpt-regen-gmm, gmm,"},
+			notWant:   []string{"(skip: profile", "api-sd15-default/seed=1  [ckpt-v1-5"}},
+		{name: "comfyui-sd15: real checkpoints, regen's own skipped", args: []string{"--profile", "comfyui-sd15"},
+			wantLines: []string{"profile: comfyui-sd15 (named by --profile)", "ui-sd15-default/seed=1  [ckpt-v1-5-pruned-emaonly-fp16,",
+				"txt2img-els/seed=1  [ckpt-regen-els, els,", "(skip: profile comfyui-sd15 skips label els)"},
+			notWant: []string{"api-sd15-default/seed=1  [ckpt-regen-gmm"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out := regen(t, append([]string{"run", "--list", "--suite", suitePath, "--filter", `^(ui-sd15-default|txt2img-els|api-sd15-default)/`}, tt.args...)...)
+			if code != ExitPass || !strings.Contains(out, "3 cases") {
+				t.Fatalf("exit %d\n%s", code, out)
+			}
+			for _, w := range tt.wantLines {
+				if !strings.Contains(out, w) {
+					t.Errorf("list lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(out, w) {
+					t.Errorf("list has %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestRunSaysItsProfile(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	report := filepath.Join(tmp, "r")
+	code, out := regen(t, "run", "--suite", testutil.Path(t, "runner", "testdata", "imgsuite", "suite.yaml"), "--filter", `^solid/`,
+		"--models", emptyModels(t), "--golden-dir", tmp, "--report", report)
+	if code != ExitInfra || strings.Count(out, "profile: ") != 1 || !strings.Contains(out, "profile: default (the target is regen-executor)\n") {
+		t.Fatalf("exit %d, want 2 (a new case) and the profile said once:\n%s", code, out)
+	}
+	b, err := os.ReadFile(filepath.Join(report, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"profile": "default"`, `"target_kind": "regen-executor"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("results.json lacks %s", want)
 		}
 	}
 }
