@@ -97,9 +97,11 @@ func (e *Emulator) Attention(ctx context.Context, a *backend.AttentionArgs) erro
 }
 
 // blocks runs every (query block, split) of one launch, on e.Workers
-// goroutines, checking ctx before each query block.
+// goroutines, checking ctx before each block (one goroutine: before each
+// query block, as the kernels' launches are checked).
 func (e *Emulator) blocks(ctx context.Context, a *backend.AttentionArgs, q []float32, nq int, pl Plan, inv2v float32, pmax []float64, part []float32) error {
-	workers := min(max(e.Workers, 1), pl.GX)
+	jobs := pl.GX * pl.GZ
+	workers := min(max(e.Workers, 1), jobs)
 	if workers == 1 {
 		for bx := range pl.GX {
 			if err := ctx.Err(); err != nil {
@@ -111,25 +113,25 @@ func (e *Emulator) blocks(ctx context.Context, a *backend.AttentionArgs, q []flo
 		}
 		return nil
 	}
+	// Each (bx, z) writes only its own rows of split z in pmax and part,
+	// so the order the goroutines take them in does not reach the bits.
 	var next atomic.Int64
-	var wg sync.WaitGroup
 	var stopped atomic.Bool
+	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				bx := int(next.Add(1) - 1)
-				if bx >= pl.GX {
+				j := int(next.Add(1) - 1)
+				if j >= jobs {
 					return
 				}
 				if ctx.Err() != nil {
 					stopped.Store(true)
 					return
 				}
-				for z := range pl.GZ {
-					e.block(a, q, nq, bx*BQ, z, pl.KeysPerSplit, inv2v, pmax, part)
-				}
+				e.block(a, q, nq, j/pl.GZ*BQ, j%pl.GZ, pl.KeysPerSplit, inv2v, pmax, part)
 			}
 		}()
 	}
