@@ -18,13 +18,17 @@ var ErrUnavailable = errors.New("backend unavailable")
 // Fingerprint identifies the environment a result was computed in; goldens
 // are keyed by its Class.
 type Fingerprint struct {
-	Backend   string `json:"backend"`   // cpu, cuda
+	Backend   string `json:"backend"`   // cpu, cuda, cuda-emulated
 	Device    string `json:"device"`    // e.g. "NVIDIA H200" or the CPU model
 	Driver    string `json:"driver"`    // driver version for cuda; empty for cpu
 	Precision string `json:"precision"` // fp32, tf32, bf16
-	Class     string `json:"class"`     // environment class: "cpu", "cuda-<device>"
-	VRAMTotal int64  `json:"vram_total,omitempty"`
-	VRAMFree  int64  `json:"vram_free,omitempty"`
+	Class     string `json:"class"`     // environment class: "cpu", "cuda-<device>", "cuda-emulated[-tf32][-nondet]"
+	// Nondeterministic is set by a backend whose results differ from call
+	// to call (cuda-emulated --nondeterministic); such a backend's goldens
+	// can only be judged within thresholds, never bit for bit.
+	Nondeterministic bool  `json:"nondeterministic,omitempty"`
+	VRAMTotal        int64 `json:"vram_total,omitempty"`
+	VRAMFree         int64 `json:"vram_free,omitempty"`
 }
 
 // Backend computes the model's primitives.

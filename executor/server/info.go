@@ -57,7 +57,7 @@ func (s *Server) getSystemStats(w http.ResponseWriter, _ *http.Request) {
 		devType = s.backend.Name()
 	}
 	vramTotal, vramFree := fp.VRAMTotal, fp.VRAMFree
-	if devType == "cpu" {
+	if devType == "cpu" || devType == "cuda-emulated" { // both compute in host memory
 		vramTotal, vramFree = total, free
 	}
 	osName := "posix"

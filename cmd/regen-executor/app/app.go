@@ -20,6 +20,7 @@ import (
 	"github.com/regen-dev/regen/executor/backend"
 	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/backend/cuda"
+	"github.com/regen-dev/regen/executor/backend/cudaemu"
 	"github.com/regen-dev/regen/executor/engine"
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/nodes"
@@ -58,32 +59,49 @@ func ExitCode(err error, stderr io.Writer) int {
 	return ExitError
 }
 
-// newBackend constructs the named backend, explicitly. The cuda package has
-// an untagged stub whose New fails with "CUDA support is not compiled in;
-// build with -tags cuda (make cuda)"; the real backend needs -tags cuda.
-func newBackend(name string, log *slog.Logger) (backend.Backend, error) {
-	switch name {
+// newBackend constructs the backend f names, explicitly. The cuda package
+// has an untagged stub whose New fails with "CUDA support is not compiled
+// in; build with -tags cuda (make cuda)"; the real backend needs -tags cuda.
+// cuda-emulated (the CUDA kernels' arithmetic on the CPU) needs nothing.
+// --tf32 applies to cuda and cuda-emulated, --nondeterministic to
+// cuda-emulated only; elsewhere they are usage errors, not ignored.
+func newBackend(f *flags, log *slog.Logger) (backend.Backend, error) {
+	precision := "fp32"
+	if f.tf32 {
+		precision = "tf32"
+	}
+	if f.tf32 && f.backend != "cuda" && f.backend != "cuda-emulated" {
+		return nil, &usageError{msg: fmt.Sprintf("--tf32 with --backend %s (want cuda or cuda-emulated)", f.backend), hint: "regen-executor --backend cuda-emulated --tf32"}
+	}
+	if f.nondeterministic && f.backend != "cuda-emulated" {
+		return nil, &usageError{msg: fmt.Sprintf("--nondeterministic with --backend %s (want cuda-emulated)", f.backend), hint: "regen-executor --backend cuda-emulated --nondeterministic"}
+	}
+	switch f.backend {
 	case "cpu":
 		return cpu.New(), nil
 	case "cuda":
-		return cuda.New(cuda.Options{Device: 0, Logger: log})
+		return cuda.New(cuda.Options{Device: 0, Precision: precision, Logger: log})
+	case cudaemu.Name:
+		return cudaemu.New(cudaemu.Options{Precision: precision, Nondeterministic: f.nondeterministic, Logger: log})
 	}
-	return nil, &usageError{msg: fmt.Sprintf("unknown backend %q (want cpu or cuda)", name), hint: "regen-executor --backend cpu"}
+	return nil, &usageError{msg: fmt.Sprintf("unknown backend %q (want cpu, cuda-emulated or cuda)", f.backend), hint: "regen-executor --backend cpu"}
 }
 
 type flags struct {
-	listen          string
-	dirs            node.Dirs
-	backend         string
-	maxUploadSize   int64
-	disableMetadata bool
-	logFormat       string
-	verbose         bool
-	maxHistory      int
-	maxHistoryMiB   int64
-	limits          engine.Limits
-	metricsListen   string
-	version         bool
+	listen           string
+	dirs             node.Dirs
+	backend          string
+	tf32             bool
+	nondeterministic bool
+	maxUploadSize    int64
+	disableMetadata  bool
+	logFormat        string
+	verbose          bool
+	maxHistory       int
+	maxHistoryMiB    int64
+	limits           engine.Limits
+	metricsListen    string
+	version          bool
 }
 
 // Run is regen-executor's command line: it parses args (without the program
@@ -99,7 +117,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.dirs.Input, "input", "input", "input folder (LoadImage, uploads); created if missing")
 	fs.StringVar(&f.dirs.Output, "output", "output", "output folder (SaveImage); created if missing")
 	fs.StringVar(&f.dirs.Temp, "temp", "temp", "temp folder (PreviewImage); created if missing")
-	fs.StringVar(&f.backend, "backend", "cpu", "compute backend: cpu or cuda")
+	fs.StringVar(&f.backend, "backend", "cpu", "compute backend: cpu, cuda-emulated (the CUDA kernels' arithmetic on the CPU) or cuda (-tags cuda)")
+	fs.BoolVar(&f.tf32, "tf32", false, "cuda and cuda-emulated: the tensor-core (TF32) attention kernel instead of fp32")
+	fs.BoolVar(&f.nondeterministic, "nondeterministic", false, "cuda-emulated: shuffle the key-split combine order on every call, as GPU atomics would (seeded from the start time)")
 	fs.Int64Var(&f.maxUploadSize, "max-upload-size", 100, "maximum upload size in MiB")
 	fs.BoolVar(&f.disableMetadata, "disable-metadata", false, "do not embed the prompt and workflow in saved PNGs")
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: auto (JSON unless stderr is a terminal), json or text")
@@ -131,7 +151,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	be, err := newBackend(f.backend, log)
+	be, err := newBackend(&f, log)
 	if err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {

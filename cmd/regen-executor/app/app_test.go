@@ -29,6 +29,10 @@ func TestRunUsageAndExitCodes(t *testing.T) {
 		{name: "bad flag value", args: []string{"--max-history", "many"}, wantCode: ExitUsage, wantErr: "parse flags"},
 		{name: "stray argument", args: []string{"serve"}, wantCode: ExitUsage, wantErr: `unexpected arguments ["serve"]`},
 		{name: "unknown backend", args: []string{"--backend", "tpu", "--listen", "127.0.0.1:0"}, wantCode: ExitUsage, wantErr: `unknown backend "tpu"`},
+		{name: "tf32 on cpu", args: []string{"--tf32", "--listen", "127.0.0.1:0"}, wantCode: ExitUsage, wantErr: "--tf32 with --backend cpu"},
+		{name: "nondeterministic on cpu", args: []string{"--nondeterministic", "--listen", "127.0.0.1:0"}, wantCode: ExitUsage, wantErr: "--nondeterministic with --backend cpu"},
+		{name: "nondeterministic on cuda", args: []string{"--backend", "cuda", "--nondeterministic", "--listen", "127.0.0.1:0"}, wantCode: ExitUsage,
+			wantErr: "--nondeterministic with --backend cuda (want cuda-emulated)"},
 		{name: "unknown log format", args: []string{"--log-format", "xml"}, wantCode: ExitUsage, wantErr: `unknown --log-format "xml"`},
 		{name: "cuda not compiled in", args: []string{"--backend", "cuda", "--listen", "127.0.0.1:0"}, wantCode: ExitError,
 			wantErr: "CUDA support is not compiled in; build with -tags cuda (make cuda)"},
@@ -118,6 +122,73 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	mresp.Body.Close()
 	if !strings.Contains(string(mb), "regen_executor_queue_depth") {
 		t.Errorf("metrics port does not serve the executor's metrics")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run returned %v after shutdown", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("Run did not return")
+	}
+}
+
+// TestRunCudaEmulated: --backend cuda-emulated with --tf32 and
+// --nondeterministic serves, and /system_stats says what it is: the device
+// type and backend cuda-emulated, precision tf32, the nondeterministic flag
+// and a class of its own.
+func TestRunCudaEmulated(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--backend", "cuda-emulated", "--tf32", "--nondeterministic",
+			"--models", dir + "/m", "--input", dir + "/i", "--output", dir + "/o", "--temp", dir + "/t", "--log-format", "json"}, pw, io.Discard)
+		pw.Close()
+	}()
+	line := make([]byte, 256)
+	n, _ := pr.Read(line)
+	i := strings.Index(string(line[:n]), "http://")
+	if i < 0 {
+		t.Fatalf("no address in %q", line[:n])
+	}
+	addr := strings.TrimSpace(string(line[i:n]))
+	go io.Copy(io.Discard, pr)
+	resp, err := http.Get(addr + "/system_stats")
+	if err != nil {
+		t.Fatalf("GET system_stats: %v", err)
+	}
+	var stats struct {
+		Devices []struct {
+			Name      string `json:"name"`
+			Type      string `json:"type"`
+			VRAMTotal int64  `json:"vram_total"`
+		} `json:"devices"`
+		Regen struct {
+			Backend     string `json:"backend"`
+			Fingerprint struct {
+				Backend          string `json:"backend"`
+				Precision        string `json:"precision"`
+				Class            string `json:"class"`
+				Nondeterministic bool   `json:"nondeterministic"`
+			} `json:"fingerprint"`
+		} `json:"regen"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil {
+		t.Fatalf("decode system_stats: %v", err)
+	}
+	resp.Body.Close()
+	fp := stats.Regen.Fingerprint
+	if len(stats.Devices) != 1 || stats.Devices[0].Type != "cuda-emulated" || !strings.Contains(stats.Devices[0].Name, "emulated") ||
+		stats.Regen.Backend != "cuda-emulated" || fp.Backend != "cuda-emulated" || fp.Precision != "tf32" ||
+		fp.Class != "cuda-emulated-tf32-nondet" || !fp.Nondeterministic {
+		t.Errorf("system_stats = %+v", stats)
+	}
+	if len(stats.Devices) == 1 && stats.Devices[0].VRAMTotal <= 0 {
+		t.Errorf("devices[0].vram_total = %d, want the host memory the emulator uses", stats.Devices[0].VRAMTotal)
 	}
 	cancel()
 	select {

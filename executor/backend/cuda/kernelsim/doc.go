@@ -12,6 +12,9 @@
 // measures on a CPU what each precision costs in accuracy, and on a GPU the
 // kernels are checked against it.
 //
+// The cuda-emulated backend (package cudaemu, regen-executor --backend
+// cuda-emulated) serves it as a real backend.
+//
 // It lives in its own untagged package because the cuda package imports
 // gorgonia.org/cu, whose init exits the process on a machine without a GPU.
 package kernelsim

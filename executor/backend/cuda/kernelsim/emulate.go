@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"github.com/regen-dev/regen/executor/backend"
 )
@@ -42,6 +44,15 @@ type Emulator struct {
 	// NoCentre turns off the tensor-core path's centring of queries and
 	// keys at the block's first query, to measure what the centring buys.
 	NoCentre bool
+	// Workers is how many goroutines compute a launch's (query block,
+	// split) blocks at once; ≤ 1 means one. Each block writes its own part
+	// of the workspace, so the bits do not depend on it.
+	Workers int
+	// Shuffle, when non-nil, is given the order in which the combine adds
+	// a row's key splits (ascending, as attn_combine adds them) and may
+	// permute it in place, as a kernel that combined with atomics would.
+	// It is called from the calling goroutine, once per row, in row order.
+	Shuffle func(order []int)
 }
 
 var _ backend.Backend = (*Emulator)(nil)
@@ -77,15 +88,56 @@ func (e *Emulator) Attention(ctx context.Context, a *backend.AttentionArgs) erro
 		pmax := make([]float64, pl.MaxLen(nq))
 		part := make([]float32, pl.PartialLen(nq, a.DV))
 		q := a.Q[r0*a.D : (r0+nq)*a.D]
+		if err := e.blocks(ctx, a, q, nq, pl, inv2v, pmax, part); err != nil {
+			return fmt.Errorf("attention: %w", err)
+		}
+		combine(pmax, part, a.Out[r0*a.DV:(r0+nq)*a.DV], nq, a.DV, pl.GZ, e.Shuffle)
+	}
+	return nil
+}
+
+// blocks runs every (query block, split) of one launch, on e.Workers
+// goroutines, checking ctx before each block (one goroutine: before each
+// query block, as the kernels' launches are checked).
+func (e *Emulator) blocks(ctx context.Context, a *backend.AttentionArgs, q []float32, nq int, pl Plan, inv2v float32, pmax []float64, part []float32) error {
+	jobs := pl.GX * pl.GZ
+	workers := min(max(e.Workers, 1), jobs)
+	if workers == 1 {
 		for bx := range pl.GX {
 			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("attention: %w", err)
+				return err
 			}
 			for z := range pl.GZ {
 				e.block(a, q, nq, bx*BQ, z, pl.KeysPerSplit, inv2v, pmax, part)
 			}
 		}
-		combine(pmax, part, a.Out[r0*a.DV:(r0+nq)*a.DV], nq, a.DV, pl.GZ)
+		return nil
+	}
+	// Each (bx, z) writes only its own rows of split z in pmax and part,
+	// so the order the goroutines take them in does not reach the bits.
+	var next atomic.Int64
+	var stopped atomic.Bool
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= jobs {
+					return
+				}
+				if ctx.Err() != nil {
+					stopped.Store(true)
+					return
+				}
+				e.block(a, q, nq, j/pl.GZ*BQ, j%pl.GZ, pl.KeysPerSplit, inv2v, pmax, part)
+			}
+		}()
+	}
+	wg.Wait()
+	if stopped.Load() {
+		return ctx.Err()
 	}
 	return nil
 }
@@ -250,18 +302,26 @@ func (e *Emulator) mmaDistance(q, k []float32) float32 {
 	return max(float32(qn+kn)-float32(2*dot), 0)
 }
 
-// combine is attn_combine.
-func combine(pmax []float64, part, out []float32, nq, dv, nz int) {
+// combine is attn_combine; shuffle, when non-nil, permutes the order in
+// which each row's splits are added.
+func combine(pmax []float64, part, out []float32, nq, dv, nz int, shuffle func([]int)) {
 	stride := 1 + dv
 	negInf := math.Inf(-1)
+	order := make([]int, nz)
 	for row := range nq {
 		mx := negInf
 		for z := range nz {
 			mx = max(mx, pmax[z*nq+row])
 		}
+		for z := range order {
+			order[z] = z
+		}
+		if shuffle != nil {
+			shuffle(order)
+		}
 		for c := range dv {
 			var sum, acc float32
-			for z := range nz {
+			for _, z := range order {
 				mz := pmax[z*nq+row]
 				p := part[(z*nq+row)*stride:]
 				e := float32(0)
