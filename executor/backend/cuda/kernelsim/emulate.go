@@ -97,18 +97,19 @@ func (e *Emulator) Attention(ctx context.Context, a *backend.AttentionArgs) erro
 }
 
 // blocks runs every (query block, split) of one launch, on e.Workers
-// goroutines, checking ctx before each block (one goroutine: before each
-// query block, as the kernels' launches are checked).
+// goroutines, checking ctx before each block.
 func (e *Emulator) blocks(ctx context.Context, a *backend.AttentionArgs, q []float32, nq int, pl Plan, inv2v float32, pmax []float64, part []float32) error {
 	jobs := pl.GX * pl.GZ
 	workers := min(max(e.Workers, 1), jobs)
 	if workers == 1 {
 		for bx := range pl.GX {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
 			for z := range pl.GZ {
-				e.block(a, q, nq, bx*BQ, z, pl.KeysPerSplit, inv2v, pmax, part)
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if !e.block(ctx, a, q, nq, bx*BQ, z, pl.KeysPerSplit, inv2v, pmax, part) {
+					return ctx.Err()
+				}
 			}
 		}
 		return nil
@@ -131,7 +132,10 @@ func (e *Emulator) blocks(ctx context.Context, a *backend.AttentionArgs, q []flo
 					stopped.Store(true)
 					return
 				}
-				e.block(a, q, nq, j/pl.GZ*BQ, j%pl.GZ, pl.KeysPerSplit, inv2v, pmax, part)
+				if !e.block(ctx, a, q, nq, j/pl.GZ*BQ, j%pl.GZ, pl.KeysPerSplit, inv2v, pmax, part) {
+					stopped.Store(true)
+					return
+				}
 			}
 		}()
 	}
@@ -143,8 +147,10 @@ func (e *Emulator) blocks(ctx context.Context, a *backend.AttentionArgs, q []flo
 }
 
 // block is one (query block, split) of attn_body, for all output columns at
-// once (the column blocks compute the same logits and weights).
-func (e *Emulator) block(a *backend.AttentionArgs, q []float32, nq, q0, z, perSplit int, inv2v float32, pmax []float64, part []float32) {
+// once (the column blocks compute the same logits and weights). It checks
+// ctx between key tiles and reports false, its outputs unfinished, when ctx
+// is done (a large split is seconds under the race detector).
+func (e *Emulator) block(ctx context.Context, a *backend.AttentionArgs, q []float32, nq, q0, z, perSplit int, inv2v float32, pmax []float64, part []float32) bool {
 	d, dv := a.D, a.DV
 	kbeg, kend := z*perSplit, min(a.NK, (z+1)*perSplit)
 	negInf := math.Inf(-1)
@@ -173,6 +179,9 @@ func (e *Emulator) block(a *backend.AttentionArgs, q []float32, nq, q0, z, perSp
 		}
 	}
 	for k0 := kbeg; k0 < kend; k0 += BK {
+		if ctx.Err() != nil {
+			return false
+		}
 		for j := range BK {
 			for t := range d {
 				x := float32(0)
@@ -272,6 +281,7 @@ func (e *Emulator) block(a *backend.AttentionArgs, q []float32, nq, q0, z, perSp
 		p[0] = l[r]
 		copy(p[1:1+dv], acc[r*dv:(r+1)*dv])
 	}
+	return true
 }
 
 // mmaDistance is the tensor-core path's d² = ‖q‖² + ‖k‖² − 2 q·k for
