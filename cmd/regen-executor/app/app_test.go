@@ -71,22 +71,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	}
 	metricsAddr := free.Addr().String()
 	free.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--models", dir + "/m", "--input", dir + "/i",
-			"--output", dir + "/o", "--temp", dir + "/t", "--log-format", "json", "--metrics-listen", metricsAddr, "--max-batch", "8"}, pw, io.Discard)
-		pw.Close()
-	}()
-	line := make([]byte, 256)
-	n, _ := pr.Read(line)
-	i := strings.Index(string(line[:n]), "http://")
-	if i < 0 {
-		t.Fatalf("no address in %q", line[:n])
-	}
-	addr := strings.TrimSpace(string(line[i:n]))
-	go io.Copy(io.Discard, pr)
+	addr := serve(t, "--listen", "127.0.0.1:0", "--models", dir+"/m", "--input", dir+"/i",
+		"--output", dir+"/o", "--temp", dir+"/t", "--log-format", "json", "--metrics-listen", metricsAddr, "--max-batch", "8")
 	resp, err := http.Get(addr + "/api/system_stats")
 	if err != nil {
 		t.Fatalf("GET system_stats: %v", err)
@@ -123,15 +109,6 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if !strings.Contains(string(mb), "regen_executor_queue_depth") {
 		t.Errorf("metrics port does not serve the executor's metrics")
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run returned %v after shutdown", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("Run did not return")
-	}
 }
 
 // TestRunCudaEmulated: --backend cuda-emulated with --tf32 and
@@ -141,22 +118,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 func TestRunCudaEmulated(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--backend", "cuda-emulated", "--tf32", "--nondeterministic",
-			"--models", dir + "/m", "--input", dir + "/i", "--output", dir + "/o", "--temp", dir + "/t", "--log-format", "json"}, pw, io.Discard)
-		pw.Close()
-	}()
-	line := make([]byte, 256)
-	n, _ := pr.Read(line)
-	i := strings.Index(string(line[:n]), "http://")
-	if i < 0 {
-		t.Fatalf("no address in %q", line[:n])
-	}
-	addr := strings.TrimSpace(string(line[i:n]))
-	go io.Copy(io.Discard, pr)
+	addr := serve(t, "--listen", "127.0.0.1:0", "--backend", "cuda-emulated", "--tf32", "--nondeterministic",
+		"--models", dir+"/m", "--input", dir+"/i", "--output", dir+"/o", "--temp", dir+"/t", "--log-format", "json")
 	resp, err := http.Get(addr + "/system_stats")
 	if err != nil {
 		t.Fatalf("GET system_stats: %v", err)
@@ -190,13 +153,37 @@ func TestRunCudaEmulated(t *testing.T) {
 	if len(stats.Devices) == 1 && stats.Devices[0].VRAMTotal <= 0 {
 		t.Errorf("devices[0].vram_total = %d, want the host memory the emulator uses", stats.Devices[0].VRAMTotal)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run returned %v after shutdown", err)
+}
+
+// serve starts Run with args, returns the base URL it prints once serving,
+// and at the end of the test stops it and checks that it returns nil in
+// time (a graceful shutdown).
+func serve(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, args, pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v after shutdown", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("Run did not return")
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("Run did not return")
+	})
+	line := make([]byte, 256)
+	n, _ := pr.Read(line)
+	i := strings.Index(string(line[:n]), "http://")
+	if i < 0 {
+		t.Fatalf("no address in %q", line[:n])
 	}
+	go io.Copy(io.Discard, pr)
+	return strings.TrimSpace(string(line[i:n]))
 }
