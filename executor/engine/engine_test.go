@@ -154,9 +154,11 @@ func TestEngineRunsAGraphWithoutAServer(t *testing.T) {
 				"status", // taken by the worker
 				"execution_start",
 				"execution_cached",
-				"executing 1", "progress_state", "node_done 1 TestConst", "progress_state",
-				"executing 2", "progress_state", "node_done 2 TestAdd", "progress_state",
-				"executing 3", "progress_state", "node_done 3 TestOut", "progress_state", "executed 3",
+				// 0.33.0: progress_state (running) before executing, and
+				// (finished) after executed.
+				"progress_state", "executing 1", "node_done 1 TestConst", "progress_state",
+				"progress_state", "executing 2", "node_done 2 TestAdd", "progress_state",
+				"progress_state", "executing 3", "node_done 3 TestOut", "executed 3", "progress_state",
 				"execution_success",
 				"prompt_done success",
 				"status", // done

@@ -118,13 +118,16 @@ func (en *Engine) Submit(body []byte) Submission {
 		en.log.Info("prompt rejected", "prompt_id", id, "type", verr.Type, "message", verr.Message, "details", verr.Details)
 		return Submission{Error: verr, NodeErrors: nodeErrors}
 	}
+	// ComfyUI 0.33.0 (server.py post_prompt) stamps every queued prompt's
+	// extra_data with create_time, milliseconds since the epoch.
+	extra.set("create_time", json.RawMessage(strconv.FormatInt(nowMillis(), 10)))
 	extraJS, err := extra.MarshalJSON()
 	if err != nil {
 		return rejected("invalid_json", "extra_data is not valid JSON", err.Error())
 	}
 	it := &item{
 		number: number, numberJS: numberJS, id: id, clientID: clientID, plan: p,
-		prompt: encodeGraph(g, p), extra: extraJS, outputs: p.outputs, pngInfo: extra.pngInfo(),
+		prompt: encodeGraph(g, p, nil), extra: extraJS, outputs: p.outputs, pngInfo: extra.pngInfo(),
 	}
 	en.queue.put(it)
 	en.log.Info("prompt queued", "prompt_id", id, "number", string(numberJS), "nodes", len(p.nodes), "outputs", len(p.outputs))

@@ -52,9 +52,37 @@ type vresult struct {
 	valid    bool
 	reasons  []Reason
 	vn       *vnode
-	children []string
+	children []childLink
 	next     int // DFS cursor into children
 	firstOut int // index into failed outputs when it was finalised
+	// cycle is the dependency_cycle reason set on this node when a cycle
+	// through it was found; like ComfyUI's validated[id] it is set before
+	// the node finishes, and a later visit returns it instead of walking
+	// the node again.
+	cycle *Reason
+	// exc is the exception validating this node's links raised (a link to
+	// a node or an output that does not exist): it ends the node's
+	// validation, and whoever called validate_inputs on it reports it.
+	exc *linkException
+	// listed: the node is in the node_errors order already.
+	listed bool
+}
+
+// childLink is a validated link from a node to a child: the input it
+// enters and the link value (ComfyUI reports both on the child when the
+// child's validation raises).
+type childLink struct {
+	id  string
+	in  string
+	cfg []any
+	val []any
+}
+
+// linkException is what ComfyUI's validate_inputs raises for a link to a
+// node or an output slot that does not exist: prompt[o_id] is a KeyError,
+// RETURN_TYPES[slot] an IndexError.
+type linkException struct {
+	typ, msg string
 }
 
 // validate runs ComfyUI's validate_prompt. targets, when non-nil, restricts
@@ -141,53 +169,104 @@ func (v *validator) validate(g *graph, targets []string) (*plan, *ErrorObj, *Nod
 
 // walk validates the graph under root depth-first without recursion,
 // finalising each node after its children (post-order), as ComfyUI's
-// recursive validate_inputs does. A link back to a node on the current path
-// is a cycle.
+// recursive validate_inputs does. The stack is ComfyUI's visiting list: a
+// link back to a node on it is a cycle, reported (ComfyUI 0.33.0) on every
+// node of the cycle with the path in details.
 func (v *validator) walk(g *graph, root string, results map[string]*vresult, finalised *[]string, failedSoFar int) {
-	if r, ok := results[root]; ok && r.state == 2 {
+	if _, ok := results[root]; ok {
 		return
 	}
 	stack := []string{root}
-	results[root] = v.local(g, root)
+	results[root] = v.enter(g, root, nil)
 	for len(stack) > 0 {
 		id := stack[len(stack)-1]
 		r := results[id]
 		if r.next < len(r.children) {
 			c := r.children[r.next]
 			r.next++
-			cr, seen := results[c]
+			cr, seen := results[c.id]
 			switch {
 			case !seen:
-				results[c] = v.local(g, c)
-				stack = append(stack, c)
-			case cr.state == 1:
-				r.reasons = append(r.reasons, Reason{
-					Type:    "dependency_cycle",
-					Message: "Dependency cycle detected",
-					Details: fmt.Sprintf("node %s links back to node %s, which depends on it", id, c),
-					ExtraInfo: ordered{
-						{"node_id", id},
-						{"linked_node", c},
-					},
-				})
+				results[c.id] = v.enter(g, c.id, &c)
+				stack = append(stack, c.id)
+			case cr.state == 1 && cr.cycle == nil:
+				for _, id := range v.cycle(g, stack, c.id, results) {
+					// ComfyUI's validated[] gets the cycle's nodes now, so
+					// node_errors lists them in this order.
+					if cr := results[id]; !cr.listed {
+						cr.listed, cr.firstOut = true, failedSoFar
+						*finalised = append(*finalised, id)
+					}
+				}
 			}
 			continue
 		}
 		stack = stack[:len(stack)-1]
+		if r.cycle != nil {
+			r.reasons = append([]Reason{*r.cycle}, r.reasons...)
+		}
 		valid := len(r.reasons) == 0
 		for _, c := range r.children {
-			if cr := results[c]; cr.state != 2 || !cr.valid {
+			if cr := results[c.id]; cr.state != 2 || !cr.valid {
 				valid = false
 			}
 		}
 		r.valid = valid
 		r.state = 2
 		r.children = nil
-		if len(r.reasons) > 0 {
-			r.firstOut = failedSoFar
+		if len(r.reasons) > 0 && !r.listed {
+			r.listed, r.firstOut = true, failedSoFar
 			*finalised = append(*finalised, id)
 		}
 	}
+}
+
+// cycle marks every node of the cycle that closes at c: the path from c's
+// place on the stack back to c (ComfyUI 0.33.0 execution.py
+// validate_inputs: details "a (A) -> b (B) -> a (A)", extra_info node_id and
+// cycle_nodes). Like ComfyUI it replaces a cycle reason set before.
+func (v *validator) cycle(g *graph, stack []string, c string, results map[string]*vresult) []string {
+	at := 0
+	for i, id := range stack {
+		if id == c {
+			at = i
+			break
+		}
+	}
+	nodes := append([]string{}, stack[at:]...)
+	parts := make([]string, 0, len(nodes)+1)
+	for _, id := range append(nodes, c) {
+		parts = append(parts, fmt.Sprintf("%s (%s)", id, g.Nodes[id].Class))
+	}
+	details := strings.Join(parts, " -> ")
+	for _, id := range nodes {
+		results[id].cycle = &Reason{Type: "dependency_cycle", Message: "Dependency cycle detected", Details: details,
+			ExtraInfo: ordered{{"node_id", id}, {"cycle_nodes", nodes}}}
+	}
+	return nodes
+}
+
+// enter validates one node reached through from (nil for an output
+// validated from the top). A link of the node that raised in ComfyUI ends
+// its validation with one reason, as ComfyUI 0.33.0 reports it: an output's
+// own exception is exception_during_validation (validate_prompt catches
+// it); an inner node's is exception_during_inner_validation, named by the
+// input and link of the node that reached it (its caller catches it).
+func (v *validator) enter(g *graph, id string, from *childLink) *vresult {
+	r := v.local(g, id)
+	if r.exc == nil {
+		return r
+	}
+	r.children = nil
+	if from == nil {
+		r.reasons = []Reason{{Type: "exception_during_validation", Message: "Exception when validating node", Details: r.exc.msg,
+			ExtraInfo: ordered{{"exception_type", r.exc.typ}, {"traceback", []string{}}}}}
+		return r
+	}
+	r.reasons = []Reason{{Type: "exception_during_inner_validation", Message: "Exception when validating inner node", Details: r.exc.msg,
+		ExtraInfo: ordered{{"input_name", from.in}, {"input_config", from.cfg}, {"exception_message", r.exc.msg},
+			{"exception_type", r.exc.typ}, {"traceback", []string{}}, {"linked_node", from.val}}}}
+	return r
 }
 
 // local validates one node's own inputs and returns its linked children.
@@ -323,21 +402,22 @@ func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, co
 		bad()
 		return
 	}
-	inner := func(msg, typ string) {
-		r.reasons = append(r.reasons, Reason{Type: "exception_during_inner_validation",
-			Message: "Exception when validating inner node", Details: msg,
-			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg}, {"exception_message", msg},
-				{"exception_type", typ}, {"traceback", []string{}}, {"linked_node", []any{from, slot}}}})
+	// The first raising link ends the node's validation (ComfyUI 0.33.0:
+	// str(KeyError('77')) is "'77'"; RETURN_TYPES is a tuple).
+	raise := func(typ, msg string) {
+		if r.exc == nil {
+			r.exc = &linkException{typ: typ, msg: msg}
+		}
 	}
 	src, ok := g.Nodes[from]
 	if !ok {
-		inner(fmt.Sprintf("linked node %s does not exist", pyQuote(from)), "KeyError")
+		raise("KeyError", pyQuote(from))
 		return
 	}
 	impl, _ := v.reg.Get(src.Class) // every class was checked to exist
 	outs := impl.Spec().Outputs
 	if slot >= len(outs) {
-		inner(fmt.Sprintf("node %s (%s) has no output %d", from, src.Class, slot), "IndexError")
+		raise("IndexError", "tuple index out of range")
 		return
 	}
 	received := outs[slot].Type
@@ -352,11 +432,11 @@ func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, co
 	vn.links[in.Name] = link{From: from, Slot: slot}
 	vn.inputs = append(vn.inputs, in.Name)
 	for _, c := range r.children {
-		if c == from {
+		if c.id == from {
 			return
 		}
 	}
-	r.children = append(r.children, from)
+	r.children = append(r.children, childLink{id: from, in: in.Name, cfg: cfg, val: []any{from, slot}})
 }
 
 // slotIndex accepts an integral, non-negative JSON number (is_link allows

@@ -397,7 +397,8 @@ var _ = Describe("Info endpoints", func() {
 		Expect(st.Devices[0]).To(HaveKey("vram_total"))
 		Expect(st.Regen).To(HaveKeyWithValue("fingerprint", HaveKeyWithValue("class", "cpu")))
 		_, b = h.get("/features")
-		Expect(b).To(MatchJSON(`{"supports_preview_metadata": true, "max_upload_size": 1048576}`))
+		Expect(b).To(MatchJSON(`{"supports_preview_metadata": true, "supports_model_type_tags": false, "max_upload_size": 1048576,
+			"extension": {"manager": {"supports_v4": false}}, "node_replacements": false, "assets": false}`))
 		for _, p := range []string{"/embeddings", "/extensions", "/api/embeddings"} {
 			_, b = h.get(p)
 			Expect(b).To(MatchJSON(`[]`), p)
