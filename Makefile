@@ -25,6 +25,10 @@ test: ## every test that runs without Docker or GPU: vet, unit (race), suites
 unit: ## unit tests only (-short)
 	@go test -short ./...
 
+.PHONY: conformance
+conformance: ## the protocol conformance suite; against any server: make conformance URL=http://127.0.0.1:8188
+	@REGEN_CONFORMANCE_URL="$(URL)" go test -count=1 ./suites/conformance -ginkgo.v $(ARGS)
+
 .PHONY: e2e
 e2e: build ## the main job: replay every committed workflow on ENV (local; dev: kubeconfig, kind or a host node) and judge it
 	@hack/e2e.sh "$(ENV)" $(ARGS)
