@@ -269,7 +269,7 @@ func (e *execution) runNode(vn *vnode) (*cacheEntry, map[string][]any, error) {
 		return nil
 	}
 	start := time.Now()
-	entry, err := callOverLists(e.ctx, vn, env, inputs)
+	entry, err := callOverLists(e.ctx, vn, env, inputs, en.limits)
 	d := time.Since(start)
 	en.sink.NodeDone(NodeDone{PromptID: e.it.id, NodeID: id, Class: vn.class, Duration: d, Err: err})
 	env.Logger.Debug("node executed", "duration", d.Round(time.Microsecond), "err", err)
@@ -290,7 +290,7 @@ func (e *execution) runNode(vn *vnode) (*cacheEntry, map[string][]any, error) {
 // otherwise once per index up to the longest list, repeating the last
 // element of shorter lists. Output slots are gathered per slot, OutputIsList
 // slots concatenated; UI lists are concatenated per key.
-func callOverLists(ctx context.Context, vn *vnode, env *node.Env, inputs map[string][]any) (*cacheEntry, error) {
+func callOverLists(ctx context.Context, vn *vnode, env *node.Env, inputs map[string][]any, limits Limits) (*cacheEntry, error) {
 	spec := vn.spec
 	entry := &cacheEntry{outputs: make([][]any, len(spec.Outputs))}
 	for i := range entry.outputs {
@@ -342,6 +342,9 @@ func callOverLists(ctx context.Context, vn *vnode, env *node.Env, inputs map[str
 				continue
 			}
 			in[k] = l[min(i, len(l)-1)]
+		}
+		if err := limits.runtime(vn.spec, in); err != nil {
+			return nil, fmt.Errorf("execute %s: %w", vn.class, err)
 		}
 		res, err := safeExecute(ctx, vn, env, in)
 		if err != nil {
