@@ -168,6 +168,8 @@ func nodeInfo(spec node.Spec, combos func(node.Input) []string) ordered {
 		{"python_module", module},
 		{"category", spec.Category},
 		{"output_node", spec.OutputNode},
+		// No built-in class has HAS_INTERMEDIATE_OUTPUT.
+		{"has_intermediate_output", false},
 	}
 	if anyTip {
 		info = append(info, field{"output_tooltips", tips})
@@ -177,6 +179,12 @@ func nodeInfo(spec node.Spec, combos func(node.Input) []string) ordered {
 	}
 	if spec.Experimental {
 		info = append(info, field{"experimental", true})
+	}
+	// ComfyUI 0.33.0 (server.py node_info) always sends search_aliases,
+	// and essentials_category when the class has one.
+	info = append(info, field{"search_aliases", nonNil(spec.SearchAliases)})
+	if spec.EssentialsCategory != "" {
+		info = append(info, field{"essentials_category", spec.EssentialsCategory})
 	}
 	return info
 }

@@ -106,6 +106,13 @@ type Spec struct {
 	NotIdempotent bool // NOT_IDEMPOTENT: the node id is part of the cache key
 	Deprecated    bool
 	Experimental  bool
+
+	// SearchAliases are the names the frontend's node search also finds
+	// the class by (SEARCH_ALIASES; /object_info search_aliases, ComfyUI
+	// 0.33.0). EssentialsCategory is its place in the frontend's essentials
+	// panel (ESSENTIALS_CATEGORY), "" for none.
+	SearchAliases      []string
+	EssentialsCategory string
 }
 
 // Input returns the named input.

@@ -25,8 +25,10 @@ var Deviations = []Deviation{
 	{
 		ID:    "object-info-v3-fields",
 		Kinds: []string{KindRegen},
-		Why: "regen-executor's node classes are written in Go and carry no V3 schema: /object_info " +
-			"answers the V1 fields only (no essentials_category, search_aliases or api_node fields)",
+		Why: "not followed yet: regen-executor describes the classes ComfyUI 0.33.0 defines with the V3 schema " +
+			"(custom sampling, LatentAdd, LatentMultiply) in the V1 layout, COMBO inputs as option lists rather " +
+			"than [\"COMBO\", {\"options\": [...]}], without the V3-only fields (output_matchtypes, dev_only, " +
+			"api_node, price_badge); following it changes input_config in their validation errors too",
 	},
 	{
 		ID:    "prompt-id-uuid",

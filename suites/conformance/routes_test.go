@@ -132,10 +132,27 @@ var _ = Describe("Routes", func() {
 			Expect(info["LoadImage"]["output"]).To(Equal([]any{"IMAGE", "MASK"}))
 		})
 
-		It("carries 0.33.0's search_aliases and essentials_category", func() {
+		It("carries 0.33.0's categories, search_aliases and essentials_category", func() {
+			inv := info["ImageInvert"]
+			Expect(inv).To(HaveKeyWithValue("category", "image/color"))
+			Expect(inv).To(HaveKeyWithValue("search_aliases", []any{"reverse colors"}))
+			Expect(inv).To(HaveKeyWithValue("essentials_category", "Image Tools"))
+			Expect(inv).To(HaveKeyWithValue("has_intermediate_output", false))
+			Expect(info["ImageBatch"]).To(HaveKeyWithValue("category", "image/batch"))
+			Expect(info["ImageBatch"]).NotTo(HaveKey("essentials_category"))
+			Expect(info["KSampler"]).To(HaveKeyWithValue("category", "model/sampling"))
+			Expect(info["KSamplerSelect"]).To(HaveKeyWithValue("category", "model/sampling/samplers"))
+		})
+
+		It("describes a V3 class's COMBO with options and every V3 field", func() {
 			differs("object-info-v3-fields")
-			Expect(info["ImageInvert"]).To(HaveKey("search_aliases"))
-			Expect(info["ImageInvert"]).To(HaveKeyWithValue("essentials_category", "Image Tools"))
+			ks := info["KSamplerSelect"]
+			spec := ks["input"].(map[string]any)["required"].(map[string]any)["sampler_name"].([]any)
+			Expect(spec[0]).To(Equal("COMBO"))
+			Expect(spec[1]).To(HaveKeyWithValue("options", ContainElement("euler")))
+			for _, k := range []string{"output_matchtypes", "dev_only", "api_node", "price_badge", "output_tooltips"} {
+				Expect(ks).To(HaveKey(k))
+			}
 		})
 	})
 

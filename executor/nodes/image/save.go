@@ -38,22 +38,26 @@ func (n *saveNode) Spec() node.Spec {
 	}
 	if n.preview {
 		return node.Spec{
-			Name:        "PreviewImage",
-			DisplayName: "Preview Image",
-			Category:    "image",
-			Description: "Saves the input images to your ComfyUI output directory.",
-			Module:      "nodes",
-			Inputs:      []node.Input{{Name: "images", Type: node.TypeImage}},
-			Hidden:      hidden,
-			OutputNode:  true,
+			Name:               "PreviewImage",
+			SearchAliases:      []string{"preview", "preview image", "show image", "view image", "display image", "image viewer"},
+			EssentialsCategory: "Basics",
+			DisplayName:        "Preview Image",
+			Category:           "image",
+			Description:        "Saves the input images to your ComfyUI output directory.",
+			Module:             "nodes",
+			Inputs:             []node.Input{{Name: "images", Type: node.TypeImage}},
+			Hidden:             hidden,
+			OutputNode:         true,
 		}
 	}
 	return node.Spec{
-		Name:        "SaveImage",
-		DisplayName: "Save Image",
-		Category:    "image",
-		Description: "Saves the input images to your ComfyUI output directory.",
-		Module:      "nodes",
+		Name:               "SaveImage",
+		SearchAliases:      []string{"save", "save image", "export image", "output image", "write image", "download"},
+		EssentialsCategory: "Basics",
+		DisplayName:        "Save Image",
+		Category:           "image",
+		Description:        "Saves the input images to your ComfyUI output directory.",
+		Module:             "nodes",
 		Inputs: []node.Input{
 			{Name: "images", Type: node.TypeImage, Tooltip: "The images to save."},
 			{Name: "filename_prefix", Type: node.TypeString, Default: "ComfyUI",

@@ -11,10 +11,10 @@ import (
 func TestLatentNodeSpecs(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
-		"EmptyLatentImage": "latent", "LatentUpscale": "latent", "LatentUpscaleBy": "latent",
-		"LatentFromBatch": "latent/batch", "RepeatLatentBatch": "latent/batch",
-		"LatentAdd": "latent/advanced", "LatentMultiply": "latent/advanced",
-		"VAEDecode": "latent", "VAEEncode": "latent",
+		"EmptyLatentImage": "model/latent", "LatentUpscale": "model/latent", "LatentUpscaleBy": "model/latent",
+		"LatentFromBatch": "model/latent/batch", "RepeatLatentBatch": "model/latent/batch",
+		"LatentAdd": "model/latent/advanced", "LatentMultiply": "model/latent/advanced",
+		"VAEDecode": "model/latent", "VAEEncode": "model/latent",
 	}
 	reg, err := node.NewRegistry(Nodes()...)
 	if err != nil {

@@ -13,8 +13,26 @@ import (
 
 const customModule = "comfy_extras.nodes_custom_sampler"
 
+// customCategory is ComfyUI 0.33.0's category of a custom-sampling node:
+// model/sampling/<sub>, and model/sampling/custom for the samplers
+// themselves (v0.3.64: sampling/custom_sampling[/<sub>]).
+func customCategory(sub string) string {
+	if sub == "" {
+		return "model/sampling/custom"
+	}
+	return "model/sampling" + sub
+}
+
+// customDisplayNames are the custom-sampling nodes whose display name is
+// not their class name (ComfyUI 0.33.0).
+var customDisplayNames = map[string]string{"BasicGuider": "Basic Guider", "CFGGuider": "CFG Guider"}
+
 func customSpec(name, category string, inputs []node.Input, outputs ...node.Output) node.Spec {
-	return node.Spec{Name: name, DisplayName: name, Category: "sampling/custom_sampling" + category,
+	display := name
+	if d, ok := customDisplayNames[name]; ok {
+		display = d
+	}
+	return node.Spec{Name: name, DisplayName: display, Category: customCategory(category),
 		Module: customModule, Inputs: inputs, Outputs: outputs}
 }
 
@@ -38,7 +56,9 @@ func (randomNoiseNode) Execute(_ context.Context, _ *node.Env, in map[string]any
 type disableNoiseNode struct{}
 
 func (disableNoiseNode) Spec() node.Spec {
-	return customSpec("DisableNoise", "/noise", nil, node.Output{Type: sampling.TypeNoise})
+	spec := customSpec("DisableNoise", "/noise", nil, node.Output{Type: sampling.TypeNoise})
+	spec.SearchAliases = []string{"zero noise"}
+	return spec
 }
 
 func (disableNoiseNode) Execute(context.Context, *node.Env, map[string]any) (node.Result, error) {

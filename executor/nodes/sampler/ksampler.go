@@ -181,11 +181,12 @@ type kSamplerNode struct{}
 
 func (kSamplerNode) Spec() node.Spec {
 	return node.Spec{
-		Name:        "KSampler",
-		DisplayName: "KSampler",
-		Category:    "sampling",
-		Module:      "nodes",
-		Description: "Uses the provided model, positive and negative conditioning to denoise the latent image.",
+		Name:          "KSampler",
+		SearchAliases: []string{"sampler", "sample", "generate", "denoise", "diffuse", "txt2img", "img2img"},
+		DisplayName:   "KSampler",
+		Category:      "model/sampling",
+		Module:        "nodes",
+		Description:   "Uses the provided model, positive and negative conditioning to denoise the latent image.",
 		Inputs: []node.Input{
 			{Name: "model", Type: node.TypeModel, Tooltip: "The model used for denoising the input latent."},
 			seedInput("seed"),
@@ -228,7 +229,7 @@ func (kSamplerAdvancedNode) Spec() node.Spec {
 	return node.Spec{
 		Name:        "KSamplerAdvanced",
 		DisplayName: "KSampler (Advanced)",
-		Category:    "sampling",
+		Category:    "model/sampling",
 		Module:      "nodes",
 		Inputs: []node.Input{
 			{Name: "model", Type: node.TypeModel},

@@ -44,7 +44,7 @@ func sigmasOut(names ...string) []node.Output {
 }
 
 func sigmasSpec(name, sub string, inputs []node.Input, outputs []node.Output) node.Spec {
-	return node.Spec{Name: name, DisplayName: name, Category: "sampling/custom_sampling/" + sub,
+	return node.Spec{Name: name, DisplayName: name, Category: "model/sampling/" + sub,
 		Module: customModule, Inputs: inputs, Outputs: outputs}
 }
 
