@@ -151,6 +151,20 @@ var _ = Describe("Image nodes", func() {
 		}
 	})
 
+	It("goes on from SaveImage's output (0.33.0)", func() {
+		src := pattern(3, 2, 37)
+		id := srv.queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
+			"2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "regen-conformance"}},
+			"3": {"class_type": "ImageInvert", "inputs": {"image": ["2", 0]}},
+			"9": {"class_type": "PreviewImage", "inputs": {"images": ["3", 0]}}}`, srv.input("chain-save", src)), "")
+		entry := srv.history(id)
+		Expect(outputImages(entry, "2")).To(HaveLen(1))
+		out := decodePNG(srv.view(outputImages(entry, "9")[0], ""))
+		inv := func(x float32) float32 { return 1 - x }
+		s, o := src.NRGBAAt(2, 1), nrgba(out, 2, 1)
+		Expect([]uint8{o.R, o.G, o.B}).To(Equal([]uint8{f32(s.R, inv), f32(s.G, inv), f32(s.B, inv)}))
+	})
+
 	It("scales by nearest-exact and batches two images into two files", func() {
 		src := pattern(2, 2, 29)
 		name := srv.input("scale", src)

@@ -109,7 +109,10 @@ var _ = Describe("Routes", func() {
 			Expect(s).To(HaveKeyWithValue("display_name", "Save Image"))
 			Expect(s["input"]).To(HaveKeyWithValue("hidden", map[string]any{"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}))
 			Expect(s["input_order"]).To(HaveKeyWithValue("required", []any{"images", "filename_prefix"}))
-			Expect(s["output"]).To(BeEmpty())
+			// 0.33.0: SaveImage passes its images on.
+			Expect(s["output"]).To(Equal([]any{"IMAGE"}))
+			Expect(s["output_name"]).To(Equal([]any{"images"}))
+			Expect(info["PreviewImage"]["output"]).To(Equal([]any{"IMAGE"}))
 		})
 
 		It("describes ImageScale's COMBO inputs as V1 lists and its INT options", func() {

@@ -375,7 +375,8 @@ var _ = Describe("Info endpoints", func() {
 			"is_input_list": false,
 			"output": ["IMAGE"], "output_is_list": [false], "output_name": ["IMAGE"],
 			"name": "StubImage", "display_name": "StubImage", "description": "A constant image.",
-			"python_module": "nodes", "category": "Testing/Stub Nodes", "output_node": false}}`))
+			"python_module": "nodes", "category": "Testing/Stub Nodes", "output_node": false,
+			"has_intermediate_output": false, "search_aliases": []}}`))
 		_, b = h.get("/object_info/TestSavePNG")
 		Expect(b).To(ContainSubstring(`"hidden":{"prompt":"PROMPT","extra_pnginfo":"EXTRA_PNGINFO"}`))
 		_, b = h.get("/object_info/Nope")

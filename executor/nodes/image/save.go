@@ -43,9 +43,10 @@ func (n *saveNode) Spec() node.Spec {
 			EssentialsCategory: "Basics",
 			DisplayName:        "Preview Image",
 			Category:           "image",
-			Description:        "Saves the input images to your ComfyUI output directory.",
+			Description:        "Preview the images without saving them to the ComfyUI output directory.",
 			Module:             "nodes",
 			Inputs:             []node.Input{{Name: "images", Type: node.TypeImage}},
+			Outputs:            passThrough,
 			Hidden:             hidden,
 			OutputNode:         true,
 		}
@@ -63,10 +64,16 @@ func (n *saveNode) Spec() node.Spec {
 			{Name: "filename_prefix", Type: node.TypeString, Default: "ComfyUI",
 				Tooltip: "The prefix for the file to save. This may include formatting information such as %date:yyyy-MM-dd% or %Empty Latent Image.width% to include values from nodes."},
 		},
+		Outputs:    passThrough,
 		Hidden:     hidden,
 		OutputNode: true,
 	}
 }
+
+// passThrough is SaveImage's and PreviewImage's output since ComfyUI 0.33.0
+// (RETURN_TYPES ("IMAGE",), RETURN_NAMES ("images",)): the images they were
+// given, so that a graph can go on from a saved image.
+var passThrough = []node.Output{{Type: node.TypeImage, Name: "images"}}
 
 func (n *saveNode) Execute(ctx context.Context, env *node.Env, in map[string]any) (node.Result, error) {
 	r := node.Inputs(in)
@@ -127,7 +134,7 @@ func (n *saveNode) Execute(ctx context.Context, env *node.Env, in map[string]any
 		env.Log().Debug("saved image", "file", name, "subfolder", plan.subfolder, "type", typ)
 		refs = append(refs, node.ImageRef{Filename: name, Subfolder: plan.subfolder, Type: typ})
 	}
-	return node.Result{UI: map[string][]any{"images": refs}}, nil
+	return node.Result{Outputs: []any{images}, UI: map[string][]any{"images": refs}}, nil
 }
 
 // metadata builds the tEXt chunks ComfyUI writes: "prompt" then one per
