@@ -137,7 +137,7 @@ const chain = `{"prompt": {
 	"1": {"class_type": "TestConst", "inputs": {"value": 2}},
 	"2": {"class_type": "TestAdd", "inputs": {"a": ["1", 0], "b": ["1", 0]}},
 	"3": {"class_type": "TestOut", "inputs": {"value": ["2", 0]}}},
-	"client_id": "c", "prompt_id": "p1"}`
+	"client_id": "c", "prompt_id": "11111111-1111-4111-8111-111111111111"}`
 
 func TestEngineRunsAGraphWithoutAServer(t *testing.T) {
 	t.Parallel()
@@ -204,7 +204,7 @@ func TestEngineRunsAGraphWithoutAServer(t *testing.T) {
 			if entry.Status.StatusStr != "success" || !entry.Status.Completed || !reflect.DeepEqual(entry.Outputs["3"].Text, []string{"4"}) {
 				t.Errorf("history entry %s", pd.Entry)
 			}
-			if pd.PromptID != "p1" || pd.Executed != 3 {
+			if pd.PromptID != "11111111-1111-4111-8111-111111111111" || pd.Executed != 3 {
 				t.Errorf("PromptDone %+v", pd)
 			}
 			if n := cnt.Get("TestConst") + cnt.Get("TestAdd") + cnt.Get("TestOut"); n != 3 {

@@ -31,12 +31,6 @@ var Deviations = []Deviation{
 			"api_node, price_badge); following it changes input_config in their validation errors too",
 	},
 	{
-		ID:    "prompt-id-uuid",
-		Kinds: []string{KindRegen},
-		Why: "ComfyUI 0.33.0 answers 400 invalid_prompt_id for a client prompt_id that is not a canonical " +
-			"UUID; regen-executor accepts any non-empty id so that harness clients can name their prompts",
-	},
-	{
 		ID:    "system-stats-python",
 		Kinds: []string{KindRegen},
 		Why: "regen-executor has no Python or PyTorch: python_version is the Go version and " +

@@ -168,9 +168,10 @@ var _ = Describe("POST /prompt validation", func() {
 	})
 
 	It("refuses a client prompt_id that is not a UUID (0.33.0)", func() {
-		differs("prompt-id-uuid")
 		code, b := srv.submit(`{`+load()+`, `+save(`["1", 0]`)+`}`, "", `"prompt_id": "not-a-uuid"`)
 		Expect(code).To(Equal(http.StatusBadRequest), string(b))
-		Expect(b).To(ContainSubstring(`"invalid_prompt_id"`))
+		Expect(b).To(MatchJSON(`{"error": {"type": "invalid_prompt_id", "message": "prompt_id must be a valid UUID",
+			"details": "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one",
+			"extra_info": {}}, "node_errors": {}}`))
 	})
 })
