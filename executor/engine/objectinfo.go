@@ -78,6 +78,9 @@ func inputOptions(in node.Input) ordered {
 	if in.Tooltip != "" {
 		o = append(o, field{"tooltip", in.Tooltip})
 	}
+	if in.Advanced {
+		o = append(o, field{"advanced", true})
+	}
 	return o
 }
 

@@ -58,6 +58,9 @@ type Input struct {
 	ControlAfterGenerate bool // INT seeds
 	ImageUpload          bool // LoadImage
 	ForceInput           bool // render as a socket, not a widget
+	// Advanced: the frontend hides the widget under the node's advanced
+	// inputs ({"advanced": true} in /object_info, ComfyUI 0.33.0).
+	Advanced bool
 }
 
 // F returns a pointer to v, for Input.Min/Max/Step/Round.

@@ -147,6 +147,16 @@ var _ = Describe("Routes", func() {
 			Expect(info["KSamplerSelect"]).To(HaveKeyWithValue("category", "model/sampling/samplers"))
 		})
 
+		It("marks 0.33.0's advanced inputs, deprecated classes and display names", func() {
+			req := info["KSamplerAdvanced"]["input"].(map[string]any)["required"].(map[string]any)
+			Expect(req["add_noise"]).To(Equal([]any{[]any{"enable", "disable"}, map[string]any{"advanced": true}}))
+			Expect(req["start_at_step"]).To(Equal([]any{"INT", map[string]any{"default": 0.0, "min": 0.0, "max": 10000.0, "advanced": true}}))
+			Expect(req["steps"]).To(Equal([]any{"INT", map[string]any{"default": 20.0, "min": 1.0, "max": 10000.0}}))
+			Expect(info["ImageBatch"]).To(HaveKeyWithValue("deprecated", true))
+			Expect(info["ImageBatch"]).To(HaveKeyWithValue("display_name", "Batch Images (DEPRECATED)"))
+			Expect(info["ImageInvert"]).To(HaveKeyWithValue("display_name", "Invert Image Colors"))
+		})
+
 		It("describes a V3 class's COMBO with options and every V3 field", func() {
 			differs("object-info-v3-fields")
 			ks := info["KSamplerSelect"]

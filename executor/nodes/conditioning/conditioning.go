@@ -80,7 +80,7 @@ type zeroOutNode struct{}
 
 func (zeroOutNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "ConditioningZeroOut", DisplayName: "ConditioningZeroOut", Category: "model/conditioning/transform", Module: "nodes",
+		Name: "ConditioningZeroOut", DisplayName: "Conditioning Zero Out", Category: "model/conditioning/transform", Module: "nodes",
 		SearchAliases: []string{"null conditioning", "clear conditioning"},
 		Inputs:        []node.Input{{Name: "conditioning", Type: node.TypeConditioning}},
 		Outputs:       []node.Output{{Type: node.TypeConditioning}},

@@ -49,7 +49,7 @@ type controlNetApplyNode struct{}
 
 func (controlNetApplyNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "ControlNetApply", DisplayName: "Apply ControlNet (OLD)", Category: "model/conditioning/controlnet", Module: "nodes",
+		Name: "ControlNetApply", DisplayName: "Apply ControlNet (DEPRECATED)", Category: "model/conditioning/controlnet", Module: "nodes",
 		Deprecated: true,
 		Inputs: []node.Input{
 			{Name: "conditioning", Type: node.TypeConditioning},

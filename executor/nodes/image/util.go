@@ -104,7 +104,7 @@ func (invertNode) Spec() node.Spec {
 		Name:               "ImageInvert",
 		SearchAliases:      []string{"reverse colors"},
 		EssentialsCategory: "Image Tools",
-		DisplayName:        "Invert Image",
+		DisplayName:        "Invert Image Colors",
 		Category:           "image/color",
 		Module:             "nodes",
 		Inputs:             []node.Input{{Name: "image", Type: node.TypeImage}},
@@ -135,7 +135,8 @@ func (batchNode) Spec() node.Spec {
 	return node.Spec{
 		Name:          "ImageBatch",
 		SearchAliases: []string{"combine images", "merge images", "stack images"},
-		DisplayName:   "Batch Images",
+		DisplayName:   "Batch Images (DEPRECATED)",
+		Deprecated:    true,
 		Category:      "image/batch",
 		Module:        "nodes",
 		Inputs: []node.Input{

@@ -179,7 +179,7 @@ type fromBatchNode struct{}
 
 func (fromBatchNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "LatentFromBatch", DisplayName: "Latent From Batch", Category: "model/latent/batch", Module: "nodes",
+		Name: "LatentFromBatch", DisplayName: "Get Latent From Batch", Category: "model/latent/batch", Module: "nodes",
 		SearchAliases: []string{"select from batch", "pick latent", "batch subset"},
 		Inputs: []node.Input{
 			{Name: "samples", Type: node.TypeLatent},

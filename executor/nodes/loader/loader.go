@@ -115,9 +115,9 @@ func (loraLoaderNode) Spec() node.Spec {
 		return node.Input{Name: name, Type: node.TypeFloat, Default: 1.0, Min: node.F(-100), Max: node.F(100), Step: node.F(0.01), Tooltip: tip}
 	}
 	return node.Spec{
-		Name: "LoraLoader", DisplayName: "Load LoRA", Category: "model/loaders", Module: "nodes",
+		Name: "LoraLoader", DisplayName: "Load LoRA (Model and CLIP)", Category: "model/loaders", Module: "nodes",
 		SearchAliases: []string{"lora", "load lora", "apply lora", "lora loader", "lora model"}, EssentialsCategory: "Image Generation",
-		Description: "LoRAs are used to modify diffusion and CLIP models, altering the way in which latents are denoised such as applying styles. Multiple LoRA nodes can be linked together.",
+		Description: "This LoRA loader is used to modify both diffusion and CLIP models, altering the way in which latents are denoised such as applying styles. Multiple LoRA nodes can be linked together.",
 		Inputs: []node.Input{
 			{Name: "model", Type: node.TypeModel, Tooltip: "The diffusion model the LoRA will be applied to."},
 			{Name: "clip", Type: node.TypeCLIP, Tooltip: "The CLIP model the LoRA will be applied to."},

@@ -233,7 +233,7 @@ func (kSamplerAdvancedNode) Spec() node.Spec {
 		Module:      "nodes",
 		Inputs: []node.Input{
 			{Name: "model", Type: node.TypeModel},
-			{Name: "add_noise", Combo: []string{"enable", "disable"}},
+			{Name: "add_noise", Combo: []string{"enable", "disable"}, Advanced: true},
 			noTip(seedInput("noise_seed")),
 			noTip(stepsInput()),
 			noTip(cfgInput()),
@@ -242,9 +242,9 @@ func (kSamplerAdvancedNode) Spec() node.Spec {
 			{Name: "positive", Type: node.TypeConditioning},
 			{Name: "negative", Type: node.TypeConditioning},
 			{Name: "latent_image", Type: node.TypeLatent},
-			{Name: "start_at_step", Type: node.TypeInt, Default: int64(0), Min: node.F(0), Max: node.F(10000)},
-			{Name: "end_at_step", Type: node.TypeInt, Default: int64(10000), Min: node.F(0), Max: node.F(10000)},
-			{Name: "return_with_leftover_noise", Combo: []string{"disable", "enable"}},
+			{Name: "start_at_step", Type: node.TypeInt, Default: int64(0), Min: node.F(0), Max: node.F(10000), Advanced: true},
+			{Name: "end_at_step", Type: node.TypeInt, Default: int64(10000), Min: node.F(0), Max: node.F(10000), Advanced: true},
+			{Name: "return_with_leftover_noise", Combo: []string{"disable", "enable"}, Advanced: true},
 		},
 		Outputs: []node.Output{{Type: node.TypeLatent}},
 	}
