@@ -60,7 +60,7 @@ func (l Limits) check(spec node.Spec, consts map[string]any) []Reason {
 	}
 	reason := func(in node.Input, v int64, msg string) Reason {
 		return Reason{Type: "value_bigger_than_max", Message: msg, Details: in.Name,
-			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", errorInputConfig(in, nil)}, {"received_value", v}}}
+			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", errorInputConfig(in, nil, spec.V3)}, {"received_value", v}}}
 	}
 	var out []Reason
 	if l.MaxPixels > 0 {

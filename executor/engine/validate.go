@@ -311,14 +311,14 @@ func (v *validator) local(g *graph, id string) *vresult {
 		cv, err := coerce(in, val)
 		if err != nil {
 			add(Reason{Type: "invalid_input_type",
-				Message: fmt.Sprintf("Failed to convert an input value to a %s value", typeLabel(in, combo)),
+				Message: fmt.Sprintf("Failed to convert an input value to a %s value", typeLabel(in, combo, spec.V3)),
 				Details: fmt.Sprintf("%s, %s, %s", in.Name, pyStr(val), err),
-				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", errorInputConfig(in, combo)},
+				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", errorInputConfig(in, combo, spec.V3)},
 					{"received_value", val}, {"exception_message", err.Error()}}})
 			continue
 		}
 		if !skipChecks[in.Name] {
-			if rs, bad := checkRange(in, combo, cv); bad {
+			if rs, bad := checkRange(in, combo, cv, spec.V3); bad {
 				add(rs)
 				continue
 			}
@@ -382,7 +382,7 @@ func (v *validator) custom(iv node.InputValidator, id string, vn *vnode) (stack 
 }
 
 func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, combo []string, list []any, skipTypes bool) {
-	cfg := errorInputConfig(in, combo)
+	cfg := errorInputConfig(in, combo, vn.spec.V3)
 	bad := func() {
 		r.reasons = append(r.reasons, Reason{Type: "bad_linked_input",
 			Message: "Bad linked input, must be a length-2 list of [node_id, slot_index]", Details: in.Name,
@@ -424,7 +424,7 @@ func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, co
 	if !skipTypes && !typeMatches(received, in) {
 		r.reasons = append(r.reasons, Reason{Type: "return_type_mismatch",
 			Message: "Return type mismatch between linked nodes",
-			Details: fmt.Sprintf("%s, received_type(%s) mismatch input_type(%s)", in.Name, received, typeLabel(in, combo)),
+			Details: fmt.Sprintf("%s, received_type(%s) mismatch input_type(%s)", in.Name, received, typeLabel(in, combo, vn.spec.V3)),
 			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg}, {"received_type", received},
 				{"linked_node", []any{from, slot}}}})
 		return
@@ -454,7 +454,10 @@ func slotIndex(v any) (int, bool) {
 }
 
 // typeLabel is how ComfyUI prints an input type in messages.
-func typeLabel(in node.Input, combo []string) string {
+func typeLabel(in node.Input, combo []string, v3 bool) string {
+	if in.IsCombo() && v3 {
+		return "COMBO"
+	}
 	if in.IsCombo() {
 		return pyStr(combo)
 	}
@@ -462,8 +465,8 @@ func typeLabel(in node.Input, combo []string) string {
 }
 
 // checkRange applies min/max and the COMBO list.
-func checkRange(in node.Input, combo []string, cv any) (Reason, bool) {
-	cfg := func() []any { return errorInputConfig(in, combo) }
+func checkRange(in node.Input, combo []string, cv any, v3 bool) (Reason, bool) {
+	cfg := func() []any { return errorInputConfig(in, combo, v3) }
 	if in.Min != nil && compareBound(cv, *in.Min) < 0 {
 		return Reason{Type: "value_smaller_than_min",
 			Message:   fmt.Sprintf("Value %s smaller than min of %s", pyStr(cv), pyStr(number(in, *in.Min))),

@@ -61,6 +61,9 @@ type Input struct {
 	// Advanced: the frontend hides the widget under the node's advanced
 	// inputs ({"advanced": true} in /object_info, ComfyUI 0.33.0).
 	Advanced bool
+	// NoRound: a FLOAT the frontend must not round ({"round": false}, as
+	// ComfyUI's V3 inputs declare round=False); Round, when set, wins.
+	NoRound bool
 }
 
 // F returns a pointer to v, for Input.Min/Max/Step/Round.
@@ -116,6 +119,14 @@ type Spec struct {
 	// panel (ESSENTIALS_CATEGORY), "" for none.
 	SearchAliases      []string
 	EssentialsCategory string
+
+	// V3: ComfyUI defines the class with its V3 schema (comfy_api
+	// io.ComfyNode, the comfy_extras classes). /object_info then describes
+	// it as ComfyUI 0.33.0's get_v1_info does: every input as [type,
+	// options], a COMBO as ["COMBO", {"multiselect": false, "options": [...]}],
+	// and every NodeInfoV1 field (null where unset); validation errors name
+	// a COMBO's type "COMBO".
+	V3 bool
 }
 
 // Input returns the named input.

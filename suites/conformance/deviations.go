@@ -23,14 +23,6 @@ type Deviation struct {
 // of these behaviours is skipped on the servers listed, with the reason.
 var Deviations = []Deviation{
 	{
-		ID:    "object-info-v3-fields",
-		Kinds: []string{KindRegen},
-		Why: "not followed yet: regen-executor describes the classes ComfyUI 0.33.0 defines with the V3 schema " +
-			"(custom sampling, LatentAdd, LatentMultiply) in the V1 layout, COMBO inputs as option lists rather " +
-			"than [\"COMBO\", {\"options\": [...]}], without the V3-only fields (output_matchtypes, dev_only, " +
-			"api_node, price_badge); following it changes input_config in their validation errors too",
-	},
-	{
 		ID:    "system-stats-python",
 		Kinds: []string{KindRegen},
 		Why: "regen-executor has no Python or PyTorch: python_version is the Go version and " +

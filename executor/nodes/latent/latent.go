@@ -295,7 +295,7 @@ type (
 
 func (addNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "LatentAdd", DisplayName: "LatentAdd", SearchAliases: []string{"combine latents", "sum latents"}, Category: "model/latent/advanced", Module: "comfy_extras.nodes_latent",
+		Name: "LatentAdd", DisplayName: "LatentAdd", SearchAliases: []string{"combine latents", "sum latents"}, Category: "model/latent/advanced", Module: "comfy_extras.nodes_latent", V3: true,
 		Inputs:  []node.Input{{Name: "samples1", Type: node.TypeLatent}, {Name: "samples2", Type: node.TypeLatent}},
 		Outputs: []node.Output{{Type: node.TypeLatent}},
 	}
@@ -330,7 +330,7 @@ func (addNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.
 
 func (multiplyNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "LatentMultiply", DisplayName: "LatentMultiply", SearchAliases: []string{"scale latent", "amplify latent", "latent gain"}, Category: "model/latent/advanced", Module: "comfy_extras.nodes_latent",
+		Name: "LatentMultiply", DisplayName: "LatentMultiply", SearchAliases: []string{"scale latent", "amplify latent", "latent gain"}, Category: "model/latent/advanced", Module: "comfy_extras.nodes_latent", V3: true,
 		Inputs: []node.Input{
 			{Name: "samples", Type: node.TypeLatent},
 			{Name: "multiplier", Type: node.TypeFloat, Default: 1.0, Min: node.F(-10), Max: node.F(10), Step: node.F(0.01)},

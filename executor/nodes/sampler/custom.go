@@ -33,7 +33,7 @@ func customSpec(name, category string, inputs []node.Input, outputs ...node.Outp
 		display = d
 	}
 	return node.Spec{Name: name, DisplayName: display, Category: customCategory(category),
-		Module: customModule, Inputs: inputs, Outputs: outputs}
+		Module: customModule, Inputs: inputs, Outputs: outputs, V3: true}
 }
 
 // randomNoiseNode is RandomNoise.
@@ -119,7 +119,7 @@ type karrasSchedulerNode struct{}
 
 func (karrasSchedulerNode) Spec() node.Spec {
 	f := func(name string, def, max float64) node.Input {
-		return node.Input{Name: name, Type: node.TypeFloat, Default: def, Min: node.F(0), Max: node.F(max), Step: node.F(0.01)}
+		return node.Input{Name: name, Type: node.TypeFloat, Default: def, Min: node.F(0), Max: node.F(max), Step: node.F(0.01), NoRound: true, Advanced: true}
 	}
 	return customSpec("KarrasScheduler", "/schedulers", []node.Input{
 		{Name: "steps", Type: node.TypeInt, Default: int64(20), Min: node.F(1), Max: node.F(10000)},
@@ -223,7 +223,7 @@ type customNode struct{}
 func (customNode) Spec() node.Spec {
 	return customSpec("SamplerCustom", "", []node.Input{
 		{Name: "model", Type: node.TypeModel},
-		{Name: "add_noise", Type: node.TypeBoolean, Default: true},
+		{Name: "add_noise", Type: node.TypeBoolean, Default: true, Advanced: true},
 		noTip(seedInput("noise_seed")),
 		noTip(cfgInput()),
 		{Name: "positive", Type: node.TypeConditioning},
