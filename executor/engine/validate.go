@@ -276,6 +276,11 @@ func (v *validator) local(g *graph, id string) *vresult {
 	spec := impl.Spec()
 	vn := &vnode{id: id, class: n.Class, impl: impl, spec: spec, consts: map[string]any{}, links: map[string]link{}}
 	r := &vresult{state: 1, vn: vn}
+	if !hasKey(n.Keys, "inputs") {
+		// ComfyUI 0.33.0 reads prompt[id]['inputs'] first: KeyError.
+		r.exc = &linkException{typ: "KeyError", msg: "'inputs'"}
+		return r
+	}
 	iv, hasValidator := impl.(node.InputValidator)
 	skipChecks := map[string]bool{}
 	skipTypes := false
@@ -392,26 +397,38 @@ func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, co
 		bad()
 		return
 	}
-	from, ok := list[0].(string)
-	if !ok {
-		bad()
-		return
-	}
-	slot, ok := slotIndex(list[1])
-	if !ok {
-		bad()
-		return
-	}
-	// The first raising link ends the node's validation (ComfyUI 0.33.0:
-	// str(KeyError('77')) is "'77'"; RETURN_TYPES is a tuple).
+	// The first raising link ends the node's validation, as ComfyUI
+	// 0.33.0's validate_inputs raises on prompt[o_id] (KeyError: str() of
+	// KeyError('77') is "'77'") and on RETURN_TYPES[slot] (a tuple:
+	// IndexError, or TypeError for a slot that is not an integer).
 	raise := func(typ, msg string) {
 		if r.exc == nil {
 			r.exc = &linkException{typ: typ, msg: msg}
 		}
 	}
+	var from string
+	switch id := list[0].(type) {
+	case string:
+		from = id
+	case json.Number, bool, nil:
+		raise("KeyError", pyStr(id)) // prompt[1]: no node id is a number
+		return
+	default:
+		bad()
+		return
+	}
 	src, ok := g.Nodes[from]
 	if !ok {
 		raise("KeyError", pyQuote(from))
+		return
+	}
+	slot, typeErr := linkSlot(list[1])
+	switch {
+	case typeErr != "":
+		raise("TypeError", "tuple indices must be integers or slices, not "+typeErr)
+		return
+	case slot < 0:
+		bad() // Python would index from the end; no client sends it
 		return
 	}
 	impl, _ := v.reg.Get(src.Class) // every class was checked to exist
@@ -439,18 +456,35 @@ func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, co
 	r.children = append(r.children, childLink{id: from, in: in.Name, cfg: cfg, val: []any{from, slot}})
 }
 
-// slotIndex accepts an integral, non-negative JSON number (is_link allows
-// floats such as 0.0).
-func slotIndex(v any) (int, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return 0, false
+// linkSlot is the slot of a link as Python indexes a tuple with it: an
+// integer (a bool is one), or the Python type name of anything else, which
+// raises TypeError.
+func linkSlot(v any) (slot int, typeErr string) {
+	switch x := v.(type) {
+	case json.Number:
+		if strings.ContainsAny(x.String(), ".eE") {
+			return 0, "float"
+		}
+		n, err := strconv.ParseInt(x.String(), 10, 64)
+		if err != nil || n > 1<<30 {
+			return 1 << 30, "" // out of range
+		}
+		return int(n), ""
+	case bool:
+		if x {
+			return 1, ""
+		}
+		return 0, ""
+	case string:
+		return 0, "str"
+	case nil:
+		return 0, "NoneType"
+	case []any:
+		return 0, "list"
+	case map[string]any:
+		return 0, "dict"
 	}
-	f, err := strconv.ParseFloat(n.String(), 64)
-	if err != nil || f < 0 || f != float64(int(f)) || f > 1<<30 {
-		return 0, false
-	}
-	return int(f), true
+	return 0, fmt.Sprintf("%T", v)
 }
 
 // typeLabel is how ComfyUI prints an input type in messages.

@@ -239,6 +239,35 @@ func TestValidateErrorObjects(t *testing.T) {
 				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT",{}],"exception_message":"'9'","exception_type":"KeyError","traceback":[],"linked_node":["2",0]}}],"dependent_outputs":["1"],"class_type":"TestAdd"}}`,
 		},
 		{
+			// ComfyUI 0.33.0 indexes RETURN_TYPES (a tuple) with the slot.
+			name:    "link with a string slot",
+			prompt:  `{"2": {"class_type": "TestAdd", "inputs": {"a": 1, "b": 1}}, "1": {"class_type": "TestOut", "inputs": {"value": ["2", "0"]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating node: tuple indices must be integers or slices, not str","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"exception_during_validation","message":"Exception when validating node","details":"tuple indices must be integers or slices, not str",` +
+				`"extra_info":{"exception_type":"TypeError","traceback":[]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+		},
+		{
+			name:    "link with a float slot",
+			prompt:  `{"2": {"class_type": "TestAdd", "inputs": {"a": 1, "b": 1}}, "1": {"class_type": "TestOut", "inputs": {"value": ["2", 0.0]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating node: tuple indices must be integers or slices, not float","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"exception_during_validation","message":"Exception when validating node","details":"tuple indices must be integers or slices, not float",` +
+				`"extra_info":{"exception_type":"TypeError","traceback":[]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+		},
+		{
+			name:    "link with a number for a node id",
+			prompt:  `{"2": {"class_type": "TestAdd", "inputs": {"a": 1, "b": 1}}, "1": {"class_type": "TestOut", "inputs": {"value": [2, 0]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating node: 2","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"exception_during_validation","message":"Exception when validating node","details":"2",` +
+				`"extra_info":{"exception_type":"KeyError","traceback":[]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+		},
+		{
+			name:    "inner node without inputs",
+			prompt:  `{"2": {"class_type": "TestAdd"}, "1": {"class_type": "TestOut", "inputs": {"value": ["2", 0]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"","extra_info":{}}`,
+			wantNodes: `{"2":{"errors":[{"type":"exception_during_inner_validation","message":"Exception when validating inner node","details":"'inputs'",` +
+				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT",{}],"exception_message":"'inputs'","exception_type":"KeyError","traceback":[],"linked_node":["2",0]}}],"dependent_outputs":["1"],"class_type":"TestAdd"}}`,
+		},
+		{
 			name:    "link to missing output slot",
 			prompt:  `{"2": {"class_type": "TestAdd", "inputs": {"a": 1, "b": 1}}, "1": {"class_type": "TestOut", "inputs": {"value": ["2", 3]}}}`,
 			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating node: tuple index out of range","extra_info":{}}`,

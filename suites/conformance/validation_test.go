@@ -145,6 +145,29 @@ var _ = Describe("POST /prompt validation", func() {
 		Expect(e[0].ExtraInfo).To(HaveKeyWithValue("exception_type", "IndexError"))
 	})
 
+	DescribeTable("raises on a link Python cannot follow, as 0.33.0's validate_inputs does",
+		func(link, typ, details string) {
+			r := srv.reject(`{` + load() + `, ` + save(link) + `}`)
+			e := r.NodeErrors["9"].Errors
+			Expect(e).To(HaveLen(1))
+			Expect(e[0].Type).To(Equal("exception_during_validation"))
+			Expect(e[0].Details).To(Equal(details))
+			Expect(e[0].ExtraInfo).To(HaveKeyWithValue("exception_type", typ))
+		},
+		Entry("a string slot", `["1", "0"]`, "TypeError", "tuple indices must be integers or slices, not str"),
+		Entry("a float slot", `["1", 0.0]`, "TypeError", "tuple indices must be integers or slices, not float"),
+		Entry("a number for a node id", `[1, 0]`, "KeyError", "1"),
+	)
+
+	It("blames a node without inputs on itself, through its consumer", func() {
+		r := srv.reject(`{"2": {"class_type": "ImageInvert"}, ` + save(`["2", 0]`) + `}`)
+		e := r.NodeErrors["2"].Errors
+		Expect(e).To(HaveLen(1))
+		Expect(e[0].Type).To(Equal("exception_during_inner_validation"))
+		Expect(e[0].Details).To(Equal("'inputs'"))
+		Expect(e[0].ExtraInfo).To(HaveKeyWithValue("input_name", "images"))
+	})
+
 	It("queues the outputs that validate and reports the others in node_errors", func() {
 		code, b := srv.submit(`{`+load()+`, `+save(`["1", 0]`)+`, "8": {"class_type": "SaveImage", "inputs": {"filename_prefix": "x"}}}`, "")
 		Expect(code).To(Equal(http.StatusOK), string(b))
