@@ -415,14 +415,11 @@ func (e *execution) fail(id, class string, err error, inputs map[string][]any) {
 			cur = append(cur, field{name, f})
 		}
 	}
-	// current_outputs: the nodes whose outputs this prompt holds (run or
-	// served from cache), in prompt order.
-	current := []string{}
-	for _, x := range e.it.plan.g.Order {
-		if _, ok := e.vals[x]; ok {
-			current = append(current, x)
-		}
-	}
+	// current_outputs: ComfyUI 0.33.0 sends the output cache's
+	// all_node_ids() taken when the prompt started, which is every node of
+	// the prompt (its cache key set), as a Python set; here in prompt
+	// order.
+	current := append([]string{}, e.it.plan.g.Order...)
 	e.log.Error("node failed", "node", id, "class", class, "err", err)
 	e.msg("execution_error", ordered{
 		{"prompt_id", e.it.id}, {"node_id", id}, {"node_type", class},

@@ -23,6 +23,12 @@ type Deviation struct {
 // of these behaviours is skipped on the servers listed, with the reason.
 var Deviations = []Deviation{
 	{
+		ID:    "python-exceptions",
+		Kinds: []string{KindRegen},
+		Why: "regen-executor's nodes are Go: an execution_error carries the fields and the node, inputs " +
+			"and outputs ComfyUI sends, but its own exception_type (RuntimeError, …) and message, and no traceback",
+	},
+	{
 		ID:    "system-stats-python",
 		Kinds: []string{KindRegen},
 		Why: "regen-executor has no Python or PyTorch: python_version is the Go version and " +

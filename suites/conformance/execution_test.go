@@ -102,6 +102,52 @@ var _ = Describe("Websocket", func() {
 	})
 })
 
+var _ = Describe("Execution errors", func() {
+	var entry map[string]any
+	var name string
+	BeforeEach(func() {
+		name = "regen-conformance-" + srv.run + "-" + randomHex(3) + "-broken.png"
+		code, _ := srv.upload(name, []byte("not an image"), nil)
+		Expect(code).To(Equal(200))
+		id := srv.queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
+			"9": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}`, name), "regen-conformance-"+srv.run+"-err")
+		entry = srv.history(id)
+	})
+
+	errorOf := func() map[string]any {
+		GinkgoHelper()
+		status := entry["status"].(map[string]any)
+		Expect(status).To(HaveKeyWithValue("status_str", "error"))
+		Expect(status).To(HaveKeyWithValue("completed", false))
+		msgs := status["messages"].([]any)
+		last := msgs[len(msgs)-1].([]any)
+		Expect(last[0]).To(Equal("execution_error"))
+		return last[1].(map[string]any)
+	}
+
+	It("records execution_error with 0.33.0's fields, naming the node and its inputs", func() {
+		e := errorOf()
+		Expect(e).To(HaveKeyWithValue("node_id", "1"))
+		Expect(e).To(HaveKeyWithValue("node_type", "LoadImage"))
+		Expect(e).To(HaveKeyWithValue("executed", BeEmpty()))
+		Expect(e).To(HaveKeyWithValue("current_inputs", map[string]any{"image": []any{name}}))
+		// 0.33.0: the output cache's node ids, every node of the prompt,
+		// in no particular order.
+		Expect(e).To(HaveKeyWithValue("current_outputs", ConsistOf("1", "9")))
+		for _, k := range []string{"prompt_id", "exception_message", "exception_type", "traceback", "timestamp"} {
+			Expect(e).To(HaveKey(k))
+		}
+		Expect(entry["outputs"]).To(BeEmpty())
+	})
+
+	It("names Python's exception and its traceback", func() {
+		differs("python-exceptions")
+		e := errorOf()
+		Expect(e).To(HaveKeyWithValue("exception_type", "PIL.UnidentifiedImageError"))
+		Expect(e["traceback"]).NotTo(BeEmpty())
+	})
+})
+
 var _ = Describe("History", func() {
 	It("holds the queue tuple, the outputs, the status messages and the meta of a prompt", func() {
 		c, _ := srv.connect("hist")
