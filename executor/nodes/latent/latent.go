@@ -183,7 +183,8 @@ func (fromBatchNode) Spec() node.Spec {
 		SearchAliases: []string{"select from batch", "pick latent", "batch subset"},
 		Inputs: []node.Input{
 			{Name: "samples", Type: node.TypeLatent},
-			{Name: "batch_index", Type: node.TypeInt, Default: int64(0), Min: node.F(0), Max: node.F(63)},
+			// ComfyUI 0.33.0: a negative index counts from the end.
+			{Name: "batch_index", Type: node.TypeInt, Default: int64(0), Min: node.F(-node.MaxResolution), Max: node.F(node.MaxResolution)},
 			{Name: "length", Type: node.TypeInt, Default: int64(1), Min: node.F(1), Max: node.F(64)},
 		},
 		Outputs: []node.Output{{Type: node.TypeLatent}},
@@ -198,6 +199,9 @@ func (fromBatchNode) Execute(_ context.Context, _ *node.Env, in map[string]any) 
 		return node.Result{}, err
 	}
 	b := l.Samples.Shape[0]
+	if bi64 < 0 {
+		bi64 += int64(b)
+	}
 	bi := int(min(max(bi64, 0), int64(b-1)))
 	n := int(min(max(n64, 1), int64(b-bi)))
 	o := node.Latent{Samples: sliceBatch(l.Samples, bi, n)}

@@ -92,6 +92,16 @@ func TestLatentNodes(t *testing.T) {
 				t.Fatalf("batch_index %v", l.BatchIndex)
 			}
 		}},
+		{"from batch counts a negative index from the end", fromBatchNode{}, map[string]any{"samples": lat, "batch_index": int64(-1), "length": int64(3)}, []int{1, 4, 8, 16}, func(t *testing.T, l *node.Latent) {
+			if !slices.Equal(l.BatchIndex, []int{1}) || !slices.Equal(l.Samples.Data, lat.Samples.Data[512:]) {
+				t.Fatalf("batch_index %v, want the last sample", l.BatchIndex)
+			}
+		}},
+		{"from batch clamps a negative index", fromBatchNode{}, map[string]any{"samples": lat, "batch_index": int64(-7), "length": int64(1)}, []int{1, 4, 8, 16}, func(t *testing.T, l *node.Latent) {
+			if !slices.Equal(l.BatchIndex, []int{0}) {
+				t.Fatalf("batch_index %v, want the first sample", l.BatchIndex)
+			}
+		}},
 		{"multiply", multiplyNode{}, map[string]any{"samples": lat, "multiplier": -2.0}, []int{2, 4, 8, 16}, func(t *testing.T, l *node.Latent) {
 			if l.Samples.Data[5] != -10 || lat.Samples.Data[5] != 5 {
 				t.Fatal("multiply wrong or modified its input")
