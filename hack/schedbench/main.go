@@ -9,6 +9,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/regen-dev/regen/runner"
@@ -38,6 +40,7 @@ func run() error {
 	urls := flag.String("urls", "", "comma-separated executor base URLs, one case in flight on each")
 	order := flag.String("order", "longest", "dispatch order: plan or longest")
 	runDir := flag.String("report", "", "report directory (default: a temporary one, removed)")
+	perCase := flag.Bool("cases", false, "also print every case's replay and compare seconds, longest replay first")
 	flag.Parse()
 	if *urls == "" || (*order != "plan" && *order != "longest") {
 		flag.Usage()
@@ -79,6 +82,13 @@ func run() error {
 	}
 	fmt.Printf("replicas=%d order=%s cases=%d wall=%.2fs replay_sum=%.2fs longest_case=%.2fs verdicts=%v\n",
 		len(tg), *order, len(rec.Cases), rec.WallSeconds, sum, longest, verdicts)
+	if *perCase {
+		cs := slices.Clone(rec.Cases)
+		slices.SortStableFunc(cs, func(a, b report.Case) int { return cmp.Compare(b.ReplaySeconds, a.ReplaySeconds) })
+		for _, c := range cs {
+			fmt.Printf("  %6.2fs replay %5.1f%%  %5.2fs compare  %-8s %s\n", c.ReplaySeconds, 100*c.ReplaySeconds/sum, c.CompareSeconds, c.Endpoint, c.ID)
+		}
+	}
 	return nil
 }
 
