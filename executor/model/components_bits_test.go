@@ -54,3 +54,24 @@ func TestSmoothCoefsBits(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSmoothCoefs times coefs against the previous code (coefsRef) on
+// the gmm fixture's basis (F = 4) for a 128² latent (a 1024² image), per
+// latent; the per-size setup runs it once per component:
+//
+//	go test -run '^$' -bench SmoothCoefs ./executor/model
+func BenchmarkSmoothCoefs(b *testing.B) {
+	s := newSmooth(4, 128, 128, 4, 0.5, 0.7)
+	lat := gauss(1, 4*128*128)
+	dst := make([]float64, s.dim())
+	b.Run("shared", func(b *testing.B) {
+		for b.Loop() {
+			s.coefs(dst, lat)
+		}
+	})
+	b.Run("previous", func(b *testing.B) {
+		for b.Loop() {
+			coefsRef(s, dst, lat)
+		}
+	})
+}
