@@ -33,6 +33,7 @@ type sized struct {
 	norms []float32 // [n] ‖μ_j‖²
 	sm    *smooth   // nil without a smooth subspace
 	coef  []float64 // [n, sm.dim()]
+	els   elsBank   // els's layout of the exemplars and key norms (els_patches.go)
 }
 
 // Model is the denoiser of a checkpoint (with any LoRAs applied). It is safe
