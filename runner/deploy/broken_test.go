@@ -85,6 +85,42 @@ func TestBrokenOverlays(t *testing.T) {
 			want:  []string{"--backend=cpu in the gpu environment", "resources.limits[nvidia.com/gpu]: missing in the gpu environment", "no toleration for nvidia.com/gpu"},
 		},
 		{
+			name:  "comfyui on loopback",
+			env:   "comfyui",
+			edits: []edit{{"components/comfyui/kustomization.yaml", "- --listen=0.0.0.0", "- --listen=127.0.0.1"}},
+			want:  []string{"comfyui: Deployment/regen-executor: spec.template.spec.containers[executor].args", "ComfyUI listens on 127.0.0.1 unless told otherwise (--listen=127.0.0.1); set --listen=0.0.0.0"},
+		},
+		{
+			name:  "comfyui writes into its image",
+			env:   "comfyui",
+			edits: []edit{{"components/comfyui/kustomization.yaml", "          - --output-directory=/output\n", ""}},
+			want:  []string{"no --output-directory: ComfyUI would write under its install folder on a read-only root filesystem"},
+		},
+		{
+			name:  "comfyui --cpu next to a GPU",
+			env:   "comfyui",
+			edits: []edit{{"components/comfyui/kustomization.yaml", "          - --disable-auto-launch\n", "          - --disable-auto-launch\n          - --cpu\n"}},
+			want:  []string{"holds nvidia.com/gpu but runs ComfyUI with --cpu; drop --cpu"},
+		},
+		{
+			name:  "comfyui without the gpu component",
+			env:   "comfyui",
+			edits: []edit{{"overlays/gpu/kustomization.yaml", "components:\n  - ../../components/gpu\n", ""}},
+			want:  []string{"comfyui: Deployment/regen-executor", "resources.limits[nvidia.com/gpu]: missing in the comfyui environment", "no toleration for nvidia.com/gpu"},
+		},
+		{
+			name:  "comfyui without the models PVC",
+			env:   "comfyui",
+			edits: []edit{{"overlays/prod/kustomization.yaml", "  - ../../components/models\n", ""}},
+			want:  []string{"no volume at /models in comfyui; include ../../components/models"},
+		},
+		{
+			name:  "comfyui image left unpinned",
+			env:   "comfyui",
+			edits: []edit{{"overlays/comfyui/kustomization.yaml", "    newTag: v0.33.0\n", ""}},
+			want:  []string{"comfyui: Deployment/regen-executor: spec.template.spec.containers[executor].image", "is not pinned in comfyui"},
+		},
+		{
 			name:  "cuda backend without a GPU",
 			env:   "prod",
 			edits: []edit{{"base/deployment.yaml", "value: cpu", "value: cuda"}},

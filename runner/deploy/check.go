@@ -101,6 +101,10 @@ func (c *checker) deployment(id string, d *appsv1.Deployment, autoscaled bool) {
 		executors++
 		field := fmt.Sprintf("%s.containers[%s]", prefix, ct.Name)
 		c.probes(id, field, ct)
+		if isComfyUI(&d.Spec.Template) {
+			c.comfyUI(id, field, ct, spec)
+			continue
+		}
 		c.backend(id, field, ct, spec)
 		c.listen(id, field, ct, &d.Spec.Template)
 		c.dirs(id, field, ct, spec)

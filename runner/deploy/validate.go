@@ -71,10 +71,11 @@ func RenderAndValidate(ctx context.Context, env, dir string) ([]byte, error) {
 }
 
 // Pinned environments must run images pinned by tag (not latest) or digest.
-func pinnedEnv(env string) bool { return env == "prod" || env == "gpu" }
+func pinnedEnv(env string) bool { return env == "prod" || env == "gpu" || env == "comfyui" }
 
 // netpolEnv environments must restrict ingress with a NetworkPolicy.
-func netpolEnv(env string) bool { return env == "prod" || env == "gpu" }
+func netpolEnv(env string) bool { return env == "prod" || env == "gpu" || env == "comfyui" }
 
-// gpuEnv environments must run the CUDA backend on a GPU.
-func gpuEnv(env string) bool { return env == "gpu" }
+// gpuEnv environments must run on a GPU (regen-executor: the CUDA backend).
+// comfyui is the gpu environment serving a real ComfyUI (components/comfyui).
+func gpuEnv(env string) bool { return env == "gpu" || env == "comfyui" }
