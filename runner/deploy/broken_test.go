@@ -85,6 +85,31 @@ func TestBrokenOverlays(t *testing.T) {
 			want:  []string{"--backend=cpu in the gpu environment", "resources.limits[nvidia.com/gpu]: missing in the gpu environment", "no toleration for nvidia.com/gpu"},
 		},
 		{
+			name: "nightly without ephemeral-storage (kube-score)",
+			env:  "prod",
+			edits: []edit{{"components/nightly/cronjob.yaml", `
+                  ephemeral-storage: 512Mi`, ""}},
+			want: []string{"prod: CronJob/regen-nightly: kube-score container-ephemeral-storage-request-and-limit: ephemeral-storage not set: regen limit", "waive it with a reason in kube-score.yaml"},
+		},
+		{
+			name:  "nightly without its NetworkPolicy (kube-score)",
+			env:   "gpu",
+			edits: []edit{{"components/nightly/kustomization.yaml", "  - networkpolicy.yaml\n", ""}},
+			want:  []string{"gpu: CronJob/regen-nightly: kube-score pod-networkpolicy: no NetworkPolicy selects the pod"},
+		},
+		{
+			name:  "identical probes no longer waived (kube-score)",
+			env:   "dev",
+			edits: []edit{{"kube-score.yaml", "  - check: pod-probes-identical\n", "  - check: pod-probes-identical-x\n"}},
+			want:  []string{"dev: Deployment/regen-executor: kube-score pod-probes-identical: container executor: readiness and liveness probe have the same handler"},
+		},
+		{
+			name:  "waiver without a reason",
+			env:   "dev",
+			edits: []edit{{"kube-score.yaml", "", "waivers:\n  - check: container-resources\n"}},
+			want:  []string{"kube-score.yaml: waiver 1 needs a check and a reason"},
+		},
+		{
 			name:  "comfyui on loopback",
 			env:   "comfyui",
 			edits: []edit{{"components/comfyui/kustomization.yaml", "- --listen=0.0.0.0", "- --listen=127.0.0.1"}},
