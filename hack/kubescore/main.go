@@ -1,7 +1,13 @@
+// Command kubescore runs kube-score v1.20.0's default checks in-process on
+// rendered overlays and applies regen's waiver file; hack/kubescore.sh drives
+// it. A module of its own: kube-score v1.20.0 does not build against the
+// k8s.io/apimachinery v0.35 that regen's module uses. runner/deploy/score.go
+// runs the same checks inside `regen deploy validate`.
 package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -140,26 +146,32 @@ func KubeScore(env string, rendered []byte) ([]ScoreFinding, error) {
 }
 
 // main scores each rendered environment named on the command line
-// (env=file.yaml) and exits 1 when a CRITICAL finding is not waived by the
-// waiver file (-waivers).
+// (ENV=RENDERED.yaml) and exits 1 when a CRITICAL finding is not waived by
+// the -waivers file, 2 on a usage or input error.
 func main() {
-	waivers := kustomizeWaivers()
+	waiverFile := flag.String("waivers", "", "kube-score waiver file (kustomize/kube-score.yaml)")
+	flag.Parse()
+	var waivers *Waivers
+	if *waiverFile != "" {
+		w, err := LoadWaivers(*waiverFile)
+		if err != nil {
+			fail(err)
+		}
+		waivers = w
+	}
 	bad := 0
-	for _, arg := range os.Args[1:] {
+	for _, arg := range flag.Args() {
 		env, file, ok := strings.Cut(arg, "=")
 		if !ok {
-			fmt.Fprintln(os.Stderr, "usage: kubescore [-waivers FILE] ENV=RENDERED.yaml ...")
-			os.Exit(2)
+			fail(fmt.Errorf("usage: kubescore [-waivers FILE] ENV=RENDERED.yaml ...; got %q", arg))
 		}
 		b, err := os.ReadFile(file)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
+			fail(err)
 		}
 		fs, err := KubeScore(env, b)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
+			fail(err)
 		}
 		crit, waived := 0, 0
 		for _, f := range fs {
@@ -181,17 +193,7 @@ func main() {
 	}
 }
 
-func kustomizeWaivers() *Waivers {
-	for i := 1; i+1 < len(os.Args); i++ {
-		if os.Args[i] == "-waivers" {
-			w, err := LoadWaivers(os.Args[i+1])
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(2)
-			}
-			os.Args = append(os.Args[:i], os.Args[i+2:]...)
-			return w
-		}
-	}
-	return nil
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "kubescore:", err)
+	os.Exit(2)
 }
