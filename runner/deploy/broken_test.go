@@ -110,6 +110,13 @@ func TestBrokenOverlays(t *testing.T) {
 			want:  []string{"kube-score.yaml: waiver 1 needs a check and a reason"},
 		},
 		{
+			name: "comfyui on CPU without --cpu",
+			env:  "dev",
+			edits: []edit{{"overlays/dev/kustomization.yaml", "components:\n  - ../../components/nightly\n",
+				"components:\n  - ../../components/nightly\n  - ../../components/comfyui\n"}},
+			want: []string{"dev: Deployment/regen-executor: spec.template.spec.containers[executor].args: no GPU and no --cpu"},
+		},
+		{
 			name:  "comfyui on loopback",
 			env:   "comfyui",
 			edits: []edit{{"components/comfyui/kustomization.yaml", "- --listen=0.0.0.0", "- --listen=127.0.0.1"}},
@@ -330,6 +337,38 @@ func TestBrokenOverlays(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestComfyUIOnCPU: the comfyui component also composes with dev (no GPU):
+// with --cpu added, as its kustomization says, the overlay validates.
+func TestComfyUIOnCPU(t *testing.T) {
+	root := copyKustomize(t)
+	for _, e := range []edit{
+		{"overlays/dev/kustomization.yaml", "components:\n  - ../../components/nightly\n",
+			"components:\n  - ../../components/nightly\n  - ../../components/comfyui\n"},
+		{"overlays/dev/kustomization.yaml", "patches:\n", `patches:
+  - target:
+      kind: Deployment
+      name: regen-executor
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/args/-
+        value: --cpu
+`},
+	} {
+		e.apply(t, root)
+	}
+	dir, err := OverlayDir(root, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := RenderAndValidate(context.Background(), "dev", dir)
+	if err != nil {
+		t.Fatalf("dev + comfyui + --cpu: %v", err)
+	}
+	if !strings.Contains(string(out), "- --cpu\n") || !strings.Contains(string(out), "regen.dev/server: comfyui") {
+		t.Errorf("render lacks --cpu or the comfyui annotation:\n%s", out)
 	}
 }
 

@@ -49,6 +49,8 @@ func (c *checker) comfyUI(id, field string, ct *corev1.Container, spec *corev1.P
 		c.add(id, field+".args", "holds %s but runs ComfyUI with --cpu; drop --cpu", gpuRes)
 	case gpuEnv(c.env) && !hasGPU:
 		c.add(id, field+".resources.limits[nvidia.com/gpu]", "missing in the %s environment; include ../../components/gpu", c.env)
+	case !cpu && !hasGPU:
+		c.add(id, field+".args", "no GPU and no --cpu: ComfyUI stops at start-up looking for CUDA; add --cpu, or include ../../components/gpu")
 	}
 	if gpuEnv(c.env) && !slices.ContainsFunc(spec.Tolerations, func(t corev1.Toleration) bool { return strings.HasPrefix(t.Key, "nvidia.com/") }) {
 		c.add(id, "spec.template.spec.tolerations", "no toleration for nvidia.com/gpu; GPU nodes are usually tainted, the pod would stay Pending")
