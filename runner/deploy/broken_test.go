@@ -117,6 +117,12 @@ func TestBrokenOverlays(t *testing.T) {
 			want: []string{"dev: Deployment/regen-executor: spec.template.spec.containers[executor].args: no GPU and no --cpu"},
 		},
 		{
+			name:  "comfyui user directory that does not exist",
+			env:   "comfyui",
+			edits: []edit{{"components/comfyui/kustomization.yaml", "- --user-directory=/tmp\n", "- --user-directory=/tmp/comfyui-user\n"}},
+			want:  []string{"--user-directory=/tmp/comfyui-user is not a mount point; ComfyUI 0.33.0 refuses a user directory that does not exist"},
+		},
+		{
 			name:  "comfyui on loopback",
 			env:   "comfyui",
 			edits: []edit{{"components/comfyui/kustomization.yaml", "- --listen=0.0.0.0", "- --listen=127.0.0.1"}},

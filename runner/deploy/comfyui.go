@@ -35,8 +35,12 @@ func (c *checker) comfyUI(id, field string, ct *corev1.Container, spec *corev1.P
 			c.add(id, field+".args", "no %s: ComfyUI would write under its install folder on a read-only root filesystem; point it at an emptyDir", flag)
 			continue
 		}
-		if m := mountFor(ct, dir); m == nil || m.ReadOnly {
+		m := mountFor(ct, dir)
+		switch {
+		case m == nil || m.ReadOnly:
 			c.add(id, field+".volumeMounts", "%s=%s is not on a writable volume; mount an emptyDir there (the root filesystem is read-only)", flag, dir)
+		case flag == "--user-directory" && strings.TrimSuffix(m.MountPath, "/") != strings.TrimSuffix(dir, "/"):
+			c.add(id, field+".args", "--user-directory=%s is not a mount point; ComfyUI 0.33.0 refuses a user directory that does not exist: use the mount path (%s)", dir, m.MountPath)
 		}
 	}
 	if _, ok := argValue(ct, "--database-url"); !ok {
