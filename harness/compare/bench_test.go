@@ -129,11 +129,14 @@ func BenchmarkCompare1024FromRecord(b *testing.B) {
 // BenchmarkDecode1024 is the PNG decoding share of the above.
 func BenchmarkDecode1024(b *testing.B) {
 	golden, _ := benchPair(b)
+	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		if _, err := png.Decode(bytes.NewReader(golden)); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkNewRecord1024 is the analysis of one decoded image.
@@ -143,11 +146,32 @@ func BenchmarkNewRecord1024(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		if _, err := NewRecord(img, golden); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
+}
+
+// BenchmarkScanFixture1024 is the one pass over the pixels of the 1024²
+// fixture golden that its record's statistics and tier 4's planes come
+// from.
+func BenchmarkScanFixture1024(b *testing.B) {
+	golden, _ := fixturePair(b)
+	img, err := png.Decode(bytes.NewReader(golden))
+	if err != nil {
+		b.Fatal(err)
+	}
+	px := toNRGBA(img)
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		scan(px, true)
+	}
+	reportCPU(b, start)
 }
 
 // BenchmarkCompare1024Identical judges an output identical to its golden:

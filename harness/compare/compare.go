@@ -70,7 +70,7 @@ func Compare(golden, got Input, opts Options) Result {
 		return res.errorf("read output: %v", err)
 	}
 	if golden.empty() {
-		gotA, err := out.analyse()
+		gotA, err := out.analyse(false)
 		if err != nil {
 			return res.errorf("read output: %v", err)
 		}
@@ -99,10 +99,12 @@ func Compare(golden, got Input, opts Options) Result {
 		passIdentical(&res, out.w, out.h, out.sum)
 		return res
 	}
-	// The pixels differ: analyse both sides for tiers 1–4, concurrently.
+	// The pixels differ: analyse both sides for tiers 1–4, concurrently;
+	// the OKLab planes only when tier 4 (and the heat-map) will use them.
+	keepLab := gold.px != nil && out.px != nil && gold.w == out.w && gold.h == out.h
 	var goldA *analysed
-	wg.Go(func() { goldA, goldErr = gold.analyse() })
-	gotA, err := out.analyse()
+	wg.Go(func() { goldA, goldErr = gold.analyse(keepLab) })
+	gotA, err := out.analyse(keepLab)
 	wg.Wait()
 	if err != nil {
 		return res.errorf("read output: %v", err)
@@ -164,23 +166,34 @@ func decode(in Input) (*decoded, error) {
 }
 
 // analyse completes a decoded side for tiers 1–4: its record (the given
-// one, or computed from the pixels) and, with pixels, their OKLab planes.
-func (d *decoded) analyse() (*analysed, error) {
+// one, or computed from the pixels in one pass) and, with pixels and
+// keepLab, their OKLab planes.
+func (d *decoded) analyse(keepLab bool) (*analysed, error) {
 	switch {
 	case d.px == nil:
 		return &analysed{rec: d.in.Record}, nil
 	case d.in.Record != nil:
-		rec := d.in.Record
-		if rec.Colour.Levels == nil {
+		// The golden side's derived data come from its record; of its
+		// pixels only what tier 4 needs.
+		a := &analysed{rec: d.in.Record, px: d.px}
+		if keepLab {
+			a.lab = toOKLab(d.px)
+		}
+		if a.rec.Colour.Levels == nil {
 			// A record written before level statistics existed: its
 			// pixels (the same: decode checked the hash) supply them.
-			cp := *rec
+			cp := *a.rec
 			cp.Colour.Levels = levelStats(d.px)
-			rec = &cp
+			a.rec = &cp
 		}
-		return &analysed{rec: rec, px: d.px, lab: toOKLab(d.px)}, nil
+		return a, nil
 	}
-	return analyseNRGBA(d.px, d.in.PNG)
+	prov, err := provenanceFromPNG(d.in.PNG)
+	if err != nil {
+		return nil, fmt.Errorf("read provenance: %w", err)
+	}
+	// decode hashed the pixels already.
+	return analysePixels(d.px, d.sum, prov, keepLab), nil
 }
 
 // identicalRecord is the record of an output whose pixels are identical to
@@ -496,8 +509,11 @@ func localTier(res *Result, gold, got *analysed, t Thresholds, sameSize bool) Ti
 	case gold.px == nil:
 		tr.Status, tr.Note = StatusSkipped, "golden pixels not available (record only)"
 		return tr
+	case got.px == nil:
+		tr.Status, tr.Note = StatusSkipped, "output pixels not available (record only)"
+		return tr
 	}
-	st := local(gold.px, got.px, pixelDeltaE(gold.lab, got.lab), t)
+	st := local(gold.px, got.px, gold.lab, got.lab, t)
 	win := min(t.Window, gold.rec.Width, gold.rec.Height)
 	tr.Metrics = []Metric{
 		gated("window_ratio", st.windowRatio, t.WindowRatio, "fraction"),

@@ -19,21 +19,16 @@ type localStats struct {
 	maxAlpha     int
 }
 
-// pixelDeltaE returns the per-pixel ΔE (×100) between two same-sized
-// OKLab images.
-func pixelDeltaE(a, b *labPlanes) []float32 {
-	d := make([]float32, len(a.L))
-	for i := range d {
-		dl, da, db := float64(a.L[i]-b.L[i]), float64(a.A[i]-b.A[i]), float64(a.B[i]-b.B[i])
-		d[i] = float32(deltaEScale * math.Sqrt(float64(dl*dl)+float64(da*da)+float64(db*db)))
-	}
-	return d
+// pixelDeltaE is the ΔE (×100) between pixel i of two same-sized OKLab
+// images, as float32.
+func pixelDeltaE(a, b *labPlanes, i int) float32 {
+	dl, da, db := float64(a.L[i]-b.L[i]), float64(a.A[i]-b.A[i]), float64(a.B[i]-b.B[i])
+	return float32(deltaEScale * math.Sqrt(float64(dl*dl)+float64(da*da)+float64(db*db)))
 }
 
-// maxLSB is the largest 8-bit channel difference (RGB) of pixel i.
-func maxLSB(a, b *image.NRGBA, i int) int {
+// maxLSB is the largest 8-bit channel difference (RGB) of two pixels.
+func maxLSB(pa, pb []byte) int {
 	m := 0
-	pa, pb := a.Pix[4*i:4*i+3:4*i+3], b.Pix[4*i:4*i+3:4*i+3]
 	for c := range 3 {
 		d := int(pa[c]) - int(pb[c])
 		if d < 0 {
@@ -44,46 +39,66 @@ func maxLSB(a, b *image.NRGBA, i int) int {
 	return m
 }
 
-// local computes the changed-pixel mask and its densest window with a
-// summed-area table. A pixel is in the mask when its colour changed (ΔE
-// and an 8-bit colour channel) or its alpha did: alpha is a channel of its
-// own, invisible to OKLab.
-func local(a, b *image.NRGBA, dE []float32, t Thresholds) localStats {
+// local computes the changed-pixel mask and its densest window. A pixel is
+// in the mask when its colour changed (ΔE and an 8-bit colour channel) or
+// its alpha did: alpha is a channel of its own, invisible to OKLab.
+//
+// The window is found in the same pass, row by row: colSum[x] counts the
+// mask in column x over the last W rows (a ring of W mask rows says what
+// leaves), and a running sum over W columns scans each completed band.
+// Windows are visited top to bottom, then left to right, and the first
+// densest wins, as a scan of a summed-area table would find it.
+func local(a, b *image.NRGBA, la, lb *labPlanes, t Thresholds) localStats {
 	w, h := a.Rect.Dx(), a.Rect.Dy()
 	var st localStats
-	// sat has a zero first row and column: sat[(y+1)*(w+1)+(x+1)] is the
-	// number of changed pixels in [0,x]×[0,y].
-	sat := make([]int32, (w+1)*(h+1))
-	for y := 0; y < h; y++ {
-		var run int32
-		for x := 0; x < w; x++ {
+	win := min(t.Window, w, h)
+	ring := make([]bool, win*w)
+	colSum := make([]int32, w)
+	best := int32(-1)
+	alphaMin := max(1, t.PixelAlphaLSB)
+	for y := range h {
+		rowA, rowB := a.Pix[y*a.Stride:y*a.Stride+4*w], b.Pix[y*b.Stride:y*b.Stride+4*w]
+		mask := ring[(y%win)*w : (y%win+1)*w]
+		for x := range w {
 			i := y*w + x
-			st.maxDeltaE = max(st.maxDeltaE, float64(dE[i]))
-			da := int(a.Pix[4*i+3]) - int(b.Pix[4*i+3])
+			pa, pb := rowA[4*x:4*x+4:4*x+4], rowB[4*x:4*x+4:4*x+4]
+			dE := float64(pixelDeltaE(la, lb, i))
+			st.maxDeltaE = max(st.maxDeltaE, dE)
+			da := int(pa[3]) - int(pb[3])
 			da = max(da, -da)
 			st.maxAlpha = max(st.maxAlpha, da)
-			alpha := da >= max(1, t.PixelAlphaLSB)
+			alpha := da >= alphaMin
 			if alpha {
 				st.alphaChanged++
 			}
-			if alpha || float64(dE[i]) > t.PixelDeltaE && maxLSB(a, b, i) >= t.PixelMinLSB {
-				run++
-				st.changed++
+			in := alpha || dE > t.PixelDeltaE && maxLSB(pa, pb) >= t.PixelMinLSB
+			if mask[x] { // the row leaving the band
+				colSum[x]--
 			}
-			sat[(y+1)*(w+1)+x+1] = sat[y*(w+1)+x+1] + run
+			mask[x] = in
+			if in {
+				st.changed++
+				colSum[x]++
+			}
+		}
+		if y < win-1 {
+			continue
+		}
+		var n int32
+		for x := range win {
+			n += colSum[x]
+		}
+		for x := 0; ; x++ {
+			if n > best {
+				best, st.windowAt = n, image.Point{X: x, Y: y - win + 1}
+			}
+			if x+win >= w {
+				break
+			}
+			n += colSum[x+win] - colSum[x]
 		}
 	}
 	st.globalRatio = float64(st.changed) / float64(w*h)
-	win := min(t.Window, w, h)
-	best := int32(-1)
-	for y := 0; y+win <= h; y++ {
-		for x := 0; x+win <= w; x++ {
-			n := sat[(y+win)*(w+1)+x+win] - sat[y*(w+1)+x+win] - sat[(y+win)*(w+1)+x] + sat[y*(w+1)+x]
-			if n > best {
-				best, st.windowAt = n, image.Point{X: x, Y: y}
-			}
-		}
-	}
 	st.windowRatio = float64(best) / float64(win*win)
 	return st
 }

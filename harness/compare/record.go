@@ -53,11 +53,14 @@ func NewRecord(img image.Image, pngBytes []byte) (*Record, error) {
 }
 
 func analyse(img image.Image, pngBytes []byte) (*analysed, error) {
-	return analyseNRGBA(toNRGBA(img), pngBytes)
+	return analyseNRGBA(toNRGBA(img), pngBytes, true)
 }
 
-// analyseNRGBA is analyse of pixels already normalised by toNRGBA.
-func analyseNRGBA(px *image.NRGBA, pngBytes []byte) (*analysed, error) {
+// analyseNRGBA is analyse of pixels already normalised by toNRGBA: one
+// pass over them (scan) for the colour and level statistics, the hash's
+// thumbnail and, when keepLab, the OKLab planes tier 4 needs; one sampling
+// for both icons.
+func analyseNRGBA(px *image.NRGBA, pngBytes []byte, keepLab bool) (*analysed, error) {
 	w, h := px.Rect.Dx(), px.Rect.Dy()
 	if w == 0 || h == 0 {
 		return nil, fmt.Errorf("analyse image: empty (%d×%d)", w, h)
@@ -66,20 +69,26 @@ func analyseNRGBA(px *image.NRGBA, pngBytes []byte) (*analysed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read provenance: %w", err)
 	}
-	lab := toOKLab(px)
+	return analysePixels(px, pixelSHA256(px), prov, keepLab), nil
+}
+
+// analysePixels builds the record of px, whose pixel hash is sum.
+func analysePixels(px *image.NRGBA, sum string, prov *Provenance, keepLab bool) *analysed {
+	s := scan(px, keepLab)
+	icon, iconRaw := icons(px)
 	rec := &Record{
 		Version:    RecordVersion,
-		SHA256:     pixelSHA256(px),
-		Width:      w,
-		Height:     h,
+		SHA256:     sum,
+		Width:      px.Rect.Dx(),
+		Height:     px.Rect.Dy(),
 		Provenance: prov,
-		Icon:       Icon{images4.Icon(pixelView{px})},
-		IconRaw:    Icon{images4.IconNN(pixelView{px})},
-		DCTHash:    dctHash(px),
-		Colour:     colourStats(lab),
+		Icon:       Icon{icon},
+		IconRaw:    Icon{iconRaw},
+		DCTHash:    dctHashThumb(s.thumb),
+		Colour:     s.colour,
 	}
-	rec.Colour.Levels = levelStats(px)
-	return &analysed{rec: rec, px: px, lab: lab}, nil
+	rec.Colour.Levels = s.levels
+	return &analysed{rec: rec, px: px, lab: s.lab}
 }
 
 // Validate checks that a record (typically read from disk) is complete.
