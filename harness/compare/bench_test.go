@@ -157,8 +157,7 @@ func BenchmarkNewRecord1024(b *testing.B) {
 }
 
 // BenchmarkScanFixture1024 is the one pass over the pixels of the 1024²
-// fixture golden that its record's statistics and tier 4's planes come
-// from.
+// fixture golden that its record's statistics come from.
 func BenchmarkScanFixture1024(b *testing.B) {
 	golden, _ := fixturePair(b)
 	img, err := png.Decode(bytes.NewReader(golden))
@@ -169,7 +168,7 @@ func BenchmarkScanFixture1024(b *testing.B) {
 	b.ReportAllocs()
 	start := cpuTime()
 	for b.Loop() {
-		scan(px, true)
+		scan(px)
 	}
 	reportCPU(b, start)
 }

@@ -61,16 +61,21 @@ func Compare(golden, got Input, opts Options) Result {
 	var gold *decoded
 	var goldErr error
 	var wg sync.WaitGroup
-	if !golden.empty() {
+	sameFile := golden.Image == nil && got.Image == nil && len(got.PNG) > 0 && bytes.Equal(golden.PNG, got.PNG)
+	if !golden.empty() && !sameFile {
 		wg.Go(func() { gold, goldErr = decode(golden) })
 	}
 	out, err := decode(got)
 	wg.Wait()
+	if sameFile && err == nil {
+		// The same file twice: the same pixels, decoded once.
+		gold, goldErr = describe(golden, out.px, out.sum)
+	}
 	if err != nil {
 		return res.errorf("read output: %v", err)
 	}
 	if golden.empty() {
-		gotA, err := out.analyse(false)
+		gotA, err := out.analyse()
 		if err != nil {
 			return res.errorf("read output: %v", err)
 		}
@@ -99,12 +104,19 @@ func Compare(golden, got Input, opts Options) Result {
 		passIdentical(&res, out.w, out.h, out.sum)
 		return res
 	}
-	// The pixels differ: analyse both sides for tiers 1–4, concurrently;
-	// the OKLab planes only when tier 4 (and the heat-map) will use them.
-	keepLab := gold.px != nil && out.px != nil && gold.w == out.w && gold.h == out.h
+	// The pixels differ: analyse both sides for tiers 1–3 and measure
+	// tier 4 (it needs the pixels only), all concurrently.
+	var loc *localStats
+	if gold.px != nil && out.px != nil && gold.w == out.w && gold.h == out.h {
+		t := res.Thresholds
+		wg.Go(func() {
+			st := local(gold.px, out.px, t)
+			loc = &st
+		})
+	}
 	var goldA *analysed
-	wg.Go(func() { goldA, goldErr = gold.analyse(keepLab) })
-	gotA, err := out.analyse(keepLab)
+	wg.Go(func() { goldA, goldErr = gold.analyse() })
+	gotA, err := out.analyse()
 	wg.Wait()
 	if err != nil {
 		return res.errorf("read output: %v", err)
@@ -113,7 +125,7 @@ func Compare(golden, got Input, opts Options) Result {
 		return res.errorf("read golden: %v", goldErr)
 	}
 	res.OutputRecord = gotA.rec
-	judge(&res, goldA, gotA, golden.Plan, got.Plan, opts)
+	judge(&res, goldA, gotA, loc, golden.Plan, got.Plan, opts)
 	return res
 }
 
@@ -142,16 +154,24 @@ func decode(in Input) (*decoded, error) {
 			return nil, fmt.Errorf("decode png: %w", err)
 		}
 	}
+	if img == nil {
+		if err := in.Record.Validate(); err != nil {
+			return nil, err
+		}
+		return &decoded{in: in, sum: in.Record.SHA256, w: in.Record.Width, h: in.Record.Height}, nil
+	}
+	px := toNRGBA(img)
+	return describe(in, px, pixelSHA256(px))
+}
+
+// describe is decode's result for in given its pixels px and their hash.
+func describe(in Input, px *image.NRGBA, sum string) (*decoded, error) {
 	if in.Record != nil {
 		if err := in.Record.Validate(); err != nil {
 			return nil, err
 		}
 	}
-	if img == nil {
-		return &decoded{in: in, sum: in.Record.SHA256, w: in.Record.Width, h: in.Record.Height}, nil
-	}
-	px := toNRGBA(img)
-	d := &decoded{in: in, px: px, sum: pixelSHA256(px), w: px.Rect.Dx(), h: px.Rect.Dy()}
+	d := &decoded{in: in, px: px, sum: sum, w: px.Rect.Dx(), h: px.Rect.Dy()}
 	if d.w == 0 || d.h == 0 {
 		return nil, fmt.Errorf("analyse image: empty (%d×%d)", d.w, d.h)
 	}
@@ -165,20 +185,16 @@ func decode(in Input) (*decoded, error) {
 	return d, nil
 }
 
-// analyse completes a decoded side for tiers 1–4: its record (the given
-// one, or computed from the pixels in one pass) and, with pixels and
-// keepLab, their OKLab planes.
-func (d *decoded) analyse(keepLab bool) (*analysed, error) {
+// analyse completes a decoded side for tiers 1–4: its record, the given
+// one or computed from the pixels in one pass.
+func (d *decoded) analyse() (*analysed, error) {
 	switch {
 	case d.px == nil:
 		return &analysed{rec: d.in.Record}, nil
 	case d.in.Record != nil:
-		// The golden side's derived data come from its record; of its
-		// pixels only what tier 4 needs.
+		// The golden side's derived data come from its record; its
+		// pixels are for tier 4.
 		a := &analysed{rec: d.in.Record, px: d.px}
-		if keepLab {
-			a.lab = toOKLab(d.px)
-		}
 		if a.rec.Colour.Levels == nil {
 			// A record written before level statistics existed: its
 			// pixels (the same: decode checked the hash) supply them.
@@ -193,7 +209,7 @@ func (d *decoded) analyse(keepLab bool) (*analysed, error) {
 		return nil, fmt.Errorf("read provenance: %w", err)
 	}
 	// decode hashed the pixels already.
-	return analysePixels(d.px, d.sum, prov, keepLab), nil
+	return analysePixels(d.px, d.sum, prov), nil
 }
 
 // identicalRecord is the record of an output whose pixels are identical to
@@ -227,8 +243,9 @@ func passIdentical(res *Result, w, h int, sum string) {
 	res.Verdict, res.Reason = Pass, "exact: pixels identical"
 }
 
-// judge runs the tiers in order and sets the verdict.
-func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts Options) {
+// judge runs the tiers in order and sets the verdict; loc is tier 4's
+// measurement, nil when the pixels were not at hand on both sides.
+func judge(res *Result, gold, got *analysed, loc *localStats, goldPlan, gotPlan *Provenance, opts Options) {
 	t := res.Thresholds
 	g, o := gold.rec, got.rec
 	sameSize := g.Width == o.Width && g.Height == o.Height
@@ -250,7 +267,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 	res.Tiers = append(res.Tiers, provenanceTier(res, g, o, goldPlan, gotPlan))
 	res.Tiers = append(res.Tiers, colourTier(res, g, o, t))
 	res.Tiers = append(res.Tiers, structureTier(res, g, o, t))
-	local := localTier(res, gold, got, t, sameSize)
+	local := localTier(res, gold, got, loc, t, sameSize)
 	res.Tiers = append(res.Tiers, local)
 	res.pickPrimary()
 	alphaPx := 0
@@ -262,8 +279,8 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 		// premultiplied): say that alpha changed.
 		res.Reason += "; " + note
 	}
-	if sameSize && !opts.NoDiff && gold.lab != nil && got.lab != nil {
-		res.Diff = heatMap(gold.px, gold.lab, got.lab)
+	if sameSize && !opts.NoDiff && gold.px != nil && got.px != nil {
+		res.Diff = heatMap(gold.px, toOKLab(gold.px), toOKLab(got.px))
 	}
 	switch {
 	case len(res.Tripped) > 0:
@@ -500,7 +517,7 @@ func structureTier(res *Result, g, o *Record, t Thresholds) TierResult {
 	return tr
 }
 
-func localTier(res *Result, gold, got *analysed, t Thresholds, sameSize bool) TierResult {
+func localTier(res *Result, gold, got *analysed, loc *localStats, t Thresholds, sameSize bool) TierResult {
 	tr := TierResult{Tier: TierLocal}
 	switch {
 	case !sameSize:
@@ -509,11 +526,11 @@ func localTier(res *Result, gold, got *analysed, t Thresholds, sameSize bool) Ti
 	case gold.px == nil:
 		tr.Status, tr.Note = StatusSkipped, "golden pixels not available (record only)"
 		return tr
-	case got.px == nil:
+	case got.px == nil || loc == nil:
 		tr.Status, tr.Note = StatusSkipped, "output pixels not available (record only)"
 		return tr
 	}
-	st := local(gold.px, got.px, gold.lab, got.lab, t)
+	st := *loc
 	win := min(t.Window, gold.rec.Width, gold.rec.Height)
 	tr.Metrics = []Metric{
 		gated("window_ratio", st.windowRatio, t.WindowRatio, "fraction"),

@@ -19,10 +19,9 @@ type localStats struct {
 	maxAlpha     int
 }
 
-// pixelDeltaE is the ΔE (×100) between pixel i of two same-sized OKLab
-// images, as float32.
-func pixelDeltaE(a, b *labPlanes, i int) float32 {
-	dl, da, db := float64(a.L[i]-b.L[i]), float64(a.A[i]-b.A[i]), float64(a.B[i]-b.B[i])
+// pixelDeltaE is the ΔE (×100) between two OKLab colours, as float32.
+func pixelDeltaE(a, b [3]float32) float32 {
+	dl, da, db := float64(a[0]-b[0]), float64(a[1]-b[1]), float64(a[2]-b[2])
 	return float32(deltaEScale * math.Sqrt(float64(dl*dl)+float64(da*da)+float64(db*db)))
 }
 
@@ -43,14 +42,18 @@ func maxLSB(pa, pb []byte) int {
 // in the mask when its colour changed (ΔE and an 8-bit colour channel) or
 // its alpha did: alpha is a channel of its own, invisible to OKLab.
 //
+// Colours are converted to OKLab as the pass reaches them, through a
+// labCache; a pixel whose colour did not change has ΔE 0 without either.
 // The window is found in the same pass, row by row: colSum[x] counts the
 // mask in column x over the last W rows (a ring of W mask rows says what
 // leaves), and a running sum over W columns scans each completed band.
 // Windows are visited top to bottom, then left to right, and the first
 // densest wins, as a scan of a summed-area table would find it.
-func local(a, b *image.NRGBA, la, lb *labPlanes, t Thresholds) localStats {
+func local(a, b *image.NRGBA, t Thresholds) localStats {
 	w, h := a.Rect.Dx(), a.Rect.Dy()
 	var st localStats
+	cache := labCaches.Get().(*labCache)
+	defer labCaches.Put(cache)
 	win := min(t.Window, w, h)
 	ring := make([]bool, win*w)
 	colSum := make([]int32, w)
@@ -60,9 +63,11 @@ func local(a, b *image.NRGBA, la, lb *labPlanes, t Thresholds) localStats {
 		rowA, rowB := a.Pix[y*a.Stride:y*a.Stride+4*w], b.Pix[y*b.Stride:y*b.Stride+4*w]
 		mask := ring[(y%win)*w : (y%win+1)*w]
 		for x := range w {
-			i := y*w + x
 			pa, pb := rowA[4*x:4*x+4:4*x+4], rowB[4*x:4*x+4:4*x+4]
-			dE := float64(pixelDeltaE(la, lb, i))
+			dE := 0.0
+			if pa[0] != pb[0] || pa[1] != pb[1] || pa[2] != pb[2] {
+				dE = float64(pixelDeltaE(cache.get(pa[0], pa[1], pa[2]), cache.get(pb[0], pb[1], pb[2])))
+			}
 			st.maxDeltaE = max(st.maxDeltaE, dE)
 			da := int(pa[3]) - int(pb[3])
 			da = max(da, -da)

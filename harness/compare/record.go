@@ -35,11 +35,10 @@ type Record struct {
 	Thresholds *Thresholds `json:"thresholds,omitempty"`
 }
 
-// analysed is an image with its record and the pixel data tier 4 needs.
+// analysed is an image with its record and the pixels tier 4 needs.
 type analysed struct {
 	rec *Record
 	px  *image.NRGBA // nil when judged from a record alone
-	lab *labPlanes
 }
 
 // NewRecord summarises img; pngBytes (optional) is the file it was decoded
@@ -53,14 +52,13 @@ func NewRecord(img image.Image, pngBytes []byte) (*Record, error) {
 }
 
 func analyse(img image.Image, pngBytes []byte) (*analysed, error) {
-	return analyseNRGBA(toNRGBA(img), pngBytes, true)
+	return analyseNRGBA(toNRGBA(img), pngBytes)
 }
 
 // analyseNRGBA is analyse of pixels already normalised by toNRGBA: one
-// pass over them (scan) for the colour and level statistics, the hash's
-// thumbnail and, when keepLab, the OKLab planes tier 4 needs; one sampling
-// for both icons.
-func analyseNRGBA(px *image.NRGBA, pngBytes []byte, keepLab bool) (*analysed, error) {
+// pass over them (scan) for the colour and level statistics and the hash's
+// thumbnail, one sampling for both icons.
+func analyseNRGBA(px *image.NRGBA, pngBytes []byte) (*analysed, error) {
 	w, h := px.Rect.Dx(), px.Rect.Dy()
 	if w == 0 || h == 0 {
 		return nil, fmt.Errorf("analyse image: empty (%d×%d)", w, h)
@@ -69,12 +67,12 @@ func analyseNRGBA(px *image.NRGBA, pngBytes []byte, keepLab bool) (*analysed, er
 	if err != nil {
 		return nil, fmt.Errorf("read provenance: %w", err)
 	}
-	return analysePixels(px, pixelSHA256(px), prov, keepLab), nil
+	return analysePixels(px, pixelSHA256(px), prov), nil
 }
 
 // analysePixels builds the record of px, whose pixel hash is sum.
-func analysePixels(px *image.NRGBA, sum string, prov *Provenance, keepLab bool) *analysed {
-	s := scan(px, keepLab)
+func analysePixels(px *image.NRGBA, sum string, prov *Provenance) *analysed {
+	s := scan(px)
 	icon, iconRaw := icons(px)
 	rec := &Record{
 		Version:    RecordVersion,
@@ -88,7 +86,7 @@ func analysePixels(px *image.NRGBA, sum string, prov *Provenance, keepLab bool) 
 		Colour:     s.colour,
 	}
 	rec.Colour.Levels = s.levels
-	return &analysed{rec: rec, px: px, lab: s.lab}
+	return &analysed{rec: rec, px: px}
 }
 
 // Validate checks that a record (typically read from disk) is complete.

@@ -16,9 +16,13 @@ const labCacheBits = 14
 // entry holds the very float32 values the conversion gives, so the planes
 // do not depend on what the cache held: hits change the speed, never a
 // bit.
-type labCache struct {
-	key [1 << labCacheBits]uint32 // colour | 1<<24; 0 is an empty slot
-	lab [1 << labCacheBits][3]float32
+type labCache [1 << labCacheBits]labEntry
+
+// labEntry is one slot of a labCache: 16 bytes, key and value in one
+// cache line.
+type labEntry struct {
+	key uint32 // colour | 1<<24; 0 is an empty slot
+	lab [3]float32
 }
 
 // oklab8 converts one 8-bit sRGB colour to OKLab, as float32.
@@ -31,22 +35,20 @@ func oklab8(r, g, b uint8) [3]float32 {
 func (c *labCache) get(r, g, b uint8) [3]float32 {
 	k := uint32(r)<<16 | uint32(g)<<8 | uint32(b) | 1<<24
 	h := (k * 2654435761) >> (32 - labCacheBits) // Fibonacci hashing
-	if c.key[h] == k {
-		return c.lab[h]
+	if e := &c[h]; e.key == k {
+		return e.lab
 	}
 	v := oklab8(r, g, b)
-	c.key[h], c.lab[h] = k, v
+	c[h] = labEntry{key: k, lab: v}
 	return v
 }
 
 // labCaches recycles labCache values between scans.
 var labCaches = sync.Pool{New: func() any { return new(labCache) }}
 
-// scanned is what one pass over an image's pixels derives: its OKLab
-// planes (nil unless asked for), the colour and level statistics, and the
-// 64×64 luma sums the DCT hash is made from.
+// scanned is what one pass over an image's pixels derives: the colour and
+// level statistics, and the 64×64 luma sums the DCT hash is made from.
 type scanned struct {
-	lab    *labPlanes
 	colour ColourStats
 	levels *Levels
 	thumb  []float64 // hashSide² box sums of Rec. 601 luma, then means (lumaThumb)
@@ -63,9 +65,9 @@ var lumaCoef = func() (t [3][256]float64) {
 	return t
 }()
 
-// scan makes one pass over px for everything the record and tier 4 need
-// from every pixel, giving the same values, bit for bit, as toOKLab,
-// colourStats, levelStats and lumaThumb one after the other.
+// scan makes one pass over px for everything the record needs from every
+// pixel, giving the same values, bit for bit, as colourStats of toOKLab,
+// levelStats and lumaThumb one after the other.
 //
 // The pass runs as one band per row of the 4×4 grid, concurrently. Each
 // statistic is a sum per grid cell, and per 64×64 thumbnail cell for the
@@ -74,12 +76,9 @@ var lumaCoef = func() (t [3][256]float64) {
 // row-major order of a sequential pass: the floating-point results do
 // not depend on the split or the schedule. Level sums are integers,
 // exact in float64 either way.
-func scan(px *image.NRGBA, keepLab bool) *scanned {
+func scan(px *image.NRGBA) *scanned {
 	w, h := px.Rect.Dx(), px.Rect.Dy()
 	s := &scanned{thumb: make([]float64, hashSide*hashSide)}
-	if keepLab {
-		s.lab = &labPlanes{w: w, h: h, L: make([]float32, w*h), A: make([]float32, w*h), B: make([]float32, w*h)}
-	}
 	// A row splits into segments of one thumbnail column each, and a
 	// thumbnail column lies inside one grid column (as rows do in bands).
 	// Within a segment every sum is carried in a local variable, loaded
@@ -126,10 +125,6 @@ func scan(px *image.NRGBA, keepLab bool) *scanned {
 				row := px.Pix[y*px.Stride : y*px.Stride+4*w]
 				ty := y * hashSide / h
 				tsum, tcnt := s.thumb[ty*hashSide:(ty+1)*hashSide], cnt[ty*hashSide:(ty+1)*hashSide]
-				var L, A, B []float32
-				if s.lab != nil {
-					L, A, B = s.lab.L[y*w:(y+1)*w], s.lab.A[y*w:(y+1)*w], s.lab.B[y*w:(y+1)*w]
-				}
 				prev, v := uint32(0), [3]float32{} // the last colour converted: 0 is no colour
 				for _, sg := range segs {
 					c, l := &cc[sg.cx], &lc[sg.cx]
@@ -140,9 +135,6 @@ func scan(px *image.NRGBA, keepLab bool) *scanned {
 						p := row[4*x : 4*x+4 : 4*x+4]
 						if k := uint32(p[0])<<16 | uint32(p[1])<<8 | uint32(p[2]) | 1<<24; k != prev {
 							prev, v = k, cache.get(p[0], p[1], p[2])
-						}
-						if L != nil {
-							L[x], A[x], B[x] = v[0], v[1], v[2]
 						}
 						cn++
 						f0, f1, f2 := float64(v[0]), float64(v[1]), float64(v[2])
