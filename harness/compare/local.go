@@ -3,6 +3,8 @@ package compare
 import (
 	"image"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // localStats is the outcome of tier 4.
@@ -42,48 +44,52 @@ func maxLSB(pa, pb []byte) int {
 // in the mask when its colour changed (ΔE and an 8-bit colour channel) or
 // its alpha did: alpha is a channel of its own, invisible to OKLab.
 //
-// Colours are converted to OKLab as the pass reaches them, through a
-// labCache; a pixel whose colour did not change has ΔE 0 without either.
-// The window is found in the same pass, row by row: colSum[x] counts the
-// mask in column x over the last W rows (a ring of W mask rows says what
-// leaves), and a running sum over W columns scans each completed band.
-// Windows are visited top to bottom, then left to right, and the first
-// densest wins, as a scan of a summed-area table would find it.
+// The mask is made in row bands, concurrently (counts and maxima merge
+// exactly whatever the split). Colours are converted to OKLab as a band
+// reaches them, through a labCache; a pixel whose colour did not change
+// has ΔE 0 without either. The window is then found in one pass over the
+// mask: colSum[x] counts column x over the last W rows, and a running sum
+// over W columns scans each band of rows. Windows are visited top to
+// bottom, then left to right, and the first densest wins, as a scan of a
+// summed-area table would find it.
 func local(a, b *image.NRGBA, t Thresholds) localStats {
+	return localBands(a, b, t, min(runtime.GOMAXPROCS(0), max(1, a.Rect.Dy()/64)))
+}
+
+// localBands is local with the mask made in the given number of bands.
+func localBands(a, b *image.NRGBA, t Thresholds, bands int) localStats {
 	w, h := a.Rect.Dx(), a.Rect.Dy()
+	bands = min(max(bands, 1), h)
+	mask := make([]bool, w*h)
+	parts := make([]localStats, bands)
+	var wg sync.WaitGroup
+	for k := range bands {
+		wg.Go(func() { parts[k] = localMask(a, b, t, mask, k*h/bands, (k+1)*h/bands) })
+	}
+	wg.Wait()
 	var st localStats
-	cache := labCaches.Get().(*labCache)
-	defer labCaches.Put(cache)
+	for _, p := range parts {
+		st.changed += p.changed
+		st.alphaChanged += p.alphaChanged
+		st.maxDeltaE = max(st.maxDeltaE, p.maxDeltaE)
+		st.maxAlpha = max(st.maxAlpha, p.maxAlpha)
+	}
+	st.globalRatio = float64(st.changed) / float64(w*h)
+
 	win := min(t.Window, w, h)
-	ring := make([]bool, win*w)
 	colSum := make([]int32, w)
 	best := int32(-1)
-	alphaMin := max(1, t.PixelAlphaLSB)
 	for y := range h {
-		rowA, rowB := a.Pix[y*a.Stride:y*a.Stride+4*w], b.Pix[y*b.Stride:y*b.Stride+4*w]
-		mask := ring[(y%win)*w : (y%win+1)*w]
-		for x := range w {
-			pa, pb := rowA[4*x:4*x+4:4*x+4], rowB[4*x:4*x+4:4*x+4]
-			dE := 0.0
-			if pa[0] != pb[0] || pa[1] != pb[1] || pa[2] != pb[2] {
-				dE = float64(pixelDeltaE(cache.get(pa[0], pa[1], pa[2]), cache.get(pb[0], pb[1], pb[2])))
-			}
-			st.maxDeltaE = max(st.maxDeltaE, dE)
-			da := int(pa[3]) - int(pb[3])
-			da = max(da, -da)
-			st.maxAlpha = max(st.maxAlpha, da)
-			alpha := da >= alphaMin
-			if alpha {
-				st.alphaChanged++
-			}
-			in := alpha || dE > t.PixelDeltaE && maxLSB(pa, pb) >= t.PixelMinLSB
-			if mask[x] { // the row leaving the band
-				colSum[x]--
-			}
-			mask[x] = in
+		for x, in := range mask[y*w : (y+1)*w] {
 			if in {
-				st.changed++
 				colSum[x]++
+			}
+		}
+		if y >= win { // the row leaving the band
+			for x, in := range mask[(y-win)*w : (y-win+1)*w] {
+				if in {
+					colSum[x]--
+				}
 			}
 		}
 		if y < win-1 {
@@ -103,7 +109,41 @@ func local(a, b *image.NRGBA, t Thresholds) localStats {
 			n += colSum[x+win] - colSum[x]
 		}
 	}
-	st.globalRatio = float64(st.changed) / float64(w*h)
 	st.windowRatio = float64(best) / float64(win*win)
+	return st
+}
+
+// localMask fills mask for rows [y0, y1) and returns those rows' counts
+// and maxima (the window fields unset).
+func localMask(a, b *image.NRGBA, t Thresholds, mask []bool, y0, y1 int) localStats {
+	w := a.Rect.Dx()
+	var st localStats
+	cache := labCaches.Get().(*labCache)
+	defer labCaches.Put(cache)
+	alphaMin := max(1, t.PixelAlphaLSB)
+	for y := y0; y < y1; y++ {
+		rowA, rowB := a.Pix[y*a.Stride:y*a.Stride+4*w], b.Pix[y*b.Stride:y*b.Stride+4*w]
+		row := mask[y*w : (y+1)*w]
+		for x := range w {
+			pa, pb := rowA[4*x:4*x+4:4*x+4], rowB[4*x:4*x+4:4*x+4]
+			dE := 0.0
+			if pa[0] != pb[0] || pa[1] != pb[1] || pa[2] != pb[2] {
+				dE = float64(pixelDeltaE(cache.get(pa[0], pa[1], pa[2]), cache.get(pb[0], pb[1], pb[2])))
+			}
+			st.maxDeltaE = max(st.maxDeltaE, dE)
+			da := int(pa[3]) - int(pb[3])
+			da = max(da, -da)
+			st.maxAlpha = max(st.maxAlpha, da)
+			alpha := da >= alphaMin
+			if alpha {
+				st.alphaChanged++
+			}
+			in := alpha || dE > t.PixelDeltaE && maxLSB(pa, pb) >= t.PixelMinLSB
+			row[x] = in
+			if in {
+				st.changed++
+			}
+		}
+	}
 	return st
 }

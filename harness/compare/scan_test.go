@@ -151,10 +151,11 @@ func localSAT(a, b *image.NRGBA, t Thresholds) localStats {
 	return st
 }
 
-// TestLocalMatchesSummedAreaTable: tier 4's one pass finds the window a
-// summed-area table over whole OKLab planes finds (the first densest in
-// row-major order), with the same counts and ΔE, for every synthetic edit,
-// alpha edits and window sizes from 1 px to larger than the image.
+// TestLocalMatchesSummedAreaTable: tier 4 finds the window a summed-area
+// table over whole OKLab planes finds (the first densest in row-major
+// order), with the same counts and ΔE, for every synthetic edit, alpha
+// edits, window sizes from 1 px to larger than the image, and the mask
+// made in 1 to 7 bands.
 func TestLocalMatchesSummedAreaTable(t *testing.T) {
 	t.Parallel()
 	const w, h = 160, 120
@@ -177,8 +178,13 @@ func TestLocalMatchesSummedAreaTable(t *testing.T) {
 				t.Parallel()
 				th := DefaultThresholds()
 				th.Window = win
-				got, want := local(golden, out, th), localSAT(golden, out, th)
-				if got != want {
+				want := localSAT(golden, out, th)
+				for _, bands := range []int{1, 2, 3, 7} {
+					if got := localBands(golden, out, th, bands); got != want {
+						t.Errorf("%d bands: local = %+v\nsummed-area table gives %+v", bands, got, want)
+					}
+				}
+				if got := local(golden, out, th); got != want {
 					t.Errorf("local = %+v\nsummed-area table gives %+v", got, want)
 				}
 			})
