@@ -75,7 +75,7 @@ func Compare(golden, got Input, opts Options) Result {
 		return res.errorf("read output: %v", err)
 	}
 	if golden.empty() {
-		gotA, err := out.analyse()
+		gotA, _, err := out.analyse(nil, Thresholds{})
 		if err != nil {
 			return res.errorf("read output: %v", err)
 		}
@@ -104,10 +104,16 @@ func Compare(golden, got Input, opts Options) Result {
 		passIdentical(&res, out.w, out.h, out.sum)
 		return res
 	}
-	// The pixels differ: analyse both sides for tiers 1–3 and measure
-	// tier 4 (it needs the pixels only), all concurrently.
+	// The pixels differ: analyse both sides for tiers 1–3, concurrently,
+	// and measure tier 4 in the output's pass (it converts the output's
+	// colours anyway), or beside it when the output's record is given.
+	tier4 := gold.px != nil && out.px != nil && gold.w == out.w && gold.h == out.h
+	var against *image.NRGBA
+	if tier4 && out.in.Record == nil {
+		against = gold.px
+	}
 	var loc *localStats
-	if gold.px != nil && out.px != nil && gold.w == out.w && gold.h == out.h {
+	if tier4 && against == nil {
 		t := res.Thresholds
 		wg.Go(func() {
 			st := local(gold.px, out.px, t)
@@ -115,9 +121,12 @@ func Compare(golden, got Input, opts Options) Result {
 		})
 	}
 	var goldA *analysed
-	wg.Go(func() { goldA, goldErr = gold.analyse() })
-	gotA, err := out.analyse()
+	wg.Go(func() { goldA, _, goldErr = gold.analyse(nil, Thresholds{}) })
+	gotA, gotLoc, err := out.analyse(against, res.Thresholds)
 	wg.Wait()
+	if gotLoc != nil {
+		loc = gotLoc
+	}
 	if err != nil {
 		return res.errorf("read output: %v", err)
 	}
@@ -186,11 +195,12 @@ func describe(in Input, px *image.NRGBA, sum string) (*decoded, error) {
 }
 
 // analyse completes a decoded side for tiers 1–4: its record, the given
-// one or computed from the pixels in one pass.
-func (d *decoded) analyse() (*analysed, error) {
+// one or computed from the pixels in one pass, which also measures tier 4
+// against golden when given (nil localStats otherwise).
+func (d *decoded) analyse(golden *image.NRGBA, th Thresholds) (*analysed, *localStats, error) {
 	switch {
 	case d.px == nil:
-		return &analysed{rec: d.in.Record}, nil
+		return &analysed{rec: d.in.Record}, nil, nil
 	case d.in.Record != nil:
 		// The golden side's derived data come from its record; its
 		// pixels are for tier 4.
@@ -202,14 +212,15 @@ func (d *decoded) analyse() (*analysed, error) {
 			cp.Colour.Levels = levelStats(d.px)
 			a.rec = &cp
 		}
-		return a, nil
+		return a, nil, nil
 	}
 	prov, err := provenanceFromPNG(d.in.PNG)
 	if err != nil {
-		return nil, fmt.Errorf("read provenance: %w", err)
+		return nil, nil, fmt.Errorf("read provenance: %w", err)
 	}
 	// decode hashed the pixels already.
-	return analysePixels(d.px, d.sum, prov), nil
+	a, loc := analysePixels(d.px, d.sum, prov, golden, th)
+	return a, loc, nil
 }
 
 // identicalRecord is the record of an output whose pixels are identical to

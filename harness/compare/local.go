@@ -67,6 +67,12 @@ func localBands(a, b *image.NRGBA, t Thresholds, bands int) localStats {
 		wg.Go(func() { parts[k] = localMask(a, b, t, mask, k*h/bands, (k+1)*h/bands) })
 	}
 	wg.Wait()
+	return mergeLocal(parts, mask, w, h, t.Window)
+}
+
+// mergeLocal sums the bands' counts and maxima (exact in any order) and
+// finds the densest window of the mask.
+func mergeLocal(parts []localStats, mask []bool, w, h, window int) localStats {
 	var st localStats
 	for _, p := range parts {
 		st.changed += p.changed
@@ -76,7 +82,7 @@ func localBands(a, b *image.NRGBA, t Thresholds, bands int) localStats {
 	}
 	st.globalRatio = float64(st.changed) / float64(w*h)
 
-	win := min(t.Window, w, h)
+	win := min(window, w, h)
 	colSum := make([]int32, w)
 	best := int32(-1)
 	for y := range h {

@@ -67,12 +67,14 @@ func analyseNRGBA(px *image.NRGBA, pngBytes []byte) (*analysed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read provenance: %w", err)
 	}
-	return analysePixels(px, pixelSHA256(px), prov), nil
+	a, _ := analysePixels(px, pixelSHA256(px), prov, nil, Thresholds{})
+	return a, nil
 }
 
-// analysePixels builds the record of px, whose pixel hash is sum.
-func analysePixels(px *image.NRGBA, sum string, prov *Provenance) *analysed {
-	s := scan(px)
+// analysePixels builds the record of px, whose pixel hash is sum; given
+// golden, it measures tier 4 of px against it in the same pass.
+func analysePixels(px *image.NRGBA, sum string, prov *Provenance, golden *image.NRGBA, th Thresholds) (*analysed, *localStats) {
+	s, loc := scanAgainst(px, golden, th)
 	icon, iconRaw := icons(px)
 	rec := &Record{
 		Version:    RecordVersion,
@@ -86,7 +88,7 @@ func analysePixels(px *image.NRGBA, sum string, prov *Provenance) *analysed {
 		Colour:     s.colour,
 	}
 	rec.Colour.Levels = s.levels
-	return &analysed{rec: rec, px: px}
+	return &analysed{rec: rec, px: px}, loc
 }
 
 // Validate checks that a record (typically read from disk) is complete.

@@ -77,8 +77,24 @@ var lumaCoef = func() (t [3][256]float64) {
 // not depend on the split or the schedule. Level sums are integers,
 // exact in float64 either way.
 func scan(px *image.NRGBA) *scanned {
+	s, _ := scanAgainst(px, nil, Thresholds{})
+	return s
+}
+
+// scanAgainst is scan of px that, given golden (the same size), also
+// measures tier 4 of px against it in the same pass (local's result, bit
+// for bit): px's colours are converted for the statistics anyway, so only
+// the golden's colours of the pixels that changed need converting. With
+// golden nil it is scan, and the localStats are nil.
+func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats) {
 	w, h := px.Rect.Dx(), px.Rect.Dy()
 	s := &scanned{thumb: make([]float64, hashSide*hashSide)}
+	var mask []bool
+	var parts [gridSize]localStats
+	if golden != nil {
+		mask = make([]bool, w*h)
+	}
+	alphaMin := max(1, th.PixelAlphaLSB)
 	// A row splits into segments of one thumbnail column each, and a
 	// thumbnail column lies inside one grid column (as rows do in bands).
 	// Within a segment every sum is carried in a local variable, loaded
@@ -121,8 +137,14 @@ func scan(px *image.NRGBA) *scanned {
 			cache := labCaches.Get().(*labCache)
 			defer labCaches.Put(cache)
 			cc, lc := colour[cy*gridSize:(cy+1)*gridSize], levels[cy*gridSize:(cy+1)*gridSize]
+			loc := &parts[cy]
 			for y := band0; y < band1; y++ {
 				row := px.Pix[y*px.Stride : y*px.Stride+4*w]
+				var grow []byte
+				var mrow []bool
+				if golden != nil {
+					grow, mrow = golden.Pix[y*golden.Stride:y*golden.Stride+4*w], mask[y*w:(y+1)*w]
+				}
 				ty := y * hashSide / h
 				tsum, tcnt := s.thumb[ty*hashSide:(ty+1)*hashSide], cnt[ty*hashSide:(ty+1)*hashSide]
 				prev, v := uint32(0), [3]float32{} // the last colour converted: 0 is no colour
@@ -144,6 +166,28 @@ func scan(px *image.NRGBA) *scanned {
 						ls0, ls1, ls2, ls3 = ls0+r, ls1+g, ls2+b, ls3+a
 						lq0, lq1, lq2, lq3 = lq0+r*r, lq1+g*g, lq2+b*b, lq3+a*a
 						t += lumaCoef[0][p[0]] + lumaCoef[1][p[1]] + lumaCoef[2][p[2]]
+						if grow == nil {
+							continue
+						}
+						// Tier 4, as localMask.
+						q := grow[4*x : 4*x+4 : 4*x+4]
+						dE := 0.0
+						if q[0] != p[0] || q[1] != p[1] || q[2] != p[2] {
+							dE = float64(pixelDeltaE(cache.get(q[0], q[1], q[2]), v))
+						}
+						loc.maxDeltaE = max(loc.maxDeltaE, dE)
+						da := int(q[3]) - int(p[3])
+						da = max(da, -da)
+						loc.maxAlpha = max(loc.maxAlpha, da)
+						alpha := da >= alphaMin
+						if alpha {
+							loc.alphaChanged++
+						}
+						in := alpha || dE > th.PixelDeltaE && maxLSB(q, p) >= th.PixelMinLSB
+						mrow[x] = in
+						if in {
+							loc.changed++
+						}
 					}
 					c.n, c.sum, c.sq = cn, [3]float64{s0, s1, s2}, [3]float64{q0, q1, q2}
 					l.n += uint64(sg.x1 - sg.x0)
@@ -208,7 +252,11 @@ func scan(px *image.NRGBA) *scanned {
 	}
 
 	fillThumb(px, s.thumb, cnt)
-	return s
+	if golden == nil {
+		return s, nil
+	}
+	st := mergeLocal(parts[:], mask, w, h, th.Window)
+	return s, &st
 }
 
 // fillThumb turns the thumbnail's sums into means and fills the cells no

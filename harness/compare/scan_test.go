@@ -154,8 +154,8 @@ func localSAT(a, b *image.NRGBA, t Thresholds) localStats {
 // TestLocalMatchesSummedAreaTable: tier 4 finds the window a summed-area
 // table over whole OKLab planes finds (the first densest in row-major
 // order), with the same counts and ΔE, for every synthetic edit, alpha
-// edits, window sizes from 1 px to larger than the image, and the mask
-// made in 1 to 7 bands.
+// edits, window sizes from 1 px to larger than the image, the mask made in
+// 1 to 7 bands, and measured in the output's scan (scanAgainst).
 func TestLocalMatchesSummedAreaTable(t *testing.T) {
 	t.Parallel()
 	const w, h = 160, 120
@@ -186,6 +186,13 @@ func TestLocalMatchesSummedAreaTable(t *testing.T) {
 				}
 				if got := local(golden, out, th); got != want {
 					t.Errorf("local = %+v\nsummed-area table gives %+v", got, want)
+				}
+				s, got := scanAgainst(out, golden, th)
+				if got == nil || *got != want {
+					t.Errorf("in the output's scan: %+v\nsummed-area table gives %+v", got, want)
+				}
+				if !reflect.DeepEqual(s, scan(out)) {
+					t.Error("the output's scan against its golden differs from its scan alone")
 				}
 			})
 		}
