@@ -14,7 +14,7 @@ help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## build bin/regen, bin/regen-executor and bin/regen-pause (static, CGO_ENABLED=0)
+build: ## build bin/regen (+ bin/regen-full), bin/regen-executor and bin/regen-pause (static, CGO_ENABLED=0)
 	@hack/build.sh
 
 .PHONY: test
