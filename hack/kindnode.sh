@@ -369,7 +369,9 @@ build() {
 		"$docker" -H "$DOCKER_HOST" exec "$cid" ctr version >/dev/null 2>&1 && break
 		sleep 1
 	done
-	"$docker" -H "$DOCKER_HOST" exec -i "$cid" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned \
+	# Debian's ctr 1.6 has no `import --label` (kind pins the images with it; pinning
+	# came with containerd 1.7's CRI, so 1.6 would not honour the label anyway).
+	"$docker" -H "$DOCKER_HOST" exec -i "$cid" ctr --namespace=k8s.io images import \
 		--all-platforms --no-unpack --digests - <"$dir/components.tar" >/dev/null
 	local have ref
 	have=$("$docker" -H "$DOCKER_HOST" exec "$cid" ctr --namespace=k8s.io images list -q)
