@@ -160,7 +160,7 @@ docker_start() {
 	log "start dockerd (data $cache/docker, socket $dsock)"
 	setsid /usr/sbin/dockerd --data-root "$cache/docker" --exec-root "$drun/exec" \
 		--pidfile "$drun/dockerd.pid" -H "$dsock" \
-		--iptables=false --ip-forward=false --ip-masq=false --bridge=none \
+		--iptables=false --ip-forward=false --ip-masq=false --bridge=none --cgroup-parent=/regen-docker \
 		"${runtime[@]}" >"$dstate/dockerd.log" 2>&1 </dev/null &
 	local i
 	for i in $(seq 1 60); do
@@ -194,6 +194,12 @@ docker_stop() {
 	# dockerd's containerd lives as long as dockerd; the mounts it made go with exec-root.
 	if mountpoint -q "$drun/exec/netns" 2>/dev/null; then umount "$drun/exec/netns" || true; fi
 	rm -rf "$drun"
+	# The containers' cgroups (cgroupfs driver, under --cgroup-parent): empty once the
+	# containers are gone; rmdir depth first, on every hierarchy.
+	local cg
+	for cg in /sys/fs/cgroup/regen-docker /sys/fs/cgroup/*/regen-docker; do
+		[ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
 	if [ -f "$dstate/forward-policy" ]; then
 		local policy fwd
 		policy=$(cat "$dstate/forward-policy")

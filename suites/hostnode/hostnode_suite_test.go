@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/kube"
 )
 
@@ -47,6 +48,10 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		skipWhy = err.Error() + " (prepare with hack/hostnode.sh prepare, as root)"
 		return
 	}
+	// suites/kind changes the machine too (Docker, a kind node): one at a time.
+	release, err := testutil.LockMachine()
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(release)
 	// The image carries the executor built from this tree, static like the
 	// Dockerfile's; the pause binary next to it is found the same way.
 	exeDir = GinkgoT().TempDir()

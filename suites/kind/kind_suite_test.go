@@ -16,6 +16,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/regen-dev/regen/internal/testutil"
 	clustertarget "github.com/regen-dev/regen/runner/target/cluster"
 )
 
@@ -69,11 +70,16 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	if err := kindAvailable(); err != nil {
 		Fail("kind not available: " + err.Error())
 	}
+	// suites/hostnode changes the machine too (a host node): one at a time.
+	release, err := testutil.LockMachine()
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(release)
 	exeDir = GinkgoT().TempDir()
+	var out []byte
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(exeDir, "regen-executor"), "./cmd/regen-executor")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
+	out, err = cmd.CombinedOutput()
 	Expect(err).NotTo(HaveOccurred(), "go build regen-executor: %s", out)
 
 	before = readHostState(ctx)
