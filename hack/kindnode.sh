@@ -299,7 +299,10 @@ components() {
 			mkdir -p "$ctx/$name/root"
 			(cd "$dir/rootfs" && {
 				chroot . dpkg -L iptables libxtables12 libip4tc2 libip6tc2 libnftnl11 libmnl0 libnetfilter-conntrack3 libnfnetlink0 conntrack libc6 libgcc-s1 |
+					sed -E 's#^/(bin|sbin|lib|lib64)/#/usr/\1/#' |
 					while read -r f; do [ -f ".$f" ] || [ -L ".$f" ] && echo ".$f"; done
+				# bookworm is usr-merged: /lib, /lib64, /bin, /sbin are links into /usr.
+				echo ./bin ./sbin ./lib ./lib64 | tr ' ' '\n'
 				ls -d ./etc/alternatives/ip*tables* ./usr/sbin/ip*tables* ./usr/sbin/xtables* 2>/dev/null
 			} | sort -u | tar -c --no-recursion -T - | tar -x -C "$ctx/$name/root")
 			chroot "$ctx/$name/root" /usr/sbin/iptables --version >/dev/null || die "kube-proxy image: iptables does not run"
