@@ -47,7 +47,7 @@ etcd_version=v3.7.0
 coredns_version=v1.14.6
 suite=bookworm
 # Bump rev when the recipe changes: it is part of the cache key and the image tag.
-rev=r1
+rev=r2
 cache=${REGEN_CACHE:-$HOME/.cache/regen}
 key="kindnode-kind-${kind_version}-kube-${kube_version}-${suite}"
 dir="$cache/$key"
@@ -399,6 +399,12 @@ build() {
 	"$docker" -H "$DOCKER_HOST" save -o "$archive.tmp" "$node_ref"
 	mv "$archive.tmp" "$archive"
 	"$docker" -H "$DOCKER_HOST" rmi "$base" "$base.rootfs" >/dev/null 2>&1 || true
+	# Earlier revisions of the recipe: their archives and images go.
+	local old
+	for old in "$dir"/node-image-*.tar; do [ "$old" = "$archive" ] || rm -f "$old"; done
+	for old in $("$docker" -H "$DOCKER_HOST" images --format '{{.Repository}}:{{.Tag}}' "${node_ref%%:*}"); do
+		[ "$old" = "$node_ref" ] || "$docker" -H "$DOCKER_HOST" rmi "$old" >/dev/null 2>&1 || true
+	done
 	rm -f "$dir/components.tar" "$dir/components.tar.refs"
 	log "node image $node_ref built in $(($(date +%s) - t0)) s ($(du -m "$archive" | cut -f1) MB: $archive)"
 	echo "$node_ref"
