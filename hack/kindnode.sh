@@ -331,6 +331,8 @@ components() {
 		refs+=("$img")
 	done
 	"$docker" -H "$DOCKER_HOST" save -o "$out" "${refs[@]}"
+	# They live on in the node's containerd; Docker need not keep them.
+	"$docker" -H "$DOCKER_HOST" rmi "${refs[@]}" >/dev/null
 	printf '%s\n' "${refs[@]}" >"$out.refs"
 	rm -rf "$ctx"
 }
