@@ -58,7 +58,7 @@ func TestPreflightKindSaysWhy(t *testing.T) {
 		errHas []string
 	}{
 		{"auto, kind on PATH", ModeAuto, []string{"docker", "kind"}, "", nil, "/usr/bin/kind", []string{"--cluster auto", "no kubeconfig", "Docker answers", "kind: /usr/bin/kind"}, nil},
-		{"asked, kind from REGEN_KIND", ModeKind, []string{"docker"}, "/cache/kind", []string{"/cache/kind"}, "/cache/kind", []string{"asked for (--cluster kind)", "kind: /cache/kind"}, nil},
+		{"asked, kind from REGEN_KIND", ModeKind, []string{"docker"}, "/cache/kind", []string{"/cache/kind"}, "/cache/kind", []string{"asked for; Docker answers", "kind: /cache/kind"}, nil},
 		{"asked, kind go-installed", ModeKind, []string{"docker", "go"}, "", nil, "", []string{"e2e-framework go-installs it"}, nil},
 		{"asked, REGEN_KIND missing", ModeKind, []string{"docker", "kind"}, "/cache/kind", nil, "", nil, []string{"REGEN_KIND=/cache/kind (no such file)"}},
 	}

@@ -103,7 +103,7 @@ func Preflight(ctx context.Context, p Probe, env, kubeconfig string, want Mode) 
 		if len(missing) > 0 {
 			return Plan{}, fmt.Errorf("--cluster kind: missing %s: %w (install Docker and kind %s: go install sigs.k8s.io/kind@%s)", strings.Join(missing, ", "), ErrNoCluster, KindVersion, KindVersion)
 		}
-		return Plan{Mode: ModeKind, Kind: kind, KindWhy: "asked for (--cluster kind); Docker answers" + kindFrom(kind)}, nil
+		return Plan{Mode: ModeKind, Kind: kind, KindWhy: "asked for; Docker answers" + kindFrom(kind)}, nil
 	}
 	if kubeconfig != "" {
 		if _, err := p.Stat(kubeconfig); err != nil {
