@@ -349,10 +349,14 @@ build() {
 	rootfs
 	log "binaries and rootfs ready in $(($(date +%s) - t0)) s"
 
+	# Stop dockerd at the end only if this build started it.
+	local started=1
+	if { [ -n "${DOCKER_HOST:-}" ] && docker_answers "$DOCKER_HOST"; } || { [ -z "${DOCKER_HOST:-}" ] && docker_answers ""; } ||
+		docker_answers "$dsock"; then
+		started=
+	fi
 	DOCKER_HOST=$(docker_start)
 	export DOCKER_HOST
-	local started=
-	[ "$DOCKER_HOST" = "$dsock" ] && started=1
 	local cid=regen-kindnode-build-$$
 	# shellcheck disable=SC2064
 	trap "'$docker' -H '$DOCKER_HOST' rm -f $cid >/dev/null 2>&1 || true; rm -rf '$dir/node.tmp' '$dir/images.tmp'; ${started:+docker_stop}" EXIT
