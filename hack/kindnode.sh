@@ -342,11 +342,15 @@ build() {
 	local t0 kbin kindmod
 	t0=$(date +%s)
 	prereqs
+	# debootstrap waits on the network and dpkg, the Go builds on the CPU: side by side.
+	local rpid
+	rootfs &
+	rpid=$!
 	kbin=$("$root/hack/controlplane.sh" node)
 	binaries
 	kindmod=$(GOFLAGS= go env GOMODCACHE)/sigs.k8s.io/kind@$kind_version
 	[ -d "$kindmod/images/base/files" ] || GOFLAGS= go mod download "sigs.k8s.io/kind@$kind_version"
-	rootfs
+	wait "$rpid" || die "rootfs failed"
 	log "binaries and rootfs ready in $(($(date +%s) - t0)) s"
 
 	# Stop dockerd at the end only if this build started it.
