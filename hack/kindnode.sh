@@ -58,7 +58,9 @@ mirror=${REGEN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 # Docker: Debian's client (the PATH may have a newer one first, and its builder is
 # BuildKit; the classic builder builds FROM scratch offline).
+# A machine with another Docker (docker-ce, Desktop) uses its client.
 docker=/usr/bin/docker
+[ -x "$docker" ] || docker=$(command -v docker || echo /usr/bin/docker)
 drun=/run/regen-docker
 dsock="unix://$drun/docker.sock"
 dstate="$cache/docker-state"
@@ -75,7 +77,8 @@ packages=systemd,systemd-sysv,dbus,containerd,runc,containernetworking-plugins,i
 prereqs() {
 	local missing=()
 	command -v debootstrap >/dev/null || missing+=(debootstrap)
-	[ -x /usr/sbin/dockerd ] && [ -x "$docker" ] || missing+=(docker.io)
+	# Debian's docker.io only where no Docker is installed (it conflicts with docker-ce).
+	[ -x "$docker" ] || [ -x /usr/sbin/dockerd ] || missing+=(docker.io)
 	command -v jq >/dev/null || missing+=(jq)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
@@ -144,6 +147,7 @@ docker_start() {
 	if docker_answers "$dsock"; then echo "$dsock"; return; fi
 	[ "$(id -u)" = 0 ] || die "no Docker daemon answers, and starting regen's needs root"
 	prereqs
+	[ -x /usr/sbin/dockerd ] || die "no Docker daemon answers and no /usr/sbin/dockerd to start (Debian: apt-get install docker.io)"
 	mkdir -p "$drun" "$dstate" "$cache/docker"
 	# Record what dockerd is known to change, once (a crashed run's record stays).
 	if [ ! -f "$dstate/forward-policy" ]; then
