@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 env_name=${1:-local}
 shift || true
 # ENV=dev with Docker answering (and no kubeconfig, or --cluster kind): kind, on the node
-# image the project builds offline (hack/kindnode.sh, ≈ 15 min once, cached in
+# image the project builds offline (hack/kindnode.sh, ≈ 20 min once, cached in
 # ~/.cache/regen), since kind's own kindest/node comes from a registry. REGEN_KIND_NODE_IMAGE
 # already set (a node image of your own, or kind's) skips that.
 wants() { case " $* " in *" --cluster $1 "* | *" --cluster=$1 "*) return 0 ;; esac; return 1; }
