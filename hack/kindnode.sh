@@ -436,7 +436,7 @@ load() {
 
 case ${1:-} in
 build) build ;;
-check) [ -f "$archive" ] ;;
+check) [ -f "$archive" ] || die "no node image at $archive (hack/kindnode.sh build)" ;;
 image) echo "$node_ref" ;;
 archive) [ -f "$archive" ] || die "no node image: run hack/kindnode.sh build"; echo "$archive" ;;
 kind) [ -x "$bin/kind" ] || die "kind not built: run hack/kindnode.sh build"; echo "$bin/kind" ;;
