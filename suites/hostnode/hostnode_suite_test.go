@@ -27,6 +27,14 @@ func TestHostNode(t *testing.T) {
 		}
 		t.Skipf("host node not available: %v; enable: hack/hostnode.sh prepare (as root)", err)
 	}
+	// suites/kind changes the machine too (Docker, a kind node): one at a time, across
+	// worktrees too. Taken here, outside every node timeout: the wait is the other
+	// suite's whole run.
+	release, err := testutil.LockMachine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Host node (real pods) Suite")
 }
@@ -48,10 +56,6 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		skipWhy = err.Error() + " (prepare with hack/hostnode.sh prepare, as root)"
 		return
 	}
-	// suites/kind changes the machine too (Docker, a kind node): one at a time.
-	release, err := testutil.LockMachine()
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(release)
 	// The image carries the executor built from this tree, static like the
 	// Dockerfile's; the pause binary next to it is found the same way.
 	exeDir = GinkgoT().TempDir()

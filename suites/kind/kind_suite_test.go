@@ -31,6 +31,14 @@ func TestKind(t *testing.T) {
 		}
 		t.Skipf("kind not available: %v; enable: hack/kindnode.sh build (make kind-node-image, as root)", err)
 	}
+	// suites/hostnode changes the machine too (a host node): one at a time, across
+	// worktrees too. Taken here, outside every node timeout: the wait is the other
+	// suite's whole run.
+	release, err := testutil.LockMachine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "kind (offline node image) Suite")
 }
@@ -70,16 +78,11 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	if err := kindAvailable(); err != nil {
 		Fail("kind not available: " + err.Error())
 	}
-	// suites/hostnode changes the machine too (a host node): one at a time.
-	release, err := testutil.LockMachine()
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(release)
 	exeDir = GinkgoT().TempDir()
-	var out []byte
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(exeDir, "regen-executor"), "./cmd/regen-executor")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err = cmd.CombinedOutput()
+	out, err := cmd.CombinedOutput()
 	Expect(err).NotTo(HaveOccurred(), "go build regen-executor: %s", out)
 
 	before = readHostState(ctx)
