@@ -51,6 +51,10 @@ image-oci: build ## OCI archives of the executor and pause images without Docker
 	@$(BIN)/regen image executor --binary $(BIN)/regen-executor --models fixtures/models -o $(BIN)/images/regen-executor-dev.oci.tar
 	@$(BIN)/regen image pause --binary $(BIN)/regen-pause -o $(BIN)/images/regen-pause.oci.tar
 
+.PHONY: kind-node-image
+kind-node-image: ## build the kind node image offline (debootstrap, Go-built Kubernetes; cached in ~/.cache/regen)
+	@hack/kindnode.sh build
+
 .PHONY: image-regen
 image-regen: ## build the regen CLI + suite image (for the nightly CronJob)
 	$(DOCKER_BUILD) --target regen -t regen:dev .

@@ -12,6 +12,10 @@
 #   hack/controlplane.sh kubelet build the kubelet (same module and version) into the
 #                                bin dir if missing; prints its path last. Opt-in: the
 #                                control-plane tiers do not need it (issue 7, real nodes).
+#   hack/controlplane.sh node    build the kubelet, kubeadm, kube-proxy and kubectl (same
+#                                module and version) into the bin dir if missing; prints
+#                                the bin dir last. Opt-in: the kind node image needs them
+#                                (issue 18, hack/kindnode.sh).
 #
 # REGEN_CACHE (default ~/.cache/regen) moves the cache; REGEN_KUBE_BIN is what the
 # tests read (export REGEN_KUBE_BIN=$(hack/controlplane.sh bindir)).
@@ -85,6 +89,23 @@ kubelet() {
 	echo "$bindir/kubelet"
 }
 
+# The node binaries the kind node image carries (hack/kindnode.sh): kubeadm drives
+# kind's bring-up, kube-proxy runs as a DaemonSet from an image made of it, kubectl is
+# what kind and a developer use inside the node. Warm GOCACHE: ≈ 1 min each.
+node() {
+	kubelet >/dev/null
+	local b t0
+	for b in kubeadm kube-proxy kubectl; do
+		[ -x "$bindir/$b" ] && continue
+		t0=$(date +%s)
+		echo "== build $b $kube_version" >&2
+		(cd "$root/hack/kube" && go build -trimpath -ldflags "$ldflags" -o "$bindir/$b.tmp" "k8s.io/kubernetes/cmd/$b")
+		mv "$bindir/$b.tmp" "$bindir/$b"
+		echo "== $b built in $(($(date +%s) - t0)) s" >&2
+	done
+	echo "$bindir"
+}
+
 case ${1:-build} in
 build)
 	complete || build
@@ -97,5 +118,6 @@ bindir)
 	;;
 check) complete ;;
 kubelet) kubelet ;;
-*) echo "usage: $0 build|bindir|check|kubelet" >&2; exit 2 ;;
+node) node ;;
+*) echo "usage: $0 build|bindir|check|kubelet|node" >&2; exit 2 ;;
 esac

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestLoggerDiscards(t *testing.T) {
@@ -56,5 +57,35 @@ func TestReadGolden(t *testing.T) {
 	ftb := &fatalTB{TB: t}
 	if ReadGolden(ftb, filepath.Join(dir, "missing"), nil, "go test ./x -update"); ftb.failed == "" && !Update() {
 		t.Error("ReadGolden of a missing golden did not fail the test")
+	}
+}
+
+func TestLockMachineExcludes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lock")
+	old := MachineLockPath
+	MachineLockPath = path
+	t.Cleanup(func() { MachineLockPath = old })
+	release, err := LockMachine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	go func() {
+		r, err := LockMachine() // another open file description: blocks
+		if err == nil {
+			r()
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second LockMachine got the lock while the first held it")
+	case <-time.After(200 * time.Millisecond):
+	}
+	release()
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second LockMachine did not get the lock after the release")
 	}
 }

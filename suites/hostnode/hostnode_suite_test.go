@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/kube"
 )
 
@@ -26,6 +27,14 @@ func TestHostNode(t *testing.T) {
 		}
 		t.Skipf("host node not available: %v; enable: hack/hostnode.sh prepare (as root)", err)
 	}
+	// suites/kind changes the machine too (Docker, a kind node): one at a time, across
+	// worktrees too. Taken here, outside every node timeout: the wait is the other
+	// suite's whole run.
+	release, err := testutil.LockMachine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Host node (real pods) Suite")
 }

@@ -78,6 +78,7 @@ type Plan struct {
 	Mode       Mode
 	Kubeconfig string // ModeKubeconfig: the file (empty: client-go's default rules found it)
 	Kind       string // ModeKind: the kind binary ("" when e2e-framework will go install it)
+	KindWhy    string // ModeKind: why kind, for the run's output
 	Why        string // how auto mode came to this plan, for the log
 }
 
@@ -102,7 +103,7 @@ func Preflight(ctx context.Context, p Probe, env, kubeconfig string, want Mode) 
 		if len(missing) > 0 {
 			return Plan{}, fmt.Errorf("--cluster kind: missing %s: %w (install Docker and kind %s: go install sigs.k8s.io/kind@%s)", strings.Join(missing, ", "), ErrNoCluster, KindVersion, KindVersion)
 		}
-		return Plan{Mode: ModeKind, Kind: kind}, nil
+		return Plan{Mode: ModeKind, Kind: kind, KindWhy: "asked for; Docker answers" + kindFrom(kind)}, nil
 	}
 	if kubeconfig != "" {
 		if _, err := p.Stat(kubeconfig); err != nil {
@@ -132,7 +133,7 @@ func Preflight(ctx context.Context, p Probe, env, kubeconfig string, want Mode) 
 	}
 	kind, missing := kindCheck(ctx, p)
 	if len(missing) == 0 {
-		return Plan{Mode: ModeKind, Kind: kind}, nil
+		return Plan{Mode: ModeKind, Kind: kind, KindWhy: "chosen by --cluster auto: no kubeconfig (KUBECONFIG unset, ~/.kube/config missing), and Docker answers" + kindFrom(kind)}, nil
 	}
 	hostErr := hostCheck(p)
 	if hostErr == nil {
@@ -163,6 +164,13 @@ func kindCheck(ctx context.Context, p Probe) (string, []string) {
 			missing = append(missing, "a running Docker daemon (docker info: "+err.Error()+")")
 		}
 	}
+	if k := p.Getenv(EnvKind); k != "" {
+		if _, err := p.Stat(k); err == nil {
+			return k, missing
+		}
+		missing = append(missing, EnvKind+"="+k+" (no such file)")
+		return "", missing
+	}
 	kind, err := p.LookPath("kind")
 	if err != nil {
 		if _, gerr := p.LookPath("go"); gerr != nil {
@@ -171,4 +179,12 @@ func kindCheck(ctx context.Context, p Probe) (string, []string) {
 		kind = ""
 	}
 	return kind, missing
+}
+
+// kindFrom says where the kind binary comes from, for Plan.KindWhy.
+func kindFrom(kind string) string {
+	if kind == "" {
+		return "; kind " + KindVersion + " not on PATH: e2e-framework go-installs it"
+	}
+	return "; kind: " + kind
 }

@@ -20,7 +20,6 @@ import (
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
 	"k8s.io/klog/v2"
-	"sigs.k8s.io/e2e-framework/support/kind"
 
 	"github.com/regen-dev/regen/runner/deploy"
 	"github.com/regen-dev/regen/runner/kube"
@@ -37,6 +36,9 @@ type Options struct {
 	Keep         bool   // leave the namespace (and a kind cluster) for debugging
 	KindName     string // default "regen"
 	Image        string // loaded into kind (default regen-executor:dev)
+	// KindNodeImage is kind's node image (default $REGEN_KIND_NODE_IMAGE,
+	// else kind's own kindest/node): hack/kindnode.sh builds one offline.
+	KindNodeImage string
 	// Mode picks how the cluster is reached: auto (default), kubeconfig,
 	// kind or host (see Preflight).
 	Mode Mode
@@ -70,6 +72,7 @@ type Target struct {
 	eps      []target.Endpoint
 	hc       *http.Client
 	host     *hostCluster // host mode: the cluster this run brought up
+	kind     *kindCluster // kind mode: the cluster this run created or reused
 	cfg      *rest.Config
 	mode     Mode // how Start reached the cluster
 	// failedOnce: a failure was collected; the host node's logs are kept.
@@ -127,6 +130,14 @@ func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
 			err = errors.Join(err, t.host.down(t.opts.Log, true, t.opts.Keep, t.opts.DiagnosticsDir))
 			t.host, t.rel = nil, nil // the namespace went with the cluster
 		}
+		if err != nil && t.kind != nil { // a kind cluster that never served
+			created := t.kind.created && !t.opts.Keep
+			err = errors.Join(err, t.kind.down(t.opts.Log, true, t.opts.Keep, t.opts.DiagnosticsDir))
+			t.kind = nil
+			if created {
+				t.rel = nil // the namespace went with the cluster
+			}
+		}
 	}()
 	// client-go logs through klog to stderr by default; route it into the
 	// run's logger, at Debug.
@@ -145,6 +156,8 @@ func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
 		t.opts.notify(fmt.Sprintf("cluster: %s: %s; using a host node on this machine", t.opts.Env, plan.Why))
 	case plan.Mode == ModeHost:
 		t.opts.notify(fmt.Sprintf("cluster: %s: using a host node on this machine (--cluster host)", t.opts.Env))
+	case plan.Mode == ModeKind:
+		t.opts.notify(fmt.Sprintf("cluster: %s: --cluster kind: %s", t.opts.Env, plan.KindWhy))
 	}
 	t.mode = plan.Mode
 	cfg, err := t.restConfig(ctx, plan)
@@ -207,8 +220,8 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// restConfig loads the kubeconfig, or creates/reuses the kind cluster and
-// loads the executor image into it (UNVERIFIED here: needs Docker).
+// restConfig loads the kubeconfig, brings a host node up, or creates/reuses
+// the kind cluster and loads the executor image into it.
 func (t *Target) restConfig(ctx context.Context, plan Plan) (*rest.Config, error) {
 	path := plan.Kubeconfig
 	if plan.Mode == ModeHost {
@@ -220,19 +233,12 @@ func (t *Target) restConfig(ctx context.Context, plan Plan) (*rest.Config, error
 		return h.cluster.Config, nil
 	}
 	if plan.Mode == ModeKind {
-		k := kind.NewCluster(t.opts.KindName)
-		k.WithVersion(KindVersion)
-		if plan.Kind != "" {
-			k.WithPath(plan.Kind)
-		}
-		kc, err := k.Create(ctx)
+		k, err := startKind(ctx, t.opts, plan)
 		if err != nil {
-			return nil, fmt.Errorf("kind cluster %s: %w", t.opts.KindName, err)
+			return nil, err
 		}
-		if err := k.LoadImage(ctx, t.opts.Image); err != nil {
-			return nil, fmt.Errorf("load %s into kind (build it with make image): %w", t.opts.Image, err)
-		}
-		path = kc
+		t.kind = k
+		path = k.kubeconfig
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = path
@@ -323,6 +329,10 @@ func (t *Target) Close() error {
 	if t.host != nil {
 		err = errors.Join(err, t.host.down(t.opts.Log, err != nil || t.failedOnce, t.opts.Keep, t.opts.DiagnosticsDir))
 		t.host = nil
+	}
+	if t.kind != nil {
+		err = errors.Join(err, t.kind.down(t.opts.Log, err != nil || t.failedOnce, t.opts.Keep, t.opts.DiagnosticsDir))
+		t.kind = nil
 	}
 	return err
 }

@@ -1,0 +1,152 @@
+package kind_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/regen-dev/regen/runner"
+	"github.com/regen-dev/regen/runner/kube"
+	"github.com/regen-dev/regen/runner/report"
+	"github.com/regen-dev/regen/runner/suite"
+	"github.com/regen-dev/regen/runner/target"
+	clustertarget "github.com/regen-dev/regen/runner/target/cluster"
+)
+
+// The suite's own cluster name: a developer's "regen" cluster is not touched.
+const clusterName = "regen-suite"
+
+// observed wraps the cluster target: once it has started (pods rolled out,
+// port-forwards up) it runs check while the pods are live.
+type observed struct {
+	*clustertarget.Target
+	check func(context.Context, *clustertarget.Target)
+}
+
+func (o observed) Start(ctx context.Context) ([]target.Endpoint, error) {
+	eps, err := o.Target.Start(ctx)
+	if err == nil {
+		o.check(ctx, o.Target)
+	}
+	return eps, err
+}
+
+func newTarget(runDir, kustomize string, rollout time.Duration, notes *[]string) *clustertarget.Target {
+	var mu sync.Mutex
+	return clustertarget.New(clustertarget.Options{
+		Env: "dev", Mode: clustertarget.ModeKind, KindName: clusterName,
+		ExecutorBinary: filepath.Join(exeDir, "regen-executor"),
+		Models:         filepath.Join(repo, "fixtures", "models"),
+		KustomizeDir:   kustomize, RunID: filepath.Base(runDir),
+		Timeouts:       kube.Timeouts{Rollout: rollout},
+		DiagnosticsDir: filepath.Join(runDir, "cluster"),
+		Log:            logger(),
+		Notify: func(s string) {
+			mu.Lock()
+			defer mu.Unlock()
+			*notes = append(*notes, s)
+			GinkgoWriter.Println("notify:", s)
+		},
+	})
+}
+
+var _ = Describe("the dev overlay on a kind cluster from the offline node image", Ordered, Serial, func() {
+	It("replays the fixture suite inside a pod on the kind node and passes against the cpu goldens", func(ctx SpecContext) {
+		runDir := GinkgoT().TempDir()
+		var notes []string
+		var podChecked bool
+		tgt := observed{Target: newTarget(runDir, filepath.Join(repo, "kustomize"), 3*time.Minute, &notes), check: func(ctx context.Context, t *clustertarget.Target) {
+			defer GinkgoRecover()
+			cs, err := kubernetes.NewForConfig(t.RestConfig())
+			Expect(err).NotTo(HaveOccurred())
+			node, err := cs.CoreV1().Nodes().Get(ctx, clusterName+"-control-plane", metav1.GetOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(node.Status.NodeInfo.ContainerRuntimeVersion).To(HavePrefix("containerd://1.6"), "Debian's containerd, in our node image")
+			Expect(node.Status.NodeInfo.KubeletVersion).To(Equal("v1.37.2"))
+			Expect(node.Status.NodeInfo.OSImage).To(ContainSubstring("bookworm"), "the debootstrapped rootfs")
+
+			pods, err := cs.CoreV1().Pods(t.Namespace()).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=regen-executor"})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(pods.Items).To(HaveLen(1))
+			p := pods.Items[0]
+			Expect(p.Spec.NodeName).To(Equal(node.Name))
+			Expect(p.Status.PodIP).To(HavePrefix("10.244.0."), "an address from the node image's bridge CNI range")
+			c := p.Status.ContainerStatuses[0]
+			Expect(c.Ready).To(BeTrue())
+			Expect(c.RestartCount).To(BeZero())
+			Expect(c.ContainerID).To(HavePrefix("containerd://"))
+			Expect(c.Image).To(Equal("docker.io/library/regen-executor:dev"), "the image loaded from the OCI archive")
+			logs, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: "executor"}).DoRaw(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(logs)).To(ContainSubstring(`"msg":"serving"`))
+			podChecked = true
+		}}
+		st, err := suite.Load(filepath.Join(repo, "fixtures", "suite.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		start := time.Now()
+		rec, err := runner.Run(ctx, runner.Options{
+			Suite: st, SuitePath: filepath.Join(repo, "fixtures", "suite.yaml"), Class: "cpu", Target: tgt,
+			GoldenDir: filepath.Join(repo, "golden"), RunDir: runDir, Logger: logger(),
+		})
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry("kind run (create, load, rollout, replay, delete)", time.Since(start).Round(time.Millisecond).String())
+		Expect(podChecked).To(BeTrue())
+		Expect(len(rec.Cases)).To(BeNumerically(">=", 20))
+		for _, c := range rec.Cases {
+			Expect(c.Verdict).To(Equal(report.Pass), "%s: %s %s", c.ID, c.Verdict, c.Reason)
+		}
+		all := strings.Join(notes, "\n")
+		Expect(all).To(ContainSubstring("--cluster kind: asked for"), "the run says kind and why")
+		Expect(all).To(ContainSubstring("kind cluster " + clusterName + " created"))
+		Expect(all).To(ContainSubstring("loaded into kind"))
+		Expect(all).To(ContainSubstring("kind cluster " + clusterName + " deleted"))
+	}, NodeTimeout(12*time.Minute))
+
+	It("collects the pod's and the node's logs when the executor crashes, then deletes the cluster", func(ctx SpecContext) {
+		kz := GinkgoT().TempDir()
+		Expect(os.CopyFS(kz, os.DirFS(filepath.Join(repo, "kustomize")))).To(Succeed())
+		dev := filepath.Join(kz, "overlays", "dev", "kustomization.yaml")
+		b, err := os.ReadFile(dev)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(os.WriteFile(dev, append(b, []byte(`  - target:
+      kind: Deployment
+      name: regen-executor
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/args/-
+        value: --no-such-flag
+`)...), 0o644)).To(Succeed())
+
+		runDir := GinkgoT().TempDir()
+		var notes []string
+		tgt := newTarget(runDir, kz, 40*time.Second, &notes)
+		_, err = tgt.Start(ctx)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("rollout"))
+		Expect(tgt.Close()).To(Succeed())
+
+		var diag strings.Builder
+		Expect(filepath.WalkDir(filepath.Join(runDir, "cluster"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && !strings.Contains(p, "kind-node") {
+				b, _ := os.ReadFile(p)
+				diag.Write(b)
+			}
+			return nil
+		})).To(Succeed())
+		Expect(diag.String()).To(ContainSubstring("flag provided but not defined: -no-such-flag"), "the container's own log, fetched from the kubelet")
+		// kind export logs: the node's journal, kubelet and containerd logs.
+		node := filepath.Join(runDir, "cluster", "kind-node", clusterName+"-control-plane")
+		Expect(filepath.Join(node, "kubelet.log")).To(BeAnExistingFile())
+		Expect(filepath.Join(node, "containerd.log")).To(BeAnExistingFile())
+		Expect(strings.Join(notes, "\n")).To(ContainSubstring("kind cluster " + clusterName + " deleted"))
+	}, NodeTimeout(8*time.Minute))
+})
