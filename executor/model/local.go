@@ -8,7 +8,7 @@ import "math"
 // scores every component by the distance, over c and its eight
 // neighbours, between the rough parts (the smooth subspace removed) of x
 // and of the component, under a prior that the whole latent sets: the
-// whole latent's posterior over exemplars (all shifts summed) times its
+// whole latent's exact posterior over exemplars (all shifts summed) times its
 // posterior over that exemplar's shifts tempered by shiftCoupling. Which
 // scene a cell draws from is thus decided globally, and where its piece
 // sits mostly locally. The posterior mean in a latent pixel blends the four
@@ -142,10 +142,10 @@ func cellAxis(n, g int) []axisCell {
 
 // localMean writes the local posterior mean of the components (before the
 // shrink towards x, which the caller applies as for the global mean) for
-// latent xb into out, with g cells per side, prior bias [n] and variance
-// v = s² + σ². Every sum runs in a fixed order with products rounded
+// latent xb into out, with g cells per side, prior bias [n], component
+// width s2 = s² and variance v = s² + σ². Every sum runs in a fixed order with products rounded
 // explicitly, as in components.go.
-func (m *Model) localMean(out, xb []float32, s *sized, g int, bias []float32, v float64) {
+func (m *Model) localMean(out, xb []float32, s *sized, g int, bias []float32, s2, v float64) {
 	C, h, w := m.cfg.LatentChannels, s.h, s.w
 	g = min(g, h, w)
 	d := C * h * w
@@ -159,24 +159,30 @@ func (m *Model) localMean(out, xb []float32, s *sized, g int, bias []float32, v 
 		xr = append([]float32(nil), xb...)
 		s.sm.addProjection(xr, xc, s.negOnes())
 	}
-	// The whole latent's rough distance to every component,
-	// ‖x − μ_j‖² − ‖P(x − μ_j)‖² (P is an orthogonal projection, so the
-	// second term is the squared distance of the smooth coefficients).
+	// The whole latent's exact log posterior over the components, as the
+	// global posterior weighs them (components.go): bias_j −
+	// ‖x − μ_j‖²/(2v) + Σ_i g_i·⟨b_i, x − μ_j⟩², the last term in the
+	// smooth coefficients.
 	var xx float64
 	for _, v := range xb {
 		xx += float64(float64(v) * float64(v))
 	}
+	var gw []float64
+	if s.sm != nil {
+		gw, _ = s.sm.weights(s2, v)
+	}
 	glog := make([]float64, s.n)
 	for j := range glog {
-		dd := xx + s.norms64[j] - float64(2*dot4(s.lat[j*d:(j+1)*d], xb))
+		dd := max(xx+s.norms64[j]-float64(2*dot4(s.lat[j*d:(j+1)*d], xb)), 0)
+		l := float64(bias[j]) - dd/float64(2*v)
 		if s.sm != nil {
 			nd := s.sm.dim()
 			for i, c := range s.coef[j*nd : (j+1)*nd] {
 				e := xc[i] - c
-				dd -= float64(e * e)
+				l += float64(gw[i] * float64(e*e))
 			}
 		}
-		glog[j] = float64(bias[j]) - max(dd, 0)/float64(2*v)
+		glog[j] = l
 	}
 	// Every cell's prior over the components (up to a constant): the whole
 	// latent's log posterior over exemplars, exlog (each exemplar's shifts

@@ -217,7 +217,7 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 		}
 		ob := out.Data[b*d : (b+1)*d]
 		if lg := m.localCells(sigma); lg > 0 && s.local {
-			m.localMean(ob, xb, s, lg, cb, v)
+			m.localMean(ob, xb, s, lg, cb, s2, v)
 		} else {
 			if s.sm != nil {
 				// + Σ_i λ_i/(2·v·(v+λ_i))·⟨b_i, x − μ_j⟩², in coefficient space.
