@@ -14,7 +14,7 @@ help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## build bin/regen, bin/regen-executor and bin/regen-pause (static, CGO_ENABLED=0)
+build: ## build bin/regen (+ bin/regen-full), bin/regen-executor and bin/regen-pause (static, CGO_ENABLED=0)
 	@hack/build.sh
 
 .PHONY: test
@@ -24,6 +24,10 @@ test: ## every test that runs without Docker or GPU: vet, unit (race), suites
 .PHONY: unit
 unit: ## unit tests only (-short)
 	@go test -short ./...
+
+.PHONY: conformance
+conformance: ## the protocol conformance suite; against any server: make conformance URL=http://127.0.0.1:8188
+	@REGEN_CONFORMANCE_URL="$(URL)" go test -count=1 ./suites/conformance -ginkgo.v $(ARGS)
 
 .PHONY: e2e
 e2e: build ## the main job: replay every committed workflow on ENV (local; dev: kubeconfig, kind or a host node) and judge it

@@ -6,7 +6,10 @@
 #   shapes (BenchmarkDenoiserFLOPs), and its share of Predict's time
 # - the 512x512 20-step euler workflow wall time, gmm and els (1 iteration:
 #   each is a full prompt through the real server)
-# - regen compare on a 1024x1024 pair; harness overhead per case
+# - regen compare on a 1024x1024 pair in process (cpu-ms/op, allocs/op);
+#   harness overhead per case
+# - then hack/comparebench.sh: bin/regen compare against odiff, whole
+#   process, side by side (skipped when odiff or hyperfine is missing)
 # A summary table of the headline numbers closes the output.
 #
 # BENCHTIME (default 3x) is the iteration count for everything but the
@@ -59,3 +62,7 @@ END {
   }
 }' "$out" | tee -a "$out"
 echo "bench: results in $out"
+
+# regen compare against odiff, whole process (skips itself without odiff
+# or hyperfine).
+hack/comparebench.sh

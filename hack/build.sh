@@ -8,6 +8,10 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 ldflags="-X github.com/regen-dev/regen/internal/version.gitCommit=${commit}"
 export CGO_ENABLED=0
 mkdir -p bin
-go build -ldflags "$ldflags" -o bin/regen ./cmd/regen
+# bin/regen is the fast build (-tags regenfast): it runs `regen compare`
+# itself and executes bin/regen-full, the full build, for every other
+# command (cmd/regen/main.go says why).
+go build -ldflags "$ldflags" -o bin/regen-full ./cmd/regen
+go build -tags regenfast -ldflags "$ldflags" -o bin/regen ./cmd/regen
 go build -ldflags "$ldflags" -o bin/regen-executor ./cmd/regen-executor
 go build -ldflags "$ldflags" -o bin/regen-pause ./cmd/regen-pause

@@ -3,7 +3,12 @@
 # processes each pinned to one core (taskset, GOMAXPROCS=1), one replica
 # vs two (plan order and longest first), ROUNDS times interleaved, so the
 # ratios come from the same conditions. Needs at least 2 cores (taskset
-# -c 0 and 1). Prints one line per run (hack/schedbench/main.go).
+# -c 0 and 1). Prints one line per run (hack/schedbench/main.go), then per
+# round the speed-ups of two replicas over one, the speed-up longest-first
+# dispatch would reach with the one-replica run's case times (schedbench
+# -simulate: what the schedule gives, free of the load the two replicas
+# meet on a shared machine) and the bound (one replica's wall over its
+# longest case), and the medians.
 #
 # Usage: hack/schedbench.sh [ROUNDS]   (default 2)
 set -o errexit -o nounset -o pipefail
@@ -34,8 +39,27 @@ done
 uptime
 for r in $(seq "$rounds"); do
   echo "round $r"
-  bin/schedbench -urls "${urls[0]}" -order plan
-  bin/schedbench -urls "${urls[0]},${urls[1]}" -order plan
-  bin/schedbench -urls "${urls[0]},${urls[1]}" -order longest
+  bin/schedbench -urls "${urls[0]}" -order plan -simulate 2 | tee -a "$tmp/lines"
+  bin/schedbench -urls "${urls[0]},${urls[1]}" -order plan | tee -a "$tmp/lines"
+  bin/schedbench -urls "${urls[0]},${urls[1]}" -order longest | tee -a "$tmp/lines"
 done
 uptime
+# Per round: one replica's wall over two replicas' (plan order, longest
+# first), and the bound longest first can reach: one replica's wall over
+# its longest case (the two-replica wall cannot go below that case).
+awk '
+function v(key,   i) { for (i = 1; i <= NF; i++) if (index($i, key "=") == 1) { s = substr($i, length(key) + 2); sub(/s$/, "", s); return s + 0 } }
+/^replicas=1 / { w1 = v("wall"); l1 = v("longest_case") }
+/simulated longest first on 2 replicas/ { sim = $(NF - 2); sub(/^\(/, "", sim); sub(/x$/, "", sim) }
+/^replicas=2 order=plan / { wp = v("wall") }
+/^replicas=2 order=longest / {
+  wl = v("wall"); n++
+  printf "round %d: 1 replica %.2fs, 2 replicas plan order %.2fs (%.2fx), longest first %.2fs (%.2fx); simulated %.2fx; bound %.2fx (longest case %.2fs)\n", n, w1, wp, w1 / wp, wl, w1 / wl, sim, w1 / l1, l1
+  rp[n] = w1 / wp; rl[n] = w1 / wl; rs[n] = sim
+}
+function median(a, n,   i, j, t) {
+  for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+  return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+}
+END { if (n) printf "median of %d rounds: 2 replicas vs 1: plan order %.2fx, longest first %.2fx, simulated longest first %.2fx\n", n, median(rp, n), median(rl, n), median(rs, n) }
+' "$tmp/lines"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test that runs on a machine without Docker or GPU.
 # - go vet over the module, and hack/fma-check.sh
-# - the unit tests and the Ginkgo suites (suites/executor, suites/generation, suites/replay,
-#   suites/e2e, suites/hostnode) under the race detector
+# - the unit tests and the Ginkgo suites (suites/executor, suites/conformance against an
+#   in-process regen-executor, suites/generation, suites/replay, suites/e2e, suites/hostnode)
+#   under the race detector
 # The test log lands in $ARTIFACTS/go-test.log (default out/artifacts), the raw go test -json
 # stream in $ARTIFACTS/go-test.json. It ends with what was skipped (a suite without its
 # control plane or host node, a test skipped under -race), why, and the command that

@@ -44,12 +44,18 @@ type Backend interface {
 //	out[i,:] = Σ_j softmax_j( -‖q_i − k_j‖² / (2·Variance) + Bias[j] ) · V[j,:]
 //
 // All slices are row-major float32. KNorm, when non-nil, holds ‖k_j‖²
-// precomputed by the caller (key banks are reused across steps).
+// precomputed by the caller (key banks are reused across steps). KNorm64,
+// when non-nil, holds ‖k_j‖² exactly as the CPU backend sums it itself:
+// Σ_t float64(k_jt)² in order t = 0…D−1 (each product exact in float64), so
+// passing it saves that pass and changes no bit; it takes precedence over
+// KNorm. Backends that compute distances their own way (cuda) may ignore
+// both.
 type AttentionArgs struct {
 	NQ, NK, D, DV int
 	Q             []float32 // [NQ, D]
 	K             []float32 // [NK, D]
 	KNorm         []float32 // [NK] or nil
+	KNorm64       []float64 // [NK] or nil
 	Bias          []float32 // [NK] or nil (zero bias)
 	V             []float32 // [NK, DV]
 	Variance      float32   // > 0
@@ -79,6 +85,7 @@ func (a *AttentionArgs) Validate() error {
 		{"Q", len(a.Q), a.NQ * a.D, false},
 		{"K", len(a.K), a.NK * a.D, false},
 		{"KNorm", len(a.KNorm), a.NK, a.KNorm == nil},
+		{"KNorm64", len(a.KNorm64), a.NK, a.KNorm64 == nil},
 		{"Bias", len(a.Bias), a.NK, a.Bias == nil},
 		{"V", len(a.V), a.NK * a.DV, false},
 		{"Out", len(a.Out), a.NQ * a.DV, false},

@@ -137,7 +137,7 @@ const chain = `{"prompt": {
 	"1": {"class_type": "TestConst", "inputs": {"value": 2}},
 	"2": {"class_type": "TestAdd", "inputs": {"a": ["1", 0], "b": ["1", 0]}},
 	"3": {"class_type": "TestOut", "inputs": {"value": ["2", 0]}}},
-	"client_id": "c", "prompt_id": "p1"}`
+	"client_id": "c", "prompt_id": "11111111-1111-4111-8111-111111111111"}`
 
 func TestEngineRunsAGraphWithoutAServer(t *testing.T) {
 	t.Parallel()
@@ -154,9 +154,11 @@ func TestEngineRunsAGraphWithoutAServer(t *testing.T) {
 				"status", // taken by the worker
 				"execution_start",
 				"execution_cached",
-				"executing 1", "progress_state", "node_done 1 TestConst", "progress_state",
-				"executing 2", "progress_state", "node_done 2 TestAdd", "progress_state",
-				"executing 3", "progress_state", "node_done 3 TestOut", "progress_state", "executed 3",
+				// 0.33.0: progress_state (running) before executing, and
+				// (finished) after executed.
+				"progress_state", "executing 1", "node_done 1 TestConst", "progress_state",
+				"progress_state", "executing 2", "node_done 2 TestAdd", "progress_state",
+				"progress_state", "executing 3", "node_done 3 TestOut", "executed 3", "progress_state",
 				"execution_success",
 				"prompt_done success",
 				"status", // done
@@ -202,7 +204,7 @@ func TestEngineRunsAGraphWithoutAServer(t *testing.T) {
 			if entry.Status.StatusStr != "success" || !entry.Status.Completed || !reflect.DeepEqual(entry.Outputs["3"].Text, []string{"4"}) {
 				t.Errorf("history entry %s", pd.Entry)
 			}
-			if pd.PromptID != "p1" || pd.Executed != 3 {
+			if pd.PromptID != "11111111-1111-4111-8111-111111111111" || pd.Executed != 3 {
 				t.Errorf("PromptDone %+v", pd)
 			}
 			if n := cnt.Get("TestConst") + cnt.Get("TestAdd") + cnt.Get("TestOut"); n != 3 {

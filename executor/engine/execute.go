@@ -46,6 +46,11 @@ type execution struct {
 	uiIDs    []string
 	ui       map[string]map[string][]any
 	progress *progressTracker
+	// prompt is the prompt handed to nodes (SaveImage's PNG "prompt"):
+	// the stored prompt plus each IsChanger node's is_changed, as ComfyUI
+	// 0.33.0's IsChangedCache writes it into the prompt it executes. nil
+	// until the signatures are computed.
+	prompt []byte
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -116,7 +121,16 @@ func (e *execution) run() string {
 	en, p := e.en, e.it.plan
 	e.msg("execution_start", ordered{{"prompt_id", e.it.id}, {"timestamp", nowMillis()}}, false)
 	nonce := strconv.FormatUint(en.nonce.Add(1), 10)
-	sigs, err := signatures(p, e.isChanged, nonce)
+	changed := map[string]string{}
+	sigs, err := signatures(p, func(vn *vnode) (string, bool) {
+		key, always := e.isChanged(vn)
+		if _, ok := vn.impl.(node.IsChanger); ok && !always {
+			// A node that always runs (Python's NaN) gets no is_changed:
+			// NaN is not JSON.
+			changed[vn.id] = key
+		}
+		return key, always
+	}, nonce)
 	if err != nil {
 		e.fail("", "", err, nil)
 		return OutcomeError
@@ -126,6 +140,7 @@ func (e *execution) run() string {
 		keep[sig] = true
 	}
 	en.cache.retain(keep)
+	e.prompt = encodeGraph(p.g, p, changed)
 
 	cached := []string{}
 	for _, id := range p.g.Order {
@@ -158,7 +173,11 @@ func (e *execution) run() string {
 				out = entry.ui
 				e.recordUI(id, entry.ui)
 			}
+			// ComfyUI 0.33.0 (execution.py execute, _send_cached_ui):
+			// executed with the cached UI, then the node's progress
+			// state finished.
 			e.send("executed", ordered{{"node", id}, {"display_node", id}, {"output", out}, {"prompt_id", e.it.id}})
+			e.sendProgressState(id, 1, 1, "finished")
 			e.executed = append(e.executed, id)
 			order.done(id)
 			continue
@@ -196,7 +215,11 @@ func (e *execution) recordUI(id string, ui map[string][]any) {
 }
 
 func (e *execution) env(vn *vnode) *node.Env {
-	return e.en.nodeEnv(e.it, vn.id, vn.class, e.log)
+	env := e.en.nodeEnv(e.it, vn.id, vn.class, e.log)
+	if e.prompt != nil {
+		env.Prompt = e.prompt
+	}
+	return env
 }
 
 func (e *execution) isChanged(vn *vnode) (string, bool) {
@@ -212,8 +235,11 @@ func (e *execution) runNode(vn *vnode) (*cacheEntry, map[string][]any, error) {
 	en := e.en
 	id := vn.id
 	e.rs.setNode(id)
-	e.send("executing", ordered{{"node", id}, {"display_node", id}, {"prompt_id", e.it.id}})
+	// ComfyUI 0.33.0 (execution.py execute): start_progress sends the
+	// running progress_state before executing; finish_progress sends the
+	// finished one after executed.
 	e.sendProgressState(id, 0, 1, "running")
+	e.send("executing", ordered{{"node", id}, {"display_node", id}, {"prompt_id", e.it.id}})
 
 	inputs := map[string][]any{}
 	for _, name := range vn.inputs {
@@ -243,7 +269,7 @@ func (e *execution) runNode(vn *vnode) (*cacheEntry, map[string][]any, error) {
 		return nil
 	}
 	start := time.Now()
-	entry, err := callOverLists(e.ctx, vn, env, inputs)
+	entry, err := callOverLists(e.ctx, vn, env, inputs, en.limits)
 	d := time.Since(start)
 	en.sink.NodeDone(NodeDone{PromptID: e.it.id, NodeID: id, Class: vn.class, Duration: d, Err: err})
 	env.Logger.Debug("node executed", "duration", d.Round(time.Microsecond), "err", err)
@@ -251,11 +277,11 @@ func (e *execution) runNode(vn *vnode) (*cacheEntry, map[string][]any, error) {
 		e.sendProgressState(id, 0, 1, "error")
 		return nil, inputs, err
 	}
-	e.sendProgressState(id, 1, 1, "finished")
 	if len(entry.ui) > 0 {
 		e.recordUI(id, entry.ui)
 		e.send("executed", ordered{{"node", id}, {"display_node", id}, {"output", entry.ui}, {"prompt_id", e.it.id}})
 	}
+	e.sendProgressState(id, 1, 1, "finished")
 	return entry, inputs, nil
 }
 
@@ -264,7 +290,7 @@ func (e *execution) runNode(vn *vnode) (*cacheEntry, map[string][]any, error) {
 // otherwise once per index up to the longest list, repeating the last
 // element of shorter lists. Output slots are gathered per slot, OutputIsList
 // slots concatenated; UI lists are concatenated per key.
-func callOverLists(ctx context.Context, vn *vnode, env *node.Env, inputs map[string][]any) (*cacheEntry, error) {
+func callOverLists(ctx context.Context, vn *vnode, env *node.Env, inputs map[string][]any, limits Limits) (*cacheEntry, error) {
 	spec := vn.spec
 	entry := &cacheEntry{outputs: make([][]any, len(spec.Outputs))}
 	for i := range entry.outputs {
@@ -316,6 +342,9 @@ func callOverLists(ctx context.Context, vn *vnode, env *node.Env, inputs map[str
 				continue
 			}
 			in[k] = l[min(i, len(l)-1)]
+		}
+		if err := limits.runtime(vn.spec, in); err != nil {
+			return nil, fmt.Errorf("execute %s: %w", vn.class, err)
 		}
 		res, err := safeExecute(ctx, vn, env, in)
 		if err != nil {
@@ -386,14 +415,11 @@ func (e *execution) fail(id, class string, err error, inputs map[string][]any) {
 			cur = append(cur, field{name, f})
 		}
 	}
-	// current_outputs: the nodes whose outputs this prompt holds (run or
-	// served from cache), in prompt order.
-	current := []string{}
-	for _, x := range e.it.plan.g.Order {
-		if _, ok := e.vals[x]; ok {
-			current = append(current, x)
-		}
-	}
+	// current_outputs: ComfyUI 0.33.0 sends the output cache's
+	// all_node_ids() taken when the prompt started, which is every node of
+	// the prompt (its cache key set), as a Python set; here in prompt
+	// order.
+	current := append([]string{}, e.it.plan.g.Order...)
 	e.log.Error("node failed", "node", id, "class", class, "err", err)
 	e.msg("execution_error", ordered{
 		{"prompt_id", e.it.id}, {"node_id", id}, {"node_type", class},

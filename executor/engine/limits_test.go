@@ -1,11 +1,15 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/nodes"
 )
@@ -97,5 +101,109 @@ func TestValidateLimits(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRuntimeLimits: the backstop at execution refuses, before the node
+// allocates, what validation could not see: a size through a link, an input
+// already over the bounds, a scale_by that takes its input over them.
+func TestRuntimeLimits(t *testing.T) {
+	t.Parallel()
+	reg, err := node.NewRegistry(nodes.Builtin()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := func(class string) node.Spec {
+		impl, ok := reg.Get(class)
+		if !ok {
+			t.Fatalf("no class %s", class)
+		}
+		return impl.Spec()
+	}
+	latent := func(b, h, w int) *node.Latent { return &node.Latent{Samples: &node.Tensor{Shape: []int{b, 4, h, w}}} }
+	image := func(n, h, w int) *node.Image { return &node.Image{N: n, H: h, W: w, C: 3} }
+	tests := []struct {
+		name   string
+		limits Limits
+		class  string
+		in     map[string]any
+		want   string // substring of the error; "" means allowed
+	}{
+		{name: "linked width and height", class: "ImageScale",
+			in:   map[string]any{"image": image(1, 64, 64), "width": int64(16384), "height": int64(16384)},
+			want: "--max-pixels of 16777216"},
+		{name: "within the bounds", class: "ImageScale",
+			in: map[string]any{"image": image(1, 64, 64), "width": int64(1024), "height": int64(1024)}},
+		{name: "an image input over the bounds", class: "ImageInvert",
+			in:   map[string]any{"image": image(1, 8192, 4096)},
+			want: "input image is 4096 × 8192 pixels"},
+		{name: "a batch over the bounds", class: "ImageInvert", limits: Limits{MaxBatch: 4},
+			in:   map[string]any{"image": image(5, 8, 8)},
+			want: "batch of 5, more than this server's --max-batch of 4"},
+		{name: "a latent counts its VAE scale", class: "LatentUpscaleBy", limits: Limits{MaxPixels: 512 * 512},
+			in:   map[string]any{"samples": latent(1, 128, 64), "scale_by": 1.0},
+			want: "input samples is 512 × 1024 pixels"},
+		{name: "scale_by over the bounds", class: "LatentUpscaleBy",
+			in:   map[string]any{"samples": latent(1, 512, 512), "scale_by": 2.0},
+			want: "scaled by 2"},
+		{name: "scale_by within the bounds", class: "LatentUpscaleBy",
+			in: map[string]any{"samples": latent(1, 256, 256), "scale_by": 2.0}},
+		{name: "unbounded", class: "LatentUpscaleBy", limits: Limits{MaxPixels: -1, MaxBatch: -1},
+			in: map[string]any{"samples": latent(4096, 2048, 2048), "scale_by": 8.0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.limits.runtime(spec(tc.class), tc.in)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("runtime = %v, want allowed", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrLimit)):
+				t.Errorf("runtime = %v, want an ErrLimit containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// hugeImage outputs an image header of h×w without pixels: a stand-in for
+// an upstream node whose output grew past the bounds.
+type hugeImage struct{}
+
+func (hugeImage) Spec() node.Spec {
+	return node.Spec{Name: "TestHugeImage", Inputs: []node.Input{{Name: "size", Type: node.TypeInt, Default: int64(1), Min: node.F(1), Max: node.F(1 << 20)}},
+		Outputs: []node.Output{{Type: node.TypeImage}}}
+}
+
+func (hugeImage) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.Result, error) {
+	s := int(in["size"].(int64))
+	return node.Result{Outputs: []any{&node.Image{N: 1, H: s, W: s, C: 3}}}, nil
+}
+
+// The engine applies the backstop to every node call: the node downstream
+// of an over-sized output fails with the limit named, before it runs.
+func TestEngineRefusesAnOverSizedInputAtRuntime(t *testing.T) {
+	t.Parallel()
+	reg, err := node.NewRegistry(append(nodes.Builtin(), hugeImage{})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder(true)
+	dir := t.TempDir()
+	en, err := New(Options{Registry: reg, Backend: cpu.New(), Sink: rec, Logger: slog.New(slog.DiscardHandler),
+		Dirs: node.Dirs{Models: dir + "/m", Input: dir + "/i", Output: dir + "/o", Temp: dir + "/t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pd := runOne(t, en, rec, `{"prompt": {"1": {"class_type": "TestHugeImage", "inputs": {"size": 8192}},
+		"2": {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}},
+		"3": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}}}}`)
+	if pd.Outcome != OutcomeError {
+		t.Fatalf("outcome %s, want error", pd.Outcome)
+	}
+	msgs, _ := json.Marshal(pd.Entry)
+	for _, want := range []string{`"node_id":"2"`, "input image is 8192 × 8192 pixels", "--max-pixels of 16777216"} {
+		if !strings.Contains(string(msgs), want) {
+			t.Errorf("history entry lacks %s:\n%s", want, msgs)
+		}
 	}
 }

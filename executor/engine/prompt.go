@@ -21,6 +21,11 @@ type pnode struct {
 	InputKeys []string       // in received order
 	Inputs    map[string]any // json.Number, string, bool, nil, []any, map[string]any
 	Meta      json.RawMessage
+	// Keys are the node's own keys in received order and Raw their
+	// values: the prompt is written back in the client's order, unknown
+	// keys included, as Python's dicts keep it.
+	Keys []string
+	Raw  []json.RawMessage
 }
 
 // graph is an API-format prompt with its node order kept.
@@ -53,6 +58,7 @@ func decodeGraph(raw []byte) (*graph, *ErrorObj) {
 		if err != nil {
 			return nil, &ErrorObj{Type: "invalid_prompt", Message: "Cannot parse node.", Details: fmt.Sprintf("Node ID '#%s': %v", id, err)}
 		}
+		n.Keys, n.Raw = keys, fv
 		for j, k := range keys {
 			switch k {
 			case "class_type":
@@ -86,10 +92,13 @@ func decodeInputs(n *pnode, raw []byte) error {
 	return nil
 }
 
-// encodeGraph writes the prompt back as JSON in received order, with the
-// constants of validated nodes replaced by their coerced values (as ComfyUI
-// writes coerced values back into the prompt it stores and hands to nodes).
-func encodeGraph(g *graph, p *plan) json.RawMessage {
+// encodeGraph writes the prompt back as JSON in received order (nodes, and
+// each node's keys), with the constants of validated nodes replaced by their
+// coerced values (as ComfyUI writes coerced values back into the prompt it
+// stores and hands to nodes). isChanged, when not nil, adds "is_changed":
+// [value] after the keys of each node it names: ComfyUI 0.33.0's
+// IsChangedCache writes it into the prompt that SaveImage embeds.
+func encodeGraph(g *graph, p *plan, isChanged map[string]string) json.RawMessage {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, id := range g.Order {
@@ -98,44 +107,83 @@ func encodeGraph(g *graph, p *plan) json.RawMessage {
 			b.WriteByte(',')
 		}
 		pyjson.Write(&b, id)
-		b.WriteString(`:{"inputs":{`)
+		b.WriteByte(':')
 		var vn *vnode
 		if p != nil {
 			vn = p.nodes[id]
 		}
-		for j, k := range n.InputKeys {
+		keys, raw := n.Keys, n.Raw
+		if !n.HasClass || !hasKey(keys, "inputs") {
+			// Not a node the engine could run; written as it always was.
+			keys, raw = []string{"inputs", "class_type"}, []json.RawMessage{nil, nil}
+			if len(n.Meta) > 0 {
+				keys, raw = append(keys, "_meta"), append(raw, n.Meta)
+			}
+		}
+		b.WriteByte('{')
+		for j, k := range keys {
 			if j > 0 {
 				b.WriteByte(',')
 			}
 			pyjson.Write(&b, k)
 			b.WriteByte(':')
-			v := n.Inputs[k]
-			if vn != nil {
-				if c, ok := vn.consts[k]; ok {
-					v = c
+			switch k {
+			case "inputs":
+				writeInputs(&b, n, vn)
+			case "class_type":
+				pyjson.Write(&b, n.Class)
+			default:
+				var c bytes.Buffer
+				if json.Compact(&c, raw[j]) == nil {
+					b.Write(c.Bytes())
+				} else {
+					b.WriteString("null")
 				}
 			}
-			vb, err := pyjson.Marshal(v)
-			if err != nil {
-				vb = []byte("null")
-			}
-			b.Write(vb)
 		}
-		b.WriteString(`},"class_type":`)
-		pyjson.Write(&b, n.Class)
-		if len(n.Meta) > 0 {
-			b.WriteString(`,"_meta":`)
-			var c bytes.Buffer
-			if json.Compact(&c, n.Meta) == nil {
-				b.Write(c.Bytes())
-			} else {
-				b.WriteString("null")
-			}
+		if v, ok := isChanged[id]; ok && !hasKey(keys, "is_changed") {
+			b.WriteString(`,"is_changed":[`)
+			pyjson.Write(&b, v)
+			b.WriteByte(']')
 		}
 		b.WriteByte('}')
 	}
 	b.WriteByte('}')
 	return b.Bytes()
+}
+
+func hasKey(keys []string, k string) bool {
+	for _, key := range keys {
+		if key == k {
+			return true
+		}
+	}
+	return false
+}
+
+// writeInputs writes a node's inputs in received order, the constants of a
+// validated node coerced.
+func writeInputs(b *bytes.Buffer, n *pnode, vn *vnode) {
+	b.WriteByte('{')
+	for j, k := range n.InputKeys {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		pyjson.Write(b, k)
+		b.WriteByte(':')
+		v := n.Inputs[k]
+		if vn != nil {
+			if c, ok := vn.consts[k]; ok {
+				v = c
+			}
+		}
+		vb, err := pyjson.Marshal(v)
+		if err != nil {
+			vb = []byte("null")
+		}
+		b.Write(vb)
+	}
+	b.WriteByte('}')
 }
 
 // extraData is a prompt's extra_data, keys in received order.

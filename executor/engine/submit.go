@@ -109,7 +109,13 @@ func (en *Engine) Submit(body []byte) Submission {
 		extra.set("client_id", b)
 	}
 	id := newUUID()
-	if req.PromptID != nil && *req.PromptID != "" {
+	if req.PromptID != nil {
+		// ComfyUI 0.33.0 (comfy_execution/jobs.py validate_job_id): a
+		// client's prompt_id is a UUID in canonical form, or refused.
+		if !canonicalUUID(*req.PromptID) {
+			return Submission{Error: &ErrorObj{Type: "invalid_prompt_id", Message: "prompt_id must be a valid UUID",
+				Details: "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one"}}
+		}
 		id = *req.PromptID
 	}
 	v := en.newValidator(nil)
@@ -118,15 +124,39 @@ func (en *Engine) Submit(body []byte) Submission {
 		en.log.Info("prompt rejected", "prompt_id", id, "type", verr.Type, "message", verr.Message, "details", verr.Details)
 		return Submission{Error: verr, NodeErrors: nodeErrors}
 	}
+	// ComfyUI 0.33.0 (server.py post_prompt) stamps every queued prompt's
+	// extra_data with create_time, milliseconds since the epoch.
+	extra.set("create_time", json.RawMessage(strconv.FormatInt(nowMillis(), 10)))
 	extraJS, err := extra.MarshalJSON()
 	if err != nil {
 		return rejected("invalid_json", "extra_data is not valid JSON", err.Error())
 	}
 	it := &item{
 		number: number, numberJS: numberJS, id: id, clientID: clientID, plan: p,
-		prompt: encodeGraph(g, p), extra: extraJS, outputs: p.outputs, pngInfo: extra.pngInfo(),
+		prompt: encodeGraph(g, p, nil), extra: extraJS, outputs: p.outputs, pngInfo: extra.pngInfo(),
 	}
 	en.queue.put(it)
 	en.log.Info("prompt queued", "prompt_id", id, "number", string(numberJS), "nodes", len(p.nodes), "outputs", len(p.outputs))
 	return Submission{PromptID: id, Number: numberJS, NodeErrors: nodeErrors}
+}
+
+// canonicalUUID reports whether s is a UUID in Python's str(uuid.UUID(s))
+// form: 8-4-4-4-12 lowercase hex digits.
+func canonicalUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -52,9 +52,37 @@ type vresult struct {
 	valid    bool
 	reasons  []Reason
 	vn       *vnode
-	children []string
+	children []childLink
 	next     int // DFS cursor into children
 	firstOut int // index into failed outputs when it was finalised
+	// cycle is the dependency_cycle reason set on this node when a cycle
+	// through it was found; like ComfyUI's validated[id] it is set before
+	// the node finishes, and a later visit returns it instead of walking
+	// the node again.
+	cycle *Reason
+	// exc is the exception validating this node's links raised (a link to
+	// a node or an output that does not exist): it ends the node's
+	// validation, and whoever called validate_inputs on it reports it.
+	exc *linkException
+	// listed: the node is in the node_errors order already.
+	listed bool
+}
+
+// childLink is a validated link from a node to a child: the input it
+// enters and the link value (ComfyUI reports both on the child when the
+// child's validation raises).
+type childLink struct {
+	id  string
+	in  string
+	cfg []any
+	val []any
+}
+
+// linkException is what ComfyUI's validate_inputs raises for a link to a
+// node or an output slot that does not exist: prompt[o_id] is a KeyError,
+// RETURN_TYPES[slot] an IndexError.
+type linkException struct {
+	typ, msg string
 }
 
 // validate runs ComfyUI's validate_prompt. targets, when non-nil, restricts
@@ -141,53 +169,104 @@ func (v *validator) validate(g *graph, targets []string) (*plan, *ErrorObj, *Nod
 
 // walk validates the graph under root depth-first without recursion,
 // finalising each node after its children (post-order), as ComfyUI's
-// recursive validate_inputs does. A link back to a node on the current path
-// is a cycle.
+// recursive validate_inputs does. The stack is ComfyUI's visiting list: a
+// link back to a node on it is a cycle, reported (ComfyUI 0.33.0) on every
+// node of the cycle with the path in details.
 func (v *validator) walk(g *graph, root string, results map[string]*vresult, finalised *[]string, failedSoFar int) {
-	if r, ok := results[root]; ok && r.state == 2 {
+	if _, ok := results[root]; ok {
 		return
 	}
 	stack := []string{root}
-	results[root] = v.local(g, root)
+	results[root] = v.enter(g, root, nil)
 	for len(stack) > 0 {
 		id := stack[len(stack)-1]
 		r := results[id]
 		if r.next < len(r.children) {
 			c := r.children[r.next]
 			r.next++
-			cr, seen := results[c]
+			cr, seen := results[c.id]
 			switch {
 			case !seen:
-				results[c] = v.local(g, c)
-				stack = append(stack, c)
-			case cr.state == 1:
-				r.reasons = append(r.reasons, Reason{
-					Type:    "dependency_cycle",
-					Message: "Dependency cycle detected",
-					Details: fmt.Sprintf("node %s links back to node %s, which depends on it", id, c),
-					ExtraInfo: ordered{
-						{"node_id", id},
-						{"linked_node", c},
-					},
-				})
+				results[c.id] = v.enter(g, c.id, &c)
+				stack = append(stack, c.id)
+			case cr.state == 1 && cr.cycle == nil:
+				for _, id := range v.cycle(g, stack, c.id, results) {
+					// ComfyUI's validated[] gets the cycle's nodes now, so
+					// node_errors lists them in this order.
+					if cr := results[id]; !cr.listed {
+						cr.listed, cr.firstOut = true, failedSoFar
+						*finalised = append(*finalised, id)
+					}
+				}
 			}
 			continue
 		}
 		stack = stack[:len(stack)-1]
+		if r.cycle != nil {
+			r.reasons = append([]Reason{*r.cycle}, r.reasons...)
+		}
 		valid := len(r.reasons) == 0
 		for _, c := range r.children {
-			if cr := results[c]; cr.state != 2 || !cr.valid {
+			if cr := results[c.id]; cr.state != 2 || !cr.valid {
 				valid = false
 			}
 		}
 		r.valid = valid
 		r.state = 2
 		r.children = nil
-		if len(r.reasons) > 0 {
-			r.firstOut = failedSoFar
+		if len(r.reasons) > 0 && !r.listed {
+			r.listed, r.firstOut = true, failedSoFar
 			*finalised = append(*finalised, id)
 		}
 	}
+}
+
+// cycle marks every node of the cycle that closes at c: the path from c's
+// place on the stack back to c (ComfyUI 0.33.0 execution.py
+// validate_inputs: details "a (A) -> b (B) -> a (A)", extra_info node_id and
+// cycle_nodes). Like ComfyUI it replaces a cycle reason set before.
+func (v *validator) cycle(g *graph, stack []string, c string, results map[string]*vresult) []string {
+	at := 0
+	for i, id := range stack {
+		if id == c {
+			at = i
+			break
+		}
+	}
+	nodes := append([]string{}, stack[at:]...)
+	parts := make([]string, 0, len(nodes)+1)
+	for _, id := range append(nodes, c) {
+		parts = append(parts, fmt.Sprintf("%s (%s)", id, g.Nodes[id].Class))
+	}
+	details := strings.Join(parts, " -> ")
+	for _, id := range nodes {
+		results[id].cycle = &Reason{Type: "dependency_cycle", Message: "Dependency cycle detected", Details: details,
+			ExtraInfo: ordered{{"node_id", id}, {"cycle_nodes", nodes}}}
+	}
+	return nodes
+}
+
+// enter validates one node reached through from (nil for an output
+// validated from the top). A link of the node that raised in ComfyUI ends
+// its validation with one reason, as ComfyUI 0.33.0 reports it: an output's
+// own exception is exception_during_validation (validate_prompt catches
+// it); an inner node's is exception_during_inner_validation, named by the
+// input and link of the node that reached it (its caller catches it).
+func (v *validator) enter(g *graph, id string, from *childLink) *vresult {
+	r := v.local(g, id)
+	if r.exc == nil {
+		return r
+	}
+	r.children = nil
+	if from == nil {
+		r.reasons = []Reason{{Type: "exception_during_validation", Message: "Exception when validating node", Details: r.exc.msg,
+			ExtraInfo: ordered{{"exception_type", r.exc.typ}, {"traceback", []string{}}}}}
+		return r
+	}
+	r.reasons = []Reason{{Type: "exception_during_inner_validation", Message: "Exception when validating inner node", Details: r.exc.msg,
+		ExtraInfo: ordered{{"input_name", from.in}, {"input_config", from.cfg}, {"exception_message", r.exc.msg},
+			{"exception_type", r.exc.typ}, {"traceback", []string{}}, {"linked_node", from.val}}}}
+	return r
 }
 
 // local validates one node's own inputs and returns its linked children.
@@ -197,6 +276,11 @@ func (v *validator) local(g *graph, id string) *vresult {
 	spec := impl.Spec()
 	vn := &vnode{id: id, class: n.Class, impl: impl, spec: spec, consts: map[string]any{}, links: map[string]link{}}
 	r := &vresult{state: 1, vn: vn}
+	if !hasKey(n.Keys, "inputs") {
+		// ComfyUI 0.33.0 reads prompt[id]['inputs'] first: KeyError.
+		r.exc = &linkException{typ: "KeyError", msg: "'inputs'"}
+		return r
+	}
 	iv, hasValidator := impl.(node.InputValidator)
 	skipChecks := map[string]bool{}
 	skipTypes := false
@@ -232,14 +316,14 @@ func (v *validator) local(g *graph, id string) *vresult {
 		cv, err := coerce(in, val)
 		if err != nil {
 			add(Reason{Type: "invalid_input_type",
-				Message: fmt.Sprintf("Failed to convert an input value to a %s value", typeLabel(in, combo)),
+				Message: fmt.Sprintf("Failed to convert an input value to a %s value", typeLabel(in, combo, spec.V3)),
 				Details: fmt.Sprintf("%s, %s, %s", in.Name, pyStr(val), err),
-				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", errorInputConfig(in, combo)},
+				ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", errorInputConfig(in, combo, spec.V3)},
 					{"received_value", val}, {"exception_message", err.Error()}}})
 			continue
 		}
 		if !skipChecks[in.Name] {
-			if rs, bad := checkRange(in, combo, cv); bad {
+			if rs, bad := checkRange(in, combo, cv, spec.V3); bad {
 				add(rs)
 				continue
 			}
@@ -303,7 +387,7 @@ func (v *validator) custom(iv node.InputValidator, id string, vn *vnode) (stack 
 }
 
 func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, combo []string, list []any, skipTypes bool) {
-	cfg := errorInputConfig(in, combo)
+	cfg := errorInputConfig(in, combo, vn.spec.V3)
 	bad := func() {
 		r.reasons = append(r.reasons, Reason{Type: "bad_linked_input",
 			Message: "Bad linked input, must be a length-2 list of [node_id, slot_index]", Details: in.Name,
@@ -313,38 +397,51 @@ func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, co
 		bad()
 		return
 	}
-	from, ok := list[0].(string)
-	if !ok {
+	// The first raising link ends the node's validation, as ComfyUI
+	// 0.33.0's validate_inputs raises on prompt[o_id] (KeyError: str() of
+	// KeyError('77') is "'77'") and on RETURN_TYPES[slot] (a tuple:
+	// IndexError, or TypeError for a slot that is not an integer).
+	raise := func(typ, msg string) {
+		if r.exc == nil {
+			r.exc = &linkException{typ: typ, msg: msg}
+		}
+	}
+	var from string
+	switch id := list[0].(type) {
+	case string:
+		from = id
+	case json.Number, bool, nil:
+		raise("KeyError", pyStr(id)) // prompt[1]: no node id is a number
+		return
+	default:
 		bad()
 		return
-	}
-	slot, ok := slotIndex(list[1])
-	if !ok {
-		bad()
-		return
-	}
-	inner := func(msg, typ string) {
-		r.reasons = append(r.reasons, Reason{Type: "exception_during_inner_validation",
-			Message: "Exception when validating inner node", Details: msg,
-			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg}, {"exception_message", msg},
-				{"exception_type", typ}, {"traceback", []string{}}, {"linked_node", []any{from, slot}}}})
 	}
 	src, ok := g.Nodes[from]
 	if !ok {
-		inner(fmt.Sprintf("linked node %s does not exist", pyQuote(from)), "KeyError")
+		raise("KeyError", pyQuote(from))
+		return
+	}
+	slot, typeErr := linkSlot(list[1])
+	switch {
+	case typeErr != "":
+		raise("TypeError", "tuple indices must be integers or slices, not "+typeErr)
+		return
+	case slot < 0:
+		bad() // Python would index from the end; no client sends it
 		return
 	}
 	impl, _ := v.reg.Get(src.Class) // every class was checked to exist
 	outs := impl.Spec().Outputs
 	if slot >= len(outs) {
-		inner(fmt.Sprintf("node %s (%s) has no output %d", from, src.Class, slot), "IndexError")
+		raise("IndexError", "tuple index out of range")
 		return
 	}
 	received := outs[slot].Type
 	if !skipTypes && !typeMatches(received, in) {
 		r.reasons = append(r.reasons, Reason{Type: "return_type_mismatch",
 			Message: "Return type mismatch between linked nodes",
-			Details: fmt.Sprintf("%s, received_type(%s) mismatch input_type(%s)", in.Name, received, typeLabel(in, combo)),
+			Details: fmt.Sprintf("%s, received_type(%s) mismatch input_type(%s)", in.Name, received, typeLabel(in, combo, vn.spec.V3)),
 			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg}, {"received_type", received},
 				{"linked_node", []any{from, slot}}}})
 		return
@@ -352,29 +449,49 @@ func (v *validator) checkLink(g *graph, vn *vnode, r *vresult, in node.Input, co
 	vn.links[in.Name] = link{From: from, Slot: slot}
 	vn.inputs = append(vn.inputs, in.Name)
 	for _, c := range r.children {
-		if c == from {
+		if c.id == from {
 			return
 		}
 	}
-	r.children = append(r.children, from)
+	r.children = append(r.children, childLink{id: from, in: in.Name, cfg: cfg, val: []any{from, slot}})
 }
 
-// slotIndex accepts an integral, non-negative JSON number (is_link allows
-// floats such as 0.0).
-func slotIndex(v any) (int, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return 0, false
+// linkSlot is the slot of a link as Python indexes a tuple with it: an
+// integer (a bool is one), or the Python type name of anything else, which
+// raises TypeError.
+func linkSlot(v any) (slot int, typeErr string) {
+	switch x := v.(type) {
+	case json.Number:
+		if strings.ContainsAny(x.String(), ".eE") {
+			return 0, "float"
+		}
+		n, err := strconv.ParseInt(x.String(), 10, 64)
+		if err != nil || n > 1<<30 {
+			return 1 << 30, "" // out of range
+		}
+		return int(n), ""
+	case bool:
+		if x {
+			return 1, ""
+		}
+		return 0, ""
+	case string:
+		return 0, "str"
+	case nil:
+		return 0, "NoneType"
+	case []any:
+		return 0, "list"
+	case map[string]any:
+		return 0, "dict"
 	}
-	f, err := strconv.ParseFloat(n.String(), 64)
-	if err != nil || f < 0 || f != float64(int(f)) || f > 1<<30 {
-		return 0, false
-	}
-	return int(f), true
+	return 0, fmt.Sprintf("%T", v)
 }
 
 // typeLabel is how ComfyUI prints an input type in messages.
-func typeLabel(in node.Input, combo []string) string {
+func typeLabel(in node.Input, combo []string, v3 bool) string {
+	if in.IsCombo() && v3 {
+		return "COMBO"
+	}
 	if in.IsCombo() {
 		return pyStr(combo)
 	}
@@ -382,8 +499,8 @@ func typeLabel(in node.Input, combo []string) string {
 }
 
 // checkRange applies min/max and the COMBO list.
-func checkRange(in node.Input, combo []string, cv any) (Reason, bool) {
-	cfg := func() []any { return errorInputConfig(in, combo) }
+func checkRange(in node.Input, combo []string, cv any, v3 bool) (Reason, bool) {
+	cfg := func() []any { return errorInputConfig(in, combo, v3) }
 	if in.Min != nil && compareBound(cv, *in.Min) < 0 {
 		return Reason{Type: "value_smaller_than_min",
 			Message:   fmt.Sprintf("Value %s smaller than min of %s", pyStr(cv), pyStr(number(in, *in.Min))),

@@ -204,15 +204,75 @@ func TestValidateErrorObjects(t *testing.T) {
 			name:    "cycle",
 			prompt:  `{"1": {"class_type": "TestAdd", "inputs": {"a": ["2", 0], "b": ["2", 0]}}, "2": {"class_type": "TestAdd", "inputs": {"a": ["1", 0], "b": ["1", 0]}}, "3": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}`,
 			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"","extra_info":{}}`,
-			wantNodes: `{"2":{"errors":[{"type":"dependency_cycle","message":"Dependency cycle detected","details":"node 2 links back to node 1, which depends on it","extra_info":{"node_id":"2","linked_node":"1"}}],` +
+			// ComfyUI 0.33.0: every node of the cycle, in the order of the path.
+			wantNodes: `{"1":{"errors":[{"type":"dependency_cycle","message":"Dependency cycle detected","details":"1 (TestAdd) -\u003e 2 (TestAdd) -\u003e 1 (TestAdd)","extra_info":{"node_id":"1","cycle_nodes":["1","2"]}}],` +
+				`"dependent_outputs":["3"],"class_type":"TestAdd"},` +
+				`"2":{"errors":[{"type":"dependency_cycle","message":"Dependency cycle detected","details":"1 (TestAdd) -\u003e 2 (TestAdd) -\u003e 1 (TestAdd)","extra_info":{"node_id":"2","cycle_nodes":["1","2"]}}],` +
 				`"dependent_outputs":["3"],"class_type":"TestAdd"}}`,
 		},
 		{
-			name:    "link to missing node",
+			name: "cycle below a node outside it",
+			prompt: `{"1": {"class_type": "TestAdd", "inputs": {"a": ["2", 0], "b": 1}}, "2": {"class_type": "TestAdd", "inputs": {"a": ["3", 0], "b": 1}},` +
+				`"3": {"class_type": "TestAdd", "inputs": {"a": ["2", 0], "b": 1}}, "4": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"","extra_info":{}}`,
+			wantNodes: `{"2":{"errors":[{"type":"dependency_cycle","message":"Dependency cycle detected","details":"2 (TestAdd) -\u003e 3 (TestAdd) -\u003e 2 (TestAdd)","extra_info":{"node_id":"2","cycle_nodes":["2","3"]}}],` +
+				`"dependent_outputs":["4"],"class_type":"TestAdd"},` +
+				`"3":{"errors":[{"type":"dependency_cycle","message":"Dependency cycle detected","details":"2 (TestAdd) -\u003e 3 (TestAdd) -\u003e 2 (TestAdd)","extra_info":{"node_id":"3","cycle_nodes":["2","3"]}}],` +
+				`"dependent_outputs":["4"],"class_type":"TestAdd"}}`,
+		},
+		{
+			// ComfyUI 0.33.0: prompt['9'] raises KeyError in the output's own
+			// validate_inputs, which validate_prompt catches.
+			name:    "output links to missing node",
 			prompt:  `{"1": {"class_type": "TestOut", "inputs": {"value": ["9", 0]}}}`,
-			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating inner node: linked node '9' does not exist","extra_info":{}}`,
-			wantNodes: `{"1":{"errors":[{"type":"exception_during_inner_validation","message":"Exception when validating inner node","details":"linked node '9' does not exist",` +
-				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT",{}],"exception_message":"linked node '9' does not exist","exception_type":"KeyError","traceback":[],"linked_node":["9",0]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating node: '9'","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"exception_during_validation","message":"Exception when validating node","details":"'9'",` +
+				`"extra_info":{"exception_type":"KeyError","traceback":[]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+		},
+		{
+			// ... and in an inner node, whose caller catches it: blamed on
+			// the inner node with the caller's input and link.
+			name:    "inner node links to missing node",
+			prompt:  `{"2": {"class_type": "TestAdd", "inputs": {"a": ["9", 0], "b": 1}}, "1": {"class_type": "TestOut", "inputs": {"value": ["2", 0]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"","extra_info":{}}`,
+			wantNodes: `{"2":{"errors":[{"type":"exception_during_inner_validation","message":"Exception when validating inner node","details":"'9'",` +
+				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT",{}],"exception_message":"'9'","exception_type":"KeyError","traceback":[],"linked_node":["2",0]}}],"dependent_outputs":["1"],"class_type":"TestAdd"}}`,
+		},
+		{
+			// ComfyUI 0.33.0 indexes RETURN_TYPES (a tuple) with the slot.
+			name:    "link with a string slot",
+			prompt:  `{"2": {"class_type": "TestAdd", "inputs": {"a": 1, "b": 1}}, "1": {"class_type": "TestOut", "inputs": {"value": ["2", "0"]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating node: tuple indices must be integers or slices, not str","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"exception_during_validation","message":"Exception when validating node","details":"tuple indices must be integers or slices, not str",` +
+				`"extra_info":{"exception_type":"TypeError","traceback":[]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+		},
+		{
+			name:    "link with a float slot",
+			prompt:  `{"2": {"class_type": "TestAdd", "inputs": {"a": 1, "b": 1}}, "1": {"class_type": "TestOut", "inputs": {"value": ["2", 0.0]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating node: tuple indices must be integers or slices, not float","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"exception_during_validation","message":"Exception when validating node","details":"tuple indices must be integers or slices, not float",` +
+				`"extra_info":{"exception_type":"TypeError","traceback":[]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+		},
+		{
+			name:    "link with a number for a node id",
+			prompt:  `{"2": {"class_type": "TestAdd", "inputs": {"a": 1, "b": 1}}, "1": {"class_type": "TestOut", "inputs": {"value": [2, 0]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating node: 2","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"exception_during_validation","message":"Exception when validating node","details":"2",` +
+				`"extra_info":{"exception_type":"KeyError","traceback":[]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
+		},
+		{
+			name:    "inner node without inputs",
+			prompt:  `{"2": {"class_type": "TestAdd"}, "1": {"class_type": "TestOut", "inputs": {"value": ["2", 0]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"","extra_info":{}}`,
+			wantNodes: `{"2":{"errors":[{"type":"exception_during_inner_validation","message":"Exception when validating inner node","details":"'inputs'",` +
+				`"extra_info":{"input_name":"value","input_config":["INT,FLOAT",{}],"exception_message":"'inputs'","exception_type":"KeyError","traceback":[],"linked_node":["2",0]}}],"dependent_outputs":["1"],"class_type":"TestAdd"}}`,
+		},
+		{
+			name:    "link to missing output slot",
+			prompt:  `{"2": {"class_type": "TestAdd", "inputs": {"a": 1, "b": 1}}, "1": {"class_type": "TestOut", "inputs": {"value": ["2", 3]}}}`,
+			wantErr: `{"type":"prompt_outputs_failed_validation","message":"Prompt outputs failed validation","details":"Exception when validating node: tuple index out of range","extra_info":{}}`,
+			wantNodes: `{"1":{"errors":[{"type":"exception_during_validation","message":"Exception when validating node","details":"tuple index out of range",` +
+				`"extra_info":{"exception_type":"IndexError","traceback":[]}}],"dependent_outputs":["1"],"class_type":"TestOut"}}`,
 		},
 		{
 			name:       "unreachable invalid node is ignored",
@@ -280,8 +340,8 @@ func TestValidateCoercionWritesBack(t *testing.T) {
 	if verr != nil {
 		t.Fatalf("validate: %+v", verr)
 	}
-	got := string(encodeGraph(g, p))
-	want := `{"1":{"inputs":{"seed":8,"strength":0.25,"mode":"a","label":"12","flag":true,"_x":1},"class_type":"TestOpts"}}`
+	got := string(encodeGraph(g, p, nil))
+	want := `{"1":{"class_type":"TestOpts","inputs":{"seed":8,"strength":0.25,"mode":"a","label":"12","flag":true,"_x":1}}}`
 	if got != want {
 		t.Errorf("encoded prompt:\n got %s\nwant %s", got, want)
 	}
@@ -356,6 +416,51 @@ func TestCompareBound(t *testing.T) {
 			t.Parallel()
 			if got := compareBound(tc.v, tc.b); got != tc.want {
 				t.Errorf("compareBound(%v, %v) = %d, want %d", tc.v, tc.b, got, tc.want)
+			}
+		})
+	}
+}
+
+// The prompt is written back in the client's order, node keys too, with
+// keys the engine does not know kept and is_changed appended where given
+// (ComfyUI 0.33.0 keeps Python's dict order and IsChangedCache adds
+// is_changed to the prompt SaveImage embeds).
+func TestEncodeGraphKeepsClientOrder(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, prompt string
+		isChanged    map[string]string
+		want         string
+	}{
+		{
+			name:   "node keys in received order",
+			prompt: `{"2": {"_meta": {"title": "T"}, "inputs": {"value": ["1", 0]}, "class_type": "TestOut"}, "1": {"class_type": "TestConst", "inputs": {"value": 3}}}`,
+			want:   `{"2":{"_meta":{"title":"T"},"inputs":{"value":["1",0]},"class_type":"TestOut"},"1":{"class_type":"TestConst","inputs":{"value":3}}}`,
+		},
+		{
+			name:   "unknown keys kept",
+			prompt: `{"1": {"class_type": "TestOut", "x-note": [1, {"a": 2}], "inputs": {"value": 2.0}}}`,
+			want:   `{"1":{"class_type":"TestOut","x-note":[1,{"a":2}],"inputs":{"value":2.0}}}`,
+		},
+		{
+			name:      "is_changed appended",
+			prompt:    `{"1": {"inputs": {"value": 2}, "class_type": "TestOut"}}`,
+			isChanged: map[string]string{"1": "abc"},
+			want:      `{"1":{"inputs":{"value":2},"class_type":"TestOut","is_changed":["abc"]}}`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g, perr := decodeGraph([]byte(tc.prompt))
+			if perr != nil {
+				t.Fatalf("decode: %+v", perr)
+			}
+			p, verr, _ := testValidator(t).validate(g, nil)
+			if verr != nil {
+				t.Fatalf("validate: %+v", verr)
+			}
+			if got := string(encodeGraph(g, p, tc.isChanged)); got != tc.want {
+				t.Errorf("encoded prompt:\n got %s\nwant %s", got, tc.want)
 			}
 		})
 	}

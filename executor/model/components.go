@@ -125,26 +125,36 @@ func (s *smooth) weights(s2, v float64) (g, gain []float64) {
 // dim is the number of coefficients of one latent.
 func (s *smooth) dim() int { return s.c * len(s.by) * len(s.bx) }
 
-// coefs writes the coefficients of lat [c, h, w] (order c, u, v) into dst.
+// coefs writes the coefficients of lat [c, h, w] (order c, u, v) into dst:
+// coef(c, u, v) = Σ_y by[u][y]·(Σ_x bx[v][x]·lat[c, y, x]), both sums in
+// order. The inner sums do not depend on u, so they are computed once per
+// row (F× less work than per u) and then weighted, in the same order, for
+// every u: the same operations on the same values.
 func (s *smooth) coefs(dst []float64, lat []float32) {
 	F, G := len(s.by), len(s.bx)
 	row := make([]float64, G)
+	acc := make([]float64, s.h*G) // [y][v] Σ_x bx[v][x]·lat[c, y, x]
 	for ch := 0; ch < s.c; ch++ {
 		plane := lat[ch*s.h*s.w : (ch+1)*s.h*s.w]
+		for y := 0; y < s.h; y++ {
+			line := plane[y*s.w : (y+1)*s.w]
+			for v := 0; v < G; v++ {
+				var a float64
+				bx := s.bx[v]
+				for x, val := range line {
+					a += float64(bx[x] * float64(val))
+				}
+				acc[y*G+v] = a
+			}
+		}
 		for u := 0; u < F; u++ {
 			for v := range row {
 				row[v] = 0
 			}
 			for y := 0; y < s.h; y++ {
 				wy := s.by[u][y]
-				line := plane[y*s.w : (y+1)*s.w]
 				for v := 0; v < G; v++ {
-					var acc float64
-					bx := s.bx[v]
-					for x, val := range line {
-						acc += float64(bx[x] * float64(val))
-					}
-					row[v] += float64(wy * acc)
+					row[v] += float64(wy * acc[y*G+v])
 				}
 			}
 			copy(dst[(ch*F+u)*G:], row)

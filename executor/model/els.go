@@ -58,7 +58,7 @@ func (m *Model) predictELSWorkers(ctx context.Context, x *node.Tensor, B, h, w i
 	s2 := float64(m.cfg.ComponentWidth * m.cfg.ComponentWidth)
 	v := s2 + float64(sigma*sigma)
 	j := &elsJob{
-		be: m.be, x: x, out: node.NewTensor(x.Shape...), ex: m.at(h, w).lat, bias: bias,
+		be: m.be, x: x, out: node.NewTensor(x.Shape...), sz: m.at(h, w), pad: m.cfg.maxPatchRadius(), bias: bias,
 		B: B, C: m.cfg.LatentChannels, K: m.set.K, h: h, w: w,
 		r: P / 2, d: P * P * m.cfg.LatentChannels, T: m.cfg.Tile, W: m.cfg.Window,
 		v: v, a: s2 / v,

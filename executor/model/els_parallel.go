@@ -15,8 +15,14 @@ type elsJob struct {
 	be   backend.Attender
 	x    *node.Tensor // [B,C,h,w] noisy latents
 	out  *node.Tensor // [B,C,h,w] written, one tile's positions per task
-	ex   []float32    // [K,C,h,w] exemplars at h×w
+	sz   *sized       // the exemplars at h×w (the first K of sz.lat)
+	pad  int          // the largest patch radius of the schedule
 	bias []float32    // [K] log prior
+
+	// set by run: the exemplars and x laid out for patch copies (see
+	// patchImages), and the norms of the exemplars' patches ([K,h,w])
+	ex, xs *patchImages
+	kn     []float64
 
 	B, C, K, h, w int
 	r, d          int // patch radius, patch values P²·C
@@ -28,6 +34,7 @@ type elsJob struct {
 // values, biases), its queries and its attention output.
 type elsScratch struct {
 	q, keys, vals, kb, o []float32
+	kn                   []float64
 }
 
 func (j *elsJob) newScratch() *elsScratch {
@@ -37,6 +44,7 @@ func (j *elsJob) newScratch() *elsScratch {
 		keys: make([]float32, j.K*maxPos*j.d),
 		vals: make([]float32, j.K*maxPos*j.C),
 		kb:   make([]float32, j.K*maxPos),
+		kn:   make([]float64, j.K*maxPos),
 		o:    make([]float32, j.T*j.T*j.C),
 	}
 }
@@ -49,7 +57,13 @@ func (j *elsJob) newScratch() *elsScratch {
 // that does not depend on which worker runs it or when, so the result is
 // bit-identical for any worker count. The first error (cancellation
 // included) stops the handing out of further tasks.
+//
+// Patches are copied from channel-last, border-padded layouts made once:
+// x's per call, the exemplars' (and their patch norms) once per size and
+// patch size (sized.els), since the exemplars never change.
 func (j *elsJob) run(ctx context.Context, workers int) error {
+	j.ex, j.kn = j.sz.els.get(j.sz.lat, j.K, j.C, j.h, j.w, j.pad, j.r)
+	j.xs = newPatchImages(j.x.Data, j.B, j.C, j.h, j.w, j.r)
 	ny, nx := (j.h+j.T-1)/j.T, (j.w+j.T-1)/j.T
 	n := ny * nx
 	workers = max(1, min(workers, n))
@@ -106,29 +120,26 @@ func (j *elsJob) tile(ctx context.Context, s *elsScratch, ty0, tx0 int) error {
 	cx0, cx1 := max(0, tx0-j.W), min(w, tx1+j.W)
 	nk := 0
 	for k := 0; k < j.K; k++ {
-		ex := j.ex[k*plane : (k+1)*plane]
 		for py := cy0; py < cy1; py++ {
 			for px := cx0; px < cx1; px++ {
-				extractPatch(s.keys[nk*d:], ex, C, h, w, py, px, r)
-				for ch := 0; ch < C; ch++ {
-					s.vals[nk*C+ch] = ex[(ch*h+py)*w+px]
-				}
+				j.ex.patch(s.keys[nk*d:(nk+1)*d], k, py, px, r)
+				copy(s.vals[nk*C:(nk+1)*C], j.ex.pixel(k, py, px))
 				s.kb[nk] = j.bias[k]
+				s.kn[nk] = j.kn[(k*h+py)*w+px]
 				nk++
 			}
 		}
 	}
 	for b := 0; b < j.B; b++ {
-		img := j.x.Data[b*plane : (b+1)*plane]
 		nq := 0
 		for y := ty0; y < ty1; y++ {
 			for xx := tx0; xx < tx1; xx++ {
-				extractPatch(s.q[nq*d:], img, C, h, w, y, xx, r)
+				j.xs.patch(s.q[nq*d:(nq+1)*d], b, y, xx, r)
 				nq++
 			}
 		}
 		err := j.be.Attention(ctx, &backend.AttentionArgs{NQ: nq, NK: nk, D: d, DV: C,
-			Q: s.q[:nq*d], K: s.keys[:nk*d], Bias: s.kb[:nk], V: s.vals[:nk*C], Variance: float32(j.v), Out: s.o[:nq*C]})
+			Q: s.q[:nq*d], K: s.keys[:nk*d], KNorm64: s.kn[:nk], Bias: s.kb[:nk], V: s.vals[:nk*C], Variance: float32(j.v), Out: s.o[:nq*C]})
 		if err != nil {
 			return err
 		}

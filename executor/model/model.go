@@ -33,6 +33,7 @@ type sized struct {
 	norms []float32 // [n] ‖μ_j‖²
 	sm    *smooth   // nil without a smooth subspace
 	coef  []float64 // [n, sm.dim()]
+	els   elsBank   // els's layout of the exemplars and key norms (els_patches.go)
 	// The local posterior's (local.go): whether the checkpoint has one,
 	// ‖μ_j‖² in float64, and each component's rough part (lat less its
 	// smooth part), made when a cell first needs it.

@@ -58,6 +58,12 @@ type Input struct {
 	ControlAfterGenerate bool // INT seeds
 	ImageUpload          bool // LoadImage
 	ForceInput           bool // render as a socket, not a widget
+	// Advanced: the frontend hides the widget under the node's advanced
+	// inputs ({"advanced": true} in /object_info, ComfyUI 0.33.0).
+	Advanced bool
+	// NoRound: a FLOAT the frontend must not round ({"round": false}, as
+	// ComfyUI's V3 inputs declare round=False); Round, when set, wins.
+	NoRound bool
 }
 
 // F returns a pointer to v, for Input.Min/Max/Step/Round.
@@ -106,6 +112,21 @@ type Spec struct {
 	NotIdempotent bool // NOT_IDEMPOTENT: the node id is part of the cache key
 	Deprecated    bool
 	Experimental  bool
+
+	// SearchAliases are the names the frontend's node search also finds
+	// the class by (SEARCH_ALIASES; /object_info search_aliases, ComfyUI
+	// 0.33.0). EssentialsCategory is its place in the frontend's essentials
+	// panel (ESSENTIALS_CATEGORY), "" for none.
+	SearchAliases      []string
+	EssentialsCategory string
+
+	// V3: ComfyUI defines the class with its V3 schema (comfy_api
+	// io.ComfyNode, the comfy_extras classes). /object_info then describes
+	// it as ComfyUI 0.33.0's get_v1_info does: every input as [type,
+	// options], a COMBO as ["COMBO", {"multiselect": false, "options": [...]}],
+	// and every NodeInfoV1 field (null where unset); validation errors name
+	// a COMBO's type "COMBO".
+	V3 bool
 }
 
 // Input returns the named input.

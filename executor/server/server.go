@@ -183,8 +183,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// featureFlags are ComfyUI 0.33.0's /features keys (comfy_api/feature_flags.py
+// _CORE_FEATURE_FLAGS), in its order; features regen-executor does not have
+// (model type tags, ComfyUI-Manager v4, node replacements, assets) are false.
 func (s *Server) featureFlags() ordered {
-	return ordered{{"supports_preview_metadata", true}, {"max_upload_size", s.opts.MaxUploadSize}}
+	return ordered{
+		{"supports_preview_metadata", true},
+		{"supports_model_type_tags", false},
+		{"max_upload_size", s.opts.MaxUploadSize},
+		{"extension", ordered{{"manager", ordered{{"supports_v4", false}}}}},
+		{"node_replacements", false},
+		{"assets", false},
+	}
 }
 
 // Listening implements engine.Sink: whether any websocket client is

@@ -261,10 +261,10 @@ func TestShutdownLetsTheRunningPromptFinishOrInterruptsIt(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, _ := newTestServer(t, tc.grace)
 			_, cancel, done := serve(t, srv)
-			if sub := srv.eng.Submit([]byte(`{"prompt": {"1": {"class_type": "TestSlow", "inputs": {"steps": 10}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}, "prompt_id": "p1"}`)); !sub.Queued() {
+			if sub := srv.eng.Submit([]byte(`{"prompt": {"1": {"class_type": "TestSlow", "inputs": {"steps": 10}}, "2": {"class_type": "TestOut", "inputs": {"value": ["1", 0]}}}, "prompt_id": "11111111-1111-4111-8111-111111111111"}`)); !sub.Queued() {
 				t.Fatalf("submit: %+v", sub.Error)
 			}
-			srv.eng.Submit([]byte(`{"prompt": {"1": {"class_type": "TestOut", "inputs": {"value": 1}}}, "prompt_id": "p2"}`))
+			srv.eng.Submit([]byte(`{"prompt": {"1": {"class_type": "TestOut", "inputs": {"value": 1}}}, "prompt_id": "22222222-2222-4222-8222-222222222222"}`))
 			for {
 				if running, _ := srv.eng.Queue(); len(running) > 0 {
 					break
@@ -280,7 +280,7 @@ func TestShutdownLetsTheRunningPromptFinishOrInterruptsIt(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatalf("serve did not return")
 			}
-			entry, ok := srv.hist.get("p1")
+			entry, ok := srv.hist.get("11111111-1111-4111-8111-111111111111")
 			if !ok {
 				t.Fatalf("the running prompt has no history entry")
 			}
@@ -293,7 +293,7 @@ func TestShutdownLetsTheRunningPromptFinishOrInterruptsIt(t *testing.T) {
 			if e.Status.StatusStr != tc.wantStatus {
 				t.Errorf("status %q, want %q", e.Status.StatusStr, tc.wantStatus)
 			}
-			if _, ok := srv.hist.get("p2"); ok {
+			if _, ok := srv.hist.get("22222222-2222-4222-8222-222222222222"); ok {
 				t.Errorf("a pending prompt ran during shutdown")
 			}
 		})

@@ -9,6 +9,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/regen-dev/regen/runner"
@@ -38,6 +40,8 @@ func run() error {
 	urls := flag.String("urls", "", "comma-separated executor base URLs, one case in flight on each")
 	order := flag.String("order", "longest", "dispatch order: plan or longest")
 	runDir := flag.String("report", "", "report directory (default: a temporary one, removed)")
+	perCase := flag.Bool("cases", false, "also print every case's replay and compare seconds, longest replay first")
+	simulate := flag.Int("simulate", 0, "also print the wall time longest-first dispatch would reach on 1…N replicas with this run's case times (replay + compare), free of the load the replicas met")
 	flag.Parse()
 	if *urls == "" || (*order != "plan" && *order != "longest") {
 		flag.Usage()
@@ -79,7 +83,42 @@ func run() error {
 	}
 	fmt.Printf("replicas=%d order=%s cases=%d wall=%.2fs replay_sum=%.2fs longest_case=%.2fs verdicts=%v\n",
 		len(tg), *order, len(rec.Cases), rec.WallSeconds, sum, longest, verdicts)
+	if *simulate > 0 {
+		var secs []float64
+		for _, c := range rec.Cases {
+			if c.ReplaySeconds > 0 {
+				secs = append(secs, c.ReplaySeconds+c.CompareSeconds)
+			}
+		}
+		one := makespan(secs, 1)
+		for n := 1; n <= *simulate; n++ {
+			m := makespan(secs, n)
+			fmt.Printf("  simulated longest first on %d replicas: %.2fs (%.2fx one replica)\n", n, m, one/m)
+		}
+	}
+	if *perCase {
+		cs := slices.Clone(rec.Cases)
+		slices.SortStableFunc(cs, func(a, b report.Case) int { return cmp.Compare(b.ReplaySeconds, a.ReplaySeconds) })
+		for _, c := range cs {
+			fmt.Printf("  %6.2fs replay %5.1f%%  %5.2fs compare  %-8s %s\n", c.ReplaySeconds, 100*c.ReplaySeconds/sum, c.CompareSeconds, c.Endpoint, c.ID)
+		}
+	}
 	return nil
+}
+
+// makespan is the wall time of greedy longest-first dispatch of cases
+// taking secs each on n replicas: each case, longest first, goes to the
+// replica that frees up first (the runner's workers take the next case
+// when they finish one).
+func makespan(secs []float64, n int) float64 {
+	s := slices.Clone(secs)
+	slices.SortFunc(s, func(a, b float64) int { return cmp.Compare(b, a) })
+	free := make([]float64, n)
+	for _, d := range s {
+		i := slices.Index(free, slices.Min(free))
+		free[i] += d
+	}
+	return slices.Max(free)
 }
 
 // multi is several running executors as one target.

@@ -2,9 +2,110 @@ package compare
 
 import (
 	"bytes"
+	"image"
+	"image/draw"
 	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 )
+
+// reportCPU reports the CPU time per op (user + system, every goroutine)
+// as cpu-ms/op; call it after the loop with the cpuTime() read before it.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.Helper()
+	if start == 0 {
+		return
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+// fixturePair is the committed 1024² golden and a copy with a ±1 LSB change
+// in a quarter of its channel values (xorshift, as hack/comparepair
+// writes it): every tier runs, the verdict is pass~.
+func fixturePair(b *testing.B) (golden, got []byte) {
+	b.Helper()
+	golden, err := os.ReadFile(filepath.Join("..", "..", "golden", "cpu", "api-mixed-sd15-sdxl-refine", "default.seed-1.26-0.png"))
+	if err != nil {
+		b.Skipf("no 1024² fixture golden: %v", err)
+	}
+	img, err := png.Decode(bytes.NewReader(golden))
+	if err != nil {
+		b.Fatal(err)
+	}
+	px := image.NewNRGBA(image.Rect(0, 0, img.Bounds().Dx(), img.Bounds().Dy()))
+	draw.Draw(px, px.Rect, img, img.Bounds().Min, draw.Src)
+	s := uint64(0x9e3779b97f4a7c15)
+	for i := range px.Pix {
+		if i%4 == 3 {
+			continue
+		}
+		s ^= s << 13
+		s ^= s >> 7
+		s ^= s << 17
+		switch v := px.Pix[i]; {
+		case s%8 == 0 && v < 255:
+			px.Pix[i] = v + 1
+		case s%8 == 1 && v > 0:
+			px.Pix[i] = v - 1
+		}
+	}
+	return golden, encodePNG(b, px)
+}
+
+// BenchmarkCompareFixture1024 is `regen compare golden.png noisy.png` in
+// process (hack/comparebench.sh times the whole process): both PNGs
+// decoded, analysed and judged, no heat-map (regen compare draws one only
+// with --diff).
+func BenchmarkCompareFixture1024(b *testing.B) {
+	golden, got := fixturePair(b)
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		if r := Compare(Input{PNG: golden}, Input{PNG: got}, Options{NoDiff: true}); r.Verdict != PassApprox {
+			b.Fatalf("verdict %s: %s", r.Verdict, r.Reason)
+		}
+	}
+	reportCPU(b, start)
+}
+
+// BenchmarkCompareFixture1024Identical is the identical pair of the above:
+// the same pixels encoded again, so tier 0 decodes and hashes both files.
+func BenchmarkCompareFixture1024Identical(b *testing.B) {
+	golden, _ := fixturePair(b)
+	img, err := png.Decode(bytes.NewReader(golden))
+	if err != nil {
+		b.Fatal(err)
+	}
+	got := encodePNG(b, toNRGBA(img))
+	if bytes.Equal(got, golden) {
+		b.Fatal("the re-encoded golden has the same bytes")
+	}
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		if r := Compare(Input{PNG: golden}, Input{PNG: got}, Options{NoDiff: true}); r.Verdict != Pass {
+			b.Fatalf("verdict %s: %s", r.Verdict, r.Reason)
+		}
+	}
+	reportCPU(b, start)
+}
+
+// BenchmarkCompareFixture1024SameFile is the same file on both sides (a
+// deterministic output): decoded and hashed once.
+func BenchmarkCompareFixture1024SameFile(b *testing.B) {
+	golden, _ := fixturePair(b)
+	got := bytes.Clone(golden)
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		if r := Compare(Input{PNG: golden}, Input{PNG: got}, Options{NoDiff: true}); r.Verdict != Pass {
+			b.Fatalf("verdict %s: %s", r.Verdict, r.Reason)
+		}
+	}
+	reportCPU(b, start)
+}
 
 // benchPair encodes a 1024² golden and a jittered output as PNG files.
 func benchPair(b *testing.B) (golden, got []byte) {
@@ -19,11 +120,13 @@ func BenchmarkCompare1024(b *testing.B) {
 	golden, got := benchPair(b)
 	b.SetBytes(int64(len(golden) + len(got)))
 	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		if r := Compare(Input{PNG: golden}, Input{PNG: got}, Options{}); r.Verdict != PassApprox {
 			b.Fatalf("verdict %s: %s", r.Verdict, r.Reason)
 		}
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkCompare1024FromRecord judges against a stored golden record:
@@ -49,11 +152,14 @@ func BenchmarkCompare1024FromRecord(b *testing.B) {
 // BenchmarkDecode1024 is the PNG decoding share of the above.
 func BenchmarkDecode1024(b *testing.B) {
 	golden, _ := benchPair(b)
+	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		if _, err := png.Decode(bytes.NewReader(golden)); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkNewRecord1024 is the analysis of one decoded image.
@@ -63,11 +169,31 @@ func BenchmarkNewRecord1024(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		if _, err := NewRecord(img, golden); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
+}
+
+// BenchmarkScanFixture1024 is the one pass over the pixels of the 1024²
+// fixture golden that its record's statistics come from.
+func BenchmarkScanFixture1024(b *testing.B) {
+	golden, _ := fixturePair(b)
+	img, err := png.Decode(bytes.NewReader(golden))
+	if err != nil {
+		b.Fatal(err)
+	}
+	px := toNRGBA(img)
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		scan(px)
+	}
+	reportCPU(b, start)
 }
 
 // BenchmarkCompare1024Identical judges an output identical to its golden:

@@ -61,16 +61,21 @@ func Compare(golden, got Input, opts Options) Result {
 	var gold *decoded
 	var goldErr error
 	var wg sync.WaitGroup
-	if !golden.empty() {
+	sameFile := golden.Image == nil && got.Image == nil && len(got.PNG) > 0 && bytes.Equal(golden.PNG, got.PNG)
+	if !golden.empty() && !sameFile {
 		wg.Go(func() { gold, goldErr = decode(golden) })
 	}
 	out, err := decode(got)
 	wg.Wait()
+	if sameFile && err == nil {
+		// The same file twice: the same pixels, decoded once.
+		gold, goldErr = describe(golden, out.px, out.sum)
+	}
 	if err != nil {
 		return res.errorf("read output: %v", err)
 	}
 	if golden.empty() {
-		gotA, err := out.analyse()
+		gotA, _, err := out.analyse(nil, Thresholds{})
 		if err != nil {
 			return res.errorf("read output: %v", err)
 		}
@@ -99,11 +104,29 @@ func Compare(golden, got Input, opts Options) Result {
 		passIdentical(&res, out.w, out.h, out.sum)
 		return res
 	}
-	// The pixels differ: analyse both sides for tiers 1–4, concurrently.
+	// The pixels differ: analyse both sides for tiers 1–3, concurrently,
+	// and measure tier 4 in the output's pass (it converts the output's
+	// colours anyway), or beside it when the output's record is given.
+	tier4 := gold.px != nil && out.px != nil && gold.w == out.w && gold.h == out.h
+	var against *image.NRGBA
+	if tier4 && out.in.Record == nil {
+		against = gold.px
+	}
+	var loc *localStats
+	if tier4 && against == nil {
+		t := res.Thresholds
+		wg.Go(func() {
+			st := local(gold.px, out.px, t)
+			loc = &st
+		})
+	}
 	var goldA *analysed
-	wg.Go(func() { goldA, goldErr = gold.analyse() })
-	gotA, err := out.analyse()
+	wg.Go(func() { goldA, _, goldErr = gold.analyse(nil, Thresholds{}) })
+	gotA, gotLoc, err := out.analyse(against, res.Thresholds)
 	wg.Wait()
+	if gotLoc != nil {
+		loc = gotLoc
+	}
 	if err != nil {
 		return res.errorf("read output: %v", err)
 	}
@@ -111,7 +134,7 @@ func Compare(golden, got Input, opts Options) Result {
 		return res.errorf("read golden: %v", goldErr)
 	}
 	res.OutputRecord = gotA.rec
-	judge(&res, goldA, gotA, golden.Plan, got.Plan, opts)
+	judge(&res, goldA, gotA, loc, golden.Plan, got.Plan, opts)
 	return res
 }
 
@@ -140,16 +163,24 @@ func decode(in Input) (*decoded, error) {
 			return nil, fmt.Errorf("decode png: %w", err)
 		}
 	}
+	if img == nil {
+		if err := in.Record.Validate(); err != nil {
+			return nil, err
+		}
+		return &decoded{in: in, sum: in.Record.SHA256, w: in.Record.Width, h: in.Record.Height}, nil
+	}
+	px := toNRGBA(img)
+	return describe(in, px, pixelSHA256(px))
+}
+
+// describe is decode's result for in given its pixels px and their hash.
+func describe(in Input, px *image.NRGBA, sum string) (*decoded, error) {
 	if in.Record != nil {
 		if err := in.Record.Validate(); err != nil {
 			return nil, err
 		}
 	}
-	if img == nil {
-		return &decoded{in: in, sum: in.Record.SHA256, w: in.Record.Width, h: in.Record.Height}, nil
-	}
-	px := toNRGBA(img)
-	d := &decoded{in: in, px: px, sum: pixelSHA256(px), w: px.Rect.Dx(), h: px.Rect.Dy()}
+	d := &decoded{in: in, px: px, sum: sum, w: px.Rect.Dx(), h: px.Rect.Dy()}
 	if d.w == 0 || d.h == 0 {
 		return nil, fmt.Errorf("analyse image: empty (%d×%d)", d.w, d.h)
 	}
@@ -163,24 +194,33 @@ func decode(in Input) (*decoded, error) {
 	return d, nil
 }
 
-// analyse completes a decoded side for tiers 1–4: its record (the given
-// one, or computed from the pixels) and, with pixels, their OKLab planes.
-func (d *decoded) analyse() (*analysed, error) {
+// analyse completes a decoded side for tiers 1–4: its record, the given
+// one or computed from the pixels in one pass, which also measures tier 4
+// against golden when given (nil localStats otherwise).
+func (d *decoded) analyse(golden *image.NRGBA, th Thresholds) (*analysed, *localStats, error) {
 	switch {
 	case d.px == nil:
-		return &analysed{rec: d.in.Record}, nil
+		return &analysed{rec: d.in.Record}, nil, nil
 	case d.in.Record != nil:
-		rec := d.in.Record
-		if rec.Colour.Levels == nil {
+		// The golden side's derived data come from its record; its
+		// pixels are for tier 4.
+		a := &analysed{rec: d.in.Record, px: d.px}
+		if a.rec.Colour.Levels == nil {
 			// A record written before level statistics existed: its
 			// pixels (the same: decode checked the hash) supply them.
-			cp := *rec
+			cp := *a.rec
 			cp.Colour.Levels = levelStats(d.px)
-			rec = &cp
+			a.rec = &cp
 		}
-		return &analysed{rec: rec, px: d.px, lab: toOKLab(d.px)}, nil
+		return a, nil, nil
 	}
-	return analyseNRGBA(d.px, d.in.PNG)
+	prov, err := provenanceFromPNG(d.in.PNG)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read provenance: %w", err)
+	}
+	// decode hashed the pixels already.
+	a, loc := analysePixels(d.px, d.sum, prov, golden, th)
+	return a, loc, nil
 }
 
 // identicalRecord is the record of an output whose pixels are identical to
@@ -214,8 +254,9 @@ func passIdentical(res *Result, w, h int, sum string) {
 	res.Verdict, res.Reason = Pass, "exact: pixels identical"
 }
 
-// judge runs the tiers in order and sets the verdict.
-func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts Options) {
+// judge runs the tiers in order and sets the verdict; loc is tier 4's
+// measurement, nil when the pixels were not at hand on both sides.
+func judge(res *Result, gold, got *analysed, loc *localStats, goldPlan, gotPlan *Provenance, opts Options) {
 	t := res.Thresholds
 	g, o := gold.rec, got.rec
 	sameSize := g.Width == o.Width && g.Height == o.Height
@@ -237,7 +278,7 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 	res.Tiers = append(res.Tiers, provenanceTier(res, g, o, goldPlan, gotPlan))
 	res.Tiers = append(res.Tiers, colourTier(res, g, o, t))
 	res.Tiers = append(res.Tiers, structureTier(res, g, o, t))
-	local := localTier(res, gold, got, t, sameSize)
+	local := localTier(res, gold, got, loc, t, sameSize)
 	res.Tiers = append(res.Tiers, local)
 	res.pickPrimary()
 	alphaPx := 0
@@ -249,8 +290,8 @@ func judge(res *Result, gold, got *analysed, goldPlan, gotPlan *Provenance, opts
 		// premultiplied): say that alpha changed.
 		res.Reason += "; " + note
 	}
-	if sameSize && !opts.NoDiff && gold.lab != nil && got.lab != nil {
-		res.Diff = heatMap(gold.px, gold.lab, got.lab)
+	if sameSize && !opts.NoDiff && gold.px != nil && got.px != nil {
+		res.Diff = heatMap(gold.px, toOKLab(gold.px), toOKLab(got.px))
 	}
 	switch {
 	case len(res.Tripped) > 0:
@@ -487,7 +528,7 @@ func structureTier(res *Result, g, o *Record, t Thresholds) TierResult {
 	return tr
 }
 
-func localTier(res *Result, gold, got *analysed, t Thresholds, sameSize bool) TierResult {
+func localTier(res *Result, gold, got *analysed, loc *localStats, t Thresholds, sameSize bool) TierResult {
 	tr := TierResult{Tier: TierLocal}
 	switch {
 	case !sameSize:
@@ -496,8 +537,11 @@ func localTier(res *Result, gold, got *analysed, t Thresholds, sameSize bool) Ti
 	case gold.px == nil:
 		tr.Status, tr.Note = StatusSkipped, "golden pixels not available (record only)"
 		return tr
+	case got.px == nil || loc == nil:
+		tr.Status, tr.Note = StatusSkipped, "output pixels not available (record only)"
+		return tr
 	}
-	st := local(gold.px, got.px, pixelDeltaE(gold.lab, got.lab), t)
+	st := *loc
 	win := min(t.Window, gold.rec.Width, gold.rec.Height)
 	tr.Metrics = []Metric{
 		gated("window_ratio", st.windowRatio, t.WindowRatio, "fraction"),

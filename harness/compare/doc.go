@@ -18,13 +18,15 @@
 //	              2 % gain of a dark channel; a tier tripped by it alone
 //	              ranks below every other tier
 //	3 structure   images4.EucMetric on the stretched (Icon) and unstretched
-//	              (IconNN) icons, and a 256-bit DCT perceptual hash; the
+//	              (IconNN) icons (computed here as images4 computes them,
+//	              in one sampling), and a 256-bit DCT perceptual hash; the
 //	              stretched icon's channels and the hash are recorded but
 //	              not gated where the unstretched icon spans less than
 //	              icon_min_range levels (flat images: they measure noise)
 //	4 local       per-pixel OKLab ΔE → mask → densest W×W window and global
-//	              ratio (summed-area table); a pixel whose alpha moved by
-//	              pixel_alpha_lsb levels is in the mask too
+//	              ratio (column sums over a ring of W rows, one pass); a
+//	              pixel whose alpha moved by pixel_alpha_lsb levels is in
+//	              the mask too
 //
 // When alpha changed and the primary tier's reason does not name it (the
 // icons of tier 3 are premultiplied), the reason says so.

@@ -3,6 +3,8 @@ package compare
 import (
 	"image"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // localStats is the outcome of tier 4.
@@ -19,21 +21,15 @@ type localStats struct {
 	maxAlpha     int
 }
 
-// pixelDeltaE returns the per-pixel ΔE (×100) between two same-sized
-// OKLab images.
-func pixelDeltaE(a, b *labPlanes) []float32 {
-	d := make([]float32, len(a.L))
-	for i := range d {
-		dl, da, db := float64(a.L[i]-b.L[i]), float64(a.A[i]-b.A[i]), float64(a.B[i]-b.B[i])
-		d[i] = float32(deltaEScale * math.Sqrt(float64(dl*dl)+float64(da*da)+float64(db*db)))
-	}
-	return d
+// pixelDeltaE is the ΔE (×100) between two OKLab colours, as float32.
+func pixelDeltaE(a, b [3]float32) float32 {
+	dl, da, db := float64(a[0]-b[0]), float64(a[1]-b[1]), float64(a[2]-b[2])
+	return float32(deltaEScale * math.Sqrt(float64(dl*dl)+float64(da*da)+float64(db*db)))
 }
 
-// maxLSB is the largest 8-bit channel difference (RGB) of pixel i.
-func maxLSB(a, b *image.NRGBA, i int) int {
+// maxLSB is the largest 8-bit channel difference (RGB) of two pixels.
+func maxLSB(pa, pb []byte) int {
 	m := 0
-	pa, pb := a.Pix[4*i:4*i+3:4*i+3], b.Pix[4*i:4*i+3:4*i+3]
 	for c := range 3 {
 		d := int(pa[c]) - int(pb[c])
 		if d < 0 {
@@ -44,46 +40,116 @@ func maxLSB(a, b *image.NRGBA, i int) int {
 	return m
 }
 
-// local computes the changed-pixel mask and its densest window with a
-// summed-area table. A pixel is in the mask when its colour changed (ΔE
-// and an 8-bit colour channel) or its alpha did: alpha is a channel of its
-// own, invisible to OKLab.
-func local(a, b *image.NRGBA, dE []float32, t Thresholds) localStats {
+// local computes the changed-pixel mask and its densest window. A pixel is
+// in the mask when its colour changed (ΔE and an 8-bit colour channel) or
+// its alpha did: alpha is a channel of its own, invisible to OKLab.
+//
+// The mask is made in row bands, concurrently (counts and maxima merge
+// exactly whatever the split). Colours are converted to OKLab as a band
+// reaches them, through a labCache; a pixel whose colour did not change
+// has ΔE 0 without either. The window is then found in one pass over the
+// mask: colSum[x] counts column x over the last W rows, and a running sum
+// over W columns scans each band of rows. Windows are visited top to
+// bottom, then left to right, and the first densest wins, as a scan of a
+// summed-area table would find it.
+func local(a, b *image.NRGBA, t Thresholds) localStats {
+	return localBands(a, b, t, min(runtime.GOMAXPROCS(0), max(1, a.Rect.Dy()/64)))
+}
+
+// localBands is local with the mask made in the given number of bands.
+func localBands(a, b *image.NRGBA, t Thresholds, bands int) localStats {
 	w, h := a.Rect.Dx(), a.Rect.Dy()
+	bands = min(max(bands, 1), h)
+	mask := make([]bool, w*h)
+	parts := make([]localStats, bands)
+	var wg sync.WaitGroup
+	for k := range bands {
+		wg.Go(func() { parts[k] = localMask(a, b, t, mask, k*h/bands, (k+1)*h/bands) })
+	}
+	wg.Wait()
+	return mergeLocal(parts, mask, w, h, t.Window)
+}
+
+// mergeLocal sums the bands' counts and maxima (exact in any order) and
+// finds the densest window of the mask.
+func mergeLocal(parts []localStats, mask []bool, w, h, window int) localStats {
 	var st localStats
-	// sat has a zero first row and column: sat[(y+1)*(w+1)+(x+1)] is the
-	// number of changed pixels in [0,x]×[0,y].
-	sat := make([]int32, (w+1)*(h+1))
-	for y := 0; y < h; y++ {
-		var run int32
-		for x := 0; x < w; x++ {
-			i := y*w + x
-			st.maxDeltaE = max(st.maxDeltaE, float64(dE[i]))
-			da := int(a.Pix[4*i+3]) - int(b.Pix[4*i+3])
-			da = max(da, -da)
-			st.maxAlpha = max(st.maxAlpha, da)
-			alpha := da >= max(1, t.PixelAlphaLSB)
-			if alpha {
-				st.alphaChanged++
-			}
-			if alpha || float64(dE[i]) > t.PixelDeltaE && maxLSB(a, b, i) >= t.PixelMinLSB {
-				run++
-				st.changed++
-			}
-			sat[(y+1)*(w+1)+x+1] = sat[y*(w+1)+x+1] + run
-		}
+	for _, p := range parts {
+		st.changed += p.changed
+		st.alphaChanged += p.alphaChanged
+		st.maxDeltaE = max(st.maxDeltaE, p.maxDeltaE)
+		st.maxAlpha = max(st.maxAlpha, p.maxAlpha)
 	}
 	st.globalRatio = float64(st.changed) / float64(w*h)
-	win := min(t.Window, w, h)
+
+	win := min(window, w, h)
+	colSum := make([]int32, w)
 	best := int32(-1)
-	for y := 0; y+win <= h; y++ {
-		for x := 0; x+win <= w; x++ {
-			n := sat[(y+win)*(w+1)+x+win] - sat[y*(w+1)+x+win] - sat[(y+win)*(w+1)+x] + sat[y*(w+1)+x]
-			if n > best {
-				best, st.windowAt = n, image.Point{X: x, Y: y}
+	for y := range h {
+		for x, in := range mask[y*w : (y+1)*w] {
+			if in {
+				colSum[x]++
 			}
+		}
+		if y >= win { // the row leaving the band
+			for x, in := range mask[(y-win)*w : (y-win+1)*w] {
+				if in {
+					colSum[x]--
+				}
+			}
+		}
+		if y < win-1 {
+			continue
+		}
+		var n int32
+		for x := range win {
+			n += colSum[x]
+		}
+		for x := 0; ; x++ {
+			if n > best {
+				best, st.windowAt = n, image.Point{X: x, Y: y - win + 1}
+			}
+			if x+win >= w {
+				break
+			}
+			n += colSum[x+win] - colSum[x]
 		}
 	}
 	st.windowRatio = float64(best) / float64(win*win)
+	return st
+}
+
+// localMask fills mask for rows [y0, y1) and returns those rows' counts
+// and maxima (the window fields unset).
+func localMask(a, b *image.NRGBA, t Thresholds, mask []bool, y0, y1 int) localStats {
+	w := a.Rect.Dx()
+	var st localStats
+	cache := labCaches.Get().(*labCache)
+	defer labCaches.Put(cache)
+	alphaMin := max(1, t.PixelAlphaLSB)
+	for y := y0; y < y1; y++ {
+		rowA, rowB := a.Pix[y*a.Stride:y*a.Stride+4*w], b.Pix[y*b.Stride:y*b.Stride+4*w]
+		row := mask[y*w : (y+1)*w]
+		for x := range w {
+			pa, pb := rowA[4*x:4*x+4:4*x+4], rowB[4*x:4*x+4:4*x+4]
+			dE := 0.0
+			if pa[0] != pb[0] || pa[1] != pb[1] || pa[2] != pb[2] {
+				dE = float64(pixelDeltaE(cache.get(pa[0], pa[1], pa[2]), cache.get(pb[0], pb[1], pb[2])))
+			}
+			st.maxDeltaE = max(st.maxDeltaE, dE)
+			da := int(pa[3]) - int(pb[3])
+			da = max(da, -da)
+			st.maxAlpha = max(st.maxAlpha, da)
+			alpha := da >= alphaMin
+			if alpha {
+				st.alphaChanged++
+			}
+			in := alpha || dE > t.PixelDeltaE && maxLSB(pa, pb) >= t.PixelMinLSB
+			row[x] = in
+			if in {
+				st.changed++
+			}
+		}
+	}
 	return st
 }

@@ -155,7 +155,7 @@ func TestLocalWindow(t *testing.T) {
 	b.Pix[4*(10*40+10)+2] = 129
 	th := DefaultThresholds()
 	th.Window = 8
-	st := local(a, b, pixelDeltaE(toOKLab(a), toOKLab(b)), th)
+	st := local(a, b, th)
 	if st.changed != 17 {
 		t.Errorf("changed %d, want 17", st.changed)
 	}
@@ -170,7 +170,7 @@ func TestLocalWindow(t *testing.T) {
 	}
 	// A window larger than the image is clamped.
 	th.Window = 100
-	if st := local(a, b, pixelDeltaE(toOKLab(a), toOKLab(b)), th); st.windowRatio != 16.0/900 {
+	if st := local(a, b, th); st.windowRatio != 16.0/900 {
 		t.Errorf("clamped window ratio %v", st.windowRatio)
 	}
 }

@@ -72,7 +72,7 @@ type labPlanes struct {
 
 // toOKLab converts 8-bit NRGBA pixels (alpha ignored) to OKLab planes.
 // Rows are converted in parallel bands; every pixel is independent, so the
-// result does not depend on the split.
+// result does not depend on the split (nor on what a band's labCache held).
 func toOKLab(img *image.NRGBA) *labPlanes {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	p := &labPlanes{w: w, h: h, L: make([]float32, w*h), A: make([]float32, w*h), B: make([]float32, w*h)}
@@ -81,13 +81,15 @@ func toOKLab(img *image.NRGBA) *labPlanes {
 	for k := range bands {
 		y0, y1 := k*h/bands, (k+1)*h/bands
 		wg.Go(func() {
+			cache := labCaches.Get().(*labCache)
+			defer labCaches.Put(cache)
 			for y := y0; y < y1; y++ {
 				row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 				for x := 0; x < w; x++ {
 					px := row[4*x : 4*x+3 : 4*x+3]
-					L, A, B := linearToOKLab(srgbToLinear8[px[0]], srgbToLinear8[px[1]], srgbToLinear8[px[2]])
+					v := cache.get(px[0], px[1], px[2])
 					i := y*w + x
-					p.L[i], p.A[i], p.B[i] = float32(L), float32(A), float32(B)
+					p.L[i], p.A[i], p.B[i] = v[0], v[1], v[2]
 				}
 			}
 		})

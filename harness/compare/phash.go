@@ -65,7 +65,11 @@ func lumaThumb(img *image.NRGBA) []float64 {
 // coefficient is above the median of the 255 non-DC ones (the DC bit is
 // compared too; it is almost always 1). Returned as 64 hex digits.
 func dctHash(img *image.NRGBA) string {
-	thumb := lumaThumb(img)
+	return dctHashThumb(lumaThumb(img))
+}
+
+// dctHashThumb is dctHash of the 64×64 luma thumbnail (lumaThumb).
+func dctHashThumb(thumb []float64) string {
 	// Rows first: tmp[y][u] = Σx thumb[y][x]·cos(u,x).
 	var tmp [hashSide][hashBlock]float64
 	for y := range hashSide {

@@ -10,12 +10,18 @@ import (
 // toNRGBA normalises any image to 8-bit non-premultiplied RGBA with its
 // origin at (0, 0). 16-bit images keep their high byte; paletted, grey and
 // YCbCr images are expanded. An *image.NRGBA already at the origin with a
-// tight stride is returned as is.
+// tight stride is returned as is, and so are the pixels of an opaque
+// *image.RGBA (shared, not copied): callers only read them.
 func toNRGBA(img image.Image) *image.NRGBA {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) && n.Stride == 4*w {
 		return n
+	}
+	if r, ok := img.(*image.RGBA); ok && r.Rect.Min == (image.Point{}) && r.Stride == 4*w && opaque(r.Pix[:4*w*h]) {
+		// Premultiplied and straight alpha are the same bytes when every
+		// pixel is opaque: what image/png gives for an RGB file. No copy.
+		return &image.NRGBA{Pix: r.Pix[:4*w*h], Stride: r.Stride, Rect: r.Rect}
 	}
 	out := image.NewNRGBA(image.Rect(0, 0, w, h))
 	switch src := img.(type) {
@@ -63,4 +69,14 @@ func toNRGBA(img image.Image) *image.NRGBA {
 func pixelSHA256(img *image.NRGBA) string {
 	sum := sha256.Sum256(img.Pix[:4*img.Rect.Dx()*img.Rect.Dy()])
 	return hex.EncodeToString(sum[:])
+}
+
+// opaque reports whether every alpha byte of the RGBA bytes pix is 0xff.
+func opaque(pix []byte) bool {
+	for i := 3; i < len(pix); i += 4 {
+		if pix[i] != 0xff {
+			return false
+		}
+	}
+	return true
 }

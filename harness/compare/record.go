@@ -35,11 +35,10 @@ type Record struct {
 	Thresholds *Thresholds `json:"thresholds,omitempty"`
 }
 
-// analysed is an image with its record and the pixel data tier 4 needs.
+// analysed is an image with its record and the pixels tier 4 needs.
 type analysed struct {
 	rec *Record
 	px  *image.NRGBA // nil when judged from a record alone
-	lab *labPlanes
 }
 
 // NewRecord summarises img; pngBytes (optional) is the file it was decoded
@@ -56,7 +55,9 @@ func analyse(img image.Image, pngBytes []byte) (*analysed, error) {
 	return analyseNRGBA(toNRGBA(img), pngBytes)
 }
 
-// analyseNRGBA is analyse of pixels already normalised by toNRGBA.
+// analyseNRGBA is analyse of pixels already normalised by toNRGBA: one
+// pass over them (scan) for the colour and level statistics and the hash's
+// thumbnail, one sampling for both icons.
 func analyseNRGBA(px *image.NRGBA, pngBytes []byte) (*analysed, error) {
 	w, h := px.Rect.Dx(), px.Rect.Dy()
 	if w == 0 || h == 0 {
@@ -66,20 +67,28 @@ func analyseNRGBA(px *image.NRGBA, pngBytes []byte) (*analysed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read provenance: %w", err)
 	}
-	lab := toOKLab(px)
+	a, _ := analysePixels(px, pixelSHA256(px), prov, nil, Thresholds{})
+	return a, nil
+}
+
+// analysePixels builds the record of px, whose pixel hash is sum; given
+// golden, it measures tier 4 of px against it in the same pass.
+func analysePixels(px *image.NRGBA, sum string, prov *Provenance, golden *image.NRGBA, th Thresholds) (*analysed, *localStats) {
+	s, loc := scanAgainst(px, golden, th)
+	icon, iconRaw := icons(px)
 	rec := &Record{
 		Version:    RecordVersion,
-		SHA256:     pixelSHA256(px),
-		Width:      w,
-		Height:     h,
+		SHA256:     sum,
+		Width:      px.Rect.Dx(),
+		Height:     px.Rect.Dy(),
 		Provenance: prov,
-		Icon:       Icon{images4.Icon(pixelView{px})},
-		IconRaw:    Icon{images4.IconNN(pixelView{px})},
-		DCTHash:    dctHash(px),
-		Colour:     colourStats(lab),
+		Icon:       Icon{icon},
+		IconRaw:    Icon{iconRaw},
+		DCTHash:    dctHashThumb(s.thumb),
+		Colour:     s.colour,
 	}
-	rec.Colour.Levels = levelStats(px)
-	return &analysed{rec: rec, px: px, lab: lab}, nil
+	rec.Colour.Levels = s.levels
+	return &analysed{rec: rec, px: px}, loc
 }
 
 // Validate checks that a record (typically read from disk) is complete.

@@ -274,3 +274,29 @@ func TestRecordThresholdsBeforeIconMinRange(t *testing.T) {
 		}
 	})
 }
+
+// TestSameFileDecodedOnce: the same PNG bytes on both sides pass exact,
+// decoded once, and a record beside the golden's bytes is still checked
+// against their pixels.
+func TestSameFileDecodedOnce(t *testing.T) {
+	t.Parallel()
+	a := synth(61, 64, 64).quantise(nil)
+	file := encodePNG(t, a)
+	rec, err := NewRecord(a, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := Compare(Input{PNG: file, Record: rec}, Input{PNG: bytes.Clone(file)}, Options{}); r.Verdict != Pass || r.OutputRecord == nil {
+		t.Errorf("same file with its record: %s (%s), output record %v", r.Verdict, r.Reason, r.OutputRecord != nil)
+	}
+	stale, err := NewRecord(synth(62, 64, 64).quantise(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := Compare(Input{PNG: file, Record: stale}, Input{PNG: file}, Options{}); r.Verdict != Error || !strings.Contains(r.Reason, "record does not match") {
+		t.Errorf("same file with a stale record: %s (%s), want error", r.Verdict, r.Reason)
+	}
+	if r := Compare(Input{PNG: file}, Input{PNG: file[:len(file)/2]}, Options{}); r.Verdict != Error {
+		t.Errorf("a truncated output: %s (%s), want error", r.Verdict, r.Reason)
+	}
+}

@@ -2,7 +2,10 @@ package workflow
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -369,6 +372,94 @@ func TestValidateIntAsServer(t *testing.T) {
 				t.Fatalf("Validate: %v", err)
 			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 				t.Fatalf("Validate = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestValidateCycle: every node on a cycle of links is reported as
+// dependency_cycle (ComfyUI 0.33.0), a self-link too; nodes that only feed
+// or read the cycle are not.
+func TestValidateCycle(t *testing.T) {
+	t.Parallel()
+	info, err := ParseObjectInfo([]byte(`{
+	 "Op": {"input": {"required": {"a": ["IMAGE"]}, "optional": {"b": ["IMAGE"]}}, "output": ["IMAGE"]},
+	 "Src": {"input": {"required": {}}, "output": ["IMAGE"]},
+	 "Out": {"input": {"required": {"images": ["IMAGE"]}}, "output": [], "output_node": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, prompt string
+		want         []string // node ids reported as a cycle, in order
+	}{
+		{name: "acyclic", prompt: `{"1": {"class_type": "Src", "inputs": {}},
+		  "2": {"class_type": "Op", "inputs": {"a": ["1", 0], "b": ["1", 0]}},
+		  "3": {"class_type": "Out", "inputs": {"images": ["2", 0]}}}`},
+		{name: "three-node cycle", prompt: `{"1": {"class_type": "Src", "inputs": {}},
+		  "2": {"class_type": "Op", "inputs": {"a": ["4", 0], "b": ["1", 0]}},
+		  "3": {"class_type": "Op", "inputs": {"a": ["2", 0]}},
+		  "4": {"class_type": "Op", "inputs": {"a": ["3", 0]}},
+		  "5": {"class_type": "Out", "inputs": {"images": ["4", 0]}}}`,
+			want: []string{"2", "3", "4"}},
+		{name: "self link", prompt: `{"1": {"class_type": "Src", "inputs": {}},
+		  "2": {"class_type": "Op", "inputs": {"a": ["1", 0], "b": ["2", 0]}},
+		  "3": {"class_type": "Out", "inputs": {"images": ["2", 0]}}}`,
+			want: []string{"2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := Validate(mustPrompt(t, tt.prompt), info)
+			var got []string
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				for _, p := range ve.Problems {
+					if strings.Contains(p.Reason, "[dependency_cycle]") {
+						got = append(got, p.Node)
+					}
+				}
+			} else if err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("cycle nodes = %v, want %v (error: %v)", got, tt.want, err)
+			}
+		})
+	}
+}
+
+// TestValidateWithFiles: an upload combo's file must be in the server's
+// list (ComfyUI's LoadImage.VALIDATE_INPUTS), except in a subfolder or with
+// an annotation, which the list never shows; Validate leaves files alone.
+func TestValidateWithFiles(t *testing.T) {
+	t.Parallel()
+	info, err := ParseObjectInfo([]byte(`{
+	 "Img": {"input": {"required": {"image": [["a.png", "b.png"], {"image_upload": true}]}}, "output": ["IMAGE"], "output_node": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		image, want string // want "" means valid
+	}{
+		{image: "a.png"},
+		{image: "sub/c.png"},
+		{image: "c.png [output]"},
+		{image: "c.png", want: `node 1 (Img) input image: file "c.png" is not in the target's input folder (2 files); upload it first [custom_validation_failed: Invalid image file]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.image, func(t *testing.T) {
+			t.Parallel()
+			p := mustPrompt(t, `{"1": {"class_type": "Img", "inputs": {"image": `+strconv.Quote(tt.image)+`}}}`)
+			if err := Validate(p, info); err != nil {
+				t.Fatalf("Validate: %v (want files left alone)", err)
+			}
+			err := ValidateWithFiles(p, info)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("ValidateWithFiles: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("ValidateWithFiles = %v, want %q", err, tt.want)
 			}
 		})
 	}

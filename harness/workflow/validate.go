@@ -44,9 +44,25 @@ func (e *ValidationError) Error() string {
 
 // Validate checks p against info before submission, the way a server would
 // reject it: unknown node types, missing required inputs, links to missing
-// nodes or output slots, and no output node at all. It returns a
-// *ValidationError listing every problem, or nil.
+// nodes or output slots, dependency cycles, and no output node at all. It
+// returns a *ValidationError listing every problem, or nil. An upload combo
+// (LoadImage's image) is left to the node: its file may be uploaded between
+// validation and submission, as a run uploads the suite's inputs; see
+// ValidateWithFiles.
 func Validate(p Prompt, info ObjectInfo) error {
+	return validate(p, info, false)
+}
+
+// ValidateWithFiles is Validate that also checks upload combos the way
+// ComfyUI's LoadImage.VALIDATE_INPUTS does (custom_validation_failed,
+// "Invalid image file"): the file must be in the option list, which the
+// server fills from its input folder. A value in a subfolder or with a
+// "[input]"-style annotation is not listed there and is accepted unchecked.
+func ValidateWithFiles(p Prompt, info ObjectInfo) error {
+	return validate(p, info, true)
+}
+
+func validate(p Prompt, info ObjectInfo, files bool) error {
 	var probs []Problem
 	outputs, unknown := 0, 0
 	for _, id := range p.IDs() {
@@ -70,7 +86,11 @@ func Validate(p Prompt, info ObjectInfo) error {
 					continue
 				}
 				if _, _, isLink := AsLink(v); !isLink {
-					if reason := checkValue(in, v); reason != "" {
+					reason := checkValue(in, v)
+					if reason == "" && files {
+						reason = checkUpload(in.Spec, v)
+					}
+					if reason != "" {
 						probs = append(probs, Problem{Node: id, ClassType: n.ClassType, Input: in.Name, Reason: reason})
 					}
 				}
@@ -107,6 +127,10 @@ func Validate(p Prompt, info ObjectInfo) error {
 			}
 		}
 	}
+	for _, id := range cycleNodes(p) {
+		probs = append(probs, Problem{Node: id, ClassType: p[id].ClassType,
+			Reason: "the node is part of a dependency cycle [dependency_cycle]"})
+	}
 	if outputs == 0 && unknown == 0 && len(p) > 0 {
 		probs = append(probs, Problem{Reason: "no output node (such as SaveImage): the server would reject the prompt"})
 	}
@@ -117,6 +141,103 @@ func Validate(p Prompt, info ObjectInfo) error {
 		return &ValidationError{Problems: probs}
 	}
 	return nil
+}
+
+// cycleNodes returns, in p.IDs order, every node that lies on a cycle of
+// links (ComfyUI 0.33.0 answers dependency_cycle for each node of a cycle).
+// Links to nodes outside the prompt are ignored; Validate reports them.
+func cycleNodes(p Prompt) []string {
+	ids := p.IDs()
+	index := make(map[string]int, len(ids))
+	for i, id := range ids {
+		index[id] = i
+	}
+	// Tarjan's strongly connected components, iterating inputs in sorted order.
+	var (
+		next    int
+		order   = make([]int, len(ids)) // 0: unvisited; else visit number + 1
+		low     = make([]int, len(ids))
+		onStack = make([]bool, len(ids))
+		stack   []int
+		inCycle = make([]bool, len(ids))
+	)
+	deps := func(v int) []int {
+		n := p[ids[v]]
+		var out []int
+		for _, name := range sortedKeys(n.Inputs) {
+			if src, _, ok := AsLink(n.Inputs[name]); ok {
+				if w, ok := index[src]; ok {
+					out = append(out, w)
+				}
+			}
+		}
+		return out
+	}
+	var visit func(v int)
+	visit = func(v int) {
+		next++
+		order[v], low[v] = next, next
+		stack = append(stack, v)
+		onStack[v] = true
+		self := false
+		for _, w := range deps(v) {
+			switch {
+			case w == v:
+				self = true
+			case order[w] == 0:
+				visit(w)
+				low[v] = min(low[v], low[w])
+			case onStack[w]:
+				low[v] = min(low[v], order[w])
+			}
+		}
+		if low[v] != order[v] {
+			return
+		}
+		var comp []int
+		for {
+			w := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			onStack[w] = false
+			comp = append(comp, w)
+			if w == v {
+				break
+			}
+		}
+		if len(comp) > 1 || self {
+			for _, w := range comp {
+				inCycle[w] = true
+			}
+		}
+	}
+	for v := range ids {
+		if order[v] == 0 {
+			visit(v)
+		}
+	}
+	var out []string
+	for v, id := range ids {
+		if inCycle[v] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// checkUpload checks an upload combo's file name against the option list
+// (the server's input folder), as ComfyUI's LoadImage.VALIDATE_INPUTS does.
+func checkUpload(spec InputSpec, v any) string {
+	if spec.Type != "COMBO" || !spec.HasUpload() {
+		return ""
+	}
+	name, ok := v.(string)
+	if !ok || strings.ContainsAny(name, "/\\") || strings.HasSuffix(name, "]") {
+		return ""
+	}
+	if slices.ContainsFunc(spec.Choices, func(c any) bool { return equalJSON(c, name) }) {
+		return ""
+	}
+	return fmt.Sprintf("file %s is not in the target's input folder (%d files); upload it first [custom_validation_failed: Invalid image file]", jsonText(name), len(spec.Choices))
 }
 
 // outputType is an /object_info output entry's type; a list of choices is a

@@ -85,6 +85,80 @@ func TestBrokenOverlays(t *testing.T) {
 			want:  []string{"--backend=cpu in the gpu environment", "resources.limits[nvidia.com/gpu]: missing in the gpu environment", "no toleration for nvidia.com/gpu"},
 		},
 		{
+			name: "nightly without ephemeral-storage (kube-score)",
+			env:  "prod",
+			edits: []edit{{"components/nightly/cronjob.yaml", `
+                  ephemeral-storage: 512Mi`, ""}},
+			want: []string{"prod: CronJob/regen-nightly: kube-score container-ephemeral-storage-request-and-limit: ephemeral-storage not set: regen limit", "waive it with a reason in kube-score.yaml"},
+		},
+		{
+			name:  "nightly without its NetworkPolicy (kube-score)",
+			env:   "gpu",
+			edits: []edit{{"components/nightly/kustomization.yaml", "  - networkpolicy.yaml\n", ""}},
+			want:  []string{"gpu: CronJob/regen-nightly: kube-score pod-networkpolicy: no NetworkPolicy selects the pod"},
+		},
+		{
+			name:  "identical probes no longer waived (kube-score)",
+			env:   "dev",
+			edits: []edit{{"kube-score.yaml", "  - check: pod-probes-identical\n", "  - check: pod-probes-identical-x\n"}},
+			want:  []string{"dev: Deployment/regen-executor: kube-score pod-probes-identical: container executor: readiness and liveness probe have the same handler"},
+		},
+		{
+			name:  "waiver without a reason",
+			env:   "dev",
+			edits: []edit{{"kube-score.yaml", "", "waivers:\n  - check: container-resources\n"}},
+			want:  []string{"kube-score.yaml: waiver 1 needs a check and a reason"},
+		},
+		{
+			name: "comfyui on CPU without --cpu",
+			env:  "dev",
+			edits: []edit{{"overlays/dev/kustomization.yaml", "components:\n  - ../../components/nightly\n",
+				"components:\n  - ../../components/nightly\n  - ../../components/comfyui\n"}},
+			want: []string{"dev: Deployment/regen-executor: spec.template.spec.containers[executor].args: no GPU and no --cpu"},
+		},
+		{
+			name:  "comfyui user directory that does not exist",
+			env:   "comfyui",
+			edits: []edit{{"components/comfyui/kustomization.yaml", "- --user-directory=/tmp\n", "- --user-directory=/tmp/comfyui-user\n"}},
+			want:  []string{"--user-directory=/tmp/comfyui-user is not a mount point; ComfyUI 0.33.0 refuses a user directory that does not exist"},
+		},
+		{
+			name:  "comfyui on loopback",
+			env:   "comfyui",
+			edits: []edit{{"components/comfyui/kustomization.yaml", "- --listen=0.0.0.0", "- --listen=127.0.0.1"}},
+			want:  []string{"comfyui: Deployment/regen-executor: spec.template.spec.containers[executor].args", "ComfyUI listens on 127.0.0.1 unless told otherwise (--listen=127.0.0.1); set --listen=0.0.0.0"},
+		},
+		{
+			name:  "comfyui writes into its image",
+			env:   "comfyui",
+			edits: []edit{{"components/comfyui/kustomization.yaml", "          - --output-directory=/output\n", ""}},
+			want:  []string{"no --output-directory: ComfyUI would write under its install folder on a read-only root filesystem"},
+		},
+		{
+			name:  "comfyui --cpu next to a GPU",
+			env:   "comfyui",
+			edits: []edit{{"components/comfyui/kustomization.yaml", "          - --disable-auto-launch\n", "          - --disable-auto-launch\n          - --cpu\n"}},
+			want:  []string{"holds nvidia.com/gpu but runs ComfyUI with --cpu; drop --cpu"},
+		},
+		{
+			name:  "comfyui without the gpu component",
+			env:   "comfyui",
+			edits: []edit{{"overlays/gpu/kustomization.yaml", "components:\n  - ../../components/gpu\n", ""}},
+			want:  []string{"comfyui: Deployment/regen-executor", "resources.limits[nvidia.com/gpu]: missing in the comfyui environment", "no toleration for nvidia.com/gpu"},
+		},
+		{
+			name:  "comfyui without the models PVC",
+			env:   "comfyui",
+			edits: []edit{{"overlays/prod/kustomization.yaml", "  - ../../components/models\n", ""}},
+			want:  []string{"no volume at /models in comfyui; include ../../components/models"},
+		},
+		{
+			name:  "comfyui image left unpinned",
+			env:   "comfyui",
+			edits: []edit{{"overlays/comfyui/kustomization.yaml", "    newTag: v0.33.0\n", ""}},
+			want:  []string{"comfyui: Deployment/regen-executor: spec.template.spec.containers[executor].image", "is not pinned in comfyui"},
+		},
+		{
 			name:  "cuda backend without a GPU",
 			env:   "prod",
 			edits: []edit{{"base/deployment.yaml", "value: cpu", "value: cuda"}},
@@ -269,6 +343,38 @@ func TestBrokenOverlays(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestComfyUIOnCPU: the comfyui component also composes with dev (no GPU):
+// with --cpu added, as its kustomization says, the overlay validates.
+func TestComfyUIOnCPU(t *testing.T) {
+	root := copyKustomize(t)
+	for _, e := range []edit{
+		{"overlays/dev/kustomization.yaml", "components:\n  - ../../components/nightly\n",
+			"components:\n  - ../../components/nightly\n  - ../../components/comfyui\n"},
+		{"overlays/dev/kustomization.yaml", "patches:\n", `patches:
+  - target:
+      kind: Deployment
+      name: regen-executor
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/args/-
+        value: --cpu
+`},
+	} {
+		e.apply(t, root)
+	}
+	dir, err := OverlayDir(root, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := RenderAndValidate(context.Background(), "dev", dir)
+	if err != nil {
+		t.Fatalf("dev + comfyui + --cpu: %v", err)
+	}
+	if !strings.Contains(string(out), "- --cpu\n") || !strings.Contains(string(out), "regen.dev/server: comfyui") {
+		t.Errorf("render lacks --cpu or the comfyui annotation:\n%s", out)
 	}
 }
 

@@ -60,6 +60,9 @@ func Check(env string, objs []Object) []Problem {
 		case *policyv1.PodDisruptionBudget:
 			c.selector(id, "spec.selector", v.Spec.Selector, deps)
 		case *networkingv1.NetworkPolicy:
+			if selectsCronJob(objs, &v.Spec.PodSelector) {
+				continue // the nightly's own policy
+			}
 			c.selector(id, "spec.podSelector", &v.Spec.PodSelector, deps)
 		case *autoscalingv2.HorizontalPodAutoscaler:
 			ref := v.Spec.ScaleTargetRef
@@ -101,6 +104,10 @@ func (c *checker) deployment(id string, d *appsv1.Deployment, autoscaled bool) {
 		executors++
 		field := fmt.Sprintf("%s.containers[%s]", prefix, ct.Name)
 		c.probes(id, field, ct)
+		if isComfyUI(&d.Spec.Template) {
+			c.comfyUI(id, field, ct, spec)
+			continue
+		}
 		c.backend(id, field, ct, spec)
 		c.listen(id, field, ct, &d.Spec.Template)
 		c.dirs(id, field, ct, spec)
@@ -263,6 +270,19 @@ func (c *checker) selectorMatchesTemplate(id string, sel *metav1.LabelSelector, 
 	case !s.Matches(labels.Set(tmpl)):
 		c.add(id, "spec.selector", "%s does not match the pod template's labels %v; make spec.selector.matchLabels a subset of spec.template.metadata.labels (the API server rejects the Deployment otherwise)", s, tmpl)
 	}
+}
+
+// selectsCronJob reports whether a non-empty selector selects the pods of a
+// rendered CronJob (the nightly).
+func selectsCronJob(objs []Object, sel *metav1.LabelSelector) bool {
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil || s.Empty() {
+		return false
+	}
+	return slices.ContainsFunc(objs, func(o Object) bool {
+		cj, ok := o.Value.(*batchv1.CronJob)
+		return ok && s.Matches(labels.Set(cj.Spec.JobTemplate.Spec.Template.Labels))
+	})
 }
 
 func anyTemplateMatches(deps []*appsv1.Deployment, s labels.Selector) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -129,4 +130,45 @@ func firstDiff(a, b string) string {
 		}
 	}
 	return "(no line differs)"
+}
+
+// TestScoreFindings runs the in-process kube-score checks on every shipped
+// environment and compares every finding, waived or not, with
+// testdata/kube-score.txt. hack/kubescore.sh runs kube-score v1.20.0 itself
+// on the same renders: its findings (check and object) must be the same set.
+func TestScoreFindings(t *testing.T) {
+	root := testutil.Path(t, "kustomize")
+	w, err := LoadWaivers(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, env := range Environments {
+		dir, err := OverlayDir(root, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Render(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := Decode(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range Score(objs) {
+			mark := ""
+			if w.Waived(env, f) {
+				mark = " (waived)"
+			} else if f.Grade == GradeCritical {
+				t.Errorf("%s: unwaived %v", env, f)
+			}
+			fmt.Fprintf(&b, "%s\t%v%s\n", env, f, mark)
+		}
+	}
+	golden := filepath.Join("testdata", "kube-score.txt")
+	want := testutil.ReadGolden(t, golden, []byte(b.String()), "go test ./runner/deploy -run TestScoreFindings -update")
+	if b.String() != string(want) {
+		t.Errorf("findings differ from %s; review, then go test ./runner/deploy -run TestScoreFindings -update\n%s", golden, firstDiff(string(want), b.String()))
+	}
 }

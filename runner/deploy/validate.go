@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 )
 
@@ -60,21 +61,42 @@ func Validate(env string, rendered []byte) error {
 	return nil
 }
 
-// RenderAndValidate renders the overlay in dir and validates it as env. It
-// returns the rendered manifests even when validation fails (for a report).
+// RenderAndValidate renders the overlay in dir and validates it as env,
+// kube-score's checks included (Score, with the waivers of the kustomize
+// root two levels above dir). It returns the rendered manifests even when
+// validation fails (for a report).
 func RenderAndValidate(ctx context.Context, env, dir string) ([]byte, error) {
 	out, err := Render(ctx, dir)
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", env, err)
 	}
-	return out, Validate(env, out)
+	w, err := LoadWaivers(filepath.Dir(filepath.Dir(dir)))
+	if err != nil {
+		return out, fmt.Errorf("environment %s: %w", env, err)
+	}
+	return out, ValidateScored(env, out, w)
+}
+
+// ValidateScored is Validate plus kube-score's checks: every CRITICAL
+// finding that w does not waive is a problem.
+func ValidateScored(env string, rendered []byte, w *Waivers) error {
+	objs, err := Decode(rendered)
+	if err != nil {
+		return fmt.Errorf("environment %s: %w", env, err)
+	}
+	ps := append(Check(env, objs), scoreProblems(env, objs, w)...)
+	if len(ps) > 0 {
+		return &ValidationError{Env: env, Problems: ps}
+	}
+	return nil
 }
 
 // Pinned environments must run images pinned by tag (not latest) or digest.
-func pinnedEnv(env string) bool { return env == "prod" || env == "gpu" }
+func pinnedEnv(env string) bool { return env == "prod" || env == "gpu" || env == "comfyui" }
 
 // netpolEnv environments must restrict ingress with a NetworkPolicy.
-func netpolEnv(env string) bool { return env == "prod" || env == "gpu" }
+func netpolEnv(env string) bool { return env == "prod" || env == "gpu" || env == "comfyui" }
 
-// gpuEnv environments must run the CUDA backend on a GPU.
-func gpuEnv(env string) bool { return env == "gpu" }
+// gpuEnv environments must run on a GPU (regen-executor: the CUDA backend).
+// comfyui is the gpu environment serving a real ComfyUI (components/comfyui).
+func gpuEnv(env string) bool { return env == "gpu" || env == "comfyui" }

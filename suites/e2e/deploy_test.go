@@ -64,6 +64,7 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 		Entry("dev on the CPU node", "dev", "kwok-cpu-0"),
 		Entry("prod on the CPU node", "prod", "kwok-cpu-0"),
 		Entry("gpu only on the fake GPU node", "gpu", "kwok-gpu-0"),
+		Entry("comfyui (a real ComfyUI image in the gpu environment) only on the fake GPU node", "comfyui", "kwok-gpu-0"),
 	)
 
 	It("rejects a broken object in a server-side dry-run and persists nothing", func(ctx SpecContext) {

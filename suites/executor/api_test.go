@@ -375,7 +375,8 @@ var _ = Describe("Info endpoints", func() {
 			"is_input_list": false,
 			"output": ["IMAGE"], "output_is_list": [false], "output_name": ["IMAGE"],
 			"name": "StubImage", "display_name": "StubImage", "description": "A constant image.",
-			"python_module": "nodes", "category": "Testing/Stub Nodes", "output_node": false}}`))
+			"python_module": "nodes", "category": "Testing/Stub Nodes", "output_node": false,
+			"has_intermediate_output": false, "search_aliases": []}}`))
 		_, b = h.get("/object_info/TestSavePNG")
 		Expect(b).To(ContainSubstring(`"hidden":{"prompt":"PROMPT","extra_pnginfo":"EXTRA_PNGINFO"}`))
 		_, b = h.get("/object_info/Nope")
@@ -397,7 +398,8 @@ var _ = Describe("Info endpoints", func() {
 		Expect(st.Devices[0]).To(HaveKey("vram_total"))
 		Expect(st.Regen).To(HaveKeyWithValue("fingerprint", HaveKeyWithValue("class", "cpu")))
 		_, b = h.get("/features")
-		Expect(b).To(MatchJSON(`{"supports_preview_metadata": true, "max_upload_size": 1048576}`))
+		Expect(b).To(MatchJSON(`{"supports_preview_metadata": true, "supports_model_type_tags": false, "max_upload_size": 1048576,
+			"extension": {"manager": {"supports_v4": false}}, "node_replacements": false, "assets": false}`))
 		for _, p := range []string{"/embeddings", "/extensions", "/api/embeddings"} {
 			_, b = h.get(p)
 			Expect(b).To(MatchJSON(`[]`), p)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -31,24 +32,6 @@ type Streams struct {
 type command struct {
 	summary string
 	run     func(ctx context.Context, s Streams, args []string) error
-}
-
-// commands lists the subcommands; each is defined in its own file.
-func commands() map[string]command {
-	return map[string]command{
-		"compare":  compareCommand(),
-		"inspect":  inspectCommand(),
-		"workflow": workflowCommand(),
-		"run":      runCommand(),
-		"bisect":   bisectCommand(),
-		"golden":   goldenCommand(),
-		"history":  historyCommand(),
-		"variants": variantsCommand(),
-		"report":   reportCommand(),
-		"deploy":   deployCommand(),
-		"image":    imageCommand(),
-		"version":  versionCommand(),
-	}
 }
 
 // usageError is a usage mistake; it carries a hint.
@@ -142,4 +125,12 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// plural is "1 case" or "2 cases".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

@@ -1,3 +1,5 @@
+//go:build !regenfast
+
 package app
 
 import (
@@ -135,14 +137,6 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// plural is "1 case" or "2 cases".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }
 
 // latestRun returns the newest out/run-* directory holding results, for

@@ -1,3 +1,5 @@
+//go:build !regenfast
+
 package app
 
 import (
@@ -136,7 +138,9 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 	}
 	switch sub {
 	case "validate":
-		if err := workflow.Validate(p, info); err != nil {
+		// Unlike a run's plan (which uploads the suite's inputs before
+		// submitting), validate checks LoadImage files as the server would.
+		if err := workflow.ValidateWithFiles(p, info); err != nil {
 			return fmt.Errorf("validate %s: %w", paths[0], err)
 		}
 		fmt.Fprintf(s.Out, "%s: ok (%d nodes, %s format)\n", paths[0], len(p), w.Format)

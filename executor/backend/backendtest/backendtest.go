@@ -156,6 +156,16 @@ func testKNorm(t *testing.T, b backend.Backend, o Options) {
 			if e > o.Tol {
 				t.Errorf("KNorm given vs nil: max difference %.3g > tol %.3g", e, o.Tol)
 			}
+			k64 := c.Args()
+			k64.KNorm, k64.KNorm64 = nil, KeyNorms64(k64.K, c.NK, c.D)
+			attend(t, b, k64)
+			e, err = MaxError(k64.Out, a.Out, a.V)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e > o.Tol {
+				t.Errorf("KNorm64 given vs nil: max difference %.3g > tol %.3g", e, o.Tol)
+			}
 		})
 	}
 }
@@ -255,6 +265,7 @@ func testInvalid(t *testing.T, b backend.Backend) {
 		{"short_Out", func(a *backend.AttentionArgs) { a.Out = a.Out[:len(a.Out)-1] }},
 		{"short_Bias", func(a *backend.AttentionArgs) { a.Bias = make([]float32, a.NK-1) }},
 		{"short_KNorm", func(a *backend.AttentionArgs) { a.KNorm = make([]float32, a.NK-1) }},
+		{"short_KNorm64", func(a *backend.AttentionArgs) { a.KNorm64 = make([]float64, a.NK-1) }},
 		{"zero_variance", func(a *backend.AttentionArgs) { a.Variance = 0 }},
 		{"nan_variance", func(a *backend.AttentionArgs) { a.Variance = float32(math.NaN()) }},
 		{"negative_shape", func(a *backend.AttentionArgs) { a.D = -1 }},

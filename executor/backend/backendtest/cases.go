@@ -146,3 +146,17 @@ func Cases() []Case {
 		{Name: "offset_cancellation", NQ: 33, NK: 40, D: 256, DV: 8, Variance: 0.05, Data: Offset, Seed: 13},
 	}
 }
+
+// KeyNorms64 returns ‖k_j‖² for the NK rows of k (row length d), summed in
+// float64 in order t = 0…d−1 and not rounded: AttentionArgs.KNorm64.
+func KeyNorms64(k []float32, nk, d int) []float64 {
+	out := make([]float64, nk)
+	for j := range nk {
+		var s float64
+		for _, x := range k[j*d : (j+1)*d] {
+			s += float64(float64(x) * float64(x))
+		}
+		out[j] = s
+	}
+	return out
+}

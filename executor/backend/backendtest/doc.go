@@ -5,8 +5,8 @@
 //
 // It checks Attention against Reference (a naive float64 implementation of
 // the formula, the oracle) on shapes that include odd sizes, one key, no
-// queries, large logits, huge biases, zero and nil bias, KNorm given or
-// not, and the gmm, els and VAE shapes in small; checks that results are
+// queries, large logits, huge biases, zero and nil bias, KNorm or KNorm64
+// given or not, and the gmm, els and VAE shapes in small; checks that results are
 // bit-identical run to run and across GOMAXPROCS; that a cancelled or
 // expiring context is honoured; and that malformed arguments are refused
 // with an error rather than a panic.

@@ -5,9 +5,17 @@ import (
 )
 
 // keyTerms fills c.kc[j0:j1] with ‖k_j‖²/(2·Variance) − Bias[j], the norm
-// from a.KNorm when given, else summed in float64 in order.
+// from a.KNorm64 or a.KNorm when given, else summed in float64 in order.
 func (c *call) keyTerms(j0, j1 int) {
 	a := c.a
+	if a.KNorm64 != nil {
+		// The caller's sums are the ones computed below (sqNorm32), so
+		// the terms have the same bits.
+		for j := j0; j < j1; j++ {
+			c.kc[j] = c.keyTerm(a.KNorm64[j], j)
+		}
+		return
+	}
 	j := j0
 	if a.KNorm == nil {
 		// Four keys at a time: four independent sums in flight instead of

@@ -79,7 +79,7 @@ func (b *Backend) upload(i int, s []float32) error {
 // and Bias are copied to the device on every call (key banks are not cached:
 // the model refills the same slices with new contents, so a cache keyed by
 // the slice would be wrong, and one keyed by a hash costs as much as the
-// copy). KNorm is validated but not used: the fp32 kernel computes
+// copy). KNorm and KNorm64 are validated but not used: the fp32 kernel computes
 // distances directly and the tf32 one its own centred norms. Large calls are
 // launched in chunks of rows and ctx is checked between them.
 func (b *Backend) Attention(ctx context.Context, a *backend.AttentionArgs) error {

@@ -20,8 +20,9 @@ type textEncodeNode struct{}
 
 func (textEncodeNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "CLIPTextEncode", DisplayName: "CLIP Text Encode (Prompt)", Category: "conditioning", Module: "nodes",
-		Description: "Encodes a text prompt using a CLIP model into an embedding that can be used to guide the diffusion model towards generating specific images.",
+		Name: "CLIPTextEncode", DisplayName: "CLIP Text Encode (Prompt)", Category: "model/conditioning", Module: "nodes",
+		SearchAliases: []string{"text", "prompt", "text prompt", "positive prompt", "negative prompt", "encode text", "text encoder", "encode prompt"},
+		Description:   "Encodes a text prompt using a CLIP model into an embedding that can be used to guide the diffusion model towards generating specific images.",
 		Inputs: []node.Input{
 			{Name: "text", Type: node.TypeString, Multiline: true, DynamicPrompts: true, Tooltip: "The text to be encoded."},
 			{Name: "clip", Type: node.TypeCLIP, Tooltip: "The CLIP model used for encoding the text."},
@@ -53,7 +54,8 @@ type combineNode struct{}
 
 func (combineNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "ConditioningCombine", DisplayName: "Conditioning (Combine)", Category: "conditioning", Module: "nodes",
+		Name: "ConditioningCombine", DisplayName: "Conditioning (Combine)", Category: "model/conditioning/transform", Module: "nodes",
+		SearchAliases: []string{"combine", "merge conditioning", "combine prompts", "merge prompts", "mix prompts", "add prompt"}, EssentialsCategory: "Image Generation",
 		Inputs: []node.Input{
 			{Name: "conditioning_1", Type: node.TypeConditioning},
 			{Name: "conditioning_2", Type: node.TypeConditioning},
@@ -78,9 +80,10 @@ type zeroOutNode struct{}
 
 func (zeroOutNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "ConditioningZeroOut", DisplayName: "ConditioningZeroOut", Category: "advanced/conditioning", Module: "nodes",
-		Inputs:  []node.Input{{Name: "conditioning", Type: node.TypeConditioning}},
-		Outputs: []node.Output{{Type: node.TypeConditioning}},
+		Name: "ConditioningZeroOut", DisplayName: "Conditioning Zero Out", Category: "model/conditioning/transform", Module: "nodes",
+		SearchAliases: []string{"null conditioning", "clear conditioning"},
+		Inputs:        []node.Input{{Name: "conditioning", Type: node.TypeConditioning}},
+		Outputs:       []node.Output{{Type: node.TypeConditioning}},
 	}
 }
 

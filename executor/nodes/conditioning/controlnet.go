@@ -49,7 +49,7 @@ type controlNetApplyNode struct{}
 
 func (controlNetApplyNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "ControlNetApply", DisplayName: "Apply ControlNet (OLD)", Category: "conditioning/controlnet", Module: "nodes",
+		Name: "ControlNetApply", DisplayName: "Apply ControlNet (DEPRECATED)", Category: "model/conditioning/controlnet", Module: "nodes",
 		Deprecated: true,
 		Inputs: []node.Input{
 			{Name: "conditioning", Type: node.TypeConditioning},
@@ -75,7 +75,8 @@ type controlNetApplyAdvancedNode struct{}
 
 func (controlNetApplyAdvancedNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "ControlNetApplyAdvanced", DisplayName: "Apply ControlNet", Category: "conditioning/controlnet", Module: "nodes",
+		Name: "ControlNetApplyAdvanced", DisplayName: "Apply ControlNet", Category: "model/conditioning/controlnet", Module: "nodes",
+		SearchAliases: []string{"controlnet", "apply controlnet", "use controlnet", "control net"},
 		Inputs: []node.Input{
 			{Name: "positive", Type: node.TypeConditioning},
 			{Name: "negative", Type: node.TypeConditioning},

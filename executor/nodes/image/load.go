@@ -24,12 +24,14 @@ var (
 
 func (loadNode) Spec() node.Spec {
 	return node.Spec{
-		Name:        "LoadImage",
-		DisplayName: "Load Image",
-		Category:    "image",
-		Module:      "nodes",
-		Inputs:      []node.Input{{Name: "image", ComboFolder: "input", ImageUpload: true}},
-		Outputs:     []node.Output{{Type: node.TypeImage}, {Type: node.TypeMask}},
+		Name:               "LoadImage",
+		SearchAliases:      []string{"load image", "open image", "import image", "image input", "upload image", "read image", "image loader"},
+		EssentialsCategory: "Basics",
+		DisplayName:        "Load Image",
+		Category:           "image",
+		Module:             "nodes",
+		Inputs:             []node.Input{{Name: "image", ComboFolder: "input", ImageUpload: true}},
+		Outputs:            []node.Output{{Type: node.TypeImage}, {Type: node.TypeMask}},
 	}
 }
 

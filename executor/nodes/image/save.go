@@ -38,31 +38,42 @@ func (n *saveNode) Spec() node.Spec {
 	}
 	if n.preview {
 		return node.Spec{
-			Name:        "PreviewImage",
-			DisplayName: "Preview Image",
-			Category:    "image",
-			Description: "Saves the input images to your ComfyUI output directory.",
-			Module:      "nodes",
-			Inputs:      []node.Input{{Name: "images", Type: node.TypeImage}},
-			Hidden:      hidden,
-			OutputNode:  true,
+			Name:               "PreviewImage",
+			SearchAliases:      []string{"preview", "preview image", "show image", "view image", "display image", "image viewer"},
+			EssentialsCategory: "Basics",
+			DisplayName:        "Preview Image",
+			Category:           "image",
+			Description:        "Preview the images without saving them to the ComfyUI output directory.",
+			Module:             "nodes",
+			Inputs:             []node.Input{{Name: "images", Type: node.TypeImage}},
+			Outputs:            passThrough,
+			Hidden:             hidden,
+			OutputNode:         true,
 		}
 	}
 	return node.Spec{
-		Name:        "SaveImage",
-		DisplayName: "Save Image",
-		Category:    "image",
-		Description: "Saves the input images to your ComfyUI output directory.",
-		Module:      "nodes",
+		Name:               "SaveImage",
+		SearchAliases:      []string{"save", "save image", "export image", "output image", "write image", "download"},
+		EssentialsCategory: "Basics",
+		DisplayName:        "Save Image",
+		Category:           "image",
+		Description:        "Saves the input images to your ComfyUI output directory.",
+		Module:             "nodes",
 		Inputs: []node.Input{
 			{Name: "images", Type: node.TypeImage, Tooltip: "The images to save."},
 			{Name: "filename_prefix", Type: node.TypeString, Default: "ComfyUI",
 				Tooltip: "The prefix for the file to save. This may include formatting information such as %date:yyyy-MM-dd% or %Empty Latent Image.width% to include values from nodes."},
 		},
+		Outputs:    passThrough,
 		Hidden:     hidden,
 		OutputNode: true,
 	}
 }
+
+// passThrough is SaveImage's and PreviewImage's output since ComfyUI 0.33.0
+// (RETURN_TYPES ("IMAGE",), RETURN_NAMES ("images",)): the images they were
+// given, so that a graph can go on from a saved image.
+var passThrough = []node.Output{{Type: node.TypeImage, Name: "images"}}
 
 func (n *saveNode) Execute(ctx context.Context, env *node.Env, in map[string]any) (node.Result, error) {
 	r := node.Inputs(in)
@@ -123,7 +134,7 @@ func (n *saveNode) Execute(ctx context.Context, env *node.Env, in map[string]any
 		env.Log().Debug("saved image", "file", name, "subfolder", plan.subfolder, "type", typ)
 		refs = append(refs, node.ImageRef{Filename: name, Subfolder: plan.subfolder, Type: typ})
 	}
-	return node.Result{UI: map[string][]any{"images": refs}}, nil
+	return node.Result{Outputs: []any{images}, UI: map[string][]any{"images": refs}}, nil
 }
 
 // metadata builds the tEXt chunks ComfyUI writes: "prompt" then one per

@@ -19,10 +19,12 @@ func (scaleNode) Spec() node.Spec {
 			Min: node.F(0), Max: node.F(node.MaxResolution), Step: node.F(1)}
 	}
 	return node.Spec{
-		Name:        "ImageScale",
-		DisplayName: "Upscale Image",
-		Category:    "image/upscaling",
-		Module:      "nodes",
+		Name:               "ImageScale",
+		SearchAliases:      []string{"resize", "resize image", "scale image", "image resize", "zoom", "zoom in", "change size"},
+		EssentialsCategory: "Image Tools",
+		DisplayName:        "Upscale Image",
+		Category:           "image/upscaling",
+		Module:             "nodes",
 		Inputs: []node.Input{
 			{Name: "image", Type: node.TypeImage},
 			{Name: "upscale_method", Combo: resample.ImageMethods},

@@ -101,12 +101,14 @@ var _ node.Node = invertNode{}
 
 func (invertNode) Spec() node.Spec {
 	return node.Spec{
-		Name:        "ImageInvert",
-		DisplayName: "Invert Image",
-		Category:    "image",
-		Module:      "nodes",
-		Inputs:      []node.Input{{Name: "image", Type: node.TypeImage}},
-		Outputs:     []node.Output{{Type: node.TypeImage}},
+		Name:               "ImageInvert",
+		SearchAliases:      []string{"reverse colors"},
+		EssentialsCategory: "Image Tools",
+		DisplayName:        "Invert Image Colors",
+		Category:           "image/color",
+		Module:             "nodes",
+		Inputs:             []node.Input{{Name: "image", Type: node.TypeImage}},
+		Outputs:            []node.Output{{Type: node.TypeImage}},
 	}
 }
 
@@ -131,10 +133,12 @@ var _ node.Node = batchNode{}
 
 func (batchNode) Spec() node.Spec {
 	return node.Spec{
-		Name:        "ImageBatch",
-		DisplayName: "Batch Images",
-		Category:    "image",
-		Module:      "nodes",
+		Name:          "ImageBatch",
+		SearchAliases: []string{"combine images", "merge images", "stack images"},
+		DisplayName:   "Batch Images (DEPRECATED)",
+		Deprecated:    true,
+		Category:      "image/batch",
+		Module:        "nodes",
 		Inputs: []node.Input{
 			{Name: "image1", Type: node.TypeImage},
 			{Name: "image2", Type: node.TypeImage},

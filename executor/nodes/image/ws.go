@@ -24,8 +24,8 @@ var (
 func (websocketNode) Spec() node.Spec {
 	return node.Spec{
 		Name:        "SaveImageWebsocket",
-		DisplayName: "SaveImageWebsocket",
-		Category:    "api/image",
+		DisplayName: "Save Image (Websocket)",
+		Category:    "image",
 		Module:      "custom_nodes.websocket_image_save",
 		Inputs:      []node.Input{{Name: "images", Type: node.TypeImage}},
 		OutputNode:  true,

@@ -38,8 +38,9 @@ func (emptyNode) Spec() node.Spec {
 			Max: node.F(node.MaxResolution), Step: node.F(8), Tooltip: tip}
 	}
 	return node.Spec{
-		Name: "EmptyLatentImage", DisplayName: "Empty Latent Image", Category: "latent", Module: "nodes",
-		Description: "Create a new batch of empty latent images to be denoised via sampling.",
+		Name: "EmptyLatentImage", DisplayName: "Empty Latent Image", Category: "model/latent", Module: "nodes",
+		SearchAliases: []string{"empty", "empty latent", "new latent", "create latent", "blank latent", "blank"},
+		Description:   "Create a new batch of empty latent images to be denoised via sampling.",
 		Inputs: []node.Input{
 			size("width", "The width of the latent images in pixels."),
 			size("height", "The height of the latent images in pixels."),
@@ -106,7 +107,8 @@ func (upscaleNode) Spec() node.Spec {
 			Max: node.F(node.MaxResolution), Step: node.F(8)}
 	}
 	return node.Spec{
-		Name: "LatentUpscale", DisplayName: "Upscale Latent", Category: "latent", Module: "nodes",
+		Name: "LatentUpscale", DisplayName: "Upscale Latent", Category: "model/latent", Module: "nodes",
+		SearchAliases: []string{"enlarge latent", "resize latent"},
 		Inputs: []node.Input{
 			{Name: "samples", Type: node.TypeLatent},
 			{Name: "upscale_method", Combo: upscaleMethods},
@@ -143,7 +145,8 @@ type upscaleByNode struct{}
 
 func (upscaleByNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "LatentUpscaleBy", DisplayName: "Upscale Latent By", Category: "latent", Module: "nodes",
+		Name: "LatentUpscaleBy", DisplayName: "Upscale Latent By", Category: "model/latent", Module: "nodes",
+		SearchAliases: []string{"enlarge latent", "resize latent", "scale latent"},
 		Inputs: []node.Input{
 			{Name: "samples", Type: node.TypeLatent},
 			{Name: "upscale_method", Combo: upscaleMethods},
@@ -176,10 +179,12 @@ type fromBatchNode struct{}
 
 func (fromBatchNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "LatentFromBatch", DisplayName: "Latent From Batch", Category: "latent/batch", Module: "nodes",
+		Name: "LatentFromBatch", DisplayName: "Get Latent From Batch", Category: "model/latent/batch", Module: "nodes",
+		SearchAliases: []string{"select from batch", "pick latent", "batch subset"},
 		Inputs: []node.Input{
 			{Name: "samples", Type: node.TypeLatent},
-			{Name: "batch_index", Type: node.TypeInt, Default: int64(0), Min: node.F(0), Max: node.F(63)},
+			// ComfyUI 0.33.0: a negative index counts from the end.
+			{Name: "batch_index", Type: node.TypeInt, Default: int64(0), Min: node.F(-node.MaxResolution), Max: node.F(node.MaxResolution)},
 			{Name: "length", Type: node.TypeInt, Default: int64(1), Min: node.F(1), Max: node.F(64)},
 		},
 		Outputs: []node.Output{{Type: node.TypeLatent}},
@@ -194,6 +199,9 @@ func (fromBatchNode) Execute(_ context.Context, _ *node.Env, in map[string]any) 
 		return node.Result{}, err
 	}
 	b := l.Samples.Shape[0]
+	if bi64 < 0 {
+		bi64 += int64(b)
+	}
 	bi := int(min(max(bi64, 0), int64(b-1)))
 	n := int(min(max(n64, 1), int64(b-bi)))
 	o := node.Latent{Samples: sliceBatch(l.Samples, bi, n)}
@@ -243,7 +251,8 @@ type repeatBatchNode struct{}
 
 func (repeatBatchNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "RepeatLatentBatch", DisplayName: "Repeat Latent Batch", Category: "latent/batch", Module: "nodes",
+		Name: "RepeatLatentBatch", DisplayName: "Repeat Latent Batch", Category: "model/latent/batch", Module: "nodes",
+		SearchAliases: []string{"duplicate latent", "clone latent"},
 		Inputs: []node.Input{
 			{Name: "samples", Type: node.TypeLatent},
 			{Name: "amount", Type: node.TypeInt, Default: int64(1), Min: node.F(1), Max: node.F(64)},
@@ -290,7 +299,7 @@ type (
 
 func (addNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "LatentAdd", DisplayName: "LatentAdd", Category: "latent/advanced", Module: "comfy_extras.nodes_latent",
+		Name: "LatentAdd", DisplayName: "LatentAdd", SearchAliases: []string{"combine latents", "sum latents"}, Category: "model/latent/advanced", Module: "comfy_extras.nodes_latent", V3: true,
 		Inputs:  []node.Input{{Name: "samples1", Type: node.TypeLatent}, {Name: "samples2", Type: node.TypeLatent}},
 		Outputs: []node.Output{{Type: node.TypeLatent}},
 	}
@@ -325,7 +334,7 @@ func (addNode) Execute(_ context.Context, _ *node.Env, in map[string]any) (node.
 
 func (multiplyNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "LatentMultiply", DisplayName: "LatentMultiply", Category: "latent/advanced", Module: "comfy_extras.nodes_latent",
+		Name: "LatentMultiply", DisplayName: "LatentMultiply", SearchAliases: []string{"scale latent", "amplify latent", "latent gain"}, Category: "model/latent/advanced", Module: "comfy_extras.nodes_latent", V3: true,
 		Inputs: []node.Input{
 			{Name: "samples", Type: node.TypeLatent},
 			{Name: "multiplier", Type: node.TypeFloat, Default: 1.0, Min: node.F(-10), Max: node.F(10), Step: node.F(0.01)},

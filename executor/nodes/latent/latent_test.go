@@ -11,10 +11,10 @@ import (
 func TestLatentNodeSpecs(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
-		"EmptyLatentImage": "latent", "LatentUpscale": "latent", "LatentUpscaleBy": "latent",
-		"LatentFromBatch": "latent/batch", "RepeatLatentBatch": "latent/batch",
-		"LatentAdd": "latent/advanced", "LatentMultiply": "latent/advanced",
-		"VAEDecode": "latent", "VAEEncode": "latent",
+		"EmptyLatentImage": "model/latent", "LatentUpscale": "model/latent", "LatentUpscaleBy": "model/latent",
+		"LatentFromBatch": "model/latent/batch", "RepeatLatentBatch": "model/latent/batch",
+		"LatentAdd": "model/latent/advanced", "LatentMultiply": "model/latent/advanced",
+		"VAEDecode": "model/latent", "VAEEncode": "model/latent",
 	}
 	reg, err := node.NewRegistry(Nodes()...)
 	if err != nil {
@@ -90,6 +90,16 @@ func TestLatentNodes(t *testing.T) {
 		{"from batch clamps", fromBatchNode{}, map[string]any{"samples": lat, "batch_index": int64(5), "length": int64(3)}, []int{1, 4, 8, 16}, func(t *testing.T, l *node.Latent) {
 			if !slices.Equal(l.BatchIndex, []int{1}) {
 				t.Fatalf("batch_index %v", l.BatchIndex)
+			}
+		}},
+		{"from batch counts a negative index from the end", fromBatchNode{}, map[string]any{"samples": lat, "batch_index": int64(-1), "length": int64(3)}, []int{1, 4, 8, 16}, func(t *testing.T, l *node.Latent) {
+			if !slices.Equal(l.BatchIndex, []int{1}) || !slices.Equal(l.Samples.Data, lat.Samples.Data[512:]) {
+				t.Fatalf("batch_index %v, want the last sample", l.BatchIndex)
+			}
+		}},
+		{"from batch clamps a negative index", fromBatchNode{}, map[string]any{"samples": lat, "batch_index": int64(-7), "length": int64(1)}, []int{1, 4, 8, 16}, func(t *testing.T, l *node.Latent) {
+			if !slices.Equal(l.BatchIndex, []int{0}) {
+				t.Fatalf("batch_index %v, want the first sample", l.BatchIndex)
 			}
 		}},
 		{"multiply", multiplyNode{}, map[string]any{"samples": lat, "multiplier": -2.0}, []int{2, 4, 8, 16}, func(t *testing.T, l *node.Latent) {

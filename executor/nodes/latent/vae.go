@@ -12,8 +12,9 @@ type vaeDecodeNode struct{}
 
 func (vaeDecodeNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "VAEDecode", DisplayName: "VAE Decode", Category: "latent", Module: "nodes",
-		Description: "Decodes latent images back into pixel space images.",
+		Name: "VAEDecode", DisplayName: "VAE Decode", Category: "model/latent", Module: "nodes",
+		SearchAliases: []string{"decode", "decode latent", "latent to image", "render latent"},
+		Description:   "Decodes latent images back into pixel space images.",
 		Inputs: []node.Input{
 			{Name: "samples", Type: node.TypeLatent, Tooltip: "The latent to be decoded."},
 			{Name: "vae", Type: node.TypeVAE, Tooltip: "The VAE model used for decoding the latent."},
@@ -40,7 +41,8 @@ type vaeEncodeNode struct{}
 
 func (vaeEncodeNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "VAEEncode", DisplayName: "VAE Encode", Category: "latent", Module: "nodes",
+		Name: "VAEEncode", DisplayName: "VAE Encode", Category: "model/latent", Module: "nodes",
+		SearchAliases: []string{"encode", "encode image", "image to latent"},
 		Inputs: []node.Input{
 			{Name: "pixels", Type: node.TypeImage},
 			{Name: "vae", Type: node.TypeVAE},

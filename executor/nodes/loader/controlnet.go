@@ -15,9 +15,10 @@ type controlNetLoaderNode struct{}
 
 func (controlNetLoaderNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "ControlNetLoader", DisplayName: "Load ControlNet Model", Category: "loaders", Module: "nodes",
-		Inputs:  []node.Input{{Name: "control_net_name", ComboFolder: "controlnet"}},
-		Outputs: []node.Output{{Type: node.TypeControlNet}},
+		Name: "ControlNetLoader", DisplayName: "Load ControlNet Model", Category: "model/loaders", Module: "nodes",
+		SearchAliases: []string{"controlnet", "control net", "cn", "load controlnet", "controlnet loader"},
+		Inputs:        []node.Input{{Name: "control_net_name", ComboFolder: "controlnet"}},
+		Outputs:       []node.Output{{Type: node.TypeControlNet}},
 	}
 }
 

@@ -73,9 +73,10 @@ type ckptLoaderNode struct{}
 
 func (ckptLoaderNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "CheckpointLoaderSimple", DisplayName: "Load Checkpoint", Category: "loaders", Module: "nodes",
-		Description: "Loads a diffusion model checkpoint, diffusion models are used to denoise latents.",
-		Inputs:      []node.Input{{Name: "ckpt_name", ComboFolder: "checkpoints", Tooltip: "The name of the checkpoint (model) to load."}},
+		Name: "CheckpointLoaderSimple", DisplayName: "Load Checkpoint", Category: "model/loaders", Module: "nodes",
+		SearchAliases: []string{"load model", "checkpoint", "model loader", "load checkpoint", "ckpt", "model"},
+		Description:   "Loads a diffusion model checkpoint, diffusion models are used to denoise latents.",
+		Inputs:        []node.Input{{Name: "ckpt_name", ComboFolder: "checkpoints", Tooltip: "The name of the checkpoint (model) to load."}},
 		Outputs: []node.Output{
 			{Type: node.TypeModel, Tooltip: "The model used for denoising latents."},
 			{Type: node.TypeCLIP, Tooltip: "The CLIP model used for encoding text prompts."},
@@ -114,8 +115,9 @@ func (loraLoaderNode) Spec() node.Spec {
 		return node.Input{Name: name, Type: node.TypeFloat, Default: 1.0, Min: node.F(-100), Max: node.F(100), Step: node.F(0.01), Tooltip: tip}
 	}
 	return node.Spec{
-		Name: "LoraLoader", DisplayName: "Load LoRA", Category: "loaders", Module: "nodes",
-		Description: "LoRAs are used to modify diffusion and CLIP models, altering the way in which latents are denoised such as applying styles. Multiple LoRA nodes can be linked together.",
+		Name: "LoraLoader", DisplayName: "Load LoRA (Model and CLIP)", Category: "model/loaders", Module: "nodes",
+		SearchAliases: []string{"lora", "load lora", "apply lora", "lora loader", "lora model"}, EssentialsCategory: "Image Generation",
+		Description: "This LoRA loader is used to modify both diffusion and CLIP models, altering the way in which latents are denoised such as applying styles. Multiple LoRA nodes can be linked together.",
 		Inputs: []node.Input{
 			{Name: "model", Type: node.TypeModel, Tooltip: "The diffusion model the LoRA will be applied to."},
 			{Name: "clip", Type: node.TypeCLIP, Tooltip: "The CLIP model the LoRA will be applied to."},
@@ -176,7 +178,7 @@ type vaeLoaderNode struct{}
 
 func (vaeLoaderNode) Spec() node.Spec {
 	return node.Spec{
-		Name: "VAELoader", DisplayName: "Load VAE", Category: "loaders", Module: "nodes",
+		Name: "VAELoader", DisplayName: "Load VAE", Category: "model/loaders", Module: "nodes",
 		Inputs:  []node.Input{{Name: "vae_name", ComboFolder: "vae"}},
 		Outputs: []node.Output{{Type: node.TypeVAE}},
 	}

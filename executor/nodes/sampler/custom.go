@@ -13,9 +13,27 @@ import (
 
 const customModule = "comfy_extras.nodes_custom_sampler"
 
+// customCategory is ComfyUI 0.33.0's category of a custom-sampling node:
+// model/sampling/<sub>, and model/sampling/custom for the samplers
+// themselves (v0.3.64: sampling/custom_sampling[/<sub>]).
+func customCategory(sub string) string {
+	if sub == "" {
+		return "model/sampling/custom"
+	}
+	return "model/sampling" + sub
+}
+
+// customDisplayNames are the custom-sampling nodes whose display name is
+// not their class name (ComfyUI 0.33.0).
+var customDisplayNames = map[string]string{"BasicGuider": "Basic Guider", "CFGGuider": "CFG Guider"}
+
 func customSpec(name, category string, inputs []node.Input, outputs ...node.Output) node.Spec {
-	return node.Spec{Name: name, DisplayName: name, Category: "sampling/custom_sampling" + category,
-		Module: customModule, Inputs: inputs, Outputs: outputs}
+	display := name
+	if d, ok := customDisplayNames[name]; ok {
+		display = d
+	}
+	return node.Spec{Name: name, DisplayName: display, Category: customCategory(category),
+		Module: customModule, Inputs: inputs, Outputs: outputs, V3: true}
 }
 
 // randomNoiseNode is RandomNoise.
@@ -38,7 +56,9 @@ func (randomNoiseNode) Execute(_ context.Context, _ *node.Env, in map[string]any
 type disableNoiseNode struct{}
 
 func (disableNoiseNode) Spec() node.Spec {
-	return customSpec("DisableNoise", "/noise", nil, node.Output{Type: sampling.TypeNoise})
+	spec := customSpec("DisableNoise", "/noise", nil, node.Output{Type: sampling.TypeNoise})
+	spec.SearchAliases = []string{"zero noise"}
+	return spec
 }
 
 func (disableNoiseNode) Execute(context.Context, *node.Env, map[string]any) (node.Result, error) {
@@ -99,7 +119,7 @@ type karrasSchedulerNode struct{}
 
 func (karrasSchedulerNode) Spec() node.Spec {
 	f := func(name string, def, max float64) node.Input {
-		return node.Input{Name: name, Type: node.TypeFloat, Default: def, Min: node.F(0), Max: node.F(max), Step: node.F(0.01)}
+		return node.Input{Name: name, Type: node.TypeFloat, Default: def, Min: node.F(0), Max: node.F(max), Step: node.F(0.01), NoRound: true, Advanced: true}
 	}
 	return customSpec("KarrasScheduler", "/schedulers", []node.Input{
 		{Name: "steps", Type: node.TypeInt, Default: int64(20), Min: node.F(1), Max: node.F(10000)},
@@ -203,7 +223,7 @@ type customNode struct{}
 func (customNode) Spec() node.Spec {
 	return customSpec("SamplerCustom", "", []node.Input{
 		{Name: "model", Type: node.TypeModel},
-		{Name: "add_noise", Type: node.TypeBoolean, Default: true},
+		{Name: "add_noise", Type: node.TypeBoolean, Default: true, Advanced: true},
 		noTip(seedInput("noise_seed")),
 		noTip(cfgInput()),
 		{Name: "positive", Type: node.TypeConditioning},

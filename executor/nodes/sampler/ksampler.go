@@ -181,11 +181,12 @@ type kSamplerNode struct{}
 
 func (kSamplerNode) Spec() node.Spec {
 	return node.Spec{
-		Name:        "KSampler",
-		DisplayName: "KSampler",
-		Category:    "sampling",
-		Module:      "nodes",
-		Description: "Uses the provided model, positive and negative conditioning to denoise the latent image.",
+		Name:          "KSampler",
+		SearchAliases: []string{"sampler", "sample", "generate", "denoise", "diffuse", "txt2img", "img2img"},
+		DisplayName:   "KSampler",
+		Category:      "model/sampling",
+		Module:        "nodes",
+		Description:   "Uses the provided model, positive and negative conditioning to denoise the latent image.",
 		Inputs: []node.Input{
 			{Name: "model", Type: node.TypeModel, Tooltip: "The model used for denoising the input latent."},
 			seedInput("seed"),
@@ -228,11 +229,11 @@ func (kSamplerAdvancedNode) Spec() node.Spec {
 	return node.Spec{
 		Name:        "KSamplerAdvanced",
 		DisplayName: "KSampler (Advanced)",
-		Category:    "sampling",
+		Category:    "model/sampling",
 		Module:      "nodes",
 		Inputs: []node.Input{
 			{Name: "model", Type: node.TypeModel},
-			{Name: "add_noise", Combo: []string{"enable", "disable"}},
+			{Name: "add_noise", Combo: []string{"enable", "disable"}, Advanced: true},
 			noTip(seedInput("noise_seed")),
 			noTip(stepsInput()),
 			noTip(cfgInput()),
@@ -241,9 +242,9 @@ func (kSamplerAdvancedNode) Spec() node.Spec {
 			{Name: "positive", Type: node.TypeConditioning},
 			{Name: "negative", Type: node.TypeConditioning},
 			{Name: "latent_image", Type: node.TypeLatent},
-			{Name: "start_at_step", Type: node.TypeInt, Default: int64(0), Min: node.F(0), Max: node.F(10000)},
-			{Name: "end_at_step", Type: node.TypeInt, Default: int64(10000), Min: node.F(0), Max: node.F(10000)},
-			{Name: "return_with_leftover_noise", Combo: []string{"disable", "enable"}},
+			{Name: "start_at_step", Type: node.TypeInt, Default: int64(0), Min: node.F(0), Max: node.F(10000), Advanced: true},
+			{Name: "end_at_step", Type: node.TypeInt, Default: int64(10000), Min: node.F(0), Max: node.F(10000), Advanced: true},
+			{Name: "return_with_leftover_noise", Combo: []string{"disable", "enable"}, Advanced: true},
 		},
 		Outputs: []node.Output{{Type: node.TypeLatent}},
 	}

@@ -15,17 +15,17 @@ import (
 func TestSamplingNodeSpecs(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
-		"KSampler": "sampling", "KSamplerAdvanced": "sampling",
-		"RandomNoise": "sampling/custom_sampling/noise", "DisableNoise": "sampling/custom_sampling/noise",
-		"KSamplerSelect": "sampling/custom_sampling/samplers", "BasicScheduler": "sampling/custom_sampling/schedulers",
-		"KarrasScheduler": "sampling/custom_sampling/schedulers", "BasicGuider": "sampling/custom_sampling/guiders",
-		"CFGGuider": "sampling/custom_sampling/guiders", "SamplerCustomAdvanced": "sampling/custom_sampling",
-		"SamplerCustom":        "sampling/custom_sampling",
-		"ExponentialScheduler": "sampling/custom_sampling/schedulers", "PolyexponentialScheduler": "sampling/custom_sampling/schedulers",
-		"LaplaceScheduler": "sampling/custom_sampling/schedulers", "VPScheduler": "sampling/custom_sampling/schedulers",
-		"SDTurboScheduler": "sampling/custom_sampling/schedulers", "BetaSamplingScheduler": "sampling/custom_sampling/schedulers",
-		"SplitSigmas": "sampling/custom_sampling/sigmas", "SplitSigmasDenoise": "sampling/custom_sampling/sigmas",
-		"FlipSigmas": "sampling/custom_sampling/sigmas", "SetFirstSigma": "sampling/custom_sampling/sigmas",
+		"KSampler": "model/sampling", "KSamplerAdvanced": "model/sampling", // ComfyUI 0.33.0's categories
+		"RandomNoise": "model/sampling/noise", "DisableNoise": "model/sampling/noise",
+		"KSamplerSelect": "model/sampling/samplers", "BasicScheduler": "model/sampling/schedulers",
+		"KarrasScheduler": "model/sampling/schedulers", "BasicGuider": "model/sampling/guiders",
+		"CFGGuider": "model/sampling/guiders", "SamplerCustomAdvanced": "model/sampling/custom",
+		"SamplerCustom":        "model/sampling/custom",
+		"ExponentialScheduler": "model/sampling/schedulers", "PolyexponentialScheduler": "model/sampling/schedulers",
+		"LaplaceScheduler": "model/sampling/schedulers", "VPScheduler": "model/sampling/schedulers",
+		"SDTurboScheduler": "model/sampling/schedulers", "BetaSamplingScheduler": "model/sampling/schedulers",
+		"SplitSigmas": "model/sampling/sigmas", "SplitSigmasDenoise": "model/sampling/sigmas",
+		"FlipSigmas": "model/sampling/sigmas", "SetFirstSigma": "model/sampling/sigmas",
 	}
 	reg, err := node.NewRegistry(Nodes()...)
 	if err != nil {

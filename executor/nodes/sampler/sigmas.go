@@ -32,6 +32,14 @@ func floatIn(name string, def, lo, hi, step float64) node.Input {
 	return node.Input{Name: name, Type: node.TypeFloat, Default: def, Min: node.F(lo), Max: node.F(hi), Step: node.F(step)}
 }
 
+// param is a scheduler parameter as ComfyUI 0.33.0 declares it:
+// round=False, advanced=True.
+func param(name string, def, lo, hi, step float64) node.Input {
+	in := floatIn(name, def, lo, hi, step)
+	in.NoRound, in.Advanced = true, true
+	return in
+}
+
 func sigmasOut(names ...string) []node.Output {
 	if len(names) == 0 {
 		return []node.Output{{Type: sampling.TypeSigmas}}
@@ -44,8 +52,8 @@ func sigmasOut(names ...string) []node.Output {
 }
 
 func sigmasSpec(name, sub string, inputs []node.Input, outputs []node.Output) node.Spec {
-	return node.Spec{Name: name, DisplayName: name, Category: "sampling/custom_sampling/" + sub,
-		Module: customModule, Inputs: inputs, Outputs: outputs}
+	return node.Spec{Name: name, DisplayName: name, Category: "model/sampling/" + sub,
+		Module: customModule, Inputs: inputs, Outputs: outputs, V3: true}
 }
 
 // paramScheduler is a scheduler node of steps and FLOAT parameters:
@@ -72,20 +80,20 @@ func paramScheduler(name string, steps node.Input, params []node.Input, sigmas f
 // sigmaNodes returns the extra scheduler and sigma nodes.
 func sigmaNodes() []node.Node {
 	stepsIn := node.Input{Name: "steps", Type: node.TypeInt, Default: int64(20), Min: node.F(1), Max: node.F(10000)}
-	sMax := floatIn("sigma_max", 14.614642, 0, 5000, 0.01)
-	sMin := floatIn("sigma_min", 0.0291675, 0, 5000, 0.01)
+	sMax := param("sigma_max", 14.614642, 0, 5000, 0.01)
+	sMin := param("sigma_min", 0.0291675, 0, 5000, 0.01)
 	sigmasIn := node.Input{Name: "sigmas", Type: sampling.TypeSigmas}
 	return []node.Node{
 		paramScheduler("ExponentialScheduler", stepsIn, []node.Input{sMax, sMin},
 			func(n int, v []float64) []float64 { return sampling.ExponentialSigmas(n, v[1], v[0]) }),
-		paramScheduler("PolyexponentialScheduler", stepsIn, []node.Input{sMax, sMin, floatIn("rho", 1.0, 0, 100, 0.01)},
+		paramScheduler("PolyexponentialScheduler", stepsIn, []node.Input{sMax, sMin, param("rho", 1.0, 0, 100, 0.01)},
 			func(n int, v []float64) []float64 { return sampling.PolyexponentialSigmas(n, v[1], v[0], v[2]) }),
 		paramScheduler("LaplaceScheduler", stepsIn,
-			[]node.Input{sMax, sMin, floatIn("mu", 0, -10, 10, 0.1), floatIn("beta", 0.5, 0, 10, 0.1)},
+			[]node.Input{sMax, sMin, param("mu", 0, -10, 10, 0.1), param("beta", 0.5, 0, 10, 0.1)},
 			func(n int, v []float64) []float64 { return sampling.LaplaceSigmas(n, v[1], v[0], v[2], v[3]) }),
 		paramScheduler("VPScheduler", stepsIn,
-			[]node.Input{floatIn("beta_d", 19.9, 0, 5000, 0.01), floatIn("beta_min", 0.1, 0, 5000, 0.01),
-				floatIn("eps_s", 0.001, 0, 1, 0.0001)},
+			[]node.Input{param("beta_d", 19.9, 0, 5000, 0.01), param("beta_min", 0.1, 0, 5000, 0.01),
+				param("eps_s", 0.001, 0, 1, 0.0001)},
 			func(n int, v []float64) []float64 { return sampling.VPSigmas(n, v[0], v[1], v[2]) }),
 		funcNode{sigmasSpec("SDTurboScheduler", "schedulers",
 			[]node.Input{{Name: "model", Type: node.TypeModel},
@@ -100,7 +108,7 @@ func sigmaNodes() []node.Node {
 			}},
 		funcNode{sigmasSpec("BetaSamplingScheduler", "schedulers",
 			[]node.Input{{Name: "model", Type: node.TypeModel}, stepsIn,
-				floatIn("alpha", 0.6, 0, 50, 0.01), floatIn("beta", 0.6, 0, 50, 0.01)}, sigmasOut()),
+				param("alpha", 0.6, 0, 50, 0.01), param("beta", 0.6, 0, 50, 0.01)}, sigmasOut()),
 			func(r *node.Reader) ([]any, error) {
 				m, n := r.Model("model"), r.IntIn("steps", 1, 10000)
 				alpha, beta := r.Float("alpha"), r.Float("beta")
@@ -154,7 +162,7 @@ func sigmaNodes() []node.Node {
 				return []any{out}, nil
 			}},
 		funcNode{sigmasSpec("SetFirstSigma", "sigmas",
-			[]node.Input{sigmasIn, floatIn("sigma", 136.0, 0, 20000, 0.001)}, sigmasOut()),
+			[]node.Input{sigmasIn, noRound(floatIn("sigma", 136.0, 0, 20000, 0.001))}, sigmasOut()),
 			func(r *node.Reader) ([]any, error) {
 				s, v := node.Get[sampling.Sigmas](r, "sigmas"), r.Float("sigma")
 				if err := r.Err(); err != nil {
@@ -171,3 +179,8 @@ func sigmaNodes() []node.Node {
 }
 
 func copySigmas(s []float64) sampling.Sigmas { return append(sampling.Sigmas{}, s...) }
+
+func noRound(in node.Input) node.Input {
+	in.NoRound = true
+	return in
+}

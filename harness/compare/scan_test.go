@@ -1,0 +1,226 @@
+package compare
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/vitali-fedulov/images4"
+)
+
+// scanImages are the images the one-pass analysis is checked on: sizes
+// that do and do not divide by the 4×4 grid, the 64×64 hash thumbnail and
+// images4's 276² sampling, smaller than each, with and without alpha, and
+// the committed 1024² fixture golden.
+func scanImages(t *testing.T) map[string]*image.NRGBA {
+	t.Helper()
+	out := map[string]*image.NRGBA{}
+	for i, sz := range [][2]int{{1, 1}, {2, 3}, {5, 3}, {17, 64}, {63, 65}, {64, 64}, {257, 130}, {300, 301}, {1000, 17}} {
+		img := synth(uint64(40+i), sz[0], sz[1]).quantise(nil)
+		out[fmt.Sprintf("%dx%d", sz[0], sz[1])] = img
+		trans := image.NewNRGBA(img.Rect)
+		copy(trans.Pix, img.Pix)
+		rng := rand.New(rand.NewPCG(uint64(i), 7))
+		for k := 3; k < len(trans.Pix); k += 4 {
+			trans.Pix[k] = uint8(rng.IntN(256))
+		}
+		out[fmt.Sprintf("%dx%d-alpha", sz[0], sz[1])] = trans
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "golden", "cpu", "api-mixed-sd15-sdxl-refine", "default.seed-1.26-0.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["fixture-1024"] = toNRGBA(img)
+	return out
+}
+
+// toOKLabDirect is toOKLab without the cache: every pixel converted.
+func toOKLabDirect(img *image.NRGBA) *labPlanes {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	p := &labPlanes{w: w, h: h, L: make([]float32, w*h), A: make([]float32, w*h), B: make([]float32, w*h)}
+	for i := range w * h {
+		v := oklab8(img.Pix[4*i], img.Pix[4*i+1], img.Pix[4*i+2])
+		p.L[i], p.A[i], p.B[i] = v[0], v[1], v[2]
+	}
+	return p
+}
+
+// TestScanMatchesSequential: the one concurrent pass gives, bit for bit,
+// what the sequential functions give one after the other (colourStats of
+// toOKLab without its cache, levelStats, lumaThumb); so records, and every
+// verdict, are those of before.
+func TestScanMatchesSequential(t *testing.T) {
+	t.Parallel()
+	for name, px := range scanImages(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			lab := toOKLabDirect(px)
+			s := scan(px)
+			if cached := toOKLab(px); !reflect.DeepEqual(cached, lab) {
+				t.Error("toOKLab (cached) differs from the direct conversion")
+			}
+			if want := colourStats(lab); !reflect.DeepEqual(s.colour, want) {
+				t.Errorf("colour statistics differ:\n got %+v\nwant %+v", s.colour.Global, want.Global)
+			}
+			if want := levelStats(px); !reflect.DeepEqual(s.levels, want) {
+				t.Errorf("level statistics differ:\n got %+v\nwant %+v", s.levels.Global, want.Global)
+			}
+			if want := lumaThumb(px); !reflect.DeepEqual(s.thumb, want) {
+				t.Error("hash thumbnail differs")
+			}
+		})
+	}
+}
+
+// TestIconsMatchImages4: icons gives images4's Icon and IconNN, bit for
+// bit, alpha and an offset origin included.
+func TestIconsMatchImages4(t *testing.T) {
+	t.Parallel()
+	imgs := scanImages(t)
+	off := image.NewNRGBA(image.Rect(5, 9, 70, 40))
+	rng := rand.New(rand.NewPCG(4, 14))
+	for i := range off.Pix {
+		off.Pix[i] = uint8(rng.IntN(256))
+	}
+	imgs["offset-origin"] = off
+	for name, px := range imgs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			stretched, raw := icons(px)
+			if want := images4.IconNN(px); !reflect.DeepEqual(raw, want) {
+				t.Errorf("raw icon differs:\n got %v\nwant %v", raw, want)
+			}
+			if want := images4.Icon(px); !reflect.DeepEqual(stretched, want) {
+				t.Errorf("stretched icon differs:\n got %v\nwant %v", stretched, want)
+			}
+		})
+	}
+}
+
+// localSAT is tier 4 as it was before local converted colours as it went
+// and found the window in its pass: ΔE from whole OKLab planes, the
+// window by a summed-area table. The reference.
+func localSAT(a, b *image.NRGBA, t Thresholds) localStats {
+	la, lb := toOKLabDirect(a), toOKLabDirect(b)
+	w, h := a.Rect.Dx(), a.Rect.Dy()
+	var st localStats
+	sat := make([]int32, (w+1)*(h+1))
+	for y := range h {
+		var run int32
+		for x := range w {
+			i := y*w + x
+			dE := float64(pixelDeltaE([3]float32{la.L[i], la.A[i], la.B[i]}, [3]float32{lb.L[i], lb.A[i], lb.B[i]}))
+			st.maxDeltaE = max(st.maxDeltaE, dE)
+			da := int(a.Pix[4*i+3]) - int(b.Pix[4*i+3])
+			da = max(da, -da)
+			st.maxAlpha = max(st.maxAlpha, da)
+			alpha := da >= max(1, t.PixelAlphaLSB)
+			if alpha {
+				st.alphaChanged++
+			}
+			if alpha || dE > t.PixelDeltaE && maxLSB(a.Pix[4*i:4*i+4], b.Pix[4*i:4*i+4]) >= t.PixelMinLSB {
+				run++
+				st.changed++
+			}
+			sat[(y+1)*(w+1)+x+1] = sat[y*(w+1)+x+1] + run
+		}
+	}
+	st.globalRatio = float64(st.changed) / float64(w*h)
+	win := min(t.Window, w, h)
+	best := int32(-1)
+	for y := 0; y+win <= h; y++ {
+		for x := 0; x+win <= w; x++ {
+			n := sat[(y+win)*(w+1)+x+win] - sat[y*(w+1)+x+win] - sat[(y+win)*(w+1)+x] + sat[y*(w+1)+x]
+			if n > best {
+				best, st.windowAt = n, image.Point{X: x, Y: y}
+			}
+		}
+	}
+	st.windowRatio = float64(best) / float64(win*win)
+	return st
+}
+
+// TestLocalMatchesSummedAreaTable: tier 4 finds the window a summed-area
+// table over whole OKLab planes finds (the first densest in row-major
+// order), with the same counts and ΔE, for every synthetic edit, alpha
+// edits, window sizes from 1 px to larger than the image, the mask made in
+// 1 to 7 bands, and measured in the output's scan (scanAgainst).
+func TestLocalMatchesSummedAreaTable(t *testing.T) {
+	t.Parallel()
+	const w, h = 160, 120
+	f := synth(7, w, h)
+	golden := f.quantise(nil)
+	alpha := image.NewNRGBA(golden.Rect)
+	copy(alpha.Pix, golden.Pix)
+	for i := 3; i < len(alpha.Pix); i += 4 * 37 {
+		alpha.Pix[i] = 200
+	}
+	outs := map[string]*image.NRGBA{"alpha": alpha}
+	for _, e := range edits() {
+		if out := e.apply(f, golden, 7); out.Rect == golden.Rect {
+			outs[e.name] = out
+		}
+	}
+	for name, out := range outs {
+		for _, win := range []int{1, 3, 16, 119, 500} {
+			t.Run(fmt.Sprintf("%s/window=%d", name, win), func(t *testing.T) {
+				t.Parallel()
+				th := DefaultThresholds()
+				th.Window = win
+				want := localSAT(golden, out, th)
+				for _, bands := range []int{1, 2, 3, 7} {
+					if got := localBands(golden, out, th, bands); got != want {
+						t.Errorf("%d bands: local = %+v\nsummed-area table gives %+v", bands, got, want)
+					}
+				}
+				if got := local(golden, out, th); got != want {
+					t.Errorf("local = %+v\nsummed-area table gives %+v", got, want)
+				}
+				s, got := scanAgainst(out, golden, th)
+				if got == nil || *got != want {
+					t.Errorf("in the output's scan: %+v\nsummed-area table gives %+v", got, want)
+				}
+				if !reflect.DeepEqual(s, scan(out)) {
+					t.Error("the output's scan against its golden differs from its scan alone")
+				}
+			})
+		}
+	}
+}
+
+// TestToNRGBAOpaqueRGBA: an opaque *image.RGBA (what image/png decodes
+// an RGB file to) is read in place; one translucent pixel makes a
+// converted copy.
+func TestToNRGBAOpaqueRGBA(t *testing.T) {
+	t.Parallel()
+	src := image.NewRGBA(image.Rect(0, 0, 3, 2))
+	for i := range src.Pix {
+		src.Pix[i] = uint8(40 * (i % 4))
+		if i%4 == 3 {
+			src.Pix[i] = 0xff
+		}
+	}
+	got := toNRGBA(src)
+	if &got.Pix[0] != &src.Pix[0] || !bytes.Equal(got.Pix, src.Pix) {
+		t.Error("opaque RGBA: not read in place")
+	}
+	src.Pix[7] = 0x80 // pixel 1 half transparent: premultiplied 0, 40, 80
+	got = toNRGBA(src)
+	if &got.Pix[0] == &src.Pix[0] {
+		t.Fatal("translucent RGBA: read in place, its colours premultiplied")
+	}
+	if c := got.NRGBAAt(1, 0); c.A != 0x80 || math.Abs(float64(c.G)-80) > 1 || math.Abs(float64(c.B)-160) > 1 {
+		t.Errorf("translucent pixel = %v, want ≈ {0 80 160 128}", c)
+	}
+}
