@@ -25,6 +25,16 @@ type PatchLevel struct {
 	Size     int     `json:"size"`
 }
 
+// LocalLevel says how finely the gmm posterior is local from a noise level
+// downwards: the first level (in order) whose MinSigma ≤ σ wins. Cells is
+// the number of cells per side of the latent; each cell weighs the
+// components by its own 3×3-cell neighbourhood (see local.go). 0 means the
+// whole latent (the global posterior).
+type LocalLevel struct {
+	MinSigma float64 `json:"min_sigma"`
+	Cells    int     `json:"cells"`
+}
+
 // Config is a checkpoint's __metadata__, decoded.
 type Config struct {
 	Mode           string
@@ -70,6 +80,10 @@ type Config struct {
 	// the word (a hashed token embedding), times its emphasis and this
 	// weight, so every prompt steers. 0 ignores such words.
 	UnknownWeight float64
+	// Local makes the gmm posterior local as σ falls (the layout is
+	// decided globally, shapes and edges cell by cell, later in the
+	// trajectory): see LocalLevel. Empty keeps it global at every σ.
+	Local []LocalLevel
 }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -111,6 +125,12 @@ func (c *Config) metadata() (map[string]string, error) {
 			key string
 			val any
 		}{"shifts", c.Shifts})
+	}
+	if len(c.Local) > 0 {
+		lists = append(lists, struct {
+			key string
+			val any
+		}{"local_schedule", c.Local})
 	}
 	for _, l := range lists {
 		b, err := json.Marshal(l.val)
@@ -177,6 +197,9 @@ func parseConfig(m map[string]string) (*Config, error) {
 	if _, ok := m["shifts"]; ok {
 		getj("shifts", &c.Shifts)
 	}
+	if _, ok := m["local_schedule"]; ok {
+		getj("local_schedule", &c.Local)
+	}
 	if _, ok := m["low_freq"]; ok {
 		c.LowFreq = geti("low_freq")
 		c.LowFreqWidth = getf("low_freq_width")
@@ -213,6 +236,11 @@ func parseConfig(m map[string]string) (*Config, error) {
 			if !(f > -0.5 && f < 0.5) {
 				return nil, fmt.Errorf("read metadata: shift %v must be in (-0.5, 0.5)", p)
 			}
+		}
+	}
+	for _, l := range c.Local {
+		if l.Cells != 0 && (l.Cells < 2 || l.Cells > 64) || !(l.MinSigma >= 0) {
+			return nil, fmt.Errorf("read metadata: local level %+v: cells must be 0 (global) or 2..64, min_sigma ≥ 0", l)
 		}
 	}
 	for _, p := range c.Patches {

@@ -37,6 +37,9 @@ func TestDecodeDataRejects(t *testing.T) {
 		{"low freq width", func(f *safetensors.File) { f.Metadata["low_freq_width"] = "-1" }, "low_freq_width"},
 		{"shift range", func(f *safetensors.File) { f.Metadata["shifts"] = `[[0, 0.5]]` }, "shift"},
 		{"shift shape", func(f *safetensors.File) { f.Metadata["shifts"] = `[0.1]` }, "shifts"},
+		{"local cells", func(f *safetensors.File) { f.Metadata["local_schedule"] = `[{"min_sigma":0,"cells":1}]` }, "local level"},
+		{"local sigma", func(f *safetensors.File) { f.Metadata["local_schedule"] = `[{"min_sigma":-1,"cells":4}]` }, "local level"},
+		{"local shape", func(f *safetensors.File) { f.Metadata["local_schedule"] = `{"cells":4}` }, "local_schedule"},
 		{"unknown weight", func(f *safetensors.File) { f.Metadata["text_unknown_weight"] = "x" }, "text_unknown_weight"},
 	}
 	for _, tc := range tests {

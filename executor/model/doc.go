@@ -1,7 +1,8 @@
 // Package model implements regen-executor's closed-form diffusion model: a
 // checkpoint of exemplar latents with caption embeddings, a bag-of-words text
-// encoder with ComfyUI's emphasis syntax, a denoiser that is the exact (gmm)
-// or patch-local (els) posterior mean over those exemplars, a PCA VAE with a
+// encoder with ComfyUI's emphasis syntax, a denoiser that is the exact (gmm,
+// local per cell at low noise: local.go) or patch-local (els) posterior mean
+// over those exemplars, a PCA VAE with a
 // codebook-attention decoder, and LoRA files that add exemplars and shift
 // word embeddings.
 //

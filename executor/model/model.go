@@ -34,6 +34,13 @@ type sized struct {
 	sm    *smooth   // nil without a smooth subspace
 	coef  []float64 // [n, sm.dim()]
 	els   elsBank   // els's layout of the exemplars and key norms (els_patches.go)
+	// The local posterior's (local.go): whether the checkpoint has one,
+	// ‖μ_j‖² in float64, and each component's rough part (lat less its
+	// smooth part), made when a cell first needs it.
+	local   bool
+	norms64 []float64
+	roughMu sync.Mutex
+	rough   [][]float32
 }
 
 // Model is the denoiser of a checkpoint (with any LoRAs applied). It is safe
@@ -97,6 +104,16 @@ func (m *Model) at(h, w int) *sized {
 		s.coef = make([]float64, s.n*nd)
 		for j := 0; j < s.n; j++ {
 			s.sm.coefs(s.coef[j*nd:(j+1)*nd], s.lat[j*d:(j+1)*d])
+		}
+	}
+	if len(m.cfg.Local) > 0 {
+		s.local, s.norms64, s.rough = true, make([]float64, s.n), make([][]float32, s.n)
+		for j := range s.norms64 {
+			var acc float64
+			for _, v := range s.lat[j*d : (j+1)*d] {
+				acc += float64(float64(v) * float64(v))
+			}
+			s.norms64[j] = acc
 		}
 	}
 	m.sizes[key] = s
@@ -174,7 +191,8 @@ func (m *Model) Predict(ctx context.Context, x *node.Tensor, sigma float64, c no
 
 // predictGMM is the exact posterior mean of Σ_j π_j N(μ_j, Σ) over the
 // components (exemplars at every shift; see components.go for Σ):
-// D = m + a1(x − m) + (a2 − a1)·P(x − m), m = attention output,
+// D = m + a1(x − m) + (a2 − a1)·P(x − m), m = attention output (or, below
+// the checkpoint's local levels, the local posterior's mean: local.go),
 // a1 = s²/(s²+σ²), a2 = (s²+λ)/(s²+λ+σ²) per smooth coefficient. Without a smooth subspace
 // (λ = 0) this is Σ_k r_k [μ_k + a(x − μ_k)] of isotropic components.
 func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sigma float64, bias []float32) (*node.Tensor, error) {
@@ -198,24 +216,28 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 		for j := range cb {
 			cb[j] = bias[j%K]
 		}
-		if s.sm != nil {
-			// + Σ_i λ_i/(2·v·(v+λ_i))·⟨b_i, x − μ_j⟩², in coefficient space.
-			s.sm.coefs(cx, xb)
-			for j := range cb {
-				cj := s.coef[j*nd : (j+1)*nd]
-				var dist float64
-				for i, c := range cx {
-					dd := c - cj[i]
-					dist += float64(g[i] * float64(dd*dd))
-				}
-				cb[j] = float32(float64(cb[j]) + dist)
-			}
-		}
 		ob := out.Data[b*d : (b+1)*d]
-		err := m.be.Attention(ctx, &backend.AttentionArgs{NQ: 1, NK: s.n, D: d, DV: d,
-			Q: xb, K: s.lat, KNorm: s.norms, Bias: cb, V: s.lat, Variance: float32(v), Out: ob})
-		if err != nil {
-			return nil, fmt.Errorf("predict: %w", err)
+		if lg := m.localCells(sigma); lg > 0 && s.local {
+			m.localMean(ob, xb, s, lg, cb, s2, v)
+		} else {
+			if s.sm != nil {
+				// + Σ_i λ_i/(2·v·(v+λ_i))·⟨b_i, x − μ_j⟩², in coefficient space.
+				s.sm.coefs(cx, xb)
+				for j := range cb {
+					cj := s.coef[j*nd : (j+1)*nd]
+					var dist float64
+					for i, c := range cx {
+						dd := c - cj[i]
+						dist += float64(g[i] * float64(dd*dd))
+					}
+					cb[j] = float32(float64(cb[j]) + dist)
+				}
+			}
+			err := m.be.Attention(ctx, &backend.AttentionArgs{NQ: 1, NK: s.n, D: d, DV: d,
+				Q: xb, K: s.lat, KNorm: s.norms, Bias: cb, V: s.lat, Variance: float32(v), Out: ob})
+			if err != nil {
+				return nil, fmt.Errorf("predict: %w", err)
+			}
 		}
 		if s.sm != nil {
 			// coefficients of x − m, before ob is overwritten

@@ -108,7 +108,11 @@ func measure(t testing.TB, c *Checkpoint, x *node.Tensor, img *node.Image) coher
 
 // TestSamples runs a 20-step Euler loop per mode, decodes, measures
 // coherence and (with REGEN_PNG_DIR set) writes the pictures. gmm samples
-// must land on an exemplar (up to its width s); els samples compose new
+// must land on an exemplar: up to its width s, and up to the seams where
+// the local posterior (local.go) placed neighbouring cells' pieces at
+// different shifts of it (measured: 0.049 and 0.058 rough RMS, against
+// 0.049 and 0.049 with the global-only checkpoint before issue 13's local
+// posterior); els samples compose new
 // images from exemplar pieces, so they are farther, but must keep the
 // layout of a scene rather than a mosaic.
 func TestSamples(t *testing.T) {
@@ -122,7 +126,7 @@ func TestSamples(t *testing.T) {
 	for _, tc := range []struct {
 		file   string
 		maxRMS float64
-	}{{"regen-gmm.safetensors", 0.05}, {"regen-els.safetensors", 0.5}} {
+	}{{"regen-gmm.safetensors", 0.08}, {"regen-els.safetensors", 0.5}} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
 			if !heavyTests() {
