@@ -13,15 +13,17 @@ import (
 	"github.com/regen-dev/regen/executor/backend"
 )
 
-// TestSIMDAvailable: on an amd64 CPU with AVX2 and FMA the vector kernels
-// are found and New uses them, so the bit tests below test something.
+// TestSIMDAvailable: on an amd64 CPU with AVX2 and FMA, and on every
+// arm64 CPU (NEON), the vector kernels are found and New uses them, so the
+// bit tests below test something.
 func TestSIMDAvailable(t *testing.T) {
 	t.Parallel()
-	if !simdBuilt || runtime.GOARCH != "amd64" || !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+	vector := runtime.GOARCH == "arm64" || runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	if !simdBuilt || !vector {
 		t.Skipf("no vector kernels in this build (%s, purego?) or no AVX2+FMA: only the pure-Go path runs", runtime.GOARCH)
 	}
 	if len(allSIMD()) == 0 {
-		t.Fatal("AVX2+FMA CPU, but no SIMD kernels")
+		t.Fatalf("%s CPU with vector instructions, but no SIMD kernels", runtime.GOARCH)
 	}
 	if New().simd == nil {
 		t.Fatal("New did not pick the SIMD kernels")
