@@ -4,11 +4,14 @@
 # bits on random and adversarial inputs, TestGoldenBits pinning both paths
 # to testdata/bits.golden) and the samplers' pinned bits
 # (executor/sampling TestSamplerGoldenBits) run as arm64 binaries through
-# go test -exec. The same golden files as on amd64: a kernel, a fused
-# multiply-add or a reduction order that differs on arm64 fails here.
+# go test -exec; then an arm64 regen replays the suite's smoke cases on its
+# in-process executor and judges them against golden/cpu (made on amd64):
+# with --strict every one must be "exact". The same golden files as on
+# amd64: a kernel, a fused multiply-add or a reduction order that differs
+# on arm64 fails here.
 #
 # Needs qemu-aarch64-static (Debian: apt-get install -y qemu-user-static);
-# exits 2 without it. About 40 s on 2 busy cores (most of it compiling).
+# exits 2 without it. About 80 s on 2 busy cores.
 #
 # Usage: hack/test-arm64.sh   (make test-arm64)
 set -o errexit -o nounset -o pipefail
@@ -29,3 +32,8 @@ echo "== go test -exec $qemu (arm64: NEON kernels, pinned bits)"
 go test -count=1 -exec "$qemu" -skip '^TestCancelBetweenBlocks$' ./executor/backend/cpu/...
 go test -count=1 -exec "$qemu" -tags purego -run '^TestGoldenBits$' ./executor/backend/cpu/
 go test -count=1 -exec "$qemu" -run '^TestSamplerGoldenBits$' ./executor/sampling/
+echo "== regen run --label smoke --strict: an arm64 regen under $qemu against golden/cpu"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/regen" ./cmd/regen
+"$qemu" "$tmp/regen" run --label smoke --strict -q --report "$tmp/report"
