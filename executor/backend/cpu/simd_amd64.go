@@ -8,10 +8,10 @@ import "golang.org/x/sys/cpu"
 // computes).
 
 //go:noescape
-func logitsAVX2(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+func logitsAVX2(q *float64, d int, k *float64, ngroups int, kc, qn *float64, invV float64, l *float64)
 
 //go:noescape
-func logitsAVX512(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+func logitsAVX512(q *float64, d int, k *float64, ngroups int, kc, qn *float64, invV float64, l *float64)
 
 //go:noescape
 func softmaxAVX2(l *float64, nk int, sum *float64)

@@ -61,9 +61,10 @@ GLOBL expc<>(SB), RODATA|NOPTR, $304
 #define BIAS1023 expc<>+256(SB)
 #define MASK63 expc<>+288(SB)
 
-// func logitsAVX2(q *float64, d int, k *float32, ngroups int, kc *float64, qn *float64, invV float64, l *float64)
+// func logitsAVX2(q *float64, d int, k *float64, ngroups int, kc *float64, qn *float64, invV float64, l *float64)
 //
-// For ngroups groups of 4 keys (rows of k, stride d float32 values) and the
+// For ngroups groups of 4 keys (rows of k, stride d float64 values holding
+// float32 values; each is broadcast straight from memory) and the
 // 8 query rows of the panel q ([d][8] float64), writes the logits
 // dot·invV − (qn + kc[j]) to l ([4·ngroups][8]). Each dot product sums
 // t = 0…d−1 in order into one lane, from zero.
@@ -76,7 +77,7 @@ TEXT ·logitsAVX2(SB), NOSPLIT, $0-64
 	MOVQ qn+40(FP), R9
 	VBROADCASTSD invV+48(FP), Y15
 	MOVQ l+56(FP), R10
-	LEAQ (DX*4), DI      // key row stride in bytes
+	LEAQ (DX*8), DI      // key row stride in bytes
 	LEAQ (DI)(DI*2), R11 // 3 strides
 	VMOVUPD (R9), Y13
 	VMOVUPD 32(R9), Y14
@@ -101,24 +102,20 @@ lgroup:
 linner:
 	VMOVUPD (AX), Y8
 	VMOVUPD 32(AX), Y9
-	VBROADCASTSS (BX), X10
-	VCVTPS2PD X10, Y10
+	VBROADCASTSD (BX), Y10
 	VFMADD231PD Y10, Y8, Y0
 	VFMADD231PD Y10, Y9, Y1
-	VBROADCASTSS (BX)(DI*1), X11
-	VCVTPS2PD X11, Y11
+	VBROADCASTSD (BX)(DI*1), Y11
 	VFMADD231PD Y11, Y8, Y2
 	VFMADD231PD Y11, Y9, Y3
-	VBROADCASTSS (BX)(DI*2), X10
-	VCVTPS2PD X10, Y10
+	VBROADCASTSD (BX)(DI*2), Y10
 	VFMADD231PD Y10, Y8, Y4
 	VFMADD231PD Y10, Y9, Y5
-	VBROADCASTSS (BX)(R11*1), X11
-	VCVTPS2PD X11, Y11
+	VBROADCASTSD (BX)(R11*1), Y11
 	VFMADD231PD Y11, Y8, Y6
 	VFMADD231PD Y11, Y9, Y7
 	ADDQ $64, AX
-	ADDQ $4, BX
+	ADDQ $8, BX
 	DECQ R12
 	JNZ linner
 
@@ -282,10 +279,10 @@ pstore:
 	VZEROUPPER
 	RET
 
-// func logitsAVX512(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+// func logitsAVX512(q *float64, d int, k *float64, ngroups int, kc, qn *float64, invV float64, l *float64)
 //
 // logitsAVX2 for groups of 8 keys, the 8 rows of the panel in one ZMM
-// register: each key value is widened and broadcast by one instruction.
+// register.
 TEXT ·logitsAVX512(SB), NOSPLIT, $0-64
 	MOVQ q+0(FP), R13
 	MOVQ d+8(FP), DX
@@ -295,7 +292,7 @@ TEXT ·logitsAVX512(SB), NOSPLIT, $0-64
 	MOVQ qn+40(FP), R9
 	VBROADCASTSD invV+48(FP), Z15
 	MOVQ l+56(FP), R10
-	LEAQ (DX*4), DI      // key row stride in bytes
+	LEAQ (DX*8), DI      // key row stride in bytes
 	LEAQ (DI)(DI*2), R11 // 3 strides
 	VMOVUPD (R9), Z13
 	TESTQ CX, CX
@@ -319,25 +316,17 @@ zgroup:
 
 zinner:
 	VMOVUPD (AX), Z8
-	VCVTPS2PD.BCST (BX), Z16
-	VCVTPS2PD.BCST (BX)(DI*1), Z17
-	VCVTPS2PD.BCST (BX)(DI*2), Z18
-	VCVTPS2PD.BCST (BX)(R11*1), Z19
-	VCVTPS2PD.BCST (R14), Z20
-	VCVTPS2PD.BCST (R14)(DI*1), Z21
-	VCVTPS2PD.BCST (R14)(DI*2), Z22
-	VCVTPS2PD.BCST (R14)(R11*1), Z23
-	VFMADD231PD Z16, Z8, Z0
-	VFMADD231PD Z17, Z8, Z1
-	VFMADD231PD Z18, Z8, Z2
-	VFMADD231PD Z19, Z8, Z3
-	VFMADD231PD Z20, Z8, Z4
-	VFMADD231PD Z21, Z8, Z5
-	VFMADD231PD Z22, Z8, Z6
-	VFMADD231PD Z23, Z8, Z7
+	VFMADD231PD.BCST (BX), Z8, Z0
+	VFMADD231PD.BCST (BX)(DI*1), Z8, Z1
+	VFMADD231PD.BCST (BX)(DI*2), Z8, Z2
+	VFMADD231PD.BCST (BX)(R11*1), Z8, Z3
+	VFMADD231PD.BCST (R14), Z8, Z4
+	VFMADD231PD.BCST (R14)(DI*1), Z8, Z5
+	VFMADD231PD.BCST (R14)(DI*2), Z8, Z6
+	VFMADD231PD.BCST (R14)(R11*1), Z8, Z7
 	ADDQ $64, AX
-	ADDQ $4, BX
-	ADDQ $4, R14
+	ADDQ $8, BX
+	ADDQ $8, R14
 	DECQ R12
 	JNZ zinner
 

@@ -7,7 +7,7 @@ package cpu
 // are always used.
 
 //go:noescape
-func logitsNEON(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+func logitsNEON(q *float64, d int, k *float64, ngroups int, kc, qn *float64, invV float64, l *float64)
 
 //go:noescape
 func softmaxNEON(l *float64, nk int, sum *float64)

@@ -37,9 +37,10 @@
 // Vd.2D = int64 Vn.2D >> 6 (arithmetic)
 #define SSHR6_2D(d, n) WORD $(0x4f7a0400 | ((n)<<5) | (d))
 
-// func logitsNEON(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+// func logitsNEON(q *float64, d int, k *float64, ngroups int, kc, qn *float64, invV float64, l *float64)
 //
-// For ngroups groups of 4 keys (rows of k, stride d float32 values) and the
+// For ngroups groups of 4 keys (rows of k, stride d float64 values holding
+// float32 values) and the
 // 8 query rows of the panel q ([d][8] float64), writes the logits
 // dot·invV − (qn + kc[j]) to l ([4·ngroups][8]). Each dot product sums
 // t = 0…d−1 in order into one lane, from zero.
@@ -53,7 +54,7 @@ TEXT ·logitsNEON(SB), NOSPLIT, $0-64
 	FMOVD invV+48(FP), F28
 	MOVD l+56(FP), R6
 	VDUP V28.D[0], V28.D2
-	LSL $2, R1, R7          // key row stride in bytes
+	LSL $3, R1, R7          // key row stride in bytes
 	VLD1 (R5), [V24.D2, V25.D2, V26.D2, V27.D2]
 	CBZ R3, ldone
 
@@ -84,14 +85,10 @@ lgroup:
 
 linner:
 	VLD1.P 64(R8), [V16.D2, V17.D2, V18.D2, V19.D2]
-	VLD1R.P 4(R9), [V20.S2]
-	VLD1R.P 4(R10), [V21.S2]
-	VLD1R.P 4(R11), [V22.S2]
-	VLD1R.P 4(R12), [V23.S2]
-	FCVTL2D(20, 20)
-	FCVTL2D(21, 21)
-	FCVTL2D(22, 22)
-	FCVTL2D(23, 23)
+	VLD1R.P 8(R9), [V20.D2]
+	VLD1R.P 8(R10), [V21.D2]
+	VLD1R.P 8(R11), [V22.D2]
+	VLD1R.P 8(R12), [V23.D2]
 	VFMLA V20.D2, V16.D2, V0.D2
 	VFMLA V20.D2, V17.D2, V1.D2
 	VFMLA V20.D2, V18.D2, V2.D2

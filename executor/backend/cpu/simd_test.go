@@ -285,7 +285,11 @@ func TestSIMDLogitsMatchLogit(t *testing.T) {
 		}
 		for _, k := range kernels {
 			l := make([]float64, nk*simdLanes)
-			k.logits(&qt[0], d, &keys[0], nk/k.keys, &c.kc[0], &qn[0], c.invV, &l[0])
+			keys64 := make([]float64, len(keys))
+			for i, x := range keys {
+				keys64[i] = float64(x)
+			}
+			k.logits(&qt[0], d, &keys64[0], nk/k.keys, &c.kc[0], &qn[0], c.invV, &l[0])
 			for r := range simdLanes {
 				for j := range nk {
 					want := c.logit(qn[r], dot1x1(q64[r*d:(r+1)*d], keys[j*d:(j+1)*d]), j)
