@@ -42,6 +42,10 @@ type simdKernels struct {
 	// from the queries q ([d][8], float32 values as float64) and their
 	// terms qn[0:8].
 	logits func(q *float64, d int, k *float64, ngroups int, kc, qn *float64, invV float64, l *float64)
+	// logits32 is logits reading K as float32 (rows of d float32 values),
+	// widening each value as it goes: for calls with few panels, where
+	// widening K once would cost more than the conversions it saves.
+	logits32 func(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
 	// softmax turns l[0:nk][0:8] into weights in place, as softmaxRow does
 	// for each of the 8 rows, and writes the 8 sums to sum.
 	softmax func(l *float64, nk int, sum *float64)
@@ -120,11 +124,12 @@ func (k *simdKernels) axpy4s(p0, p1, p2, p3 float64, v []float32, o0, o1, o2, o3
 
 // simdScratch is one worker's buffers of the SIMD path.
 type simdScratch struct {
-	qt  []float64 // [panels][D][8]
-	qn  []float64 // [panels][8]
-	l   []float64 // [panels][NKp][8] logits, then weights
-	sum []float64 // [panels][8]
-	acc []float64 // [DVp][8]
+	qt    []float64 // [panels][D][8]
+	qn    []float64 // [panels][8]
+	l     []float64 // [panels][NKp][8] logits, then weights
+	sum   []float64 // [panels][8]
+	acc   []float64 // [DVp][8]
+	ktail []float32 // [keys][D] logits32: the last NK mod keys keys, zero-padded
 }
 
 // attendManySIMD is attendMany on the vector kernels k.
@@ -161,23 +166,30 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 		}
 		clear(row[a.DV:])
 	}
-	// K widened once, padded with zero keys to nkp (their logits are
-	// computed and never read): every panel reads every key, and a
-	// broadcast from memory is cheaper than a conversion per panel.
-	kw, _ := b.vpool.Get().(*[]float64)
-	if kw == nil {
-		kw = new([]float64)
+	// With many queries (pl.widen), K widened once, padded with zero keys
+	// to nkp (their logits are computed and never read): every panel reads
+	// every key, and a broadcast from memory is cheaper than a conversion
+	// per panel. With few (the els tiles, 2 panels), widening would cost
+	// more than it saves: logits32 reads K as float32, the last NK mod
+	// keys keys from a zero-padded copy.
+	var k64 []float64
+	groups, tail := a.NK/k.keys, a.NK%k.keys
+	if c.pl.widen || k.logits32 == nil {
+		kw, _ := b.vpool.Get().(*[]float64)
+		if kw == nil {
+			kw = new([]float64)
+		}
+		defer b.vpool.Put(kw)
+		*kw = grow(*kw, nkp*a.D)
+		k64 = *kw
+		for i, x := range a.K[:a.NK*a.D] {
+			k64[i] = float64(x)
+		}
+		clear(k64[a.NK*a.D:])
+		groups, tail = nkp/k.keys, 0
 	}
-	defer b.vpool.Put(kw)
-	*kw = grow(*kw, nkp*a.D)
-	k64 := *kw
-	for i, x := range a.K[:a.NK*a.D] {
-		k64[i] = float64(x)
-	}
-	clear(k64[a.NK*a.D:])
 	rows := ceilDiv(c.pl.rows, simdLanes) * simdLanes
 	keysPerBlock := max(c.pl.keys/k.keys, 1) // groups per L1 block
-	groups := nkp / k.keys
 	n := ceilDiv(a.NQ, rows)
 	return b.parallel(ctx, c.pl.workers, n, func(s *scratch, t int) {
 		ss := &s.simd
@@ -218,7 +230,20 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 			ge := min(gb+keysPerBlock, groups)
 			j := gb * k.keys
 			for g := range np {
-				k.logits(panelQ(g), a.D, &k64[j*a.D], ge-gb, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
+				if k64 != nil {
+					k.logits(panelQ(g), a.D, &k64[j*a.D], ge-gb, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
+				} else {
+					k.logits32(panelQ(g), a.D, &a.K[j*a.D], ge-gb, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
+				}
+			}
+		}
+		if tail > 0 {
+			ss.ktail = grow(ss.ktail, k.keys*a.D)
+			j := groups * k.keys
+			copy(ss.ktail, a.K[j*a.D:a.NK*a.D])
+			clear(ss.ktail[tail*a.D:])
+			for g := range np {
+				k.logits32(panelQ(g), a.D, &ss.ktail[0], 1, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
 			}
 		}
 		for g := range np {

@@ -10,6 +10,9 @@ package cpu
 func logitsNEON(q *float64, d int, k *float64, ngroups int, kc, qn *float64, invV float64, l *float64)
 
 //go:noescape
+func logits32NEON(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+
+//go:noescape
 func softmaxNEON(l *float64, nk int, sum *float64)
 
 //go:noescape
@@ -23,7 +26,7 @@ func axpy4NEON(p *[4]float64, v *float32, n int, o0, o1, o2, o3 *float64)
 
 // neonKernels has no dots kernel: the few-queries logits run on the
 // pure-Go kernels (same bits).
-var neonKernels = &simdKernels{name: "neon", keys: 4, logits: logitsNEON, softmax: softmaxNEON, pv: pvNEON, axpy2: axpy2NEON, axpy4: axpy4NEON}
+var neonKernels = &simdKernels{name: "neon", keys: 4, logits: logitsNEON, logits32: logits32NEON, softmax: softmaxNEON, pv: pvNEON, axpy2: axpy2NEON, axpy4: axpy4NEON}
 
 // simdBuilt says that this build has vector kernels.
 const simdBuilt = true

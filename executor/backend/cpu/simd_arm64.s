@@ -369,3 +369,115 @@ a4loop:
 
 a4done:
 	RET
+
+// The logits kernels for K as float32, widened as they go (every panel
+// converts each key value again): for calls with few query panels, where
+// widening K once would cost more than it saves. Same lanes, same order,
+// same bits as the float64-K kernels above.
+
+// func logits32NEON(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+//
+// For ngroups groups of 4 keys (rows of k, stride d float32 values) and the
+// 8 query rows of the panel q ([d][8] float64), writes the logits
+// dot·invV − (qn + kc[j]) to l ([4·ngroups][8]). Each dot product sums
+// t = 0…d−1 in order into one lane, from zero.
+TEXT ·logits32NEON(SB), NOSPLIT, $0-64
+	MOVD q+0(FP), R0
+	MOVD d+8(FP), R1
+	MOVD k+16(FP), R2
+	MOVD ngroups+24(FP), R3
+	MOVD kc+32(FP), R4
+	MOVD qn+40(FP), R5
+	FMOVD invV+48(FP), F28
+	MOVD l+56(FP), R6
+	VDUP V28.D[0], V28.D2
+	LSL $2, R1, R7          // key row stride in bytes
+	VLD1 (R5), [V24.D2, V25.D2, V26.D2, V27.D2]
+	CBZ R3, ldone32
+
+lgroup32:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	MOVD R0, R8
+	MOVD R2, R9
+	ADD R7, R9, R10
+	ADD R7, R10, R11
+	ADD R7, R11, R12
+	MOVD R1, R13
+	CBZ R13, lfinish32
+
+linner32:
+	VLD1.P 64(R8), [V16.D2, V17.D2, V18.D2, V19.D2]
+	VLD1R.P 4(R9), [V20.S2]
+	VLD1R.P 4(R10), [V21.S2]
+	VLD1R.P 4(R11), [V22.S2]
+	VLD1R.P 4(R12), [V23.S2]
+	FCVTL2D(20, 20)
+	FCVTL2D(21, 21)
+	FCVTL2D(22, 22)
+	FCVTL2D(23, 23)
+	VFMLA V20.D2, V16.D2, V0.D2
+	VFMLA V20.D2, V17.D2, V1.D2
+	VFMLA V20.D2, V18.D2, V2.D2
+	VFMLA V20.D2, V19.D2, V3.D2
+	VFMLA V21.D2, V16.D2, V4.D2
+	VFMLA V21.D2, V17.D2, V5.D2
+	VFMLA V21.D2, V18.D2, V6.D2
+	VFMLA V21.D2, V19.D2, V7.D2
+	VFMLA V22.D2, V16.D2, V8.D2
+	VFMLA V22.D2, V17.D2, V9.D2
+	VFMLA V22.D2, V18.D2, V10.D2
+	VFMLA V22.D2, V19.D2, V11.D2
+	VFMLA V23.D2, V16.D2, V12.D2
+	VFMLA V23.D2, V17.D2, V13.D2
+	VFMLA V23.D2, V18.D2, V14.D2
+	VFMLA V23.D2, V19.D2, V15.D2
+	SUBS $1, R13, R13
+	BNE linner32
+
+lfinish32:
+// LOGIT(a0, a1, a2, a3): the 8 logits of the next key from its dot
+// products in V<a0>…V<a3>, in place: dot·invV − (qn + kc).
+#define LOGIT32(a0, a1, a2, a3) \
+	VLD1R.P 8(R4), [V29.D2]; \
+	FADD2D(16, 24, 29); \
+	FADD2D(17, 25, 29); \
+	FADD2D(18, 26, 29); \
+	FADD2D(19, 27, 29); \
+	FMUL2D(a0, a0, 28); \
+	FMUL2D(a1, a1, 28); \
+	FMUL2D(a2, a2, 28); \
+	FMUL2D(a3, a3, 28); \
+	FSUB2D(a0, a0, 16); \
+	FSUB2D(a1, a1, 17); \
+	FSUB2D(a2, a2, 18); \
+	FSUB2D(a3, a3, 19)
+
+	LOGIT32(0, 1, 2, 3)
+	LOGIT32(4, 5, 6, 7)
+	LOGIT32(8, 9, 10, 11)
+	LOGIT32(12, 13, 14, 15)
+	VST1.P [V0.D2, V1.D2, V2.D2, V3.D2], 64(R6)
+	VST1.P [V4.D2, V5.D2, V6.D2, V7.D2], 64(R6)
+	VST1.P [V8.D2, V9.D2, V10.D2, V11.D2], 64(R6)
+	VST1.P [V12.D2, V13.D2, V14.D2, V15.D2], 64(R6)
+	ADD R7<<2, R2, R2
+	SUBS $1, R3, R3
+	BNE lgroup32
+
+ldone32:
+	RET

@@ -180,7 +180,12 @@ func TestSIMDMatchesPureGo(t *testing.T) {
 					b.simd = k
 					if p > 0 {
 						rows, keys, pvKeys, cols, workers := 1+rng.IntN(20), 1+rng.IntN(20), 1+rng.IntN(20), 1+rng.IntN(40), 1+rng.IntN(3)
-						b.tune = func(pl *plan) { pl.rows, pl.keys, pl.pvKeys, pl.cols, pl.workers = rows, keys, pvKeys, cols, workers }
+						// widen: the SIMD logits on K widened once, or on
+						// float32 K (logits32), whatever the size.
+						widen := p == 1
+						b.tune = func(pl *plan) {
+							pl.rows, pl.keys, pl.pvKeys, pl.cols, pl.workers, pl.widen = rows, keys, pvKeys, cols, workers, widen
+						}
 					}
 					got := args()
 					if err := b.Attention(context.Background(), got); err != nil {
@@ -289,12 +294,17 @@ func TestSIMDLogitsMatchLogit(t *testing.T) {
 			for i, x := range keys {
 				keys64[i] = float64(x)
 			}
+			l32 := make([]float64, nk*simdLanes)
 			k.logits(&qt[0], d, &keys64[0], nk/k.keys, &c.kc[0], &qn[0], c.invV, &l[0])
+			k.logits32(&qt[0], d, &keys[0], nk/k.keys, &c.kc[0], &qn[0], c.invV, &l32[0])
 			for r := range simdLanes {
 				for j := range nk {
 					want := c.logit(qn[r], dot1x1(q64[r*d:(r+1)*d], keys[j*d:(j+1)*d]), j)
 					if g := l[j*simdLanes+r]; math.Float64bits(g) != math.Float64bits(want) {
 						t.Fatalf("%s d=%d row %d key %d: %v, pure Go %v", k.name, d, r, j, g, want)
+					}
+					if g := l32[j*simdLanes+r]; math.Float64bits(g) != math.Float64bits(want) {
+						t.Fatalf("%s logits32 d=%d row %d key %d: %v, pure Go %v", k.name, d, r, j, g, want)
 					}
 				}
 			}
