@@ -45,8 +45,7 @@
 // argument; TestSIMDMatchesPureGo and the kernel tests check it on random
 // and adversarial inputs, TestGoldenBits pins it). The arm64 kernels are
 // proven under qemu-user: hack/test-arm64.sh (make test-arm64) runs these
-// tests as an arm64 binary, so the same pinned bits hold there. NEON has
-// no few-queries dots kernel: those logits run in pure Go on arm64.
+// tests as an arm64 binary, so the same pinned bits hold there.
 //
 // # Parallelism
 //

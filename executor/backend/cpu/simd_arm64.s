@@ -36,6 +36,8 @@
 #define SCVTF2D(d, n) WORD $(0x4e61d800 | ((n)<<5) | (d))
 // Vd.2D = int64 Vn.2D >> 6 (arithmetic)
 #define SSHR6_2D(d, n) WORD $(0x4f7a0400 | ((n)<<5) | (d))
+// Vd.2D += Vn.2D · Vm.D[i] (fused; used on exact products only)
+#define FMLAE2D(d, n, m, i) WORD $(0x4fc01000 | ((m)<<16) | ((i)<<11) | ((n)<<5) | (d))
 
 // func logitsNEON(q *float64, d int, k *float64, ngroups int, kc, qn *float64, invV float64, l *float64)
 //
@@ -368,6 +370,77 @@ a4loop:
 	BNE a4loop
 
 a4done:
+	RET
+
+// func dotsNEON(q0, q1 *float64, k *float32, ldk int, n int, acc *[16]float64)
+//
+// The dot products of two query rows (float32 values as float64) with 8
+// keys (rows of k, stride ldk float32 values) over t = 0…n−1 (n a
+// multiple of 4), each summed in order into its own lane, continuing
+// acc[r·8+j] (lanes = keys: V0–V3 row 0, V4–V7 row 1, two keys each; the
+// key values are transposed in registers by ZIP1/ZIP2 per pair of keys).
+TEXT ·dotsNEON(SB), NOSPLIT, $0-48
+	MOVD q0+0(FP), R0
+	MOVD q1+8(FP), R1
+	MOVD k+16(FP), R2
+	MOVD ldk+24(FP), R10
+	LSL $2, R10, R10        // key stride in bytes
+	MOVD n+32(FP), R11
+	MOVD acc+40(FP), R12
+	ADD R10, R2, R3
+	ADD R10, R3, R4
+	ADD R10, R4, R5
+	ADD R10, R5, R6
+	ADD R10, R6, R7
+	ADD R10, R7, R8
+	ADD R10, R8, R9
+	MOVD R12, R13
+	VLD1.P 64(R13), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R13), [V4.D2, V5.D2, V6.D2, V7.D2]
+	LSR $2, R11, R11
+	CBZ R11, ddone
+
+dloop:
+	VLD1.P 32(R0), [V8.D2, V9.D2]   // q0[t…t+3]
+	VLD1.P 32(R1), [V10.D2, V11.D2] // q1[t…t+3]
+	VLD1.P 16(R2), [V16.S4]
+	VLD1.P 16(R3), [V17.S4]
+	VLD1.P 16(R4), [V18.S4]
+	VLD1.P 16(R5), [V19.S4]
+	VLD1.P 16(R6), [V20.S4]
+	VLD1.P 16(R7), [V21.S4]
+	VLD1.P 16(R8), [V22.S4]
+	VLD1.P 16(R9), [V23.S4]
+
+// DPAIR(KA, KB, A0, A1): two keys' next 4 values (KA, KB as .4S) into
+// their pair's accumulators, V<A0> for row 0 and V<A1> for row 1, terms
+// t…t+3 in order (V24–V29 temporaries).
+#define DPAIR(KA, KB, A0, A1) \
+	VZIP1 KB, KA, V24.S4; \
+	VZIP2 KB, KA, V25.S4; \
+	FCVTL2D(26, 24); \
+	FCVTL2_2D(27, 24); \
+	FCVTL2D(28, 25); \
+	FCVTL2_2D(29, 25); \
+	FMLAE2D(A0, 26, 8, 0); \
+	FMLAE2D(A1, 26, 10, 0); \
+	FMLAE2D(A0, 27, 8, 1); \
+	FMLAE2D(A1, 27, 10, 1); \
+	FMLAE2D(A0, 28, 9, 0); \
+	FMLAE2D(A1, 28, 11, 0); \
+	FMLAE2D(A0, 29, 9, 1); \
+	FMLAE2D(A1, 29, 11, 1)
+
+	DPAIR(V16.S4, V17.S4, 0, 4)
+	DPAIR(V18.S4, V19.S4, 1, 5)
+	DPAIR(V20.S4, V21.S4, 2, 6)
+	DPAIR(V22.S4, V23.S4, 3, 7)
+	SUBS $1, R11, R11
+	BNE dloop
+
+ddone:
+	VST1.P [V0.D2, V1.D2, V2.D2, V3.D2], 64(R12)
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R12)
 	RET
 
 // The logits kernels for K as float32, widened as they go (every panel
