@@ -128,7 +128,7 @@ type simdScratch struct {
 	qn    []float64 // [panels][8]
 	l     []float64 // [panels][NKp][8] logits, then weights
 	sum   []float64 // [panels][8]
-	acc   []float64 // [DVp][8]
+	acc   []float64 // [panels][DVp][8]
 	ktail []float32 // [keys][D] logits32: the last NK mod keys keys, zero-padded
 }
 
@@ -203,7 +203,7 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 		ss.qn = grow(ss.qn, np*simdLanes)
 		ss.l = grow(ss.l, np*nkp*simdLanes)
 		ss.sum = grow(ss.sum, np*simdLanes)
-		ss.acc = grow(ss.acc, dvp*simdLanes)
+		ss.acc = grow(ss.acc, np*dvp*simdLanes)
 		// Transpose the queries into panels; rows past nr are zero (their
 		// lanes are computed and never read).
 		for g := range np {
@@ -247,19 +247,26 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 			}
 		}
 		for g := range np {
-			sum := ss.sum[g*simdLanes : (g+1)*simdLanes]
-			k.softmax(panelL(g, 0), a.NK, &sum[0])
-			clear(ss.acc)
-			pv := func(jb, je int) {
-				for cg := 0; cg < dvp; cg += simdCols {
-					k.pv(panelL(g, jb), je-jb, &v64[jb*dvp+cg], dvp, &ss.acc[cg*simdLanes])
+			k.softmax(panelL(g, 0), a.NK, &ss.sum[g*simdLanes])
+		}
+		// The weighted sums, by blocks of pvKeys keys: a block of V stays
+		// in cache while every panel of the task passes over it (else each
+		// panel of 8 rows streams all of V, 6 MB for the VAE decode). Each
+		// accumulator still adds j = 0…NK−1 in order.
+		clear(ss.acc)
+		for kb := 0; kb < a.NK; kb += c.pl.pvKeys {
+			ke := min(kb+c.pl.pvKeys, a.NK)
+			for g := range np {
+				acc := ss.acc[g*dvp*simdLanes : (g+1)*dvp*simdLanes]
+				pv := func(jb, je int) {
+					for cg := 0; cg < dvp; cg += simdCols {
+						k.pv(panelL(g, jb), je-jb, &v64[jb*dvp+cg], dvp, &acc[cg*simdLanes])
+					}
 				}
-			}
-			if !finite {
-				for jb := 0; jb < a.NK; jb += c.pl.pvKeys {
-					pv(jb, min(jb+c.pl.pvKeys, a.NK))
+				if !finite {
+					pv(kb, ke)
+					continue
 				}
-			} else {
 				// The codebook attention of the VAE decode gives most keys
 				// weight 0 (below expCutoff) in every lane. Adding 0·v_j
 				// (v_j finite) to an accumulator that started at +0 leaves
@@ -269,12 +276,12 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 				// the same order j = 0…NK−1: the same bits, and a fraction
 				// of the work.
 				w := ss.l[g*nkp*simdLanes : (g*nkp+a.NK)*simdLanes]
-				for j := 0; j < a.NK; {
-					for j < a.NK && zeroLanes(w[j*simdLanes:(j+1)*simdLanes]) {
+				for j := kb; j < ke; {
+					for j < ke && zeroLanes(w[j*simdLanes:(j+1)*simdLanes]) {
 						j++
 					}
 					jb := j
-					for j < a.NK && j-jb < c.pl.pvKeys && !zeroLanes(w[j*simdLanes:(j+1)*simdLanes]) {
+					for j < ke && !zeroLanes(w[j*simdLanes:(j+1)*simdLanes]) {
 						j++
 					}
 					if j > jb {
@@ -282,11 +289,15 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 					}
 				}
 			}
+		}
+		for g := range np {
+			sum := ss.sum[g*simdLanes : (g+1)*simdLanes]
+			acc := ss.acc[g*dvp*simdLanes : (g+1)*dvp*simdLanes]
 			for lane := range min(simdLanes, nr-g*simdLanes) {
 				r := i0 + g*simdLanes + lane
 				out := a.Out[r*a.DV : (r+1)*a.DV]
 				for col := range out {
-					out[col] = float32(ss.acc[col*simdLanes+lane] / sum[lane])
+					out[col] = float32(acc[col*simdLanes+lane] / sum[lane])
 				}
 			}
 		}
