@@ -60,6 +60,10 @@ type simdKernels struct {
 	// and 8 keys (rows of k, stride ldk), t = 0…n−1 in order, n a
 	// multiple of 4 (lanes = keys): the few-queries logits.
 	dots func(q0, q1 *float64, k *float32, ldk int, n int, acc *[16]float64)
+	// norms continues acc[j] += Σ_t k_j[t]² for 8 keys (rows of k,
+	// stride ldk), t = 0…n−1 in order, n a multiple of 4 (lanes = keys):
+	// the key norms when Attention is not given them. Optional.
+	norms func(k *float32, ldk int, n int, acc *[8]float64)
 }
 
 // logitsFew is logits (kernel.go) of all the call's query rows against

@@ -514,6 +514,55 @@ ddone:
 	VZEROUPPER
 	RET
 
+// func normsAVX2(k *float32, ldk int, n int, acc *[8]float64)
+//
+// The squared norms of 8 keys (rows of k, stride ldk float32 values) over
+// t = 0…n−1 (n a multiple of 4), each summed in order into its own lane,
+// continuing acc (lanes = keys, transposed in registers as in dotsAVX2;
+// the products of float32 values are exact, so the FMA rounds as madd).
+TEXT ·normsAVX2(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), SI
+	MOVQ ldk+8(FP), DX
+	SHLQ $2, DX           // key stride in bytes
+	MOVQ n+16(FP), CX
+	MOVQ acc+24(FP), R8
+	LEAQ (DX)(DX*2), R9   // 3 strides
+	LEAQ (SI)(DX*4), DI   // keys 4–7
+	VMOVUPD (R8), Y0      // keys 0–3
+	VMOVUPD 32(R8), Y1    // keys 4–7
+	SHRQ $2, CX
+	JZ ndone
+
+nloop:
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD (SI)(DX*1), Y5
+	VCVTPS2PD (SI)(DX*2), Y6
+	VCVTPS2PD (SI)(R9*1), Y7
+	TRANSPOSE4(Y4, Y5, Y6, Y7, Y12, Y13, Y14, Y15)
+	VCVTPS2PD (DI), Y8
+	VCVTPS2PD (DI)(DX*1), Y9
+	VCVTPS2PD (DI)(DX*2), Y10
+	VCVTPS2PD (DI)(R9*1), Y11
+	TRANSPOSE4(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y8, Y8, Y1
+	VFMADD231PD Y5, Y5, Y0
+	VFMADD231PD Y9, Y9, Y1
+	VFMADD231PD Y6, Y6, Y0
+	VFMADD231PD Y10, Y10, Y1
+	VFMADD231PD Y7, Y7, Y0
+	VFMADD231PD Y11, Y11, Y1
+	ADDQ $16, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ nloop
+
+ndone:
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, 32(R8)
+	VZEROUPPER
+	RET
+
 // The logits kernels for K as float32, widened as they go (every panel
 // converts each key value again): for calls with few query panels, where
 // widening K once would cost more than it saves. Same lanes, same order,

@@ -341,3 +341,38 @@ func BenchmarkSIMDKernels(b *testing.B) {
 		}
 	}
 }
+
+// TestSIMDNormsMatchSqNorm holds each kernel set's key norms to sqNorm32's
+// bits on values spread over 40 binades, where summing the squares in any
+// other order than t = 0…n−1 changes the rounding.
+func TestSIMDNormsMatchSqNorm(t *testing.T) {
+	t.Parallel()
+	var kernels []*simdKernels
+	for _, k := range allSIMD() {
+		if k.norms != nil {
+			kernels = append(kernels, k)
+		}
+	}
+	if len(kernels) == 0 {
+		t.Skip("no SIMD norms kernel on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(7, 14))
+	for _, n := range []int{4, 8, 36, 100} {
+		for rep := range 200 {
+			const ldk = 103 // rows longer than n: the stride is honoured
+			keys := make([]float32, 8*ldk)
+			for i := range keys {
+				keys[i] = float32(math.Ldexp(1+rng.Float64(), -rng.IntN(40)))
+			}
+			for _, k := range kernels {
+				var acc [8]float64
+				k.norms(&keys[0], ldk, n, &acc)
+				for j := range 8 {
+					if want := sqNorm32(keys[j*ldk : j*ldk+n]); math.Float64bits(acc[j]) != math.Float64bits(want) {
+						t.Fatalf("%s n=%d rep %d key %d: %v, sqNorm32 %v", k.name, n, rep, j, acc[j], want)
+					}
+				}
+			}
+		}
+	}
+}
