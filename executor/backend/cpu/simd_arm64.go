@@ -27,7 +27,10 @@ func axpy4NEON(p *[4]float64, v *float32, n int, o0, o1, o2, o3 *float64)
 //go:noescape
 func dotsNEON(q0, q1 *float64, k *float32, ldk int, n int, acc *[16]float64)
 
-var neonKernels = &simdKernels{name: "neon", keys: 4, logits: logitsNEON, logits32: logits32NEON, softmax: softmaxNEON, pv: pvNEON, axpy2: axpy2NEON, axpy4: axpy4NEON, dots: dotsNEON}
+//go:noescape
+func normsNEON(k *float32, ldk int, n int, acc *[8]float64)
+
+var neonKernels = &simdKernels{name: "neon", keys: 4, logits: logitsNEON, logits32: logits32NEON, softmax: softmaxNEON, pv: pvNEON, axpy2: axpy2NEON, axpy4: axpy4NEON, dots: dotsNEON, norms: normsNEON}
 
 // simdBuilt says that this build has vector kernels.
 const simdBuilt = true

@@ -443,6 +443,65 @@ ddone:
 	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R12)
 	RET
 
+// func normsNEON(k *float32, ldk int, n int, acc *[8]float64)
+//
+// The squared norms of 8 keys (rows of k, stride ldk float32 values) over
+// t = 0…n−1 (n a multiple of 4), each summed in order into its own lane,
+// continuing acc (lanes = keys, two per register, transposed by ZIP1/ZIP2
+// as in dotsNEON; products of float32 values are exact, so FMLA rounds as
+// madd).
+TEXT ·normsNEON(SB), NOSPLIT, $0-32
+	MOVD k+0(FP), R2
+	MOVD ldk+8(FP), R10
+	LSL $2, R10, R10        // key stride in bytes
+	MOVD n+16(FP), R11
+	MOVD acc+24(FP), R12
+	ADD R10, R2, R3
+	ADD R10, R3, R4
+	ADD R10, R4, R5
+	ADD R10, R5, R6
+	ADD R10, R6, R7
+	ADD R10, R7, R8
+	ADD R10, R8, R9
+	VLD1 (R12), [V0.D2, V1.D2, V2.D2, V3.D2]
+	LSR $2, R11, R11
+	CBZ R11, nndone
+
+nnloop:
+	VLD1.P 16(R2), [V16.S4]
+	VLD1.P 16(R3), [V17.S4]
+	VLD1.P 16(R4), [V18.S4]
+	VLD1.P 16(R5), [V19.S4]
+	VLD1.P 16(R6), [V20.S4]
+	VLD1.P 16(R7), [V21.S4]
+	VLD1.P 16(R8), [V22.S4]
+	VLD1.P 16(R9), [V23.S4]
+
+// NPAIR(KA, KB, A): two keys' next 4 values (KA, KB as .4S) squared into
+// their pair's accumulator A, terms t…t+3 in order (V24–V29 temporaries).
+#define NPAIR(KA, KB, A) \
+	VZIP1 KB, KA, V24.S4; \
+	VZIP2 KB, KA, V25.S4; \
+	FCVTL2D(26, 24); \
+	FCVTL2_2D(27, 24); \
+	FCVTL2D(28, 25); \
+	FCVTL2_2D(29, 25); \
+	VFMLA V26.D2, V26.D2, A; \
+	VFMLA V27.D2, V27.D2, A; \
+	VFMLA V28.D2, V28.D2, A; \
+	VFMLA V29.D2, V29.D2, A
+
+	NPAIR(V16.S4, V17.S4, V0.D2)
+	NPAIR(V18.S4, V19.S4, V1.D2)
+	NPAIR(V20.S4, V21.S4, V2.D2)
+	NPAIR(V22.S4, V23.S4, V3.D2)
+	SUBS $1, R11, R11
+	BNE nnloop
+
+nndone:
+	VST1 [V0.D2, V1.D2, V2.D2, V3.D2], (R12)
+	RET
+
 // The logits kernels for K as float32, widened as they go (every panel
 // converts each key value again): for calls with few query panels, where
 // widening K once would cost more than it saves. Same lanes, same order,
