@@ -3,8 +3,6 @@
 # - go vet over the module, and hack/fma-check.sh
 # - the unit tests and the Ginkgo suites (suites/executor, suites/generation, suites/replay,
 #   suites/e2e, suites/hostnode) under the race detector
-# - the arm64 build's CPU kernels and pinned bits under qemu-user, when qemu-aarch64-static
-#   is installed (hack/test-arm64.sh; about 40 s)
 # The test log lands in $ARTIFACTS/go-test.log (default out/artifacts), the raw go test -json
 # stream in $ARTIFACTS/go-test.json. It ends with what was skipped (a suite without its
 # control plane or host node, a test skipped under -race), why, and the command that
@@ -34,7 +32,9 @@ go test -count=1 -timeout 15m \
 	-run '^(TestCommittedModelsAreReproducible|TestVAEDecodesResampledExemplars|TestVAERoundTrip|TestSamples|TestControlNetEdgeCorrelationRisesWithStrength|TestImageCost)$' \
 	./fixtures/gen ./executor/model ./executor/backend/cuda/kernelsim 2>&1 | tee -a "$artifacts/go-test.log"
 go test -count=1 -timeout 15m ./suites/generation -ginkgo.label-filter=table 2>&1 | tee -a "$artifacts/go-test.log"
-# The arm64 build under qemu-user (hack/test-arm64.sh): its NEON kernels and pinned bits.
+# The arm64 build under qemu-user, when qemu-aarch64-static is installed (hack/test-arm64.sh,
+# about 80 s): its NEON kernels held to the pure-Go bits, the pinned bits, and the smoke cases
+# replayed by an arm64 regen against golden/cpu.
 if command -v qemu-aarch64-static >/dev/null || command -v qemu-aarch64 >/dev/null; then
 	echo "== arm64 under qemu (hack/test-arm64.sh)"
 	hack/test-arm64.sh 2>&1 | tee -a "$artifacts/go-test.log"
