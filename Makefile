@@ -96,6 +96,10 @@ verify: ## gofmt, go vet, fma-check, go mod tidy check
 fma-check: ## fail if arm64/amd64-v3 builds fuse multiply-adds in the CPU numeric packages
 	@hack/fma-check.sh
 
+.PHONY: test-arm64
+test-arm64: ## the arm64 build's bits (NEON kernels, pinned goldens) under qemu-aarch64-static
+	@hack/test-arm64.sh
+
 .PHONY: clean
 clean: ## remove build outputs and run reports
 	rm -rf $(BIN) out

@@ -33,3 +33,12 @@ go test -count=1 -timeout 15m \
 	-run '^(TestCommittedModelsAreReproducible|TestVAEDecodesResampledExemplars|TestVAERoundTrip|TestSamples|TestControlNetEdgeCorrelationRisesWithStrength|TestImageCost)$' \
 	./fixtures/gen ./executor/model ./executor/backend/cuda/kernelsim 2>&1 | tee -a "$artifacts/go-test.log"
 go test -count=1 -timeout 15m ./suites/generation -ginkgo.label-filter=table 2>&1 | tee -a "$artifacts/go-test.log"
+# The arm64 build under qemu-user, when qemu-aarch64-static is installed (hack/test-arm64.sh,
+# about 80 s): its NEON kernels held to the pure-Go bits, the pinned bits, and the smoke cases
+# replayed by an arm64 regen against golden/cpu.
+if command -v qemu-aarch64-static >/dev/null || command -v qemu-aarch64 >/dev/null; then
+	echo "== arm64 under qemu (hack/test-arm64.sh)"
+	hack/test-arm64.sh 2>&1 | tee -a "$artifacts/go-test.log"
+else
+	echo "== skipped: arm64 under qemu (no qemu-aarch64-static; enable: apt-get install -y qemu-user-static)" | tee -a "$artifacts/go-test.log"
+fi

@@ -13,7 +13,8 @@ import (
 	"github.com/regen-dev/regen/executor/backend/cpu"
 )
 
-// shapes are executor/backend/cpu's benchmark shapes (bench_test.go).
+// shapes are executor/backend/cpu's benchmark shapes (bench_test.go) and
+// a square one.
 var shapes = []backendtest.Case{
 	{Name: "gmm32", NQ: 2, NK: 200, D: 4096, DV: 4096, Variance: 2, Bias: backendtest.BiasRandom, KNorm: true},
 	{Name: "gmm64", NQ: 2, NK: 200, D: 16384, DV: 16384, Variance: 8, Bias: backendtest.BiasRandom, KNorm: true},
@@ -21,6 +22,9 @@ var shapes = []backendtest.Case{
 	{Name: "els_p5", NQ: 1024, NK: 2048, D: 100, DV: 4, Variance: 1, Data: backendtest.Clustered},
 	{Name: "els_tile", NQ: 16, NK: 3072, D: 100, DV: 4, Variance: 0.3, Data: backendtest.Clustered},
 	{Name: "vae", NQ: 1024, NK: 4096, D: 36, DV: 192, Variance: 0.5},
+	// Not a model shape: a square attention matrix with head size 64 and
+	// dense weights (logits within ~40 of the maximum), the GEMM-bound case.
+	{Name: "square", NQ: 1024, NK: 1024, D: 64, DV: 64, Variance: 1},
 }
 
 func flops(c backendtest.Case) float64 { return 2 * float64(c.NQ) * float64(c.NK) * float64(c.D+c.DV) }

@@ -39,6 +39,9 @@ func (b *Backend) Attention(ctx context.Context, a *backend.AttentionArgs) error
 	}
 	pl := b.plan(a)
 	c := &call{a: a, pl: pl, inv2v: 1 / (2 * float64(a.Variance)), invV: 1 / float64(a.Variance)}
+	if b.simd != nil {
+		c.norms = b.simd.norms
+	}
 	var err error
 	if pl.byKeys {
 		err = b.attendFew(ctx, c)
@@ -75,6 +78,8 @@ type call struct {
 	invV  float64   // 1/Variance
 	kc    []float64 // [NK] ‖k_j‖²/(2·Variance) − Bias[j]
 	vt    []float64 // [DV, NK] Vᵀ widened, or nil
+	// norms, when set, is the vector key-norms kernel (simdKernels.norms).
+	norms func(k *float32, ldk int, n int, acc *[8]float64)
 	// few-queries path: whole-call buffers
 	q64 []float64 // [NQ, D]
 	qn  []float64 // [NQ] ‖q_i‖²/(2·Variance)

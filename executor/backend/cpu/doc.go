@@ -36,15 +36,20 @@
 //
 // # Vector kernels
 //
-// On amd64 CPUs with AVX2 and FMA, the
-// many-queries case runs on Go assembly (simd_amd64.s, chosen at run time
-// through golang.org/x/sys/cpu; -tags purego or another GOARCH keeps the
-// pure-Go kernels). Lanes are query rows, so each lane does exactly the
-// scalar sequence above for its row, and the few-queries weighted sums use
-// lanes = output columns: the bits are the pure-Go path's (simd.go has the
+// On amd64 CPUs with AVX2 and FMA (simd_amd64.s, chosen at run time
+// through golang.org/x/sys/cpu) and on every arm64 CPU (NEON,
+// simd_arm64.s), the many-queries case runs on Go assembly; -tags purego
+// or another GOARCH keeps the pure-Go kernels. Lanes are query rows, so
+// each lane does exactly the scalar sequence above for its row; the
+// few-queries logits and the key norms use lanes = keys, and the
+// few-queries weighted sums lanes = output columns, each lane again in
+// the scalar order. With many queries (NQ ≥ 256) K is widened once and
+// the weighted sums run by blocks of keys across all of a task's panels.
+// The bits are the pure-Go path's (simd.go has the
 // argument; TestSIMDMatchesPureGo and the kernel tests check it on random
-// and adversarial inputs, TestGoldenBits pins it). arm64 has no vector
-// kernels yet.
+// and adversarial inputs, TestGoldenBits pins it). The arm64 kernels are
+// proven under qemu-user: hack/test-arm64.sh (make test-arm64) runs these
+// tests as an arm64 binary, so the same pinned bits hold there.
 //
 // # Parallelism
 //

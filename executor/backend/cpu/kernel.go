@@ -17,6 +17,26 @@ func (c *call) keyTerms(j0, j1 int) {
 		return
 	}
 	j := j0
+	if a.KNorm == nil && c.norms != nil {
+		// Eight keys at a time on the vector kernel (lanes = keys), the
+		// last D mod 4 terms in Go: each norm still sums t = 0…D−1 in
+		// order from zero, exact products, so the bits are sqNorm32's.
+		d := a.D
+		n := d &^ 3
+		for ; j+7 < j1; j += 8 {
+			var acc [8]float64
+			if n > 0 {
+				c.norms(&a.K[j*d], d, n, &acc)
+			}
+			for i, s := range acc {
+				for _, x := range a.K[(j+i)*d+n : (j+i+1)*d] {
+					w := float64(x)
+					s = madd(w, w, s)
+				}
+				c.kc[j+i] = c.keyTerm(s, j+i)
+			}
+		}
+	}
 	if a.KNorm == nil {
 		// Four keys at a time: four independent sums in flight instead of
 		// one latency-bound chain, each still in order t = 0…D−1.

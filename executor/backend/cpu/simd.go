@@ -38,9 +38,14 @@ type simdKernels struct {
 	name string
 	keys int // keys per group of the logits kernel
 	// logits writes, for ngroups groups of keys k (rows of d float32
-	// values), dot·invV − (qn + kc[j]) to l[j][0:8], from the queries q
-	// ([d][8], float32 values as float64) and their terms qn[0:8].
-	logits func(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+	// values widened to float64), dot·invV − (qn + kc[j]) to l[j][0:8],
+	// from the queries q ([d][8], float32 values as float64) and their
+	// terms qn[0:8].
+	logits func(q *float64, d int, k *float64, ngroups int, kc, qn *float64, invV float64, l *float64)
+	// logits32 is logits reading K as float32 (rows of d float32 values),
+	// widening each value as it goes: for calls with few panels, where
+	// widening K once would cost more than the conversions it saves.
+	logits32 func(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
 	// softmax turns l[0:nk][0:8] into weights in place, as softmaxRow does
 	// for each of the 8 rows, and writes the 8 sums to sum.
 	softmax func(l *float64, nk int, sum *float64)
@@ -55,6 +60,10 @@ type simdKernels struct {
 	// and 8 keys (rows of k, stride ldk), t = 0…n−1 in order, n a
 	// multiple of 4 (lanes = keys): the few-queries logits.
 	dots func(q0, q1 *float64, k *float32, ldk int, n int, acc *[16]float64)
+	// norms continues acc[j] += Σ_t k_j[t]² for 8 keys (rows of k,
+	// stride ldk), t = 0…n−1 in order, n a multiple of 4 (lanes = keys):
+	// the key norms when Attention is not given them. Optional.
+	norms func(k *float32, ldk int, n int, acc *[8]float64)
 }
 
 // logitsFew is logits (kernel.go) of all the call's query rows against
@@ -123,8 +132,8 @@ type simdScratch struct {
 	qn    []float64 // [panels][8]
 	l     []float64 // [panels][NKp][8] logits, then weights
 	sum   []float64 // [panels][8]
-	acc   []float64 // [DVp][8]
-	ktail []float32 // [keys][D] the last NK mod keys keys, zero-padded
+	acc   []float64 // [panels][DVp][8]
+	ktail []float32 // [keys][D] logits32: the last NK mod keys keys, zero-padded
 }
 
 // attendManySIMD is attendMany on the vector kernels k.
@@ -161,10 +170,30 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 		}
 		clear(row[a.DV:])
 	}
+	// With many queries (pl.widen), K widened once, padded with zero keys
+	// to nkp (their logits are computed and never read): every panel reads
+	// every key, and a broadcast from memory is cheaper than a conversion
+	// per panel. With few (the els tiles, 2 panels), widening would cost
+	// more than it saves: logits32 reads K as float32, the last NK mod
+	// keys keys from a zero-padded copy.
+	var k64 []float64
+	groups, tail := a.NK/k.keys, a.NK%k.keys
+	if c.pl.widen || k.logits32 == nil {
+		kw, _ := b.vpool.Get().(*[]float64)
+		if kw == nil {
+			kw = new([]float64)
+		}
+		defer b.vpool.Put(kw)
+		*kw = grow(*kw, nkp*a.D)
+		k64 = *kw
+		for i, x := range a.K[:a.NK*a.D] {
+			k64[i] = float64(x)
+		}
+		clear(k64[a.NK*a.D:])
+		groups, tail = nkp/k.keys, 0
+	}
 	rows := ceilDiv(c.pl.rows, simdLanes) * simdLanes
 	keysPerBlock := max(c.pl.keys/k.keys, 1) // groups per L1 block
-	groups := a.NK / k.keys
-	tail := a.NK - groups*k.keys
 	n := ceilDiv(a.NQ, rows)
 	return b.parallel(ctx, c.pl.workers, n, func(s *scratch, t int) {
 		ss := &s.simd
@@ -178,7 +207,7 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 		ss.qn = grow(ss.qn, np*simdLanes)
 		ss.l = grow(ss.l, np*nkp*simdLanes)
 		ss.sum = grow(ss.sum, np*simdLanes)
-		ss.acc = grow(ss.acc, dvp*simdLanes)
+		ss.acc = grow(ss.acc, np*dvp*simdLanes)
 		// Transpose the queries into panels; rows past nr are zero (their
 		// lanes are computed and never read).
 		for g := range np {
@@ -205,7 +234,11 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 			ge := min(gb+keysPerBlock, groups)
 			j := gb * k.keys
 			for g := range np {
-				k.logits(panelQ(g), a.D, &a.K[j*a.D], ge-gb, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
+				if k64 != nil {
+					k.logits(panelQ(g), a.D, &k64[j*a.D], ge-gb, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
+				} else {
+					k.logits32(panelQ(g), a.D, &a.K[j*a.D], ge-gb, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
+				}
 			}
 		}
 		if tail > 0 {
@@ -214,23 +247,30 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 			copy(ss.ktail, a.K[j*a.D:a.NK*a.D])
 			clear(ss.ktail[tail*a.D:])
 			for g := range np {
-				k.logits(panelQ(g), a.D, &ss.ktail[0], 1, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
+				k.logits32(panelQ(g), a.D, &ss.ktail[0], 1, &c.kc[j], &ss.qn[g*simdLanes], c.invV, panelL(g, j))
 			}
 		}
 		for g := range np {
-			sum := ss.sum[g*simdLanes : (g+1)*simdLanes]
-			k.softmax(panelL(g, 0), a.NK, &sum[0])
-			clear(ss.acc)
-			pv := func(jb, je int) {
-				for cg := 0; cg < dvp; cg += simdCols {
-					k.pv(panelL(g, jb), je-jb, &v64[jb*dvp+cg], dvp, &ss.acc[cg*simdLanes])
+			k.softmax(panelL(g, 0), a.NK, &ss.sum[g*simdLanes])
+		}
+		// The weighted sums, by blocks of pvKeys keys: a block of V stays
+		// in cache while every panel of the task passes over it (else each
+		// panel of 8 rows streams all of V, 6 MB for the VAE decode). Each
+		// accumulator still adds j = 0…NK−1 in order.
+		clear(ss.acc)
+		for kb := 0; kb < a.NK; kb += c.pl.pvKeys {
+			ke := min(kb+c.pl.pvKeys, a.NK)
+			for g := range np {
+				acc := ss.acc[g*dvp*simdLanes : (g+1)*dvp*simdLanes]
+				pv := func(jb, je int) {
+					for cg := 0; cg < dvp; cg += simdCols {
+						k.pv(panelL(g, jb), je-jb, &v64[jb*dvp+cg], dvp, &acc[cg*simdLanes])
+					}
 				}
-			}
-			if !finite {
-				for jb := 0; jb < a.NK; jb += c.pl.pvKeys {
-					pv(jb, min(jb+c.pl.pvKeys, a.NK))
+				if !finite {
+					pv(kb, ke)
+					continue
 				}
-			} else {
 				// The codebook attention of the VAE decode gives most keys
 				// weight 0 (below expCutoff) in every lane. Adding 0·v_j
 				// (v_j finite) to an accumulator that started at +0 leaves
@@ -240,12 +280,12 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 				// the same order j = 0…NK−1: the same bits, and a fraction
 				// of the work.
 				w := ss.l[g*nkp*simdLanes : (g*nkp+a.NK)*simdLanes]
-				for j := 0; j < a.NK; {
-					for j < a.NK && zeroLanes(w[j*simdLanes:(j+1)*simdLanes]) {
+				for j := kb; j < ke; {
+					for j < ke && zeroLanes(w[j*simdLanes:(j+1)*simdLanes]) {
 						j++
 					}
 					jb := j
-					for j < a.NK && j-jb < c.pl.pvKeys && !zeroLanes(w[j*simdLanes:(j+1)*simdLanes]) {
+					for j < ke && !zeroLanes(w[j*simdLanes:(j+1)*simdLanes]) {
 						j++
 					}
 					if j > jb {
@@ -253,11 +293,15 @@ func (b *Backend) attendManySIMD(ctx context.Context, c *call, k *simdKernels) e
 					}
 				}
 			}
+		}
+		for g := range np {
+			sum := ss.sum[g*simdLanes : (g+1)*simdLanes]
+			acc := ss.acc[g*dvp*simdLanes : (g+1)*dvp*simdLanes]
 			for lane := range min(simdLanes, nr-g*simdLanes) {
 				r := i0 + g*simdLanes + lane
 				out := a.Out[r*a.DV : (r+1)*a.DV]
 				for col := range out {
-					out[col] = float32(ss.acc[col*simdLanes+lane] / sum[lane])
+					out[col] = float32(acc[col*simdLanes+lane] / sum[lane])
 				}
 			}
 		}

@@ -61,9 +61,10 @@ GLOBL expc<>(SB), RODATA|NOPTR, $304
 #define BIAS1023 expc<>+256(SB)
 #define MASK63 expc<>+288(SB)
 
-// func logitsAVX2(q *float64, d int, k *float32, ngroups int, kc *float64, qn *float64, invV float64, l *float64)
+// func logitsAVX2(q *float64, d int, k *float64, ngroups int, kc *float64, qn *float64, invV float64, l *float64)
 //
-// For ngroups groups of 4 keys (rows of k, stride d float32 values) and the
+// For ngroups groups of 4 keys (rows of k, stride d float64 values holding
+// float32 values; each is broadcast straight from memory) and the
 // 8 query rows of the panel q ([d][8] float64), writes the logits
 // dot·invV − (qn + kc[j]) to l ([4·ngroups][8]). Each dot product sums
 // t = 0…d−1 in order into one lane, from zero.
@@ -76,7 +77,7 @@ TEXT ·logitsAVX2(SB), NOSPLIT, $0-64
 	MOVQ qn+40(FP), R9
 	VBROADCASTSD invV+48(FP), Y15
 	MOVQ l+56(FP), R10
-	LEAQ (DX*4), DI      // key row stride in bytes
+	LEAQ (DX*8), DI      // key row stride in bytes
 	LEAQ (DI)(DI*2), R11 // 3 strides
 	VMOVUPD (R9), Y13
 	VMOVUPD 32(R9), Y14
@@ -101,24 +102,20 @@ lgroup:
 linner:
 	VMOVUPD (AX), Y8
 	VMOVUPD 32(AX), Y9
-	VBROADCASTSS (BX), X10
-	VCVTPS2PD X10, Y10
+	VBROADCASTSD (BX), Y10
 	VFMADD231PD Y10, Y8, Y0
 	VFMADD231PD Y10, Y9, Y1
-	VBROADCASTSS (BX)(DI*1), X11
-	VCVTPS2PD X11, Y11
+	VBROADCASTSD (BX)(DI*1), Y11
 	VFMADD231PD Y11, Y8, Y2
 	VFMADD231PD Y11, Y9, Y3
-	VBROADCASTSS (BX)(DI*2), X10
-	VCVTPS2PD X10, Y10
+	VBROADCASTSD (BX)(DI*2), Y10
 	VFMADD231PD Y10, Y8, Y4
 	VFMADD231PD Y10, Y9, Y5
-	VBROADCASTSS (BX)(R11*1), X11
-	VCVTPS2PD X11, Y11
+	VBROADCASTSD (BX)(R11*1), Y11
 	VFMADD231PD Y11, Y8, Y6
 	VFMADD231PD Y11, Y9, Y7
 	ADDQ $64, AX
-	ADDQ $4, BX
+	ADDQ $8, BX
 	DECQ R12
 	JNZ linner
 
@@ -282,10 +279,10 @@ pstore:
 	VZEROUPPER
 	RET
 
-// func logitsAVX512(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+// func logitsAVX512(q *float64, d int, k *float64, ngroups int, kc, qn *float64, invV float64, l *float64)
 //
 // logitsAVX2 for groups of 8 keys, the 8 rows of the panel in one ZMM
-// register: each key value is widened and broadcast by one instruction.
+// register.
 TEXT ·logitsAVX512(SB), NOSPLIT, $0-64
 	MOVQ q+0(FP), R13
 	MOVQ d+8(FP), DX
@@ -295,7 +292,7 @@ TEXT ·logitsAVX512(SB), NOSPLIT, $0-64
 	MOVQ qn+40(FP), R9
 	VBROADCASTSD invV+48(FP), Z15
 	MOVQ l+56(FP), R10
-	LEAQ (DX*4), DI      // key row stride in bytes
+	LEAQ (DX*8), DI      // key row stride in bytes
 	LEAQ (DI)(DI*2), R11 // 3 strides
 	VMOVUPD (R9), Z13
 	TESTQ CX, CX
@@ -319,25 +316,17 @@ zgroup:
 
 zinner:
 	VMOVUPD (AX), Z8
-	VCVTPS2PD.BCST (BX), Z16
-	VCVTPS2PD.BCST (BX)(DI*1), Z17
-	VCVTPS2PD.BCST (BX)(DI*2), Z18
-	VCVTPS2PD.BCST (BX)(R11*1), Z19
-	VCVTPS2PD.BCST (R14), Z20
-	VCVTPS2PD.BCST (R14)(DI*1), Z21
-	VCVTPS2PD.BCST (R14)(DI*2), Z22
-	VCVTPS2PD.BCST (R14)(R11*1), Z23
-	VFMADD231PD Z16, Z8, Z0
-	VFMADD231PD Z17, Z8, Z1
-	VFMADD231PD Z18, Z8, Z2
-	VFMADD231PD Z19, Z8, Z3
-	VFMADD231PD Z20, Z8, Z4
-	VFMADD231PD Z21, Z8, Z5
-	VFMADD231PD Z22, Z8, Z6
-	VFMADD231PD Z23, Z8, Z7
+	VFMADD231PD.BCST (BX), Z8, Z0
+	VFMADD231PD.BCST (BX)(DI*1), Z8, Z1
+	VFMADD231PD.BCST (BX)(DI*2), Z8, Z2
+	VFMADD231PD.BCST (BX)(R11*1), Z8, Z3
+	VFMADD231PD.BCST (R14), Z8, Z4
+	VFMADD231PD.BCST (R14)(DI*1), Z8, Z5
+	VFMADD231PD.BCST (R14)(DI*2), Z8, Z6
+	VFMADD231PD.BCST (R14)(R11*1), Z8, Z7
 	ADDQ $64, AX
-	ADDQ $4, BX
-	ADDQ $4, R14
+	ADDQ $8, BX
+	ADDQ $8, R14
 	DECQ R12
 	JNZ zinner
 
@@ -522,5 +511,230 @@ ddone:
 	VMOVUPD Y1, 32(R8)
 	VMOVUPD Y2, 64(R8)
 	VMOVUPD Y3, 96(R8)
+	VZEROUPPER
+	RET
+
+// func normsAVX2(k *float32, ldk int, n int, acc *[8]float64)
+//
+// The squared norms of 8 keys (rows of k, stride ldk float32 values) over
+// t = 0…n−1 (n a multiple of 4), each summed in order into its own lane,
+// continuing acc (lanes = keys, transposed in registers as in dotsAVX2;
+// the products of float32 values are exact, so the FMA rounds as madd).
+TEXT ·normsAVX2(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), SI
+	MOVQ ldk+8(FP), DX
+	SHLQ $2, DX           // key stride in bytes
+	MOVQ n+16(FP), CX
+	MOVQ acc+24(FP), R8
+	LEAQ (DX)(DX*2), R9   // 3 strides
+	LEAQ (SI)(DX*4), DI   // keys 4–7
+	VMOVUPD (R8), Y0      // keys 0–3
+	VMOVUPD 32(R8), Y1    // keys 4–7
+	SHRQ $2, CX
+	JZ ndone
+
+nloop:
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD (SI)(DX*1), Y5
+	VCVTPS2PD (SI)(DX*2), Y6
+	VCVTPS2PD (SI)(R9*1), Y7
+	TRANSPOSE4(Y4, Y5, Y6, Y7, Y12, Y13, Y14, Y15)
+	VCVTPS2PD (DI), Y8
+	VCVTPS2PD (DI)(DX*1), Y9
+	VCVTPS2PD (DI)(DX*2), Y10
+	VCVTPS2PD (DI)(R9*1), Y11
+	TRANSPOSE4(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y8, Y8, Y1
+	VFMADD231PD Y5, Y5, Y0
+	VFMADD231PD Y9, Y9, Y1
+	VFMADD231PD Y6, Y6, Y0
+	VFMADD231PD Y10, Y10, Y1
+	VFMADD231PD Y7, Y7, Y0
+	VFMADD231PD Y11, Y11, Y1
+	ADDQ $16, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ nloop
+
+ndone:
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, 32(R8)
+	VZEROUPPER
+	RET
+
+// The logits kernels for K as float32, widened as they go (every panel
+// converts each key value again): for calls with few query panels, where
+// widening K once would cost more than it saves. Same lanes, same order,
+// same bits as the float64-K kernels above.
+
+// func logits32AVX2(q *float64, d int, k *float32, ngroups int, kc *float64, qn *float64, invV float64, l *float64)
+//
+// For ngroups groups of 4 keys (rows of k, stride d float32 values) and the
+// 8 query rows of the panel q ([d][8] float64), writes the logits
+// dot·invV − (qn + kc[j]) to l ([4·ngroups][8]). Each dot product sums
+// t = 0…d−1 in order into one lane, from zero.
+TEXT ·logits32AVX2(SB), NOSPLIT, $0-64
+	MOVQ q+0(FP), R13
+	MOVQ d+8(FP), DX
+	MOVQ k+16(FP), SI
+	MOVQ ngroups+24(FP), CX
+	MOVQ kc+32(FP), R8
+	MOVQ qn+40(FP), R9
+	VBROADCASTSD invV+48(FP), Y15
+	MOVQ l+56(FP), R10
+	LEAQ (DX*4), DI      // key row stride in bytes
+	LEAQ (DI)(DI*2), R11 // 3 strides
+	VMOVUPD (R9), Y13
+	VMOVUPD 32(R9), Y14
+	TESTQ CX, CX
+	JZ ldone32
+
+lgroup32:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ R13, AX
+	MOVQ SI, BX
+	MOVQ DX, R12
+	TESTQ R12, R12
+	JZ lfinish32
+
+linner32:
+	VMOVUPD (AX), Y8
+	VMOVUPD 32(AX), Y9
+	VBROADCASTSS (BX), X10
+	VCVTPS2PD X10, Y10
+	VFMADD231PD Y10, Y8, Y0
+	VFMADD231PD Y10, Y9, Y1
+	VBROADCASTSS (BX)(DI*1), X11
+	VCVTPS2PD X11, Y11
+	VFMADD231PD Y11, Y8, Y2
+	VFMADD231PD Y11, Y9, Y3
+	VBROADCASTSS (BX)(DI*2), X10
+	VCVTPS2PD X10, Y10
+	VFMADD231PD Y10, Y8, Y4
+	VFMADD231PD Y10, Y9, Y5
+	VBROADCASTSS (BX)(R11*1), X11
+	VCVTPS2PD X11, Y11
+	VFMADD231PD Y11, Y8, Y6
+	VFMADD231PD Y11, Y9, Y7
+	ADDQ $64, AX
+	ADDQ $4, BX
+	DECQ R12
+	JNZ linner32
+
+lfinish32:
+#define LOGIT32(off, A, B) \
+	VBROADCASTSD off(R8), Y10; \
+	VADDPD Y10, Y13, Y11; \
+	VADDPD Y10, Y14, Y12; \
+	VMULPD Y15, A, A; \
+	VMULPD Y15, B, B; \
+	VSUBPD Y11, A, A; \
+	VSUBPD Y12, B, B; \
+	VMOVUPD A, (off*8)(R10); \
+	VMOVUPD B, (off*8+32)(R10)
+
+	LOGIT32(0, Y0, Y1)
+	LOGIT32(8, Y2, Y3)
+	LOGIT32(16, Y4, Y5)
+	LOGIT32(24, Y6, Y7)
+	ADDQ $32, R8
+	ADDQ $256, R10
+	LEAQ (SI)(DI*4), SI
+	DECQ CX
+	JNZ lgroup32
+
+ldone32:
+	VZEROUPPER
+	RET
+
+// func logits32AVX512(q *float64, d int, k *float32, ngroups int, kc, qn *float64, invV float64, l *float64)
+//
+// logitsAVX2 for groups of 8 keys, the 8 rows of the panel in one ZMM
+// register: each key value is widened and broadcast by one instruction.
+TEXT ·logits32AVX512(SB), NOSPLIT, $0-64
+	MOVQ q+0(FP), R13
+	MOVQ d+8(FP), DX
+	MOVQ k+16(FP), SI
+	MOVQ ngroups+24(FP), CX
+	MOVQ kc+32(FP), R8
+	MOVQ qn+40(FP), R9
+	VBROADCASTSD invV+48(FP), Z15
+	MOVQ l+56(FP), R10
+	LEAQ (DX*4), DI      // key row stride in bytes
+	LEAQ (DI)(DI*2), R11 // 3 strides
+	VMOVUPD (R9), Z13
+	TESTQ CX, CX
+	JZ zdone32
+
+zgroup32:
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	MOVQ R13, AX
+	MOVQ SI, BX
+	LEAQ (SI)(DI*4), R14
+	MOVQ DX, R12
+	TESTQ R12, R12
+	JZ zfinish32
+
+zinner32:
+	VMOVUPD (AX), Z8
+	VCVTPS2PD.BCST (BX), Z16
+	VCVTPS2PD.BCST (BX)(DI*1), Z17
+	VCVTPS2PD.BCST (BX)(DI*2), Z18
+	VCVTPS2PD.BCST (BX)(R11*1), Z19
+	VCVTPS2PD.BCST (R14), Z20
+	VCVTPS2PD.BCST (R14)(DI*1), Z21
+	VCVTPS2PD.BCST (R14)(DI*2), Z22
+	VCVTPS2PD.BCST (R14)(R11*1), Z23
+	VFMADD231PD Z16, Z8, Z0
+	VFMADD231PD Z17, Z8, Z1
+	VFMADD231PD Z18, Z8, Z2
+	VFMADD231PD Z19, Z8, Z3
+	VFMADD231PD Z20, Z8, Z4
+	VFMADD231PD Z21, Z8, Z5
+	VFMADD231PD Z22, Z8, Z6
+	VFMADD231PD Z23, Z8, Z7
+	ADDQ $64, AX
+	ADDQ $4, BX
+	ADDQ $4, R14
+	DECQ R12
+	JNZ zinner32
+
+zfinish32:
+#define ZLOGIT32(off, A) \
+	VADDPD.BCST off(R8), Z13, Z11; \
+	VMULPD Z15, A, A; \
+	VSUBPD Z11, A, A; \
+	VMOVUPD A, (off*8)(R10)
+
+	ZLOGIT32(0, Z0)
+	ZLOGIT32(8, Z1)
+	ZLOGIT32(16, Z2)
+	ZLOGIT32(24, Z3)
+	ZLOGIT32(32, Z4)
+	ZLOGIT32(40, Z5)
+	ZLOGIT32(48, Z6)
+	ZLOGIT32(56, Z7)
+	ADDQ $64, R8
+	ADDQ $512, R10
+	LEAQ (SI)(DI*8), SI
+	DECQ CX
+	JNZ zgroup32
+
+zdone32:
 	VZEROUPPER
 	RET

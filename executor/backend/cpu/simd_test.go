@@ -13,15 +13,17 @@ import (
 	"github.com/regen-dev/regen/executor/backend"
 )
 
-// TestSIMDAvailable: on an amd64 CPU with AVX2 and FMA the vector kernels
-// are found and New uses them, so the bit tests below test something.
+// TestSIMDAvailable: on an amd64 CPU with AVX2 and FMA, and on every
+// arm64 CPU (NEON), the vector kernels are found and New uses them, so the
+// bit tests below test something.
 func TestSIMDAvailable(t *testing.T) {
 	t.Parallel()
-	if !simdBuilt || runtime.GOARCH != "amd64" || !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+	vector := runtime.GOARCH == "arm64" || runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	if !simdBuilt || !vector {
 		t.Skipf("no vector kernels in this build (%s, purego?) or no AVX2+FMA: only the pure-Go path runs", runtime.GOARCH)
 	}
 	if len(allSIMD()) == 0 {
-		t.Fatal("AVX2+FMA CPU, but no SIMD kernels")
+		t.Fatalf("%s CPU with vector instructions, but no SIMD kernels", runtime.GOARCH)
 	}
 	if New().simd == nil {
 		t.Fatal("New did not pick the SIMD kernels")
@@ -178,7 +180,12 @@ func TestSIMDMatchesPureGo(t *testing.T) {
 					b.simd = k
 					if p > 0 {
 						rows, keys, pvKeys, cols, workers := 1+rng.IntN(20), 1+rng.IntN(20), 1+rng.IntN(20), 1+rng.IntN(40), 1+rng.IntN(3)
-						b.tune = func(pl *plan) { pl.rows, pl.keys, pl.pvKeys, pl.cols, pl.workers = rows, keys, pvKeys, cols, workers }
+						// widen: the SIMD logits on K widened once, or on
+						// float32 K (logits32), whatever the size.
+						widen := p == 1
+						b.tune = func(pl *plan) {
+							pl.rows, pl.keys, pl.pvKeys, pl.cols, pl.workers, pl.widen = rows, keys, pvKeys, cols, workers, widen
+						}
 					}
 					got := args()
 					if err := b.Attention(context.Background(), got); err != nil {
@@ -283,12 +290,21 @@ func TestSIMDLogitsMatchLogit(t *testing.T) {
 		}
 		for _, k := range kernels {
 			l := make([]float64, nk*simdLanes)
-			k.logits(&qt[0], d, &keys[0], nk/k.keys, &c.kc[0], &qn[0], c.invV, &l[0])
+			keys64 := make([]float64, len(keys))
+			for i, x := range keys {
+				keys64[i] = float64(x)
+			}
+			l32 := make([]float64, nk*simdLanes)
+			k.logits(&qt[0], d, &keys64[0], nk/k.keys, &c.kc[0], &qn[0], c.invV, &l[0])
+			k.logits32(&qt[0], d, &keys[0], nk/k.keys, &c.kc[0], &qn[0], c.invV, &l32[0])
 			for r := range simdLanes {
 				for j := range nk {
 					want := c.logit(qn[r], dot1x1(q64[r*d:(r+1)*d], keys[j*d:(j+1)*d]), j)
 					if g := l[j*simdLanes+r]; math.Float64bits(g) != math.Float64bits(want) {
 						t.Fatalf("%s d=%d row %d key %d: %v, pure Go %v", k.name, d, r, j, g, want)
+					}
+					if g := l32[j*simdLanes+r]; math.Float64bits(g) != math.Float64bits(want) {
+						t.Fatalf("%s logits32 d=%d row %d key %d: %v, pure Go %v", k.name, d, r, j, g, want)
 					}
 				}
 			}
@@ -322,6 +338,41 @@ func BenchmarkSIMDKernels(b *testing.B) {
 				}
 				report(b, c, cpuTime()-c0)
 			})
+		}
+	}
+}
+
+// TestSIMDNormsMatchSqNorm holds each kernel set's key norms to sqNorm32's
+// bits on values spread over 40 binades, where summing the squares in any
+// other order than t = 0…n−1 changes the rounding.
+func TestSIMDNormsMatchSqNorm(t *testing.T) {
+	t.Parallel()
+	var kernels []*simdKernels
+	for _, k := range allSIMD() {
+		if k.norms != nil {
+			kernels = append(kernels, k)
+		}
+	}
+	if len(kernels) == 0 {
+		t.Skip("no SIMD norms kernel on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(7, 14))
+	for _, n := range []int{4, 8, 36, 100} {
+		for rep := range 200 {
+			const ldk = 103 // rows longer than n: the stride is honoured
+			keys := make([]float32, 8*ldk)
+			for i := range keys {
+				keys[i] = float32(math.Ldexp(1+rng.Float64(), -rng.IntN(40)))
+			}
+			for _, k := range kernels {
+				var acc [8]float64
+				k.norms(&keys[0], ldk, n, &acc)
+				for j := range 8 {
+					if want := sqNorm32(keys[j*ldk : j*ldk+n]); math.Float64bits(acc[j]) != math.Float64bits(want) {
+						t.Fatalf("%s n=%d rep %d key %d: %v, sqNorm32 %v", k.name, n, rep, j, acc[j], want)
+					}
+				}
+			}
 		}
 	}
 }

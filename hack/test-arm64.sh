@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The arm64 build's bits, proven on an amd64 machine under qemu-user: the
+# CPU backend's tests (the NEON kernels of simd_arm64.s held to the pure-Go
+# bits on random and adversarial inputs, TestGoldenBits pinning both paths
+# to testdata/bits.golden) and the samplers' pinned bits
+# (executor/sampling TestSamplerGoldenBits) run as arm64 binaries through
+# go test -exec; then an arm64 regen replays the suite's smoke cases on its
+# in-process executor and judges them against golden/cpu (made on amd64):
+# with --strict every one must be "exact". The same golden files as on
+# amd64: a kernel, a fused multiply-add or a reduction order that differs
+# on arm64 fails here.
+#
+# Needs qemu-aarch64-static (Debian: apt-get install -y qemu-user-static);
+# exits 2 without it. About 80 s on 2 busy cores.
+#
+# Usage: hack/test-arm64.sh   (make test-arm64)
+set -o errexit -o nounset -o pipefail
+cd "$(dirname "$0")/.."
+qemu=$(command -v qemu-aarch64-static || command -v qemu-aarch64 || true)
+if [ -z "$qemu" ]; then
+  echo "test-arm64: no qemu-aarch64-static (apt-get install -y qemu-user-static)" >&2
+  exit 2
+fi
+export GOARCH=arm64 CGO_ENABLED=0
+echo "== go vet (arm64, and arm64 -tags purego)"
+go vet ./executor/backend/cpu/...
+go vet -tags purego ./executor/backend/cpu/
+echo "== go test -exec $qemu (arm64: NEON kernels, pinned bits)"
+# TestCancelBetweenBlocks times a cancellation against a wall-clock limit
+# that emulation (10-50x slower) cannot meet; TestCancelChecksEveryBlock
+# checks the same logic deterministically and runs.
+go test -count=1 -exec "$qemu" -skip '^TestCancelBetweenBlocks$' ./executor/backend/cpu/...
+go test -count=1 -exec "$qemu" -tags purego -run '^TestGoldenBits$' ./executor/backend/cpu/
+go test -count=1 -exec "$qemu" -run '^TestSamplerGoldenBits$' ./executor/sampling/
+echo "== regen run --label smoke --strict: an arm64 regen under $qemu against golden/cpu"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/regen" ./cmd/regen
+"$qemu" "$tmp/regen" run --label smoke --strict -q --report "$tmp/report"
