@@ -138,9 +138,12 @@ func icons(px *image.NRGBA) (stretched, raw images4.IconT) {
 				}
 			}
 			r, g, b := s1*oneNinth, s2*oneNinth, s3*oneNinth
-			yc := 0.299000*r + 0.587000*g + 0.114000*b
-			cb := 128 - 0.168736*r - 0.331264*g + 0.500000*b
-			cr := 128 + 0.500000*r - 0.418688*g - 0.081312*b
+			// Every product rounded on its own (float64(...)), as images4
+			// computes it on amd64, so that no architecture fuses them
+			// (hack/fma-check.sh) and the icon's bits are the same everywhere.
+			yc := float64(0.299000*r) + float64(0.587000*g) + float64(0.114000*b)
+			cb := 128 - float64(0.168736*r) - float64(0.331264*g) + float64(0.500000*b)
+			cr := 128 + float64(0.500000*r) - float64(0.418688*g) - float64(0.081312*b)
 			k := (y/2)*images4.IconSize + x/2
 			raw.Pixels[k] = uint16(yc * 255)
 			raw.Pixels[n+k] = uint16(cb * 255)
