@@ -108,4 +108,3 @@ func (s Store) LoadRecord(workflow, file string) (*Record, error) {
 	}
 	return g.Record, nil
 }
-
