@@ -85,6 +85,10 @@ type Options struct {
 	// TargetClass is the environment class of a target that does not
 	// report one (any server but regen-executor); default Class.
 	TargetClass string
+	// ClassFromTarget makes the class the target reports (regen-executor
+	// does) the class of the goldens, over Class: a calibration of a
+	// target's own goldens needs no --class.
+	ClassFromTarget bool
 	// Timeout bounds one case when the suite sets none.
 	Timeout time.Duration
 	// Logger receives progress and diagnostics (default slog.Default()).
@@ -215,6 +219,14 @@ func Start(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s.finger = flatFingerprint(s.fingerprint, opts.Class)
 	s.targetClass = TargetClass(s.fingerprint)
+	if opts.ClassFromTarget && s.targetClass != "" && s.targetClass != opts.Class {
+		opts.Class, s.opts.Class = s.targetClass, s.targetClass
+		s.store.Class = s.targetClass
+		s.finger = flatFingerprint(s.fingerprint, opts.Class)
+		if _, err := s.store.Recover(); err != nil {
+			s.log.Warn("could not recover the golden dir", "dir", s.store.Dir(), "err", err)
+		}
+	}
 	if s.targetClass == "" {
 		s.targetClass = opts.TargetClass
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"image/png"
 	"log/slog"
 	"maps"
@@ -72,8 +73,13 @@ type Output struct {
 	File        string
 	Calibration *golden.Calibration
 	// Swallowed lists the controls that passed under the calibrated
-	// thresholds: the output is uncalibratable, and nothing was written.
+	// thresholds but fail at the floors: the spread swallows them. The
+	// output is uncalibratable, and nothing was written.
 	Swallowed []string
+	// Missed lists the controls that pass at the floors too: the
+	// comparator cannot see them on this image (a 2 % gain of a channel
+	// too dark to move by a level). Uncalibratable too: nothing written.
+	Missed []string
 	// Written reports whether the calibration was stored in the record.
 	Written bool
 }
@@ -81,7 +87,7 @@ type Output struct {
 // Uncalibratable reports whether a control passed on some output.
 func (c Case) Uncalibratable() bool {
 	for _, o := range c.Outputs {
-		if len(o.Swallowed) > 0 {
+		if len(o.Swallowed)+len(o.Missed) > 0 {
 			return true
 		}
 	}
@@ -282,7 +288,7 @@ func calibrateOutput(o Options, c plan.Case, file string, idx int, runs [][]runn
 	for _, k := range compare.GatedMetrics() {
 		th.Raise(k, Factor*spread[k])
 	}
-	cal := &golden.Calibration{Target: s.TargetClass(), Runs: len(runs), Factor: Factor, Spread: spread, Thresholds: th,
+	cal := &golden.Calibration{Target: s.TargetClass(), Runs: len(runs), Factor: Factor, Spread: spread, Thresholds: th, Floors: floor,
 		Commit: s.Commit(), Date: time.Now().UTC().Truncate(time.Second)}
 	gimg, err := png.Decode(bytes.NewReader(g.PNG))
 	if err != nil {
@@ -307,17 +313,32 @@ func calibrateOutput(o Options, c plan.Case, file string, idx int, runs [][]runn
 		if err != nil {
 			return out, fmt.Errorf("decode seed+1 output: %w", err)
 		}
+		own, err := png.Decode(bytes.NewReader(runs[0][idx].PNG))
+		if err != nil {
+			return out, fmt.Errorf("decode replay output: %w", err)
+		}
+		if bytes.Equal(toNRGBA(simg).Pix, toNRGBA(own).Pix) {
+			cal.Controls = append(cal.Controls, golden.Control{Name: SeedControl, Note: "n/a: this output does not depend on the seed (seed+1 gives the same pixels)"})
+			break
+		}
 		// Judged by its pixels alone: provenance would name the seed at
 		// once, and the control is about what the pixels tiers catch.
 		cal.Controls = append(cal.Controls, judgeControl(SeedControl, gold, compare.Input{Image: simg}, &th))
 	}
 	out.Calibration = cal
 	for _, ct := range cal.Controls {
-		if ct.Note == "" && ct.Verdict != string(compare.Fail) {
-			out.Swallowed = append(out.Swallowed, ct.Name)
+		if ct.Note != "" || ct.Verdict == string(compare.Fail) {
+			continue
 		}
+		// A control that passes at the floors too is not the spread's
+		// doing: the comparator cannot see it on this image.
+		if atFloor := judgeControl(ct.Name, gold, controlInput(ct.Name, px, simgFor(ct.Name, seedOuts, idx)), &floor); atFloor.Verdict != string(compare.Fail) {
+			out.Missed = append(out.Missed, ct.Name)
+			continue
+		}
+		out.Swallowed = append(out.Swallowed, ct.Name)
 	}
-	if len(out.Swallowed) > 0 || o.DryRun {
+	if len(out.Swallowed)+len(out.Missed) > 0 || o.DryRun {
 		return out, nil
 	}
 	if err := s.Store().WriteCalibration(c.Workflow, file, cal); err != nil {
@@ -336,4 +357,26 @@ func judgeControl(name string, gold, ctl compare.Input, th *compare.Thresholds) 
 		ct.Margin = max(ct.Margin, t.Ratio)
 	}
 	return ct
+}
+
+// controlInput rebuilds a control's image: an edit of the golden's pixels,
+// or the seed+1 output.
+func controlInput(name string, px *image.NRGBA, seed image.Image) compare.Input {
+	for _, e := range edits {
+		if e.name == name {
+			return compare.Input{Image: e.fn(px)}
+		}
+	}
+	return compare.Input{Image: seed}
+}
+
+func simgFor(name string, seedOuts []runner.Output, idx int) image.Image {
+	if name != SeedControl || idx >= len(seedOuts) {
+		return nil
+	}
+	img, err := png.Decode(bytes.NewReader(seedOuts[idx].PNG))
+	if err != nil {
+		return nil
+	}
+	return img
 }

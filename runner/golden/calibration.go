@@ -27,6 +27,10 @@ type Calibration struct {
 	// its floor (the thresholds the golden was judged with before) and
 	// Factor × its spread.
 	Thresholds compare.Thresholds `json:"thresholds"`
+	// Floors are the thresholds the golden was judged with before (the
+	// record's or the defaults, with the suite's overrides): no
+	// calibrated threshold is below its floor.
+	Floors compare.Thresholds `json:"floors"`
 	// Controls are the positive controls, each judged under Thresholds.
 	Controls []Control `json:"controls"`
 	// Commit is the commit regen ran from (with "-dirty" when the tree
