@@ -166,7 +166,7 @@ var _ = Describe("calibrated thresholds on a nondeterministic target", Ordered, 
 		scratch := scratchSuite(GinkgoT())
 		rst, err := suite.Load(scratch)
 		Expect(err).NotTo(HaveOccurred())
-		rec, err = runner.Run(ctx, options(rst, gdir, "cpu", true))
+		rec, err := runner.Run(ctx, options(rst, gdir, "cpu", true))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rec.Cases).NotTo(BeEmpty())
 		for _, c := range rec.Cases {
