@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/regen-dev/regen/harness/compare"
@@ -229,6 +230,7 @@ func writeReport(w io.Writer, rep *calibrate.Report) {
 			}
 		}
 	}
+	writeTable(w, rep)
 	ok, uncal, errs, skipped := rep.Counts()
 	fmt.Fprintf(w, "golden calibrate: %d calibrated, %d uncalibratable, %d error, %d skip (target class %s against the %s goldens, N=%d, thresholds at %g× the spread, never below their floors)\n",
 		ok, uncal, errs, skipped, rep.Target, rep.Against, rep.Runs, rep.Factor)
@@ -282,4 +284,37 @@ func fmtNum(v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// writeTable prints one row per calibrated output: the metric closest to
+// its threshold (largest spread/threshold), its spread and threshold, and
+// the control with the smallest margin.
+func writeTable(w io.Writer, rep *calibrate.Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "case\toutput\ttightest metric\tspread\tthreshold\tsmallest control margin\t")
+	rows := 0
+	for _, c := range rep.Cases {
+		for _, o := range c.Outputs {
+			cal := o.Calibration
+			key, ratio := "", -1.0
+			for _, k := range compare.GatedMetrics() {
+				if v, _ := cal.Thresholds.Threshold(k); v > 0 && cal.Spread[k]/v > ratio {
+					key, ratio = k, cal.Spread[k]/v
+				}
+			}
+			th, _ := cal.Thresholds.Threshold(key)
+			margin := "-"
+			if name, m := cal.SmallestMargin(); m > 0 {
+				margin = fmt.Sprintf("%s× (%s)", fmtNum(m), name)
+			}
+			if len(o.Swallowed)+len(o.Missed) > 0 {
+				margin = "passed: " + strings.Join(append(append([]string{}, o.Swallowed...), o.Missed...), ", ")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", c.ID, o.File, key, fmtNum(cal.Spread[key]), fmtNum(th), margin)
+			rows++
+		}
+	}
+	if rows > 0 {
+		_ = tw.Flush()
+	}
 }
