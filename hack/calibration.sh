@@ -25,7 +25,8 @@ mkdir -p "$OUT/golden" "$OUT/golden-cpu"
 if [[ -z "${FILTER:-}" ]]; then
 	# Every case but api-mixed: Go's regexp has no negation, so list the ids.
 	ids=$(bin/regen run --list -q 2>/dev/null | grep -v '^api-mixed-sd15-sdxl-refine' | grep '/seed=' | cut -d' ' -f1)
-	FILTER="^($(printf '%s\n' $ids | sed 's/[][.]/\\&/g' | paste -sd'|'))\$"
+	alts=$(printf '%s\n' $ids | sed -e 's/\[/\\[/g' -e 's/\]/\\]/g' -e 's/\./\\./g' | paste -sd'|')
+	FILTER="^(${alts})\$"
 fi
 echo "filter: $FILTER"
 
