@@ -70,12 +70,12 @@ func calibrateWithTarget(ctx context.Context, s Streams, args []string, tgt targ
 		fmt.Fprintf(fs.Output(), "golden; sets each threshold at %g× its spread, never below its floor (the thresholds the golden was\n", calibrate.Factor)
 		fmt.Fprintln(fs.Output(), "judged with before); then checks that every positive control still fails: "+strings.Join(calibrate.ControlNames(), ", ")+".")
 		fmt.Fprintln(fs.Output(), "The thresholds and their evidence go into each golden's record, under the target's class.")
-		fmt.Fprintln(fs.Output(), "Exit 0: every case calibrated; 1: a case is uncalibratable (its spread swallows a control; nothing")
-		fmt.Fprintln(fs.Output(), "written for it); 2: a replay failed, a golden is missing, or bad usage.")
+		fmt.Fprintln(fs.Output(), "Exit 0: every case calibrated; 1: a case is uncalibratable (a control passes: swallowed by the spread,")
+		fmt.Fprintln(fs.Output(), "or missed even at the floors; nothing written for it); 2: a replay failed, a golden is missing, or bad usage.")
 		fmt.Fprintln(fs.Output(), "\nExamples:")
 		fmt.Fprintln(fs.Output(), "  regen golden calibrate --backend cuda-emulated --nondeterministic --runs 5")
 		fmt.Fprintln(fs.Output(), "  regen golden calibrate --backend cuda-emulated --against cpu --filter txt2img")
-		fmt.Fprintln(fs.Output(), "  regen golden calibrate --url http://gpu:8188 --class cuda-h100 --replicas 1 --runs 20")
+		fmt.Fprintln(fs.Output(), "  regen golden calibrate --url http://gpu:8188 --class cuda-h100 --runs 20")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
