@@ -30,20 +30,22 @@ if [[ -z "${FILTER:-}" ]]; then
 fi
 echo "filter: $FILTER"
 
-# judge LABEL ARGS...: $JUDGED runs; prints the comparisons (outputs judged) and the false
-# alarms (cases that did not pass or pass~).
+# judge LABEL ARGS...: $JUDGED runs; prints the comparisons (outputs judged), the false alarms
+# (cases that failed) and the cases not judged (errors: on a cross-class run, the cases left
+# uncalibratable have no thresholds for the pair and are refused, never judged).
 judge() {
-	local label=$1 outputs=0 alarms=0 i totals f e n
+	local label=$1 outputs=0 alarms=0 unjudged=0 i totals f e n
 	shift
 	for ((i = 1; i <= JUDGED; i++)); do
 		bin/regen run "${BACKEND[@]}" --filter "$FILTER" -q --report "$OUT/$label-$i" "$@" >"$OUT/$label-$i.log" 2>&1 || true
-		totals=$(grep -E '^[0-9]+ cases: ' "$OUT/$label-$i.log" || echo "0 cases: 0 pass, 0 pass~, 1 fail, 0 error, 0 new")
+		totals=$(grep -E '^[0-9]+ cases: ' "$OUT/$label-$i.log" || echo "0 cases: 0 pass, 0 pass~, 0 fail, 1 error, 0 new")
 		read -r f e n < <(echo "$totals" | sed -E 's/.* ([0-9]+) fail, ([0-9]+) error, ([0-9]+) new.*/\1 \2 \3/')
-		alarms=$((alarms + f + e + n))
+		alarms=$((alarms + f))
+		unjudged=$((unjudged + e + n))
 		outputs=$((outputs + $(grep -c '"file":' "$OUT/$label-$i/results.json" || true)))
 		echo "$label run $i: $totals"
 	done
-	echo "$label: $JUDGED runs, $outputs comparisons (outputs judged), $alarms false alarms"
+	echo "$label: $JUDGED runs, $outputs outputs, $alarms false alarms (fail), $unjudged cases not judged (error or new)"
 }
 
 echo "== own goldens ($CLASS)"
