@@ -26,13 +26,15 @@ go test -race -count=1 -timeout 30m -json ./... 2>&1 |
 	"$tools/testsummary" -json "$artifacts/go-test.json" | tee "$artifacts/go-test.log"
 # The tests above that skip under -race (their arithmetic is minutes under the race
 # detector) run once more without it, so the committed fixture models' reproducibility, the
-# 20-step samples, ControlNet's strength response and the sensitivity table are checked on
-# every run too (about a minute).
+# 20-step samples, ControlNet's strength response, the sensitivity table and the calibration
+# suite are checked on every run too (a few minutes).
 echo "== the tests -race skips, once without it"
 go test -count=1 -timeout 15m \
 	-run '^(TestCommittedModelsAreReproducible|TestVAEDecodesResampledExemplars|TestVAERoundTrip|TestSamples|TestControlNetEdgeCorrelationRisesWithStrength|TestImageCost)$' \
 	./fixtures/gen ./executor/model ./executor/backend/cuda/kernelsim 2>&1 | tee -a "$artifacts/go-test.log"
 go test -count=1 -timeout 15m ./suites/generation -ginkgo.label-filter=table 2>&1 | tee -a "$artifacts/go-test.log"
+# regen golden calibrate on the emulated nondeterministic backend (its specs skip under -race).
+go test -count=1 -timeout 15m ./suites/calibration 2>&1 | tee -a "$artifacts/go-test.log"
 # The arm64 build under qemu-user, when qemu-aarch64-static is installed (hack/test-arm64.sh,
 # about 80 s): its NEON kernels held to the pure-Go bits, the pinned bits, and the smoke cases
 # replayed by an arm64 regen against golden/cpu.

@@ -144,6 +144,7 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 	}
 	got := compare.Input{PNG: o.PNG, Plan: want}
 	var gold compare.Input
+	var calibrated *compare.Thresholds
 	base := compare.DefaultThresholds()
 	g, err := s.store.Load(c.Workflow, file)
 	switch {
@@ -158,6 +159,13 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 		if rec.Thresholds != nil {
 			base = *rec.Thresholds
 		}
+		if cal := g.Record.Calibrations[s.targetClass]; cal != nil {
+			calibrated = &cal.Thresholds
+		} else if s.targetClass != s.store.Class {
+			return fail("no thresholds calibrated for judging class %s against the %s golden %s: thresholds set for bit-exact replays would judge it, "+
+				"so it is not judged; run `regen golden calibrate --against %s` on this target first",
+				s.targetClass, s.store.Class, s.store.RecordPath(c.Workflow, file), s.store.Class)
+		}
 		gold = compare.Input{PNG: g.PNG, Record: rec}
 		out.Golden = s.store.PNGPath(c.Workflow, file)
 		gsum := sha256.Sum256(g.PNG)
@@ -168,7 +176,15 @@ func (s *Session) judge(c plan.Case, o output, file string, want *compare.Proven
 	if err := c.Thresholds.Apply(&th); err != nil {
 		return fail("suite thresholds for %s: %v", c.Workflow, err)
 	}
-	res := compare.Compare(gold, got, compare.Options{Thresholds: &th, Strict: s.opts.Strict})
+	if calibrated != nil {
+		// The calibration started from these floors (suite thresholds
+		// included) and only widened them: it is the whole truth.
+		th = *calibrated
+	}
+	res := compare.Compare(gold, got, compare.Options{Thresholds: &th, Strict: s.strict})
+	if res.FailedTier == compare.FailExact && s.laneStrict && !s.opts.Strict {
+		res.Reason = fmt.Sprintf("exact (strict lane): pixels differ, and the suite's lanes make class %s strict: a pass~ on it is a failure", s.targetClass)
+	}
 	out.Verdict = report.Verdict(res.Verdict)
 	out.Tier, out.Reason = res.FailedTier, res.Reason
 	for _, tp := range res.Trips {

@@ -12,6 +12,35 @@ import (
 	"github.com/regen-dev/regen/runner/plan"
 )
 
+// Output is one image a replay produced: the output node, its index and
+// the PNG.
+type Output struct {
+	Node  string
+	Index int
+	PNG   []byte
+}
+
+// Replay replays case c on endpoint ep and returns its images without
+// judging them (regen golden calibrate measures them), bounded by the
+// case's timeout. The executor's cache is freed first, as for Case.
+func (s *Session) Replay(ctx context.Context, c plan.Case, ep int) ([]Output, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = s.opts.Timeout
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, outs, err := s.replay(rctx, c, ep)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]Output, len(outs))
+	for i, o := range outs {
+		res[i] = Output(o)
+	}
+	return res, nil
+}
+
 // replay submits the case's prompt to endpoint ep, waits for it, and
 // downloads every image it produced: the "images" of each output node
 // (SaveImage, PreviewImage) via /view, and the PNGs streamed over the

@@ -74,8 +74,21 @@ type Options struct {
 	// PlanOrder dispatches in plan order even with several cases in
 	// flight (to measure what longest-first gains).
 	PlanOrder bool
-	// Strict turns pass~ into a failure (bit-exact lanes).
+	// Strict turns pass~ into a failure (bit-exact lanes); without it the
+	// suite's lane of the target's class decides (suite.Lane).
 	Strict bool
+	// CrossClass allows a target whose environment class is not Class to
+	// be judged against Class's goldens (regen run --golden-class): each
+	// golden must then carry thresholds calibrated for that pair of
+	// classes (regen golden calibrate --against), or its case is an error.
+	CrossClass bool
+	// TargetClass is the environment class of a target that does not
+	// report one (any server but regen-executor); default Class.
+	TargetClass string
+	// ClassFromTarget makes the class the target reports (regen-executor
+	// does) the class of the goldens, over Class: a calibration of a
+	// target's own goldens needs no --class.
+	ClassFromTarget bool
 	// Timeout bounds one case when the suite sets none.
 	Timeout time.Duration
 	// Logger receives progress and diagnostics (default slog.Default()).
@@ -124,6 +137,9 @@ type Session struct {
 	finger      map[string]string
 	info        workflow.ObjectInfo
 	kind        string
+	targetClass string
+	strict      bool
+	laneStrict  bool
 	profile     suite.Selected
 	store       golden.Store
 	git         report.Git
@@ -202,10 +218,28 @@ func Start(ctx context.Context, opts Options) (*Session, error) {
 		opts.Notify(fmt.Sprintf("profile: %s (%s)", s.profile.Name, s.profile.Reason))
 	}
 	s.finger = flatFingerprint(s.fingerprint, opts.Class)
-	if tc := TargetClass(s.fingerprint); tc != "" && tc != opts.Class {
+	s.targetClass = TargetClass(s.fingerprint)
+	if opts.ClassFromTarget && s.targetClass != "" && s.targetClass != opts.Class {
+		opts.Class, s.opts.Class = s.targetClass, s.targetClass
+		s.store.Class = s.targetClass
+		s.finger = flatFingerprint(s.fingerprint, opts.Class)
+		if _, err := s.store.Recover(); err != nil {
+			s.log.Warn("could not recover the golden dir", "dir", s.store.Dir(), "err", err)
+		}
+	}
+	if s.targetClass == "" {
+		s.targetClass = opts.TargetClass
+	}
+	if s.targetClass == "" {
+		s.targetClass = opts.Class
+	}
+	s.laneStrict = opts.Suite.Lane(s.targetClass) == suite.LaneStrict
+	s.strict = opts.Strict || s.laneStrict
+	if tc := s.targetClass; tc != opts.Class && !opts.CrossClass {
 		return s, fmt.Errorf("the target reports environment class %q but this run judges against the %q goldens (%s); "+
-			"outputs of another class are never silently compared: run with --class %s to use (and approve) that class's goldens",
-			tc, opts.Class, s.store.Dir(), tc)
+			"outputs of another class are never silently compared: run with --class %s to use (and approve) that class's goldens, "+
+			"or with --golden-class %s to judge it against them with thresholds calibrated for the pair (regen golden calibrate --against %s)",
+			tc, opts.Class, s.store.Dir(), tc, opts.Class, opts.Class)
 	}
 	if s.info, err = s.clients[0].ObjectInfo(ctx); err != nil {
 		return nil, fmt.Errorf("read target object_info: %w", err)
@@ -234,6 +268,35 @@ func (s *Session) upload(ctx context.Context) error {
 // Plan expands the suite into cases against the target's /object_info.
 func (s *Session) Plan() []plan.Case {
 	return plan.Build(s.opts.Suite, plan.Options{ObjectInfo: s.info, Seeds: s.opts.Seeds, Filter: s.opts.Filter, Labels: s.opts.Labels, Profile: &s.profile})
+}
+
+// TargetClass is the environment class of the target: the one it reports,
+// else Options.TargetClass, else the class of the goldens.
+func (s *Session) TargetClass() string { return s.targetClass }
+
+// Strict reports whether pass~ is a failure in this session: --strict, or
+// the suite's lane of the target's class.
+func (s *Session) Strict() bool { return s.strict }
+
+// Store is the golden store the session judges against.
+func (s *Session) Store() golden.Store { return s.store }
+
+// Endpoints is the number of endpoints (replicas) of the target.
+func (s *Session) Endpoints() int { return len(s.endpoints) }
+
+// Commit is the commit the session runs from, with "-dirty" when the
+// working tree was dirty ("" outside git).
+func (s *Session) Commit() string {
+	if s.git.Commit != "" && s.git.Dirty {
+		return s.git.Commit + "-dirty"
+	}
+	return s.git.Commit
+}
+
+// PlanWith expands the suite like Plan with other seeds and no filter
+// (positive controls replay each case with another seed).
+func (s *Session) PlanWith(seeds []uint64) []plan.Case {
+	return plan.Build(s.opts.Suite, plan.Options{ObjectInfo: s.info, Seeds: seeds, Labels: s.opts.Labels, Profile: &s.profile})
 }
 
 // Close closes the target.
@@ -294,6 +357,7 @@ func Run(ctx context.Context, opts Options) (*report.Run, error) {
 		return finish(err)
 	}
 	rec.Git, rec.Fingerprint = s.git, s.fingerprint
+	rec.TargetClass, rec.Strict = s.targetClass, s.strict
 	// Started, a target knows where it runs (a namespace, a host node).
 	rec.Target = opts.Target.Describe()
 	for _, ep := range s.endpoints {

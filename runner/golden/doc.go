@@ -11,4 +11,11 @@
 // (called by every approve and run) for how an interrupted one is finished
 // and its temporary files removed. Load checks that a PNG holds the pixels
 // its record describes.
+//
+// A record may carry calibrations (Calibration), keyed by the environment
+// class of the target they were measured on: the thresholds regen golden
+// calibrate set for this golden and their evidence. WriteCalibration
+// rewrites the record alone, atomically and under the class's lock; an
+// approve that replaces the golden writes the candidate's record, which has
+// none (a new image needs a new calibration).
 package golden

@@ -61,6 +61,13 @@ type Record struct {
 	// Fingerprint is the executor's /system_stats when it was produced.
 	Fingerprint json.RawMessage `json:"fingerprint,omitempty"`
 	Provenance  Provenance      `json:"provenance"`
+	// Calibrations are the thresholds calibrated for this golden, keyed by
+	// the environment class of the target judged against it: the golden's
+	// own class (its benign spread, e.g. GPU nondeterminism), or another
+	// class judged across classes (regen golden calibrate --against).
+	// Absent: the golden's own class is judged with the default (or
+	// Thresholds) thresholds, and no other class may be judged against it.
+	Calibrations map[string]*Calibration `json:"calibrations,omitempty"`
 }
 
 // Provenance says where a golden came from.

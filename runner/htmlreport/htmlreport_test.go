@@ -408,3 +408,37 @@ func TestThumbnail(t *testing.T) {
 		t.Fatal("no error for size 0")
 	}
 }
+
+func TestWriteSaysWhichClassJudged(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, target string
+		cross        bool
+	}{
+		{name: "same class", target: "cpu"},
+		{name: "no target class recorded", target: ""},
+		{name: "across classes", target: "cuda-emulated-nondet", cross: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			runDir, r := syntheticRun(t)
+			r.TargetClass = tc.target
+			if err := report.Write(runDir, r); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "r.html")
+			if err := Write(context.Background(), runDir, Options{Out: out}); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "judged across classes, a <code>cuda-emulated-nondet</code> target against the <code>cpu</code> goldens"
+			if got := strings.Contains(string(b), want); got != tc.cross {
+				t.Errorf("report says %q: %v, want %v", want, got, tc.cross)
+			}
+		})
+	}
+}

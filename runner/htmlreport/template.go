@@ -73,7 +73,7 @@ pre.err{white-space:pre-wrap;max-height:none}
 <h1>regen report</h1>
 <table class="meta">
 <tr><th>commit</th><td><code>{{or .Run.Git.Commit "unknown"}}</code>{{if .Run.Git.Dirty}} <b class="over">dirty</b>{{end}}</td></tr>
-<tr><th>environment</th><td><code>{{.Run.Environment}}</code> on <code>{{.Run.Target}}</code>{{if .Run.Strict}} (strict){{end}}</td></tr>
+<tr><th>environment</th><td><code>{{.Run.Environment}}</code> on <code>{{.Run.Target}}</code>{{if .Run.Strict}} (strict){{end}}{{if and .Run.TargetClass (ne .Run.TargetClass .Run.Environment)}}: judged across classes, a <code>{{.Run.TargetClass}}</code> target against the <code>{{.Run.Environment}}</code> goldens with thresholds calibrated for the pair{{end}}</td></tr>
 <tr><th>executor</th><td>{{range .Fingerprint}}<code>{{.Key}}={{.Value}}</code> {{else}}unknown{{end}}</td></tr>
 <tr><th>suite</th><td><code>{{.Run.Suite}}</code>{{if .Run.Filter}} filter <code>{{.Run.Filter}}</code>{{end}}, goldens <code>{{.Run.GoldenDir}}</code></td></tr>
 <tr><th>started</th><td>{{.Run.Started.Format "2006-01-02 15:04:05 UTC"}}, {{printf "%.1f" .Run.WallSeconds}} s, concurrency {{.Run.Concurrency}}</td></tr>

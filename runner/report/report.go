@@ -80,6 +80,10 @@ type Run struct {
 	Endpoints []string `json:"endpoints,omitempty"`
 	// Environment is the golden class the run was judged against.
 	Environment string `json:"environment"`
+	// TargetClass is the environment class of the target; when it is not
+	// Environment, the run judged across classes (--golden-class) with
+	// thresholds calibrated for the pair.
+	TargetClass string `json:"target_class,omitempty"`
 	// Fingerprint is the executor's /system_stats, verbatim.
 	Fingerprint json.RawMessage `json:"fingerprint,omitempty"`
 	Suite       string          `json:"suite"`

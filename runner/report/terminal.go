@@ -27,6 +27,9 @@ func Terminal(w io.Writer, r *Run, runDir string) {
 		}
 	}
 	TerminalSince(w, r)
+	if r.TargetClass != "" && r.TargetClass != r.Environment {
+		fmt.Fprintf(w, "judged across classes: target class %s against the %s goldens, with thresholds calibrated for the pair\n", r.TargetClass, r.Environment)
+	}
 	r.Tally()
 	t := r.Totals
 	fmt.Fprintf(w, "%d cases: %d pass, %d pass~, %d fail, %d error, %d new, %d skip (%.1fs)\n",

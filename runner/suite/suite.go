@@ -23,6 +23,23 @@ import (
 // DefaultEnvironment is the environment class used when the suite names none.
 const DefaultEnvironment = "cpu"
 
+// The lanes (Suite.Lanes).
+const (
+	// LaneStrict: pass~ is a failure (a bit-exact class).
+	LaneStrict = "strict"
+	// LaneTolerant: pass~ passes (within the thresholds).
+	LaneTolerant = "tolerant"
+)
+
+// Lane returns the lane of an environment class: the suite's lanes entry,
+// else LaneTolerant.
+func (s *Suite) Lane(class string) string {
+	if l, ok := s.Lanes[class]; ok {
+		return l
+	}
+	return LaneTolerant
+}
+
 // Suite is a decoded suite file.
 type Suite struct {
 	// Environment is the golden class this suite is judged against
@@ -52,6 +69,13 @@ type Suite struct {
 	// for targets that serve other models: a real ComfyUI with real
 	// checkpoints. See SelectProfile.
 	Profiles map[string]Profile `yaml:"profiles"`
+	// Lanes say, per environment class of the target, whether pass~ (not
+	// bit-identical, within every threshold) is allowed: LaneStrict (a
+	// pass~ is a failure: the class is bit-exact, like cpu) or
+	// LaneTolerant (pass~ passes, within the calibrated thresholds: GPU
+	// and emulated classes). A class not listed is tolerant; --strict
+	// makes any run strict. See Lane.
+	Lanes map[string]string `yaml:"lanes"`
 
 	// Dir is the directory of the suite file; relative paths resolve
 	// against it. Not part of the YAML.
@@ -317,6 +341,14 @@ func (s *Suite) normalise() error {
 	}
 	if len(s.Seeds) == 0 {
 		s.Seeds = []uint64{0}
+	}
+	for _, class := range slices.Sorted(maps.Keys(s.Lanes)) {
+		if !nameRE.MatchString(class) {
+			return fmt.Errorf("validate suite: lanes: class %q: want letters, digits, '.', '_' or '-'", class)
+		}
+		if l := s.Lanes[class]; l != LaneStrict && l != LaneTolerant {
+			return fmt.Errorf("validate suite: lanes: %s: %q, want %s or %s", class, l, LaneStrict, LaneTolerant)
+		}
 	}
 	if s.Timeout != "" {
 		d, err := time.ParseDuration(s.Timeout)

@@ -30,6 +30,22 @@ func TestDecode(t *testing.T) {
 			},
 		},
 		{
+			name: "lanes",
+			yaml: "lanes: {cpu: strict, cuda-emulated-nondet: tolerant}\nworkflows:\n  - path: workflows/a.json\n",
+			check: func(t *testing.T, s *Suite) {
+				for class, want := range map[string]string{"cpu": LaneStrict, "cuda-emulated-nondet": LaneTolerant, "cuda-h200": LaneTolerant} {
+					if got := s.Lane(class); got != want {
+						t.Errorf("Lane(%s) = %q, want %q", class, got, want)
+					}
+				}
+			},
+		},
+		{
+			name:    "bad lane",
+			yaml:    "lanes: {cpu: exact}\nworkflows:\n  - path: workflows/a.json\n",
+			wantErr: `lanes: cpu: "exact", want strict or tolerant`,
+		},
+		{
 			name: "full",
 			yaml: `environment: cuda-h200
 seeds: [1, 2]

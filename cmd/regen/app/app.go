@@ -93,7 +93,7 @@ func ExitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil || errors.Is(err, flag.ErrHelp):
 		return ExitPass
-	case errors.Is(err, ErrRegression):
+	case errors.Is(err, ErrRegression), errors.Is(err, ErrUncalibratable):
 		fmt.Fprintln(stderr, "regen:", err)
 		return ExitRegression
 	default:

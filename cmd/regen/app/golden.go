@@ -17,15 +17,21 @@ import (
 )
 
 func goldenCommand() command {
-	return command{summary: "manage goldens: approve a finished run's candidates", run: runGolden}
+	return command{summary: "manage goldens: approve a finished run's candidates, calibrate thresholds, show a record", run: runGolden}
 }
 
 func runGolden(ctx context.Context, s Streams, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(s.Out, "Usage: regen golden approve [--from-run DIR] [--filter REGEX] [--golden-dir DIR]")
+		fmt.Fprintln(s.Out, "       regen golden calibrate [--runs N] [--filter REGEX] [--against CLASS] [target flags]")
+		fmt.Fprintln(s.Out, "       regen golden show CASE [--class CLASS] [--golden-dir DIR]")
 		fmt.Fprintln(s.Out, "\nCommands:\n  approve   promote the new and failed outputs of a finished run to goldens")
+		fmt.Fprintln(s.Out, "  calibrate measure a target's benign spread per case, set thresholds from it, prove them with positive controls")
+		fmt.Fprintln(s.Out, "  show      print a case's golden records: thresholds, calibrations and their evidence")
 		fmt.Fprintln(s.Out, "\nExamples:\n  regen golden approve --from-run out/r1 --filter 'img2img'")
-		fmt.Fprintln(s.Out, "\nFlags: regen golden approve -h")
+		fmt.Fprintln(s.Out, "  regen golden calibrate --backend cuda-emulated --nondeterministic --runs 5")
+		fmt.Fprintln(s.Out, "  regen golden show 'txt2img-gmm[euler]/seed=1' --class cuda-emulated-nondet")
+		fmt.Fprintln(s.Out, "\nFlags: regen golden <command> -h")
 		if len(args) == 0 {
 			return &usageError{msg: "golden: no subcommand given", hint: "regen golden approve --from-run out/run-<timestamp>"}
 		}
@@ -34,8 +40,12 @@ func runGolden(ctx context.Context, s Streams, args []string) error {
 	switch args[0] {
 	case "approve":
 		return goldenApprove(ctx, s, args[1:])
+	case "calibrate":
+		return goldenCalibrate(ctx, s, args[1:])
+	case "show":
+		return goldenShow(ctx, s, args[1:])
 	}
-	return &usageError{msg: fmt.Sprintf("golden: unknown subcommand %q", args[0]), hint: "regen golden approve --help"}
+	return &usageError{msg: fmt.Sprintf("golden: unknown subcommand %q", args[0]), hint: "regen golden --help"}
 }
 
 // approveFlags are `regen golden approve`'s flags.

@@ -42,6 +42,7 @@ type runFlags struct {
 	report       string
 	goldenDir    string
 	class        string
+	goldenClass  string
 	strict       bool
 	timeout      time.Duration
 	verbose      bool
@@ -79,7 +80,8 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.StringVar(&f.report, "report", "", "report directory (default out/run-<timestamp>)")
 	fs.StringVar(&f.goldenDir, "golden-dir", "golden", "golden root; goldens live in <dir>/<environment>/")
 	fs.StringVar(&f.class, "class", "", "environment class of the goldens to judge against (default: the suite's environment)")
-	fs.BoolVar(&f.strict, "strict", false, "treat pass~ (not bit-identical) as a regression")
+	fs.StringVar(&f.goldenClass, "golden-class", "", "judge the target against this class's goldens (e.g. cpu) although it is of another class, with the thresholds calibrated for the pair (regen golden calibrate --against CLASS); a golden without them is an error, never judged with bit-exact thresholds")
+	fs.BoolVar(&f.strict, "strict", false, "treat pass~ (not bit-identical) as a regression (default: the suite's lane of the target's class)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout (default: the suite's, else 5m)")
 	fs.StringVar(&f.history, "history", historyDefault(), "record the run in this history store: a SQLite file (created if missing) or postgres://user@host/db (default $"+HistoryEnv+", else none)")
 	fs.StringVar(&f.images, "history-images", "", "with --history: keep every output PNG in this folder, content-addressed (regen history prune applies retention)")
@@ -164,8 +166,12 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 		fmt.Fprintf(s.Err, "report: %s held an earlier run; removed its %s\n", runDir, strings.Join(cleared, ", "))
 	}
 	done := 0
+	class, cross := f.class, false
+	if f.goldenClass != "" {
+		class, cross = f.goldenClass, true
+	}
 	opts := runner.Options{
-		Suite: st, SuitePath: f.suite, Class: f.class, Target: tgt, GoldenDir: f.goldenDir, RunDir: runDir,
+		Suite: st, SuitePath: f.suite, Class: class, CrossClass: cross, Target: tgt, TargetClass: f.class, GoldenDir: f.goldenDir, RunDir: runDir,
 		Filter: filter, Seeds: seeds, Labels: f.labels, Concurrency: f.concurrency, Retries: f.retries, Strict: f.strict, Timeout: f.timeout,
 		Logger: logger, Profile: f.profile,
 	}

@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/regen-dev/regen/executor"
+	"github.com/regen-dev/regen/executor/backend"
+	"github.com/regen-dev/regen/executor/backend/cudaemu"
 	"github.com/regen-dev/regen/runner/deploy"
 	"github.com/regen-dev/regen/runner/target/factory"
 )
@@ -25,6 +28,10 @@ type targetFlags struct {
 	keep                   bool
 	kubeBin, executorBin   string
 	envSet                 bool
+	// backend, tf32, nondeterministic choose the local executor's
+	// backend, as regen-executor's flags of the same names do.
+	backend                string
+	tf32, nondeterministic bool
 }
 
 // bind defines the flags on fs.
@@ -44,6 +51,9 @@ func (t *targetFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&t.kustomize, "kustomize", deploy.DefaultDir, "kustomize root: every directory of <dir>/overlays with a kustomization is an environment")
 	fs.StringVar(&t.models, "models", "fixtures/models", "local: models directory (checkpoints/, loras/)")
 	fs.IntVar(&t.replicas, "replicas", 1, "local: number of in-process executor servers")
+	fs.StringVar(&t.backend, "backend", "cpu", "local: the executor's compute backend: cpu (bit-exact) or cuda-emulated (the CUDA kernels' arithmetic on the CPU; environment class cuda-emulated[-tf32][-nondet])")
+	fs.BoolVar(&t.tf32, "tf32", false, "local, cuda-emulated: the tensor-core (TF32) attention kernel")
+	fs.BoolVar(&t.nondeterministic, "nondeterministic", false, "local, cuda-emulated: shuffle the key-split combine order on every call, as GPU atomics would")
 	fs.StringVar(&t.kubeconfig, "kubeconfig", "", "overlays: kubeconfig of the cluster to deploy into (default $KUBECONFIG, ~/.kube/config; dev falls back to kind)")
 	fs.BoolVar(&t.keep, "keep", false, "overlays: keep the namespace (and a kind cluster) after the run, for debugging; host: keep the node's state dir and logs")
 	fs.StringVar(&t.cluster, "cluster", "auto", "overlays: how to reach a cluster: auto (kubeconfig, else for dev kind, else a host node), kubeconfig, kind, host (dev: a single-node cluster on this machine's containerd, brought up and torn down by the run; needs root)")
@@ -67,8 +77,17 @@ func (t *targetFlags) options(cmd, workDir string, logger *slog.Logger, notify i
 	if t.replicas < 1 {
 		return factory.Options{}, &usageError{msg: cmd + ": --replicas must be >= 1"}
 	}
+	if (t.backend != "cpu" || t.tf32 || t.nondeterministic) && (url != "" || (t.env != "" && t.env != factory.Local)) {
+		return factory.Options{}, &usageError{msg: cmd + ": --backend, --tf32 and --nondeterministic choose the local executor's backend; a --url or --env target has its own",
+			hint: "regen-executor --backend cuda-emulated --nondeterministic, then regen " + cmd + " --url http://127.0.0.1:8188"}
+	}
+	be, err := t.backendFunc(cmd)
+	if err != nil {
+		return factory.Options{}, err
+	}
 	o := factory.Options{
-		Env: t.env, KustomizeDir: t.kustomize, WorkDir: workDir, Models: t.models, Replicas: t.replicas,
+		Backend: be,
+		Env:     t.env, KustomizeDir: t.kustomize, WorkDir: workDir, Models: t.models, Replicas: t.replicas,
 		Kubeconfig: t.kubeconfig, Cluster: t.cluster, Keep: t.keep, KubeBin: t.kubeBin, ExecutorBinary: t.executorBin,
 		Logger: logger,
 	}
@@ -84,6 +103,24 @@ func (t *targetFlags) options(cmd, workDir string, logger *slog.Logger, notify i
 		o.Notify = func(msg string) { fmt.Fprintln(notify, msg) }
 	}
 	return o, nil
+}
+
+// backendFunc is the local executor's backend the flags choose (nil: the
+// CPU default).
+func (t *targetFlags) backendFunc(cmd string) (executor.BackendFunc, error) {
+	switch {
+	case t.backend == "cpu" && (t.tf32 || t.nondeterministic):
+		return nil, &usageError{msg: cmd + ": --tf32 and --nondeterministic need --backend cuda-emulated", hint: "regen " + cmd + " --backend cuda-emulated --nondeterministic"}
+	case t.backend == "cpu" || t.backend == "":
+		return nil, nil
+	case t.backend != cudaemu.Name:
+		return nil, &usageError{msg: fmt.Sprintf("%s: --backend %q, want cpu or %s", cmd, t.backend, cudaemu.Name), hint: "regen " + cmd + " --backend cuda-emulated"}
+	}
+	opts := cudaemu.Options{Nondeterministic: t.nondeterministic}
+	if t.tf32 {
+		opts.Precision = "tf32"
+	}
+	return func() (backend.Backend, error) { return cudaemu.New(opts) }, nil
 }
 
 // url is the first --url ("" when none was given).

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/regen-dev/regen/executor"
 	"github.com/regen-dev/regen/runner/deploy"
 	"github.com/regen-dev/regen/runner/target"
 	"github.com/regen-dev/regen/runner/target/cluster"
@@ -46,6 +47,9 @@ type Options struct {
 	Models string
 	// Replicas is the number of local executor servers (default 1).
 	Replicas int
+	// Backend builds each local replica's compute backend (default: the
+	// CPU backend); the caller chooses it (regen --backend).
+	Backend executor.BackendFunc
 
 	// Cluster environments (see runner/target/cluster.Options).
 	Kubeconfig string
@@ -130,7 +134,7 @@ func (o Options) kustomizeDir() string {
 }
 
 func localOptions(o Options) local.Options {
-	return local.Options{Models: o.Models, WorkDir: o.WorkDir, Replicas: o.Replicas, Logger: o.Logger}
+	return local.Options{Models: o.Models, WorkDir: o.WorkDir, Replicas: o.Replicas, Backend: o.Backend, Logger: o.Logger}
 }
 
 func clusterOptions(o Options) (cluster.Options, error) {
