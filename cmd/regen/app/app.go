@@ -23,6 +23,10 @@ const (
 // ErrRegression is returned (wrapped) when a run found a regression: exit 1.
 var ErrRegression = errors.New("regression")
 
+// ErrUncalibratable is returned (wrapped) when a case's benign spread
+// swallows a positive control: exit 1, like a regression.
+var ErrUncalibratable = errors.New("uncalibratable")
+
 // Streams are a command's output streams.
 type Streams struct {
 	Out, Err io.Writer

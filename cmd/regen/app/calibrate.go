@@ -1,8 +1,9 @@
+//go:build !regenfast
+
 package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -20,10 +21,6 @@ import (
 	"github.com/regen-dev/regen/runner/target"
 	"github.com/regen-dev/regen/runner/target/factory"
 )
-
-// ErrUncalibratable is returned (wrapped) when a case's benign spread
-// swallows a positive control: exit 1, like a regression.
-var ErrUncalibratable = errors.New("uncalibratable")
 
 // calibrateFlags are `regen golden calibrate`'s flags.
 type calibrateFlags struct {

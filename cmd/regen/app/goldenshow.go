@@ -1,3 +1,5 @@
+//go:build !regenfast
+
 package app
 
 import (
