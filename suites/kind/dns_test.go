@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -62,6 +64,16 @@ func expectClusterDNS(ctx context.Context, cfg *rest.Config, cs kubernetes.Inter
 	addrs, err := r.LookupHost(lctx, "kubernetes.default.svc.cluster.local.")
 	Expect(err).NotTo(HaveOccurred(), "CoreDNS answers for the apiserver's Service")
 	Expect(addrs).To(ConsistOf(apiIP.String()))
+
+	// What a pod still addresses to the Service range after kube-proxy's DNAT is
+	// refused in the node, not routed on (hack/kindnode/regen-node-checks).
+	docker := "/usr/bin/docker"
+	if _, err := os.Stat(docker); err != nil {
+		docker = "docker"
+	}
+	out, err := exec.CommandContext(ctx, docker, "exec", clusterName+"-control-plane", "ip", "rule", "list", "pref", "100").CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), "docker exec ip rule: %s", out)
+	Expect(string(out)).To(ContainSubstring("to "+clustertarget.RegenServiceSubnet+" iif cni0 unreachable"), "the node's rule for un-DNATed Service traffic from the pods")
 }
 
 // forward port-forwards a free loopback port to a pod's port; close the

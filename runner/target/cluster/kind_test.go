@@ -110,7 +110,9 @@ func TestImageInputsMissing(t *testing.T) {
 // pods addresses inside the pod range KindConfig asks for and a route to
 // exactly its Service range — without that route a pod cannot reach any
 // Service IP (CoreDNS, which lists from the apiserver's 10.96.0.1, never
-// becomes Ready) — and no default route (pods get no route off the node).
+// becomes Ready) — and no default route (pods get no route off the node);
+// the node refuses what is still addressed to that range after kube-proxy's
+// DNAT.
 func TestRegenNodeCNIConfig(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile(filepath.Join("..", "..", "..", "hack", "kindnode", "10-regen-bridge.conflist"))
@@ -120,6 +122,7 @@ func TestRegenNodeCNIConfig(t *testing.T) {
 	var conf struct {
 		Plugins []struct {
 			Type      string `json:"type"`
+			Bridge    string `json:"bridge"`
 			IsGateway bool   `json:"isGateway"`
 			IsDefault bool   `json:"isDefaultGateway"`
 			IPMasq    bool   `json:"ipMasq"`
@@ -158,5 +161,14 @@ func TestRegenNodeCNIConfig(t *testing.T) {
 	}
 	if !slices.Equal(dsts, []string{RegenServiceSubnet}) {
 		t.Errorf("pod routes %q; want exactly the Service range %s (no default route)", dsts, RegenServiceSubnet)
+	}
+	// What is still addressed to a Service IP after kube-proxy's DNAT is refused in
+	// the node (regen-node-checks), not sent along the node's default route.
+	checks, err := os.ReadFile(filepath.Join("..", "..", "..", "hack", "kindnode", "regen-node-checks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "ip rule add iif " + br.Bridge + " to " + RegenServiceSubnet + " unreachable"; !strings.Contains(string(checks), want) {
+		t.Errorf("hack/kindnode/regen-node-checks lacks %q", want)
 	}
 }
