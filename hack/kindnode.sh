@@ -14,8 +14,13 @@
 #     imported into the node's containerd (k8s.io namespace, pinned) at build time the way
 #     `kind build node-image` does (its own command fetches content and cannot run offline);
 #   - no kindnetd and no local-path-provisioner: a bridge CNI config (single node, no
-#     masquerade, no default route: pods cannot reach off the node) and kind's legacy
-#     host-path StorageClass. A kind config must say `disableDefaultCNI: true`.
+#     masquerade, no default route: pods cannot reach off the node; one route, to the
+#     Service range 10.96.0.0/16 through the node, where kube-proxy's rules DNAT it: the
+#     apiserver's 10.96.0.1 for CoreDNS, which without it is never Ready; what is still
+#     addressed to that range after kube-proxy's DNAT is refused in the node,
+#     hack/kindnode/regen-node-checks, not sent on) and kind's
+#     legacy host-path StorageClass. A kind config must say `disableDefaultCNI: true`
+#     and keep kind's default pod and Service ranges (runner/target/cluster.KindConfig).
 # Sandbox fixes, each behind a check so a normal machine skips it (hack/kindnode/):
 # regen-runc drops CAP_SYS_RESOURCE when the bounding set lacks it (dockerd's default
 # runtime, the node containerd's runc BinaryName); regen-node-checks sets
@@ -47,7 +52,7 @@ etcd_version=v3.7.0
 coredns_version=v1.14.6
 suite=bookworm
 # Bump rev when the recipe changes: it is part of the cache key and the image tag.
-rev=r2
+rev=r4
 cache=${REGEN_CACHE:-$HOME/.cache/regen}
 key="kindnode-kind-${kind_version}-kube-${kube_version}-${suite}"
 dir="$cache/$key"

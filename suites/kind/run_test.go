@@ -88,6 +88,7 @@ var _ = Describe("the dev overlay on a kind cluster from the offline node image"
 			logs, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: "executor"}).DoRaw(ctx)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(string(logs)).To(ContainSubstring(`"msg":"serving"`))
+			expectClusterDNS(ctx, t.RestConfig(), cs)
 			podChecked = true
 		}}
 		st, err := suite.Load(filepath.Join(repo, "fixtures", "suite.yaml"))

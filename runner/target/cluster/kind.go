@@ -30,14 +30,25 @@ const (
 // apply its default CNI; the image's own bridge CNI config serves instead.
 const RegenNodeImagePrefix = "regen.local/kindnode:"
 
+// The pod and Service ranges regen's node image is built for: its bridge CNI
+// config (hack/kindnode/10-regen-bridge.conflist) hands pods addresses from
+// the first and a route to the second (kube-proxy's rules take Service
+// traffic from there), so the cluster must use exactly these (kind's defaults).
+const (
+	RegenPodSubnet     = "10.244.0.0/16"
+	RegenServiceSubnet = "10.96.0.0/16"
+)
+
 // KindConfig is the kind cluster configuration a run creates its cluster
 // with: one control-plane node; with regen's node image, kind's default CNI
-// (kindnetd, which that image lacks) is disabled.
+// (kindnetd, which that image lacks) is disabled and the pod and Service
+// ranges are the ones the image's CNI config routes.
 func KindConfig(nodeImage string) string {
 	var b strings.Builder
 	b.WriteString("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n")
 	if strings.HasPrefix(nodeImage, RegenNodeImagePrefix) {
 		b.WriteString("networking:\n  # regen's node image: a bridge CNI config in the image, no kindnetd\n  disableDefaultCNI: true\n")
+		fmt.Fprintf(&b, "  podSubnet: %q\n  serviceSubnet: %q\n", RegenPodSubnet, RegenServiceSubnet)
 	}
 	return b.String()
 }

@@ -2,6 +2,11 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,7 +33,9 @@ func TestKindConfig(t *testing.T) {
 					Role string `json:"role"`
 				} `json:"nodes"`
 				Networking struct {
-					DisableDefaultCNI bool `json:"disableDefaultCNI"`
+					DisableDefaultCNI bool   `json:"disableDefaultCNI"`
+					PodSubnet         string `json:"podSubnet"`
+					ServiceSubnet     string `json:"serviceSubnet"`
 				} `json:"networking"`
 			}
 			if err := yaml.UnmarshalStrict([]byte(KindConfig(tc.node)), &cfg); err != nil {
@@ -39,6 +46,14 @@ func TestKindConfig(t *testing.T) {
 			}
 			if cfg.Networking.DisableDefaultCNI != tc.noCNI {
 				t.Errorf("KindConfig(%q): disableDefaultCNI = %v, want %v", tc.node, cfg.Networking.DisableDefaultCNI, tc.noCNI)
+			}
+			// regen's node image routes exactly these ranges; kind's own picks its defaults.
+			wantPods, wantSvc := "", ""
+			if tc.noCNI {
+				wantPods, wantSvc = RegenPodSubnet, RegenServiceSubnet
+			}
+			if cfg.Networking.PodSubnet != wantPods || cfg.Networking.ServiceSubnet != wantSvc {
+				t.Errorf("KindConfig(%q): podSubnet %q, serviceSubnet %q; want %q, %q", tc.node, cfg.Networking.PodSubnet, cfg.Networking.ServiceSubnet, wantPods, wantSvc)
 			}
 		})
 	}
@@ -88,5 +103,72 @@ func TestImageInputsMissing(t *testing.T) {
 	_, _, err := imageInputs(Options{ExecutorBinary: "/nonexistent/regen-executor"})
 	if err == nil || !strings.Contains(err.Error(), "make build") {
 		t.Errorf("imageInputs with a missing executor = %v; want an error that says make build", err)
+	}
+}
+
+// TestRegenNodeCNIConfig: the bridge CNI config in regen's node image gives
+// pods addresses inside the pod range KindConfig asks for and a route to
+// exactly its Service range — without that route a pod cannot reach any
+// Service IP (CoreDNS, which lists from the apiserver's 10.96.0.1, never
+// becomes Ready) — and no default route (pods get no route off the node);
+// the node refuses what is still addressed to that range after kube-proxy's
+// DNAT.
+func TestRegenNodeCNIConfig(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "hack", "kindnode", "10-regen-bridge.conflist"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf struct {
+		Plugins []struct {
+			Type      string `json:"type"`
+			Bridge    string `json:"bridge"`
+			IsGateway bool   `json:"isGateway"`
+			IsDefault bool   `json:"isDefaultGateway"`
+			IPMasq    bool   `json:"ipMasq"`
+			IPAM      struct {
+				Ranges [][]struct {
+					Subnet string `json:"subnet"`
+				} `json:"ranges"`
+				Routes []struct {
+					Dst string `json:"dst"`
+				} `json:"routes"`
+			} `json:"ipam"`
+		} `json:"plugins"`
+	}
+	if err := json.Unmarshal(b, &conf); err != nil {
+		t.Fatalf("parse the CNI config: %v", err)
+	}
+	if len(conf.Plugins) == 0 || conf.Plugins[0].Type != "bridge" {
+		t.Fatalf("first plugin = %+v, want the bridge", conf.Plugins)
+	}
+	br := conf.Plugins[0]
+	if !br.IsGateway || br.IsDefault || br.IPMasq {
+		t.Errorf("bridge isGateway %v, isDefaultGateway %v, ipMasq %v; want the node as the pods' gateway to Services only, no masquerade", br.IsGateway, br.IsDefault, br.IPMasq)
+	}
+	pods := netip.MustParsePrefix(RegenPodSubnet)
+	for _, set := range br.IPAM.Ranges {
+		for _, r := range set {
+			p, err := netip.ParsePrefix(r.Subnet)
+			if err != nil || !pods.Contains(p.Addr()) || p.Bits() < pods.Bits() {
+				t.Errorf("IPAM range %q is not inside the pod range %s (%v)", r.Subnet, RegenPodSubnet, err)
+			}
+		}
+	}
+	var dsts []string
+	for _, r := range br.IPAM.Routes {
+		dsts = append(dsts, r.Dst)
+	}
+	if !slices.Equal(dsts, []string{RegenServiceSubnet}) {
+		t.Errorf("pod routes %q; want exactly the Service range %s (no default route)", dsts, RegenServiceSubnet)
+	}
+	// What is still addressed to a Service IP after kube-proxy's DNAT is refused in
+	// the node (regen-node-checks), not sent along the node's default route.
+	checks, err := os.ReadFile(filepath.Join("..", "..", "..", "hack", "kindnode", "regen-node-checks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "ip rule add iif " + br.Bridge + " to " + RegenServiceSubnet + " unreachable"; !strings.Contains(string(checks), want) {
+		t.Errorf("hack/kindnode/regen-node-checks lacks %q", want)
 	}
 }
