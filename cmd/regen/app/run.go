@@ -49,6 +49,7 @@ type runFlags struct {
 	quiet        bool
 	list         bool
 	goldenDirSet bool
+	timeoutSet   bool // --timeout was given: it bounds every case over the suite's
 	history      string
 	images       string
 }
@@ -82,7 +83,7 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.StringVar(&f.class, "class", "", "environment class of the goldens to judge against (default: the suite's environment)")
 	fs.StringVar(&f.goldenClass, "golden-class", "", "judge the target against this class's goldens (e.g. cpu) although it is of another class, with the thresholds calibrated for the pair (regen golden calibrate --against CLASS); a golden without them is an error, never judged with bit-exact thresholds")
 	fs.BoolVar(&f.strict, "strict", false, "treat pass~ (not bit-identical) as a regression (default: the suite's lane of the target's class)")
-	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout (default: the suite's, else 5m)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout, over the suite's timeout: (default: the suite's, else 5m)")
 	fs.StringVar(&f.history, "history", historyDefault(), "record the run in this history store: a SQLite file (created if missing) or postgres://user@host/db (default $"+HistoryEnv+", else none)")
 	fs.StringVar(&f.images, "history-images", "", "with --history: keep every output PNG in this folder, content-addressed (regen history prune applies retention)")
 	fs.BoolVar(&f.list, "list", false, "list the planned cases (id, labels) without running them")
@@ -102,7 +103,10 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 		return &usageError{msg: fmt.Sprintf("run: unexpected argument %q", fs.Arg(0)), hint: "regen run --help"}
 	}
 	f.target.parsed(fs)
-	fs.Visit(func(fl *flag.Flag) { f.goldenDirSet = f.goldenDirSet || fl.Name == "golden-dir" })
+	fs.Visit(func(fl *flag.Flag) {
+		f.goldenDirSet = f.goldenDirSet || fl.Name == "golden-dir"
+		f.timeoutSet = f.timeoutSet || fl.Name == "timeout"
+	})
 	return f.execute(ctx, s, tgt)
 }
 
@@ -121,6 +125,11 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	}
 	if f.concurrency < 0 || f.retries < 0 {
 		return &usageError{msg: "run: --concurrency and --retries must be >= 0"}
+	}
+	if (f.timeoutSet || f.timeout != 0) && f.timeout <= 0 {
+		// An explicit --timeout bounds every case over the suite's
+		// timeout:; 0 or less would silently mean "the suite's".
+		return &usageError{msg: fmt.Sprintf("run: --timeout %v: want a positive duration", f.timeout), hint: "leave --timeout out for the suite's timeout (else 5m)"}
 	}
 	runDir := f.report
 	if runDir == "" {
