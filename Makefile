@@ -89,7 +89,7 @@ fixtures: ## regenerate the committed fixture models and input images
 	@go run ./fixtures/inputs/gen
 
 .PHONY: verify
-verify: ## gofmt, go vet, fma-check, go mod tidy check
+verify: ## gofmt, go vet, fma-check, cross-builds (windows, darwin), go mod tidy check
 	@hack/verify.sh
 
 .PHONY: fma-check

@@ -52,10 +52,7 @@ func (s *Session) Case(ctx context.Context, c plan.Case, ep int) (rc report.Case
 		rc.Verdict, rc.Error = report.Error, fmt.Sprintf("encode prompt: %v", err)
 		return rc
 	}
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = s.opts.Timeout
-	}
+	timeout := s.caseTimeout(c)
 	var (
 		promptID string
 		outs     []output

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/regen-dev/regen/harness/client"
 	"github.com/regen-dev/regen/runner/plan"
@@ -24,11 +25,7 @@ type Output struct {
 // judging them (regen golden calibrate measures them), bounded by the
 // case's timeout. The executor's cache is freed first, as for Case.
 func (s *Session) Replay(ctx context.Context, c plan.Case, ep int) ([]Output, error) {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = s.opts.Timeout
-	}
-	rctx, cancel := context.WithTimeout(ctx, timeout)
+	rctx, cancel := context.WithTimeout(ctx, s.caseTimeout(c))
 	defer cancel()
 	_, outs, err := s.replay(rctx, c, ep)
 	if err != nil {
@@ -39,6 +36,19 @@ func (s *Session) Replay(ctx context.Context, c plan.Case, ep int) ([]Output, er
 		res[i] = Output(o)
 	}
 	return res, nil
+}
+
+// caseTimeout bounds one replay of case c: an explicit Options.Timeout
+// (--timeout) first, then the case's own (the suite's timeout:), then
+// DefaultCaseTimeout.
+func (s *Session) caseTimeout(c plan.Case) time.Duration {
+	switch {
+	case s.opts.Timeout > 0:
+		return s.opts.Timeout
+	case c.Timeout > 0:
+		return c.Timeout
+	}
+	return DefaultCaseTimeout
 }
 
 // replay submits the case's prompt to endpoint ep, waits for it, and

@@ -89,7 +89,9 @@ type Options struct {
 	// does) the class of the goldens, over Class: a calibration of a
 	// target's own goldens needs no --class.
 	ClassFromTarget bool
-	// Timeout bounds one case when the suite sets none.
+	// Timeout, when positive, bounds every case's replay over the case's
+	// and the suite's own timeout (an explicit --timeout wins); 0 leaves
+	// each case its suite's timeout, else DefaultCaseTimeout.
 	Timeout time.Duration
 	// Logger receives progress and diagnostics (default slog.Default()).
 	Logger *slog.Logger
@@ -166,9 +168,6 @@ func Start(ctx context.Context, opts Options) (*Session, error) {
 	}
 	if opts.RepoDir == "" {
 		opts.RepoDir = "."
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultCaseTimeout
 	}
 	if opts.Class == "" {
 		opts.Class = opts.Suite.Environment

@@ -464,3 +464,54 @@ func TestValidateWithFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateNoAliasesBlamesTheServer: where no model alias applies (a
+// profile for a real ComfyUI), a missing model is the server's missing
+// file, named with its folder and the files it listed; with aliases in play
+// the hint stays the alias.
+func TestValidateNoAliasesBlamesTheServer(t *testing.T) {
+	t.Parallel()
+	info := parseInfo(t)
+	p := mustPrompt(t, `{"1": {"class_type": "Loader", "inputs": {"ckpt_name": "v1-5.safetensors"}},
+	  "2": {"class_type": "Sampler", "inputs": {"model": ["1", 0], "seed": 1, "steps": 2, "sampler_name": "euler", "text": "x"}},
+	  "3": {"class_type": "Save", "inputs": {"latent": ["2", 0], "prefix": "p"}}}`)
+	tests := []struct {
+		name      string
+		noAliases bool
+		want, not string
+	}{
+		{name: "aliases apply", want: "; map the name to one the target has with a model alias", not: "the server has no such file"},
+		{name: "no aliases", noAliases: true,
+			want: `value "v1-5.safetensors" not in the target's list (2 choices) [value_not_in_list]; the server has no such file in its models/checkpoints folder (it lists "a.safetensors", "b.safetensors")`,
+			not:  "model alias"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := ValidateWith(p, info, ValidateOptions{NoAliases: tt.noAliases})
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), tt.not) {
+				t.Fatalf("ValidateWith = %v\nwant %q, not %q", err, tt.want, tt.not)
+			}
+		})
+	}
+}
+
+func TestSomeChoices(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		choices []any
+		want    string
+	}{
+		{nil, "none"},
+		{[]any{"a"}, `"a"`},
+		{[]any{"a", "b", "c", "d", "e", "f", "g"}, `"a", "b", "c", "d", "e" and 2 more`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			if got := someChoices(tt.choices); got != tt.want {
+				t.Errorf("someChoices = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -50,7 +50,7 @@ func (e *ValidationError) Error() string {
 // validation and submission, as a run uploads the suite's inputs; see
 // ValidateWithFiles.
 func Validate(p Prompt, info ObjectInfo) error {
-	return validate(p, info, false)
+	return ValidateWith(p, info, ValidateOptions{})
 }
 
 // ValidateWithFiles is Validate that also checks upload combos the way
@@ -59,10 +59,23 @@ func Validate(p Prompt, info ObjectInfo) error {
 // server fills from its input folder. A value in a subfolder or with a
 // "[input]"-style annotation is not listed there and is accepted unchecked.
 func ValidateWithFiles(p Prompt, info ObjectInfo) error {
-	return validate(p, info, true)
+	return ValidateWith(p, info, ValidateOptions{Files: true})
 }
 
-func validate(p Prompt, info ObjectInfo, files bool) error {
+// ValidateOptions tune ValidateWith.
+type ValidateOptions struct {
+	// Files checks upload combos (ValidateWithFiles).
+	Files bool
+	// NoAliases says that no model alias applies (a suite profile for a
+	// real ComfyUI maps none): a model file missing from the target's list
+	// is then blamed on the server, which lacks it, with the folder and
+	// the files it listed, instead of suggesting an alias.
+	NoAliases bool
+}
+
+// ValidateWith is Validate with options.
+func ValidateWith(p Prompt, info ObjectInfo, o ValidateOptions) error {
+	files := o.Files
 	var probs []Problem
 	outputs, unknown := 0, 0
 	for _, id := range p.IDs() {
@@ -86,7 +99,7 @@ func validate(p Prompt, info ObjectInfo, files bool) error {
 					continue
 				}
 				if _, _, isLink := AsLink(v); !isLink {
-					reason := checkValue(in, v)
+					reason := checkValue(in, v, o.NoAliases)
 					if reason == "" && files {
 						reason = checkUpload(in.Spec, v)
 					}
@@ -240,6 +253,44 @@ func checkUpload(spec InputSpec, v any) string {
 	return fmt.Sprintf("file %s is not in the target's input folder (%d files); upload it first [custom_validation_failed: Invalid image file]", jsonText(name), len(spec.Choices))
 }
 
+// modelFolder is the ComfyUI models folder an input's files come from.
+func modelFolder(input string) string {
+	switch {
+	case input == "ckpt_name":
+		return "models/checkpoints"
+	case input == "lora_name":
+		return "models/loras"
+	case input == "vae_name":
+		return "models/vae"
+	case input == "unet_name":
+		return "models/diffusion_models"
+	case strings.HasPrefix(input, "clip_name"):
+		return "models/text_encoders"
+	case input == "control_net_name":
+		return "models/controlnet"
+	case input == "upscale_model":
+		return "models/upscale_models"
+	}
+	return "models"
+}
+
+// someChoices names the first few of an option list: "none" when empty.
+func someChoices(choices []any) string {
+	const shown = 5
+	if len(choices) == 0 {
+		return "none"
+	}
+	var names []string
+	for _, c := range choices[:min(len(choices), shown)] {
+		names = append(names, jsonText(c))
+	}
+	s := strings.Join(names, ", ")
+	if len(choices) > shown {
+		s += fmt.Sprintf(" and %d more", len(choices)-shown)
+	}
+	return s
+}
+
 // outputType is an /object_info output entry's type; a list of choices is a
 // COMBO.
 func outputType(v any) string {
@@ -255,7 +306,7 @@ func outputType(v any) string {
 // option list (a server with no checkpoint files) accepts no value, as
 // ComfyUI's validate_inputs answers value_not_in_list for it. It returns ""
 // when the value is acceptable.
-func checkValue(in NamedSpec, v any) string {
+func checkValue(in NamedSpec, v any, noAliases bool) string {
 	spec := in.Spec
 	switch spec.Type {
 	case "COMBO":
@@ -282,7 +333,10 @@ func checkValue(in NamedSpec, v any) string {
 		if len(spec.Choices) == 0 {
 			reason = fmt.Sprintf("value %v not in the target's list, which is empty [value_not_in_list]", jsonText(bad))
 		}
-		if modelInputs[in.Name] {
+		switch {
+		case modelInputs[in.Name] && noAliases:
+			reason += fmt.Sprintf("; the server has no such file in its %s folder (it lists %s)", modelFolder(in.Name), someChoices(spec.Choices))
+		case modelInputs[in.Name]:
 			reason += "; map the name to one the target has with a model alias"
 		}
 		return reason

@@ -59,7 +59,7 @@ func (p *process) Start(ctx context.Context) ([]target.Endpoint, error) {
 		"{input}", dirs["input"], "{temp}", dirs["temp"]).Replace(p.command)
 	cmd := exec.Command("sh", "-c", "exec "+line)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = p.dir, p.log, p.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = groupAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start executor %q: %w", line, err)
 	}
@@ -101,11 +101,11 @@ func (p *process) Close() error {
 		return nil
 	}
 	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	_ = signalGroup(pgid, syscall.SIGTERM)
 	select {
 	case <-p.done:
 	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		_ = signalGroup(pgid, syscall.SIGKILL)
 		<-p.done
 	}
 	p.cmd = nil

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"syscall"
 )
 
 // Cmder makes the commands this package runs: every control-plane component,
@@ -88,7 +87,7 @@ func (c *execCmd) Start() error {
 		return err
 	}
 	cmd := c.make(exec.Command(c.name, c.args...))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procAttr()
 	return cmd.Start()
 }
 

@@ -8,10 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -102,6 +102,9 @@ func CheckHost(binDir string, o HostOptions) error {
 
 func resolveHost(binDir string, o HostOptions) (hostPrograms, error) {
 	var missing, fixes []string
+	if runtime.GOOS != "linux" {
+		missing = append(missing, "Linux (a host node runs the kubelet and containerd on this machine; this is "+runtime.GOOS+")")
+	}
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root (the kubelet, containerd and the CNI plugins manage mounts, cgroups and links)")
 	}
@@ -525,13 +528,13 @@ func lockHost(ctx context.Context, hostLock string, wait time.Duration, log *slo
 	deadline := time.Now().Add(wait)
 	logged := false
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
+		busy, err := tryLock(f)
+		if err == nil && !busy {
 			_ = f.Truncate(0)
 			_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 			return f, nil
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
+		if err != nil {
 			_ = f.Close()
 			return nil, fmt.Errorf("host node: lock %s: %w", hostLock, err)
 		}

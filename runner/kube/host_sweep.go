@@ -275,7 +275,7 @@ func unmountUnder(dir string) error {
 			return err
 		}
 		for _, m := range ms {
-			_ = syscall.Unmount(m, syscall.MNT_DETACH)
+			_ = unmountDetach(m)
 		}
 	}
 	if ms, _ := mountsUnder(dir); len(ms) > 0 {
@@ -478,12 +478,12 @@ func killLeftovers(sock, stateDir string, cgroups []string, log *slog.Logger) {
 	}
 	for _, pid := range slices.Sorted(maps.Keys(pids)) {
 		log.Debug("host node: kill leftover", "pid", pid)
-		_ = syscall.Kill(pid, syscall.SIGKILL)
+		_ = killPid(pid)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for pid := range pids {
 		for time.Now().Before(deadline) {
-			if err := syscall.Kill(pid, 0); err != nil {
+			if !pidAlive(pid) {
 				break
 			}
 			time.Sleep(20 * time.Millisecond)

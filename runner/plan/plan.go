@@ -224,7 +224,9 @@ func prepare(wf *workflow.Workflow, info workflow.ObjectInfo, infoErr error, ali
 		return nil, fmt.Errorf("pin seed: every seed input is linked (%v); the case would not be reproducible", res.Linked)
 	}
 	if validate {
-		if err := workflow.Validate(p, info); err != nil {
+		// Without aliases (a profile for a real ComfyUI) a missing model
+		// is the server's to provide, not an alias to add.
+		if err := workflow.ValidateWith(p, info, workflow.ValidateOptions{NoAliases: len(aliases) == 0}); err != nil {
 			return p, err // p: its labels still select (and skip) the case
 		}
 	}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"encoding/json"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -285,5 +286,64 @@ func TestBuildProfileSkipLabels(t *testing.T) {
 		if sk := byID["skipped/seed=1"]; sk.Skip != "too slow" {
 			t.Errorf("%s: the suite's own skip reason was replaced: %q", name, sk.Skip)
 		}
+	}
+}
+
+// TestBuildMissingModelHint: planned against a server that lacks the
+// checkpoint, a profile with aliases suggests an alias; a profile without
+// any (a real ComfyUI's) says the server lacks the file and what it lists.
+func TestBuildMissingModelHint(t *testing.T) {
+	t.Parallel()
+	s := loadSuite(t)
+	b, err := os.ReadFile(s.Resolve(s.ObjectInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	// The server lists one checkpoint, not the workflow's.
+	raw["CheckpointLoaderSimple"].(map[string]any)["input"].(map[string]any)["required"].(map[string]any)["ckpt_name"] =
+		[]any{[]any{"sd_xl_turbo_1.0_fp16.safetensors"}}
+	b, err = json.Marshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := workflow.ParseObjectInfo(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noProfiles := loadSuite(t)
+	noProfiles.Profiles = nil
+	tests := []struct {
+		name      string
+		s         *suite.Suite
+		want, not string
+	}{
+		{name: "default on comfyui: the aliases apply", s: loadSuite(t), want: "with a model alias", not: "the server has no such file"},
+		{name: "comfyui without aliases: the server lacks the file", s: noProfiles,
+			want: `"v1-5-pruned-emaonly-fp16.safetensors" not in the target's list (1 choices) [value_not_in_list]; the server has no such file in its models/checkpoints folder (it lists "sd_xl_turbo_1.0_fp16.safetensors")`,
+			not:  "model alias"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			kind, name := suite.TargetComfyUI, ""
+			if tt.s.Profiles != nil {
+				name = "default" // keeps the aliases on a comfyui target
+			}
+			prof, err := tt.s.SelectProfile(name, kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := Build(tt.s, Options{Filter: regexp.MustCompile(`^ui/`), ObjectInfo: info, Profile: &prof})
+			if len(cs) != 1 || cs[0].Err == nil {
+				t.Fatalf("cases = %+v, want one with a validation error", cs)
+			}
+			if msg := cs[0].Err.Error(); !strings.Contains(msg, tt.want) || strings.Contains(msg, tt.not) {
+				t.Errorf("profile %s: error %q\nwant %q, not %q", prof.Name, msg, tt.want, tt.not)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -57,7 +58,7 @@ func calibrateWithTarget(ctx context.Context, s Streams, args []string, tgt targ
 	fs.StringVar(&f.class, "class", "", "environment class of a target that does not report one (a --url that is not regen-executor); regen-executor reports its own")
 	fs.StringVar(&f.goldenDir, "golden-dir", "golden", "golden root; goldens live in <dir>/<class>/")
 	fs.StringVar(&f.workDir, "work-dir", "", "folder for the local executors' files (default out/calibrate-<timestamp>)")
-	fs.DurationVar(&f.timeout, "timeout", 0, "per-replay timeout (default: the suite's, else 5m)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "per-replay timeout, over the suite's timeout: (default: the suite's, else 5m)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "measure and report, write no record")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
@@ -82,6 +83,11 @@ func calibrateWithTarget(ctx context.Context, s Streams, args []string, tgt targ
 		return &usageError{msg: fmt.Sprintf("golden calibrate: unexpected argument %q", fs.Arg(0)), hint: "regen golden calibrate --help"}
 	}
 	f.target.parsed(fs)
+	timeoutSet := false
+	fs.Visit(func(fl *flag.Flag) { timeoutSet = timeoutSet || fl.Name == "timeout" })
+	if (timeoutSet || f.timeout != 0) && f.timeout <= 0 {
+		return &usageError{msg: fmt.Sprintf("golden calibrate: --timeout %v: want a positive duration", f.timeout), hint: "leave --timeout out for the suite's timeout (else 5m)"}
+	}
 	if f.runs < 1 {
 		return &usageError{msg: "golden calibrate: --runs must be >= 1", hint: "regen golden calibrate --runs 5"}
 	}

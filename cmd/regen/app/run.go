@@ -23,6 +23,7 @@ import (
 	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target"
 	"github.com/regen-dev/regen/runner/target/factory"
+	"github.com/regen-dev/regen/runner/target/local"
 )
 
 func runCommand() command {
@@ -49,6 +50,7 @@ type runFlags struct {
 	quiet        bool
 	list         bool
 	goldenDirSet bool
+	timeoutSet   bool // --timeout was given: it bounds every case over the suite's
 	history      string
 	images       string
 }
@@ -82,10 +84,10 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 	fs.StringVar(&f.class, "class", "", "environment class of the goldens to judge against (default: the suite's environment)")
 	fs.StringVar(&f.goldenClass, "golden-class", "", "judge the target against this class's goldens (e.g. cpu) although it is of another class, with the thresholds calibrated for the pair (regen golden calibrate --against CLASS); a golden without them is an error, never judged with bit-exact thresholds")
 	fs.BoolVar(&f.strict, "strict", false, "treat pass~ (not bit-identical) as a regression (default: the suite's lane of the target's class)")
-	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout (default: the suite's, else 5m)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "per-case replay timeout, over the suite's timeout: (default: the suite's, else 5m)")
 	fs.StringVar(&f.history, "history", historyDefault(), "record the run in this history store: a SQLite file (created if missing) or postgres://user@host/db (default $"+HistoryEnv+", else none)")
 	fs.StringVar(&f.images, "history-images", "", "with --history: keep every output PNG in this folder, content-addressed (regen history prune applies retention)")
-	fs.BoolVar(&f.list, "list", false, "list the planned cases (id, labels) without running them")
+	fs.BoolVar(&f.list, "list", false, "list the planned cases (id, labels) without running them, under the profile a run would pick (a --url is asked what it is; a cluster --env is not deployed)")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 	fs.BoolVar(&f.quiet, "q", false, "no progress lines, only the summary")
 	fs.Usage = func() {
@@ -102,8 +104,42 @@ func runWithTarget(ctx context.Context, s Streams, args []string, tgt target.Tar
 		return &usageError{msg: fmt.Sprintf("run: unexpected argument %q", fs.Arg(0)), hint: "regen run --help"}
 	}
 	f.target.parsed(fs)
-	fs.Visit(func(fl *flag.Flag) { f.goldenDirSet = f.goldenDirSet || fl.Name == "golden-dir" })
+	fs.Visit(func(fl *flag.Flag) {
+		f.goldenDirSet = f.goldenDirSet || fl.Name == "golden-dir"
+		f.timeoutSet = f.timeoutSet || fl.Name == "timeout"
+	})
 	return f.execute(ctx, s, tgt)
+}
+
+// listProfile picks the suite profile for run --list as a run would on
+// tgt: --profile if given; else by the kind of server tgt is. The local
+// target is regen-executor; a --url is asked (GET /system_stats, as a run
+// asks it); a cluster environment is not deployed to be asked, so its
+// profile is the default, said to be unresolved.
+func listProfile(ctx context.Context, st *suite.Suite, name string, tgt target.Target) (suite.Selected, error) {
+	kind, unresolved := "", ""
+	if name == "" {
+		switch t := tgt.(type) {
+		case *local.Target:
+			kind = suite.TargetRegenExecutor
+		case *target.URL:
+			fp, err := t.Fingerprint(ctx)
+			if err != nil {
+				return suite.Selected{}, fmt.Errorf("run --list: ask %s what it is, to pick the suite's profile for it: %w (name one with --profile to list without asking)", t.Describe(), err)
+			}
+			kind = runner.TargetKind(fp)
+		default:
+			unresolved = "not resolved: --list does not deploy " + tgt.Describe() + " to ask what it is; a run picks the suite's profile for the kind it reports, --profile names one"
+		}
+	}
+	prof, err := st.SelectProfile(name, kind)
+	if err != nil {
+		return suite.Selected{}, fmt.Errorf("run --list: %w", err)
+	}
+	if unresolved != "" {
+		prof.Reason = unresolved
+	}
+	return prof, nil
 }
 
 // execute runs with parsed flags on tgt, or on the target they describe.
@@ -121,6 +157,11 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 	}
 	if f.concurrency < 0 || f.retries < 0 {
 		return &usageError{msg: "run: --concurrency and --retries must be >= 0"}
+	}
+	if (f.timeoutSet || f.timeout != 0) && f.timeout <= 0 {
+		// An explicit --timeout bounds every case over the suite's
+		// timeout:; 0 or less would silently mean "the suite's".
+		return &usageError{msg: fmt.Sprintf("run: --timeout %v: want a positive duration", f.timeout), hint: "leave --timeout out for the suite's timeout (else 5m)"}
 	}
 	runDir := f.report
 	if runDir == "" {
@@ -150,7 +191,11 @@ func (f *runFlags) execute(ctx context.Context, s Streams, tgt target.Target) er
 		}
 	}
 	if f.list {
-		return listCases(s, st, filter, seeds, f.labels, f.profile)
+		prof, err := listProfile(ctx, st, f.profile, tgt)
+		if err != nil {
+			return err
+		}
+		return listCases(s, st, prof, filter, seeds, f.labels)
 	}
 	if f.goldenDirSet {
 		if _, err := os.Stat(f.goldenDir); err != nil {
@@ -279,11 +324,7 @@ func newLogger(w io.Writer, verbose, quiet bool) *slog.Logger {
 // listCases prints the plan (made offline with the suite's object_info
 // capture, and the profile named, else the default: no target is asked
 // what it is): one line per case with its labels, and why a case cannot run.
-func listCases(s Streams, st *suite.Suite, filter *regexp.Regexp, seeds []uint64, labels []string, profile string) error {
-	prof, err := st.SelectProfile(profile, "")
-	if err != nil {
-		return fmt.Errorf("run --list: %w", err)
-	}
+func listCases(s Streams, st *suite.Suite, prof suite.Selected, filter *regexp.Regexp, seeds []uint64, labels []string) error {
 	fmt.Fprintf(s.Err, "profile: %s (%s)\n", prof.Name, prof.Reason)
 	cases := plan.Build(st, plan.Options{Filter: filter, Seeds: seeds, Labels: labels, Profile: &prof})
 	bad := 0

@@ -3,6 +3,9 @@ package app
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +50,9 @@ func TestRunUsageErrors(t *testing.T) {
 		{name: "bad cluster mode", args: []string{"run", "--cluster", "docker"}, want: `unknown cluster mode "docker"`},
 		{name: "url and env", args: []string{"run", "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
 		{name: "bad filter", args: []string{"run", "--filter", "("}, want: "bad --filter"},
+		{name: "zero timeout", args: []string{"run", "--timeout", "0"}, want: "run: --timeout 0s: want a positive duration"},
+		{name: "negative timeout", args: []string{"run", "--timeout", "-1s"}, want: "run: --timeout -1s: want a positive duration"},
+		{name: "calibrate zero timeout", args: []string{"golden", "calibrate", "--timeout", "0"}, want: "golden calibrate: --timeout 0s: want a positive duration"},
 		{name: "bad seeds", args: []string{"run", "--seeds", "1,x"}, want: "bad --seeds"},
 		{name: "bad url", args: []string{"run", "--url", "localhost:8188"}, want: "http(s)://"},
 		{name: "missing suite", args: []string{"run", "--suite", "nope.yaml"}, want: "nope.yaml"},
@@ -244,15 +250,39 @@ func TestRunList(t *testing.T) {
 func TestRunListProfile(t *testing.T) {
 	t.Parallel()
 	suitePath := testutil.Path(t, "fixtures", "suite.yaml")
+	// --list asks a --url what it is, as a run does: these answer
+	// /system_stats as a real ComfyUI and as regen-executor do.
+	stats := func(body string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.TrimPrefix(r.URL.Path, "/api") != "/system_stats" {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, body)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	comfy := stats(`{"system": {"os": "posix", "comfyui_version": "0.3.64"}, "devices": []}`)
+	regenExec := stats(`{"system": {"os": "linux"}, "devices": [], "regen": {"fingerprint": {"class": "cpu"}}}`)
 	tests := []struct {
 		name      string
 		args      []string
 		wantLines []string
 		notWant   []string
 	}{
-		{name: "default: aliases to the fixtures", args: nil,
-			wantLines: []string{"profile: default (no --profile)", "ui-sd15-default/seed=1  [ckpt-regen-gmm, gmm,"},
+		{name: "local: regen-executor, aliases to the fixtures", args: nil,
+			wantLines: []string{"profile: default (the target is regen-executor)", "ui-sd15-default/seed=1  [ckpt-regen-gmm, gmm,"},
 			notWant:   []string{"(skip: profile", "api-sd15-default/seed=1  [ckpt-v1-5"}},
+		{name: "url of a ComfyUI: its profile, as a run picks it", args: []string{"--url", comfy},
+			wantLines: []string{"profile: comfyui-sd15 (the suite's profile for comfyui targets)", "ui-sd15-default/seed=1  [ckpt-v1-5-pruned-emaonly-fp16,",
+				"(skip: profile comfyui-sd15 skips label els)"},
+			notWant: []string{"profile: default", "[ckpt-regen-gmm"}},
+		{name: "url of a regen-executor: the default profile", args: []string{"--url", regenExec},
+			wantLines: []string{"profile: default (the target is regen-executor)", "ui-sd15-default/seed=1  [ckpt-regen-gmm, gmm,"}},
+		{name: "cluster env: not deployed, said to be unresolved", args: []string{"--env", "dev", "--kustomize", testutil.Path(t, "kustomize")},
+			wantLines: []string{"profile: default (not resolved: --list does not deploy cluster dev to ask what it is;"}},
 		{name: "comfyui-sd15: real checkpoints, regen's own skipped", args: []string{"--profile", "comfyui-sd15"},
 			wantLines: []string{"profile: comfyui-sd15 (named by --profile)", "ui-sd15-default/seed=1  [ckpt-v1-5-pruned-emaonly-fp16,",
 				"txt2img-els/seed=1  [ckpt-regen-els, els,", "(skip: profile comfyui-sd15 skips label els)"},
@@ -276,6 +306,23 @@ func TestRunListProfile(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunListUnreachableURL: a --url that does not answer cannot be asked
+// what it is; --list says so instead of listing the default profile.
+func TestRunListUnreachableURL(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	code, out := regen(t, "run", "--list", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--url", srv.URL)
+	if code != ExitInfra || !strings.Contains(out, "run --list: ask "+srv.URL+" what it is") || strings.Contains(out, "profile: default") {
+		t.Fatalf("exit %d, want 2 and the probe's failure:\n%s", code, out)
+	}
+	// --profile needs no probe.
+	if code, out := regen(t, "run", "--list", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--url", srv.URL, "--profile", "comfyui-sd15"); code != ExitPass ||
+		!strings.Contains(out, "profile: comfyui-sd15 (named by --profile)") {
+		t.Fatalf("exit %d with --profile, want 0:\n%s", code, out)
 	}
 }
 
