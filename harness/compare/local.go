@@ -27,9 +27,16 @@ type localStats struct {
 	up, down [3]int
 }
 
+// edgeWith reports whether a neighbour's level n makes a level edge for
+// level v that countDrift counts: it differs, and is not clipped. At an
+// edge with a clipped level (255 beside 254) only the unclipped side
+// would count, and its flips all go one way (towards the clip).
+func edgeWith(v, n byte) bool { return n != v && n != 0 && n != 255 }
+
 // countDrift adds the signed level changes of the pixel at (x, y), whose
 // output is o, to st's up and down counts. Only pixels on a level edge of
-// their channel in the golden count: inside a flat region every pixel
+// their channel in the golden count (beside an unclipped other level,
+// edgeWith): inside a flat region every pixel
 // holds the same float value, so float jitter re-rounds them all the same
 // way, one level up or down, which no sign test could tell from a small
 // gain; on an edge between levels v and v+1 both sides hold values near
@@ -44,8 +51,8 @@ func (st *localStats) countDrift(golden *image.NRGBA, x, y int, o []byte) {
 		if gv == 0 || gv == 255 || gv == ov {
 			continue
 		}
-		edge := x > 0 && golden.Pix[i-4+c] != gv || x < w-1 && golden.Pix[i+4+c] != gv ||
-			y > 0 && golden.Pix[i-golden.Stride+c] != gv || y < h-1 && golden.Pix[i+golden.Stride+c] != gv
+		edge := x > 0 && edgeWith(gv, golden.Pix[i-4+c]) || x < w-1 && edgeWith(gv, golden.Pix[i+4+c]) ||
+			y > 0 && edgeWith(gv, golden.Pix[i-golden.Stride+c]) || y < h-1 && edgeWith(gv, golden.Pix[i+golden.Stride+c])
 		switch {
 		case !edge:
 		case ov > gv:

@@ -139,7 +139,7 @@ func localSAT(a, b *image.NRGBA, t Thresholds) localStats {
 	}
 	st.globalRatio = float64(st.changed) / float64(w*h)
 	// The drift counts, pixel by pixel: a changed, unclipped level that
-	// differs from a 4-neighbour's in the golden.
+	// differs from an unclipped 4-neighbour's in the golden.
 	level := func(x, y, c int) int {
 		if x < 0 || y < 0 || x >= w || y >= h {
 			return -1
@@ -151,7 +151,7 @@ func localSAT(a, b *image.NRGBA, t Thresholds) localStats {
 			for c := range 3 {
 				g, o := level(x, y, c), int(b.Pix[y*b.Stride+4*x+c])
 				n := []int{level(x-1, y, c), level(x+1, y, c), level(x, y-1, c), level(x, y+1, c)}
-				edge := slices.ContainsFunc(n, func(v int) bool { return v >= 0 && v != g })
+				edge := slices.ContainsFunc(n, func(v int) bool { return v > 0 && v < 255 && v != g })
 				switch {
 				case g == 0 || g == 255 || !edge:
 				case o > g:

@@ -62,8 +62,8 @@ type Thresholds struct {
 	// DriftMinRatio is that floor, a fraction of the image's pixels: a
 	// small asymmetry of benign jitter over a large image is significant
 	// yet harmless, and a 0.5 % patch filled one way is the local tier's.
-	// The hue and gain controls move ≥ 3.9 % of the pixels net one way
-	// (2.6× the default); a patch of 1 % of the image at most 1 %.
+	// The hue and gain controls move ≥ 3.8 % of the pixels net one way
+	// (2.5× the default); a patch of 1 % of the image at most 1 %.
 	DriftMinRatio float64 `json:"drift_min_ratio"`
 	// ColourCell bounds the worst ΔE between the means of one grid cell. It
 	// is looser than the others: the means of a 64 px cell also move when
@@ -144,7 +144,7 @@ func DefaultThresholds() Thresholds {
 		BiasZ:         5,
 		BiasMinLevels: 0.6,
 		// See TestDrift and runner/calibrate's TestControlsFailOnGoldens:
-		// the hue and gain controls give |z| ≥ 22 and a net ≥ 3.9 % of
+		// the hue and gain controls give |z| ≥ 22 and a net ≥ 3.8 % of
 		// the pixels on every fixture golden; symmetric noise |z| < 4 (a
 		// 10σ sign test: never by chance).
 		DriftZ:        10,
