@@ -19,6 +19,10 @@ import (
 
 const imgSuite = "testdata/imgsuite/suite.yaml"
 
+// blindSuite is the tiny solid colour of imgSuite with the local tier
+// blind: a case whose 0.5 % patch is missed at the floors.
+const blindSuite = "testdata/imgsuite/blind.yaml"
+
 // emptyModels returns a models folder with no models: the image-only
 // suite needs none.
 func emptyModels(t testing.TB) string {

@@ -126,3 +126,84 @@ func TestChannelBias(t *testing.T) {
 		t.Errorf("same-sign cells %v", same)
 	}
 }
+
+// washedOut is a textured image squeezed towards white: each channel is
+// 0.97 + 0.04 × the synthetic image's, so a good part of it is clipped at
+// 255 and the rest spans a few levels in wide flat runs (the api-*
+// fixture goldens are near white like this).
+func washedOut(seed uint64, w, h int) *floatImage {
+	f := synth(seed, w, h)
+	for i := range f.pix {
+		f.pix[i] = 0.97 + 0.04*f.pix[i]
+	}
+	return f
+}
+
+// TestDrift: the gain and hue controls trip drift_z on synthetic images
+// of 64² and 128² (a hue rotation of a many-hued image moves each channel
+// both ways, so less clearly: z 11–18 on two of the 64² ones; ≥ 22 on
+// every fixture golden), while float jitter and ±1
+// LSB noise stay under half of it on those, on washed-out ones (clipped
+// levels, flat runs) and on the flat images. That drift_z alone catches
+// these controls on the near-white and small fixture goldens is
+// runner/calibrate's TestControlsFailOnGoldens.
+func TestDrift(t *testing.T) {
+	t.Parallel()
+	red := [3]bool{true, false, false}
+	type img struct {
+		name string
+		f    *floatImage
+	}
+	var imgs []img
+	for _, size := range []int{64, 128} {
+		for _, seed := range testSeeds {
+			imgs = append(imgs, img{fmt.Sprintf("synth%d-%d", size, seed), synth(seed, size, size)},
+				img{fmt.Sprintf("washed%d-%d", size, seed), washedOut(seed, size, size)})
+		}
+	}
+	for _, fg := range flatGoldens() {
+		imgs = append(imgs, img{fg.name, fg.f})
+	}
+	for i, im := range imgs {
+		g := im.f.quantise(nil)
+		seed := uint64(i + 1)
+		tests := []struct {
+			name string
+			got  *image.NRGBA
+			fail bool
+		}{
+			{"jitter ±0.5 LSB float", jitter(im.f, seed), false},
+			{"noise ±1 LSB", lsbNoise(g, seed), false},
+		}
+		if strings.HasPrefix(im.name, "synth") {
+			tests = append(tests, struct {
+				name string
+				got  *image.NRGBA
+				fail bool
+			}{"gain R +2%", gain(g, 0.02, red), true}, struct {
+				name string
+				got  *image.NRGBA
+				fail bool
+			}{"hue 3°", hueRotate(g, 3), true})
+		}
+		for _, tt := range tests {
+			t.Run(im.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				r := Compare(Input{Image: g}, Input{Image: tt.got}, Options{})
+				d := r.Metric(TierColour, "drift_z")
+				t.Logf("%s %s: drift_z %.3g, drift_ratio %.3g (%s)", r.Verdict, r.FailedTier, d.Value,
+					r.Metric(TierColour, "drift_ratio").Value, r.Reason)
+				if !tt.fail {
+					if r.Verdict != PassApprox || 2*d.Value > d.Threshold {
+						t.Fatalf("verdict %s, drift_z %g: want pass~ within half the threshold (%s)", r.Verdict, d.Value, r.Reason)
+					}
+					return
+				}
+				if r.Verdict != Fail || !d.Over {
+					t.Fatalf("verdict %s/%q, drift_z %g: want a failure with drift_z over its threshold (%s)",
+						r.Verdict, r.FailedTier, d.Value, r.Reason)
+				}
+			})
+		}
+	}
+}

@@ -276,7 +276,7 @@ func judge(res *Result, gold, got *analysed, loc *localStats, goldPlan, gotPlan 
 	}
 	res.Tiers = append(res.Tiers, exact)
 	res.Tiers = append(res.Tiers, provenanceTier(res, g, o, goldPlan, gotPlan))
-	res.Tiers = append(res.Tiers, colourTier(res, g, o, t))
+	res.Tiers = append(res.Tiers, colourTier(res, g, o, loc, t))
 	res.Tiers = append(res.Tiers, structureTier(res, g, o, t))
 	local := localTier(res, gold, got, loc, t, sameSize)
 	res.Tiers = append(res.Tiers, local)
@@ -326,7 +326,7 @@ var precedence = map[string]int{
 const weakRank = 10
 
 // weakMetrics are the metrics whose trip alone is weak.
-var weakMetrics = map[string]bool{"bias_z": true}
+var weakMetrics = map[string]bool{"bias_z": true, "drift_z": true}
 
 // pendingTrip is a trip's rank and reason until judge picks the primary.
 type pendingTrip struct {
@@ -444,7 +444,7 @@ func provenanceTier(res *Result, g, o *Record, goldPlan, gotPlan *Provenance) Ti
 	return tr
 }
 
-func colourTier(res *Result, g, o *Record, t Thresholds) TierResult {
+func colourTier(res *Result, g, o *Record, loc *localStats, t Thresholds) TierResult {
 	tr := TierResult{Tier: TierColour}
 	mean := deltaE(g.Colour.Global.Mean, o.Colour.Global.Mean)
 	spread := deltaE(g.Colour.Global.Std, o.Colour.Global.Std)
@@ -473,6 +473,11 @@ func colourTier(res *Result, g, o *Record, t Thresholds) TierResult {
 			tr.Note += fmt.Sprintf("; alpha: worst cell (%d,%d)", aw%gridSize, aw/gridSize)
 		}
 		ms, note := biasMetrics(gl, ol, t)
+		tr.Metrics = append(tr.Metrics, ms...)
+		tr.Note += "; " + note
+	}
+	if loc != nil && g.Width == o.Width && g.Height == o.Height {
+		ms, note := driftMetrics(loc, g.Width*g.Height, t)
 		tr.Metrics = append(tr.Metrics, ms...)
 		tr.Note += "; " + note
 	}
@@ -542,7 +547,7 @@ func localTier(res *Result, gold, got *analysed, loc *localStats, t Thresholds, 
 		return tr
 	}
 	st := *loc
-	win := min(t.Window, gold.rec.Width, gold.rec.Height)
+	win := localWindow(t.Window, gold.rec.Width, gold.rec.Height)
 	tr.Metrics = []Metric{
 		gated("window_ratio", st.windowRatio, t.WindowRatio, "fraction"),
 		gated("global_ratio", st.globalRatio, t.GlobalRatio, "fraction"),

@@ -15,8 +15,15 @@
 //	              fully opaque. A signed bias per channel (R, G, B, alpha, in
 //	              8-bit levels) measured against its spread over the cells
 //	              (bias_z) catches systematic shifts too small for ΔE: a
-//	              2 % gain of a dark channel; a tier tripped by it alone
-//	              ranks below every other tier
+//	              2 % gain of a dark channel. With both sides' pixels at
+//	              hand, a per-pixel sign test per channel (drift_z: how
+//	              many changed levels went up against down, on the
+//	              golden's level edges) catches a gain or a hue rotation
+//	              that moves the cell means by a fraction of a level
+//	              (near-white, nearly grey images), which symmetric noise
+//	              never does. A tier tripped by these alone ranks below
+//	              every other tier, and drift_z names a tier's failure
+//	              only when nothing else in it is over
 //	3 structure   images4.EucMetric on the stretched (Icon) and unstretched
 //	              (IconNN) icons (computed here as images4 computes them,
 //	              in one sampling), and a 256-bit DCT perceptual hash; the
@@ -24,7 +31,8 @@
 //	              not gated where the unstretched icon spans less than
 //	              icon_min_range levels (flat images: they measure noise)
 //	4 local       per-pixel OKLab ΔE → mask → densest W×W window and global
-//	              ratio (column sums over a ring of W rows, one pass); a
+//	              ratio (column sums over a ring of W rows, one pass; W at
+//	              most an eighth of the shorter side); a
 //	              pixel whose alpha moved by pixel_alpha_lsb levels is in
 //	              the mask too
 //
@@ -43,7 +51,7 @@
 // "; tripped: local (77× over), colour (12× over), structure (1.2× over)".
 // Within a tier the reason names the metric furthest over its threshold.
 //
-// Tiers 0–3 need only a [Record], the small JSON summary stored next to a
+// Tiers 0–3 need only a [Record] (all but drift_z, which needs pixels), the small JSON summary stored next to a
 // golden, so a golden can be judged without its PNG. Thresholds are data
 // ([Thresholds]): DefaultThresholds are calibrated on the synthetic edit
 // table in the package tests, and a golden's record may carry its own.

@@ -16,6 +16,7 @@ var gatedKeys = []struct {
 	{key: "colour.alpha_mean_delta", float: func(t *Thresholds) *float64 { return &t.AlphaMean }},
 	{key: "colour.alpha_cell_delta", float: func(t *Thresholds) *float64 { return &t.AlphaCell }},
 	{key: "colour.bias_z", float: func(t *Thresholds) *float64 { return &t.BiasZ }},
+	{key: "colour.drift_z", float: func(t *Thresholds) *float64 { return &t.DriftZ }},
 	{key: "structure.icon_y", float: func(t *Thresholds) *float64 { return &t.IconY }},
 	{key: "structure.icon_cb", float: func(t *Thresholds) *float64 { return &t.IconCbCr }},
 	{key: "structure.icon_cr", float: func(t *Thresholds) *float64 { return &t.IconCbCr }},

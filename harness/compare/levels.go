@@ -203,3 +203,50 @@ func channelBias(g, o *Levels) (mean, z [4]float64, same [4]int) {
 	}
 	return mean, z, same
 }
+
+// driftMetrics are the colour tier's pixel-level systematic-shift metrics,
+// measured where both sides' pixels are at hand (loc): drift_z, the
+// largest |z| of the sign test of a channel (localStats.up, down) whose
+// net count moved at least DriftMinRatio of the n pixels (0 when none
+// did), gated by DriftZ; and drift_ratio, that channel's signed net
+// fraction (or, when none qualifies, the largest one's), informational.
+// Where bias_z asks whether the cell means moved together, this asks
+// whether the pixels did: a gain moves a cell mean in proportion to its
+// level, so across cells of different levels the mean shift has a spread
+// of its own, but every pixel still moves up.
+func driftMetrics(loc *localStats, n int, t Thresholds) ([]Metric, string) {
+	var ratio, z [3]float64
+	for c := range 3 {
+		d, m := float64(loc.up[c]-loc.down[c]), float64(loc.up[c]+loc.down[c])
+		if n > 0 {
+			ratio[c] = d / float64(n)
+		}
+		if m > 0 {
+			z[c] = d / math.Sqrt(m)
+		}
+	}
+	pick, qualified := 0, false
+	for c := range 3 {
+		q := math.Abs(ratio[c]) >= t.DriftMinRatio && ratio[c] != 0
+		switch {
+		case q && (!qualified || math.Abs(z[c]) > math.Abs(z[pick])):
+			pick, qualified = c, true
+		case !q && !qualified && math.Abs(ratio[c]) > math.Abs(ratio[pick]):
+			pick = c
+		}
+	}
+	value := 0.0
+	if qualified {
+		value = math.Abs(z[pick])
+	}
+	note := fmt.Sprintf("drift: %s %d up, %d down (net %+.3g of the pixels, z %.3g)",
+		channelNames[pick], loc.up[pick], loc.down[pick], ratio[pick], z[pick])
+	if !qualified {
+		note += fmt.Sprintf(", no channel's net ≥ drift_min_ratio %s", formatValue(t.DriftMinRatio))
+	}
+	m := gated("drift_z", value, t.DriftZ, "σ")
+	if qualified {
+		m.Detail = fmt.Sprintf("%s %d up, %d down", channelNames[pick], loc.up[pick], loc.down[pick])
+	}
+	return []Metric{m, info("drift_ratio", ratio[pick], "fraction")}, note
+}

@@ -19,6 +19,48 @@ type localStats struct {
 	// did); maxAlpha is the largest alpha change.
 	alphaChanged int
 	maxAlpha     int
+	// up and down count, per colour channel (R, G, B), the pixels whose
+	// level rose or fell, among those whose golden level is neither 0 nor
+	// 255 (a clipped level can only move one way, so ±1 LSB noise there
+	// would look systematic) and differs from a 4-neighbour's (see
+	// countDrift). See driftMetrics.
+	up, down [3]int
+}
+
+// edgeWith reports whether a neighbour's level n makes a level edge for
+// level v that countDrift counts: it differs, and is not clipped. At an
+// edge with a clipped level (255 beside 254) only the unclipped side
+// would count, and its flips all go one way (towards the clip).
+func edgeWith(v, n byte) bool { return n != v && n != 0 && n != 255 }
+
+// countDrift adds the signed level changes of the pixel at (x, y), whose
+// output is o, to st's up and down counts. Only pixels on a level edge of
+// their channel in the golden count (beside an unclipped other level,
+// edgeWith): inside a flat region every pixel
+// holds the same float value, so float jitter re-rounds them all the same
+// way, one level up or down, which no sign test could tell from a small
+// gain; on an edge between levels v and v+1 both sides hold values near
+// v+½, one side's flips go up and the other's down. A gain, a cast or a
+// hue rotation moves the edges as it moves the rest.
+func (st *localStats) countDrift(golden *image.NRGBA, x, y int, o []byte) {
+	w, h := golden.Rect.Dx(), golden.Rect.Dy()
+	i := y*golden.Stride + 4*x
+	g := golden.Pix[i : i+4 : i+4]
+	for c := range 3 {
+		gv, ov := g[c], o[c]
+		if gv == 0 || gv == 255 || gv == ov {
+			continue
+		}
+		edge := x > 0 && edgeWith(gv, golden.Pix[i-4+c]) || x < w-1 && edgeWith(gv, golden.Pix[i+4+c]) ||
+			y > 0 && edgeWith(gv, golden.Pix[i-golden.Stride+c]) || y < h-1 && edgeWith(gv, golden.Pix[i+golden.Stride+c])
+		switch {
+		case !edge:
+		case ov > gv:
+			st.up[c]++
+		default:
+			st.down[c]++
+		}
+	}
 }
 
 // pixelDeltaE is the ΔE (×100) between two OKLab colours, as float32.
@@ -79,10 +121,14 @@ func mergeLocal(parts []localStats, mask []bool, w, h, window int) localStats {
 		st.alphaChanged += p.alphaChanged
 		st.maxDeltaE = max(st.maxDeltaE, p.maxDeltaE)
 		st.maxAlpha = max(st.maxAlpha, p.maxAlpha)
+		for c := range 3 {
+			st.up[c] += p.up[c]
+			st.down[c] += p.down[c]
+		}
 	}
 	st.globalRatio = float64(st.changed) / float64(w*h)
 
-	win := min(window, w, h)
+	win := localWindow(window, w, h)
 	colSum := make([]int32, w)
 	best := int32(-1)
 	for y := range h {
@@ -119,6 +165,18 @@ func mergeLocal(parts []localStats, mask []bool, w, h, window int) localStats {
 	return st
 }
 
+// localWindow is the side of the local tier's window on a w×h image: the
+// threshold's Window, but at most an eighth of the shorter side (and at
+// least 1), so that the window covers at most 1/64 of the image. A change
+// of a fixed fraction of the image then fills a fixed fraction of the
+// window whatever the size: a 0.5 % patch fills ≥ 32 % of it (3× the
+// default WindowRatio), where a 16 px window on a 64 px image would see it
+// fill 25 of 256 px, under 10 %. Images of at least 8·Window px a side
+// keep the full window.
+func localWindow(window, w, h int) int {
+	return max(1, min(window, min(w, h)/8))
+}
+
 // localMask fills mask for rows [y0, y1) and returns those rows' counts
 // and maxima (the window fields unset).
 func localMask(a, b *image.NRGBA, t Thresholds, mask []bool, y0, y1 int) localStats {
@@ -135,6 +193,7 @@ func localMask(a, b *image.NRGBA, t Thresholds, mask []bool, y0, y1 int) localSt
 			dE := 0.0
 			if pa[0] != pb[0] || pa[1] != pb[1] || pa[2] != pb[2] {
 				dE = float64(pixelDeltaE(cache.get(pa[0], pa[1], pa[2]), cache.get(pb[0], pb[1], pb[2])))
+				st.countDrift(a, x, y, pb)
 			}
 			st.maxDeltaE = max(st.maxDeltaE, dE)
 			da := int(pa[3]) - int(pb[3])

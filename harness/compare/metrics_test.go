@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"fmt"
 	"image"
 	"math"
 	"strings"
@@ -138,7 +139,7 @@ func TestDCTHash(t *testing.T) {
 
 func TestLocalWindow(t *testing.T) {
 	t.Parallel()
-	a := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	a := image.NewNRGBA(image.Rect(0, 0, 80, 64))
 	for i := range a.Pix {
 		a.Pix[i] = 128
 	}
@@ -148,11 +149,11 @@ func TestLocalWindow(t *testing.T) {
 	// one-level change that the LSB guard must ignore.
 	for y := 20; y < 24; y++ {
 		for x := 30; x < 34; x++ {
-			b.Pix[4*(y*40+x)] = 200
+			b.Pix[4*(y*80+x)] = 200
 		}
 	}
-	b.Pix[4*(2*40+2)+1] = 10
-	b.Pix[4*(10*40+10)+2] = 129
+	b.Pix[4*(2*80+2)+1] = 10
+	b.Pix[4*(10*80+10)+2] = 129
 	th := DefaultThresholds()
 	th.Window = 8
 	st := local(a, b, th)
@@ -165,13 +166,36 @@ func TestLocalWindow(t *testing.T) {
 	if st.windowAt.X > 30 || st.windowAt.X+8 < 34 || st.windowAt.Y > 20 || st.windowAt.Y+8 < 24 {
 		t.Errorf("window at %v does not cover the block", st.windowAt)
 	}
-	if want := 17.0 / 1200; st.globalRatio != want {
+	if want := 17.0 / 5120; st.globalRatio != want {
 		t.Errorf("global ratio %v, want %v", st.globalRatio, want)
 	}
-	// A window larger than the image is clamped.
+	// A window larger than an eighth of the shorter side is clamped to it.
 	th.Window = 100
-	if st := local(a, b, th); st.windowRatio != 16.0/900 {
+	if st := local(a, b, th); st.windowRatio != 16.0/64 {
 		t.Errorf("clamped window ratio %v", st.windowRatio)
+	}
+}
+
+// TestLocalWindowSize: the window is at most an eighth of the shorter
+// side, at least 1 px, and the threshold's on large images.
+func TestLocalWindowSize(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ window, w, h, want int }{
+		{16, 1024, 1024, 16},
+		{16, 128, 128, 16},
+		{16, 100, 300, 12},
+		{16, 64, 64, 8},
+		{16, 7, 7, 1},
+		{1, 1, 1, 1},
+		{4, 512, 512, 4},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d@%dx%d", tt.window, tt.w, tt.h), func(t *testing.T) {
+			t.Parallel()
+			if got := localWindow(tt.window, tt.w, tt.h); got != tt.want {
+				t.Errorf("localWindow = %d, want %d", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -261,24 +261,36 @@ func info(name string, value float64, unit string) Metric {
 
 // worstOver returns the gated metric furthest over its threshold (by
 // value / threshold; a zero threshold counts as furthest), the first one
-// on ties; nil when none is over.
+// on ties; nil when none is over. A last-resort metric (drift_z) is
+// returned only when no other metric is over: its z grows with the number
+// of pixels, so "how far over" says little, and where another metric of
+// the tier caught the change that one names it better.
 func worstOver(ms []Metric) *Metric {
-	var worst *Metric
-	best := -1.0
-	for i := range ms {
-		if !ms[i].Gated || !ms[i].Over {
-			continue
+	for _, last := range []bool{false, true} {
+		var worst *Metric
+		best := -1.0
+		for i := range ms {
+			if !ms[i].Gated || !ms[i].Over || lastResortMetrics[ms[i].Name] != last {
+				continue
+			}
+			r := overRatio(ms[i])
+			if ms[i].Threshold <= 0 {
+				r = math.MaxFloat64
+			}
+			if r > best {
+				worst, best = &ms[i], r
+			}
 		}
-		r := overRatio(ms[i])
-		if ms[i].Threshold <= 0 {
-			r = math.MaxFloat64
-		}
-		if r > best {
-			worst, best = &ms[i], r
+		if worst != nil {
+			return worst
 		}
 	}
-	return worst
+	return nil
 }
+
+// lastResortMetrics name a failure only when nothing else in their tier
+// is over (worstOver).
+var lastResortMetrics = map[string]bool{"drift_z": true}
 
 // describe renders "metric 1.23 > 0.5 unit".
 func (m Metric) describe() string {

@@ -174,6 +174,7 @@ func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats)
 						dE := 0.0
 						if q[0] != p[0] || q[1] != p[1] || q[2] != p[2] {
 							dE = float64(pixelDeltaE(cache.get(q[0], q[1], q[2]), v))
+							loc.countDrift(golden, x, y, p)
 						}
 						loc.maxDeltaE = max(loc.maxDeltaE, dE)
 						da := int(q[3]) - int(p[3])

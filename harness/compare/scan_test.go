@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/vitali-fedulov/images4"
@@ -137,7 +138,31 @@ func localSAT(a, b *image.NRGBA, t Thresholds) localStats {
 		}
 	}
 	st.globalRatio = float64(st.changed) / float64(w*h)
-	win := min(t.Window, w, h)
+	// The drift counts, pixel by pixel: a changed, unclipped level that
+	// differs from an unclipped 4-neighbour's in the golden.
+	level := func(x, y, c int) int {
+		if x < 0 || y < 0 || x >= w || y >= h {
+			return -1
+		}
+		return int(a.Pix[y*a.Stride+4*x+c])
+	}
+	for y := range h {
+		for x := range w {
+			for c := range 3 {
+				g, o := level(x, y, c), int(b.Pix[y*b.Stride+4*x+c])
+				n := []int{level(x-1, y, c), level(x+1, y, c), level(x, y-1, c), level(x, y+1, c)}
+				edge := slices.ContainsFunc(n, func(v int) bool { return v > 0 && v < 255 && v != g })
+				switch {
+				case g == 0 || g == 255 || !edge:
+				case o > g:
+					st.up[c]++
+				case o < g:
+					st.down[c]++
+				}
+			}
+		}
+	}
+	win := localWindow(t.Window, w, h)
 	best := int32(-1)
 	for y := 0; y+win <= h; y++ {
 		for x := 0; x+win <= w; x++ {

@@ -45,6 +45,26 @@ type Thresholds struct {
 	// colour) can move its mean, below the level by which a 2 % gain
 	// moves a dark channel (≥ 25 levels) once rounded.
 	BiasMinLevels float64 `json:"bias_min_levels"`
+	// DriftZ bounds the pixel-level sign test of one colour channel (R, G
+	// or B): among the pixels whose level changed, on a level edge of the
+	// golden's channel and not clipped at 0 or 255 there (see
+	// localStats.countDrift), z = (up − down) / √(up + down). Noise that
+	// is symmetric in the levels (±1 LSB, float re-quantisation, atomics'
+	// combine order) has |z| of a few units at any size; a gain, a cast or
+	// a hue rotation moves nearly every changed pixel of a channel the
+	// same way, even where it moves the cell means by a fraction of a
+	// level (a 2 % red gain on a near-white image, a 3° hue rotation of a
+	// nearly grey one), and gives |z| ≥ 22 on every fixture golden. The
+	// channel is only measured when up − down is at least DriftMinRatio
+	// of the image's pixels. Weak, like BiasZ: a 1 px shift of a gradient
+	// also moves pixels one way, and local names it.
+	DriftZ float64 `json:"drift_z"`
+	// DriftMinRatio is that floor, a fraction of the image's pixels: a
+	// small asymmetry of benign jitter over a large image is significant
+	// yet harmless, and a 0.5 % patch filled one way is the local tier's.
+	// The hue and gain controls move ≥ 3.8 % of the pixels net one way
+	// (2.5× the default); a patch of 1 % of the image at most 1 %.
+	DriftMinRatio float64 `json:"drift_min_ratio"`
 	// ColourCell bounds the worst ΔE between the means of one grid cell. It
 	// is looser than the others: the means of a 64 px cell also move when
 	// a high-contrast edge crosses its border (a 2 px shift moves them by
@@ -123,6 +143,12 @@ func DefaultThresholds() Thresholds {
 		// |z| < 1; a 2 px shift up to 13 (weak: local names it).
 		BiasZ:         5,
 		BiasMinLevels: 0.6,
+		// See TestDrift and runner/calibrate's TestControlsFailOnGoldens:
+		// the hue and gain controls give |z| ≥ 22 and a net ≥ 3.8 % of
+		// the pixels on every fixture golden; symmetric noise |z| < 4 (a
+		// 10σ sign test: never by chance).
+		DriftZ:        10,
+		DriftMinRatio: 0.015,
 		IconY:         60500,
 		IconCbCr:      121000,
 		// A 1-level change of one icon pixel stretched by 255/R adds
@@ -162,7 +188,7 @@ func LoadThresholds(r io.Reader) (Thresholds, error) {
 // UnmarshalJSON implements json.Unmarshaler. It decodes over t's current
 // values, rejects unknown keys, and gives each threshold added after the
 // first records (IconMinRange, AlphaMean, AlphaCell, PixelAlphaLSB, BiasZ,
-// BiasMinLevels) its
+// BiasMinLevels, DriftZ, DriftMinRatio) its
 // default when its key is absent and t has none, so that thresholds stored
 // before the field existed keep loading.
 func (t *Thresholds) UnmarshalJSON(data []byte) error {
@@ -205,6 +231,8 @@ func lateFields(t, def *Thresholds) []lateField[float64] {
 		{"alpha_cell_delta", &t.AlphaCell, &def.AlphaCell},
 		{"bias_z", &t.BiasZ, &def.BiasZ},
 		{"bias_min_levels", &t.BiasMinLevels, &def.BiasMinLevels},
+		{"drift_z", &t.DriftZ, &def.DriftZ},
+		{"drift_min_ratio", &t.DriftMinRatio, &def.DriftMinRatio},
 	}
 }
 
@@ -219,7 +247,7 @@ func lateIntFields(t, def *Thresholds) []lateField[int] {
 func (t Thresholds) Validate() error {
 	switch {
 	case t.ColourMean < 0 || t.ColourCast < 0 || t.ColourCell < 0 || t.AlphaMean < 0 || t.AlphaCell < 0 ||
-		t.BiasZ < 0 || t.BiasMinLevels < 0:
+		t.BiasZ < 0 || t.BiasMinLevels < 0 || t.DriftZ < 0 || t.DriftMinRatio < 0:
 		return fmt.Errorf("validate thresholds: colour thresholds must not be negative")
 	case t.IconY < 0 || t.IconCbCr < 0 || t.IconMinRange < 0 || t.RawIconY < 0 || t.RawIconCbCr < 0 || t.HashBits < 0:
 		return fmt.Errorf("validate thresholds: structure thresholds must not be negative")

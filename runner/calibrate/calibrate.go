@@ -356,6 +356,16 @@ func judgeControl(name string, gold, ctl compare.Input, th *compare.Thresholds) 
 		ct.Tripped = append(ct.Tripped, t.String())
 		ct.Margin = max(ct.Margin, t.Ratio)
 	}
+	// A trip's ratio is that of the metric naming it, which is not always
+	// the one furthest over (drift_z names a tier only when nothing else
+	// in it is over): the margin is over every tripped metric.
+	for _, tr := range res.Tiers {
+		for _, m := range tr.Metrics {
+			if m.Gated && m.Over && m.Threshold > 0 {
+				ct.Margin = max(ct.Margin, m.Value/m.Threshold)
+			}
+		}
+	}
 	return ct
 }
 

@@ -146,3 +146,31 @@ func TestControlNames(t *testing.T) {
 		}
 	}
 }
+
+// TestControlMarginIsLargestRatio: a control's margin is the largest
+// value/threshold of any tripped metric, also where the metric naming its
+// tier is another (drift_z names a tier only when nothing else is over).
+func TestControlMarginIsLargestRatio(t *testing.T) {
+	t.Parallel()
+	src := scene()
+	th := compare.DefaultThresholds()
+	for _, e := range edits {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			out := e.fn(src)
+			ct := judgeControl(e.name, compare.Input{Image: src}, compare.Input{Image: out}, &th)
+			res := compare.Compare(compare.Input{Image: src}, compare.Input{Image: out}, compare.Options{Thresholds: &th, NoDiff: true})
+			want := 0.0
+			for _, tr := range res.Tiers {
+				for _, m := range tr.Metrics {
+					if m.Gated && m.Over && m.Threshold > 0 {
+						want = max(want, m.Value/m.Threshold)
+					}
+				}
+			}
+			if want == 0 || ct.Margin != want {
+				t.Errorf("margin %g, want the largest ratio %g (tripped %v)", ct.Margin, want, ct.Tripped)
+			}
+		})
+	}
+}

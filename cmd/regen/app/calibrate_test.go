@@ -45,7 +45,8 @@ func TestCalibrateUsageErrors(t *testing.T) {
 
 // TestCalibrateShowAndJudge calibrates the image suites' goldens on the
 // local CPU executor through the CLI: a case large enough is calibrated and
-// shown, the tiny ones are uncalibratable (exit 1, nothing written), and a
+// shown, the tiny solid colour with the local tier made blind is
+// uncalibratable (exit 1, nothing written), and a
 // run across classes without a calibration for the pair is exit 2.
 func TestCalibrateShowAndJudge(t *testing.T) {
 	t.Parallel()
@@ -86,7 +87,10 @@ func TestCalibrateShowAndJudge(t *testing.T) {
 		}
 	}
 	before, _ := os.ReadFile(filepath.Join(gdir, "cpu", "solid", "default.seed-1.3-0.json"))
-	code, out = regen(t, "golden", "calibrate", "--suite", tiny, "--filter", `^solid/`, "--models", models, "--golden-dir", gdir, "--runs", "1", "--work-dir", filepath.Join(tmp, "c2"), "-q")
+	// The tiny solid colour with the local tier made blind: its 0.5 %
+	// patch is missed at the floors.
+	blind := testutil.Path(t, "runner", "testdata", "imgsuite", "blind.yaml")
+	code, out = regen(t, "golden", "calibrate", "--suite", blind, "--filter", `^solid/`, "--models", models, "--golden-dir", gdir, "--runs", "1", "--work-dir", filepath.Join(tmp, "c2"), "-q")
 	if code != ExitRegression || !strings.Contains(out, "UNCALIBRATABLE solid/seed=1") || !strings.Contains(out, "missed even at the floors: patch 0.5%") ||
 		!strings.Contains(out, "uncalibratable: 1 case") {
 		t.Errorf("tiny solid: exit %d, want %d, uncalibratable:\n%s", code, ExitRegression, out)

@@ -60,10 +60,15 @@ func TestCompareCommand(t *testing.T) {
 	dir := t.TempDir()
 	golden := writePNG(t, dir, "golden.png", testImage(nil))
 	same := writePNG(t, dir, "same.png", testImage(nil))
-	// One level up on every 7th pixel's green: differs, within thresholds.
+	// One level up or down, in turn, on every 7th pixel's green: differs,
+	// within thresholds. Symmetric, as jitter is: one level up on all of
+	// them would be a systematic shift of 1/7 of the pixels (drift_z).
 	jitter := writePNG(t, dir, "jitter.png", testImage(func(x, y int, c []uint8) {
-		if (x+y)%7 == 0 {
+		switch (x + y) % 14 {
+		case 0:
 			c[1]++
+		case 7:
+			c[1]--
 		}
 	}))
 	// An 8×8 block with its channels rotated: a local regression.
