@@ -16,6 +16,7 @@ import (
 
 	"github.com/regen-dev/regen/internal/testutil"
 	"github.com/regen-dev/regen/runner/kube"
+	"github.com/regen-dev/regen/suites/internal/clustersuite"
 )
 
 func TestHostNode(t *testing.T) {
@@ -84,9 +85,7 @@ func hostNodeAvailable() error {
 	return kube.CheckHost(bin, kube.HostOptions{})
 }
 
-func logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+func logger() *slog.Logger { return clustersuite.Logger() }
 
 // hostState is what a host node may change on this machine, read with plain
 // tools and files, independently of runner/kube's own ledger.

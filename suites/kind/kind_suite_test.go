@@ -18,6 +18,7 @@ import (
 
 	"github.com/regen-dev/regen/internal/testutil"
 	clustertarget "github.com/regen-dev/regen/runner/target/cluster"
+	"github.com/regen-dev/regen/suites/internal/clustersuite"
 )
 
 const repo = "../.."
@@ -103,9 +104,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	expectHostRestored(ctx, before)
 }, NodeTimeout(2*time.Minute))
 
-func logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+func logger() *slog.Logger { return clustersuite.Logger() }
 
 // hostState is what Docker and a kind node may change on this machine, read
 // with plain tools and files.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -15,48 +14,17 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/regen-dev/regen/runner"
-	"github.com/regen-dev/regen/runner/kube"
 	"github.com/regen-dev/regen/runner/report"
 	"github.com/regen-dev/regen/runner/suite"
-	"github.com/regen-dev/regen/runner/target"
 	clustertarget "github.com/regen-dev/regen/runner/target/cluster"
+	"github.com/regen-dev/regen/suites/internal/clustersuite"
 )
 
 // The suite's own cluster name: a developer's "regen" cluster is not touched.
 const clusterName = "regen-suite"
 
-// observed wraps the cluster target: once it has started (pods rolled out,
-// port-forwards up) it runs check while the pods are live.
-type observed struct {
-	*clustertarget.Target
-	check func(context.Context, *clustertarget.Target)
-}
-
-func (o observed) Start(ctx context.Context) ([]target.Endpoint, error) {
-	eps, err := o.Target.Start(ctx)
-	if err == nil {
-		o.check(ctx, o.Target)
-	}
-	return eps, err
-}
-
 func newTarget(runDir, kustomize string, rollout time.Duration, notes *[]string) *clustertarget.Target {
-	var mu sync.Mutex
-	return clustertarget.New(clustertarget.Options{
-		Env: "dev", Mode: clustertarget.ModeKind, KindName: clusterName,
-		ExecutorBinary: filepath.Join(exeDir, "regen-executor"),
-		Models:         filepath.Join(repo, "fixtures", "models"),
-		KustomizeDir:   kustomize, RunID: filepath.Base(runDir),
-		Timeouts:       kube.Timeouts{Rollout: rollout},
-		DiagnosticsDir: filepath.Join(runDir, "cluster"),
-		Log:            logger(),
-		Notify: func(s string) {
-			mu.Lock()
-			defer mu.Unlock()
-			*notes = append(*notes, s)
-			GinkgoWriter.Println("notify:", s)
-		},
-	})
+	return clustersuite.NewTarget(clustertarget.Options{Mode: clustertarget.ModeKind, KindName: clusterName}, repo, exeDir, runDir, kustomize, rollout, notes)
 }
 
 var _ = Describe("the dev overlay on a kind cluster from the offline node image", Ordered, Serial, func() {
@@ -64,7 +32,7 @@ var _ = Describe("the dev overlay on a kind cluster from the offline node image"
 		runDir := GinkgoT().TempDir()
 		var notes []string
 		var podChecked bool
-		tgt := observed{Target: newTarget(runDir, filepath.Join(repo, "kustomize"), 3*time.Minute, &notes), check: func(ctx context.Context, t *clustertarget.Target) {
+		tgt := clustersuite.Observed{Target: newTarget(runDir, filepath.Join(repo, "kustomize"), 3*time.Minute, &notes), Check: func(ctx context.Context, t *clustertarget.Target) {
 			defer GinkgoRecover()
 			cs, err := kubernetes.NewForConfig(t.RestConfig())
 			Expect(err).NotTo(HaveOccurred())
