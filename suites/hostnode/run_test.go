@@ -2,7 +2,6 @@ package hostnode_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -105,39 +104,20 @@ var _ = Describe("the dev overlay on a host node", Ordered, Serial, func() {
 		before := readHostState(ctx)
 		// A copy of the overlays whose executor is started with a flag it
 		// does not know: it exits at once, the kubelet restarts it and backs off.
-		kz := GinkgoT().TempDir()
-		Expect(os.CopyFS(kz, os.DirFS(filepath.Join(repo, "kustomize")))).To(Succeed())
-		dev := filepath.Join(kz, "overlays", "dev", "kustomization.yaml")
-		b, err := os.ReadFile(dev)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(os.WriteFile(dev, append(b, []byte(`  - target:
-      kind: Deployment
-      name: regen-executor
-    patch: |-
-      - op: add
-        path: /spec/template/spec/containers/0/args/-
-        value: --no-such-flag
-`)...), 0o644)).To(Succeed())
+		kz := clustersuite.CrashingOverlays(repo)
 
 		runDir := GinkgoT().TempDir()
 		var notes []string
 		tgt := newTarget(runDir, kz, 25*time.Second, &notes)
-		_, err = tgt.Start(ctx)
+		_, err := tgt.Start(ctx)
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(ContainSubstring("rollout"))
 		Expect(tgt.Close()).To(Succeed())
 
 		// The collectors wrote what they saw before the teardown.
-		var diag strings.Builder
-		Expect(filepath.WalkDir(filepath.Join(runDir, "cluster"), func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				b, _ := os.ReadFile(p)
-				diag.Write(b)
-			}
-			return nil
-		})).To(Succeed())
-		Expect(diag.String()).To(ContainSubstring("flag provided but not defined: -no-such-flag"), "the container's own log, fetched from the kubelet")
-		Expect(diag.String()).To(Or(ContainSubstring("BackOff"), ContainSubstring("CrashLoopBackOff")), "the kubelet's back-off, from events or the waiting reason")
+		diag := clustersuite.Diagnostics(runDir, "")
+		Expect(diag).To(ContainSubstring("flag provided but not defined: -no-such-flag"), "the container's own log, fetched from the kubelet")
+		Expect(diag).To(Or(ContainSubstring("BackOff"), ContainSubstring("CrashLoopBackOff")), "the kubelet's back-off, from events or the waiting reason")
 		// The node's own logs travel with the report; its state dir is gone.
 		Expect(filepath.Join(runDir, "cluster", "host-node", "kubelet.log")).To(BeAnExistingFile())
 		Expect(filepath.Join(runDir, "cluster", "host-node", "containerd.log")).To(BeAnExistingFile())

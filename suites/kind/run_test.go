@@ -2,7 +2,6 @@ package kind_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -81,37 +80,18 @@ var _ = Describe("the dev overlay on a kind cluster from the offline node image"
 	}, NodeTimeout(12*time.Minute))
 
 	It("collects the pod's and the node's logs when the executor crashes, then deletes the cluster", func(ctx SpecContext) {
-		kz := GinkgoT().TempDir()
-		Expect(os.CopyFS(kz, os.DirFS(filepath.Join(repo, "kustomize")))).To(Succeed())
-		dev := filepath.Join(kz, "overlays", "dev", "kustomization.yaml")
-		b, err := os.ReadFile(dev)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(os.WriteFile(dev, append(b, []byte(`  - target:
-      kind: Deployment
-      name: regen-executor
-    patch: |-
-      - op: add
-        path: /spec/template/spec/containers/0/args/-
-        value: --no-such-flag
-`)...), 0o644)).To(Succeed())
+		kz := clustersuite.CrashingOverlays(repo)
 
 		runDir := GinkgoT().TempDir()
 		var notes []string
 		tgt := newTarget(runDir, kz, 40*time.Second, &notes)
-		_, err = tgt.Start(ctx)
+		_, err := tgt.Start(ctx)
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(ContainSubstring("rollout"))
 		Expect(tgt.Close()).To(Succeed())
 
-		var diag strings.Builder
-		Expect(filepath.WalkDir(filepath.Join(runDir, "cluster"), func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && !strings.Contains(p, "kind-node") {
-				b, _ := os.ReadFile(p)
-				diag.Write(b)
-			}
-			return nil
-		})).To(Succeed())
-		Expect(diag.String()).To(ContainSubstring("flag provided but not defined: -no-such-flag"), "the container's own log, fetched from the kubelet")
+		diag := clustersuite.Diagnostics(runDir, "kind-node")
+		Expect(diag).To(ContainSubstring("flag provided but not defined: -no-such-flag"), "the container's own log, fetched from the kubelet")
 		// kind export logs: the node's journal, kubelet and containerd logs.
 		node := filepath.Join(runDir, "cluster", "kind-node", clusterName+"-control-plane")
 		Expect(filepath.Join(node, "kubelet.log")).To(BeAnExistingFile())

@@ -6,11 +6,14 @@ package clustersuite
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
 
 	"github.com/regen-dev/regen/runner/kube"
 	"github.com/regen-dev/regen/runner/target"
@@ -60,4 +63,38 @@ func NewTarget(opts cluster.Options, repo, exeDir, runDir, kustomize string, rol
 		ginkgo.GinkgoWriter.Println("notify:", s)
 	}
 	return cluster.New(opts)
+}
+
+// CrashingOverlays copies repo's kustomize root into a temp dir and makes
+// the dev overlay start the executor with a flag it does not know: it exits
+// at once, and the kubelet restarts it and backs off. It returns the copy.
+func CrashingOverlays(repo string) string {
+	kz := ginkgo.GinkgoT().TempDir()
+	gomega.Expect(os.CopyFS(kz, os.DirFS(filepath.Join(repo, "kustomize")))).To(gomega.Succeed())
+	dev := filepath.Join(kz, "overlays", "dev", "kustomization.yaml")
+	b, err := os.ReadFile(dev)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	gomega.Expect(os.WriteFile(dev, append(b, []byte(`  - target:
+      kind: Deployment
+      name: regen-executor
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/args/-
+        value: --no-such-flag
+`)...), 0o644)).To(gomega.Succeed())
+	return kz
+}
+
+// Diagnostics concatenates every file the collectors wrote under
+// runDir/cluster, but those under a folder named skip ("" skips none).
+func Diagnostics(runDir, skip string) string {
+	var diag strings.Builder
+	gomega.Expect(filepath.WalkDir(filepath.Join(runDir, "cluster"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (skip == "" || !strings.Contains(p, skip)) {
+			b, _ := os.ReadFile(p)
+			diag.Write(b)
+		}
+		return nil
+	})).To(gomega.Succeed())
+	return diag.String()
 }
