@@ -100,6 +100,64 @@ func signatures(p *plan, isChanged isChangedFunc, nonce string) (map[string]stri
 	return sigs, nil
 }
 
+// outsideSignatures adds to sigs the signatures of the plan's outside
+// nodes (see plan.outside) in prompt order. A node that links to a node
+// with no signature (one whose inputs are invalid, or a missing one), or
+// that sits on a cycle, gets none: ComfyUI's key for it could never match
+// a result, as such a node never ran.
+func outsideSignatures(p *plan, sigs map[string]string, isChanged isChangedFunc, nonce string) {
+	lookup := func(id string) *vnode {
+		if vn, ok := p.nodes[id]; ok {
+			return vn
+		}
+		return p.outside[id]
+	}
+	bad := map[string]bool{}
+	type frame struct {
+		id   string
+		next int
+		deps []string
+	}
+	for _, root := range p.g.Order {
+		if _, ok := p.outside[root]; !ok {
+			continue
+		}
+		if _, done := sigs[root]; done || bad[root] {
+			continue
+		}
+		stack := []frame{{id: root, deps: depsOf(p.outside[root])}}
+		onStack := map[string]bool{root: true}
+		for len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			if f.next < len(f.deps) {
+				d := f.deps[f.next]
+				f.next++
+				if _, done := sigs[d]; done {
+					continue
+				}
+				vn := lookup(d)
+				if vn == nil || bad[d] || onStack[d] {
+					// Unsignable: so is every node on the stack.
+					for _, fr := range stack {
+						bad[fr.id] = true
+					}
+					for _, fr := range stack {
+						delete(onStack, fr.id)
+					}
+					stack = stack[:0]
+					break
+				}
+				onStack[d] = true
+				stack = append(stack, frame{id: d, deps: depsOf(vn)})
+				continue
+			}
+			sigs[f.id] = nodeSignature(lookup(f.id), sigs, isChanged, nonce)
+			delete(onStack, f.id)
+			stack = stack[:len(stack)-1]
+		}
+	}
+}
+
 func depsOf(vn *vnode) []string {
 	var deps []string
 	for _, name := range vn.inputs {

@@ -45,7 +45,9 @@ type recorder struct {
 
 	mu    sync.Mutex
 	lines []string
-	done  chan PromptDone
+	// cached holds the nodes of each execution_cached event.
+	cached [][]string
+	done   chan PromptDone
 }
 
 func newRecorder(listening bool) *recorder {
@@ -66,6 +68,12 @@ func (r *recorder) Event(ev Event) {
 	for _, f := range data {
 		if f.K == "node" {
 			line += fmt.Sprintf(" %v", f.V)
+		}
+		if ev.Type == "execution_cached" && f.K == "nodes" {
+			nodes, _ := f.V.([]string)
+			r.mu.Lock()
+			r.cached = append(r.cached, append([]string{}, nodes...))
+			r.mu.Unlock()
 		}
 	}
 	r.add(line)
@@ -226,6 +234,62 @@ func TestEngineServesARepeatedPromptFromItsCache(t *testing.T) {
 	}
 	if pd.Outcome != OutcomeSuccess || cnt.Get("TestAdd") != 1 {
 		t.Errorf("outcome %s, TestAdd ran %d times (want 1)", pd.Outcome, cnt.Get("TestAdd"))
+	}
+}
+
+// TestEngineListsCachedNodesOutsideTheExecutedGraph follows ComfyUI 0.33.0
+// (execution.py execute_async): execution_cached lists every node of the
+// prompt whose result is cached, in prompt order, including nodes that the
+// prompt does not execute (left out by partial_execution_targets, dangling,
+// or under an output that failed validation), and their results survive
+// the prompt. The prompts are the ones run against a real 0.33.0 with
+// LoadImage and PreviewImage in place of TestConst and TestOut; the lists
+// are what it sent.
+func TestEngineListsCachedNodesOutsideTheExecutedGraph(t *testing.T) {
+	t.Parallel()
+	const (
+		c2   = `{"class_type": "TestConst", "inputs": {"value": 2}}`
+		c5   = `{"class_type": "TestConst", "inputs": {"value": 5}}`
+		out1 = `{"class_type": "TestOut", "inputs": {"value": ["1", 0]}}`
+	)
+	rec := newRecorder(false)
+	en, cnt := newTestEngine(t, rec)
+	steps := []struct {
+		name   string
+		prompt string
+		extra  string
+		want   []string
+	}{
+		{"first run: nothing cached", `"1": ` + c2 + `, "2": ` + out1, ``, []string{}},
+		{"partial execution: the left-out output and its input are listed",
+			`"3": ` + c5 + `, "4": {"class_type": "TestOut", "inputs": {"value": ["3", 0]}}, "1": ` + c2 + `, "2": ` + out1,
+			`, "partial_execution_targets": ["4"]`, []string{"1", "2"}},
+		{"a dangling node kept from the run before is listed",
+			`"5": ` + c5 + `, "1": ` + c2 + `, "6": {"class_type": "TestOut", "inputs": {"value": ["5", 0]}}`, ``, []string{"5", "1", "6"}},
+		{"an output absent from the prompt before was dropped", `"1": ` + c2 + `, "2": ` + out1, ``, []string{"1"}},
+		{"the input of an output that failed validation is listed",
+			`"7": {"class_type": "TestAdd", "inputs": {"a": ["1", 0], "b": ["1", 0]}}, "8": {"class_type": "TestOut", "inputs": {"value": ["7", 0]}}, "1": ` + c2 + `, "2": {"class_type": "TestOut", "inputs": {}}`,
+			``, []string{"1"}},
+		{"a dangling cycle and a link to a missing node are never cached",
+			`"9": {"class_type": "TestAdd", "inputs": {"a": ["10", 0], "b": ["1", 0]}}, "10": {"class_type": "TestAdd", "inputs": {"a": ["9", 0], "b": ["1", 0]}}, "11": {"class_type": "TestAdd", "inputs": {"a": ["99", 0], "b": ["1", 0]}}, "1": ` + c2 + `, "7": {"class_type": "TestAdd", "inputs": {"a": ["1", 0], "b": ["1", 0]}}, "8": {"class_type": "TestOut", "inputs": {"value": ["7", 0]}}`,
+			``, []string{"1", "7", "8"}},
+	}
+	for i, st := range steps {
+		body := fmt.Sprintf(`{"prompt": {%s}, "client_id": "c", "prompt_id": "00000000-0000-4000-8000-%012d"%s}`, st.prompt, i, st.extra)
+		_, pd := runOne(t, en, rec, body)
+		if pd.Outcome != OutcomeSuccess {
+			t.Fatalf("%s: outcome %s", st.name, pd.Outcome)
+		}
+		rec.mu.Lock()
+		got := rec.cached[len(rec.cached)-1]
+		rec.mu.Unlock()
+		if !reflect.DeepEqual(got, st.want) {
+			t.Errorf("%s: execution_cached nodes %q, want %q", st.name, got, st.want)
+		}
+	}
+	// TestConst 2 and 5 once each; nothing listed as cached ran again.
+	if n := cnt.Get("TestConst"); n != 2 {
+		t.Errorf("TestConst ran %d times, want 2", n)
 	}
 }
 

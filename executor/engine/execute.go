@@ -122,7 +122,7 @@ func (e *execution) run() string {
 	e.msg("execution_start", ordered{{"prompt_id", e.it.id}, {"timestamp", nowMillis()}}, false)
 	nonce := strconv.FormatUint(en.nonce.Add(1), 10)
 	changed := map[string]string{}
-	sigs, err := signatures(p, func(vn *vnode) (string, bool) {
+	isChanged := func(vn *vnode) (string, bool) {
 		key, always := e.isChanged(vn)
 		if _, ok := vn.impl.(node.IsChanger); ok && !always {
 			// A node that always runs (Python's NaN) gets no is_changed:
@@ -130,11 +130,15 @@ func (e *execution) run() string {
 			changed[vn.id] = key
 		}
 		return key, always
-	}, nonce)
+	}
+	sigs, err := signatures(p, isChanged, nonce)
 	if err != nil {
 		e.fail("", "", err, nil)
 		return OutcomeError
 	}
+	// ComfyUI 0.33.0 keys every node of the prompt, executed or not (its
+	// IS_CHANGED runs and its is_changed is written into the prompt too).
+	outsideSignatures(p, sigs, isChanged, nonce)
 	keep := make(map[string]bool, len(sigs))
 	for _, sig := range sigs {
 		keep[sig] = true
@@ -142,17 +146,23 @@ func (e *execution) run() string {
 	en.cache.retain(keep)
 	e.prompt = encodeGraph(p.g, p, changed)
 
+	// ComfyUI 0.33.0 (execution.py execute_async): every node of the
+	// prompt whose result is cached, in prompt order, executed or not.
 	cached := []string{}
 	for _, id := range p.g.Order {
-		if _, ok := p.nodes[id]; !ok {
+		sig, ok := sigs[id]
+		if !ok {
 			continue
 		}
-		if _, hit := en.cache.get(sigs[id]); hit {
+		if _, hit := en.cache.get(sig); hit {
 			cached = append(cached, id)
 		}
 	}
 	e.msg("execution_cached", ordered{{"nodes", cached}, {"prompt_id", e.it.id}, {"timestamp", nowMillis()}}, false)
 	for _, id := range cached {
+		if _, run := p.nodes[id]; !run {
+			continue
+		}
 		entry, _ := en.cache.get(sigs[id])
 		e.vals[id] = entry.outputs
 	}

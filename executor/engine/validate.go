@@ -34,6 +34,13 @@ type plan struct {
 	g       *graph
 	nodes   map[string]*vnode
 	outputs []string
+	// outside are the prompt's nodes that the plan does not execute but
+	// whose own inputs validate (a dangling node, a node of an output
+	// that failed validation or that partial_execution_targets left
+	// out): ComfyUI 0.33.0 computes a cache key for every node of the
+	// prompt, so their cached results survive the prompt and
+	// execution_cached lists them.
+	outside map[string]*vnode
 }
 
 // validator checks prompts against a registry.
@@ -164,7 +171,29 @@ func (v *validator) validate(g *graph, targets []string) (*plan, *ErrorObj, *Nod
 			}
 		}
 	}
+	p.outside = v.outside(g, p, results)
 	return p, nil, ne
+}
+
+// outside returns the nodes of g that p does not execute and whose own
+// inputs are valid: those validation walked without a reason, and those it
+// never reached checked now (their reasons are not reported: ComfyUI does
+// not validate them either).
+func (v *validator) outside(g *graph, p *plan, results map[string]*vresult) map[string]*vnode {
+	out := map[string]*vnode{}
+	for _, id := range g.Order {
+		if _, in := p.nodes[id]; in {
+			continue
+		}
+		r, walked := results[id]
+		if !walked {
+			r = v.local(g, id)
+		}
+		if r.exc == nil && r.cycle == nil && len(r.reasons) == 0 {
+			out[id] = r.vn
+		}
+	}
+	return out
 }
 
 // walk validates the graph under root depth-first without recursion,

@@ -67,6 +67,35 @@ var _ = Describe("Websocket", func() {
 		Expect(msgs[2].Data["output"]).To(HaveKey("images"), "a cached output node reports its UI again")
 	})
 
+	It("lists in execution_cached the cached nodes the prompt does not execute", func() {
+		// 0.33.0 execution.py execute_async: every node of the prompt
+		// whose result is cached, in prompt order, executed or not.
+		c, _ := srv.connect("outside")
+		a, b := srv.input("outside-a", pattern(3, 3, 19)), srv.input("outside-b", pattern(3, 3, 23))
+		load := func(img string) string {
+			return fmt.Sprintf(`{"class_type": "LoadImage", "inputs": {"image": %q}}`, img)
+		}
+		preview := func(src string) string {
+			return fmt.Sprintf(`{"class_type": "PreviewImage", "inputs": {"images": [%q, 0]}}`, src)
+		}
+		cached := func(prompt string, extra ...string) []any {
+			GinkgoHelper()
+			id := srv.queue(prompt, c.id, extra...)
+			for _, m := range forPrompt(c.until(id), id) {
+				if m.Type == "execution_cached" {
+					return m.Data["nodes"].([]any)
+				}
+			}
+			Fail("no execution_cached for " + id)
+			return nil
+		}
+		Expect(cached(`{"1": ` + load(a) + `, "2": ` + preview("1") + `}`)).To(BeEmpty())
+		Expect(cached(`{"3": `+load(b)+`, "4": `+preview("3")+`, "1": `+load(a)+`, "2": `+preview("1")+`}`,
+			`"partial_execution_targets": ["4"]`)).To(Equal([]any{"1", "2"}), "an output left out by partial_execution_targets, and its input")
+		Expect(cached(`{"5": `+load(b)+`, "1": `+load(a)+`, "6": `+preview("5")+`}`)).To(
+			Equal([]any{"5", "1", "6"}), "a dangling node, kept from the prompt before")
+	})
+
 	It("sends progress_state with every field of a node's state", func() {
 		c, _ := srv.connect("state")
 		id := srv.queue(chain(srv.input("state", pattern(2, 2, 13))), c.id)
