@@ -75,19 +75,21 @@ func (en *Engine) comboResolver() func(node.Input) []string {
 		if in.ComboFolder == "" {
 			return in.Combo
 		}
-		if l, ok := memo[in.ComboFolder]; ok {
-			return l
+		l, ok := memo[in.ComboFolder]
+		if !ok {
+			if in.ComboFolder == "input" {
+				l = listFiles(en.dirs.Input, false, imageExtensions)
+			} else if ValidFolderName(in.ComboFolder) {
+				l = listFiles(en.modelFolder(in.ComboFolder), true, modelExtensions)
+			}
+			if l == nil {
+				l = []string{}
+			}
+			memo[in.ComboFolder] = l
 		}
-		var l []string
-		if in.ComboFolder == "input" {
-			l = listFiles(en.dirs.Input, false, imageExtensions)
-		} else if ValidFolderName(in.ComboFolder) {
-			l = listFiles(en.modelFolder(in.ComboFolder), true, modelExtensions)
+		if len(in.ComboExtra) > 0 {
+			l = append(append(make([]string, 0, len(l)+len(in.ComboExtra)), l...), in.ComboExtra...)
 		}
-		if l == nil {
-			l = []string{}
-		}
-		memo[in.ComboFolder] = l
 		return l
 	}
 }

@@ -2,9 +2,14 @@ package engine
 
 import (
 	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/nodes"
 )
@@ -88,5 +93,60 @@ func TestValidateV3Combo(t *testing.T) {
 	want := `"input_config":["COMBO",{"multiselect":false,"options":["simple",`
 	if !strings.Contains(string(b), want) || !strings.Contains(string(b), `"details":"scheduler: 'bogus' not in ['simple', `) {
 		t.Errorf("errors %s\nwant input_config %s... and the option list in details", b, want)
+	}
+}
+
+// VAELoader lists the files of models/vae, then "pixel_space" (ComfyUI
+// 0.33.0 nodes.py VAELoader.vae_list; a real 0.33.0 with no VAE files
+// answers [["pixel_space"]]).
+func TestObjectInfoVAELoaderListsPixelSpace(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		files []string
+		want  string
+	}{
+		{"no vae folder", nil, `{"VAELoader":{"input":{"required":{"vae_name":[["pixel_space"]]}}`},
+		{"two files", []string{"b.safetensors", "a.safetensors"}, `{"VAELoader":{"input":{"required":{"vae_name":[["a.safetensors","b.safetensors","pixel_space"]]}}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg, err := node.NewRegistry(nodes.Builtin()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			for _, f := range tc.files {
+				if err := os.MkdirAll(filepath.Join(dir, "vae"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "vae", f), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			en, err := New(Options{Registry: reg, Backend: cpu.New(), Dirs: node.Dirs{Models: dir, Input: dir + "/input", Output: dir + "/output", Temp: dir + "/temp"},
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, _ := en.ObjectInfoClass("VAELoader")
+			got, err := json.Marshal(info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(got), tc.want) {
+				t.Errorf("object_info\n got %s\nwant %s...", got, tc.want)
+			}
+			// One resolver lists a folder once: the extra value is not
+			// added to the list other inputs of that folder get.
+			combos := en.comboResolver()
+			vae := node.Input{Name: "v", ComboFolder: "vae", ComboExtra: []string{"pixel_space"}}
+			plain := node.Input{Name: "p", ComboFolder: "vae"}
+			a, b, c := combos(vae), combos(plain), combos(vae)
+			if len(a) != len(tc.files)+1 || len(b) != len(tc.files) || len(c) != len(a) {
+				t.Errorf("lists %q, %q, %q", a, b, c)
+			}
+		})
 	}
 }

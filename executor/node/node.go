@@ -44,6 +44,9 @@ type Input struct {
 	// image files only). Resolved by the engine at validation and in
 	// /object_info.
 	ComboFolder string
+	// ComboExtra are values listed after ComboFolder's files (VAELoader's
+	// "pixel_space", which names no file).
+	ComboExtra []string
 
 	Optional bool
 	Default  any      // omitted from /object_info when nil

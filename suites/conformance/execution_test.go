@@ -262,6 +262,29 @@ var _ = Describe("Image nodes", func() {
 		}
 	})
 
+	It("encodes and decodes through VAELoader's pixel_space (0.33.0)", func() {
+		src := pattern(4, 3, 41)
+		id := srv.queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
+			"2": {"class_type": "VAELoader", "inputs": {"vae_name": "pixel_space"}},
+			"3": {"class_type": "VAEEncode", "inputs": {"pixels": ["1", 0], "vae": ["2", 0]}},
+			"4": {"class_type": "LatentMultiply", "inputs": {"samples": ["3", 0], "multiplier": 0.5}},
+			"5": {"class_type": "VAEDecode", "inputs": {"samples": ["4", 0], "vae": ["2", 0]}},
+			"9": {"class_type": "SaveImage", "inputs": {"images": ["5", 0], "filename_prefix": "regen-conformance"}}}`, srv.input("pixel-space", src)), "")
+		out := decodePNG(srv.view(outputImages(srv.history(id), "9")[0], ""))
+		Expect(out.Bounds().Size()).To(Equal(image.Pt(4, 3)), "a pixel-space latent is the image's size")
+		// comfy/sd.py: process_input x*2-1, process_output (x+1)/2 clamped.
+		halve := func(x float32) float32 {
+			v := float32(float32(x*2)-1) * 0.5
+			return float32(v+1) / 2
+		}
+		for y := range 3 {
+			for x := range 4 {
+				s, o := src.NRGBAAt(x, y), nrgba(out, x, y)
+				Expect([]uint8{o.R, o.G, o.B, o.A}).To(Equal([]uint8{f32(s.R, halve), f32(s.G, halve), f32(s.B, halve), 255}), "pixel %d,%d", x, y)
+			}
+		}
+	})
+
 	It("embeds the prompt in the client's key order, with LoadImage's is_changed, and extra_pnginfo", func() {
 		src := pattern(2, 2, 31)
 		data := encodePNG(src)

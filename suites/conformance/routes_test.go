@@ -126,6 +126,13 @@ var _ = Describe("Routes", func() {
 			Expect(s["output_is_list"]).To(Equal([]any{false}))
 		})
 
+		It("lists pixel_space last in VAELoader's options (0.33.0)", func() {
+			spec := info["VAELoader"]["input"].(map[string]any)["required"].(map[string]any)["vae_name"].([]any)
+			opts := spec[0].([]any)
+			Expect(opts).NotTo(BeEmpty())
+			Expect(opts[len(opts)-1]).To(Equal("pixel_space"))
+		})
+
 		It("lists uploaded files in LoadImage's options, with image_upload", func() {
 			name := srv.input("objinfo", pattern(2, 2, 9))
 			srv.getJSON("/object_info/LoadImage", &info)

@@ -173,13 +173,14 @@ func (loraLoaderNode) Execute(_ context.Context, env *node.Env, in map[string]an
 }
 
 // vaeLoaderNode is VAELoader: the VAE of any regen-cfd checkpoint file put
-// in models/vae.
+// in models/vae, or "pixel_space" (ComfyUI 0.33.0 nodes.py vae_list, listed
+// after the files).
 type vaeLoaderNode struct{}
 
 func (vaeLoaderNode) Spec() node.Spec {
 	return node.Spec{
 		Name: "VAELoader", DisplayName: "Load VAE", Category: "model/loaders", Module: "nodes",
-		Inputs:  []node.Input{{Name: "vae_name", ComboFolder: "vae"}},
+		Inputs:  []node.Input{{Name: "vae_name", ComboFolder: "vae", ComboExtra: []string{PixelSpace}}},
 		Outputs: []node.Output{{Type: node.TypeVAE}},
 	}
 }
@@ -189,6 +190,9 @@ func (vaeLoaderNode) Execute(_ context.Context, env *node.Env, in map[string]any
 	name := r.String("vae_name")
 	if err := r.Err(); err != nil {
 		return node.Result{}, err
+	}
+	if name == PixelSpace {
+		return node.Result{Outputs: []any{PixelSpaceVAE{}}}, nil
 	}
 	path, err := modelPath(env, "vae", name)
 	if err != nil {
