@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/regen-dev/regen/executor/internal/pyjson"
@@ -24,10 +25,12 @@ func inputType(in node.Input, combo []string, v3 bool) any {
 	return in.Type
 }
 
-// number renders a bound or default in the input's type: integers for INT
-// (uint64 above the int64 range), Python floats for FLOAT.
-func number(in node.Input, v float64) any {
-	if in.Type == node.TypeInt {
+// number renders option key (default, min, max, step, round) in the
+// input's type: integers for INT (uint64 above the int64 range), Python
+// floats for FLOAT, except the keys a FLOAT declares with an integer
+// literal (node.Input.IntOptions).
+func number(in node.Input, key string, v float64) any {
+	if in.Type == node.TypeInt || (slices.Contains(in.IntOptions, key) && v == math.Trunc(v) && math.Abs(v) < math.Exp2(63)) {
 		switch {
 		case v >= math.Exp2(64):
 			return json.Number(strconv.FormatUint(math.MaxUint64, 10))
@@ -51,21 +54,21 @@ func inputOptions(in node.Input, combo []string, v3 bool) ordered {
 	if in.Default != nil {
 		d := in.Default
 		if f, ok := d.(float64); ok {
-			d = number(in, f)
+			d = number(in, "default", f)
 		}
 		o = append(o, field{"default", d})
 	}
 	if in.Min != nil {
-		o = append(o, field{"min", number(in, *in.Min)})
+		o = append(o, field{"min", number(in, "min", *in.Min)})
 	}
 	if in.Max != nil {
-		o = append(o, field{"max", number(in, *in.Max)})
+		o = append(o, field{"max", number(in, "max", *in.Max)})
 	}
 	if in.Step != nil {
-		o = append(o, field{"step", number(in, *in.Step)})
+		o = append(o, field{"step", number(in, "step", *in.Step)})
 	}
 	if in.Round != nil {
-		o = append(o, field{"round", number(in, *in.Round)})
+		o = append(o, field{"round", number(in, "round", *in.Round)})
 	}
 	flags := []struct {
 		on  bool
@@ -115,7 +118,7 @@ func inputOptionsV3(in node.Input, combo []string) ordered {
 	if in.Default != nil {
 		d := in.Default
 		if f, ok := d.(float64); ok {
-			d = number(in, f)
+			d = number(in, "default", f)
 		}
 		o = append(o, field{"default", d})
 	}
@@ -140,12 +143,12 @@ func inputOptionsV3(in node.Input, combo []string) ordered {
 		v   *float64
 	}{{"min", in.Min}, {"max", in.Max}, {"step", in.Step}} {
 		if b.v != nil {
-			o = append(o, field{b.key, number(in, *b.v)})
+			o = append(o, field{b.key, number(in, b.key, *b.v)})
 		}
 	}
 	switch {
 	case in.Round != nil:
-		o = append(o, field{"round", number(in, *in.Round)})
+		o = append(o, field{"round", number(in, "round", *in.Round)})
 	case in.NoRound:
 		o = append(o, field{"round", false})
 	}

@@ -150,3 +150,47 @@ func TestObjectInfoVAELoaderListsPixelSpace(t *testing.T) {
 		})
 	}
 }
+
+// SDTurboScheduler's denoise declares min=0, a Python int: a real 0.33.0
+// answers "min": 0 in /object_info and in input_config, and words the
+// validation message "Value -1.0 smaller than min of 0".
+func TestSDTurboSchedulerIntegerMin(t *testing.T) {
+	t.Parallel()
+	reg, err := node.NewRegistry(nodes.Builtin()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wantCfg = `"denoise":["FLOAT",{"default":1.0,"min":0,"max":1.0,"step":0.01}]`
+	impl, _ := reg.Get("SDTurboScheduler")
+	info, err := json.Marshal(nodeInfo(impl.Spec(), func(in node.Input) []string { return in.Combo }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(info), wantCfg) {
+		t.Errorf("object_info %s\nwant %s", info, wantCfg)
+	}
+	v := &validator{reg: reg, limits: Limits{}.withDefaults(), combos: func(in node.Input) []string { return in.Combo },
+		env: func(string) *node.Env { return &node.Env{} }}
+	g, perr := decodeGraph([]byte(`{"1": {"class_type": "SDTurboScheduler", "inputs": {"model": ["2", 0], "steps": 1, "denoise": -1}},
+		"2": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "m"}},
+		"3": {"class_type": "SamplerCustom", "inputs": {"model": ["2", 0], "add_noise": true, "noise_seed": 1, "cfg": 1, "positive": ["4", 0], "negative": ["4", 0],
+			"sampler": ["5", 0], "sigmas": ["1", 0], "latent_image": ["6", 0]}},
+		"4": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["2", 1]}},
+		"5": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
+		"6": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
+		"7": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["2", 2]}},
+		"8": {"class_type": "PreviewImage", "inputs": {"images": ["7", 0]}}}`))
+	if perr != nil {
+		t.Fatalf("decode: %+v", perr)
+	}
+	_, _, ne := v.validate(g, nil)
+	e, ok := ne.Get("1")
+	if !ok {
+		t.Fatal("SDTurboScheduler not blamed")
+	}
+	b, _ := json.Marshal(e.Errors)
+	want := `[{"type":"value_smaller_than_min","message":"Value -1.0 smaller than min of 0","details":"denoise","extra_info":{"input_name":"denoise","input_config":["FLOAT",{"default":1.0,"min":0,"max":1.0,"step":0.01}],"received_value":-1.0}}]`
+	if string(b) != want {
+		t.Errorf("errors\n got %s\nwant %s", b, want)
+	}
+}

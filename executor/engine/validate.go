@@ -532,13 +532,13 @@ func checkRange(in node.Input, combo []string, cv any, v3 bool) (Reason, bool) {
 	cfg := func() []any { return errorInputConfig(in, combo, v3) }
 	if in.Min != nil && compareBound(cv, *in.Min) < 0 {
 		return Reason{Type: "value_smaller_than_min",
-			Message:   fmt.Sprintf("Value %s smaller than min of %s", pyStr(cv), pyStr(number(in, *in.Min))),
+			Message:   fmt.Sprintf("Value %s smaller than min of %s", pyStr(cv), pyStr(number(in, "min", *in.Min))),
 			Details:   in.Name,
 			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg()}, {"received_value", cv}}}, true
 	}
 	if in.Max != nil && compareBound(cv, *in.Max) > 0 {
 		return Reason{Type: "value_bigger_than_max",
-			Message:   fmt.Sprintf("Value %s bigger than max of %s", pyStr(cv), pyStr(number(in, *in.Max))),
+			Message:   fmt.Sprintf("Value %s bigger than max of %s", pyStr(cv), pyStr(number(in, "max", *in.Max))),
 			Details:   in.Name,
 			ExtraInfo: ordered{{"input_name", in.Name}, {"input_config", cfg()}, {"received_value", cv}}}, true
 	}

@@ -55,6 +55,11 @@ type Input struct {
 	Step     *float64
 	Round    *float64
 	Tooltip  string
+	// IntOptions are the options ("default", "min", "max", "step") of a
+	// FLOAT that ComfyUI declares with an integer literal, so /object_info
+	// and validation messages write them as integers (SDTurboScheduler's
+	// denoise min=0: "min": 0, "smaller than min of 0").
+	IntOptions []string
 
 	Multiline            bool // STRING
 	DynamicPrompts       bool // STRING

@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -89,6 +91,51 @@ var _ = Describe("POST /prompt validation", func() {
 		Expect(e[0].Message).To(Equal("Value 99999 bigger than max of 16384"))
 		Expect(e[0].Details).To(Equal("width"))
 		Expect(e[0].ExtraInfo).To(HaveKeyWithValue("received_value", float64(99999)))
+	})
+
+	It("keeps a FLOAT bound declared as an integer an integer (SDTurboScheduler's min=0)", func() {
+		code, b := srv.submit(`{"1": {"class_type": "SDTurboScheduler", "inputs": {"model": ["2", 0], "steps": 1, "denoise": -1}},
+			"2": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "regen-conformance-none.safetensors"}},
+			"3": {"class_type": "SamplerCustom", "inputs": {"model": ["2", 0], "add_noise": true, "noise_seed": 1, "cfg": 1,
+				"positive": ["4", 0], "negative": ["4", 0], "sampler": ["5", 0], "sigmas": ["1", 0], "latent_image": ["6", 0]}},
+			"4": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["2", 1]}},
+			"5": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
+			"6": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
+			"7": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["2", 2]}},
+			"8": {"class_type": "PreviewImage", "inputs": {"images": ["7", 0]}}}`, "")
+		Expect(code).To(Equal(http.StatusBadRequest), string(b))
+		var r struct {
+			NodeErrors map[string]struct {
+				Errors []struct {
+					Message   string `json:"message"`
+					ExtraInfo struct {
+						InputConfig []any `json:"input_config"`
+					} `json:"extra_info"`
+				} `json:"errors"`
+			} `json:"node_errors"`
+		}
+		// Numbers as written: 0 and 0.0 differ.
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		Expect(dec.Decode(&r)).To(Succeed(), string(b))
+		e := r.NodeErrors["1"].Errors
+		Expect(e).To(HaveLen(1), string(b))
+		Expect(e[0].Message).To(Equal("Value -1.0 smaller than min of 0"))
+		Expect(e[0].ExtraInfo.InputConfig[1]).To(HaveKeyWithValue("min", json.Number("0")))
+		Expect(e[0].ExtraInfo.InputConfig[1]).To(HaveKeyWithValue("max", json.Number("1.0")))
+
+		code, b = srv.get("/object_info/SDTurboScheduler")
+		Expect(code).To(Equal(http.StatusOK))
+		var info map[string]struct {
+			Input struct {
+				Required map[string][]any `json:"required"`
+			} `json:"input"`
+		}
+		dec = json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		Expect(dec.Decode(&info)).To(Succeed(), string(b))
+		Expect(info["SDTurboScheduler"].Input.Required["denoise"][1]).To(HaveKeyWithValue("min", json.Number("0")))
+		Expect(info["SDTurboScheduler"].Input.Required["steps"][1]).To(HaveKeyWithValue("min", json.Number("1")))
 	})
 
 	It("words a missing LoadImage file without the server's folder", func() {

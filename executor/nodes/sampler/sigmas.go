@@ -32,6 +32,15 @@ func floatIn(name string, def, lo, hi, step float64) node.Input {
 	return node.Input{Name: name, Type: node.TypeFloat, Default: def, Min: node.F(lo), Max: node.F(hi), Step: node.F(step)}
 }
 
+// sdTurboDenoise is SDTurboScheduler's denoise: comfy_extras
+// nodes_custom_sampler.py declares min=0, an int, which /object_info and
+// the validation message keep.
+var sdTurboDenoise = func() node.Input {
+	in := floatIn("denoise", 1.0, 0, 1, 0.01)
+	in.IntOptions = []string{"min"}
+	return in
+}()
+
 // param is a scheduler parameter as ComfyUI 0.33.0 declares it:
 // round=False, advanced=True.
 func param(name string, def, lo, hi, step float64) node.Input {
@@ -98,7 +107,7 @@ func sigmaNodes() []node.Node {
 		funcNode{sigmasSpec("SDTurboScheduler", "schedulers",
 			[]node.Input{{Name: "model", Type: node.TypeModel},
 				{Name: "steps", Type: node.TypeInt, Default: int64(1), Min: node.F(1), Max: node.F(10)},
-				floatIn("denoise", 1.0, 0, 1, 0.01)}, sigmasOut()),
+				sdTurboDenoise}, sigmasOut()),
 			func(r *node.Reader) ([]any, error) {
 				m, n, denoise := r.Model("model"), r.IntIn("steps", 1, 10), r.Float("denoise")
 				if err := r.Err(); err != nil {
