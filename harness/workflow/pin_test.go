@@ -468,27 +468,41 @@ func TestValidateWithFiles(t *testing.T) {
 // TestValidateNoAliasesBlamesTheServer: where no model alias applies (a
 // profile for a real ComfyUI), a missing model is the server's missing
 // file, named with its folder and the files it listed; with aliases in play
-// the hint stays the alias.
+// the hint stays the alias. With the suite profile given, the hint names it
+// and what it maps.
 func TestValidateNoAliasesBlamesTheServer(t *testing.T) {
 	t.Parallel()
 	info := parseInfo(t)
 	p := mustPrompt(t, `{"1": {"class_type": "Loader", "inputs": {"ckpt_name": "v1-5.safetensors"}},
 	  "2": {"class_type": "Sampler", "inputs": {"model": ["1", 0], "seed": 1, "steps": 2, "sampler_name": "euler", "text": "x"}},
 	  "3": {"class_type": "Save", "inputs": {"latent": ["2", 0], "prefix": "p"}}}`)
+	maps := &AliasProfile{Name: "default", Reason: "the target is regen-executor", Aliases: map[string]string{"v1-5.safetensors": "a.safetensors"}}
+	other := &AliasProfile{Name: "default", Reason: "named by --profile", Aliases: map[string]string{"sdxl.safetensors": "b.safetensors"}}
+	none := &AliasProfile{Name: "comfyui-sd15", Reason: "the suite's profile for comfyui targets"}
 	tests := []struct {
 		name      string
 		noAliases bool
+		profile   *AliasProfile
 		want, not string
 	}{
 		{name: "aliases apply", want: "; map the name to one the target has with a model alias", not: "the server has no such file"},
 		{name: "no aliases", noAliases: true,
 			want: `value "v1-5.safetensors" not in the target's list (2 choices) [value_not_in_list]; the server has no such file in its models/checkpoints folder (it lists "a.safetensors", "b.safetensors")`,
 			not:  "model alias"},
+		{name: "the profile maps the name", profile: maps,
+			want: `[value_not_in_list]; the suite's profile "default" (the target is regen-executor) maps it to "a.safetensors": a run applies that alias; to validate as the run will, pass --alias v1-5.safetensors=a.safetensors`,
+			not:  "the server has no such file"},
+		{name: "the profile has aliases, none for the name", profile: other,
+			want: `[value_not_in_list]; the suite's profile "default" (named by --profile) has no alias for it: add one to that profile's aliases (or pass --alias v1-5.safetensors=NAME) with a NAME the target lists`,
+			not:  "the server has no such file"},
+		{name: "the profile maps no names", noAliases: true, profile: none,
+			want: `(it lists "a.safetensors", "b.safetensors"); no alias applies: the suite's profile "comfyui-sd15" (the suite's profile for comfyui targets) maps no model names`,
+			not:  "pass --alias"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := ValidateWith(p, info, ValidateOptions{NoAliases: tt.noAliases})
+			err := ValidateWith(p, info, ValidateOptions{NoAliases: tt.noAliases, Profile: tt.profile})
 			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), tt.not) {
 				t.Fatalf("ValidateWith = %v\nwant %q, not %q", err, tt.want, tt.not)
 			}

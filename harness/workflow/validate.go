@@ -71,6 +71,37 @@ type ValidateOptions struct {
 	// is then blamed on the server, which lacks it, with the folder and
 	// the files it listed, instead of suggesting an alias.
 	NoAliases bool
+	// Profile, when set, is the suite profile whose model aliases apply to
+	// the target: a missing model's hint names it and says whether it maps
+	// the name, and to what.
+	Profile *AliasProfile
+}
+
+// AliasProfile is the suite profile a validation's model hints speak of.
+type AliasProfile struct {
+	// Name is the profile's name ("default" for the suite's top level).
+	Name string
+	// Reason says why it applies to the target.
+	Reason string
+	// Aliases map the workflows' model names to the target's.
+	Aliases map[string]string
+}
+
+// hint is the model-alias part of a missing model's reason (after the
+// value_not_in_list text).
+func (p *AliasProfile) hint(value any) string {
+	which := fmt.Sprintf("the suite's profile %q (%s)", p.Name, p.Reason)
+	name, _ := value.(string)
+	if to, ok := p.Aliases[name]; ok && name != "" {
+		return fmt.Sprintf("; %s maps it to %q: a run applies that alias; to validate as the run will, pass --alias %s=%s", which, to, name, to)
+	}
+	if len(p.Aliases) == 0 {
+		return fmt.Sprintf("; no alias applies: %s maps no model names", which)
+	}
+	if name == "" {
+		name = jsonText(value)
+	}
+	return fmt.Sprintf("; %s has no alias for it: add one to that profile's aliases (or pass --alias %s=NAME) with a NAME the target lists", which, name)
 }
 
 // ValidateWith is Validate with options.
@@ -99,7 +130,7 @@ func ValidateWith(p Prompt, info ObjectInfo, o ValidateOptions) error {
 					continue
 				}
 				if _, _, isLink := AsLink(v); !isLink {
-					reason := checkValue(in, v, o.NoAliases)
+					reason := checkValue(in, v, o)
 					if reason == "" && files {
 						reason = checkUpload(in.Spec, v)
 					}
@@ -306,7 +337,7 @@ func outputType(v any) string {
 // option list (a server with no checkpoint files) accepts no value, as
 // ComfyUI's validate_inputs answers value_not_in_list for it. It returns ""
 // when the value is acceptable.
-func checkValue(in NamedSpec, v any, noAliases bool) string {
+func checkValue(in NamedSpec, v any, o ValidateOptions) string {
 	spec := in.Spec
 	switch spec.Type {
 	case "COMBO":
@@ -333,10 +364,16 @@ func checkValue(in NamedSpec, v any, noAliases bool) string {
 		if len(spec.Choices) == 0 {
 			reason = fmt.Sprintf("value %v not in the target's list, which is empty [value_not_in_list]", jsonText(bad))
 		}
-		switch {
-		case modelInputs[in.Name] && noAliases:
+		if !modelInputs[in.Name] {
+			return reason
+		}
+		if o.NoAliases {
 			reason += fmt.Sprintf("; the server has no such file in its %s folder (it lists %s)", modelFolder(in.Name), someChoices(spec.Choices))
-		case modelInputs[in.Name]:
+		}
+		switch {
+		case o.Profile != nil:
+			reason += o.Profile.hint(bad)
+		case !o.NoAliases:
 			reason += "; map the name to one the target has with a model alias"
 		}
 		return reason

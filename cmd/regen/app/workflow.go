@@ -15,6 +15,7 @@ import (
 
 	"github.com/regen-dev/regen/harness/client"
 	"github.com/regen-dev/regen/harness/workflow"
+	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/suite"
 )
 
@@ -34,6 +35,11 @@ e.g. curl -o object_info.json http://127.0.0.1:8188/object_info) or
 exactly what that server's /object_info says (an empty option list accepts
 nothing); without --url or --object-info it checks offline against the
 suite's committed capture of regen-executor (object_info: in --suite).
+A model file the target lacks is reported with the suite profile whose
+aliases apply to that target, as regen run picks it (--profile, else the
+one --suite marks for the kind of server: a --url is asked, the capture is
+regen-executor's): whether it maps the name and to what, or that it maps
+none. validate itself applies only --alias.
 
 Flags:
 `
@@ -45,6 +51,7 @@ type workflowFlags struct {
 	seed       string
 	suite      string
 	suiteSet   bool
+	profile    string
 	aliases    aliasFlag
 	timeout    time.Duration
 }
@@ -78,7 +85,8 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 	fs.StringVar(&f.url, "url", "", "read node schemas from the server at this `URL` (GET /object_info)")
 	fs.StringVar(&f.seed, "seed", "", "pin: the `seed` to set (0 … 18446744073709551615)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "with --url: how long to wait for the server")
-	fs.StringVar(&f.suite, "suite", defaultSuite, "validate without --url or --object-info: check against this suite's committed object_info capture")
+	fs.StringVar(&f.suite, "suite", defaultSuite, "validate without --url or --object-info: check against this suite's committed object_info capture; validate: the suite whose profile's model aliases a missing model's hint names")
+	fs.StringVar(&f.profile, "profile", "", "validate: the suite profile whose model aliases a missing model's hint names (default: the one a run would pick for the target's kind; --url is asked, offline is regen-executor)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), workflowUsage)
 		fs.PrintDefaults()
@@ -121,7 +129,7 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	info, err := f.schemas(ctx, s, w, sub == "validate")
+	info, kind, err := f.schemas(ctx, s, w, sub == "validate")
 	if err != nil {
 		return err
 	}
@@ -140,7 +148,12 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 	case "validate":
 		// Unlike a run's plan (which uploads the suite's inputs before
 		// submitting), validate checks LoadImage files as the server would.
-		if err := workflow.ValidateWithFiles(p, info); err != nil {
+		prof, err := f.aliasProfile(kind)
+		if err != nil {
+			return err
+		}
+		opts := workflow.ValidateOptions{Files: true, Profile: prof, NoAliases: prof != nil && len(prof.Aliases) == 0}
+		if err := workflow.ValidateWith(p, info, opts); err != nil {
 			return fmt.Errorf("validate %s: %w", paths[0], err)
 		}
 		fmt.Fprintf(s.Out, "%s: ok (%d nodes, %s format)\n", paths[0], len(p), w.Format)
@@ -165,34 +178,47 @@ func runWorkflow(ctx context.Context, s Streams, args []string) error {
 
 // schemas loads the node schemas the flags name. They are required to
 // convert a UI workflow and to validate; an API workflow converts without.
+// kind is the kind of server the schemas are from (suite.TargetComfyUI or
+// suite.TargetRegenExecutor), "" when unknown: a --url is asked
+// (GET /system_stats, as a run asks it) when validating, the suite's
+// capture is regen-executor's, an --object-info file does not say.
 //
 // Validating with neither --url nor --object-info uses the suite's committed
 // capture (offline); a missing default suite file falls through to the usage
 // error, a --suite the user named that cannot be read is an error.
-func (f workflowFlags) schemas(ctx context.Context, s Streams, w *workflow.Workflow, required bool) (workflow.ObjectInfo, error) {
+func (f workflowFlags) schemas(ctx context.Context, s Streams, w *workflow.Workflow, validate bool) (workflow.ObjectInfo, string, error) {
 	switch {
 	case f.objectInfo != "":
-		return workflow.LoadObjectInfo(f.objectInfo)
+		info, err := workflow.LoadObjectInfo(f.objectInfo)
+		return info, "", err
 	case f.url != "":
 		c, err := client.New(f.url, client.WithTimeout(f.timeout))
 		if err != nil {
-			return nil, &usageError{msg: err.Error()}
+			return nil, "", &usageError{msg: err.Error()}
 		}
 		ctx, cancel := context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 		info, err := c.ObjectInfo(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%w\nTry: check that a ComfyUI-compatible server listens at %s, or pass --object-info FILE", err, f.url)
+			return nil, "", fmt.Errorf("%w\nTry: check that a ComfyUI-compatible server listens at %s, or pass --object-info FILE", err, f.url)
 		}
-		return info, nil
-	case required:
+		kind := ""
+		if validate && f.profile == "" {
+			// Only the hint of a missing model needs it: a server that
+			// does not answer leaves the kind unknown.
+			if st, err := c.SystemStats(ctx); err == nil {
+				kind = runner.TargetKind(st.Raw)
+			}
+		}
+		return info, kind, nil
+	case validate:
 		info, path, err := f.suiteCapture()
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if info != nil {
 			fmt.Fprintf(s.Err, "validating offline against %s (the suite's capture of regen-executor); pass --url URL to validate against a server\n", path)
-			return info, nil
+			return info, suite.TargetRegenExecutor, nil
 		}
 		fallthrough
 	case w.Format == workflow.FormatUI:
@@ -200,10 +226,37 @@ func (f workflowFlags) schemas(ctx context.Context, s Streams, w *workflow.Workf
 		if w.Format == workflow.FormatAPI {
 			what = "validating"
 		}
-		return nil, &usageError{msg: what + " needs the target's node schemas",
+		return nil, "", &usageError{msg: what + " needs the target's node schemas",
 			hint: "regen workflow " + "convert --object-info object_info.json WORKFLOW.json (capture it with curl http://127.0.0.1:8188/object_info), or --url http://127.0.0.1:8188"}
 	}
-	return nil, nil
+	return nil, "", nil
+}
+
+// aliasProfile is the suite profile whose model aliases apply to a target
+// of kind, as a run picks it (--profile, else the one the suite marks for
+// the kind), for the hint of a missing model. It is nil when there is no
+// suite to ask (the default suite file is absent and --profile is unset).
+func (f workflowFlags) aliasProfile(kind string) (*workflow.AliasProfile, error) {
+	if !f.suiteSet && f.profile == "" {
+		if _, err := os.Stat(f.suite); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	st, err := suite.Load(f.suite)
+	if err != nil {
+		return nil, fmt.Errorf("read the suite's profiles: %w", err)
+	}
+	prof, err := st.SelectProfile(f.profile, kind)
+	if err != nil {
+		return nil, &usageError{msg: "workflow validate: --profile: " + err.Error(), hint: "regen workflow validate --profile " + st.ProfileNames()[0] + " WORKFLOW.json"}
+	}
+	if f.profile == "" && kind == "" {
+		prof.Reason = "the default: an --object-info capture does not say which kind of server it is from, --profile names one"
+		if f.url != "" {
+			prof.Reason = "the default: " + f.url + " did not answer /system_stats to say what it is, --profile names one"
+		}
+	}
+	return &workflow.AliasProfile{Name: prof.Name, Reason: prof.Reason, Aliases: prof.Aliases}, nil
 }
 
 // defaultSuite is the suite file regen run reads by default.

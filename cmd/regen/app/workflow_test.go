@@ -119,7 +119,9 @@ func TestWorkflowConvertDeterministic(t *testing.T) {
 // TestWorkflowValidateTargets: validate checks exactly what the server's
 // /object_info says (an empty option list accepts nothing, as ComfyUI
 // answers value_not_in_list), and offline against the suite's committed
-// capture when neither --url nor --object-info is given.
+// capture when neither --url nor --object-info is given. A missing model
+// names the suite profile whose aliases apply to that target, as a run
+// picks it.
 func TestWorkflowValidateTargets(t *testing.T) {
 	t.Parallel()
 	const emptyCkpts = `{"CheckpointLoaderSimple": {"input": {"required": {"ckpt_name": [[]]}}, "output": ["MODEL", "CLIP", "VAE"]},
@@ -136,6 +138,23 @@ func TestWorkflowValidateTargets(t *testing.T) {
 	dir := t.TempDir()
 	prompt := filepath.Join(dir, "p.json")
 	if err := os.WriteFile(prompt, []byte(`{"1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "v1-5.safetensors"}},
+	 "2": {"class_type": "Save", "inputs": {"model": ["1", 0]}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	comfy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/object_info":
+			_, _ = w.Write([]byte(emptyCkpts))
+		case "/system_stats": // no "regen" section: a ComfyUI
+			_, _ = w.Write([]byte(`{"system": {"comfyui_version": "0.33.0"}, "devices": []}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(comfy.Close)
+	aliased := filepath.Join(dir, "aliased.json")
+	if err := os.WriteFile(aliased, []byte(`{"1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "v1-5-pruned-emaonly.safetensors"}},
 	 "2": {"class_type": "Save", "inputs": {"model": ["1", 0]}}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +176,18 @@ func TestWorkflowValidateTargets(t *testing.T) {
 			wantOut: "ok (", wantErrIO: "validating offline against " + testutil.Path(t, "fixtures", "workflows", "object_info.json")},
 		{name: "offline capture rejects what regen-executor lacks", args: []string{"validate", "--suite", suiteFile, prompt},
 			wantErr: `node 1 (CheckpointLoaderSimple) input ckpt_name: value "v1-5.safetensors" not in the target's list`},
+		{name: "url of a ComfyUI: its profile, which maps no model names", args: []string{"validate", "--suite", suiteFile, "--url", comfy.URL, prompt},
+			wantErr: `(it lists none); no alias applies: the suite's profile "comfyui-sd15" (the suite's profile for comfyui targets) maps no model names`},
+		{name: "url that does not say what it is: the default profile, said so", args: []string{"validate", "--suite", suiteFile, "--url", srv.URL, aliased},
+			wantErr: `the suite's profile "default" (the default: ` + srv.URL + ` did not answer /system_stats to say what it is, --profile names one) maps it to "regen-gmm.safetensors"`},
+		{name: "offline: the regen-executor profile maps the name", args: []string{"validate", "--suite", suiteFile, aliased},
+			wantErr: `the suite's profile "default" (the target is regen-executor) maps it to "regen-gmm.safetensors": a run applies that alias; to validate as the run will, pass --alias v1-5-pruned-emaonly.safetensors=regen-gmm.safetensors`},
+		{name: "offline: the regen-executor profile has no alias for the name", args: []string{"validate", "--suite", suiteFile, prompt},
+			wantErr: `the suite's profile "default" (the target is regen-executor) has no alias for it`},
+		{name: "a named profile without aliases", args: []string{"validate", "--suite", suiteFile, "--profile", "comfyui-sd15", aliased},
+			wantErr: `; no alias applies: the suite's profile "comfyui-sd15" (named by --profile) maps no model names`},
+		{name: "an unknown profile", args: []string{"validate", "--suite", suiteFile, "--profile", "nope", aliased}, usage: true,
+			wantErr: `unknown profile "nope"`},
 		{name: "no default suite here", args: []string{"validate", prompt}, usage: true,
 			wantErr: "validating needs the target's node schemas"},
 		{name: "named suite without a capture", args: []string{"validate", "--suite", noCapture, prompt}, usage: true,
