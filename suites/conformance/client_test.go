@@ -2,92 +2,27 @@ package conformance
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"io"
-	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
 
-	"github.com/coder/websocket"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/regen-dev/regen/suites/internal/comfyclient"
 )
 
-// server is the server under test and a raw client for it: the suite
-// checks bytes on the wire, so it does not use harness/client.
+// server is the server under test and the raw client for it (the suite
+// checks bytes on the wire, so it does not use harness/client).
 type server struct {
-	base    string
+	*comfyclient.Server
 	run     string // random per suite run: names uploads and client ids
 	kind    string // KindRegen or KindComfyUI
 	version string // system.comfyui_version
-}
-
-func (s *server) do(method, path, ctype string, body io.Reader) (int, http.Header, []byte) {
-	GinkgoHelper()
-	req, err := http.NewRequest(method, s.base+path, body)
-	Expect(err).NotTo(HaveOccurred())
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	Expect(err).NotTo(HaveOccurred())
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	Expect(err).NotTo(HaveOccurred())
-	return resp.StatusCode, resp.Header, b
-}
-
-func (s *server) get(path string) (int, []byte) {
-	GinkgoHelper()
-	code, _, b := s.do(http.MethodGet, path, "", nil)
-	return code, b
-}
-
-// getJSON GETs path, expects 200 and decodes the body into v.
-func (s *server) getJSON(path string, v any) {
-	GinkgoHelper()
-	code, b := s.get(path)
-	Expect(code).To(Equal(http.StatusOK), "GET %s: %s", path, b)
-	Expect(json.Unmarshal(b, v)).To(Succeed(), "GET %s: %s", path, b)
-}
-
-func (s *server) post(path, body string) (int, []byte) {
-	GinkgoHelper()
-	code, _, b := s.do(http.MethodPost, path, "application/json", strings.NewReader(body))
-	return code, b
-}
-
-// submit POSTs {"prompt": prompt, "client_id": clientID, extra...} to /prompt.
-func (s *server) submit(prompt, clientID string, extra ...string) (int, []byte) {
-	GinkgoHelper()
-	body := `{"prompt": ` + prompt
-	if clientID != "" {
-		body += `, "client_id": "` + clientID + `"`
-	}
-	for _, e := range extra {
-		body += ", " + e
-	}
-	return s.post("/prompt", body+"}")
-}
-
-// queue submits prompt, expects 200 and returns the prompt id.
-func (s *server) queue(prompt, clientID string, extra ...string) string {
-	GinkgoHelper()
-	code, b := s.submit(prompt, clientID, extra...)
-	Expect(code).To(Equal(http.StatusOK), string(b))
-	var r struct {
-		PromptID string `json:"prompt_id"`
-	}
-	Expect(json.Unmarshal(b, &r)).To(Succeed())
-	Expect(r.PromptID).NotTo(BeEmpty())
-	return r.PromptID
 }
 
 // rejection is a 400 answer of POST /prompt.
@@ -112,26 +47,11 @@ type nodeErrors struct {
 // reject submits prompt and expects a 400 with ComfyUI's error body.
 func (s *server) reject(prompt string) rejection {
 	GinkgoHelper()
-	code, b := s.submit(prompt, "")
+	code, b := s.Submit(prompt, "")
 	Expect(code).To(Equal(http.StatusBadRequest), string(b))
 	var r rejection
 	Expect(json.Unmarshal(b, &r)).To(Succeed(), string(b))
 	return r
-}
-
-// history waits for the history entry of id and returns it.
-func (s *server) history(id string) map[string]any {
-	GinkgoHelper()
-	var entry map[string]any
-	Eventually(func(g Gomega) {
-		code, b := s.get("/history/" + id)
-		g.Expect(code).To(Equal(http.StatusOK))
-		var m map[string]map[string]any
-		g.Expect(json.Unmarshal(b, &m)).To(Succeed())
-		entry = m[id]
-		g.Expect(entry).NotTo(BeNil())
-	}, 120*time.Second, 20*time.Millisecond).Should(Succeed(), "prompt %s never reached history", id)
-	return entry
 }
 
 // outputImages returns the images of output node nodeID in a history entry.
@@ -147,122 +67,25 @@ func outputImages(entry map[string]any, nodeID string) []map[string]any {
 	return imgs
 }
 
-// view fetches an image reference ({filename, subfolder, type}) from /view.
-func (s *server) view(ref map[string]any, extra string) []byte {
-	GinkgoHelper()
-	q := url.Values{}
-	q.Set("filename", fmt.Sprint(ref["filename"]))
-	q.Set("subfolder", fmt.Sprint(ref["subfolder"]))
-	q.Set("type", fmt.Sprint(ref["type"]))
-	code, b := s.get("/view?" + q.Encode() + extra)
-	Expect(code).To(Equal(http.StatusOK), "/view %v: %s", ref, b)
-	return b
-}
-
-// upload posts data as /upload/image's "image" part named name.
-func (s *server) upload(name string, data []byte, fields map[string]string) (int, map[string]any) {
-	GinkgoHelper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		Expect(mw.WriteField(k, v)).To(Succeed())
-	}
-	fw, err := mw.CreateFormFile("image", name)
-	Expect(err).NotTo(HaveOccurred())
-	_, _ = fw.Write(data)
-	Expect(mw.Close()).To(Succeed())
-	code, _, b := s.do(http.MethodPost, "/upload/image", mw.FormDataContentType(), &buf)
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return code, m
-}
-
 // input uploads a fresh PNG of img under a name unique to this run and
 // returns the name LoadImage takes.
 func (s *server) input(tag string, img image.Image) string {
 	GinkgoHelper()
 	name := fmt.Sprintf("regen-conformance-%s-%s.png", s.run, tag)
-	code, m := s.upload(name, encodePNG(img), map[string]string{"overwrite": "true"})
+	code, m := s.Upload(name, encodePNG(img), map[string]string{"overwrite": "true"})
 	Expect(code).To(Equal(http.StatusOK), "upload %s: %v", name, m)
 	return m["name"].(string)
 }
 
-// wsMsg is one websocket text message.
-type wsMsg struct {
-	Type string         `json:"type"`
-	Data map[string]any `json:"data"`
-}
-
-// wsConn is a websocket client that buffers what it receives.
-type wsConn struct {
-	id   string
-	msgs chan wsMsg
-}
-
-// connect opens /ws for a client id unique to this run and reads the
-// greeting.
-func (s *server) connect(tag string) (*wsConn, wsMsg) {
+// connect opens /ws for a client id unique to this run and returns it with
+// the server's greeting.
+func (s *server) connect(tag string) (*comfyclient.WS, comfyclient.Msg) {
 	GinkgoHelper()
-	id := "regen-conformance-" + s.run + "-" + tag
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, strings.Replace(s.base, "http", "ws", 1)+"/ws?clientId="+id, nil)
-	Expect(err).NotTo(HaveOccurred())
-	conn.SetReadLimit(64 << 20)
-	c := &wsConn{id: id, msgs: make(chan wsMsg, 1<<14)}
-	go func() {
-		defer close(c.msgs)
-		for {
-			typ, data, err := conn.Read(context.Background())
-			if err != nil {
-				return
-			}
-			var m wsMsg
-			if typ == websocket.MessageText && json.Unmarshal(data, &m) == nil {
-				c.msgs <- m
-			}
-		}
-	}()
-	DeferCleanup(func() { _ = conn.Close(websocket.StatusNormalClosure, "") })
-	var first wsMsg
-	Eventually(c.msgs, 10*time.Second).Should(Receive(&first))
-	return c, first
-}
-
-// until collects the messages up to `executing` with node null for promptID.
-func (c *wsConn) until(promptID string) []wsMsg {
-	GinkgoHelper()
-	var got []wsMsg
-	timeout := time.After(120 * time.Second)
-	for {
-		select {
-		case m, ok := <-c.msgs:
-			if !ok {
-				Fail(fmt.Sprintf("websocket closed before prompt %s finished", promptID))
-			}
-			got = append(got, m)
-			if m.Type == "executing" && m.Data["node"] == nil && m.Data["prompt_id"] == promptID {
-				return got
-			}
-		case <-timeout:
-			Fail(fmt.Sprintf("prompt %s did not finish; got %d messages", promptID, len(got)))
-		}
-	}
-}
-
-// forPrompt keeps the messages about promptID (status frames have none).
-func forPrompt(msgs []wsMsg, promptID string) []wsMsg {
-	var out []wsMsg
-	for _, m := range msgs {
-		if m.Data["prompt_id"] == promptID {
-			out = append(out, m)
-		}
-	}
-	return out
+	return s.Dial("regen-conformance-" + s.run + "-" + tag)
 }
 
 // trace renders messages as "type" or "type:node[:state]" for comparison.
-func trace(msgs []wsMsg) []string {
+func trace(msgs []comfyclient.Msg) []string {
 	var out []string
 	for _, m := range msgs {
 		switch m.Type {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/regen-dev/regen/executor"
 	"github.com/regen-dev/regen/internal/testutil"
+	"github.com/regen-dev/regen/suites/internal/comfyclient"
 )
 
 // fixtureModels is the fixture models folder the in-process executor serves.
@@ -37,7 +38,7 @@ var _ = BeforeSuite(func() {
 	if url == "" {
 		url = startRegen()
 	}
-	srv = &server{base: url, run: randomHex(4)}
+	srv = &server{Server: &comfyclient.Server{Base: url, Wait: 120 * time.Second, Poll: 20 * time.Millisecond}, run: randomHex(4)}
 	srv.identify()
 	AddReportEntry("server", srv.describe())
 	GinkgoWriter.Printf("conformance target: %s\n", srv.describe())
@@ -88,7 +89,7 @@ func (s *server) identify() {
 	var err error
 	for range 50 { // a server started a moment ago may not listen yet
 		var resp *http.Response
-		resp, err = http.Get(s.base + "/system_stats")
+		resp, err = http.Get(s.Base + "/system_stats")
 		if err == nil {
 			err = json.NewDecoder(resp.Body).Decode(&stats)
 			resp.Body.Close()
@@ -98,7 +99,7 @@ func (s *server) identify() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	Expect(err).NotTo(HaveOccurred(), "GET %s/system_stats", s.base)
+	Expect(err).NotTo(HaveOccurred(), "GET %s/system_stats", s.Base)
 	s.kind = KindComfyUI
 	if len(stats.Regen) > 0 {
 		s.kind = KindRegen
@@ -107,7 +108,7 @@ func (s *server) identify() {
 }
 
 func (s *server) describe() string {
-	return s.kind + " " + s.version + " at " + s.base
+	return s.kind + " " + s.version + " at " + s.Base
 }
 
 // differs skips the current spec when the server is known to differ in

@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/regen-dev/regen/internal/pngtext"
+	"github.com/regen-dev/regen/suites/internal/comfyclient"
 )
 
 // chain is LoadImage(1) → ImageInvert(2) → SaveImage(9).
@@ -27,15 +28,15 @@ var _ = Describe("Websocket", func() {
 	It("greets with status and the client id", func() {
 		c, first := srv.connect("greet")
 		Expect(first.Type).To(Equal("status"))
-		Expect(first.Data).To(HaveKeyWithValue("sid", c.id))
+		Expect(first.Data).To(HaveKeyWithValue("sid", c.ID))
 		Expect(first.Data).To(HaveKeyWithValue("status", HaveKeyWithValue("exec_info", HaveKey("queue_remaining"))))
 	})
 
 	It("sends a fresh prompt's frames in 0.33.0's order, and a cached re-run's", func() {
 		c, _ := srv.connect("order")
 		prompt := chain(srv.input("order", pattern(4, 4, 11)))
-		id := srv.queue(prompt, c.id)
-		got := trace(forPrompt(c.until(id), id))
+		id := srv.Queue(prompt, c.ID)
+		got := trace(comfyclient.ForPrompt(c.Until(id), id))
 		Expect(got).To(Equal([]string{
 			"execution_start",
 			"execution_cached",
@@ -53,8 +54,8 @@ var _ = Describe("Websocket", func() {
 			"executing:<nil>",
 		}))
 
-		id2 := srv.queue(prompt, c.id)
-		msgs := forPrompt(c.until(id2), id2)
+		id2 := srv.Queue(prompt, c.ID)
+		msgs := comfyclient.ForPrompt(c.Until(id2), id2)
 		Expect(trace(msgs)).To(Equal([]string{
 			"execution_start",
 			"execution_cached",
@@ -80,8 +81,8 @@ var _ = Describe("Websocket", func() {
 		}
 		cached := func(prompt string, extra ...string) []any {
 			GinkgoHelper()
-			id := srv.queue(prompt, c.id, extra...)
-			for _, m := range forPrompt(c.until(id), id) {
+			id := srv.Queue(prompt, c.ID, extra...)
+			for _, m := range comfyclient.ForPrompt(c.Until(id), id) {
 				if m.Type == "execution_cached" {
 					return m.Data["nodes"].([]any)
 				}
@@ -98,8 +99,8 @@ var _ = Describe("Websocket", func() {
 
 	It("sends progress_state with every field of a node's state", func() {
 		c, _ := srv.connect("state")
-		id := srv.queue(chain(srv.input("state", pattern(2, 2, 13))), c.id)
-		for _, m := range forPrompt(c.until(id), id) {
+		id := srv.Queue(chain(srv.input("state", pattern(2, 2, 13))), c.ID)
+		for _, m := range comfyclient.ForPrompt(c.Until(id), id) {
 			if m.Type != "progress_state" {
 				continue
 			}
@@ -113,13 +114,13 @@ var _ = Describe("Websocket", func() {
 
 	It("sends executing, executed and execution_* to no one when the prompt has no client_id", func() {
 		c, _ := srv.connect("silent")
-		id := srv.queue(chain(srv.input("silent", pattern(2, 2, 17))), "")
-		srv.history(id)
+		id := srv.Queue(chain(srv.input("silent", pattern(2, 2, 17))), "")
+		srv.History(id)
 		Consistently(func() []string {
 			var types []string
 			for {
 				select {
-				case m := <-c.msgs:
+				case m := <-c.Msgs:
 					if m.Data["prompt_id"] == id && m.Type != "progress_state" && m.Type != "progress" {
 						types = append(types, m.Type)
 					}
@@ -136,11 +137,11 @@ var _ = Describe("Execution errors", func() {
 	var name string
 	BeforeEach(func() {
 		name = "regen-conformance-" + srv.run + "-" + randomHex(3) + "-broken.png"
-		code, _ := srv.upload(name, []byte("not an image"), nil)
+		code, _ := srv.Upload(name, []byte("not an image"), nil)
 		Expect(code).To(Equal(200))
-		id := srv.queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
+		id := srv.Queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
 			"9": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}`, name), "regen-conformance-"+srv.run+"-err")
-		entry = srv.history(id)
+		entry = srv.History(id)
 	})
 
 	errorOf := func() map[string]any {
@@ -180,14 +181,14 @@ var _ = Describe("Execution errors", func() {
 var _ = Describe("History", func() {
 	It("holds the queue tuple, the outputs, the status messages and the meta of a prompt", func() {
 		c, _ := srv.connect("hist")
-		id := srv.queue(chain(srv.input("hist", pattern(2, 2, 19))), c.id, `"extra_data": {"extra_pnginfo": {"workflow": {"id": "w"}}}`)
-		entry := srv.history(id)
+		id := srv.Queue(chain(srv.input("hist", pattern(2, 2, 19))), c.ID, `"extra_data": {"extra_pnginfo": {"workflow": {"id": "w"}}}`)
+		entry := srv.History(id)
 		tuple := entry["prompt"].([]any)
 		Expect(tuple).To(HaveLen(5))
 		Expect(tuple[1]).To(Equal(id))
 		Expect(tuple[2]).To(HaveKey("9"))
 		extra := tuple[3].(map[string]any)
-		Expect(extra).To(HaveKeyWithValue("client_id", c.id))
+		Expect(extra).To(HaveKeyWithValue("client_id", c.ID))
 		Expect(extra).To(HaveKeyWithValue("extra_pnginfo", map[string]any{"workflow": map[string]any{"id": "w"}}))
 		Expect(extra).To(HaveKeyWithValue("create_time", BeNumerically(">", 1.7e12)), "0.33.0 stamps create_time (ms)")
 		Expect(tuple[4]).To(Equal([]any{"9"}))
@@ -214,8 +215,8 @@ var _ = Describe("History", func() {
 var _ = Describe("Image nodes", func() {
 	It("inverts an image exactly", func() {
 		src := pattern(5, 3, 23)
-		id := srv.queue(chain(srv.input("invert", src)), "")
-		out := decodePNG(srv.view(outputImages(srv.history(id), "9")[0], ""))
+		id := srv.Queue(chain(srv.input("invert", src)), "")
+		out := decodePNG(srv.View(outputImages(srv.History(id), "9")[0], ""))
 		Expect(out.Bounds().Size()).To(Equal(image.Pt(5, 3)))
 		inv := func(x float32) float32 { return 1 - x }
 		for y := range 3 {
@@ -228,13 +229,13 @@ var _ = Describe("Image nodes", func() {
 
 	It("goes on from SaveImage's output (0.33.0)", func() {
 		src := pattern(3, 2, 37)
-		id := srv.queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
+		id := srv.Queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
 			"2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "regen-conformance"}},
 			"3": {"class_type": "ImageInvert", "inputs": {"image": ["2", 0]}},
 			"9": {"class_type": "PreviewImage", "inputs": {"images": ["3", 0]}}}`, srv.input("chain-save", src)), "")
-		entry := srv.history(id)
+		entry := srv.History(id)
 		Expect(outputImages(entry, "2")).To(HaveLen(1))
-		out := decodePNG(srv.view(outputImages(entry, "9")[0], ""))
+		out := decodePNG(srv.View(outputImages(entry, "9")[0], ""))
 		inv := func(x float32) float32 { return 1 - x }
 		s, o := src.NRGBAAt(2, 1), nrgba(out, 2, 1)
 		Expect([]uint8{o.R, o.G, o.B}).To(Equal([]uint8{f32(s.R, inv), f32(s.G, inv), f32(s.B, inv)}))
@@ -243,15 +244,15 @@ var _ = Describe("Image nodes", func() {
 	It("scales by nearest-exact and batches two images into two files", func() {
 		src := pattern(2, 2, 29)
 		name := srv.input("scale", src)
-		id := srv.queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
+		id := srv.Queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
 			"2": {"class_type": "ImageScale", "inputs": {"image": ["1", 0], "upscale_method": "nearest-exact", "width": 4, "height": 4, "crop": "disabled"}},
 			"3": {"class_type": "ImageBatch", "inputs": {"image1": ["2", 0], "image2": ["2", 0]}},
 			"9": {"class_type": "SaveImage", "inputs": {"images": ["3", 0], "filename_prefix": "regen-conformance"}}}`, name), "")
-		imgs := outputImages(srv.history(id), "9")
+		imgs := outputImages(srv.History(id), "9")
 		Expect(imgs).To(HaveLen(2))
 		same := func(x float32) float32 { return x }
 		for _, ref := range imgs {
-			out := decodePNG(srv.view(ref, ""))
+			out := decodePNG(srv.View(ref, ""))
 			Expect(out.Bounds().Size()).To(Equal(image.Pt(4, 4)))
 			for y := range 4 {
 				for x := range 4 {
@@ -264,13 +265,13 @@ var _ = Describe("Image nodes", func() {
 
 	It("encodes and decodes through VAELoader's pixel_space (0.33.0)", func() {
 		src := pattern(4, 3, 41)
-		id := srv.queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
+		id := srv.Queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
 			"2": {"class_type": "VAELoader", "inputs": {"vae_name": "pixel_space"}},
 			"3": {"class_type": "VAEEncode", "inputs": {"pixels": ["1", 0], "vae": ["2", 0]}},
 			"4": {"class_type": "LatentMultiply", "inputs": {"samples": ["3", 0], "multiplier": 0.5}},
 			"5": {"class_type": "VAEDecode", "inputs": {"samples": ["4", 0], "vae": ["2", 0]}},
 			"9": {"class_type": "SaveImage", "inputs": {"images": ["5", 0], "filename_prefix": "regen-conformance"}}}`, srv.input("pixel-space", src)), "")
-		out := decodePNG(srv.view(outputImages(srv.history(id), "9")[0], ""))
+		out := decodePNG(srv.View(outputImages(srv.History(id), "9")[0], ""))
 		Expect(out.Bounds().Size()).To(Equal(image.Pt(4, 3)), "a pixel-space latent is the image's size")
 		// comfy/sd.py: process_input x*2-1, process_output (x+1)/2 clamped.
 		halve := func(x float32) float32 {
@@ -289,13 +290,13 @@ var _ = Describe("Image nodes", func() {
 		src := pattern(2, 2, 31)
 		data := encodePNG(src)
 		name := "regen-conformance-" + srv.run + "-meta.png"
-		code, _ := srv.upload(name, data, map[string]string{"overwrite": "true"})
+		code, _ := srv.Upload(name, data, map[string]string{"overwrite": "true"})
 		Expect(code).To(Equal(200))
 		prompt := fmt.Sprintf(`{"9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "regen-conformance", "images": ["2", 0]}},
 			"2": {"inputs": {"image": ["1", 0]}, "class_type": "ImageInvert", "_meta": {"title": "Invert"}},
 			"1": {"class_type": "LoadImage", "inputs": {"image": %q}}}`, name)
-		id := srv.queue(prompt, "", `"extra_data": {"extra_pnginfo": {"workflow": {"b": 1, "a": 2}, "other": "x"}}`)
-		list, err := pngtext.Read(strings.NewReader(string(srv.view(outputImages(srv.history(id), "9")[0], ""))))
+		id := srv.Queue(prompt, "", `"extra_data": {"extra_pnginfo": {"workflow": {"b": 1, "a": 2}, "other": "x"}}`)
+		list, err := pngtext.Read(strings.NewReader(string(srv.View(outputImages(srv.History(id), "9")[0], ""))))
 		Expect(err).NotTo(HaveOccurred())
 		chunks := map[string]string{}
 		var keys []string

@@ -12,9 +12,9 @@ import (
 var _ = Describe("Routes", func() {
 	DescribeTable("serve the same answer with and without the /api prefix",
 		func(path string) {
-			code, b := srv.get(path)
+			code, b := srv.Get(path)
 			Expect(code).To(Equal(http.StatusOK))
-			code2, b2 := srv.get("/api" + path)
+			code2, b2 := srv.Get("/api" + path)
 			Expect(code2).To(Equal(http.StatusOK))
 			Expect(b2).To(MatchJSON(b))
 		},
@@ -29,7 +29,7 @@ var _ = Describe("Routes", func() {
 			System  map[string]any   `json:"system"`
 			Devices []map[string]any `json:"devices"`
 		}
-		srv.getJSON("/system_stats", &st)
+		srv.GetJSON("/system_stats", &st)
 		Expect(st.System).To(HaveKey("os"))
 		Expect(st.System).To(HaveKey("ram_total"))
 		Expect(st.System).To(HaveKey("ram_free"))
@@ -46,14 +46,14 @@ var _ = Describe("Routes", func() {
 		var st struct {
 			System map[string]any `json:"system"`
 		}
-		srv.getJSON("/system_stats", &st)
+		srv.GetJSON("/system_stats", &st)
 		Expect(st.System["python_version"]).To(MatchRegexp(`^3\.`))
 		Expect(st.System["pytorch_version"]).NotTo(BeEmpty())
 	})
 
 	It("answers /features with every key of 0.33.0", func() {
 		var f map[string]any
-		srv.getJSON("/features", &f)
+		srv.GetJSON("/features", &f)
 		Expect(f).To(HaveKeyWithValue("supports_preview_metadata", true))
 		Expect(f).To(HaveKeyWithValue("max_upload_size", BeNumerically(">", 0)))
 		for _, k := range []string{"supports_model_type_tags", "extension", "node_replacements", "assets"} {
@@ -65,7 +65,7 @@ var _ = Describe("Routes", func() {
 	It("has the feature values of a stock 0.33.0", func() {
 		differs("features-values")
 		var f map[string]any
-		srv.getJSON("/features", &f)
+		srv.GetJSON("/features", &f)
 		Expect(f).To(HaveKeyWithValue("supports_model_type_tags", true))
 		Expect(f).To(HaveKeyWithValue("node_replacements", true))
 	})
@@ -74,22 +74,22 @@ var _ = Describe("Routes", func() {
 		var p struct {
 			ExecInfo map[string]any `json:"exec_info"`
 		}
-		srv.getJSON("/prompt", &p)
+		srv.GetJSON("/prompt", &p)
 		Expect(p.ExecInfo).To(HaveKeyWithValue("queue_remaining", BeNumerically(">=", 0)))
 	})
 
 	It("answers GET /queue with the running and pending lists", func() {
 		var q map[string][]any
-		srv.getJSON("/queue", &q)
+		srv.GetJSON("/queue", &q)
 		Expect(q).To(HaveKey("queue_running"))
 		Expect(q).To(HaveKey("queue_pending"))
 	})
 
 	It("answers {} for the history and object_info of unknown ids", func() {
-		code, b := srv.get("/history/regen-conformance-none")
+		code, b := srv.Get("/history/regen-conformance-none")
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(b).To(MatchJSON(`{}`))
-		code, b = srv.get("/object_info/RegenNoSuchNode")
+		code, b = srv.Get("/object_info/RegenNoSuchNode")
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(b).To(MatchJSON(`{}`))
 	})
@@ -98,7 +98,7 @@ var _ = Describe("Routes", func() {
 		var info map[string]map[string]any
 		BeforeEach(func() {
 			info = nil
-			srv.getJSON("/object_info", &info)
+			srv.GetJSON("/object_info", &info)
 		})
 
 		It("describes SaveImage as an output node with hidden prompt inputs", func() {
@@ -135,7 +135,7 @@ var _ = Describe("Routes", func() {
 
 		It("lists uploaded files in LoadImage's options, with image_upload", func() {
 			name := srv.input("objinfo", pattern(2, 2, 9))
-			srv.getJSON("/object_info/LoadImage", &info)
+			srv.GetJSON("/object_info/LoadImage", &info)
 			spec := info["LoadImage"]["input"].(map[string]any)["required"].(map[string]any)["image"].([]any)
 			Expect(spec[0]).To(ContainElement(name))
 			Expect(spec[1]).To(HaveKeyWithValue("image_upload", true))
@@ -176,7 +176,7 @@ var _ = Describe("Routes", func() {
 	})
 
 	It("answers the index page", func() {
-		code, b := srv.get("/")
+		code, b := srv.Get("/")
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(bytes.TrimSpace(b)).NotTo(BeEmpty())
 	})

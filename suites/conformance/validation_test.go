@@ -22,7 +22,7 @@ var _ = Describe("POST /prompt validation", func() {
 	load := func() string { return fmt.Sprintf(`"1": {"class_type": "LoadImage", "inputs": {"image": %q}}`, img) }
 
 	It("answers no_prompt for a body without prompt", func() {
-		code, b := srv.post("/prompt", `{"client_id": "x"}`)
+		code, b := srv.Post("/prompt", `{"client_id": "x"}`)
 		Expect(code).To(Equal(http.StatusBadRequest))
 		Expect(b).To(MatchJSON(`{"error": {"type": "no_prompt", "message": "No prompt provided",
 			"details": "No prompt provided", "extra_info": {}}, "node_errors": {}}`))
@@ -94,7 +94,7 @@ var _ = Describe("POST /prompt validation", func() {
 	})
 
 	It("keeps a FLOAT bound declared as an integer an integer (SDTurboScheduler's min=0)", func() {
-		code, b := srv.submit(`{"1": {"class_type": "SDTurboScheduler", "inputs": {"model": ["2", 0], "steps": 1, "denoise": -1}},
+		code, b := srv.Submit(`{"1": {"class_type": "SDTurboScheduler", "inputs": {"model": ["2", 0], "steps": 1, "denoise": -1}},
 			"2": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "regen-conformance-none.safetensors"}},
 			"3": {"class_type": "SamplerCustom", "inputs": {"model": ["2", 0], "add_noise": true, "noise_seed": 1, "cfg": 1,
 				"positive": ["4", 0], "negative": ["4", 0], "sampler": ["5", 0], "sigmas": ["1", 0], "latent_image": ["6", 0]}},
@@ -124,7 +124,7 @@ var _ = Describe("POST /prompt validation", func() {
 		Expect(e[0].ExtraInfo.InputConfig[1]).To(HaveKeyWithValue("min", json.Number("0")))
 		Expect(e[0].ExtraInfo.InputConfig[1]).To(HaveKeyWithValue("max", json.Number("1.0")))
 
-		code, b = srv.get("/object_info/SDTurboScheduler")
+		code, b = srv.Get("/object_info/SDTurboScheduler")
 		Expect(code).To(Equal(http.StatusOK))
 		var info map[string]struct {
 			Input struct {
@@ -216,7 +216,7 @@ var _ = Describe("POST /prompt validation", func() {
 	})
 
 	It("queues the outputs that validate and reports the others in node_errors", func() {
-		code, b := srv.submit(`{`+load()+`, `+save(`["1", 0]`)+`, "8": {"class_type": "SaveImage", "inputs": {"filename_prefix": "x"}}}`, "")
+		code, b := srv.Submit(`{`+load()+`, `+save(`["1", 0]`)+`, "8": {"class_type": "SaveImage", "inputs": {"filename_prefix": "x"}}}`, "")
 		Expect(code).To(Equal(http.StatusOK), string(b))
 		var r struct {
 			PromptID   string                `json:"prompt_id"`
@@ -224,21 +224,21 @@ var _ = Describe("POST /prompt validation", func() {
 		}
 		Expect(jsonUnmarshal(b, &r)).To(Succeed())
 		Expect(r.NodeErrors).To(HaveKey("8"))
-		entry := srv.history(r.PromptID)
+		entry := srv.History(r.PromptID)
 		Expect(entry["outputs"]).To(HaveKey("9"))
 		Expect(entry["outputs"]).NotTo(HaveKey("8"))
 	})
 
 	It("accepts a float for an INT input and truncates it", func() {
-		id := srv.queue(`{`+load()+`, "2": {"class_type": "ImageScale", "inputs": {"image": ["1", 0], "upscale_method": "nearest-exact",
+		id := srv.Queue(`{`+load()+`, "2": {"class_type": "ImageScale", "inputs": {"image": ["1", 0], "upscale_method": "nearest-exact",
 			"width": 8.7, "height": 6.2, "crop": "disabled"}}, `+save(`["2", 0]`)+`}`, "")
-		out := decodePNG(srv.view(outputImages(srv.history(id), "9")[0], ""))
+		out := decodePNG(srv.View(outputImages(srv.History(id), "9")[0], ""))
 		Expect(out.Bounds().Dx()).To(Equal(8))
 		Expect(out.Bounds().Dy()).To(Equal(6))
 	})
 
 	It("refuses a client prompt_id that is not a UUID (0.33.0)", func() {
-		code, b := srv.submit(`{`+load()+`, `+save(`["1", 0]`)+`}`, "", `"prompt_id": "not-a-uuid"`)
+		code, b := srv.Submit(`{`+load()+`, `+save(`["1", 0]`)+`}`, "", `"prompt_id": "not-a-uuid"`)
 		Expect(code).To(Equal(http.StatusBadRequest), string(b))
 		Expect(b).To(MatchJSON(`{"error": {"type": "invalid_prompt_id", "message": "prompt_id must be a valid UUID",
 			"details": "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one",

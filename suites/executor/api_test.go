@@ -15,6 +15,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/regen-dev/regen/suites/internal/comfyclient"
 )
 
 const slowPrompt = `{"1": {"class_type": "TestSlow", "inputs": {"steps": 400, "ms": 5}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`
@@ -28,7 +30,7 @@ var _ = Describe("Validation", func() {
 	BeforeEach(func() { h = startExecutor() })
 
 	It("rejects with 400 when no output survives, naming the failing node", func() {
-		code, b := h.postJSON("/prompt", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": 5000}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}}`)
+		code, b := h.Post("/prompt", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": 5000}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}}`)
 		Expect(code).To(Equal(http.StatusBadRequest))
 		var r struct {
 			Error      map[string]any `json:"error"`
@@ -50,7 +52,7 @@ var _ = Describe("Validation", func() {
 	})
 
 	It("words a missing LoadImage file as ComfyUI does, naming the input and not the server's folder", func() {
-		code, b := h.postJSON("/prompt", `{"prompt": {"1": {"class_type": "LoadImage", "inputs": {"image": "nope.png"}}, "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}}`)
+		code, b := h.Post("/prompt", `{"prompt": {"1": {"class_type": "LoadImage", "inputs": {"image": "nope.png"}}, "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}}`)
 		Expect(code).To(Equal(http.StatusBadRequest))
 		var r struct {
 			NodeErrors map[string]struct {
@@ -65,7 +67,7 @@ var _ = Describe("Validation", func() {
 	})
 
 	It("accepts with 200 and node_errors when some output survives, and runs only that output", func() {
-		code, b := h.postJSON("/prompt", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": -3}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}},
+		code, b := h.Post("/prompt", `{"prompt": {"1": {"class_type": "TestConst", "inputs": {"value": -3}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}},
 			"3": {"class_type": "TestIntOut", "inputs": {"value": 42}}}}`)
 		Expect(code).To(Equal(http.StatusOK))
 		var r struct {
@@ -75,14 +77,14 @@ var _ = Describe("Validation", func() {
 		}
 		Expect(json.Unmarshal(b, &r)).To(Succeed())
 		Expect(r.NodeErrors).To(HaveKey("1"))
-		entry := h.historyEntry(r.PromptID)
+		entry := h.History(r.PromptID)
 		Expect(entry["outputs"]).To(HaveKey("3"))
 		Expect(entry["outputs"]).NotTo(HaveKey("2"))
 	})
 
 	DescribeTable("top-level errors",
 		func(body string, code int, errType string) {
-			got, b := h.postJSON("/prompt", body)
+			got, b := h.Post("/prompt", body)
 			Expect(got).To(Equal(code), string(b))
 			var r struct {
 				Error struct {
@@ -107,9 +109,9 @@ var _ = Describe("Validation", func() {
 	)
 
 	It("executes only partial_execution_targets", func() {
-		id := h.queue(`{"1": {"class_type": "TestIntOut", "inputs": {"value": 1}}, "2": {"class_type": "TestIntOut", "inputs": {"value": 2}}}`, "",
+		id := h.Queue(`{"1": {"class_type": "TestIntOut", "inputs": {"value": 1}}, "2": {"class_type": "TestIntOut", "inputs": {"value": 2}}}`, "",
 			`"partial_execution_targets": ["2"]`)
-		entry := h.historyEntry(id)
+		entry := h.History(id)
 		Expect(entry["outputs"]).To(HaveKey("2"))
 		Expect(entry["outputs"]).NotTo(HaveKey("1"))
 	})
@@ -121,21 +123,21 @@ var _ = Describe("Queue and history", func() {
 
 	It("orders by number, honours front, and deletes pending items", func() {
 		ws := h.connect("q")
-		blocker := h.queue(slowPrompt, "q")
+		blocker := h.Queue(slowPrompt, "q")
 		Eventually(func() int {
-			_, b := h.get("/queue")
+			_, b := h.Get("/queue")
 			var q struct {
 				Running []any `json:"queue_running"`
 			}
 			Expect(json.Unmarshal(b, &q)).To(Succeed())
 			return len(q.Running)
 		}, 5*time.Second, 5*time.Millisecond).Should(Equal(1))
-		a := h.queue(constPrompt(1), "q")
-		b := h.queue(constPrompt(2), "q")
-		c := h.queue(constPrompt(3), "q", `"front": true`)
-		d := h.queue(constPrompt(4), "q")
+		a := h.Queue(constPrompt(1), "q")
+		b := h.Queue(constPrompt(2), "q")
+		c := h.Queue(constPrompt(3), "q", `"front": true`)
+		d := h.Queue(constPrompt(4), "q")
 
-		_, body := h.get("/queue")
+		_, body := h.Get("/queue")
 		var q struct {
 			Running [][]json.RawMessage `json:"queue_running"`
 			Pending [][]json.RawMessage `json:"queue_pending"`
@@ -145,17 +147,17 @@ var _ = Describe("Queue and history", func() {
 		Expect(q.Running[0]).To(HaveLen(5))
 		Expect(string(q.Running[0][1])).To(Equal(`"` + blocker + `"`))
 		Expect(q.Pending).To(HaveLen(4))
-		_, pr := h.get("/prompt")
+		_, pr := h.Get("/prompt")
 		Expect(string(pr)).To(MatchJSON(`{"exec_info": {"queue_remaining": 5}}`))
 
-		code, _ := h.postJSON("/queue", `{"delete": ["`+d+`"]}`)
+		code, _ := h.Post("/queue", `{"delete": ["`+d+`"]}`)
 		Expect(code).To(Equal(http.StatusOK))
-		code, _ = h.postJSON("/interrupt", `{}`)
+		code, _ = h.Post("/interrupt", `{}`)
 		Expect(code).To(Equal(http.StatusOK))
 
 		var order []string
 		for _, id := range []string{blocker, c, a, b} {
-			msgs := ws.until(id)
+			msgs := ws.Until(id)
 			for _, m := range msgs {
 				if m.Type == "execution_start" {
 					order = append(order, m.Data["prompt_id"].(string))
@@ -163,19 +165,19 @@ var _ = Describe("Queue and history", func() {
 			}
 		}
 		Expect(order).To(Equal([]string{blocker, c, a, b}), "front goes first, then by number")
-		_, hb := h.get("/history/" + d)
+		_, hb := h.Get("/history/" + d)
 		Expect(string(hb)).To(Equal("{}"), "a deleted pending prompt never runs")
 	})
 
 	It("pages history with max_items and offset, and deletes and clears it", func() {
 		var ids []string
 		for i := 0; i < 5; i++ {
-			id := h.queue(constPrompt(i), "")
-			h.historyEntry(id)
+			id := h.Queue(constPrompt(i), "")
+			h.History(id)
 			ids = append(ids, id)
 		}
 		keys := func(path string) []string {
-			_, b := h.get(path)
+			_, b := h.Get(path)
 			dec := json.NewDecoder(bytes.NewReader(b))
 			var out []string
 			tok, err := dec.Token()
@@ -195,10 +197,10 @@ var _ = Describe("Queue and history", func() {
 		Expect(keys("/history?max_items=2&offset=1")).To(Equal(ids[1:3]))
 		Expect(keys("/api/history?offset=3")).To(Equal(ids[3:]))
 
-		code, _ := h.postJSON("/history", `{"delete": ["`+ids[0]+`"]}`)
+		code, _ := h.Post("/history", `{"delete": ["`+ids[0]+`"]}`)
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(keys("/history")).To(Equal(ids[1:]))
-		code, _ = h.postJSON("/history", `{"clear": true}`)
+		code, _ = h.Post("/history", `{"clear": true}`)
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(keys("/history")).To(BeEmpty())
 	})
@@ -228,20 +230,20 @@ var _ = Describe("Files", func() {
 			"/view?filename=secret.txt&type=input":                   http.StatusOK,
 			"/view?filename=ok.png&subfolder=sub/../../../../../etc": http.StatusForbidden,
 		} {
-			code, _ := h.get(path)
+			code, _ := h.Get(path)
 			Expect(code).To(Equal(want), path)
 		}
 	})
 
 	It("re-encodes /view for channel and preview", func() {
 		ws := h.connect("view")
-		id := h.queue(imageGraph("", "WHITE", 8), "view")
-		ws.until(id)
-		entry := h.historyEntry(id)
+		id := h.Queue(imageGraph("", "WHITE", 8), "view")
+		ws.Until(id)
+		entry := h.History(id)
 		img := entry["outputs"].(map[string]any)["3"].(map[string]any)["images"].([]any)[0].(map[string]any)
 		name := img["filename"].(string)
 		for q, ctype := range map[string]string{"": "image/png", "&channel=rgb": "image/png", "&channel=a": "image/png", "&preview=jpeg;50": "image/jpeg", "&preview=webp;90": "image/jpeg"} {
-			resp, err := http.Get(h.base + "/view?filename=" + name + "&type=output" + q)
+			resp, err := http.Get(h.Base + "/view?filename=" + name + "&type=output" + q)
 			Expect(err).NotTo(HaveOccurred())
 			resp.Body.Close()
 			Expect(resp.StatusCode).To(Equal(http.StatusOK), q)
@@ -272,7 +274,7 @@ var _ = Describe("Files", func() {
 			"rgba.png&channel=a":  {6, color.NRGBA{A: 100}},
 			"rgb.png&channel=rgb": {2, color.NRGBA{R: 200, G: 200, B: 200, A: 255}},
 		} {
-			code, b := h.get("/view?filename=" + q)
+			code, b := h.Get("/view?filename=" + q)
 			Expect(code).To(Equal(http.StatusOK), q)
 			Expect(len(b)).To(BeNumerically(">", 26), q)
 			Expect(b[25]).To(Equal(want.colourType), q)
@@ -289,40 +291,40 @@ var _ = Describe("Files", func() {
 
 	It("refuses an upload whose filename leaves the folder with 400, as ComfyUI", func() {
 		for _, name := range []string{"../escape.png", "../../escape.png", "sub/../../escape.png", `..\escape.png`} {
-			code, _ := h.upload(name, []byte("x"), nil)
+			code, _ := h.Upload(name, []byte("x"), nil)
 			Expect(code).To(Equal(http.StatusBadRequest), name)
 		}
 		Expect(filepath.Join(h.dirs.Input, "escape.png")).NotTo(BeAnExistingFile())
 		Expect(filepath.Join(filepath.Dir(h.dirs.Input), "escape.png")).NotTo(BeAnExistingFile())
-		code, r := h.upload("plain.png", []byte("x"), nil)
+		code, r := h.Upload("plain.png", []byte("x"), nil)
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(r["name"]).To(Equal("plain.png"))
 	})
 
 	It("renames colliding uploads unless the content is the same or overwrite is set", func() {
-		code, r := h.upload("a.png", []byte("one"), nil)
+		code, r := h.Upload("a.png", []byte("one"), nil)
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(r).To(Equal(map[string]any{"name": "a.png", "subfolder": "", "type": "input"}))
-		_, r = h.upload("a.png", []byte("one"), nil)
+		_, r = h.Upload("a.png", []byte("one"), nil)
 		Expect(r["name"]).To(Equal("a.png"), "same content keeps the name")
-		_, r = h.upload("a.png", []byte("two"), nil)
+		_, r = h.Upload("a.png", []byte("two"), nil)
 		Expect(r["name"]).To(Equal("a (1).png"))
-		_, r = h.upload("a.png", []byte("three"), nil)
+		_, r = h.Upload("a.png", []byte("three"), nil)
 		Expect(r["name"]).To(Equal("a (2).png"))
-		_, r = h.upload("a.png", []byte("four"), map[string]string{"overwrite": "true"})
+		_, r = h.Upload("a.png", []byte("four"), map[string]string{"overwrite": "true"})
 		Expect(r["name"]).To(Equal("a.png"))
 		Expect(os.ReadFile(filepath.Join(h.dirs.Input, "a.png"))).To(Equal([]byte("four")))
-		_, r = h.upload("b.png", []byte("x"), map[string]string{"subfolder": "masks", "type": "temp"})
+		_, r = h.Upload("b.png", []byte("x"), map[string]string{"subfolder": "masks", "type": "temp"})
 		Expect(r).To(Equal(map[string]any{"name": "b.png", "subfolder": "masks", "type": "temp"}))
 		Expect(filepath.Join(h.dirs.Temp, "masks", "b.png")).To(BeARegularFile())
 
-		code, _ = h.upload("c.png", []byte("x"), map[string]string{"subfolder": "../../escape"})
+		code, _ = h.Upload("c.png", []byte("x"), map[string]string{"subfolder": "../../escape"})
 		Expect(code).To(Equal(http.StatusBadRequest))
-		code, _ = h.upload("big.png", bytes.Repeat([]byte("x"), 2<<20), nil)
+		code, _ = h.Upload("big.png", bytes.Repeat([]byte("x"), 2<<20), nil)
 		Expect(code).To(Equal(http.StatusRequestEntityTooLarge))
 
 		// The uploaded names are the COMBO of an input-folder node.
-		_, b := h.get("/object_info/TestLoadName")
+		_, b := h.Get("/object_info/TestLoadName")
 		var info map[string]struct {
 			Input struct {
 				Required map[string][]json.RawMessage `json:"required"`
@@ -344,12 +346,12 @@ var _ = Describe("Files", func() {
 		f.Write(hdr)
 		f.Write([]byte{0, 0, 0, 0})
 		Expect(os.WriteFile(filepath.Join(dir, "tiny.safetensors"), f.Bytes(), 0o644)).To(Succeed())
-		code, b := h.get("/view_metadata/checkpoints?filename=tiny.safetensors")
+		code, b := h.Get("/view_metadata/checkpoints?filename=tiny.safetensors")
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(b).To(MatchJSON(`{"format":"pt","regen":"tiny"}`))
-		code, _ = h.get("/view_metadata/checkpoints?filename=missing.safetensors")
+		code, _ = h.Get("/view_metadata/checkpoints?filename=missing.safetensors")
 		Expect(code).To(Equal(http.StatusNotFound))
-		_, b = h.get("/models/checkpoints")
+		_, b = h.Get("/models/checkpoints")
 		Expect(b).To(MatchJSON(`["tiny.safetensors"]`))
 	})
 })
@@ -359,12 +361,12 @@ var _ = Describe("Info endpoints", func() {
 	BeforeEach(func() { h = startExecutor() })
 
 	It("describes node classes in /object_info's shape", func() {
-		code, b := h.get("/api/object_info")
+		code, b := h.Get("/api/object_info")
 		Expect(code).To(Equal(http.StatusOK))
 		var all map[string]map[string]any
 		Expect(json.Unmarshal(b, &all)).To(Succeed())
 		Expect(all).To(HaveKey("StubImage"))
-		_, b = h.get("/object_info/StubImage")
+		_, b = h.Get("/object_info/StubImage")
 		Expect(b).To(MatchJSON(`{"StubImage": {
 			"input": {"required": {
 				"content": [["WHITE", "BLACK", "NOISE"]],
@@ -377,14 +379,14 @@ var _ = Describe("Info endpoints", func() {
 			"name": "StubImage", "display_name": "StubImage", "description": "A constant image.",
 			"python_module": "nodes", "category": "Testing/Stub Nodes", "output_node": false,
 			"has_intermediate_output": false, "search_aliases": []}}`))
-		_, b = h.get("/object_info/TestSavePNG")
+		_, b = h.Get("/object_info/TestSavePNG")
 		Expect(b).To(ContainSubstring(`"hidden":{"prompt":"PROMPT","extra_pnginfo":"EXTRA_PNGINFO"}`))
-		_, b = h.get("/object_info/Nope")
+		_, b = h.Get("/object_info/Nope")
 		Expect(string(b)).To(Equal("{}"))
 	})
 
 	It("reports system stats, features and empty lists", func() {
-		_, b := h.get("/system_stats")
+		_, b := h.Get("/system_stats")
 		var st struct {
 			System  map[string]any   `json:"system"`
 			Devices []map[string]any `json:"devices"`
@@ -397,23 +399,23 @@ var _ = Describe("Info endpoints", func() {
 		Expect(st.Devices[0]).To(HaveKeyWithValue("type", "cpu"))
 		Expect(st.Devices[0]).To(HaveKey("vram_total"))
 		Expect(st.Regen).To(HaveKeyWithValue("fingerprint", HaveKeyWithValue("class", "cpu")))
-		_, b = h.get("/features")
+		_, b = h.Get("/features")
 		Expect(b).To(MatchJSON(`{"supports_preview_metadata": true, "supports_model_type_tags": false, "max_upload_size": 1048576,
 			"extension": {"manager": {"supports_v4": false}}, "node_replacements": false, "assets": false}`))
 		for _, p := range []string{"/embeddings", "/extensions", "/api/embeddings"} {
-			_, b = h.get(p)
+			_, b = h.Get(p)
 			Expect(b).To(MatchJSON(`[]`), p)
 		}
-		code, _ := h.get("/healthz")
+		code, _ := h.Get("/healthz")
 		Expect(code).To(Equal(http.StatusOK))
-		code, _ = h.postJSON("/free", `{"unload_models": true, "free_memory": true}`)
+		code, _ = h.Post("/free", `{"unload_models": true, "free_memory": true}`)
 		Expect(code).To(Equal(http.StatusOK))
 	})
 
 	It("exposes Prometheus metrics", func() {
-		id := h.queue(`{"1": {"class_type": "TestSlow", "inputs": {"steps": 3, "ms": 1}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`, "")
-		h.historyEntry(id)
-		_, b := h.get("/metrics")
+		id := h.Queue(`{"1": {"class_type": "TestSlow", "inputs": {"steps": 3, "ms": 1}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`, "")
+		h.History(id)
+		_, b := h.Get("/metrics")
 		text := string(b)
 		Expect(text).To(ContainSubstring(`regen_executor_prompts_total{outcome="success"} 1`))
 		Expect(text).To(ContainSubstring(`regen_executor_sampler_steps_total 3`))
@@ -423,28 +425,28 @@ var _ = Describe("Info endpoints", func() {
 
 	It("negotiates feature flags on the websocket", func() {
 		ws := h.connect("ff")
-		Expect(ws.conn.Write(GinkgoT().Context(), 1, []byte(`{"type": "feature_flags", "data": {"supports_preview_metadata": true}}`))).To(Succeed())
-		var m wsMsg
-		Eventually(ws.msgs, 5*time.Second).Should(Receive(&m))
+		Expect(ws.Conn.Write(GinkgoT().Context(), 1, []byte(`{"type": "feature_flags", "data": {"supports_preview_metadata": true}}`))).To(Succeed())
+		var m comfyclient.Msg
+		Eventually(ws.Msgs, 5*time.Second).Should(Receive(&m))
 		Expect(m.Type).To(Equal("feature_flags"))
 		Expect(m.Data).To(HaveKeyWithValue("supports_preview_metadata", true))
 	})
 
 	It("sends binary preview frames to the submitting client, with metadata when negotiated", func() {
 		plain := h.connect("plain")
-		id := h.queue(`{"1": {"class_type": "TestPreview", "inputs": {"value": 1}}}`, "plain")
-		plain.until(id)
+		id := h.Queue(`{"1": {"class_type": "TestPreview", "inputs": {"value": 1}}}`, "plain")
+		plain.Until(id)
 		var frame []byte
-		Eventually(plain.binary, 5*time.Second).Should(Receive(&frame))
+		Eventually(plain.Binary, 5*time.Second).Should(Receive(&frame))
 		Expect(frame[:8]).To(Equal([]byte{0, 0, 0, 1, 0, 0, 0, 2}), "type 1 (preview), format 2 (PNG)")
 		Expect(string(frame[8:])).To(Equal("\x89PNG-preview"))
 
 		meta := h.connect("meta")
-		Expect(meta.conn.Write(GinkgoT().Context(), 1, []byte(`{"type": "feature_flags", "data": {"supports_preview_metadata": true}}`))).To(Succeed())
-		Eventually(meta.msgs, 5*time.Second).Should(Receive(HaveField("Type", "feature_flags")))
-		id = h.queue(`{"1": {"class_type": "TestPreview", "inputs": {"value": 2}}}`, "meta")
-		meta.until(id)
-		Eventually(meta.binary, 5*time.Second).Should(Receive(&frame))
+		Expect(meta.Conn.Write(GinkgoT().Context(), 1, []byte(`{"type": "feature_flags", "data": {"supports_preview_metadata": true}}`))).To(Succeed())
+		Eventually(meta.Msgs, 5*time.Second).Should(Receive(HaveField("Type", "feature_flags")))
+		id = h.Queue(`{"1": {"class_type": "TestPreview", "inputs": {"value": 2}}}`, "meta")
+		meta.Until(id)
+		Eventually(meta.Binary, 5*time.Second).Should(Receive(&frame))
 		Expect(frame[:4]).To(Equal([]byte{0, 0, 0, 4}), "type 4: preview with metadata")
 		n := int(frame[4])<<24 | int(frame[5])<<16 | int(frame[6])<<8 | int(frame[7])
 		var md map[string]any
@@ -453,16 +455,16 @@ var _ = Describe("Info endpoints", func() {
 		Expect(md).To(HaveKeyWithValue("prompt_id", id))
 		Expect(md).To(HaveKeyWithValue("image_type", "image/png"))
 		Expect(string(frame[8+n:])).To(Equal("\x89PNG-preview"))
-		Consistently(plain.binary, 200*time.Millisecond).ShouldNot(Receive(), "frames go to the submitting client only")
+		Consistently(plain.Binary, 200*time.Millisecond).ShouldNot(Receive(), "frames go to the submitting client only")
 	})
 
 	It("answers every route under /api too", func() {
 		for _, p := range []string{"/queue", "/prompt", "/history", "/object_info", "/system_stats", "/features", "/models", "/extensions"} {
-			code, _ := h.get("/api" + p)
+			code, _ := h.Get("/api" + p)
 			Expect(code).To(Equal(http.StatusOK), p)
-			code, _ = h.get(p)
+			code, _ = h.Get(p)
 			Expect(code).To(Equal(http.StatusOK), p)
 		}
-		Expect(strings.HasPrefix(h.base, "http://127.0.0.1:")).To(BeTrue())
+		Expect(strings.HasPrefix(h.Base, "http://127.0.0.1:")).To(BeTrue())
 	})
 })

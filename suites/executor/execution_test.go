@@ -12,6 +12,8 @@ import (
 	"github.com/coder/websocket"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/regen-dev/regen/suites/internal/comfyclient"
 )
 
 // imageGraph is StubImage → TestInvert → TestSavePNG, with ids prefixed.
@@ -29,9 +31,9 @@ var _ = Describe("Execution", func() {
 
 	It("sends ComfyUI's message sequence, executing null last", func() {
 		ws := h.connect("seq")
-		id := h.queue(imageGraph("", "WHITE", 8), "seq")
-		msgs := ws.until(id)
-		t := types(msgs)
+		id := h.Queue(imageGraph("", "WHITE", 8), "seq")
+		msgs := ws.Until(id)
+		t := comfyclient.Types(msgs)
 		Expect(t).To(ContainElements("execution_start", "execution_cached", "executing", "progress_state", "executed", "execution_success"))
 		idx := func(typ string) int {
 			for i, x := range t {
@@ -46,10 +48,10 @@ var _ = Describe("Execution", func() {
 		Expect(idx("executed")).To(BeNumerically("<", idx("execution_success")))
 		Expect(t[len(t)-1]).To(Equal("executing"))
 		Expect(t[len(t)-2]).To(Equal("status"), "status is broadcast after history is written, before executing null")
-		Expect(executedNodes(msgs)).To(Equal([]string{"1", "2", "3"}))
+		Expect(comfyclient.ExecutedNodes(msgs)).To(Equal([]string{"1", "2", "3"}))
 
 		// History is already written when executing null arrives.
-		_, b := h.get("/history/" + id)
+		_, b := h.Get("/history/" + id)
 		var hist map[string]struct {
 			Prompt  []json.RawMessage                      `json:"prompt"`
 			Outputs map[string]map[string][]map[string]any `json:"outputs"`
@@ -73,20 +75,20 @@ var _ = Describe("Execution", func() {
 		Expect(img).To(HaveKeyWithValue("type", "output"))
 
 		// The image is served by /view.
-		code, png := h.get(fmt.Sprintf("/view?filename=%s&type=output&subfolder=", img["filename"]))
+		code, png := h.Get(fmt.Sprintf("/view?filename=%s&type=output&subfolder=", img["filename"]))
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(png[:8]).To(Equal([]byte("\x89PNG\r\n\x1a\n")))
 	})
 
 	It("serves an identical prompt from cache: nothing runs, executed still carries the UI", func() {
 		ws := h.connect("cache")
-		first := ws.until(h.queue(imageGraph("", "WHITE", 8), "cache"))
-		Expect(executedNodes(first)).To(HaveLen(3))
-		id := h.queue(imageGraph("", "WHITE", 8), "cache")
-		second := ws.until(id)
-		Expect(executedNodes(second)).To(BeEmpty())
-		Expect(cachedNodes(second)).To(Equal([]string{"1", "2", "3"}))
-		var executed []wsMsg
+		first := ws.Until(h.Queue(imageGraph("", "WHITE", 8), "cache"))
+		Expect(comfyclient.ExecutedNodes(first)).To(HaveLen(3))
+		id := h.Queue(imageGraph("", "WHITE", 8), "cache")
+		second := ws.Until(id)
+		Expect(comfyclient.ExecutedNodes(second)).To(BeEmpty())
+		Expect(comfyclient.CachedNodes(second)).To(Equal([]string{"1", "2", "3"}))
+		var executed []comfyclient.Msg
 		for _, m := range second {
 			if m.Type == "executed" {
 				executed = append(executed, m)
@@ -95,24 +97,24 @@ var _ = Describe("Execution", func() {
 		Expect(executed).To(HaveLen(1))
 		Expect(executed[0].Data["output"]).To(HaveKey("images"))
 		Expect(h.runs.get("TestSavePNG")).To(Equal(1), "a cached output node writes nothing")
-		entry := h.historyEntry(id)
+		entry := h.History(id)
 		Expect(entry["outputs"]).To(HaveKey("3"))
 	})
 
 	It("runs the built-in SaveImage: ComfyUI names, no new file when cached", func() {
-		if code, b := h.get("/object_info/SaveImage"); code != http.StatusOK || string(b) == "{}" {
+		if code, b := h.Get("/object_info/SaveImage"); code != http.StatusOK || string(b) == "{}" {
 			Skip("nodes.Builtin() has no SaveImage yet")
 		}
 		ws := h.connect("save")
 		prompt := `{"1": {"class_type": "StubImage", "inputs": {"content": "NOISE", "height": 8, "width": 8, "batch_size": 2}},
 			"2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "conf"}}}`
-		id := h.queue(prompt, "save", `"extra_data": {"extra_pnginfo": {"workflow": {"nodes": []}}}`)
-		ws.until(id)
-		entry := h.historyEntry(id)
+		id := h.Queue(prompt, "save", `"extra_data": {"extra_pnginfo": {"workflow": {"nodes": []}}}`)
+		ws.Until(id)
+		entry := h.History(id)
 		Expect(entry["outputs"]).To(HaveKeyWithValue("2", HaveKeyWithValue("images", ConsistOf(
 			HaveKeyWithValue("filename", "conf_00001_.png"), HaveKeyWithValue("filename", "conf_00002_.png")))))
-		msgs := ws.until(h.queue(prompt, "save"))
-		Expect(executedNodes(msgs)).To(BeEmpty())
+		msgs := ws.Until(h.Queue(prompt, "save"))
+		Expect(comfyclient.ExecutedNodes(msgs)).To(BeEmpty())
 		files, err := filepath.Glob(filepath.Join(h.dirs.Output, "conf_*"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(files).To(HaveLen(2), "a cached SaveImage writes nothing")
@@ -131,27 +133,27 @@ var _ = Describe("Execution", func() {
 				"4": {"class_type": "TestIntOut", "inputs": {"value": ["3", 0]}},
 				"5": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`, v)
 		}
-		Expect(executedNodes(ws.until(h.queue(prompt(2), "partial")))).To(ConsistOf("1", "2", "3", "4", "5"))
-		msgs := ws.until(h.queue(prompt(3), "partial"))
-		Expect(executedNodes(msgs)).To(ConsistOf("2", "3", "4"))
-		Expect(cachedNodes(msgs)).To(Equal([]string{"1", "5"}))
+		Expect(comfyclient.ExecutedNodes(ws.Until(h.Queue(prompt(2), "partial")))).To(ConsistOf("1", "2", "3", "4", "5"))
+		msgs := ws.Until(h.Queue(prompt(3), "partial"))
+		Expect(comfyclient.ExecutedNodes(msgs)).To(ConsistOf("2", "3", "4"))
+		Expect(comfyclient.CachedNodes(msgs)).To(Equal([]string{"1", "5"}))
 	})
 
 	It("ignores node ids when caching", func() {
 		ws := h.connect("ids")
-		ws.until(h.queue(imageGraph("a", "BLACK", 8), "ids"))
-		msgs := ws.until(h.queue(imageGraph("zz", "BLACK", 8), "ids"))
-		Expect(executedNodes(msgs)).To(BeEmpty())
-		Expect(cachedNodes(msgs)).To(Equal([]string{"zz1", "zz2", "zz3"}))
+		ws.Until(h.Queue(imageGraph("a", "BLACK", 8), "ids"))
+		msgs := ws.Until(h.Queue(imageGraph("zz", "BLACK", 8), "ids"))
+		Expect(comfyclient.ExecutedNodes(msgs)).To(BeEmpty())
+		Expect(comfyclient.CachedNodes(msgs)).To(Equal([]string{"zz1", "zz2", "zz3"}))
 	})
 
 	It("always re-runs a node whose IS_CHANGED is NaN, and what depends on it", func() {
 		ws := h.connect("nan")
 		prompt := `{"1": {"class_type": "TestNoise", "inputs": {"value": 4}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}},
 			"3": {"class_type": "TestConst", "inputs": {"value": 9}}, "4": {"class_type": "TestIntOut", "inputs": {"value": ["3", 0]}}}`
-		ws.until(h.queue(prompt, "nan"))
-		msgs := ws.until(h.queue(prompt, "nan"))
-		Expect(executedNodes(msgs)).To(ConsistOf("1", "2"))
+		ws.Until(h.Queue(prompt, "nan"))
+		msgs := ws.Until(h.Queue(prompt, "nan"))
+		Expect(comfyclient.ExecutedNodes(msgs)).To(ConsistOf("1", "2"))
 		Expect(h.runs.get("TestNoise")).To(Equal(2))
 	})
 
@@ -159,48 +161,48 @@ var _ = Describe("Execution", func() {
 		prompt := `{"1": {"class_type": "TestIntList", "inputs": {"count": 3}}, "2": {"class_type": "TestConst", "inputs": {"value": 5}},
 			"3": {"class_type": "TestAddInts", "inputs": {"a": ["1", 0], "b": ["2", 0]}},
 			"4": {"class_type": "TestIntOut", "inputs": {"value": ["3", 0]}}}`
-		entry := h.historyEntry(h.queue(prompt, ""))
+		entry := h.History(h.Queue(prompt, ""))
 		Expect(entry["outputs"]).To(HaveKeyWithValue("4", HaveKeyWithValue("text", Equal([]any{"5", "15", "25"}))))
 	})
 
 	It("interrupts a running prompt: execution_interrupted, history error and not completed", func() {
 		ws := h.connect("int")
-		id := h.queue(`{"1": {"class_type": "TestSlow", "inputs": {"steps": 500, "ms": 10}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`, "int")
+		id := h.Queue(`{"1": {"class_type": "TestSlow", "inputs": {"steps": 500, "ms": 10}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`, "int")
 		Eventually(func() bool {
 			select {
-			case m := <-ws.msgs:
+			case m := <-ws.Msgs:
 				return m.Type == "progress"
 			default:
 				return false
 			}
 		}, 10*time.Second, time.Millisecond).Should(BeTrue())
-		code, _ := h.postJSON("/interrupt", `{"prompt_id": "`+id+`"}`)
+		code, _ := h.Post("/interrupt", `{"prompt_id": "`+id+`"}`)
 		Expect(code).To(Equal(http.StatusOK))
-		msgs := ws.until(id)
-		Expect(types(msgs)).To(ContainElement("execution_interrupted"))
-		Expect(types(msgs)).NotTo(ContainElement("execution_success"))
-		entry := h.historyEntry(id)
+		msgs := ws.Until(id)
+		Expect(comfyclient.Types(msgs)).To(ContainElement("execution_interrupted"))
+		Expect(comfyclient.Types(msgs)).NotTo(ContainElement("execution_success"))
+		entry := h.History(id)
 		status := entry["status"].(map[string]any)
 		Expect(status["status_str"]).To(Equal("error"))
 		Expect(status["completed"]).To(BeFalse())
 
 		// The next prompt runs normally.
-		next := h.queue(`{"1": {"class_type": "TestSlow", "inputs": {"steps": 1, "ms": 1}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`, "int")
-		Expect(types(ws.until(next))).To(ContainElement("execution_success"))
+		next := h.Queue(`{"1": {"class_type": "TestSlow", "inputs": {"steps": 1, "ms": 1}}, "2": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`, "int")
+		Expect(comfyclient.Types(ws.Until(next))).To(ContainElement("execution_success"))
 	})
 
 	It("reports a failing node with execution_error and keeps the earlier outputs", func() {
 		ws := h.connect("err")
-		id := h.queue(`{"1": {"class_type": "TestConst", "inputs": {"value": 7}}, "2": {"class_type": "TestRaise", "inputs": {"value": ["1", 0]}},
+		id := h.Queue(`{"1": {"class_type": "TestConst", "inputs": {"value": 7}}, "2": {"class_type": "TestRaise", "inputs": {"value": ["1", 0]}},
 			"3": {"class_type": "TestIntOut", "inputs": {"value": ["2", 0]}}, "4": {"class_type": "TestIntOut", "inputs": {"value": ["1", 0]}}}`, "err")
-		msgs := ws.until(id)
+		msgs := ws.Until(id)
 		var errMsg map[string]any
 		for _, m := range msgs {
 			if m.Type == "execution_error" {
 				errMsg = m.Data
 			}
 		}
-		Expect(errMsg).NotTo(BeNil(), "types: %v", types(msgs))
+		Expect(errMsg).NotTo(BeNil(), "types: %v", comfyclient.Types(msgs))
 		Expect(errMsg).To(HaveKeyWithValue("node_id", "2"))
 		Expect(errMsg).To(HaveKeyWithValue("node_type", "TestRaise"))
 		Expect(errMsg).To(HaveKeyWithValue("exception_message", "raised on purpose"))
@@ -208,7 +210,7 @@ var _ = Describe("Execution", func() {
 		Expect(errMsg).To(HaveKeyWithValue("current_inputs", HaveKeyWithValue("value", ConsistOf(BeNumerically("==", 7)))))
 		Expect(errMsg).To(HaveKey("traceback"))
 		Expect(errMsg["executed"]).To(ContainElement("1"))
-		entry := h.historyEntry(id)
+		entry := h.History(id)
 		Expect(entry["status"]).To(HaveKeyWithValue("status_str", "error"))
 		Expect(entry["status"]).To(HaveKeyWithValue("completed", false))
 	})
@@ -221,7 +223,7 @@ var _ = Describe("Execution", func() {
 			fmt.Fprintf(&b, `, "%d": {"class_type": "TestAddInts", "inputs": {"a": ["%d", 0]}}`, i, i-1)
 		}
 		fmt.Fprintf(&b, `, "out": {"class_type": "TestIntOut", "inputs": {"value": ["%d", 0]}}}`, n-1)
-		entry := h.historyEntry(h.queue(b.String(), ""))
+		entry := h.History(h.Queue(b.String(), ""))
 		Expect(entry["status"]).To(HaveKeyWithValue("status_str", "success"))
 		Expect(entry["outputs"]).To(HaveKeyWithValue("out", HaveKeyWithValue("text", ConsistOf("1"))))
 	})
@@ -229,14 +231,14 @@ var _ = Describe("Execution", func() {
 	It("handles a 10 MB prompt", func() {
 		big := strings.Repeat("x", 10<<20)
 		prompt := `{"1": {"class_type": "TestIntOut", "inputs": {"value": "` + big + `"}}}`
-		entry := h.historyEntry(h.queue(prompt, ""))
+		entry := h.History(h.Queue(prompt, ""))
 		Expect(entry["status"]).To(HaveKeyWithValue("status_str", "success"))
 	})
 
 	It("never blocks the worker on a websocket client that does not read", func() {
 		// A raw client that never reads: its TCP buffers fill, then its
 		// server-side queue; the server must drop it, not wait for it.
-		url := strings.Replace(h.base, "http://", "ws://", 1) + "/ws?clientId=stalled"
+		url := strings.Replace(h.Base, "http://", "ws://", 1) + "/ws?clientId=stalled"
 		stalled, _, err := websocket.Dial(GinkgoT().Context(), url, nil)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() { stalled.CloseNow() })
@@ -248,10 +250,10 @@ var _ = Describe("Execution", func() {
 		}
 		b.WriteString(`, "out": {"class_type": "TestIntOut", "inputs": {"value": ["2999", 0]}}}`)
 		start := time.Now()
-		id := h.queue(b.String(), "stalled")
-		h.historyEntry(id)
+		id := h.Queue(b.String(), "stalled")
+		h.History(id)
 		Expect(time.Since(start)).To(BeNumerically("<", 30*time.Second))
 		// Other clients are still served.
-		Expect(types(ws.until(h.queue(imageGraph("", "WHITE", 4), "reader")))).To(ContainElement("execution_success"))
+		Expect(comfyclient.Types(ws.Until(h.Queue(imageGraph("", "WHITE", 4), "reader")))).To(ContainElement("execution_success"))
 	})
 })
