@@ -315,4 +315,24 @@ var _ = Describe("Image nodes", func() {
 		var v any
 		Expect(json.Unmarshal([]byte(chunks["prompt"]), &v)).To(Succeed())
 	})
+
+	It("writes the is_changed of a LoadImage the prompt does not execute too", func() {
+		// 0.33.0 keys every node of the prompt (caching.py add_keys over
+		// prompt.keys()), running IS_CHANGED on each.
+		data := encodePNG(pattern(2, 2, 43))
+		name := "regen-conformance-" + srv.run + "-dangling.png"
+		code, _ := srv.Upload(name, data, map[string]string{"overwrite": "true"})
+		Expect(code).To(Equal(200))
+		id := srv.Queue(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}},
+			"5": {"class_type": "LoadImage", "inputs": {"image": %q}},
+			"9": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "regen-conformance"}}}`, name, name), "")
+		list, err := pngtext.Read(strings.NewReader(string(srv.View(outputImages(srv.History(id), "9")[0], ""))))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(list).NotTo(BeEmpty())
+		Expect(list[0].Keyword).To(Equal("prompt"))
+		sum := hex.EncodeToString(func() []byte { s := sha256.Sum256(data); return s[:] }())
+		Expect(list[0].Text).To(Equal(fmt.Sprintf(`{"1": {"class_type": "LoadImage", "inputs": {"image": %q}, "is_changed": [%q]}, `+
+			`"5": {"class_type": "LoadImage", "inputs": {"image": %q}, "is_changed": [%q]}, `+
+			`"9": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "regen-conformance"}}}`, name, sum, name, sum)))
+	})
 })
