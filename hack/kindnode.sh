@@ -339,7 +339,11 @@ storage_images() {
 	local ctx=$1 p="$1/local-path-provisioner" h="$1/local-path-helper"
 	mkdir -p "$p/LICENSES" "$h/root"
 	cp "$bin/local-path-provisioner" "$p/"
-	install -m 0644 "$(GOFLAGS= go env GOMODCACHE)/github.com/rancher/local-path-provisioner@$lpp_version/LICENSE" "$p/LICENSES/local-path-provisioner"
+	# Its licence, from the module (downloaded again if the module cache was cleaned
+	# since the binary was built).
+	local mod
+	mod=$(GOFLAGS= go mod download -json "github.com/rancher/local-path-provisioner@$lpp_version" | jq -r .Dir)
+	install -m 0644 "$mod/LICENSE" "$p/LICENSES/local-path-provisioner"
 	# kind's manifest runs `local-path-provisioner --debug start ...`: found on PATH.
 	printf 'FROM scratch\nENV PATH=/usr/local/bin:/usr/bin:/bin\nCOPY LICENSES/ /LICENSES/\nCOPY local-path-provisioner /usr/local/bin/local-path-provisioner\nENTRYPOINT ["/usr/local/bin/local-path-provisioner"]\n' >"$p/Dockerfile"
 	helper_files | sort -u | tar -C "$dir/rootfs" -c --no-recursion -T - | tar -x -C "$h/root"
