@@ -13,13 +13,21 @@
 #     with Debian's iptables, etcd v3.7.0, coredns v1.14.6, pause = cmd/regen-pause),
 #     imported into the node's containerd (k8s.io namespace, pinned) at build time the way
 #     `kind build node-image` does (its own command fetches content and cannot run offline);
-#   - no kindnetd and no local-path-provisioner: a bridge CNI config (single node, no
+#   - local-path-provisioner v0.0.30 built from its Go module (static) into a FROM-scratch
+#     image, a helper image (sh, mkdir, rm and their libraries from the rootfs, as kind's
+#     own helper image stages them), both imported like the images above, and kind's own
+#     default storage manifest at /kind/manifests/default-storage.yaml, read from the
+#     kind module's source by hack/kindnode/kindstorage with only the two image names
+#     changed: `kind create cluster` applies it, so the default `standard` StorageClass
+#     is backed by the provisioner (WaitForFirstConsumer, volumes under
+#     /var/local-path-provisioner in the node), as on a kindest/node. kind v0.33.0 builds
+#     v0.0.34, which the Go module proxy does not serve: v0.0.30 is its latest there;
+#   - no kindnetd (not on the Go module proxy): a bridge CNI config (single node, no
 #     masquerade, no default route: pods cannot reach off the node; one route, to the
 #     Service range 10.96.0.0/16 through the node, where kube-proxy's rules DNAT it: the
 #     apiserver's 10.96.0.1 for CoreDNS, which without it is never Ready; what is still
 #     addressed to that range after kube-proxy's DNAT is refused in the node,
-#     hack/kindnode/regen-node-checks, not sent on) and kind's
-#     legacy host-path StorageClass. A kind config must say `disableDefaultCNI: true`
+#     hack/kindnode/regen-node-checks, not sent on). A kind config must say `disableDefaultCNI: true`
 #     and keep kind's default pod and Service ranges (runner/target/cluster.KindConfig).
 # Sandbox fixes, each behind a check so a normal machine skips it (hack/kindnode/):
 # regen-runc drops CAP_SYS_RESOURCE when the bounding set lacks it (dockerd's default
@@ -50,9 +58,10 @@ kind_version=v0.33.0
 kube_version=v1.37.2
 etcd_version=v3.7.0
 coredns_version=v1.14.6
+lpp_version=v0.0.30
 suite=bookworm
 # Bump rev when the recipe changes: it is part of the cache key and the image tag.
-rev=r4
+rev=r5
 cache=${REGEN_CACHE:-$HOME/.cache/regen}
 key="kindnode-kind-${kind_version}-kube-${kube_version}-${suite}"
 dir="$cache/$key"
@@ -60,6 +69,10 @@ bin="$dir/bin"
 node_ref="regen.local/kindnode:${kube_version}-${rev}"
 archive="$dir/node-image-${rev}.tar"
 mirror=${REGEN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The storage images kind's default storage manifest is pointed at (in place of its
+# docker.io/kindest ones).
+lpp_ref="regen.local/local-path-provisioner:${lpp_version}"
+helper_ref="regen.local/local-path-helper:${suite}-${rev}"
 
 # Docker: Debian's client (the PATH may have a newer one first, and its builder is
 # BuildKit; the classic builder builds FROM scratch offline).
@@ -95,7 +108,7 @@ prereqs() {
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; }
 }
 
-# kind, coredns, etcd v3.7.0 and the pause binary, into $bin.
+# kind, coredns, etcd v3.7.0, local-path-provisioner and the pause binary, into $bin.
 binaries() {
 	mkdir -p "$bin"
 	local t0
@@ -119,6 +132,13 @@ binaries() {
 		(cd "$root/hack/kindnode/etcd" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3)
 		mv "$bin/etcd.tmp" "$bin/etcd"
 		log "etcd built in $(($(date +%s) - t0)) s"
+	fi
+	if [ ! -x "$bin/local-path-provisioner" ]; then
+		t0=$(date +%s)
+		log "build local-path-provisioner $lpp_version"
+		GOFLAGS= GOBIN="$bin/.gobin" go install -trimpath -ldflags "-s -w" "github.com/rancher/local-path-provisioner@$lpp_version"
+		mv "$bin/.gobin/local-path-provisioner" "$bin/local-path-provisioner" && rmdir "$bin/.gobin"
+		log "local-path-provisioner built in $(($(date +%s) - t0)) s"
 	fi
 	# The pause image's binary is the project's own (cmd/regen-pause), rebuilt each time
 	# (seconds) so the image carries this checkout's.
@@ -285,7 +305,51 @@ assemble() {
 	chroot "$n" systemctl mask systemd-binfmt.service >/dev/null 2>&1
 	mkdir -p "$n/etc/kubernetes/manifests"
 	printf '%s' "$kube_version" >"$n/kind/version"
+	# kind's default storage manifest, where its node-image build writes it and its
+	# cluster creation reads it (without it kind falls back on a host-path class).
+	mkdir -p "$n/kind/manifests"
+	(cd "$root" && go run ./hack/kindnode/kindstorage -kind "$kindmod" -provisioner-image "$lpp_ref" -helper-image "$helper_ref") \
+		>"$n/kind/manifests/default-storage.yaml" || die "kind's default storage manifest"
 	printf 'regen kind node image %s: built offline by hack/kindnode.sh (issue 18)\n' "$rev" >"$n/kind/regen"
+}
+
+# The helper pod's files (what local-path-provisioner runs to make and remove a
+# volume's directory), staged as kind's local-path-helper image stages them: sh, mkdir
+# and rm, the libraries they load, the links to them resolved, and each package's
+# copyright. Paths relative to the rootfs, usr-merged.
+helper_files() {
+	local r="$dir/rootfs" b p f pkg
+	for b in sh mkdir rm; do
+		p=$(chroot "$r" /bin/sh -c "command -v $b")
+		{ echo "$p"; chroot "$r" ldd "$p" | sed -E 's#.* => /#/#' | awk '$1 ~ /^\// {print $1}'; } |
+			while read -r f; do echo "$f"; chroot "$r" readlink -f "$f"; done
+	done | sed -E 's#^/(bin|sbin|lib|lib64)/#/usr/\1/#' | sort -u | while read -r f; do
+		echo ".$f"
+		# dpkg knows a usr-merged file by its unmerged path.
+		pkg=$({ chroot "$r" dpkg -S "$f" || chroot "$r" dpkg -S "${f#/usr}"; } 2>/dev/null | grep -v '^diversion' | head -n 1 | cut -d: -f1)
+		[ -z "$pkg" ] || [ ! -f "$r/usr/share/doc/$pkg/copyright" ] || echo "./usr/share/doc/$pkg/copyright"
+	done
+	# bookworm is usr-merged: /bin, /sbin, /lib, /lib64 are links into /usr.
+	echo ./bin ./sbin ./lib ./lib64 | tr ' ' '\n'
+}
+
+# The storage images of kind's default storage manifest, into $1/<name>: the
+# provisioner (our static build, FROM scratch) and the helper pod's image.
+storage_images() {
+	local ctx=$1 p="$1/local-path-provisioner" h="$1/local-path-helper"
+	mkdir -p "$p/LICENSES" "$h/root"
+	cp "$bin/local-path-provisioner" "$p/"
+	# Its licence, from the module (downloaded again if the module cache was cleaned
+	# since the binary was built).
+	local mod
+	mod=$(GOFLAGS= go mod download -json "github.com/rancher/local-path-provisioner@$lpp_version" | jq -r .Dir)
+	install -m 0644 "$mod/LICENSE" "$p/LICENSES/local-path-provisioner"
+	# kind's manifest runs `local-path-provisioner --debug start ...`: found on PATH.
+	printf 'FROM scratch\nENV PATH=/usr/local/bin:/usr/bin:/bin\nCOPY LICENSES/ /LICENSES/\nCOPY local-path-provisioner /usr/local/bin/local-path-provisioner\nENTRYPOINT ["/usr/local/bin/local-path-provisioner"]\n' >"$p/Dockerfile"
+	helper_files | sort -u | tar -C "$dir/rootfs" -c --no-recursion -T - | tar -x -C "$h/root"
+	# What the manifest's setup and teardown scripts do, in the staged tree.
+	chroot "$h/root" /bin/sh -c 'set -eu; mkdir -m 0777 -p /v/pvc && rm -rf /v' || die "helper image: sh, mkdir, rm do not run"
+	printf 'FROM scratch\nCOPY root/ /\nENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n' >"$h/Dockerfile"
 }
 
 # The component images, FROM scratch, built with the classic builder; saved to $1.
@@ -335,6 +399,14 @@ components() {
 			;;
 		*) die "kubeadm asks for $img: no recipe for it" ;;
 		esac
+		log "image $img"
+		DOCKER_BUILDKIT=0 "$docker" -H "$DOCKER_HOST" build -q -t "$img" "$ctx/$name" >/dev/null
+		refs+=("$img")
+	done
+	storage_images "$ctx"
+	for img in "$lpp_ref" "$helper_ref"; do
+		name=${img%:*}
+		name=${name##*/}
 		log "image $img"
 		DOCKER_BUILDKIT=0 "$docker" -H "$DOCKER_HOST" build -q -t "$img" "$ctx/$name" >/dev/null
 		refs+=("$img")

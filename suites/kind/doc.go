@@ -3,7 +3,10 @@
 // v0.33.0 cluster from the node image the project builds offline
 // (hack/kindnode.sh, make kind-node-image), loads the executor image from its
 // OCI archive, deploys the dev overlay into a pod on the kind node, replays
-// the fixture suite against the cpu goldens and deletes the cluster; a forced
+// the fixture suite against the cpu goldens and deletes the cluster; while the
+// pod is live, the dev overlay's PVC binds through kind's default storage in
+// the node image (local-path-provisioner built from its Go module), two pods
+// write and read it, and deleting it tears the volume down; a forced
 // failure shows the collectors (the pod's logs, the node's logs); afterwards
 // the machine must look as it did before (links, iptables/nftables, mounts,
 // processes, sysctls), checked with plain tools.

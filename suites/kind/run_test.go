@@ -56,6 +56,7 @@ var _ = Describe("the dev overlay on a kind cluster from the offline node image"
 			Expect(err).NotTo(HaveOccurred())
 			Expect(string(logs)).To(ContainSubstring(`"msg":"serving"`))
 			expectClusterDNS(ctx, t.RestConfig(), cs)
+			expectLocalPathStorage(ctx, cs, t.Namespace())
 			podChecked = true
 		}}
 		st, err := suite.Load(filepath.Join(repo, "fixtures", "suite.yaml"))
