@@ -140,29 +140,17 @@ func cellAxis(n, g int) []axisCell {
 	return out
 }
 
-// localMean writes the local posterior mean of the components (before the
-// shrink towards x, which the caller applies as for the global mean) for
-// latent xb into out, with g cells per side, prior bias [n], component
-// width s2 = s² and variance v = s² + σ². Every sum runs in a fixed order with products rounded
-// explicitly, as in components.go.
-func (m *Model) localMean(out, xb []float32, s *sized, g int, bias []float32, s2, v float64) {
-	C, h, w := m.cfg.LatentChannels, s.h, s.w
-	g = min(g, h, w)
-	d := C * h * w
-	ay, ax := cellAxis(h, g), cellAxis(w, g)
-	// x's rough part and smooth coefficients.
-	xr := xb
+// globalLog returns the whole latent's exact log posterior over the
+// components (up to a constant), as the global posterior weighs them
+// (components.go): bias_j − ‖x − μ_j‖²/(2v) + Σ_i g_i·⟨b_i, x − μ_j⟩², the
+// last term in the smooth coefficients; v = s² + σ², s2 = s².
+func (m *Model) globalLog(xb []float32, s *sized, bias []float32, s2, v float64) []float64 {
+	d := len(xb)
 	var xc []float64
 	if s.sm != nil {
 		xc = make([]float64, s.sm.dim())
 		s.sm.coefs(xc, xb)
-		xr = append([]float32(nil), xb...)
-		s.sm.addProjection(xr, xc, s.negOnes())
 	}
-	// The whole latent's exact log posterior over the components, as the
-	// global posterior weighs them (components.go): bias_j −
-	// ‖x − μ_j‖²/(2v) + Σ_i g_i·⟨b_i, x − μ_j⟩², the last term in the
-	// smooth coefficients.
 	var xx float64
 	for _, v := range xb {
 		xx += float64(float64(v) * float64(v))
@@ -183,6 +171,27 @@ func (m *Model) localMean(out, xb []float32, s *sized, g int, bias []float32, s2
 			}
 		}
 		glog[j] = l
+	}
+	return glog
+}
+
+// localMean writes the local posterior mean of the components (before the
+// shrink towards x, which the caller applies as for the global mean) for
+// latent xb into out, with g cells per side, given the whole latent's log
+// posterior glog [n] (globalLog) and v = s² + σ². Every sum runs in a fixed order with
+// products rounded explicitly, as in components.go.
+func (m *Model) localMean(out, xb []float32, s *sized, g int, glog []float64, v float64) {
+	C, h, w := m.cfg.LatentChannels, s.h, s.w
+	g = min(g, h, w)
+	d := C * h * w
+	ay, ax := cellAxis(h, g), cellAxis(w, g)
+	// x's rough part.
+	xr := xb
+	if s.sm != nil {
+		xc := make([]float64, s.sm.dim())
+		s.sm.coefs(xc, xb)
+		xr = append([]float32(nil), xb...)
+		s.sm.addProjection(xr, xc, s.negOnes())
 	}
 	// Every cell's prior over the components (up to a constant): the whole
 	// latent's log posterior over exemplars, exlog (each exemplar's shifts

@@ -66,7 +66,8 @@ func TestLocalMeanPlacesEachPiece(t *testing.T) {
 		t.Fatalf("%d components, rough %v: want 2 and a rough copy", s.n, s.rough != nil)
 	}
 	out := make([]float32, C*h*w)
-	m.localMean(out, x, s, 4, make([]float32, s.n), 0.05*0.05, 0.05*0.05+0.1*0.1)
+	v := 0.05*0.05 + 0.1*0.1
+	m.localMean(out, x, s, 4, m.globalLog(x, s, make([]float32, s.n), 0.05*0.05, v), v)
 	for _, p := range []struct {
 		col  int
 		want float32
@@ -78,7 +79,7 @@ func TestLocalMeanPlacesEachPiece(t *testing.T) {
 		}
 	}
 	again := make([]float32, C*h*w)
-	m.localMean(again, x, s, 4, make([]float32, s.n), 0.05*0.05, 0.05*0.05+0.1*0.1)
+	m.localMean(again, x, s, 4, m.globalLog(x, s, make([]float32, s.n), 0.05*0.05, v), v)
 	for i := range out {
 		if math.Float32bits(out[i]) != math.Float32bits(again[i]) {
 			t.Fatalf("value %d: %v then %v", i, out[i], again[i])
