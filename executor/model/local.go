@@ -36,6 +36,14 @@ import "math"
 // cell place its piece alone (circles broken into pieces).
 const shiftCoupling = 0.3
 
+// minCellPixels is the smallest cell side in latent pixels. A cell of one
+// latent pixel (16 cells on the 16×16 latent of a 128² image) holds too
+// little evidence to place its piece: neighbouring cells then take the
+// same exemplar at different shifts, and a shape comes out doubled,
+// notched or smeared (issue 13's ghosting); with 2×2-pixel cells its
+// 3×3-cell neighbourhood spans 6×6 pixels and neighbours agree.
+const minCellPixels = 2
+
 // localPrune: exemplars whose whole-latent log posterior is this many nats
 // below the best one's are not candidates in any cell (their prior weight
 // there is below e^-49 of the best component's).
@@ -182,7 +190,7 @@ func (m *Model) globalLog(xb []float32, s *sized, bias []float32, s2, v float64)
 // products rounded explicitly, as in components.go.
 func (m *Model) localMean(out, xb []float32, s *sized, g int, glog []float64, v float64) {
 	C, h, w := m.cfg.LatentChannels, s.h, s.w
-	g = min(g, h, w)
+	g = max(1, min(g, h/minCellPixels, w/minCellPixels))
 	d := C * h * w
 	ay, ax := cellAxis(h, g), cellAxis(w, g)
 	// x's rough part.
