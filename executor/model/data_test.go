@@ -44,6 +44,9 @@ func TestDecodeDataRejects(t *testing.T) {
 		{"generic scale", func(f *safetensors.File) { f.Metadata["generic_scale"], f.Metadata["generic_log_weight"] = "0", "-15" }, "generic_scale"},
 		{"generic weight", func(f *safetensors.File) { f.Metadata["generic_scale"], f.Metadata["generic_log_weight"] = "1", "x" }, "generic_log_weight"},
 		{"generic weight inf", func(f *safetensors.File) { f.Metadata["generic_scale"], f.Metadata["generic_log_weight"] = "1", "-Inf" }, "generic_log_weight"},
+		{"generic max sigma", func(f *safetensors.File) {
+			f.Metadata["generic_scale"], f.Metadata["generic_log_weight"], f.Metadata["generic_max_sigma"] = "1", "-15", "-1"
+		}, "generic_max_sigma"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,10 +25,17 @@ import "math"
 // log π_g = −15 (fixtures/gen) keeps its weight below e^−15 on every
 // txt2img step of the sensitivity table above σ = 0.1 (on the last one or
 // two, σ < 0.07, where D_g and D_ex both are x to within a few
-// hundredths, it may win). An img2img input that no exemplar explains
-// is likelier under it by 80 nats and more at denoise 0.3 (σ ≈ 0.8), so
-// it keeps the input; at denoise 0.5 (σ ≈ 1.5) the exemplars are likelier
-// by 20 nats and more, and take over.
+// hundredths, it may win). It takes part only below
+// Config.GenericMaxSigma (1 in fixtures/gen): at higher levels a
+// trajectory that cfg (4 to 8 in the suite's workflows) or an ancestral
+// sampler's midpoint has pushed off the exemplars is likelier under the
+// broad component too (log odds +12 at σ = 7.3 with dpmpp_2s_ancestral),
+// and it then kept that state to the end, a blank or shapeless image; by
+// σ = 1 a txt2img trajectory is near its exemplar pieces. An img2img
+// input that no exemplar explains is likelier under it by 80 nats and more
+// at denoise 0.3 (σ ≈ 0.8), so it keeps the input; from denoise 0.5
+// (σ ≈ 1.5) the exemplars draw the trajectory to themselves before σ = 1
+// (they were likelier by 20 nats and more there too), and take over.
 //
 // What it does not do: a Gaussian cannot tell the starting noise from
 // content at the frequencies where λ_f > σ², so the kept input carries

@@ -247,8 +247,9 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 				return nil, fmt.Errorf("predict: %w", err)
 			}
 		}
+		gen := s.gen != nil && (m.cfg.GenericMaxSigma == 0 || sigma < m.cfg.GenericMaxSigma)
 		var rr float64 // ‖x − m‖², for the generic component's weight
-		if s.sm != nil || s.gen != nil {
+		if s.sm != nil || gen {
 			// coefficients of x − m, before ob is overwritten
 			r := make([]float32, d)
 			for i, mv := range ob {
@@ -257,14 +258,14 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 			if s.sm != nil {
 				s.sm.coefs(cr, r)
 			}
-			if s.gen != nil {
+			if gen {
 				for _, e := range r {
 					rr += float64(float64(e) * float64(e))
 				}
 			}
 		}
 		var llx float64
-		if s.gen != nil {
+		if gen {
 			llx = s.exemplarLog(rr, cr, g, v)
 		}
 		for i, mv := range ob {
@@ -273,7 +274,7 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 		if s.sm != nil {
 			s.sm.addProjection(ob, cr, gain)
 		}
-		if s.gen != nil {
+		if gen {
 			m.mixGeneric(ob, xb, s, llx, float64(sigma*sigma))
 		}
 	}
