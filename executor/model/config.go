@@ -84,6 +84,15 @@ type Config struct {
 	// decided globally, shapes and edges cell by cell, later in the
 	// trajectory): see LocalLevel. Empty keeps it global at every σ.
 	Local []LocalLevel
+	// GenericScale > 0 adds the generic component (generic.go): the
+	// Gaussian fitted to the exemplars, diagonal in the DCT basis, its
+	// variances scaled by GenericScale. GenericLogWeight is its prior
+	// weight over the exemplars' together, log(π_g / Σ_j π_j).
+	// GenericMaxSigma: the generic component takes part only below this
+	// noise level (0: at every level).
+	GenericScale     float64
+	GenericLogWeight float64
+	GenericMaxSigma  float64
 }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -115,6 +124,11 @@ func (c *Config) metadata() (map[string]string, error) {
 	}
 	if c.UnknownWeight != 0 {
 		m["text_unknown_weight"] = ftoa(c.UnknownWeight)
+	}
+	if c.GenericScale > 0 {
+		m["generic_scale"] = ftoa(c.GenericScale)
+		m["generic_log_weight"] = ftoa(c.GenericLogWeight)
+		m["generic_max_sigma"] = ftoa(c.GenericMaxSigma)
 	}
 	lists := []struct {
 		key string
@@ -208,6 +222,13 @@ func parseConfig(m map[string]string) (*Config, error) {
 	if _, ok := m["text_unknown_weight"]; ok {
 		c.UnknownWeight = getf("text_unknown_weight")
 	}
+	if _, ok := m["generic_scale"]; ok {
+		c.GenericScale = getf("generic_scale")
+		c.GenericLogWeight = getf("generic_log_weight")
+		if _, ok := m["generic_max_sigma"]; ok {
+			c.GenericMaxSigma = getf("generic_max_sigma")
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +248,10 @@ func parseConfig(m map[string]string) (*Config, error) {
 		(c.LowFreq > 0 && !(c.LowFreqDecay > 0 && c.LowFreqDecay <= 1)) {
 		return nil, fmt.Errorf("read metadata: low_freq %d must be 0..8, low_freq_width %v ≥ 0 and low_freq_decay %v in (0, 1]",
 			c.LowFreq, c.LowFreqWidth, c.LowFreqDecay)
+	}
+	if _, ok := m["generic_scale"]; ok && !(c.GenericScale > 0 && !math.IsInf(c.GenericScale, 0) && !math.IsNaN(c.GenericLogWeight) && !math.IsInf(c.GenericLogWeight, 0) && c.GenericMaxSigma >= 0) {
+		return nil, fmt.Errorf("read metadata: generic_scale %v must be positive, generic_log_weight %v finite and generic_max_sigma %v ≥ 0",
+			c.GenericScale, c.GenericLogWeight, c.GenericMaxSigma)
 	}
 	if len(c.Shifts) > 16 {
 		return nil, fmt.Errorf("read metadata: %d shifts, at most 16", len(c.Shifts))

@@ -41,6 +41,12 @@ func TestDecodeDataRejects(t *testing.T) {
 		{"local sigma", func(f *safetensors.File) { f.Metadata["local_schedule"] = `[{"min_sigma":-1,"cells":4}]` }, "local level"},
 		{"local shape", func(f *safetensors.File) { f.Metadata["local_schedule"] = `{"cells":4}` }, "local_schedule"},
 		{"unknown weight", func(f *safetensors.File) { f.Metadata["text_unknown_weight"] = "x" }, "text_unknown_weight"},
+		{"generic scale", func(f *safetensors.File) { f.Metadata["generic_scale"], f.Metadata["generic_log_weight"] = "0", "-15" }, "generic_scale"},
+		{"generic weight", func(f *safetensors.File) { f.Metadata["generic_scale"], f.Metadata["generic_log_weight"] = "1", "x" }, "generic_log_weight"},
+		{"generic weight inf", func(f *safetensors.File) { f.Metadata["generic_scale"], f.Metadata["generic_log_weight"] = "1", "-Inf" }, "generic_log_weight"},
+		{"generic max sigma", func(f *safetensors.File) {
+			f.Metadata["generic_scale"], f.Metadata["generic_log_weight"], f.Metadata["generic_max_sigma"] = "1", "-15", "-1"
+		}, "generic_max_sigma"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

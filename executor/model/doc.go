@@ -1,8 +1,9 @@
 // Package model implements regen-executor's closed-form diffusion model: a
 // checkpoint of exemplar latents with caption embeddings, a bag-of-words text
 // encoder with ComfyUI's emphasis syntax, a denoiser that is the exact (gmm,
-// local per cell at low noise: local.go) or patch-local (els) posterior mean
-// over those exemplars, a PCA VAE with a
+// local per cell at low noise: local.go, with a generic component that
+// keeps what no exemplar explains: generic.go) or patch-local (els)
+// posterior mean over those exemplars, a PCA VAE with a
 // codebook-attention decoder, and LoRA files that add exemplars and shift
 // word embeddings.
 //

@@ -36,6 +36,14 @@ import "math"
 // cell place its piece alone (circles broken into pieces).
 const shiftCoupling = 0.3
 
+// minCellPixels is the smallest cell side in latent pixels. A cell of one
+// latent pixel (16 cells on the 16×16 latent of a 128² image) holds too
+// little evidence to place its piece: neighbouring cells then take the
+// same exemplar at different shifts, and a shape comes out doubled,
+// notched or smeared (issue 13's ghosting); with 2×2-pixel cells its
+// 3×3-cell neighbourhood spans 6×6 pixels and neighbours agree.
+const minCellPixels = 2
+
 // localPrune: exemplars whose whole-latent log posterior is this many nats
 // below the best one's are not candidates in any cell (their prior weight
 // there is below e^-49 of the best component's).
@@ -140,29 +148,17 @@ func cellAxis(n, g int) []axisCell {
 	return out
 }
 
-// localMean writes the local posterior mean of the components (before the
-// shrink towards x, which the caller applies as for the global mean) for
-// latent xb into out, with g cells per side, prior bias [n], component
-// width s2 = s² and variance v = s² + σ². Every sum runs in a fixed order with products rounded
-// explicitly, as in components.go.
-func (m *Model) localMean(out, xb []float32, s *sized, g int, bias []float32, s2, v float64) {
-	C, h, w := m.cfg.LatentChannels, s.h, s.w
-	g = min(g, h, w)
-	d := C * h * w
-	ay, ax := cellAxis(h, g), cellAxis(w, g)
-	// x's rough part and smooth coefficients.
-	xr := xb
+// globalLog returns the whole latent's exact log posterior over the
+// components (up to a constant), as the global posterior weighs them
+// (components.go): bias_j − ‖x − μ_j‖²/(2v) + Σ_i g_i·⟨b_i, x − μ_j⟩², the
+// last term in the smooth coefficients; v = s² + σ², s2 = s².
+func (m *Model) globalLog(xb []float32, s *sized, bias []float32, s2, v float64) []float64 {
+	d := len(xb)
 	var xc []float64
 	if s.sm != nil {
 		xc = make([]float64, s.sm.dim())
 		s.sm.coefs(xc, xb)
-		xr = append([]float32(nil), xb...)
-		s.sm.addProjection(xr, xc, s.negOnes())
 	}
-	// The whole latent's exact log posterior over the components, as the
-	// global posterior weighs them (components.go): bias_j −
-	// ‖x − μ_j‖²/(2v) + Σ_i g_i·⟨b_i, x − μ_j⟩², the last term in the
-	// smooth coefficients.
 	var xx float64
 	for _, v := range xb {
 		xx += float64(float64(v) * float64(v))
@@ -183,6 +179,27 @@ func (m *Model) localMean(out, xb []float32, s *sized, g int, bias []float32, s2
 			}
 		}
 		glog[j] = l
+	}
+	return glog
+}
+
+// localMean writes the local posterior mean of the components (before the
+// shrink towards x, which the caller applies as for the global mean) for
+// latent xb into out, with g cells per side, given the whole latent's log
+// posterior glog [n] (globalLog) and v = s² + σ². Every sum runs in a fixed order with
+// products rounded explicitly, as in components.go.
+func (m *Model) localMean(out, xb []float32, s *sized, g int, glog []float64, v float64) {
+	C, h, w := m.cfg.LatentChannels, s.h, s.w
+	g = max(1, min(g, h/minCellPixels, w/minCellPixels))
+	d := C * h * w
+	ay, ax := cellAxis(h, g), cellAxis(w, g)
+	// x's rough part.
+	xr := xb
+	if s.sm != nil {
+		xc := make([]float64, s.sm.dim())
+		s.sm.coefs(xc, xb)
+		xr = append([]float32(nil), xb...)
+		s.sm.addProjection(xr, xc, s.negOnes())
 	}
 	// Every cell's prior over the components (up to a constant): the whole
 	// latent's log posterior over exemplars, exlog (each exemplar's shifts

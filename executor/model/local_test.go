@@ -66,7 +66,8 @@ func TestLocalMeanPlacesEachPiece(t *testing.T) {
 		t.Fatalf("%d components, rough %v: want 2 and a rough copy", s.n, s.rough != nil)
 	}
 	out := make([]float32, C*h*w)
-	m.localMean(out, x, s, 4, make([]float32, s.n), 0.05*0.05, 0.05*0.05+0.1*0.1)
+	v := 0.05*0.05 + 0.1*0.1
+	m.localMean(out, x, s, 4, m.globalLog(x, s, make([]float32, s.n), 0.05*0.05, v), v)
 	for _, p := range []struct {
 		col  int
 		want float32
@@ -78,10 +79,49 @@ func TestLocalMeanPlacesEachPiece(t *testing.T) {
 		}
 	}
 	again := make([]float32, C*h*w)
-	m.localMean(again, x, s, 4, make([]float32, s.n), 0.05*0.05, 0.05*0.05+0.1*0.1)
+	m.localMean(again, x, s, 4, m.globalLog(x, s, make([]float32, s.n), 0.05*0.05, v), v)
 	for i := range out {
 		if math.Float32bits(out[i]) != math.Float32bits(again[i]) {
 			t.Fatalf("value %d: %v then %v", i, out[i], again[i])
 		}
 	}
+}
+
+// TestLocalCellsAtLeastTwoPixels: on an 8×8 latent a request for 16 or 8
+// cells per side gets 4 (cells of 2×2 latent pixels: one-pixel cells place
+// neighbouring pieces at different shifts, the ghosting of issue 13), and
+// 4 cells stay 4.
+func TestLocalCellsAtLeastTwoPixels(t *testing.T) {
+	t.Parallel()
+	const C, h, w = 4, 8, 8
+	lat := gauss(5, C*h*w)
+	cfg := &Config{Mode: ModeGMM, LatentChannels: C, Schedule: SD1, ComponentWidth: 0.05,
+		Shifts: [][2]float64{{0, 0.125}, {0.125, 0}}, Local: []LocalLevel{{MinSigma: 0, Cells: 4}}}
+	m := newModel(cfg, cpu.New(), &exemplarSet{K: 1, C: C, H: h, W: w, lat: lat, keys: make([]float32, 1), logw: make([]float32, 1)}, "")
+	s := m.at(h, w)
+	x := gauss(6, C*h*w)
+	const s2, v = 0.05 * 0.05, 0.05*0.05 + 0.3*0.3
+	mean := func(g int) []float32 {
+		out := make([]float32, C*h*w)
+		m.localMean(out, x, s, g, m.globalLog(x, s, make([]float32, s.n), s2, v), v)
+		return out
+	}
+	want := mean(4)
+	if two := mean(2); equalBits(two, want) {
+		t.Fatal("2 and 4 cells give the same mean: the test cannot tell cell counts apart")
+	}
+	for _, g := range []int{8, 16} {
+		if !equalBits(mean(g), want) {
+			t.Errorf("%d cells on an 8×8 latent: not the 4-cell mean", g)
+		}
+	}
+}
+
+func equalBits(a, b []float32) bool {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return len(a) == len(b)
 }

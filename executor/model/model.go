@@ -41,6 +41,8 @@ type sized struct {
 	norms64 []float64
 	roughMu sync.Mutex
 	rough   [][]float32
+	// gen is the generic component (generic.go), nil without one.
+	gen *generic
 }
 
 // Model is the denoiser of a checkpoint (with any LoRAs applied). It is safe
@@ -107,7 +109,13 @@ func (m *Model) at(h, w int) *sized {
 		}
 	}
 	if len(m.cfg.Local) > 0 {
-		s.local, s.norms64, s.rough = true, make([]float64, s.n), make([][]float32, s.n)
+		s.local, s.rough = true, make([][]float32, s.n)
+	}
+	if m.cfg.GenericScale > 0 {
+		s.gen = newGeneric(s.lat[:e.K*d], e.K, e.C, h, w, m.cfg.GenericScale, float64(m.cfg.ComponentWidth*m.cfg.ComponentWidth))
+	}
+	if (len(m.cfg.Local) > 0 || s.gen != nil) && s.norms64 == nil {
+		s.norms64 = make([]float64, s.n)
 		for j := range s.norms64 {
 			var acc float64
 			for _, v := range s.lat[j*d : (j+1)*d] {
@@ -218,7 +226,7 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 		}
 		ob := out.Data[b*d : (b+1)*d]
 		if lg := m.localCells(sigma); lg > 0 && s.local {
-			m.localMean(ob, xb, s, lg, cb, s2, v)
+			m.localMean(ob, xb, s, lg, m.globalLog(xb, s, cb, s2, v), v)
 		} else {
 			if s.sm != nil {
 				// + Σ_i λ_i/(2·v·(v+λ_i))·⟨b_i, x − μ_j⟩², in coefficient space.
@@ -239,19 +247,35 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 				return nil, fmt.Errorf("predict: %w", err)
 			}
 		}
-		if s.sm != nil {
+		gen := s.gen != nil && (m.cfg.GenericMaxSigma == 0 || sigma < m.cfg.GenericMaxSigma)
+		var rr float64 // ‖x − m‖², for the generic component's weight
+		if s.sm != nil || gen {
 			// coefficients of x − m, before ob is overwritten
 			r := make([]float32, d)
 			for i, mv := range ob {
 				r[i] = float32(float64(xb[i]) - float64(mv))
 			}
-			s.sm.coefs(cr, r)
+			if s.sm != nil {
+				s.sm.coefs(cr, r)
+			}
+			if gen {
+				for _, e := range r {
+					rr += float64(float64(e) * float64(e))
+				}
+			}
+		}
+		var llx float64
+		if gen {
+			llx = s.exemplarLog(rr, cr, g, v)
 		}
 		for i, mv := range ob {
 			ob[i] = float32(float64(mv) + float64(a*(float64(xb[i])-float64(mv))))
 		}
 		if s.sm != nil {
 			s.sm.addProjection(ob, cr, gain)
+		}
+		if gen {
+			m.mixGeneric(ob, xb, s, llx, float64(sigma*sigma))
 		}
 	}
 	return out, nil
