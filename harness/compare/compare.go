@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -12,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/vitali-fedulov/images4"
+
+	"github.com/regen-dev/regen/harness/compare/internal/pngdecode"
 )
 
 // Input is one side of a comparison. Give at least one of Image, PNG or
@@ -158,10 +161,11 @@ type decoded struct {
 func decode(in Input) (*decoded, error) {
 	img := in.Image
 	if img == nil && len(in.PNG) > 0 {
-		var err error
-		if img, err = png.Decode(bytes.NewReader(in.PNG)); err != nil {
-			return nil, fmt.Errorf("decode png: %w", err)
+		px, err := decodePNG(in.PNG)
+		if err != nil {
+			return nil, err
 		}
+		img = px
 	}
 	if img == nil {
 		if err := in.Record.Validate(); err != nil {
@@ -171,6 +175,27 @@ func decode(in Input) (*decoded, error) {
 	}
 	px := toNRGBA(img)
 	return describe(in, px, pixelSHA256(px))
+}
+
+// decodePNG decodes a PNG file to the comparator's pixel layout: with
+// pngdecode, straight into NRGBA, for the files the harness writes and
+// reads (8-bit grey, RGB, RGBA, not interlaced), else, or when pngdecode
+// refuses the file, with image/png, which stays the judge of what a valid
+// PNG is. Only pngdecode.ErrTooLarge is final: image/png would refuse that
+// file too, after allocating the image its header claims.
+func decodePNG(data []byte) (image.Image, error) {
+	px, err := pngdecode.Decode(data)
+	switch {
+	case err == nil:
+		return px, nil
+	case errors.Is(err, pngdecode.ErrTooLarge):
+		return nil, fmt.Errorf("decode png: %w", err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("decode png: %w", err)
+	}
+	return img, nil
 }
 
 // describe is decode's result for in given its pixels px and their hash.
