@@ -301,18 +301,30 @@ func paeth(cur, prev []byte, bpp int) {
 	}
 }
 
-// predict is the Paeth predictor of a (left), b (up), c (upper left),
-// without branches: on image data the choice is close to random, and a
-// mispredicted branch costs more than the whole computation. All values
-// are within ±1020, so the sign bits are the comparisons.
+// predict is the Paeth predictor of a (left), b (up), c (upper left).
+// Small enough to inline, and written so that the compiler selects with
+// conditional moves: on image data the choice is close to random, and a
+// mispredicted branch costs more than the whole computation.
 func predict(a, b, c int) int {
-	pa := abs(b - c) // |p − a| where p = a + b − c
-	pb := abs(a - c) // |p − b|
-	pc := abs(a + b - 2*c)
-	notB := (pc - pb) >> 63               // all ones when pc < pb: c over b
-	pred := b ^ ((b ^ c) & notB)          // b, or c
-	notA := ((pb - pa) | (pc - pa)) >> 63 // all ones unless pa ≤ pb and pa ≤ pc
-	return a ^ ((a ^ pred) & notA)
+	pa, pb := b-c, a-c // p − a and p − b, where p = a + b − c
+	pc := pa + pb
+	if pa < 0 {
+		pa = -pa
+	}
+	if pb < 0 {
+		pb = -pb
+	}
+	if pc < 0 {
+		pc = -pc
+	}
+	bc := b
+	if pc < pb {
+		bc = c
+	}
+	if min(pb, pc) < pa {
+		a = bc
+	}
+	return a
 }
 
 func paeth3(cur, prev []byte) {
@@ -358,9 +370,4 @@ func paethN(cur, prev []byte, bpp int) {
 			c = b
 		}
 	}
-}
-
-func abs(v int) int {
-	m := v >> (64 - 1)
-	return (v ^ m) - m
 }
