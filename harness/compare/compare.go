@@ -123,10 +123,16 @@ func Compare(golden, got Input, opts Options) Result {
 			loc = &st
 		})
 	}
-	var goldA *analysed
-	wg.Go(func() { goldA, _, goldErr = gold.analyse(nil, Thresholds{}) })
-	gotA, gotLoc, err := out.analyse(against, res.Thresholds)
-	wg.Wait()
+	var goldA, gotA *analysed
+	var gotLoc *localStats
+	if against != nil && gold.in.Record == nil {
+		// Both sides from their pixels: one pass over the two.
+		goldA, gotA, gotLoc, goldErr, err = analysePair(gold, out, res.Thresholds)
+	} else {
+		wg.Go(func() { goldA, _, goldErr = gold.analyse(nil, Thresholds{}) })
+		gotA, gotLoc, err = out.analyse(against, res.Thresholds)
+		wg.Wait()
+	}
 	if gotLoc != nil {
 		loc = gotLoc
 	}
@@ -246,6 +252,33 @@ func (d *decoded) analyse(golden *image.NRGBA, th Thresholds) (*analysed, *local
 	// decode hashed the pixels already.
 	a, loc := analysePixels(d.px, d.sum, prov, golden, th)
 	return a, loc, nil
+}
+
+// analysePair is analyse of both sides, both decoded from pixels of the
+// same size and without a record, in one scan of the two (scanPair) that
+// also measures tier 4 of got against gold; the icons are sampled beside
+// it. goldErr and gotErr are each side's provenance error.
+func analysePair(gold, got *decoded, th Thresholds) (goldA, gotA *analysed, loc *localStats, goldErr, gotErr error) {
+	var gi, gri, oi, ori images4.IconT
+	var wg sync.WaitGroup
+	wg.Go(func() { gi, gri = icons(gold.px) })
+	wg.Go(func() { oi, ori = icons(got.px) })
+	so, sg, loc := scanPair(got.px, gold.px, th, true)
+	wg.Wait()
+	goldProv, goldErr := provenanceFromPNG(gold.in.PNG)
+	gotProv, gotErr := provenanceFromPNG(got.in.PNG)
+	if goldErr != nil || gotErr != nil {
+		if goldErr != nil {
+			goldErr = fmt.Errorf("read provenance: %w", goldErr)
+		}
+		if gotErr != nil {
+			gotErr = fmt.Errorf("read provenance: %w", gotErr)
+		}
+		return nil, nil, nil, goldErr, gotErr
+	}
+	goldA = &analysed{rec: newRecord(gold.px, gold.sum, goldProv, sg, gi, gri), px: gold.px}
+	gotA = &analysed{rec: newRecord(got.px, got.sum, gotProv, so, oi, ori), px: got.px}
+	return goldA, gotA, loc, nil, nil
 }
 
 // identicalRecord is the record of an output whose pixels are identical to
