@@ -198,6 +198,27 @@ func BenchmarkScanFixture1024(b *testing.B) {
 	reportCPU(b, start)
 }
 
+// BenchmarkScanPairFixture1024 is the one pass over the noisy fixture
+// pair that both records' statistics and tier 4 come from (scanPair).
+func BenchmarkScanPairFixture1024(b *testing.B) {
+	golden, got := fixturePair(b)
+	var px [2]*image.NRGBA
+	for i, f := range [][]byte{golden, got} {
+		img, err := decodePNG(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		px[i] = toNRGBA(img)
+	}
+	th := DefaultThresholds()
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		scanPair(px[1], px[0], th, true)
+	}
+	reportCPU(b, start)
+}
+
 // BenchmarkCompare1024Identical judges an output identical to its golden:
 // tier 0 alone, i.e. both PNGs decoded and hashed (concurrently), nothing
 // more. Compare with BenchmarkDecodeHash1024Pair.
