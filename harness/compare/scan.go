@@ -154,6 +154,13 @@ func scanPair(px, golden *image.NRGBA, th Thresholds, goldStats bool) (*scanned,
 				gcc, glc = gcolour[cy*gridSize:(cy+1)*gridSize], glevels[cy*gridSize:(cy+1)*gridSize]
 			}
 			loc := &parts[cy]
+			// Tier 4's counts and maxima, kept in locals rather than
+			// through loc (stored once, after the band).
+			var maxDE float64
+			var maxA, alphaChanged, changed int
+			defer func() {
+				loc.maxDeltaE, loc.maxAlpha, loc.alphaChanged, loc.changed = maxDE, maxA, alphaChanged, changed
+			}()
 			for y := band0; y < band1; y++ {
 				row := px.Pix[y*px.Stride : y*px.Stride+4*w]
 				var grow []byte
@@ -218,6 +225,9 @@ func scanPair(px, golden *image.NRGBA, th Thresholds, goldStats bool) (*scanned,
 						dE := 0.0
 						if q[0] != p[0] || q[1] != p[1] || q[2] != p[2] {
 							dE = float64(pixelDeltaE(u, v))
+							if dE > maxDE { // dE ≥ 0, never NaN: max's result
+								maxDE = dE
+							}
 							loc.countDrift(golden, x, y, p)
 							if goldStats {
 								f0, f1, f2 = float64(u[0]), float64(u[1]), float64(u[2])
@@ -236,18 +246,17 @@ func scanPair(px, golden *image.NRGBA, th Thresholds, goldStats bool) (*scanned,
 							glq0, glq1, glq2, glq3 = glq0+rr, glq1+gg, glq2+bb, glq3+ga*ga
 							gt += luma
 						}
-						loc.maxDeltaE = max(loc.maxDeltaE, dE)
 						da := int(q[3]) - int(p[3])
 						da = max(da, -da)
-						loc.maxAlpha = max(loc.maxAlpha, da)
+						maxA = max(maxA, da)
 						alpha := da >= alphaMin
 						if alpha {
-							loc.alphaChanged++
+							alphaChanged++
 						}
 						in := alpha || dE > th.PixelDeltaE && maxLSB(q, p) >= th.PixelMinLSB
 						mrow[x] = in
 						if in {
-							loc.changed++
+							changed++
 						}
 					}
 					c.n, c.sum, c.sq = cn, [3]float64{s0, s1, s2}, [3]float64{q0, q1, q2}
