@@ -174,7 +174,7 @@ func scanPair(px, golden *image.NRGBA, th Thresholds, goldStats bool) (*scanned,
 				if goldStats {
 					gtsum = gs.thumb[ty*hashSide : (ty+1)*hashSide]
 				}
-				prev, v := uint32(0), [3]float32{} // the last colour converted: 0 is no colour
+				prev, v := uint32(0), [3]float32{}  // the last colour converted: 0 is no colour
 				gprev, u := uint32(0), [3]float32{} // the same, for the golden's colours
 				for _, sg := range segs {
 					c, l := &cc[sg.cx], &lc[sg.cx]

@@ -256,18 +256,24 @@ func TestMalformed(t *testing.T) {
 		name string
 		data []byte
 		want string // in the error; ErrTooLarge's text for that error
+		// stdAccepts: image/png decodes it all the same. pngdecode is
+		// stricter, and a caller falls back to image/png on its error.
+		stdAccepts bool
 	}{
-		{"empty", nil, "not a PNG"},
-		{"signature only", []byte(signature), "truncated chunk"},
-		{"truncated in IDAT", good[:idatAt+20], "past the end"},
-		{"truncated before IEND", good[:len(good)-12], "truncated chunk"},
-		{"bad CRC", corrupt(func(b []byte) []byte { b[idatAt+10] ^= 1; return b }), "invalid checksum"},
-		{"bad filter byte", encodedBadFilter(t), "bad filter type 7"},
-		{"huge dimensions", huge, ErrTooLarge.Error()},
-		{"zero width", append(chunk([]byte(signature), "IHDR", ihdr(0, 5, 8, ctRGBA, 0)), good[8+25:]...), "bad dimensions"},
-		{"short image data", encodedShort(t), "not enough pixel data"},
-		{"no IHDR first", chunk([]byte(signature), "IDAT", []byte{1}), "before IHDR"},
-		{"no IDAT", chunk(chunk([]byte(signature), "IHDR", ihdr(1, 1, 8, ctRGB, 0)), "IEND", nil), "IEND before IDAT"},
+		{"empty", nil, "not a PNG", false},
+		{"byte after the zlib stream", rawPNGZ(t, 2, 2, append(zlibOf(t, []byte{0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6}), 0), false),
+			"bytes after the zlib stream", true},
+		{"signature only", []byte(signature), "truncated chunk", false},
+		{"truncated in IDAT", good[:idatAt+20], "past the end", false},
+		{"truncated before IEND", good[:len(good)-12], "truncated chunk", false},
+		{"bad CRC", corrupt(func(b []byte) []byte { b[idatAt+10] ^= 1; return b }), "invalid checksum", false},
+		{"bad filter byte", encodedBadFilter(t), "bad filter type 7", false},
+		{"huge dimensions", huge, ErrTooLarge.Error(), false},
+		{"zero width", append(chunk([]byte(signature), "IHDR", ihdr(0, 5, 8, ctRGBA, 0)), good[8+25:]...), "bad dimensions", false},
+		{"short image data", encodedShort(t), "not enough pixel data", false},
+		{"no IHDR first", chunk([]byte(signature), "IDAT", []byte{1}), "before IHDR", false},
+		{"no IDAT", chunk(chunk([]byte(signature), "IHDR", ihdr(1, 1, 8, ctRGB, 0)), "IEND", nil), "IEND before IDAT", false},
+		{"bad Adler-32", badAdler(t), "checksum", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -279,8 +285,8 @@ func TestMalformed(t *testing.T) {
 			if _, err := png.DecodeConfig(bytes.NewReader(tt.data)); err == nil && tt.name == "huge dimensions" {
 				return // image/png would allocate 14 GB before finding out
 			}
-			if _, err := png.Decode(bytes.NewReader(tt.data)); err == nil {
-				t.Fatalf("image/png accepts it: the test file is not broken")
+			if _, err := png.Decode(bytes.NewReader(tt.data)); (err == nil) != tt.stdAccepts {
+				t.Fatalf("image/png: %v, want it to accept the file: %v", err, tt.stdAccepts)
 			}
 		})
 	}
@@ -299,15 +305,36 @@ func encodedShort(tb testing.TB) []byte {
 // rawPNG is an RGB PNG of the given size whose zlib stream holds rows.
 func rawPNG(tb testing.TB, w, h int, rows []byte) []byte {
 	tb.Helper()
+	return rawPNGZ(tb, w, h, zlibOf(tb, rows), false)
+}
+
+func zlibOf(tb testing.TB, data []byte) []byte {
+	tb.Helper()
 	var z bytes.Buffer
 	zw := zlib.NewWriter(&z)
-	zw.Write(rows)
+	zw.Write(data)
 	if err := zw.Close(); err != nil {
 		tb.Fatal(err)
 	}
+	return z.Bytes()
+}
+
+// rawPNGZ is an RGB PNG whose IDAT is z, its last byte flipped with
+// breakSum (the Adler-32's low byte: the chunk's CRC stays valid).
+func rawPNGZ(tb testing.TB, w, h int, z []byte, breakSum bool) []byte {
+	tb.Helper()
+	if breakSum {
+		z = append([]byte(nil), z...)
+		z[len(z)-1] ^= 1
+	}
 	b := chunk([]byte(signature), "IHDR", ihdr(w, h, 8, ctRGB, 0))
-	b = chunk(b, "IDAT", z.Bytes())
+	b = chunk(b, "IDAT", z)
 	return chunk(b, "IEND", nil)
+}
+
+// badAdler is a 2×2 RGB image whose zlib checksum is wrong.
+func badAdler(tb testing.TB) []byte {
+	return rawPNGZ(tb, 2, 2, zlibOf(tb, []byte{0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6}), true)
 }
 
 // FuzzDecode: on any input Decode returns without panicking, and an image
@@ -320,6 +347,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encoded(f, 4, 4, 2, 4, func(int) byte { return ftAverage }))
 	f.Add(encodedBadFilter(f))
 	f.Add(encodedShort(f))
+	f.Add(badAdler(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		img, err := Decode(data)
 		if err != nil {
