@@ -29,6 +29,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "regen: %v\n", err)
 		os.Exit(app.ExitInfra)
 	}
+	collectLate(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := app.Run(ctx, args, os.Stdout, os.Stderr)
 	stop()

@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -12,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/vitali-fedulov/images4"
+
+	"github.com/regen-dev/regen/harness/compare/internal/pngdecode"
 )
 
 // Input is one side of a comparison. Give at least one of Image, PNG or
@@ -67,6 +70,21 @@ func Compare(golden, got Input, opts Options) Result {
 	}
 	out, err := decode(got)
 	wg.Wait()
+	// Tier 0's hashes: one when both sides decoded to the same bytes (an
+	// identical output costs two decodes and one hash), else both,
+	// concurrently.
+	if err == nil && goldErr == nil && gold != nil && samePixels(gold.px, out.px) {
+		sum := pixelSHA256(out.px)
+		err, goldErr = out.setSum(sum), gold.setSum(sum)
+	} else {
+		if gold != nil && goldErr == nil && gold.px != nil {
+			wg.Go(func() { goldErr = gold.setSum(pixelSHA256(gold.px)) })
+		}
+		if err == nil && out.px != nil {
+			err = out.setSum(pixelSHA256(out.px))
+		}
+		wg.Wait()
+	}
 	if sameFile && err == nil {
 		// The same file twice: the same pixels, decoded once.
 		gold, goldErr = describe(golden, out.px, out.sum)
@@ -120,10 +138,16 @@ func Compare(golden, got Input, opts Options) Result {
 			loc = &st
 		})
 	}
-	var goldA *analysed
-	wg.Go(func() { goldA, _, goldErr = gold.analyse(nil, Thresholds{}) })
-	gotA, gotLoc, err := out.analyse(against, res.Thresholds)
-	wg.Wait()
+	var goldA, gotA *analysed
+	var gotLoc *localStats
+	if against != nil && gold.in.Record == nil {
+		// Both sides from their pixels: one pass over the two.
+		goldA, gotA, gotLoc, goldErr, err = analysePair(gold, out, res.Thresholds)
+	} else {
+		wg.Go(func() { goldA, _, goldErr = gold.analyse(nil, Thresholds{}) })
+		gotA, gotLoc, err = out.analyse(against, res.Thresholds)
+		wg.Wait()
+	}
 	if gotLoc != nil {
 		loc = gotLoc
 	}
@@ -152,16 +176,17 @@ type decoded struct {
 	w, h int
 }
 
-// decode reads one side's pixels and hashes them, or takes both from its
-// record when it has no pixels. A record given with pixels must describe
-// them.
+// decode reads one side's pixels, or takes its size and hash from its
+// record when it has no pixels. Pixels are hashed after (setSum): a
+// record given with them must describe them.
 func decode(in Input) (*decoded, error) {
 	img := in.Image
 	if img == nil && len(in.PNG) > 0 {
-		var err error
-		if img, err = png.Decode(bytes.NewReader(in.PNG)); err != nil {
-			return nil, fmt.Errorf("decode png: %w", err)
+		px, err := decodePNG(in.PNG)
+		if err != nil {
+			return nil, err
 		}
+		img = px
 	}
 	if img == nil {
 		if err := in.Record.Validate(); err != nil {
@@ -169,29 +194,70 @@ func decode(in Input) (*decoded, error) {
 		}
 		return &decoded{in: in, sum: in.Record.SHA256, w: in.Record.Width, h: in.Record.Height}, nil
 	}
-	px := toNRGBA(img)
-	return describe(in, px, pixelSHA256(px))
+	return describe(in, toNRGBA(img), "")
 }
 
-// describe is decode's result for in given its pixels px and their hash.
+// samePixels reports whether a and b (either may be nil) are the same
+// size with the same bytes.
+func samePixels(a, b *image.NRGBA) bool {
+	if a == nil || b == nil || a.Rect.Size() != b.Rect.Size() {
+		return false
+	}
+	n := 4 * a.Rect.Dx() * a.Rect.Dy()
+	return bytes.Equal(a.Pix[:n], b.Pix[:n])
+}
+
+// decodePNG decodes a PNG file to the comparator's pixel layout: with
+// pngdecode, straight into NRGBA, for the files the harness writes and
+// reads (8-bit grey, RGB, RGBA, not interlaced), else, or when pngdecode
+// refuses the file, with image/png, which stays the judge of what a valid
+// PNG is. Only pngdecode.ErrTooLarge is final: image/png would refuse that
+// file too, after allocating the image its header claims.
+func decodePNG(data []byte) (image.Image, error) {
+	px, err := pngdecode.Decode(data)
+	switch {
+	case err == nil:
+		return px, nil
+	case errors.Is(err, pngdecode.ErrTooLarge):
+		return nil, fmt.Errorf("decode png: %w", err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("decode png: %w", err)
+	}
+	return img, nil
+}
+
+// describe is decode's result for in given its pixels px and their hash
+// (empty: to be set with setSum).
 func describe(in Input, px *image.NRGBA, sum string) (*decoded, error) {
 	if in.Record != nil {
 		if err := in.Record.Validate(); err != nil {
 			return nil, err
 		}
 	}
-	d := &decoded{in: in, px: px, sum: sum, w: px.Rect.Dx(), h: px.Rect.Dy()}
+	d := &decoded{in: in, px: px, w: px.Rect.Dx(), h: px.Rect.Dy()}
 	if d.w == 0 || d.h == 0 {
 		return nil, fmt.Errorf("analyse image: empty (%d×%d)", d.w, d.h)
 	}
-	// A record that does not describe these pixels (a PNG replaced
-	// without its record) would make tiers 0–3 judge other pixels than
-	// tier 4.
-	if in.Record != nil && d.sum != in.Record.SHA256 {
-		return nil, fmt.Errorf("record does not match its image: sha256 %s… vs pixels %s…; re-approve the golden",
-			in.Record.SHA256[:12], d.sum[:12])
+	if sum != "" {
+		if err := d.setSum(sum); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
+}
+
+// setSum sets the hash of d's pixels, which its record, if any, must
+// carry: a record that does not describe the pixels (a PNG replaced
+// without its record) would make tiers 0–3 judge other pixels than tier 4.
+func (d *decoded) setSum(sum string) error {
+	d.sum = sum
+	if d.in.Record != nil && sum != d.in.Record.SHA256 {
+		return fmt.Errorf("record does not match its image: sha256 %s… vs pixels %s…; re-approve the golden",
+			d.in.Record.SHA256[:12], sum[:12])
+	}
+	return nil
 }
 
 // analyse completes a decoded side for tiers 1–4: its record, the given
@@ -221,6 +287,33 @@ func (d *decoded) analyse(golden *image.NRGBA, th Thresholds) (*analysed, *local
 	// decode hashed the pixels already.
 	a, loc := analysePixels(d.px, d.sum, prov, golden, th)
 	return a, loc, nil
+}
+
+// analysePair is analyse of both sides, both decoded from pixels of the
+// same size and without a record, in one scan of the two (scanPair) that
+// also measures tier 4 of got against gold; the icons are sampled beside
+// it. goldErr and gotErr are each side's provenance error.
+func analysePair(gold, got *decoded, th Thresholds) (goldA, gotA *analysed, loc *localStats, goldErr, gotErr error) {
+	var gi, gri, oi, ori images4.IconT
+	var wg sync.WaitGroup
+	wg.Go(func() { gi, gri = icons(gold.px) })
+	wg.Go(func() { oi, ori = icons(got.px) })
+	so, sg, loc := scanPair(got.px, gold.px, th, true)
+	wg.Wait()
+	goldProv, goldErr := provenanceFromPNG(gold.in.PNG)
+	gotProv, gotErr := provenanceFromPNG(got.in.PNG)
+	if goldErr != nil || gotErr != nil {
+		if goldErr != nil {
+			goldErr = fmt.Errorf("read provenance: %w", goldErr)
+		}
+		if gotErr != nil {
+			gotErr = fmt.Errorf("read provenance: %w", gotErr)
+		}
+		return nil, nil, nil, goldErr, gotErr
+	}
+	goldA = &analysed{rec: newRecord(gold.px, gold.sum, goldProv, sg, gi, gri), px: gold.px}
+	gotA = &analysed{rec: newRecord(got.px, got.sum, gotProv, so, oi, ori), px: got.px}
+	return goldA, gotA, loc, nil, nil
 }
 
 // identicalRecord is the record of an output whose pixels are identical to

@@ -322,3 +322,44 @@ func TestIdenticalIsTierZeroOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordMustMatchPixels: a golden given with pixels and a record of
+// other pixels (a PNG replaced without its record) is an error, whether
+// the output is identical to the golden's pixels (hashed once for both
+// sides) or not; with the right record both judge.
+func TestRecordMustMatchPixels(t *testing.T) {
+	t.Parallel()
+	f := synth(3, 48, 40)
+	goldPx := f.quantise(nil)
+	goldPNG := encodePNG(t, goldPx)
+	other := synth(4, 48, 40).quantise(nil)
+	wrong, err := NewRecord(other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right, err := NewRecord(goldPx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		out     []byte
+		rec     *Record
+		want    Verdict
+		wantMsg string
+	}{
+		{"identical output, wrong record", encodePNG(t, goldPx), wrong, Error, "record does not match its image"},
+		{"other output, wrong record", encodePNG(t, jitter(f, 3)), wrong, Error, "record does not match its image"},
+		{"identical output, its record", encodePNG(t, goldPx), right, Pass, "exact"},
+		{"other output, its record", encodePNG(t, jitter(f, 3)), right, PassApprox, "every tier"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := Compare(Input{PNG: goldPNG, Record: tt.rec}, Input{PNG: tt.out}, Options{NoDiff: true})
+			if res.Verdict != tt.want || !strings.Contains(res.Reason, tt.wantMsg) {
+				t.Errorf("verdict %s (%s), want %s with %q", res.Verdict, res.Reason, tt.want, tt.wantMsg)
+			}
+		})
+	}
+}

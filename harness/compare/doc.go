@@ -56,6 +56,13 @@
 // ([Thresholds]): DefaultThresholds are calibrated on the synthetic edit
 // table in the package tests, and a golden's record may carry its own.
 //
+// PNG files are decoded by internal/pngdecode straight into 8-bit NRGBA
+// when they are 8-bit grey, grey+alpha, RGB or RGBA and not interlaced
+// (what generators write), else by image/png, which also decides every file
+// pngdecode refuses: the pixels are the same either way. When both sides
+// are judged from their pixels, one pass over the two gives both records'
+// statistics and tier 4.
+//
 // The package imports neither the executor nor the runner: it judges the
 // output of any ComfyUI-compatible server.
 //

@@ -76,6 +76,12 @@ func analyseNRGBA(px *image.NRGBA, pngBytes []byte) (*analysed, error) {
 func analysePixels(px *image.NRGBA, sum string, prov *Provenance, golden *image.NRGBA, th Thresholds) (*analysed, *localStats) {
 	s, loc := scanAgainst(px, golden, th)
 	icon, iconRaw := icons(px)
+	return &analysed{rec: newRecord(px, sum, prov, s, icon, iconRaw), px: px}, loc
+}
+
+// newRecord is the record of px from its pixel hash sum, its provenance,
+// its scan and its icons.
+func newRecord(px *image.NRGBA, sum string, prov *Provenance, s *scanned, icon, iconRaw images4.IconT) *Record {
 	rec := &Record{
 		Version:    RecordVersion,
 		SHA256:     sum,
@@ -88,7 +94,7 @@ func analysePixels(px *image.NRGBA, sum string, prov *Provenance, golden *image.
 		Colour:     s.colour,
 	}
 	rec.Colour.Levels = s.levels
-	return &analysed{rec: rec, px: px}, loc
+	return rec
 }
 
 // Validate checks that a record (typically read from disk) is complete.

@@ -77,18 +77,32 @@ var lumaCoef = func() (t [3][256]float64) {
 // not depend on the split or the schedule. Level sums are integers,
 // exact in float64 either way.
 func scan(px *image.NRGBA) *scanned {
-	s, _ := scanAgainst(px, nil, Thresholds{})
+	s, _, _ := scanPair(px, nil, Thresholds{}, false)
 	return s
 }
 
-// scanAgainst is scan of px that, given golden (the same size), also
+// scanAgainst is scanPair without the golden's own statistics.
+func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats) {
+	s, _, loc := scanPair(px, golden, th, false)
+	return s, loc
+}
+
+// scanPair is scan of px that, given golden (the same size), also
 // measures tier 4 of px against it in the same pass (local's result, bit
 // for bit): px's colours are converted for the statistics anyway, so only
 // the golden's colours of the pixels that changed need converting. With
-// golden nil it is scan, and the localStats are nil.
-func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats) {
+// goldStats it also gives scan(golden), bit for bit, from the same pass:
+// where a pixel's colour is the same on both sides (most of them), its
+// conversion, products and luma serve both sums. With golden nil it is
+// scan, and the other results are nil.
+func scanPair(px, golden *image.NRGBA, th Thresholds, goldStats bool) (*scanned, *scanned, *localStats) {
 	w, h := px.Rect.Dx(), px.Rect.Dy()
 	s := &scanned{thumb: make([]float64, hashSide*hashSide)}
+	goldStats = goldStats && golden != nil
+	var gs *scanned
+	if goldStats {
+		gs = &scanned{thumb: make([]float64, hashSide*hashSide)}
+	}
 	var mask []bool
 	var parts [gridSize]localStats
 	if golden != nil {
@@ -110,16 +124,14 @@ func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats)
 		segs = append(segs, segment{x0: x, x1: x1, tx: tx, cx: x * gridSize / w})
 		x = x1
 	}
-	type colourAcc struct {
-		n       float64
-		sum, sq [3]float64
-	}
-	type levelAcc struct {
-		n       uint64
-		sum, sq [4]uint64
-	}
 	colour := make([]colourAcc, gridSize*gridSize)
 	levels := make([]levelAcc, gridSize*gridSize)
+	var gcolour []colourAcc
+	var glevels []levelAcc
+	if goldStats {
+		gcolour = make([]colourAcc, gridSize*gridSize)
+		glevels = make([]levelAcc, gridSize*gridSize)
+	}
 	cnt := make([]uint32, hashSide*hashSide)
 	var wg sync.WaitGroup
 	y0 := 0
@@ -137,7 +149,18 @@ func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats)
 			cache := labCaches.Get().(*labCache)
 			defer labCaches.Put(cache)
 			cc, lc := colour[cy*gridSize:(cy+1)*gridSize], levels[cy*gridSize:(cy+1)*gridSize]
+			gcc, glc := cc, lc // written only with goldStats
+			if goldStats {
+				gcc, glc = gcolour[cy*gridSize:(cy+1)*gridSize], glevels[cy*gridSize:(cy+1)*gridSize]
+			}
 			loc := &parts[cy]
+			// Tier 4's counts and maxima, kept in locals rather than
+			// through loc (stored once, after the band).
+			var maxDE float64
+			var maxA, alphaChanged, changed int
+			defer func() {
+				loc.maxDeltaE, loc.maxAlpha, loc.alphaChanged, loc.changed = maxDE, maxA, alphaChanged, changed
+			}()
 			for y := band0; y < band1; y++ {
 				row := px.Pix[y*px.Stride : y*px.Stride+4*w]
 				var grow []byte
@@ -147,25 +170,53 @@ func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats)
 				}
 				ty := y * hashSide / h
 				tsum, tcnt := s.thumb[ty*hashSide:(ty+1)*hashSide], cnt[ty*hashSide:(ty+1)*hashSide]
-				prev, v := uint32(0), [3]float32{} // the last colour converted: 0 is no colour
+				gtsum := tsum // written only with goldStats
+				if goldStats {
+					gtsum = gs.thumb[ty*hashSide : (ty+1)*hashSide]
+				}
+				prev, v := uint32(0), [3]float32{}  // the last colour converted: 0 is no colour
+				gprev, u := uint32(0), [3]float32{} // the same, for the golden's colours
 				for _, sg := range segs {
 					c, l := &cc[sg.cx], &lc[sg.cx]
 					cn, s0, s1, s2, q0, q1, q2 := c.n, c.sum[0], c.sum[1], c.sum[2], c.sq[0], c.sq[1], c.sq[2]
 					var ls0, ls1, ls2, ls3, lq0, lq1, lq2, lq3 uint64
 					t := tsum[sg.tx]
+					// The golden's sums, as its own scan carries them.
+					gc, gl := &gcc[sg.cx], &glc[sg.cx]
+					gn, gs0, gs1, gs2, gq0, gq1, gq2 := gc.n, gc.sum[0], gc.sum[1], gc.sum[2], gc.sq[0], gc.sq[1], gc.sq[2]
+					var gls0, gls1, gls2, gls3, glq0, glq1, glq2, glq3 uint64
+					gt := gtsum[sg.tx]
 					for x := sg.x0; x < sg.x1; x++ {
 						p := row[4*x : 4*x+4 : 4*x+4]
-						if k := uint32(p[0])<<16 | uint32(p[1])<<8 | uint32(p[2]) | 1<<24; k != prev {
+						k := uint32(p[0])<<16 | uint32(p[1])<<8 | uint32(p[2]) | 1<<24
+						if grow != nil {
+							// The golden's colour first: a golden is
+							// smooth (the fixture's repeats its left
+							// neighbour's at 73 % of pixels, a noisy
+							// output at 16 %), and an unchanged pixel's
+							// colour is the output's too.
+							q := grow[4*x : 4*x+4 : 4*x+4]
+							if kq := uint32(q[0])<<16 | uint32(q[1])<<8 | uint32(q[2]) | 1<<24; kq != gprev {
+								gprev, u = kq, cache.get(q[0], q[1], q[2])
+							}
+							if k == gprev {
+								prev, v = k, u
+							}
+						}
+						if k != prev {
 							prev, v = k, cache.get(p[0], p[1], p[2])
 						}
 						cn++
 						f0, f1, f2 := float64(v[0]), float64(v[1]), float64(v[2])
+						ff0, ff1, ff2 := float64(f0*f0), float64(f1*f1), float64(f2*f2)
 						s0, s1, s2 = s0+f0, s1+f1, s2+f2
-						q0, q1, q2 = q0+float64(f0*f0), q1+float64(f1*f1), q2+float64(f2*f2)
+						q0, q1, q2 = q0+ff0, q1+ff1, q2+ff2
 						r, g, b, a := uint64(p[0]), uint64(p[1]), uint64(p[2]), uint64(p[3])
+						rr, gg, bb := r*r, g*g, b*b
 						ls0, ls1, ls2, ls3 = ls0+r, ls1+g, ls2+b, ls3+a
-						lq0, lq1, lq2, lq3 = lq0+r*r, lq1+g*g, lq2+b*b, lq3+a*a
-						t += lumaCoef[0][p[0]] + lumaCoef[1][p[1]] + lumaCoef[2][p[2]]
+						lq0, lq1, lq2, lq3 = lq0+rr, lq1+gg, lq2+bb, lq3+a*a
+						luma := lumaCoef[0][p[0]] + lumaCoef[1][p[1]] + lumaCoef[2][p[2]]
+						t += luma
 						if grow == nil {
 							continue
 						}
@@ -173,21 +224,39 @@ func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats)
 						q := grow[4*x : 4*x+4 : 4*x+4]
 						dE := 0.0
 						if q[0] != p[0] || q[1] != p[1] || q[2] != p[2] {
-							dE = float64(pixelDeltaE(cache.get(q[0], q[1], q[2]), v))
+							dE = float64(pixelDeltaE(u, v))
+							if dE > maxDE { // dE ≥ 0, never NaN: max's result
+								maxDE = dE
+							}
 							loc.countDrift(golden, x, y, p)
+							if goldStats {
+								f0, f1, f2 = float64(u[0]), float64(u[1]), float64(u[2])
+								ff0, ff1, ff2 = float64(f0*f0), float64(f1*f1), float64(f2*f2)
+								r, g, b = uint64(q[0]), uint64(q[1]), uint64(q[2])
+								rr, gg, bb = r*r, g*g, b*b
+								luma = lumaCoef[0][q[0]] + lumaCoef[1][q[1]] + lumaCoef[2][q[2]]
+							}
 						}
-						loc.maxDeltaE = max(loc.maxDeltaE, dE)
+						if goldStats {
+							gn++
+							gs0, gs1, gs2 = gs0+f0, gs1+f1, gs2+f2
+							gq0, gq1, gq2 = gq0+ff0, gq1+ff1, gq2+ff2
+							ga := uint64(q[3])
+							gls0, gls1, gls2, gls3 = gls0+r, gls1+g, gls2+b, gls3+ga
+							glq0, glq1, glq2, glq3 = glq0+rr, glq1+gg, glq2+bb, glq3+ga*ga
+							gt += luma
+						}
 						da := int(q[3]) - int(p[3])
 						da = max(da, -da)
-						loc.maxAlpha = max(loc.maxAlpha, da)
+						maxA = max(maxA, da)
 						alpha := da >= alphaMin
 						if alpha {
-							loc.alphaChanged++
+							alphaChanged++
 						}
 						in := alpha || dE > th.PixelDeltaE && maxLSB(q, p) >= th.PixelMinLSB
 						mrow[x] = in
 						if in {
-							loc.changed++
+							changed++
 						}
 					}
 					c.n, c.sum, c.sq = cn, [3]float64{s0, s1, s2}, [3]float64{q0, q1, q2}
@@ -196,12 +265,45 @@ func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats)
 					l.sq[0], l.sq[1], l.sq[2], l.sq[3] = l.sq[0]+lq0, l.sq[1]+lq1, l.sq[2]+lq2, l.sq[3]+lq3
 					tsum[sg.tx] = t
 					tcnt[sg.tx] += uint32(sg.x1 - sg.x0)
+					if goldStats {
+						gc.n, gc.sum, gc.sq = gn, [3]float64{gs0, gs1, gs2}, [3]float64{gq0, gq1, gq2}
+						gl.n += uint64(sg.x1 - sg.x0)
+						gl.sum[0], gl.sum[1], gl.sum[2], gl.sum[3] = gl.sum[0]+gls0, gl.sum[1]+gls1, gl.sum[2]+gls2, gl.sum[3]+gls3
+						gl.sq[0], gl.sq[1], gl.sq[2], gl.sq[3] = gl.sq[0]+glq0, gl.sq[1]+glq1, gl.sq[2]+glq2, gl.sq[3]+glq3
+						gtsum[sg.tx] = gt
+					}
 				}
 			}
 		})
 	}
 	wg.Wait()
 
+	s.finish(px, colour, levels, cnt)
+	if golden == nil {
+		return s, nil, nil
+	}
+	if goldStats {
+		gs.finish(golden, gcolour, glevels, cnt)
+	}
+	st := mergeLocal(parts[:], mask, w, h, th.Window)
+	return s, gs, &st
+}
+
+// colourAcc is a grid cell's OKLab sums during a scan.
+type colourAcc struct {
+	n       float64
+	sum, sq [3]float64
+}
+
+// levelAcc is a grid cell's 8-bit level sums during a scan.
+type levelAcc struct {
+	n       uint64
+	sum, sq [4]uint64
+}
+
+// finish turns a scan's cell sums of img into its statistics, and its
+// thumbnail sums (cnt pixels each) into the means the hash is made from.
+func (s *scanned) finish(img *image.NRGBA, colour []colourAcc, levels []levelAcc, cnt []uint32) {
 	var global colourAcc
 	for _, c := range colour {
 		global.n += c.n
@@ -251,13 +353,7 @@ func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats)
 	for i, l := range levels {
 		s.levels.Grid[i] = lfinish(l)
 	}
-
-	fillThumb(px, s.thumb, cnt)
-	if golden == nil {
-		return s, nil
-	}
-	st := mergeLocal(parts[:], mask, w, h, th.Window)
-	return s, &st
+	fillThumb(img, s.thumb, cnt)
 }
 
 // fillThumb turns the thumbnail's sums into means and fills the cells no

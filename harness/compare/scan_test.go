@@ -180,7 +180,8 @@ func localSAT(a, b *image.NRGBA, t Thresholds) localStats {
 // table over whole OKLab planes finds (the first densest in row-major
 // order), with the same counts and ΔE, for every synthetic edit, alpha
 // edits, window sizes from 1 px to larger than the image, the mask made in
-// 1 to 7 bands, and measured in the output's scan (scanAgainst).
+// 1 to 7 bands, and measured in the output's scan (scanAgainst), which
+// gives both sides' statistics as their own scans do (scanPair).
 func TestLocalMatchesSummedAreaTable(t *testing.T) {
 	t.Parallel()
 	const w, h = 160, 120
@@ -218,6 +219,21 @@ func TestLocalMatchesSummedAreaTable(t *testing.T) {
 				}
 				if !reflect.DeepEqual(s, scan(out)) {
 					t.Error("the output's scan against its golden differs from its scan alone")
+				}
+				// Both sides' statistics from one pass, either way round
+				// (the golden translucent too).
+				for _, pair := range [][2]*image.NRGBA{{out, golden}, {golden, out}} {
+					o, g := pair[0], pair[1]
+					so, sg, loc := scanPair(o, g, th, true)
+					if !reflect.DeepEqual(so, scan(o)) {
+						t.Error("scanPair: the output's statistics differ from its scan alone")
+					}
+					if !reflect.DeepEqual(sg, scan(g)) {
+						t.Error("scanPair: the golden's statistics differ from its scan alone")
+					}
+					if _, want := scanAgainst(o, g, th); loc == nil || *loc != *want {
+						t.Errorf("scanPair: tier 4 = %+v, scanAgainst gives %+v", loc, want)
+					}
 				}
 			})
 		}

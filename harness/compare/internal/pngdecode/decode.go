@@ -1,0 +1,373 @@
+// Package pngdecode implements a fast PNG decoder for the files regen
+// compares: 8-bit grey, grey+alpha, RGB and RGBA, not interlaced, without
+// tRNS or PLTE. It decodes straight into the comparator's pixel layout, an
+// *image.NRGBA at the origin with a tight stride, with the very bytes that
+// image/png's image converted to 8-bit NRGBA has.
+//
+// It is an accelerator, not a judge of validity: it is stricter than
+// image/png (a zlib stream must end exactly at the end of the image data,
+// every chunk before IEND must be well formed, IHDR must come first), and
+// a caller falls back to image/png on any error but ErrTooLarge, so that a
+// file image/png accepts is never refused. Every other layout gives
+// ErrUnsupported.
+package pngdecode
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"io"
+
+	"github.com/klauspost/compress/zlib"
+)
+
+// ErrUnsupported is returned for a PNG that is valid or may be, but
+// outside the layouts this package decodes: decode it with image/png.
+var ErrUnsupported = errors.New("png layout not handled by the fast decoder")
+
+// ErrTooLarge is returned when the image data are too short by far for
+// the image's dimensions: even at deflate's largest expansion they could
+// not fill it, so image/png would fail too, after allocating the whole
+// image. Decode refuses before allocating anything.
+var ErrTooLarge = errors.New("png image data too short for its dimensions")
+
+// maxInflate bounds deflate's expansion: a length code of 258 bytes and
+// a distance code cost two bits at best, 1032 bytes per input byte; the
+// rest covers block headers.
+const maxInflate = 1040
+
+const signature = "\x89PNG\r\n\x1a\n"
+
+// Colour types of IHDR.
+const (
+	ctGray      = 0
+	ctRGB       = 2
+	ctGrayAlpha = 4
+	ctRGBA      = 6
+)
+
+// Decode decodes the PNG file data.
+func Decode(data []byte) (*image.NRGBA, error) { return decode(data, zlib.NewReader) }
+
+// inflater opens a zlib stream: klauspost/compress's in Decode, the
+// standard library's in the benchmark that compares the two.
+type inflater func(io.Reader) (io.ReadCloser, error)
+
+func decode(data []byte, newZlib inflater) (*image.NRGBA, error) {
+	if len(data) < len(signature) || string(data[:len(signature)]) != signature {
+		return nil, errors.New("decode png: not a PNG file")
+	}
+	var (
+		w, h, channels int
+		idat           [][]byte
+		idatBytes      int
+		seenIHDR       bool
+		idatDone       bool // a chunk other than IDAT followed the IDAT run
+		seenIEND       bool
+	)
+	rest := data[len(signature):]
+	for !seenIEND {
+		if len(rest) < 12 {
+			return nil, errors.New("decode png: truncated chunk")
+		}
+		n := binary.BigEndian.Uint32(rest)
+		if n > 0x7fffffff || int64(n) > int64(len(rest)-12) {
+			return nil, fmt.Errorf("decode png: chunk length %d past the end of the file", n)
+		}
+		typ, body := string(rest[4:8]), rest[8:8+n]
+		if binary.BigEndian.Uint32(rest[8+n:]) != crc32.ChecksumIEEE(rest[4:8+n]) {
+			return nil, fmt.Errorf("decode png: chunk %q: invalid checksum", typ)
+		}
+		rest = rest[12+n:]
+		if !seenIHDR && typ != "IHDR" {
+			return nil, fmt.Errorf("decode png: chunk %q before IHDR", typ)
+		}
+		switch typ {
+		case "IHDR":
+			if seenIHDR {
+				return nil, errors.New("decode png: second IHDR")
+			}
+			seenIHDR = true
+			var err error
+			if w, h, channels, err = header(body); err != nil {
+				return nil, err
+			}
+		case "IDAT":
+			if idatDone {
+				return nil, errors.New("decode png: IDAT chunks not consecutive")
+			}
+			idat = append(idat, body)
+			idatBytes += len(body)
+		case "IEND":
+			if len(idat) == 0 {
+				return nil, errors.New("decode png: IEND before IDAT")
+			}
+			if n != 0 {
+				return nil, errors.New("decode png: IEND not empty")
+			}
+			seenIEND = true
+		case "PLTE", "tRNS":
+			return nil, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
+		default:
+			if typ[0]&0x20 == 0 { // an unknown critical chunk
+				return nil, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
+			}
+			if len(idat) > 0 {
+				idatDone = true
+			}
+		}
+	}
+	rowBytes := channels * w
+	raw := int64(h) * int64(1+rowBytes)
+	if raw > maxInflate*int64(idatBytes)+1024 {
+		return nil, fmt.Errorf("%w: %d×%d needs %d bytes from %d of compressed data", ErrTooLarge, w, h, raw, idatBytes)
+	}
+	var z io.Reader
+	if len(idat) == 1 {
+		z = bytes.NewReader(idat[0])
+	} else {
+		z = bytes.NewReader(bytes.Join(idat, nil))
+	}
+	zr, err := newZlib(z)
+	if err != nil {
+		return nil, fmt.Errorf("decode png: read zlib header: %w", err)
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	if err := inflateRows(img, zr, rowBytes, channels); err != nil {
+		return nil, err
+	}
+	// The stream must end here, its checksum verified, with no byte after.
+	var one [1]byte
+	if k, err := io.ReadFull(zr, one[:]); k != 0 || err != io.EOF {
+		if err == nil || err == io.ErrUnexpectedEOF {
+			err = errors.New("too much pixel data")
+		}
+		return nil, fmt.Errorf("decode png: end of image data: %w", err)
+	}
+	if z.(*bytes.Reader).Len() != 0 {
+		return nil, errors.New("decode png: bytes after the zlib stream")
+	}
+	return img, nil
+}
+
+// header reads IHDR: width, height and channels per pixel.
+func header(b []byte) (w, h, channels int, err error) {
+	if len(b) != 13 {
+		return 0, 0, 0, errors.New("decode png: bad IHDR length")
+	}
+	w32, h32 := binary.BigEndian.Uint32(b[0:]), binary.BigEndian.Uint32(b[4:])
+	if w32 == 0 || h32 == 0 || w32 > 0x7fffffff || h32 > 0x7fffffff {
+		return 0, 0, 0, fmt.Errorf("decode png: bad dimensions %d×%d", w32, h32)
+	}
+	depth, ct, comp, filter, interlace := b[8], b[9], b[10], b[11], b[12]
+	if comp != 0 || filter != 0 || interlace > 1 {
+		return 0, 0, 0, fmt.Errorf("decode png: bad IHDR (compression %d, filter %d, interlace %d)", comp, filter, interlace)
+	}
+	switch ct {
+	case ctGray:
+		channels = 1
+	case ctRGB:
+		channels = 3
+	case ctGrayAlpha:
+		channels = 2
+	case ctRGBA:
+		channels = 4
+	}
+	if depth != 8 || channels == 0 || interlace != 0 {
+		return 0, 0, 0, fmt.Errorf("%w: bit depth %d, colour type %d, interlace %d", ErrUnsupported, depth, ct, interlace)
+	}
+	// The NRGBA image must be addressable: 4·w·h bytes in an int.
+	if int64(w32)*int64(h32) > (int64(^uint(0)>>1))/4 {
+		return 0, 0, 0, fmt.Errorf("%w: %d×%d", ErrTooLarge, w32, h32)
+	}
+	return int(w32), int(h32), channels, nil
+}
+
+// Filter types of a row.
+const (
+	ftNone = iota
+	ftSub
+	ftUp
+	ftAverage
+	ftPaeth
+)
+
+// inflateRows reads the rows from zr, unfilters them and stores them in
+// img as NRGBA. RGBA rows are unfiltered in place in img; the other
+// layouts in a row buffer, then expanded.
+func inflateRows(img *image.NRGBA, zr io.Reader, rowBytes, channels int) error {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	var cur, prev []byte
+	if channels != 4 {
+		cur, prev = make([]byte, rowBytes), make([]byte, rowBytes)
+	} else {
+		prev = make([]byte, rowBytes) // the zero row above the first
+	}
+	var ft [1]byte
+	for y := range h {
+		out := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		if channels == 4 {
+			cur = out
+		}
+		if _, err := io.ReadFull(zr, ft[:]); err != nil {
+			return readErr(err)
+		}
+		if _, err := io.ReadFull(zr, cur); err != nil {
+			return readErr(err)
+		}
+		if err := unfilter(ft[0], cur, prev, channels); err != nil {
+			return err
+		}
+		switch channels {
+		case 1:
+			for x, v := range cur {
+				p := out[4*x : 4*x+4 : 4*x+4]
+				p[0], p[1], p[2], p[3] = v, v, v, 0xff
+			}
+		case 2:
+			for x := range w {
+				v, a := cur[2*x], cur[2*x+1]
+				p := out[4*x : 4*x+4 : 4*x+4]
+				p[0], p[1], p[2], p[3] = v, v, v, a
+			}
+		case 3:
+			for x := range w {
+				s := cur[3*x : 3*x+3 : 3*x+3]
+				p := out[4*x : 4*x+4 : 4*x+4]
+				p[0], p[1], p[2], p[3] = s[0], s[1], s[2], 0xff
+			}
+		}
+		if channels == 4 {
+			prev = cur
+		} else {
+			cur, prev = prev, cur
+		}
+	}
+	return nil
+}
+
+func readErr(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errors.New("decode png: not enough pixel data")
+	}
+	return fmt.Errorf("decode png: inflate image data: %w", err)
+}
+
+// unfilter reverses the row filter ft of cur, given the unfiltered row
+// above it, prev (zeros above the first row); bpp is bytes per pixel.
+func unfilter(ft byte, cur, prev []byte, bpp int) error {
+	n := len(cur)
+	prev = prev[:n]
+	switch ft {
+	case ftNone:
+	case ftSub:
+		for i := bpp; i < n; i++ {
+			cur[i] += cur[i-bpp]
+		}
+	case ftUp:
+		for i, p := range prev {
+			cur[i] += p
+		}
+	case ftAverage:
+		for i := range bpp {
+			cur[i] += prev[i] / 2
+		}
+		for i := bpp; i < n; i++ {
+			cur[i] += uint8((uint(cur[i-bpp]) + uint(prev[i])) / 2)
+		}
+	case ftPaeth:
+		paeth(cur, prev, bpp)
+	default:
+		return fmt.Errorf("decode png: bad filter type %d", ft)
+	}
+	return nil
+}
+
+// paeth reverses the Paeth filter. The channels of a pixel are
+// independent chains (each pixel's value depends on its left neighbour's),
+// so three or four of them run side by side for instruction-level
+// parallelism, the left (a) and upper-left (c) values in registers.
+func paeth(cur, prev []byte, bpp int) {
+	switch bpp {
+	case 3:
+		paeth3(cur, prev)
+	case 4:
+		paeth4(cur, prev)
+	default:
+		paethN(cur, prev, bpp)
+	}
+}
+
+// predict is the Paeth predictor of a (left), b (up), c (upper left).
+// Small enough to inline, and written so that the compiler selects with
+// conditional moves: on image data the choice is close to random, and a
+// mispredicted branch costs more than the whole computation.
+func predict(a, b, c int) int {
+	pa, pb := b-c, a-c // p − a and p − b, where p = a + b − c
+	pc := pa + pb
+	if pa < 0 {
+		pa = -pa
+	}
+	if pb < 0 {
+		pb = -pb
+	}
+	if pc < 0 {
+		pc = -pc
+	}
+	bc := b
+	if pc < pb {
+		bc = c
+	}
+	if min(pb, pc) < pa {
+		a = bc
+	}
+	return a
+}
+
+func paeth3(cur, prev []byte) {
+	n := len(cur) / 3 * 3
+	cur, prev = cur[:n], prev[:n]
+	var a0, a1, a2, c0, c1, c2 int
+	for i := 0; i+3 <= n; i += 3 {
+		p, q := cur[i:i+3:i+3], prev[i:i+3:i+3]
+		b0, b1, b2 := int(q[0]), int(q[1]), int(q[2])
+		a0 = int(p[0] + uint8(predict(a0, b0, c0)))
+		a1 = int(p[1] + uint8(predict(a1, b1, c1)))
+		a2 = int(p[2] + uint8(predict(a2, b2, c2)))
+		p[0], p[1], p[2] = uint8(a0), uint8(a1), uint8(a2)
+		c0, c1, c2 = b0, b1, b2
+	}
+}
+
+func paeth4(cur, prev []byte) {
+	n := len(cur) / 4 * 4
+	cur, prev = cur[:n], prev[:n]
+	var a0, a1, a2, a3, c0, c1, c2, c3 int
+	for i := 0; i+4 <= n; i += 4 {
+		p, q := cur[i:i+4:i+4], prev[i:i+4:i+4]
+		b0, b1, b2, b3 := int(q[0]), int(q[1]), int(q[2]), int(q[3])
+		a0 = int(p[0] + uint8(predict(a0, b0, c0)))
+		a1 = int(p[1] + uint8(predict(a1, b1, c1)))
+		a2 = int(p[2] + uint8(predict(a2, b2, c2)))
+		a3 = int(p[3] + uint8(predict(a3, b3, c3)))
+		p[0], p[1], p[2], p[3] = uint8(a0), uint8(a1), uint8(a2), uint8(a3)
+		c0, c1, c2, c3 = b0, b1, b2, b3
+	}
+}
+
+// paethN is paeth for any bpp, one channel at a time.
+func paethN(cur, prev []byte, bpp int) {
+	n := len(cur)
+	for ch := range bpp {
+		var a, c int
+		for i := ch; i < n; i += bpp {
+			b := int(prev[i])
+			a = int(cur[i] + uint8(predict(a, b, c)))
+			cur[i] = uint8(a)
+			c = b
+		}
+	}
+}
