@@ -45,15 +45,19 @@ run() {
 	printf '%-13s round %d  replay %6.2fs  (wall %6.2fs, %s, %s)\n' "$name" "$round" "$replay" "$wall" "$(jq -r '.endpoints | join(",")' "$rep/results.json")" "$route"
 	times[$name]+="$replay "
 }
+last() { awk '{print $NF}' <<<"${times[$1]}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 for r in $(seq 1 "$rounds"); do
 	run in-process "$r" --env local
 	run port-forward "$r" --env dev --cluster host --port-forward
 	run pod-ip "$r" --env dev --cluster host
+	ip=$(last in-process)
+	echo "round $r: port-forward $(ratio "$(last port-forward)" "$ip")x in-process, pod IP $(ratio "$(last pod-ip)" "$ip")x"
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 base=$(median <<<"${times[in-process]}")
 for name in in-process port-forward pod-ip; do
 	m=$(median <<<"${times[$name]}")
-	printf 'median %-13s replay %6.2fs  %.2fx in-process  (rounds: %s)\n' "$name" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN {print a/b}')" "${times[$name]% }"
+	printf 'median %-13s replay %6.2fs  %sx in-process  (rounds: %s)\n' "$name" "$m" "$(ratio "$m" "$base")" "${times[$name]% }"
 done
 echo "reports: $out"

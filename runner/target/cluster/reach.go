@@ -83,8 +83,8 @@ func (r *router) route(ctx context.Context, p corev1.Pod) (Route, error) {
 		}
 	}
 	port, err := r.forward(p.Name)
-	if err != nil {
-		return rt, err
+	if err != nil { // neither route: say why the pod IP was not taken either
+		return rt, fmt.Errorf("%w (and not by pod IP: %s)", err, rt.Why)
 	}
 	rt.URL = "http://127.0.0.1:" + strconv.Itoa(port)
 	return rt, nil

@@ -192,8 +192,8 @@ func TestRouteFailsWhenThePortForwardFails(t *testing.T) {
 	fw := &fakeForward{err: errors.New("port-forward regen-executor-0: upgrade refused")}
 	r := newRouter("", fw.forward)
 	_, err := r.route(context.Background(), podAt(t, "regen-executor-0", closedAddr(t)))
-	if err == nil || !strings.Contains(err.Error(), "upgrade refused") {
-		t.Fatalf("route = %v; want the port-forward's error", err)
+	if err == nil || !strings.Contains(err.Error(), "upgrade refused") || !strings.Contains(err.Error(), "not reachable from this host") {
+		t.Fatalf("route = %v; want the port-forward's error and why the pod IP was not taken", err)
 	}
 }
 
