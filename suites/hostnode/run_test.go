@@ -135,32 +135,6 @@ var _ = Describe("the dev overlay on a host node", Ordered, Serial, func() {
 		expectHostRestored(ctx, before)
 	}, NodeTimeout(5*time.Minute))
 
-	It("replays on two replicas, each by its own pod IP", func(ctx SpecContext) {
-		before := readHostState(ctx)
-		runDir := GinkgoT().TempDir()
-		var notes []string
-		tgt := newTarget(runDir, clustersuite.ScaledOverlays(repo, 2), 2*time.Minute, &notes)
-		st, err := suite.Load(filepath.Join(repo, "fixtures", "suite.yaml"))
-		Expect(err).NotTo(HaveOccurred())
-		rec, err := runner.Run(ctx, runner.Options{
-			Suite: st, SuitePath: filepath.Join(repo, "fixtures", "suite.yaml"), Class: "cpu", Target: tgt,
-			GoldenDir: filepath.Join(repo, "golden"), RunDir: runDir, Logger: logger(),
-			Filter: regexp.MustCompile(`^(websocket|image-ws|ui-img2img|txt2img-gmm\[euler\])/`),
-		})
-		Expect(err).NotTo(HaveOccurred())
-		Expect(rec.Endpoints).To(HaveLen(2))
-		Expect(rec.Endpoints).To(HaveEach(MatchRegexp(`^http://10\.213\.0\.\d+:8188$`)), "each replica by its pod IP")
-		Expect(rec.Endpoints[0]).NotTo(Equal(rec.Endpoints[1]))
-		used := map[string]bool{}
-		for _, c := range rec.Cases {
-			Expect(c.Verdict).To(Equal(report.Pass), "%s: %s %s", c.ID, c.Verdict, c.Reason)
-			used[c.Endpoint] = true
-		}
-		Expect(used).To(HaveLen(2), "cases replayed on both pods")
-		Expect(strings.Join(notes, "\n")).To(MatchRegexp(`(?m)^replaying via pod IP 10\.213\.0\.\d+:8188, 10\.213\.0\.\d+:8188 \(reachable from this host\)$`))
-		expectHostRestored(ctx, before)
-	}, NodeTimeout(5*time.Minute))
-
 	It("collects real pod logs and events when the executor crashes, then restores the host", func(ctx SpecContext) {
 		before := readHostState(ctx)
 		// A copy of the overlays whose executor is started with a flag it

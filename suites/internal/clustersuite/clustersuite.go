@@ -5,7 +5,6 @@ package clustersuite
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -70,38 +69,19 @@ func NewTarget(opts cluster.Options, repo, exeDir, runDir, kustomize string, rol
 // the dev overlay start the executor with a flag it does not know: it exits
 // at once, and the kubelet restarts it and backs off. It returns the copy.
 func CrashingOverlays(repo string) string {
-	return patchedDev(repo, `  - target:
+	kz := ginkgo.GinkgoT().TempDir()
+	gomega.Expect(os.CopyFS(kz, os.DirFS(filepath.Join(repo, "kustomize")))).To(gomega.Succeed())
+	dev := filepath.Join(kz, "overlays", "dev", "kustomization.yaml")
+	b, err := os.ReadFile(dev)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	gomega.Expect(os.WriteFile(dev, append(b, []byte(`  - target:
       kind: Deployment
       name: regen-executor
     patch: |-
       - op: add
         path: /spec/template/spec/containers/0/args/-
         value: --no-such-flag
-`)
-}
-
-// ScaledOverlays copies repo's kustomize root into a temp dir and makes the
-// dev overlay run replicas executor pods. It returns the copy.
-func ScaledOverlays(repo string, replicas int) string {
-	return patchedDev(repo, fmt.Sprintf(`  - target:
-      kind: Deployment
-      name: regen-executor
-    patch: |-
-      - op: replace
-        path: /spec/replicas
-        value: %d
-`, replicas))
-}
-
-// patchedDev copies repo's kustomize root into a temp dir, appends patch (a
-// list item of the dev overlay's patches:) and returns the copy.
-func patchedDev(repo, patch string) string {
-	kz := ginkgo.GinkgoT().TempDir()
-	gomega.Expect(os.CopyFS(kz, os.DirFS(filepath.Join(repo, "kustomize")))).To(gomega.Succeed())
-	dev := filepath.Join(kz, "overlays", "dev", "kustomization.yaml")
-	b, err := os.ReadFile(dev)
-	gomega.Expect(err).NotTo(gomega.HaveOccurred())
-	gomega.Expect(os.WriteFile(dev, append(b, []byte(patch)...), 0o644)).To(gomega.Succeed())
+`)...), 0o644)).To(gomega.Succeed())
 	return kz
 }
 
