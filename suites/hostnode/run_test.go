@@ -3,11 +3,13 @@ package hostnode_test
 import (
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	. "github.com/onsi/gomega/gstruct"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -45,6 +47,14 @@ var _ = Describe("the dev overlay on a host node", Ordered, Serial, func() {
 			p := pods.Items[0]
 			Expect(p.Spec.NodeName).To(Equal(kube.HostNodeName))
 			Expect(p.Status.PodIP).To(HavePrefix("10.213.0."), "an address from the CNI bridge's host-local range")
+			// The host routes to its own pods (regen0 is on this machine):
+			// the run talks to the pod IP, not through a port-forward.
+			routes := t.Routes()
+			Expect(routes).To(HaveLen(1))
+			Expect(routes[0]).To(MatchFields(IgnoreExtras, Fields{
+				"Pod": Equal(p.Name), "Direct": BeTrue(), "Why": Equal("reachable from this host"),
+				"Addr": Equal(p.Status.PodIP + ":8188"), "URL": Equal("http://" + p.Status.PodIP + ":8188"),
+			}))
 			c := p.Status.ContainerStatuses[0]
 			Expect(c.Ready).To(BeTrue())
 			Expect(c.RestartCount).To(BeZero())
@@ -92,13 +102,38 @@ var _ = Describe("the dev overlay on a host node", Ordered, Serial, func() {
 		AddReportEntry("host node run (bring-up, rollout, replay, teardown)", time.Since(start).Round(time.Millisecond).String())
 		Expect(podChecked).To(BeTrue())
 		Expect(rec.Target).To(ContainSubstring("host node " + kube.HostNodeName))
+		Expect(rec.Endpoints).To(ConsistOf(HavePrefix("http://10.213.0.")), "every case replayed by pod IP")
 		Expect(len(rec.Cases)).To(BeNumerically(">=", 20))
 		for _, c := range rec.Cases {
 			Expect(c.Verdict).To(Equal(report.Pass), "%s: %s %s", c.ID, c.Verdict, c.Reason)
 		}
-		Expect(strings.Join(notes, "\n")).To(And(ContainSubstring("host node regen-host up"), ContainSubstring("host node down"), ContainSubstring("host restored")))
+		Expect(strings.Join(notes, "\n")).To(And(ContainSubstring("host node regen-host up"), ContainSubstring("host node down"), ContainSubstring("host restored"),
+			MatchRegexp(`(?m)^replaying via pod IP 10\.213\.0\.\d+:8188 \(reachable from this host\)$`)))
 		expectHostRestored(ctx, before)
 	}, NodeTimeout(8*time.Minute))
+
+	It("replays the websocket and /view cases through a forced port-forward", func(ctx SpecContext) {
+		before := readHostState(ctx)
+		runDir := GinkgoT().TempDir()
+		var notes []string
+		tgt := clustersuite.NewTarget(clustertarget.Options{Mode: clustertarget.ModeHost, KubeBin: binDir, PortForward: true}, repo, exeDir, runDir, filepath.Join(repo, "kustomize"), 2*time.Minute, &notes)
+		st, err := suite.Load(filepath.Join(repo, "fixtures", "suite.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		// websocket: progress over /ws; image-ws: images over /ws; ui-img2img: an upload and /view.
+		rec, err := runner.Run(ctx, runner.Options{
+			Suite: st, SuitePath: filepath.Join(repo, "fixtures", "suite.yaml"), Class: "cpu", Target: tgt,
+			GoldenDir: filepath.Join(repo, "golden"), RunDir: runDir, Logger: logger(),
+			Filter: regexp.MustCompile(`^(websocket|image-ws|ui-img2img)/`),
+		})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rec.Cases).To(HaveLen(3))
+		for _, c := range rec.Cases {
+			Expect(c.Verdict).To(Equal(report.Pass), "%s: %s %s", c.ID, c.Verdict, c.Reason)
+		}
+		Expect(rec.Endpoints).To(ConsistOf(HavePrefix("http://127.0.0.1:")), "the loopback end of the port-forward")
+		Expect(strings.Join(notes, "\n")).To(ContainSubstring("replaying via port-forward: forced by --port-forward"))
+		expectHostRestored(ctx, before)
+	}, NodeTimeout(5*time.Minute))
 
 	It("collects real pod logs and events when the executor crashes, then restores the host", func(ctx SpecContext) {
 		before := readHostState(ctx)

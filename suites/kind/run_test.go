@@ -3,11 +3,13 @@ package kind_test
 import (
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	. "github.com/onsi/gomega/gstruct"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -47,6 +49,20 @@ var _ = Describe("the dev overlay on a kind cluster from the offline node image"
 			p := pods.Items[0]
 			Expect(p.Spec.NodeName).To(Equal(node.Name))
 			Expect(p.Status.PodIP).To(HavePrefix("10.244.0."), "an address from the node image's bridge CNI range")
+			// The pod network lives inside the kind node's network namespace:
+			// this host has no route of its own to 10.244.0.0/24 (only to the
+			// node's address on kind's Docker network), so the run fell back to
+			// a port-forward, and said why. Where the default route drops the
+			// packets or refuses, the pod IP is "not reachable"; on our CI
+			// machines the default gateway is an egress proxy that answers any
+			// address (404 for /system_stats): "not the executor".
+			routes := t.Routes()
+			Expect(routes).To(HaveLen(1))
+			Expect(routes[0]).To(MatchFields(IgnoreExtras, Fields{
+				"Pod": Equal(p.Name), "Direct": BeFalse(), "Addr": Equal(p.Status.PodIP + ":8188"),
+				"URL": HavePrefix("http://127.0.0.1:"),
+				"Why": MatchRegexp(`^pod IP ` + regexp.QuoteMeta(p.Status.PodIP) + `:8188 (not reachable from this host|answers, but not the executor)`),
+			}))
 			c := p.Status.ContainerStatuses[0]
 			Expect(c.Ready).To(BeTrue())
 			Expect(c.RestartCount).To(BeZero())
@@ -78,6 +94,8 @@ var _ = Describe("the dev overlay on a kind cluster from the offline node image"
 		Expect(all).To(ContainSubstring("kind cluster " + clusterName + " created"))
 		Expect(all).To(ContainSubstring("loaded into kind"))
 		Expect(all).To(ContainSubstring("kind cluster " + clusterName + " deleted"))
+		Expect(all).To(MatchRegexp(`(?m)^replaying via port-forward: pod IP 10\.244\.0\.\d+:8188 (not reachable from this host|answers, but not the executor)`))
+		Expect(rec.Endpoints).To(ConsistOf(HavePrefix("http://127.0.0.1:")), "the loopback end of the port-forward")
 	}, NodeTimeout(12*time.Minute))
 
 	It("collects the pod's and the node's logs when the executor crashes, then deletes the cluster", func(ctx SpecContext) {

@@ -17,6 +17,8 @@ var examples = map[string][]string{
 		"regen run --filter 'txt2img' --seeds 1,2,3 --report out/r2",
 		"regen run --label smoke --concurrency 2",
 		"regen run --url http://127.0.0.1:8188           # any ComfyUI-compatible server",
+		"regen run --env dev --cluster host              # in a pod on this machine, reached by its pod IP",
+		"regen run --env dev --port-forward              # reach the pods through the apiserver, not their IPs",
 		"regen run --list --label lora                   # the planned cases and their labels",
 	},
 	"golden approve": {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"flag"
 	"strings"
 	"testing"
 )
@@ -72,6 +73,36 @@ func TestVersion(t *testing.T) {
 		code, out := regen(t, args...)
 		if code != ExitPass || !strings.HasPrefix(out, "regen 0.") || !strings.Contains(out, "(") {
 			t.Errorf("%v: exit %d, %q; want regen <version> (<commit>)", args, code, out)
+		}
+	}
+}
+
+func TestPortForwardFlagReachesTheClusterTarget(t *testing.T) {
+	t.Parallel()
+	code, out := regen(t, "run", "-h")
+	if code != ExitPass || !strings.Contains(out, "-port-forward") || !strings.Contains(out, "REGEN_PORT_FORWARD") {
+		t.Errorf("regen run -h (exit %d) does not document --port-forward:\n%s", code, out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--env", "dev"}, false},
+		{[]string{"--env", "dev", "--port-forward"}, true},
+	} {
+		var tf targetFlags
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		tf.bind(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		tf.parsed(fs)
+		o, err := tf.options("run", t.TempDir(), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.PortForward != tc.want {
+			t.Errorf("%v: factory PortForward = %v; want %v", tc.args, o.PortForward, tc.want)
 		}
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +55,11 @@ type Options struct {
 	// level: which cluster was chosen and why, bring-up and teardown.
 	Notify func(string)
 	Probe  *Probe // nil: SystemProbe
+	// PortForward reaches every pod by port-forward, never by its IP
+	// (also when $REGEN_PORT_FORWARD is 1). Otherwise a pod whose IP answers
+	// /system_stats as the executor from this host is reached directly,
+	// the others by port-forward.
+	PortForward bool
 }
 
 func (o Options) notify(msg string) {
@@ -63,13 +68,15 @@ func (o Options) notify(msg string) {
 	}
 }
 
-// Target deploys an overlay and reaches every executor pod by port-forward.
+// Target deploys an overlay and reaches every executor pod by its IP when
+// that answers from this host, else by port-forward.
 type Target struct {
 	opts     Options
 	deployer *kube.Deployer
 	rel      *kube.Release
 	stops    []chan struct{}
 	eps      []target.Endpoint
+	routes   []Route
 	hc       *http.Client
 	host     *hostCluster // host mode: the cluster this run brought up
 	kind     *kindCluster // kind mode: the cluster this run created or reused
@@ -90,6 +97,10 @@ func (t *Target) Namespace() string {
 	}
 	return t.rel.Namespace
 }
+
+// Routes says how Start reached each executor pod (nil before), in the
+// order of the endpoints.
+func (t *Target) Routes() []Route { return slices.Clone(t.routes) }
 
 var _ target.Target = (*Target)(nil)
 
@@ -123,7 +134,8 @@ func (t *Target) Describe() string {
 }
 
 // Start runs Preflight, gets a cluster (kubeconfig or kind), deploys the
-// overlay, port-forwards to each executor pod and waits for /system_stats.
+// overlay, reaches each executor pod (its IP, else a port-forward: see
+// Options.PortForward) and waits for /system_stats.
 func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
 	defer func() {
 		if err != nil && t.host != nil { // a host cluster that never served
@@ -188,16 +200,20 @@ func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
 		return nil, fmt.Errorf("list executor pods: %w", err)
 	}
 	slices.SortFunc(pods.Items, func(a, b corev1.Pod) int { return cmpString(a.Name, b.Name) })
+	forced := forcedBy(t.opts.PortForward, os.Getenv)
+	r := newRouter(forced, func(pod string) (int, error) { return t.forward(cfg, pod) })
+	t.routes = nil
 	for _, p := range pods.Items {
-		port, err := t.forward(cfg, p.Name)
+		rt, err := r.route(ctx, p)
 		if err != nil {
 			return nil, t.failed(ctx, err)
 		}
-		base := "http://127.0.0.1:" + strconv.Itoa(port)
-		if _, err := target.SystemStats(ctx, t.hc, base); err != nil {
+		t.opts.Log.Debug("executor pod route", "pod", p.Name, "url", rt.URL, "direct", rt.Direct, "why", rt.Why)
+		if _, err := target.SystemStats(ctx, t.hc, rt.URL); err != nil {
 			return nil, t.failed(ctx, fmt.Errorf("pod %s: %w", p.Name, err))
 		}
-		t.eps = append(t.eps, target.Endpoint{Name: p.Name, URL: base})
+		t.routes = append(t.routes, rt)
+		t.eps = append(t.eps, target.Endpoint{Name: p.Name, URL: rt.URL})
 	}
 	if len(t.eps) == 0 {
 		return nil, t.failed(ctx, errors.New("no executor pod after the rollout"))
@@ -206,7 +222,8 @@ func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
 	for i, e := range t.eps {
 		names[i] = e.Name
 	}
-	t.opts.notify(fmt.Sprintf("deployed overlay %s to namespace %s: pod %s ready, port-forwarded", t.opts.Env, t.rel.Namespace, strings.Join(names, ", ")))
+	t.opts.notify(fmt.Sprintf("deployed overlay %s to namespace %s: pod %s ready", t.opts.Env, t.rel.Namespace, strings.Join(names, ", ")))
+	t.opts.notify(routesNotice(t.routes))
 	return t.eps, nil
 }
 

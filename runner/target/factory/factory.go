@@ -56,6 +56,7 @@ type Options struct {
 	// Cluster is how a cluster is reached: auto (""), kubeconfig, kind or host.
 	Cluster        string
 	Keep           bool
+	PortForward    bool // reach pods by port-forward, never by pod IP
 	KubeBin        string
 	ExecutorBinary string
 
@@ -143,7 +144,7 @@ func clusterOptions(o Options) (cluster.Options, error) {
 		return cluster.Options{}, fmt.Errorf("parse --cluster: %w", err)
 	}
 	co := cluster.Options{
-		Env: o.Env, KustomizeDir: o.kustomizeDir(), Kubeconfig: o.Kubeconfig, Keep: o.Keep, Mode: mode,
+		Env: o.Env, KustomizeDir: o.kustomizeDir(), Kubeconfig: o.Kubeconfig, Keep: o.Keep, Mode: mode, PortForward: o.PortForward,
 		KubeBin: o.KubeBin, ExecutorBinary: o.ExecutorBinary, Models: o.Models,
 		Log: o.Logger, Notify: o.Notify,
 	}

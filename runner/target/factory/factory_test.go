@@ -138,7 +138,7 @@ func TestOptionsReachEachKind(t *testing.T) {
 	notify := func(string) {}
 	o := Options{
 		Env: "dev", KustomizeDir: "k", WorkDir: filepath.Join("out", "run-1"), Models: "m", Replicas: 3,
-		Kubeconfig: "kc", Cluster: "host", Keep: true, KubeBin: "kb", ExecutorBinary: "eb",
+		Kubeconfig: "kc", Cluster: "host", Keep: true, PortForward: true, KubeBin: "kb", ExecutorBinary: "eb",
 		Logger: logger, Notify: notify,
 	}
 	lo := localOptions(o)
@@ -149,13 +149,13 @@ func TestOptionsReachEachKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if co.Env != "dev" || co.KustomizeDir != "k" || co.Kubeconfig != "kc" || co.Mode != cluster.ModeHost || !co.Keep ||
+	if co.Env != "dev" || co.KustomizeDir != "k" || co.Kubeconfig != "kc" || co.Mode != cluster.ModeHost || !co.Keep || !co.PortForward ||
 		co.KubeBin != "kb" || co.ExecutorBinary != "eb" || co.Models != "m" || co.Log != logger || co.Notify == nil ||
 		co.RunID != "run-1" || co.DiagnosticsDir != filepath.Join("out", "run-1", "cluster") {
 		t.Errorf("clusterOptions = %+v", co)
 	}
-	o.Cluster, o.WorkDir, o.KustomizeDir = "", "", ""
-	if co, err = clusterOptions(o); err != nil || co.Mode != cluster.ModeAuto || co.RunID != "" || co.DiagnosticsDir != "" || co.KustomizeDir != "kustomize" {
+	o.Cluster, o.WorkDir, o.KustomizeDir, o.PortForward = "", "", "", false
+	if co, err = clusterOptions(o); err != nil || co.Mode != cluster.ModeAuto || co.PortForward || co.RunID != "" || co.DiagnosticsDir != "" || co.KustomizeDir != "kustomize" {
 		t.Errorf("clusterOptions defaults = %+v, %v", co, err)
 	}
 }
