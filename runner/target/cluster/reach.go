@@ -49,7 +49,10 @@ type router struct {
 	// GET /system_stats that follows.
 	dialTimeout, probeTimeout time.Duration
 	dial                      func(ctx context.Context, network, addr string) (net.Conn, error)
-	hc                        *http.Client
+	// routed says whether this host has a route of its own to a pod IP
+	// (not only the default route); the probe is sent only then.
+	routed func(net.IP) (bool, string)
+	hc     *http.Client
 	// forward starts a port-forward to pod and returns its loopback port.
 	forward func(pod string) (int, error)
 }
@@ -58,7 +61,7 @@ func newRouter(forced string, forward func(string) (int, error)) *router {
 	d := &net.Dialer{}
 	return &router{
 		forced: forced, dialTimeout: time.Second, probeTimeout: 3 * time.Second,
-		dial: d.DialContext, hc: &http.Client{Timeout: 10 * time.Second}, forward: forward,
+		dial: d.DialContext, routed: specificRoute, hc: &http.Client{Timeout: 10 * time.Second}, forward: forward,
 	}
 }
 
@@ -75,7 +78,9 @@ func (r *router) route(ctx context.Context, p corev1.Pod) (Route, error) {
 	case rt.Addr == "":
 		rt.Why = "the pod has no IP"
 	default:
-		if err := r.direct(ctx, rt.Addr); err != nil {
+		if ok, why := r.routed(net.ParseIP(p.Status.PodIP)); !ok {
+			rt.Why = fmt.Sprintf("pod IP %s not reachable from this host: %s", rt.Addr, why)
+		} else if err := r.direct(ctx, rt.Addr); err != nil {
 			rt.Why = err.Error()
 		} else {
 			rt.Direct, rt.URL, rt.Why = true, "http://"+rt.Addr, "reachable from this host"

@@ -129,8 +129,11 @@ func TestRouteChoosesPodIPOrFallsBack(t *testing.T) {
 		addr   func(t *testing.T) string
 		forced string
 		dial   func(ctx context.Context, network, addr string) (net.Conn, error)
-		direct bool
-		why    string // in Route.Why
+		// unrouted: the host's table covers the pod IP by its default
+		// route only.
+		unrouted bool
+		direct   bool
+		why      string // in Route.Why
 	}{
 		{name: "executor answers on the pod IP", addr: executorAddr, direct: true, why: "reachable from this host"},
 		{name: "forced port-forward never dials", addr: executorAddr, forced: "--port-forward", why: "forced by --port-forward",
@@ -138,6 +141,11 @@ func TestRouteChoosesPodIPOrFallsBack(t *testing.T) {
 				return nil, errors.New("dialled although forced")
 			}},
 		{name: "pod without an IP", addr: func(*testing.T) string { return "" }, why: "the pod has no IP"},
+		{name: "only the default route covers the pod IP: never dialled", addr: executorAddr, unrouted: true,
+			why: "not reachable from this host: only this host's default route covers it",
+			dial: func(context.Context, string, string) (net.Conn, error) {
+				return nil, errors.New("dialled a pod IP that only the default route covers")
+			}},
 		{name: "connection refused", addr: closedAddr, why: "not reachable from this host"},
 		{name: "packets dropped: the dial times out", addr: closedAddr, dial: blackhole, why: "not reachable from this host"},
 		{name: "accepts but never answers", addr: silentAddr, why: "accepts connections but GET /system_stats failed"},
@@ -162,6 +170,11 @@ func TestRouteChoosesPodIPOrFallsBack(t *testing.T) {
 			r.dialTimeout, r.probeTimeout = 200*time.Millisecond, 500*time.Millisecond
 			if tc.dial != nil {
 				r.dial = tc.dial
+			}
+			if tc.unrouted {
+				r.routed = func(net.IP) (bool, string) {
+					return routeCovers(strings.NewReader(defaultOnlyTable), net.IPv4(10, 244, 0, 4))
+				}
 			}
 			start := time.Now()
 			rt, err := r.route(context.Background(), podAt(t, "regen-executor-0", addr))
