@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -142,6 +143,41 @@ func BenchmarkShiftPlanes(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
 				c.f(dst, src, n, h, w, 8, -19)
+			}
+		})
+	}
+}
+
+// TestSqNormsMatchSqNorm holds sqNorms to the per-component sums it
+// replaced in the per-size setup, bit for bit: sqNorm (rounded to float32)
+// and the float64 sum of the local posterior, for component counts that
+// do and do not fill the four-wide loop.
+func TestSqNormsMatchSqNorm(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 3, 4, 7, 9} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel()
+			const d = 37
+			lat := gauss(uint64(n+5), n*d)
+			for i := range lat {
+				lat[i] *= float32(1 + i%11) // components of different scales
+			}
+			got := sqNorms(lat, n)
+			if len(got) != n {
+				t.Fatalf("%d norms, want %d", len(got), n)
+			}
+			for j := range n {
+				c := lat[j*d : (j+1)*d]
+				var want float64
+				for _, v := range c {
+					want += float64(float64(v) * float64(v))
+				}
+				if math.Float64bits(got[j]) != math.Float64bits(want) {
+					t.Fatalf("norm %d = %v, want %v", j, got[j], want)
+				}
+				if f := float32(got[j]); math.Float32bits(f) != math.Float32bits(sqNorm(c)) {
+					t.Fatalf("norm %d rounded = %v, sqNorm %v", j, f, sqNorm(c))
+				}
 			}
 		})
 	}

@@ -94,9 +94,10 @@ func (m *Model) at(h, w int) *sized {
 	for i, p := range pairs {
 		shiftPlanes(s.lat[i*e.K*d:(i+1)*e.K*d], base, e.K*e.C, h, w, p[0], p[1])
 	}
+	norms64 := sqNorms(s.lat, s.n) // each sqNorm's float64 sum, in one pass
 	s.norms = make([]float32, s.n)
 	for j := range s.norms {
-		s.norms[j] = sqNorm(s.lat[j*d : (j+1)*d])
+		s.norms[j] = float32(norms64[j])
 	}
 	if m.cfg.LowFreq > 0 && m.cfg.LowFreqWidth > 0 {
 		s.sm = newSmooth(e.C, h, w, m.cfg.LowFreq, m.cfg.LowFreqWidth, m.cfg.LowFreqDecay)
@@ -107,14 +108,7 @@ func (m *Model) at(h, w int) *sized {
 		}
 	}
 	if len(m.cfg.Local) > 0 {
-		s.local, s.norms64, s.rough = true, make([]float64, s.n), make([][]float32, s.n)
-		for j := range s.norms64 {
-			var acc float64
-			for _, v := range s.lat[j*d : (j+1)*d] {
-				acc += float64(float64(v) * float64(v))
-			}
-			s.norms64[j] = acc
-		}
+		s.local, s.norms64, s.rough = true, norms64, make([][]float32, s.n)
 	}
 	m.sizes[key] = s
 	return s
