@@ -8,7 +8,12 @@
 # dispatch would reach with the one-replica run's case times (schedbench
 # -simulate: what the schedule gives, free of the load the two replicas
 # meet on a shared machine) and the bound (one replica's wall over its
-# longest case), and the medians.
+# longest case), and the medians. Beside the wall times it reads each
+# executor's CPU seconds (/proc/PID/stat) around every run: "CPU" is one
+# replica's CPU seconds over the busier replica's with two, longest first,
+# which the machine's load moves far less than the wall times (the
+# executors stay up across runs, so only the first run on each pays for
+# loading the checkpoints and the per-size setup).
 #
 # Usage: hack/schedbench.sh [ROUNDS]   (default 2)
 set -o errexit -o nounset -o pipefail
@@ -36,12 +41,26 @@ done
 for u in "${urls[@]}"; do
   for _ in $(seq 100); do curl -fs "$u/system_stats" >/dev/null && break; sleep 0.1; done
 done
+# CPU seconds (user + system) each executor has used so far: on a shared
+# machine the wall times swing with the load, the CPU seconds much less.
+tck=$(getconf CLK_TCK)
+cpus() { for p in "${pids[@]}"; do awk -v t="$tck" '{ printf "%.2f ", ($14 + $15) / t }' "/proc/$p/stat"; done; }
+# bench LABEL ARGS...: one schedbench run, then the CPU seconds each
+# executor spent on it.
+bench() {
+  local label=$1 before after
+  shift
+  before=$(cpus)
+  bin/schedbench "$@" | tee -a "$tmp/lines"
+  after=$(cpus)
+  awk -v l="$label" -v b="$before" -v a="$after" 'BEGIN { n = split(b, x, " "); split(a, y, " "); printf "cpu %s", l; for (i = 1; i <= n; i++) printf " exec%d=%.2fs", i - 1, y[i] - x[i]; print "" }' | tee -a "$tmp/lines"
+}
 uptime
 for r in $(seq "$rounds"); do
   echo "round $r"
-  bin/schedbench -urls "${urls[0]}" -order plan -simulate 2 | tee -a "$tmp/lines"
-  bin/schedbench -urls "${urls[0]},${urls[1]}" -order plan | tee -a "$tmp/lines"
-  bin/schedbench -urls "${urls[0]},${urls[1]}" -order longest | tee -a "$tmp/lines"
+  bench one -urls "${urls[0]}" -order plan -simulate 2
+  bench plan -urls "${urls[0]},${urls[1]}" -order plan
+  bench longest -urls "${urls[0]},${urls[1]}" -order longest
 done
 uptime
 # Per round: one replica's wall over two replicas' (plan order, longest
@@ -52,14 +71,16 @@ function v(key,   i) { for (i = 1; i <= NF; i++) if (index($i, key "=") == 1) { 
 /^replicas=1 / { w1 = v("wall"); l1 = v("longest_case") }
 /simulated longest first on 2 replicas/ { sim = $(NF - 2); sub(/^\(/, "", sim); sub(/x$/, "", sim) }
 /^replicas=2 order=plan / { wp = v("wall") }
-/^replicas=2 order=longest / {
-  wl = v("wall"); n++
-  printf "round %d: 1 replica %.2fs, 2 replicas plan order %.2fs (%.2fx), longest first %.2fs (%.2fx); simulated %.2fx; bound %.2fx (longest case %.2fs)\n", n, w1, wp, w1 / wp, wl, w1 / wl, sim, w1 / l1, l1
-  rp[n] = w1 / wp; rl[n] = w1 / wl; rs[n] = sim
+/^replicas=2 order=longest / { wl = v("wall") }
+/^cpu one / { c1 = v("exec0") }
+/^cpu longest / {
+  a = v("exec0"); b = v("exec1"); cl = a > b ? a : b; n++
+  printf "round %d: 1 replica %.2fs, 2 replicas plan order %.2fs (%.2fx), longest first %.2fs (%.2fx); simulated %.2fx; bound %.2fx (longest case %.2fs); CPU: 1 replica %.2fs, longest first %.2fs + %.2fs (%.2fx)\n", n, w1, wp, w1 / wp, wl, w1 / wl, sim, w1 / l1, l1, c1, a, b, c1 / cl
+  rp[n] = w1 / wp; rl[n] = w1 / wl; rs[n] = sim; rc[n] = c1 / cl
 }
 function median(a, n,   i, j, t) {
   for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
   return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
 }
-END { if (n) printf "median of %d rounds: 2 replicas vs 1: plan order %.2fx, longest first %.2fx, simulated longest first %.2fx\n", n, median(rp, n), median(rl, n), median(rs, n) }
+END { if (n) printf "median of %d rounds: 2 replicas vs 1: plan order %.2fx, longest first %.2fx, simulated longest first %.2fx; CPU seconds, longest first (1 replica over the busier of 2) %.2fx\n", n, median(rp, n), median(rl, n), median(rs, n), median(rc, n) }
 ' "$tmp/lines"

@@ -35,10 +35,11 @@ func coefsRef(s *smooth, dst []float64, lat []float32) {
 }
 
 // TestSmoothCoefsBits holds smooth.coefs to the bits of coefsRef for
-// square and non-square latents and every basis size the fixtures use.
+// square and non-square latents, every basis size the fixtures use and one
+// (six column functions) that runs both the four-wide and the single sums.
 func TestSmoothCoefsBits(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct{ c, h, w, f int }{{4, 16, 16, 4}, {4, 24, 40, 4}, {4, 64, 64, 2}, {3, 5, 3, 4}, {1, 1, 1, 1}} {
+	for _, c := range []struct{ c, h, w, f int }{{4, 16, 16, 4}, {4, 24, 40, 4}, {4, 64, 64, 2}, {3, 5, 3, 4}, {2, 9, 11, 6}, {1, 1, 1, 1}} {
 		t.Run(fmt.Sprintf("%dx%dx%d-f%d", c.c, c.h, c.w, c.f), func(t *testing.T) {
 			t.Parallel()
 			s := newSmooth(c.c, c.h, c.w, c.f, 0.5, 0.7)

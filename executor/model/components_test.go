@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -85,5 +86,99 @@ func TestSmoothProjection(t *testing.T) {
 	// the smoothest coefficient is the widest, each degree decays
 	if math.Abs(s.lam[0]-0.64) > 1e-15 || math.Abs(s.lam[1]-0.64*0.7) > 1e-15 || math.Abs(s.lam[4]-0.64*0.49) > 1e-15 {
 		t.Errorf("variances %v, want 0.64·0.7^(u+v)", s.lam)
+	}
+}
+
+// shiftPlanesRef is shiftPlanes as it was, a clamp per value: the values
+// shiftPlanes must keep.
+func shiftPlanesRef(dst, src []float32, n, h, w, dy, dx int) {
+	for p := 0; p < n; p++ {
+		for y := 0; y < h; y++ {
+			sy := clampInt(y-dy, 0, h-1)
+			for x := 0; x < w; x++ {
+				dst[(p*h+y)*w+x] = src[(p*h+sy)*w+clampInt(x-dx, 0, w-1)]
+			}
+		}
+	}
+}
+
+// TestShiftPlanesMatchesRef holds the row-copying shiftPlanes to the
+// per-value clamp, bit for bit, for shifts inside, at and beyond the
+// plane's size in both directions (NaN and −0 included in the values).
+func TestShiftPlanesMatchesRef(t *testing.T) {
+	t.Parallel()
+	for _, size := range [][3]int{{1, 1, 1}, {2, 3, 5}, {3, 16, 16}, {2, 7, 1}, {1, 1, 9}} {
+		n, h, w := size[0], size[1], size[2]
+		src := gauss(uint64(n*h*w), n*h*w)
+		src[0] = float32(math.NaN())
+		src[len(src)-1] = float32(math.Copysign(0, -1))
+		for _, dy := range []int{-h - 2, -h, -1, 0, 1, h - 1, h, h + 3} {
+			for _, dx := range []int{-w - 2, -w, -w + 1, -1, 0, 1, w - 1, w, w + 3} {
+				got, want := make([]float32, len(src)), make([]float32, len(src))
+				shiftPlanes(got, src, n, h, w, dy, dx)
+				shiftPlanesRef(want, src, n, h, w, dy, dx)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%d×%d×%d shifted (%d, %d): value %d = %v, want %v", n, h, w, dy, dx, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkShiftPlanes times shiftPlanes against the per-value clamp
+// (shiftPlanesRef) on the gmm fixture's exemplars at a 128² latent
+// (64 exemplars × 4 channels), for one shift:
+//
+//	go test -run '^$' -bench ShiftPlanes ./executor/model
+func BenchmarkShiftPlanes(b *testing.B) {
+	const n, h, w = 256, 128, 128
+	src := gauss(1, n*h*w)
+	dst := make([]float32, n*h*w)
+	for _, c := range []struct {
+		name string
+		f    func(dst, src []float32, n, h, w, dy, dx int)
+	}{{"rows", shiftPlanes}, {"previous", shiftPlanesRef}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				c.f(dst, src, n, h, w, 8, -19)
+			}
+		})
+	}
+}
+
+// TestSqNormsMatchSqNorm holds sqNorms to the per-component sums it
+// replaced in the per-size setup, bit for bit: sqNorm (rounded to float32)
+// and the float64 sum of the local posterior, for component counts that
+// do and do not fill the four-wide loop.
+func TestSqNormsMatchSqNorm(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 3, 4, 7, 9} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel()
+			const d = 37
+			lat := gauss(uint64(n+5), n*d)
+			for i := range lat {
+				lat[i] *= float32(1 + i%11) // components of different scales
+			}
+			got := sqNorms(lat, n)
+			if len(got) != n {
+				t.Fatalf("%d norms, want %d", len(got), n)
+			}
+			for j := range n {
+				c := lat[j*d : (j+1)*d]
+				var want float64
+				for _, v := range c {
+					want += float64(float64(v) * float64(v))
+				}
+				if math.Float64bits(got[j]) != math.Float64bits(want) {
+					t.Fatalf("norm %d = %v, want %v", j, got[j], want)
+				}
+				if f := float32(got[j]); math.Float32bits(f) != math.Float32bits(sqNorm(c)) {
+					t.Fatalf("norm %d rounded = %v, sqNorm %v", j, f, sqNorm(c))
+				}
+			}
+		})
 	}
 }

@@ -96,9 +96,10 @@ func (m *Model) at(h, w int) *sized {
 	for i, p := range pairs {
 		shiftPlanes(s.lat[i*e.K*d:(i+1)*e.K*d], base, e.K*e.C, h, w, p[0], p[1])
 	}
+	norms64 := sqNorms(s.lat, s.n) // each sqNorm's float64 sum, in one pass
 	s.norms = make([]float32, s.n)
 	for j := range s.norms {
-		s.norms[j] = sqNorm(s.lat[j*d : (j+1)*d])
+		s.norms[j] = float32(norms64[j])
 	}
 	if m.cfg.LowFreq > 0 && m.cfg.LowFreqWidth > 0 {
 		s.sm = newSmooth(e.C, h, w, m.cfg.LowFreq, m.cfg.LowFreqWidth, m.cfg.LowFreqDecay)
@@ -114,15 +115,8 @@ func (m *Model) at(h, w int) *sized {
 	if m.cfg.GenericScale > 0 {
 		s.gen = newGeneric(s.lat[:e.K*d], e.K, e.C, h, w, m.cfg.GenericScale, float64(m.cfg.ComponentWidth*m.cfg.ComponentWidth))
 	}
-	if (len(m.cfg.Local) > 0 || s.gen != nil) && s.norms64 == nil {
-		s.norms64 = make([]float64, s.n)
-		for j := range s.norms64 {
-			var acc float64
-			for _, v := range s.lat[j*d : (j+1)*d] {
-				acc += float64(float64(v) * float64(v))
-			}
-			s.norms64[j] = acc
-		}
+	if len(m.cfg.Local) > 0 || s.gen != nil {
+		s.norms64 = norms64 // each component's ‖μ_j‖², summed once by sqNorms
 	}
 	m.sizes[key] = s
 	return s

@@ -16,7 +16,9 @@ import "context"
 //     operations one by one, every product rounded on its own (no FMA:
 //     those products are not exact), the weight rounded to float32 and
 //     added to the lane's sum in order j = 0…NK−1 (a weight below the
-//     cutoff adds +0, which leaves the sum, never −0, unchanged);
+//     cutoff adds +0, which leaves the sum, never −0, unchanged; so the
+//     AVX2 kernel skips the exponentials of a key below the cutoff in all
+//     8 lanes and writes its +0 weights);
 //   - weighted sum: p_j·v_j added for j = 0…NK−1 in order into one float64
 //     accumulator per output value starting at zero (exact products again),
 //     then divided by the sum and rounded to float32 in Go.

@@ -213,9 +213,33 @@ smaxdone:
 	VMOVUPD Q, off(AX); \
 	VADDPD Q, S, S
 
+// A key whose x − m is below the cutoff in all 8 lanes (most keys of the
+// VAE decode's codebook attention) gets weight +0 in every lane, as the
+// full body would give it, and adds nothing to the sums (the body would
+// add +0 to a sum that is never −0: it starts at +0 and only weights ≥ +0
+// or NaN are added), so the exponentials are skipped for it. A NaN lane
+// fails the test (an unordered compare is false) and takes the full body.
 sexp:
+	VMOVUPD (AX), Y4
+	VSUBPD Y0, Y4, Y4
+	VCMPPD $1, CUTOFF, Y4, Y5
+	VMOVUPD 32(AX), Y10
+	VSUBPD Y1, Y10, Y10
+	VCMPPD $1, CUTOFF, Y10, Y11
+	VANDPD Y11, Y5, Y5
+	VMOVMSKPD Y5, R8
+	CMPQ R8, $15
+	JNE slive
+	VXORPD Y4, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VMOVUPD Y4, 32(AX)
+	JMP snext
+
+slive:
 	EXP4(0, Y0, Y2, Y4, Y5, Y6, X6, Y7, X7, Y8, X8, Y9)
 	EXP4(32, Y1, Y3, Y10, Y11, Y12, X12, Y13, X13, Y14, X14, Y15)
+
+snext:
 	ADDQ $64, AX
 	DECQ CX
 	JNZ sexp

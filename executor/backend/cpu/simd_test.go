@@ -206,7 +206,10 @@ func TestSIMDMatchesPureGo(t *testing.T) {
 // TestSIMDSoftmaxMatchesSoftmaxRow holds each kernel set's softmax to
 // softmaxRow's bits over many logits spread across the exponential's whole
 // range (every reduction step k, the cutoff, values a few ulps apart), with
-// NaN and ±Inf rows: a single product fused or reordered shows here.
+// NaN and ±Inf rows: a single product fused or reordered shows here. Reps 8
+// and 9 make most keys dead (below the cutoff in all 8 lanes, which the
+// AVX2 kernel skips), rep 9 with a row maximum of exactly 0 and, in some
+// dead keys, one lane exactly at the cutoff, NaN, −Inf or alive.
 func TestSIMDSoftmaxMatchesSoftmaxRow(t *testing.T) {
 	t.Parallel()
 	kernels := allSIMD()
@@ -215,9 +218,17 @@ func TestSIMDSoftmaxMatchesSoftmaxRow(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(3, 14))
 	for _, nk := range []int{1, 2, 3, 31, 4096} {
-		for rep := range 8 {
+		for rep := range 10 {
 			l := make([]float64, nk*simdLanes)
 			rows := make([][]float64, simdLanes)
+			dead, odd := make([]bool, nk), make([]int, nk)
+			for j := 1; j < nk; j++ {
+				dead[j] = rep >= 8 && rng.IntN(5) != 0
+				odd[j] = -1
+				if rep == 9 && rng.IntN(4) == 0 {
+					odd[j] = rng.IntN(simdLanes)
+				}
+			}
 			for lane := range simdLanes {
 				rows[lane] = make([]float64, nk)
 				for j := range nk {
@@ -229,6 +240,16 @@ func TestSIMDSoftmaxMatchesSoftmaxRow(t *testing.T) {
 						x = math.Nextafter(-79.99, 0) - float64(rng.IntN(3))*1e-14
 					case rep == 3:
 						x = float64(rng.IntN(200)) * -0.01083042469326756 / 2 // halfway points of the reduction
+					case rep == 8 && j == 0:
+						x = 2 * rng.Float64() // the row maximum is ≥ 0
+					case rep == 9 && j == 0:
+						x = 0
+					case rep >= 8 && dead[j] && odd[j] == lane:
+						x = []float64{-80, math.NaN(), math.Inf(-1), -3}[rng.IntN(4)]
+					case rep >= 8 && dead[j]:
+						x = math.Nextafter(-80, -100) - 60*rng.Float64()
+					case rep >= 8:
+						x = -80 * rng.Float64()
 					}
 					rows[lane][j] = x
 					l[j*simdLanes+lane] = x

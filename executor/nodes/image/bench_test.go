@@ -2,11 +2,14 @@ package image
 
 import (
 	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/nodes/internal/pngmeta"
 	"github.com/regen-dev/regen/executor/nodes/internal/resample"
+	"github.com/regen-dev/regen/internal/testutil"
 )
 
 func benchImage(n, h, w int) *node.Image {
@@ -17,21 +20,46 @@ func benchImage(n, h, w int) *node.Image {
 	return img
 }
 
-// BenchmarkEncodePNG is SaveImage's per-image cost at 512×512 (default level)
-// and PreviewImage's (level 1).
+// BenchmarkEncodePNG is the per-image cost of encoding a synthetic 512×512
+// image at the default level and at level 1 (SaveImage's and PreviewImage's),
+// and of the suite's one 1024² output (the committed golden of
+// api-mixed-sd15-sdxl-refine, a real image) at both, with the bytes each
+// level writes:
+//
+//	go test -run '^$' -bench EncodePNG ./executor/nodes/image
 func BenchmarkEncodePNG(b *testing.B) {
-	img := benchImage(1, 512, 512)
-	for _, lv := range []struct {
-		name  string
-		level png.CompressionLevel
-	}{{"save-default", png.DefaultCompression}, {"preview-level1", png.BestSpeed}} {
-		b.Run(lv.name, func(b *testing.B) {
-			for b.Loop() {
-				if _, err := pngmeta.Encode(img, 0, nil, lv.level); err != nil {
-					b.Fatal(err)
+	pngs, err := filepath.Glob(testutil.Path(b, "golden", "cpu", "api-mixed-sd15-sdxl-refine", "*.png"))
+	if err != nil || len(pngs) == 0 {
+		b.Fatalf("no golden PNG of api-mixed-sd15-sdxl-refine (%v)", err)
+	}
+	data, err := os.ReadFile(pngs[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	big, _, err := decode(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, im := range []struct {
+		name string
+		img  *node.Image
+	}{{"512", benchImage(1, 512, 512)}, {"1024", big}} {
+		for _, lv := range []struct {
+			name  string
+			level png.CompressionLevel
+		}{{"default", png.DefaultCompression}, {"level1", png.BestSpeed}} {
+			b.Run(im.name+"-"+lv.name, func(b *testing.B) {
+				var n int
+				for b.Loop() {
+					out, err := pngmeta.Encode(im.img, 0, nil, lv.level)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n = len(out)
 				}
-			}
-		})
+				b.ReportMetric(float64(n), "png-bytes")
+			})
+		}
 	}
 }
 

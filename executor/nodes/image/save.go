@@ -18,6 +18,16 @@ import (
 	"github.com/regen-dev/regen/internal/atomicfile"
 )
 
+// saveLevel is SaveImage's PNG compression. ComfyUI passes Pillow
+// compress_level 4 (preview: 1); Go's encoder offers only default (zlib 6),
+// speed (1) and best (9), and the byte streams differ from Pillow's
+// anyway: the pixels are what a run compares (the exact tier hashes the
+// decoded pixels). Speed, because zlib 6 was a tenth of the 1024² suite
+// case's CPU: on that case's 1024² output, encoding at level 1 takes a
+// quarter of level 6's time, for a file about 30 % larger
+// (BenchmarkEncodePNG/1024-*).
+const saveLevel = png.BestSpeed
+
 // saveNode is SaveImage (preview=false) and PreviewImage (preview=true).
 type saveNode struct {
 	preview bool
@@ -91,10 +101,7 @@ func (n *saveNode) Execute(ctx context.Context, env *node.Env, in map[string]any
 	if env == nil {
 		return node.Result{}, fmt.Errorf("save images: no environment")
 	}
-	// ComfyUI passes Pillow compress_level 4 (preview: 1). Go's encoder
-	// offers only default (zlib 6), speed (1) and best (9); the pixels are
-	// the same, the byte streams differ from Pillow's anyway.
-	dir, typ, level := env.Dirs.Output, "output", png.DefaultCompression
+	dir, typ, level := env.Dirs.Output, "output", saveLevel
 	if n.preview {
 		suffix, err := randomLetters(n.rand, 5)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -189,7 +188,7 @@ func TestSaveImageExecute(t *testing.T) {
 		t.Fatalf("text chunks:\n%s\nwant\n%s", strings.Join(gotText, "\n"), strings.Join(wantText, "\n"))
 	}
 	// The second sample is what was saved as _00006_.
-	want1, err := pngmeta.Encode(gradientImage(2, 5, 7), 1, text, png.DefaultCompression)
+	want1, err := pngmeta.Encode(gradientImage(2, 5, 7), 1, text, saveLevel)
 	if err != nil {
 		t.Fatal(err)
 	}
