@@ -221,7 +221,7 @@ func (s *sized) exemplarLog(rr float64, cr, gw []float64, v float64) float64 {
 	for i, c := range cr {
 		q += float64(gw[i] * float64(c*c))
 	}
-	return q - logdet/2
+	return q - float64(logdet/2)
 }
 
 // minGenericWeight: below this posterior weight the generic component's
