@@ -195,19 +195,23 @@ def _rms_norm_class(torch):
 
 class _AfterTorch(importlib.abc.MetaPathFinder):
     """Back-ports torch's names right after torch itself is imported: ComfyUI sets its
-    environment before its own first `import torch` and warns when torch came first."""
+    environment before its own first `import torch` and warns when torch came first. It stays
+    in place until torch really runs: importlib.util.find_spec("torch") (ComfyUI asks it
+    before importing) also lands here, and that spec is thrown away."""
 
     def find_spec(self, fullname, path, target=None):
         if fullname != "torch":
             return None
-        sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None:
             return None
         original = spec.loader.exec_module
+        finder = self
 
         def exec_module(module):
             original(module)
+            if finder in sys.meta_path:
+                sys.meta_path.remove(finder)
             _backport_torch()
 
         spec.loader.exec_module = exec_module
