@@ -228,6 +228,20 @@ def install(names):
         sys.meta_path.insert(0, _AfterTorch())
 
 
+def _stop_on_sigterm():
+    """As a container's PID 1, Python ignores SIGTERM (the kernel drops a signal PID 1 has no
+    handler for): the kubelet would wait out the whole grace period, then SIGKILL. Turn it
+    into the Ctrl-C that ComfyUI's main loop handles ("Stopped server")."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 _names = [n for n in os.environ.get("REGEN_COMFYUI_STUBS", "").split(",") if n]
 if _names:
     install(_names)
+    if os.getpid() == 1:
+        _stop_on_sigterm()
