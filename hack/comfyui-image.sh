@@ -22,7 +22,8 @@
 # Usage:
 #   hack/comfyui-image.sh build     build what is missing (as root: debootstrap, chroot);
 #                                   prints the archive last
-#   hack/comfyui-image.sh check     exit 0 when the archive for COMFYUI_SRC's version is cached
+#   hack/comfyui-image.sh check     exit 0 when the archive for COMFYUI_SRC's version (or
+#                                   COMFYUI_VERSION, then no source is needed) is cached
 #   hack/comfyui-image.sh archive   print the cached archive
 #   hack/comfyui-image.sh ref       print the image reference (overlays/comfyui-cpu names it)
 #   hack/comfyui-image.sh import    build if needed, then ctr images import into the containerd
@@ -54,13 +55,28 @@ die() {
 	exit 1
 }
 
+# The ComfyUI version: COMFYUI_VERSION, else the source's comfyui_version.py (check, archive
+# and ref need no source when COMFYUI_VERSION is set).
 version() {
-	[ -f "$src/comfyui_version.py" ] || die "no ComfyUI source at $src (set COMFYUI_SRC; fetch github:yzkee/ComfyUI for 0.33.0)"
-	sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$src/comfyui_version.py"
+	local v=${COMFYUI_VERSION:-}
+	if [ -z "$v" ]; then
+		[ -f "$src/comfyui_version.py" ] || die "no ComfyUI source at $src (set COMFYUI_SRC, or COMFYUI_VERSION for a cached image; fetch github:yzkee/ComfyUI for 0.33.0)"
+		v=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$src/comfyui_version.py")
+	fi
+	[ -n "$v" ] || die "no __version__ in $src/comfyui_version.py"
+	echo "$v"
 }
 
-ref() { echo "regen.local/comfyui:$(version)-$rev"; }
-archive() { echo "$cache/comfyui-$(version)-$rev.oci.tar"; }
+ref() {
+	local v
+	v=$(version) || exit 1
+	echo "regen.local/comfyui:$v-$rev"
+}
+archive() {
+	local v
+	v=$(version) || exit 1
+	echo "$cache/comfyui-$v-$rev.oci.tar"
+}
 
 # The Debian rootfs, once per rev.
 rootfs() {
@@ -143,7 +159,7 @@ write_archive() {
 build() {
 	local t0 out n
 	t0=$(date +%s)
-	out=$(archive)
+	out=$(archive) || exit 1
 	if [ -f "$out" ]; then
 		log "cached: $out ($(ref))"
 		echo "$out"
@@ -163,7 +179,7 @@ build() {
 
 import() {
 	local out
-	out=$(build)
+	out=$(build) || exit 1
 	[ -n "${CONTAINERD_ADDRESS:-}" ] || die "set CONTAINERD_ADDRESS to the containerd socket to import into"
 	ctr --address "$CONTAINERD_ADDRESS" --namespace k8s.io images import "$out" >&2
 	echo "$(ref)"
@@ -171,10 +187,14 @@ import() {
 
 case ${1:-} in
 build) build ;;
-check) [ -f "$(archive)" ] || die "no image at $(archive) (hack/comfyui-image.sh build)" ;;
+check)
+	a=$(archive) || exit 1
+	[ -f "$a" ] || die "no image at $a (hack/comfyui-image.sh build)"
+	;;
 archive)
-	[ -f "$(archive)" ] || die "no image: run hack/comfyui-image.sh build"
-	archive
+	a=$(archive) || exit 1
+	[ -f "$a" ] || die "no image at $a: run hack/comfyui-image.sh build"
+	echo "$a"
 	;;
 ref) ref ;;
 import) import ;;
