@@ -55,6 +55,14 @@ image-oci: build ## OCI archives of the executor and pause images without Docker
 kind-node-image: ## build the kind node image offline (debootstrap, Go-built Kubernetes; cached in ~/.cache/regen)
 	@hack/kindnode.sh build
 
+.PHONY: comfyui-image
+comfyui-image: ## build a real ComfyUI's image offline from COMFYUI_SRC (default /tmp/comfyui; debootstrap, Debian's torch, as root; cached in ~/.cache/regen)
+	@hack/comfyui-image.sh build
+
+.PHONY: e2e-comfyui
+e2e-comfyui: build comfyui-image ## roll out overlays/comfyui-cpu (that image) on a host node and replay the suite through the real ComfyUI (ARGS: e.g. --class comfyui-cpu)
+	bin/regen run --env comfyui-cpu --cluster host --image-archive "$$(hack/comfyui-image.sh archive)" $(ARGS)
+
 .PHONY: image-regen
 image-regen: ## build the regen CLI + suite image (for the nightly CronJob)
 	$(DOCKER_BUILD) --target regen -t regen:dev .

@@ -18,7 +18,7 @@ import (
 // Environments are the overlays regen ships, in the order they are reported.
 // The overlays a kustomize root really has are what Overlays finds; this list
 // is what the golden renderings in testdata/ cover.
-var Environments = []string{"dev", "prod", "gpu", "comfyui"}
+var Environments = []string{"dev", "prod", "gpu", "comfyui", "comfyui-cpu"}
 
 // DefaultDir is the kustomize root, relative to the repository root.
 const DefaultDir = "kustomize"

@@ -271,3 +271,12 @@ func TestUpDown(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultTimeouts(t *testing.T) {
+	t.Parallel()
+	for env, want := range map[string]time.Duration{"dev": 2 * time.Minute, "prod": 5 * time.Minute, "comfyui-cpu": 5 * time.Minute, "gpu": 10 * time.Minute, "comfyui": 10 * time.Minute} {
+		if got := DefaultTimeouts(env).Rollout; got != want {
+			t.Errorf("DefaultTimeouts(%q).Rollout = %v, want %v", env, got, want)
+		}
+	}
+}

@@ -49,13 +49,18 @@ type Timeouts struct {
 }
 
 // DefaultTimeouts returns the timeouts for env: gpu nodes pull big images and
-// preload models, so its rollout may take longer.
+// preload models, and a real ComfyUI (comfyui, comfyui-cpu) starts slowly,
+// so their rollouts may take longer.
 func DefaultTimeouts(env string) Timeouts {
 	t := Timeouts{Apply: 30 * time.Second, Rollout: 2 * time.Minute, Cleanup: time.Minute}
 	switch env {
 	case "prod":
 		t.Rollout = 5 * time.Minute
-	case "gpu":
+	case "comfyui-cpu":
+		// A real ComfyUI on a CPU node: torch and its node packs load for up to
+		// the overlay's 5-minute startup probe.
+		t.Rollout = 5 * time.Minute
+	case "gpu", "comfyui":
 		t.Rollout = 10 * time.Minute
 	}
 	return t

@@ -65,6 +65,7 @@ var _ = Describe("deploying the overlays", Ordered, func() {
 		Entry("prod on the CPU node", "prod", "kwok-cpu-0"),
 		Entry("gpu only on the fake GPU node", "gpu", "kwok-gpu-0"),
 		Entry("comfyui (a real ComfyUI image in the gpu environment) only on the fake GPU node", "comfyui", "kwok-gpu-0"),
+		Entry("comfyui-cpu (a real ComfyUI on CPU, dev otherwise) on the CPU node", "comfyui-cpu", "kwok-cpu-0"),
 	)
 
 	It("rejects a broken object in a server-side dry-run and persists nothing", func(ctx SpecContext) {

@@ -46,7 +46,7 @@ func TestRunUsageErrors(t *testing.T) {
 		// naming what is missing (the target's preflight).
 		{name: "cluster env without cluster", args: []string{"run", "--suite", testutil.Path(t, "fixtures", "suite.yaml"), "--env", "gpu", "--kustomize", testutil.Path(t, "kustomize"), "--kubeconfig", "/nonexistent/kubeconfig", "--report", "@TMP@"}, want: "kubeconfig /nonexistent/kubeconfig: no cluster to deploy to"},
 		{name: "unknown env", args: []string{"run", "--env", "mars"}, want: `unknown environment "mars"`},
-		{name: "unknown env lists the overlays", args: []string{"run", "--env", "mars", "--kustomize", testutil.Path(t, "kustomize")}, want: "want local, comfyui, dev, gpu, prod (the overlays under"},
+		{name: "unknown env lists the overlays", args: []string{"run", "--env", "mars", "--kustomize", testutil.Path(t, "kustomize")}, want: "want local, comfyui, comfyui-cpu, dev, gpu, prod (the overlays under"},
 		{name: "bad cluster mode", args: []string{"run", "--cluster", "docker"}, want: `unknown cluster mode "docker"`},
 		{name: "url and env", args: []string{"run", "--env", "local", "--url", "http://127.0.0.1:1"}, want: "exclusive"},
 		{name: "bad filter", args: []string{"run", "--filter", "("}, want: "bad --filter"},

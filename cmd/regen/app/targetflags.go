@@ -27,6 +27,7 @@ type targetFlags struct {
 	kubeconfig, cluster    string
 	keep, portForward      bool
 	kubeBin, executorBin   string
+	imageArchives          []string
 	envSet                 bool
 	// backend, tf32, nondeterministic choose the local executor's
 	// backend, as regen-executor's flags of the same names do.
@@ -56,9 +57,13 @@ func (t *targetFlags) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&t.nondeterministic, "nondeterministic", false, "local, cuda-emulated: shuffle the key-split combine order on every call, as GPU atomics would")
 	fs.StringVar(&t.kubeconfig, "kubeconfig", "", "overlays: kubeconfig of the cluster to deploy into (default $KUBECONFIG, ~/.kube/config; dev falls back to kind)")
 	fs.BoolVar(&t.keep, "keep", false, "overlays: keep the namespace (and a kind cluster) after the run, for debugging; host: keep the node's state dir and logs")
-	fs.StringVar(&t.cluster, "cluster", "auto", "overlays: how to reach a cluster: auto (kubeconfig, else for dev kind, else a host node), kubeconfig, kind, host (dev: a single-node cluster on this machine's containerd, brought up and torn down by the run; needs root)")
+	fs.StringVar(&t.cluster, "cluster", "auto", "overlays: how to reach a cluster: auto (kubeconfig, else for dev kind, else a host node), kubeconfig, kind, host (a single-node cluster on this machine's containerd, brought up and torn down by the run; needs root; dev, or an overlay whose images --image-archive gives)")
 	fs.BoolVar(&t.portForward, "port-forward", false, "overlays: reach every executor pod by port-forward through the API server, never by its pod IP (default: the pod IP when it answers /system_stats from this machine, as on a host node; also $REGEN_PORT_FORWARD=1)")
 	fs.StringVar(&t.kubeBin, "kube-bin", "", "host: directory of the control-plane and kubelet binaries (default $REGEN_KUBE_BIN; hack/controlplane.sh build, then hack/controlplane.sh kubelet)")
+	fs.Func("image-archive", "host, kind: an OCI image archive the node gets besides the executor image (repeatable), for an overlay that runs another image: --env comfyui-cpu --image-archive \"$(hack/comfyui-image.sh archive)\"", func(v string) error {
+		t.imageArchives = append(t.imageArchives, v)
+		return nil
+	})
 	fs.StringVar(&t.executorBin, "executor-binary", "", "host: the static regen-executor packed into the pod image (default: next to this regen binary); --models is packed with it")
 }
 
@@ -90,7 +95,8 @@ func (t *targetFlags) options(cmd, workDir string, logger *slog.Logger, notify i
 		Backend: be,
 		Env:     t.env, KustomizeDir: t.kustomize, WorkDir: workDir, Models: t.models, Replicas: t.replicas,
 		Kubeconfig: t.kubeconfig, Cluster: t.cluster, Keep: t.keep, PortForward: t.portForward, KubeBin: t.kubeBin, ExecutorBinary: t.executorBin,
-		Logger: logger,
+		ImageArchives: t.imageArchives,
+		Logger:        logger,
 	}
 	for _, u := range t.urls {
 		if !strings.Contains(u, "://") {

@@ -101,6 +101,7 @@ func startHost(ctx context.Context, o Options) (*hostCluster, error) {
 	}
 	sandbox, _ := ociimage.NormalizeRef(ociimage.DefaultPauseRef)
 	o.Log.Info("host node: images built", "executor", exSpec.Ref, "pause", sandbox, "after", time.Since(t0).Round(time.Millisecond))
+	archives = append(archives, o.ImageArchives...)
 	h.cluster, err = kube.Up(ctx, kube.Options{
 		BinDir: binDir, StateDir: dir, Log: o.Log,
 		Host: &kube.HostOptions{Images: archives, SandboxImage: sandbox},

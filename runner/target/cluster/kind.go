@@ -135,6 +135,13 @@ func startKind(ctx context.Context, o Options, plan Plan) (*kindCluster, error) 
 		return nil, errors.Join(fmt.Errorf("load %s into kind: %w", o.Image, err), c.down(o.Log, true, false, o.DiagnosticsDir))
 	}
 	o.notify(fmt.Sprintf("executor image %s loaded into kind in %.1fs (OCI archive, kind load image-archive)", spec.Ref, time.Since(t0).Seconds()))
+	for _, a := range o.ImageArchives {
+		t0 = time.Now()
+		if err := c.k.LoadImageArchive(ctx, a); err != nil {
+			return nil, errors.Join(fmt.Errorf("load %s into kind: %w", a, err), c.down(o.Log, true, false, o.DiagnosticsDir))
+		}
+		o.notify(fmt.Sprintf("image archive %s loaded into kind in %.1fs", a, time.Since(t0).Seconds()))
+	}
 	return c, nil
 }
 

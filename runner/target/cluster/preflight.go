@@ -21,10 +21,12 @@ type Mode string
 const (
 	// ModeKubeconfig uses the kubeconfig's current context as it is.
 	ModeKubeconfig Mode = "kubeconfig"
-	// ModeKind creates (or reuses) a kind cluster (dev only).
+	// ModeKind creates (or reuses) a kind cluster (auto: dev only; asked
+	// for: any overlay its node can run, see checkNodeImages).
 	ModeKind Mode = "kind"
 	// ModeHost brings up a single-node cluster on this machine for the run
-	// (dev only): the local control plane plus a real kubelet on the host's
+	// (auto: dev only; asked for: any overlay the node can run, e.g.
+	// comfyui-cpu with --image-archive): the local control plane plus a real kubelet on the host's
 	// containerd and runc (runner/kube.HostOptions), torn down after.
 	ModeHost Mode = "host"
 	// ModeAuto picks the first that works: kubeconfig, kind, host.
@@ -90,9 +92,9 @@ type Plan struct {
 func Preflight(ctx context.Context, p Probe, env, kubeconfig string, want Mode) (Plan, error) {
 	switch want {
 	case ModeKind, ModeHost:
-		if env != "dev" {
-			return Plan{}, fmt.Errorf("--cluster %s deploys the dev overlay only (got --env %s): %w", want, env, ErrNoCluster)
-		}
+		// Any overlay the node can run: dev, or one whose images the run
+		// imports (ImageArchives) and that asks for no GPU, e.g.
+		// comfyui-cpu; Target.Start checks that after rendering.
 		if want == ModeHost {
 			if err := hostCheck(p); err != nil {
 				return Plan{}, fmt.Errorf("--cluster host: %w: %w", ErrNoCluster, err)

@@ -122,7 +122,11 @@ func TestPreflightHost(t *testing.T) {
 		{"auto: no host probe", "dev", ModeAuto, nil, nil, nil, "", []string{"host node: not available"}},
 		{"host wanted, kubeconfig present", "dev", ModeHost, []string{"/home/u/.kube/config"}, nil, hostOK, ModeHost, nil},
 		{"host wanted but missing", "dev", ModeHost, nil, []string{"docker", "kind"}, hostMissing, "", []string{"--cluster host", "missing containerd"}},
-		{"host is dev only", "prod", ModeHost, nil, nil, hostOK, "", []string{"dev overlay only", "--env prod"}},
+		// Any overlay when asked for: Target.Start then refuses what the
+		// node cannot run (checkNodeImages).
+		{"host wanted for comfyui-cpu", "comfyui-cpu", ModeHost, nil, nil, hostOK, ModeHost, nil},
+		{"host wanted for another overlay, missing", "comfyui-cpu", ModeHost, nil, nil, hostMissing, "", []string{"--cluster host", "missing containerd"}},
+		{"auto: only dev falls back to a host node", "comfyui-cpu", ModeAuto, nil, nil, hostOK, "", []string{"--env comfyui-cpu needs a cluster"}},
 		{"kind wanted without docker", "dev", ModeKind, nil, nil, hostOK, "", []string{"--cluster kind: missing docker"}},
 		{"kubeconfig wanted, none", "dev", ModeKubeconfig, nil, []string{"docker", "kind"}, hostOK, "", []string{"--cluster kubeconfig: no kubeconfig"}},
 	}

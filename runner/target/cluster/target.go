@@ -29,13 +29,18 @@ import (
 
 // Options configure a cluster target.
 type Options struct {
-	Env          string // dev, prod, gpu
+	Env          string // dev, prod, gpu, comfyui, comfyui-cpu
 	Kubeconfig   string // empty: $KUBECONFIG, ~/.kube/config, else kind (dev)
 	KustomizeDir string
 	RunID        string
 	Keep         bool   // leave the namespace (and a kind cluster) for debugging
 	KindName     string // default "regen"
 	Image        string // loaded into kind (default regen-executor:dev)
+	// ImageArchives are further OCI image archives a node this run brings
+	// up gets (imported into a host node's containerd, loaded into kind):
+	// the images of an overlay other than dev, e.g. hack/comfyui-image.sh's
+	// ComfyUI for comfyui-cpu.
+	ImageArchives []string
 	// KindNodeImage is kind's node image (default $REGEN_KIND_NODE_IMAGE,
 	// else kind's own kindest/node): hack/kindnode.sh builds one offline.
 	KindNodeImage string
@@ -172,11 +177,8 @@ func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
 		t.opts.notify(fmt.Sprintf("cluster: %s: --cluster kind: %s", t.opts.Env, plan.KindWhy))
 	}
 	t.mode = plan.Mode
-	cfg, err := t.restConfig(ctx, plan)
-	if err != nil {
-		return nil, err
-	}
-	t.cfg = cfg
+	// Rendered and checked before any cluster is touched: a broken overlay,
+	// or one a node this run brings up cannot run, costs no bring-up.
 	dir, err := deploy.OverlayDir(t.opts.KustomizeDir, t.opts.Env)
 	if err != nil {
 		return nil, err
@@ -185,6 +187,20 @@ func (t *Target) Start(ctx context.Context) (_ []target.Endpoint, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if plan.Mode == ModeHost || plan.Mode == ModeKind {
+		have, err := nodeImages(t.opts)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkNodeImages(t.opts.Env, manifests, have, plan.Mode); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := t.restConfig(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	t.cfg = cfg
 	if t.deployer, err = kube.NewDeployer(cfg, t.opts.Log); err != nil {
 		return nil, err
 	}

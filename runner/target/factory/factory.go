@@ -59,6 +59,9 @@ type Options struct {
 	PortForward    bool // reach pods by port-forward, never by pod IP
 	KubeBin        string
 	ExecutorBinary string
+	// ImageArchives are OCI image archives a host node or kind cluster
+	// the run brings up gets besides the executor image (--image-archive).
+	ImageArchives []string
 
 	Logger *slog.Logger
 	// Notify receives the few lines a user should see whatever the log level.
@@ -145,7 +148,7 @@ func clusterOptions(o Options) (cluster.Options, error) {
 	}
 	co := cluster.Options{
 		Env: o.Env, KustomizeDir: o.kustomizeDir(), Kubeconfig: o.Kubeconfig, Keep: o.Keep, Mode: mode, PortForward: o.PortForward,
-		KubeBin: o.KubeBin, ExecutorBinary: o.ExecutorBinary, Models: o.Models,
+		KubeBin: o.KubeBin, ExecutorBinary: o.ExecutorBinary, Models: o.Models, ImageArchives: o.ImageArchives,
 		Log: o.Logger, Notify: o.Notify,
 	}
 	if o.WorkDir != "" {

@@ -43,12 +43,14 @@ func Logger() *slog.Logger {
 
 // NewTarget completes opts (the mode and its own fields: Mode, KubeBin or
 // KindName) with what every pod suite sets the same way: the dev
-// environment, the executor built in exeDir, the fixture models under repo,
+// environment (unless opts.Env names another), the executor built in exeDir, the fixture models under repo,
 // the kustomize root, a run id and diagnostics folder from runDir, the
 // rollout timeout, a logger, and notices appended to notes (and echoed).
 func NewTarget(opts cluster.Options, repo, exeDir, runDir, kustomize string, rollout time.Duration, notes *[]string) *cluster.Target {
 	var mu sync.Mutex
-	opts.Env = "dev"
+	if opts.Env == "" {
+		opts.Env = "dev"
+	}
 	opts.ExecutorBinary = filepath.Join(exeDir, "regen-executor")
 	opts.Models = filepath.Join(repo, "fixtures", "models")
 	opts.KustomizeDir = kustomize
