@@ -58,7 +58,7 @@ func (t *targetFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&t.kubeconfig, "kubeconfig", "", "overlays: kubeconfig of the cluster to deploy into (default $KUBECONFIG, ~/.kube/config; dev falls back to kind)")
 	fs.BoolVar(&t.keep, "keep", false, "overlays: keep the namespace (and a kind cluster) after the run, for debugging; host: keep the node's state dir and logs")
 	fs.StringVar(&t.cluster, "cluster", "auto", "overlays: how to reach a cluster: auto (kubeconfig, else for dev kind, else a host node), kubeconfig, kind, host (a single-node cluster on this machine's containerd, brought up and torn down by the run; needs root; dev, or an overlay whose images --image-archive gives)")
-	fs.BoolVar(&t.portForward, "port-forward", false, "overlays: reach every executor pod by port-forward through the API server, never by its pod IP (default: the pod IP when it answers /system_stats from this machine, as on a host node; also $REGEN_PORT_FORWARD=1)")
+	fs.BoolVar(&t.portForward, "port-forward", false, "overlays: reach every executor pod by port-forward through the API server, never by its pod IP (default: the pod IP when this machine has a route of its own to it and it answers /system_stats, as on a host node; also $REGEN_PORT_FORWARD=1)")
 	fs.StringVar(&t.kubeBin, "kube-bin", "", "host: directory of the control-plane and kubelet binaries (default $REGEN_KUBE_BIN; hack/controlplane.sh build, then hack/controlplane.sh kubelet)")
 	fs.Func("image-archive", "host, kind: an OCI image archive the node gets besides the executor image (repeatable), for an overlay that runs another image: --env comfyui-cpu --image-archive \"$(hack/comfyui-image.sh archive)\"", func(v string) error {
 		t.imageArchives = append(t.imageArchives, v)
