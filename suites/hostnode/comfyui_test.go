@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/deploy"
 	"github.com/regen-dev/regen/runner/kube"
 	"github.com/regen-dev/regen/runner/ociimage"
@@ -99,17 +98,9 @@ var _ = Describe("the comfyui-cpu overlay on a host node: a real ComfyUI", Order
 				podChecked = true
 			},
 		}
-		st, err := suite.Load(filepath.Join(repo, "fixtures", "suite.yaml"))
-		Expect(err).NotTo(HaveOccurred())
-		start := time.Now()
 		// Judged against golden/cpu: ComfyUI's image nodes give regen-executor's
 		// pixels bit for bit, so the image-only cases pass exact.
-		rec, err := runner.Run(ctx, runner.Options{
-			Suite: st, SuitePath: filepath.Join(repo, "fixtures", "suite.yaml"), Class: "cpu", Target: tgt,
-			GoldenDir: filepath.Join(repo, "golden"), RunDir: runDir, Logger: logger(),
-		})
-		Expect(err).NotTo(HaveOccurred())
-		AddReportEntry("comfyui-cpu host node run (bring-up, image import, rollout, replay, teardown)", time.Since(start).Round(time.Millisecond).String())
+		rec := clustersuite.RunFixtures(ctx, repo, tgt, runDir, nil, "comfyui-cpu host node run (bring-up, image import, rollout, replay, teardown)")
 		Expect(podChecked).To(BeTrue())
 		var fp struct {
 			System struct {

@@ -14,10 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/kube"
 	"github.com/regen-dev/regen/runner/report"
-	"github.com/regen-dev/regen/runner/suite"
 	clustertarget "github.com/regen-dev/regen/runner/target/cluster"
 	"github.com/regen-dev/regen/suites/internal/clustersuite"
 )
@@ -91,15 +89,7 @@ var _ = Describe("the dev overlay on a host node", Ordered, Serial, func() {
 			Expect(reasons).To(ContainElements("Pulled/kubelet", "Started/kubelet"))
 			podChecked = true
 		}}
-		st, err := suite.Load(filepath.Join(repo, "fixtures", "suite.yaml"))
-		Expect(err).NotTo(HaveOccurred())
-		start := time.Now()
-		rec, err := runner.Run(ctx, runner.Options{
-			Suite: st, SuitePath: filepath.Join(repo, "fixtures", "suite.yaml"), Class: "cpu", Target: tgt,
-			GoldenDir: filepath.Join(repo, "golden"), RunDir: runDir, Logger: logger(),
-		})
-		Expect(err).NotTo(HaveOccurred())
-		AddReportEntry("host node run (bring-up, rollout, replay, teardown)", time.Since(start).Round(time.Millisecond).String())
+		rec := clustersuite.RunFixtures(ctx, repo, tgt, runDir, nil, "host node run (bring-up, rollout, replay, teardown)")
 		Expect(podChecked).To(BeTrue())
 		Expect(rec.Target).To(ContainSubstring("host node " + kube.HostNodeName))
 		Expect(rec.Endpoints).To(ConsistOf(HavePrefix("http://10.213.0.")), "every case replayed by pod IP")
@@ -117,15 +107,8 @@ var _ = Describe("the dev overlay on a host node", Ordered, Serial, func() {
 		runDir := GinkgoT().TempDir()
 		var notes []string
 		tgt := clustersuite.NewTarget(clustertarget.Options{Mode: clustertarget.ModeHost, KubeBin: binDir, PortForward: true}, repo, exeDir, runDir, filepath.Join(repo, "kustomize"), 2*time.Minute, &notes)
-		st, err := suite.Load(filepath.Join(repo, "fixtures", "suite.yaml"))
-		Expect(err).NotTo(HaveOccurred())
 		// websocket: progress over /ws; image-ws: images over /ws; ui-img2img: an upload and /view.
-		rec, err := runner.Run(ctx, runner.Options{
-			Suite: st, SuitePath: filepath.Join(repo, "fixtures", "suite.yaml"), Class: "cpu", Target: tgt,
-			GoldenDir: filepath.Join(repo, "golden"), RunDir: runDir, Logger: logger(),
-			Filter: regexp.MustCompile(`^(websocket|image-ws|ui-img2img)/`),
-		})
-		Expect(err).NotTo(HaveOccurred())
+		rec := clustersuite.RunFixtures(ctx, repo, tgt, runDir, regexp.MustCompile(`^(websocket|image-ws|ui-img2img)/`), "")
 		Expect(rec.Cases).To(HaveLen(3))
 		for _, c := range rec.Cases {
 			Expect(c.Verdict).To(Equal(report.Pass), "%s: %s %s", c.ID, c.Verdict, c.Reason)

@@ -14,9 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/report"
-	"github.com/regen-dev/regen/runner/suite"
 	clustertarget "github.com/regen-dev/regen/runner/target/cluster"
 	"github.com/regen-dev/regen/suites/internal/clustersuite"
 )
@@ -74,15 +72,7 @@ var _ = Describe("the dev overlay on a kind cluster from the offline node image"
 			expectLocalPathStorage(ctx, cs, t.Namespace())
 			podChecked = true
 		}}
-		st, err := suite.Load(filepath.Join(repo, "fixtures", "suite.yaml"))
-		Expect(err).NotTo(HaveOccurred())
-		start := time.Now()
-		rec, err := runner.Run(ctx, runner.Options{
-			Suite: st, SuitePath: filepath.Join(repo, "fixtures", "suite.yaml"), Class: "cpu", Target: tgt,
-			GoldenDir: filepath.Join(repo, "golden"), RunDir: runDir, Logger: logger(),
-		})
-		Expect(err).NotTo(HaveOccurred())
-		AddReportEntry("kind run (create, load, rollout, replay, delete)", time.Since(start).Round(time.Millisecond).String())
+		rec := clustersuite.RunFixtures(ctx, repo, tgt, runDir, nil, "kind run (create, load, rollout, replay, delete)")
 		Expect(podChecked).To(BeTrue())
 		Expect(len(rec.Cases)).To(BeNumerically(">=", 20))
 		for _, c := range rec.Cases {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +16,10 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 
+	"github.com/regen-dev/regen/runner"
 	"github.com/regen-dev/regen/runner/kube"
+	"github.com/regen-dev/regen/runner/report"
+	"github.com/regen-dev/regen/runner/suite"
 	"github.com/regen-dev/regen/runner/target"
 	"github.com/regen-dev/regen/runner/target/cluster"
 )
@@ -99,4 +103,26 @@ func Diagnostics(runDir, skip string) string {
 		return nil
 	})).To(gomega.Succeed())
 	return diag.String()
+}
+
+// RunFixtures replays the committed fixture suite (fixtures/suite.yaml of
+// repo, the cases filter matches, all when nil) on tgt through runner.Run,
+// judged against golden/cpu, and expects the run itself not to fail. With
+// a label, the run's wall time (bring-up to teardown) becomes a report
+// entry under it.
+func RunFixtures(ctx context.Context, repo string, tgt target.Target, runDir string, filter *regexp.Regexp, label string) *report.Run {
+	ginkgo.GinkgoHelper()
+	path := filepath.Join(repo, "fixtures", "suite.yaml")
+	st, err := suite.Load(path)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	start := time.Now()
+	rec, err := runner.Run(ctx, runner.Options{
+		Suite: st, SuitePath: path, Class: "cpu", Target: tgt, Filter: filter,
+		GoldenDir: filepath.Join(repo, "golden"), RunDir: runDir, Logger: Logger(),
+	})
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	if label != "" {
+		ginkgo.AddReportEntry(label, time.Since(start).Round(time.Millisecond).String())
+	}
+	return rec
 }
