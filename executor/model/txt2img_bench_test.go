@@ -6,14 +6,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/regen-dev/regen/executor/backend/cpu"
 	"github.com/regen-dev/regen/executor/model"
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/sampling"
+	"github.com/regen-dev/regen/internal/cputime"
 )
 
 // BenchmarkTxt2Img512 times what KSampler and VAEDecode do for a 512×512
@@ -33,25 +32,16 @@ func BenchmarkTxt2Img512(b *testing.B) {
 	for _, mode := range []string{"gmm", "els"} {
 		for _, d := range dirs {
 			b.Run(mode+"/"+d.name, func(b *testing.B) {
-				c0 := cpuTime()
+				c0 := cputime.Process()
 				for range b.N {
 					txt2img512(b, filepath.Join(d.dir, "checkpoints", "regen-"+mode+".safetensors"))
 				}
 				// CPU seconds (user + system) of the process per run: on a
 				// shared machine they vary far less than wall time.
-				b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+				b.ReportMetric((cputime.Process()-c0).Seconds()/float64(b.N), "cpu-s/op")
 			})
 		}
 	}
-}
-
-// cpuTime is the process's user + system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func txt2img512(b *testing.B, path string) {

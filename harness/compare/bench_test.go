@@ -9,16 +9,18 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/regen-dev/regen/internal/cputime"
 )
 
 // reportCPU reports the CPU time per op (user + system, every goroutine)
-// as cpu-ms/op; call it after the loop with the cpuTime() read before it.
+// as cpu-ms/op; call it after the loop with the cputime.Process() read before it.
 func reportCPU(b *testing.B, start time.Duration) {
 	b.Helper()
 	if start == 0 {
 		return
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(cputime.Process()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
 
 // fixturePair is the committed 1024² golden and a copy with a ±1 LSB change
@@ -61,7 +63,7 @@ func fixturePair(b *testing.B) (golden, got []byte) {
 func BenchmarkCompareFixture1024(b *testing.B) {
 	golden, got := fixturePair(b)
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		if r := Compare(Input{PNG: golden}, Input{PNG: got}, Options{NoDiff: true}); r.Verdict != PassApprox {
 			b.Fatalf("verdict %s: %s", r.Verdict, r.Reason)
@@ -84,7 +86,7 @@ func BenchmarkCompareFixture1024Identical(b *testing.B) {
 		b.Fatal("the re-encoded golden has the same bytes")
 	}
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		if r := Compare(Input{PNG: golden}, Input{PNG: got}, Options{NoDiff: true}); r.Verdict != Pass {
 			b.Fatalf("verdict %s: %s", r.Verdict, r.Reason)
@@ -99,7 +101,7 @@ func BenchmarkCompareFixture1024SameFile(b *testing.B) {
 	golden, _ := fixturePair(b)
 	got := bytes.Clone(golden)
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		if r := Compare(Input{PNG: golden}, Input{PNG: got}, Options{NoDiff: true}); r.Verdict != Pass {
 			b.Fatalf("verdict %s: %s", r.Verdict, r.Reason)
@@ -121,7 +123,7 @@ func BenchmarkCompare1024(b *testing.B) {
 	golden, got := benchPair(b)
 	b.SetBytes(int64(len(golden) + len(got)))
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		if r := Compare(Input{PNG: golden}, Input{PNG: got}, Options{}); r.Verdict != PassApprox {
 			b.Fatalf("verdict %s: %s", r.Verdict, r.Reason)
@@ -155,7 +157,7 @@ func BenchmarkCompare1024FromRecord(b *testing.B) {
 func BenchmarkDecode1024(b *testing.B) {
 	golden, _ := benchPair(b)
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		if _, err := decodePNG(golden); err != nil {
 			b.Fatal(err)
@@ -172,7 +174,7 @@ func BenchmarkNewRecord1024(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		if _, err := NewRecord(img, golden); err != nil {
 			b.Fatal(err)
@@ -191,7 +193,7 @@ func BenchmarkScanFixture1024(b *testing.B) {
 	}
 	px := toNRGBA(img)
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		scan(px)
 	}
@@ -212,7 +214,7 @@ func BenchmarkScanPairFixture1024(b *testing.B) {
 	}
 	th := DefaultThresholds()
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		scanPair(px[1], px[0], th, true)
 	}
@@ -256,7 +258,7 @@ func BenchmarkDecodeHashFixture1024Pair(b *testing.B) {
 
 func benchDecodeHash(b *testing.B, files ...[]byte) {
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		for _, f := range files {
 			img, err := decodePNG(f)

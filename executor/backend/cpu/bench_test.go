@@ -7,6 +7,7 @@ import (
 
 	"github.com/regen-dev/regen/executor/backend/backendtest"
 	"github.com/regen-dev/regen/executor/backend/cpu/gemmbench"
+	"github.com/regen-dev/regen/internal/cputime"
 )
 
 // The shapes the model calls Attention with (executor-model.md): gmm at a
@@ -47,34 +48,34 @@ func BenchmarkAttention(b *testing.B) {
 			be := New()
 			ctx := context.Background()
 			b.ResetTimer()
-			c0 := cpuTime()
+			c0 := cputime.Process()
 			for b.Loop() {
 				if err := be.Attention(ctx, a); err != nil {
 					b.Fatal(err)
 				}
 			}
-			report(b, c, cpuTime()-c0)
+			report(b, c, cputime.Process()-c0)
 		})
 		b.Run(c.Name+"/gemm", func(b *testing.B) {
 			a := c.Args()
 			vt := transpose(a.V, c.NK, c.DV) // the baseline's preferred layout, untimed
 			s := make([]float32, c.NQ*c.NK)
 			b.ResetTimer()
-			c0 := cpuTime()
+			c0 := cputime.Process()
 			for b.Loop() {
 				gemmbench.NT(c.NQ, c.NK, c.D, a.Q, a.K, s)   // S = Q·Kᵀ
 				gemmbench.NT(c.NQ, c.DV, c.NK, s, vt, a.Out) // O = S·V
 			}
-			report(b, c, cpuTime()-c0)
+			report(b, c, cputime.Process()-c0)
 		})
 		b.Run(c.Name+"/naive", func(b *testing.B) {
 			a := c.Args()
 			b.ResetTimer()
-			c0 := cpuTime()
+			c0 := cputime.Process()
 			for b.Loop() {
 				backendtest.Reference(a)
 			}
-			report(b, c, cpuTime()-c0)
+			report(b, c, cputime.Process()-c0)
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/cpu"
 
 	"github.com/regen-dev/regen/executor/backend"
+	"github.com/regen-dev/regen/internal/cputime"
 )
 
 // TestSIMDAvailable: on an amd64 CPU with AVX2 and FMA, and on every
@@ -351,13 +352,13 @@ func BenchmarkSIMDKernels(b *testing.B) {
 				be := New()
 				be.simd = k
 				ctx := context.Background()
-				c0 := cpuTime()
+				c0 := cputime.Process()
 				for b.Loop() {
 					if err := be.Attention(ctx, a); err != nil {
 						b.Fatal(err)
 					}
 				}
-				report(b, c, cpuTime()-c0)
+				report(b, c, cputime.Process()-c0)
 			})
 		}
 	}

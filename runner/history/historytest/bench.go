@@ -3,10 +3,10 @@ package historytest
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/regen-dev/regen/internal/cputime"
 	"github.com/regen-dev/regen/runner/history"
 )
 
@@ -166,16 +166,8 @@ func caseIDs(n int) []string {
 // cpu-ms/op: on a shared machine wall time says more about the neighbours
 // than about the code. Call as defer cpuPerOp(b)().
 func cpuPerOp(b *testing.B) func() {
-	start := cpuTime()
+	start := cputime.Process()
 	return func() {
-		b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		b.ReportMetric(float64((cputime.Process()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

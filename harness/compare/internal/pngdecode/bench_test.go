@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/regen-dev/regen/internal/cputime"
 )
 
 // fixture is the 1024² RGB golden that hack/comparebench.sh starts from.
@@ -77,14 +79,14 @@ func BenchmarkDecodeFixture1024(b *testing.B) {
 			b.Run(file.name+"/"+bc.name, func(b *testing.B) {
 				b.SetBytes(1024 * 1024 * 4)
 				b.ReportAllocs()
-				start := cpuTime()
+				start := cputime.Process()
 				for b.Loop() {
 					if _, err := bc.fn(); err != nil {
 						b.Fatal(err)
 					}
 				}
 				if start != 0 {
-					b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+					b.ReportMetric(float64(cputime.Process()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 				}
 			})
 		}

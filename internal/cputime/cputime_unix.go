@@ -1,16 +1,15 @@
 //go:build unix
 
-package compare
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the CPU time (user + system) this process has used: on a
-// shared machine it measures the work, where the wall clock measures the
-// queue for a core.
-func cpuTime() time.Duration {
+// Process is the CPU time (user + system) this process has used so far,
+// or 0 when it cannot be read.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
