@@ -151,6 +151,9 @@ rootfs() {
 	local t0
 	t0=$(date +%s)
 	log "debootstrap $suite ($mirror)"
+	# The cache's directory may not exist yet on a fresh machine: rootfs runs
+	# beside the binaries' build, which makes it too, and may come second.
+	mkdir -p "$dir"
 	rm -rf "$dir/rootfs.tmp"
 	debootstrap --variant=minbase --include="$packages" "$suite" "$dir/rootfs.tmp" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
 		{ tail -n 20 "$dir/debootstrap.log" >&2; die "debootstrap failed (log: $dir/debootstrap.log)"; }
