@@ -70,21 +70,7 @@ func TestValidateV3Combo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &validator{reg: reg, limits: Limits{}.withDefaults(), combos: func(in node.Input) []string { return in.Combo },
-		env: func(string) *node.Env { return &node.Env{} }}
-	g, perr := decodeGraph([]byte(`{"1": {"class_type": "BasicScheduler", "inputs": {"model": ["2", 0], "scheduler": "bogus", "steps": 4, "denoise": 1}},
-		"2": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "m"}},
-		"3": {"class_type": "SamplerCustom", "inputs": {"model": ["2", 0], "add_noise": true, "noise_seed": 1, "cfg": 1, "positive": ["4", 0], "negative": ["4", 0],
-			"sampler": ["5", 0], "sigmas": ["1", 0], "latent_image": ["6", 0]}},
-		"4": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["2", 1]}},
-		"5": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
-		"6": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
-		"7": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["2", 2]}},
-		"8": {"class_type": "PreviewImage", "inputs": {"images": ["7", 0]}}}`))
-	if perr != nil {
-		t.Fatalf("decode: %+v", perr)
-	}
-	_, _, ne := v.validate(g, nil)
+	ne := validateSigmasNode(t, reg, `{"class_type": "BasicScheduler", "inputs": {"model": ["2", 0], "scheduler": "bogus", "steps": 4, "denoise": 1}}`)
 	e, ok := ne.Get("1")
 	if !ok {
 		t.Fatal("BasicScheduler not blamed")
@@ -169,9 +155,25 @@ func TestSDTurboSchedulerIntegerMin(t *testing.T) {
 	if !strings.Contains(string(info), wantCfg) {
 		t.Errorf("object_info %s\nwant %s", info, wantCfg)
 	}
+	ne := validateSigmasNode(t, reg, `{"class_type": "SDTurboScheduler", "inputs": {"model": ["2", 0], "steps": 1, "denoise": -1}}`)
+	e, ok := ne.Get("1")
+	if !ok {
+		t.Fatal("SDTurboScheduler not blamed")
+	}
+	b, _ := json.Marshal(e.Errors)
+	want := `[{"type":"value_smaller_than_min","message":"Value -1.0 smaller than min of 0","details":"denoise","extra_info":{"input_name":"denoise","input_config":["FLOAT",{"default":1.0,"min":0,"max":1.0,"step":0.01}],"received_value":-1.0}}]`
+	if string(b) != want {
+		t.Errorf("errors\n got %s\nwant %s", b, want)
+	}
+}
+
+// validateSigmasNode validates a SamplerCustom graph whose sigmas come from
+// node "1", given as its JSON, and returns the node errors.
+func validateSigmasNode(t *testing.T, reg *node.Registry, node1 string) *NodeErrors {
+	t.Helper()
 	v := &validator{reg: reg, limits: Limits{}.withDefaults(), combos: func(in node.Input) []string { return in.Combo },
 		env: func(string) *node.Env { return &node.Env{} }}
-	g, perr := decodeGraph([]byte(`{"1": {"class_type": "SDTurboScheduler", "inputs": {"model": ["2", 0], "steps": 1, "denoise": -1}},
+	g, perr := decodeGraph([]byte(`{"1": ` + node1 + `,
 		"2": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "m"}},
 		"3": {"class_type": "SamplerCustom", "inputs": {"model": ["2", 0], "add_noise": true, "noise_seed": 1, "cfg": 1, "positive": ["4", 0], "negative": ["4", 0],
 			"sampler": ["5", 0], "sigmas": ["1", 0], "latent_image": ["6", 0]}},
@@ -184,13 +186,5 @@ func TestSDTurboSchedulerIntegerMin(t *testing.T) {
 		t.Fatalf("decode: %+v", perr)
 	}
 	_, _, ne := v.validate(g, nil)
-	e, ok := ne.Get("1")
-	if !ok {
-		t.Fatal("SDTurboScheduler not blamed")
-	}
-	b, _ := json.Marshal(e.Errors)
-	want := `[{"type":"value_smaller_than_min","message":"Value -1.0 smaller than min of 0","details":"denoise","extra_info":{"input_name":"denoise","input_config":["FLOAT",{"default":1.0,"min":0,"max":1.0,"step":0.01}],"received_value":-1.0}}]`
-	if string(b) != want {
-		t.Errorf("errors\n got %s\nwant %s", b, want)
-	}
+	return ne
 }
