@@ -24,9 +24,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
-	"io"
-
-	"github.com/klauspost/compress/zlib"
 )
 
 // ErrUnsupported is returned for a PNG that is valid or may be, but
@@ -55,107 +52,99 @@ const (
 )
 
 // Decode decodes the PNG file data.
-func Decode(data []byte) (*image.NRGBA, error) { return decode(data, zlib.NewReader) }
+func Decode(data []byte) (*image.NRGBA, error) {
+	img, z, rowBytes, channels, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	h := img.Rect.Dy()
+	raw := make([]byte, h*(1+rowBytes))
+	if err := inflate(raw, z); err != nil {
+		return nil, err
+	}
+	if err := unfilterRows(img, raw, rowBytes, channels); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
 
-// inflater opens a zlib stream: klauspost/compress's in Decode, the
-// standard library's in the benchmark that compares the two.
-type inflater func(io.Reader) (io.ReadCloser, error)
-
-func decode(data []byte, newZlib inflater) (*image.NRGBA, error) {
+// parse reads the chunks of data: the image to decode into (allocated
+// once the data are known to be able to fill it), its zlib stream, the
+// bytes of a row and the channels of a pixel.
+func parse(data []byte) (img *image.NRGBA, z []byte, rowBytes, channels int, err error) {
 	if len(data) < len(signature) || string(data[:len(signature)]) != signature {
-		return nil, errors.New("decode png: not a PNG file")
+		return nil, nil, 0, 0, errors.New("decode png: not a PNG file")
 	}
 	var (
-		w, h, channels int
-		idat           [][]byte
-		idatBytes      int
-		seenIHDR       bool
-		idatDone       bool // a chunk other than IDAT followed the IDAT run
-		seenIEND       bool
+		w, h      int
+		idat      [][]byte
+		idatBytes int
+		seenIHDR  bool
+		idatDone  bool // a chunk other than IDAT followed the IDAT run
+		seenIEND  bool
 	)
 	rest := data[len(signature):]
 	for !seenIEND {
 		if len(rest) < 12 {
-			return nil, errors.New("decode png: truncated chunk")
+			return nil, nil, 0, 0, errors.New("decode png: truncated chunk")
 		}
 		n := binary.BigEndian.Uint32(rest)
 		if n > 0x7fffffff || int64(n) > int64(len(rest)-12) {
-			return nil, fmt.Errorf("decode png: chunk length %d past the end of the file", n)
+			return nil, nil, 0, 0, fmt.Errorf("decode png: chunk length %d past the end of the file", n)
 		}
 		typ, body := string(rest[4:8]), rest[8:8+n]
 		if binary.BigEndian.Uint32(rest[8+n:]) != crc32.ChecksumIEEE(rest[4:8+n]) {
-			return nil, fmt.Errorf("decode png: chunk %q: invalid checksum", typ)
+			return nil, nil, 0, 0, fmt.Errorf("decode png: chunk %q: invalid checksum", typ)
 		}
 		rest = rest[12+n:]
 		if !seenIHDR && typ != "IHDR" {
-			return nil, fmt.Errorf("decode png: chunk %q before IHDR", typ)
+			return nil, nil, 0, 0, fmt.Errorf("decode png: chunk %q before IHDR", typ)
 		}
 		switch typ {
 		case "IHDR":
 			if seenIHDR {
-				return nil, errors.New("decode png: second IHDR")
+				return nil, nil, 0, 0, errors.New("decode png: second IHDR")
 			}
 			seenIHDR = true
 			var err error
 			if w, h, channels, err = header(body); err != nil {
-				return nil, err
+				return nil, nil, 0, 0, err
 			}
 		case "IDAT":
 			if idatDone {
-				return nil, errors.New("decode png: IDAT chunks not consecutive")
+				return nil, nil, 0, 0, errors.New("decode png: IDAT chunks not consecutive")
 			}
 			idat = append(idat, body)
 			idatBytes += len(body)
 		case "IEND":
 			if len(idat) == 0 {
-				return nil, errors.New("decode png: IEND before IDAT")
+				return nil, nil, 0, 0, errors.New("decode png: IEND before IDAT")
 			}
 			if n != 0 {
-				return nil, errors.New("decode png: IEND not empty")
+				return nil, nil, 0, 0, errors.New("decode png: IEND not empty")
 			}
 			seenIEND = true
 		case "PLTE", "tRNS":
-			return nil, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
+			return nil, nil, 0, 0, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
 		default:
 			if typ[0]&0x20 == 0 { // an unknown critical chunk
-				return nil, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
+				return nil, nil, 0, 0, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
 			}
 			if len(idat) > 0 {
 				idatDone = true
 			}
 		}
 	}
-	rowBytes := channels * w
+	rowBytes = channels * w
 	raw := int64(h) * int64(1+rowBytes)
 	if raw > maxInflate*int64(idatBytes)+1024 {
-		return nil, fmt.Errorf("%w: %d×%d needs %d bytes from %d of compressed data", ErrTooLarge, w, h, raw, idatBytes)
+		return nil, nil, 0, 0, fmt.Errorf("%w: %d×%d needs %d bytes from %d of compressed data", ErrTooLarge, w, h, raw, idatBytes)
 	}
-	var z io.Reader
-	if len(idat) == 1 {
-		z = bytes.NewReader(idat[0])
-	} else {
-		z = bytes.NewReader(bytes.Join(idat, nil))
+	z = idat[0]
+	if len(idat) > 1 {
+		z = bytes.Join(idat, nil)
 	}
-	zr, err := newZlib(z)
-	if err != nil {
-		return nil, fmt.Errorf("decode png: read zlib header: %w", err)
-	}
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	if err := inflateRows(img, zr, rowBytes, channels); err != nil {
-		return nil, err
-	}
-	// The stream must end here, its checksum verified, with no byte after.
-	var one [1]byte
-	if k, err := io.ReadFull(zr, one[:]); k != 0 || err != io.EOF {
-		if err == nil || err == io.ErrUnexpectedEOF {
-			err = errors.New("too much pixel data")
-		}
-		return nil, fmt.Errorf("decode png: end of image data: %w", err)
-	}
-	if z.(*bytes.Reader).Len() != 0 {
-		return nil, errors.New("decode png: bytes after the zlib stream")
-	}
-	return img, nil
+	return image.NewNRGBA(image.Rect(0, 0, w, h)), z, rowBytes, channels, nil
 }
 
 // header reads IHDR: width, height and channels per pixel.
@@ -200,30 +189,22 @@ const (
 	ftPaeth
 )
 
-// inflateRows reads the rows from zr, unfilters them and stores them in
-// img as NRGBA. RGBA rows are unfiltered in place in img; the other
-// layouts in a row buffer, then expanded.
-func inflateRows(img *image.NRGBA, zr io.Reader, rowBytes, channels int) error {
+// unfilterRows unfilters the rows of raw (each a filter type byte and
+// rowBytes bytes) and stores them in img as NRGBA. RGBA rows are copied
+// to img and unfiltered there; the other layouts are unfiltered in raw,
+// then expanded.
+func unfilterRows(img *image.NRGBA, raw []byte, rowBytes, channels int) error {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
-	var cur, prev []byte
-	if channels != 4 {
-		cur, prev = make([]byte, rowBytes), make([]byte, rowBytes)
-	} else {
-		prev = make([]byte, rowBytes) // the zero row above the first
-	}
-	var ft [1]byte
+	prev := make([]byte, rowBytes) // the zero row above the first
 	for y := range h {
 		out := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		row := raw[y*(1+rowBytes) : (y+1)*(1+rowBytes)]
+		ft, cur := row[0], row[1:]
 		if channels == 4 {
+			copy(out, cur)
 			cur = out
 		}
-		if _, err := io.ReadFull(zr, ft[:]); err != nil {
-			return readErr(err)
-		}
-		if _, err := io.ReadFull(zr, cur); err != nil {
-			return readErr(err)
-		}
-		if err := unfilter(ft[0], cur, prev, channels); err != nil {
+		if err := unfilter(ft, cur, prev, channels); err != nil {
 			return err
 		}
 		switch channels {
@@ -241,18 +222,7 @@ func inflateRows(img *image.NRGBA, zr io.Reader, rowBytes, channels int) error {
 		case 3:
 			expandRGB(out, cur)
 		}
-		if channels == 4 {
-			prev = cur
-		} else {
-			cur, prev = prev, cur
-		}
+		prev = cur
 	}
 	return nil
-}
-
-func readErr(err error) error {
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return errors.New("decode png: not enough pixel data")
-	}
-	return fmt.Errorf("decode png: inflate image data: %w", err)
 }
