@@ -22,6 +22,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/adler32"
 	"hash/crc32"
 	"image"
 )
@@ -53,98 +54,121 @@ const (
 
 // Decode decodes the PNG file data.
 func Decode(data []byte) (*image.NRGBA, error) {
-	img, z, rowBytes, channels, err := parse(data)
+	l, z, err := parse(data)
 	if err != nil {
 		return nil, err
 	}
-	h := img.Rect.Dy()
-	raw := make([]byte, h*(1+rowBytes))
-	if err := inflate(raw, z); err != nil {
+	img, raw := l.alloc()
+	want, err := inflate(raw, z)
+	if err != nil {
 		return nil, err
 	}
-	if err := unfilterRows(img, raw, rowBytes, channels); err != nil {
+	sum, err := unfilterRows(img, raw, l)
+	if err != nil {
 		return nil, err
+	}
+	if sum != want {
+		return nil, errors.New("decode png: end of image data: zlib: invalid checksum")
 	}
 	return img, nil
 }
 
-// parse reads the chunks of data: the image to decode into (allocated
-// once the data are known to be able to fill it), its zlib stream, the
-// bytes of a row and the channels of a pixel.
-func parse(data []byte) (img *image.NRGBA, z []byte, rowBytes, channels int, err error) {
+// layout is what IHDR says of the image data: w×h pixels of channels
+// bytes, rows of rowBytes bytes after their filter type byte.
+type layout struct{ w, h, channels, rowBytes int }
+
+// alloc allocates the image and, in the same memory, the buffer of its
+// image data (each row its filter type byte and rowBytes bytes): at the
+// end of the pixels for 1 to 3 channels (3w+1 ≤ 4w bytes a row), past
+// them by h bytes for RGBA. Either way row y of the data starts at or
+// after row y of the pixels and row y+1 at or after its end, so that
+// unfilterRows can store each row over the data it has read. One
+// allocation, not two: in a short-lived process each page touched is a
+// page fault.
+func (l layout) alloc() (*image.NRGBA, []byte) {
+	n := 4 * l.w * l.h
+	rawLen := l.h * (1 + l.rowBytes)
+	buf := make([]byte, max(n, rawLen))
+	img := &image.NRGBA{Pix: buf[:n:n], Stride: 4 * l.w, Rect: image.Rect(0, 0, l.w, l.h)}
+	return img, buf[len(buf)-rawLen:]
+}
+
+// parse reads the chunks of data: the image's layout and its zlib
+// stream, checked to be able to fill it.
+func parse(data []byte) (l layout, z []byte, err error) {
 	if len(data) < len(signature) || string(data[:len(signature)]) != signature {
-		return nil, nil, 0, 0, errors.New("decode png: not a PNG file")
+		return layout{}, nil, errors.New("decode png: not a PNG file")
 	}
 	var (
-		w, h      int
-		idat      [][]byte
-		idatBytes int
-		seenIHDR  bool
-		idatDone  bool // a chunk other than IDAT followed the IDAT run
-		seenIEND  bool
+		w, h, channels int
+		idat           [][]byte
+		idatBytes      int
+		seenIHDR       bool
+		idatDone       bool // a chunk other than IDAT followed the IDAT run
+		seenIEND       bool
 	)
 	rest := data[len(signature):]
 	for !seenIEND {
 		if len(rest) < 12 {
-			return nil, nil, 0, 0, errors.New("decode png: truncated chunk")
+			return layout{}, nil, errors.New("decode png: truncated chunk")
 		}
 		n := binary.BigEndian.Uint32(rest)
 		if n > 0x7fffffff || int64(n) > int64(len(rest)-12) {
-			return nil, nil, 0, 0, fmt.Errorf("decode png: chunk length %d past the end of the file", n)
+			return layout{}, nil, fmt.Errorf("decode png: chunk length %d past the end of the file", n)
 		}
 		typ, body := string(rest[4:8]), rest[8:8+n]
 		if binary.BigEndian.Uint32(rest[8+n:]) != crc32.ChecksumIEEE(rest[4:8+n]) {
-			return nil, nil, 0, 0, fmt.Errorf("decode png: chunk %q: invalid checksum", typ)
+			return layout{}, nil, fmt.Errorf("decode png: chunk %q: invalid checksum", typ)
 		}
 		rest = rest[12+n:]
 		if !seenIHDR && typ != "IHDR" {
-			return nil, nil, 0, 0, fmt.Errorf("decode png: chunk %q before IHDR", typ)
+			return layout{}, nil, fmt.Errorf("decode png: chunk %q before IHDR", typ)
 		}
 		switch typ {
 		case "IHDR":
 			if seenIHDR {
-				return nil, nil, 0, 0, errors.New("decode png: second IHDR")
+				return layout{}, nil, errors.New("decode png: second IHDR")
 			}
 			seenIHDR = true
 			var err error
 			if w, h, channels, err = header(body); err != nil {
-				return nil, nil, 0, 0, err
+				return layout{}, nil, err
 			}
 		case "IDAT":
 			if idatDone {
-				return nil, nil, 0, 0, errors.New("decode png: IDAT chunks not consecutive")
+				return layout{}, nil, errors.New("decode png: IDAT chunks not consecutive")
 			}
 			idat = append(idat, body)
 			idatBytes += len(body)
 		case "IEND":
 			if len(idat) == 0 {
-				return nil, nil, 0, 0, errors.New("decode png: IEND before IDAT")
+				return layout{}, nil, errors.New("decode png: IEND before IDAT")
 			}
 			if n != 0 {
-				return nil, nil, 0, 0, errors.New("decode png: IEND not empty")
+				return layout{}, nil, errors.New("decode png: IEND not empty")
 			}
 			seenIEND = true
 		case "PLTE", "tRNS":
-			return nil, nil, 0, 0, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
+			return layout{}, nil, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
 		default:
 			if typ[0]&0x20 == 0 { // an unknown critical chunk
-				return nil, nil, 0, 0, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
+				return layout{}, nil, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
 			}
 			if len(idat) > 0 {
 				idatDone = true
 			}
 		}
 	}
-	rowBytes = channels * w
+	rowBytes := channels * w
 	raw := int64(h) * int64(1+rowBytes)
 	if raw > maxInflate*int64(idatBytes)+1024 {
-		return nil, nil, 0, 0, fmt.Errorf("%w: %d×%d needs %d bytes from %d of compressed data", ErrTooLarge, w, h, raw, idatBytes)
+		return layout{}, nil, fmt.Errorf("%w: %d×%d needs %d bytes from %d of compressed data", ErrTooLarge, w, h, raw, idatBytes)
 	}
 	z = idat[0]
 	if len(idat) > 1 {
 		z = bytes.Join(idat, nil)
 	}
-	return image.NewNRGBA(image.Rect(0, 0, w, h)), z, rowBytes, channels, nil
+	return layout{w: w, h: h, channels: channels, rowBytes: rowBytes}, z, nil
 }
 
 // header reads IHDR: width, height and channels per pixel.
@@ -190,22 +214,31 @@ const (
 )
 
 // unfilterRows unfilters the rows of raw (each a filter type byte and
-// rowBytes bytes) and stores them in img as NRGBA. RGBA rows are copied
-// to img and unfiltered there; the other layouts are unfiltered in raw,
-// then expanded.
-func unfilterRows(img *image.NRGBA, raw []byte, rowBytes, channels int) error {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
-	prev := make([]byte, rowBytes) // the zero row above the first
-	for y := range h {
+// rowBytes bytes, laid out in img's memory by alloc) and stores them in
+// img as NRGBA; it returns the Adler-32 of raw, summed row by row before
+// each is overwritten. An RGBA row is moved to its place in img and
+// unfiltered there; the other layouts are copied to a row buffer,
+// unfiltered there, then expanded.
+func unfilterRows(img *image.NRGBA, raw []byte, l layout) (uint32, error) {
+	w, rowBytes, channels := l.w, l.rowBytes, l.channels
+	sum := adler32.New()
+	var cur, prev []byte
+	if channels != 4 {
+		cur, prev = make([]byte, rowBytes), make([]byte, rowBytes)
+	} else {
+		prev = make([]byte, rowBytes) // the zero row above the first
+	}
+	for y := range l.h {
 		out := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		row := raw[y*(1+rowBytes) : (y+1)*(1+rowBytes)]
-		ft, cur := row[0], row[1:]
+		sum.Write(row)
+		ft := row[0]
 		if channels == 4 {
-			copy(out, cur)
 			cur = out
 		}
+		copy(cur, row[1:])
 		if err := unfilter(ft, cur, prev, channels); err != nil {
-			return err
+			return 0, err
 		}
 		switch channels {
 		case 1:
@@ -222,7 +255,11 @@ func unfilterRows(img *image.NRGBA, raw []byte, rowBytes, channels int) error {
 		case 3:
 			expandRGB(out, cur)
 		}
-		prev = cur
+		if channels == 4 {
+			prev = cur
+		} else {
+			cur, prev = prev, cur
+		}
 	}
-	return nil
+	return sum.Sum32(), nil
 }

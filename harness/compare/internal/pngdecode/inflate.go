@@ -3,7 +3,6 @@ package pngdecode
 import (
 	"encoding/binary"
 	"errors"
-	"hash/adler32"
 	"math/bits"
 )
 
@@ -12,44 +11,42 @@ import (
 // data is one flat buffer, so a back-reference is a copy within it, with
 // no sliding window to keep and no copy out of one (what a stream
 // decoder behind io.Reader costs). The stream must end with its Adler-32
-// at the end of src.
+// at the end of src: inflate returns it, for the caller to check against
+// dst (unfilterRows sums the rows as it reads them).
 //
 // It accepts what compress/zlib accepts and nothing more: the same header
 // checks, complete Huffman codes only (but a single code of one bit), at
 // most 286 literal/length and 30 distance codes, no distance before the
 // start of the data. A stream it refuses is refused by image/png too, or
 // decoded by it on the fallback path.
-func inflate(dst, src []byte) error {
+func inflate(dst, src []byte) (adler uint32, err error) {
 	if len(src) < 2 {
-		return errors.New("decode png: zlib header: not enough data")
+		return 0, errors.New("decode png: zlib header: not enough data")
 	}
 	cmf, flg := src[0], src[1]
 	if cmf&0x0f != 8 || cmf>>4 > 7 || (uint(cmf)<<8|uint(flg))%31 != 0 {
-		return errors.New("decode png: zlib header: invalid")
+		return 0, errors.New("decode png: zlib header: invalid")
 	}
 	if flg&0x20 != 0 {
-		return errors.New("decode png: zlib header: preset dictionary")
+		return 0, errors.New("decode png: zlib header: preset dictionary")
 	}
 	in := inflateState{src: src, pos: 2, dst: dst}
 	if err := in.run(); err != nil {
-		return err
+		return 0, err
 	}
 	// The Adler-32, at the next byte boundary, ends src.
 	if in.pad > in.nb {
-		return errNotEnoughData
+		return 0, errNotEnoughData
 	}
 	in.nb -= in.nb % 8
 	p := in.pos - int(in.nb-in.pad)/8
 	switch {
 	case p+4 > len(src):
-		return errors.New("decode png: end of image data: no checksum")
+		return 0, errors.New("decode png: end of image data: no checksum")
 	case p+4 < len(src):
-		return errors.New("decode png: bytes after the zlib stream")
+		return 0, errors.New("decode png: bytes after the zlib stream")
 	}
-	if binary.BigEndian.Uint32(src[p:]) != adler32.Checksum(dst) {
-		return errors.New("decode png: end of image data: zlib: invalid checksum")
-	}
-	return nil
+	return binary.BigEndian.Uint32(src[p:]), nil
 }
 
 var (

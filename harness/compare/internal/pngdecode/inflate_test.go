@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"compress/zlib"
 	"errors"
+	"hash/adler32"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -33,13 +34,25 @@ func stdInflate(src []byte, n int) ([]byte, error) {
 	return out, nil
 }
 
+// inflateChecked is inflate with its Adler-32 checked, as Decode does.
+func inflateChecked(dst, src []byte) error {
+	want, err := inflate(dst, src)
+	if err != nil {
+		return err
+	}
+	if adler32.Checksum(dst) != want {
+		return errors.New("invalid checksum")
+	}
+	return nil
+}
+
 // sameAsStd fails unless inflate gives compress/zlib's bytes, or refuses
 // what it refuses.
 func sameAsStd(t *testing.T, src []byte, n int) {
 	t.Helper()
 	want, wantErr := stdInflate(src, n)
 	got := make([]byte, n)
-	err := inflate(got, src)
+	err := inflateChecked(got, src)
 	switch {
 	case err != nil && wantErr == nil:
 		t.Fatalf("inflate: %v; compress/zlib decodes it", err)
@@ -103,7 +116,7 @@ func TestInflateMatchesStd(t *testing.T) {
 		for _, level := range levels {
 			z := zlibLevel(t, data, level)
 			got := make([]byte, n)
-			if err := inflate(got, z); err != nil {
+			if err := inflateChecked(got, z); err != nil {
 				t.Fatalf("n %d level %d: %v", n, level, err)
 			}
 			if !bytes.Equal(got, data) {

@@ -15,7 +15,7 @@ type zlibOpener func(io.Reader) (io.ReadCloser, error)
 // decodeStream is Decode with the image data read through a zlib stream
 // decoder (a sliding window, its bytes copied out) instead of inflate.
 func decodeStream(data []byte, open zlibOpener) (*image.NRGBA, error) {
-	img, z, rowBytes, channels, err := parse(data)
+	l, z, err := parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -23,7 +23,7 @@ func decodeStream(data []byte, open zlibOpener) (*image.NRGBA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode png: read zlib header: %w", err)
 	}
-	raw := make([]byte, img.Rect.Dy()*(1+rowBytes))
+	img, raw := l.alloc()
 	if _, err := io.ReadFull(zr, raw); err != nil {
 		return nil, fmt.Errorf("decode png: inflate image data: %w", err)
 	}
@@ -31,7 +31,8 @@ func decodeStream(data []byte, open zlibOpener) (*image.NRGBA, error) {
 	if k, err := io.ReadFull(zr, one[:]); k != 0 || err != io.EOF {
 		return nil, errors.New("decode png: end of image data")
 	}
-	if err := unfilterRows(img, raw, rowBytes, channels); err != nil {
+	// The stream decoder checked the Adler-32.
+	if _, err := unfilterRows(img, raw, l); err != nil {
 		return nil, err
 	}
 	return img, nil
