@@ -22,7 +22,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/adler32"
 	"hash/crc32"
 	"image"
 )
@@ -221,7 +220,7 @@ const (
 // unfiltered there, then expanded.
 func unfilterRows(img *image.NRGBA, raw []byte, l layout) (uint32, error) {
 	w, rowBytes, channels := l.w, l.rowBytes, l.channels
-	sum := adler32.New()
+	sum := uint32(1)
 	var cur, prev []byte
 	if channels != 4 {
 		cur, prev = make([]byte, rowBytes), make([]byte, rowBytes)
@@ -231,7 +230,7 @@ func unfilterRows(img *image.NRGBA, raw []byte, l layout) (uint32, error) {
 	for y := range l.h {
 		out := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		row := raw[y*(1+rowBytes) : (y+1)*(1+rowBytes)]
-		sum.Write(row)
+		sum = adlerUpdate(sum, row)
 		ft := row[0]
 		if channels == 4 {
 			cur = out
@@ -261,5 +260,5 @@ func unfilterRows(img *image.NRGBA, raw []byte, l layout) (uint32, error) {
 			cur, prev = prev, cur
 		}
 	}
-	return sum.Sum32(), nil
+	return sum, nil
 }

@@ -13,6 +13,8 @@ type rowKernels struct {
 	up             func(cur, prev *byte, n int)
 	upWidth        int
 	expandRGB      func(out, in *byte, n int)
+	// adler sums blocks of 32 bytes for adlerUpdate (nil: bytewise).
+	adler func(p *byte, n int, acc *[3][8]uint32)
 }
 
 // kernels is the best set this CPU runs, nil for none.
@@ -92,4 +94,57 @@ func expandRGBWith(k *rowKernels, out, in []byte) {
 		k.expandRGB(&out[0], &in[0], groups)
 	}
 	expandRGBGo(out[16*groups:], in[12*groups:])
+}
+
+// adlerMod is the Adler-32's modulus; adlerNMax the most bytes whose
+// sums fit 32 bits before reducing them.
+const (
+	adlerMod  = 65521
+	adlerNMax = 5552
+)
+
+// adlerUpdate is the Adler-32 of the bytes summed into adler, then p.
+func adlerUpdate(adler uint32, p []byte) uint32 { return adlerUpdateWith(kernels, adler, p) }
+
+// adlerUpdateWith is adlerUpdate with the kernels k (nil: none).
+func adlerUpdateWith(k *rowKernels, adler uint32, p []byte) uint32 {
+	s1, s2 := uint64(adler&0xffff), uint64(adler>>16)
+	if k != nil && k.adler != nil {
+		for len(p) >= 32 {
+			n := min(len(p), 32768) &^ 31
+			var acc [3][8]uint32
+			k.adler(&p[0], n, &acc)
+			var b, before, weighted uint64
+			for i := range 8 {
+				b += uint64(acc[0][i])
+				before += uint64(acc[1][i])
+				weighted += uint64(acc[2][i])
+			}
+			// Block k adds 32 sums of s1 as it stood before it (s1 and
+			// the blocks before it) and its bytes by their weights.
+			s2 = (s2 + 32*uint64(n/32)*s1 + 32*before + weighted) % adlerMod
+			s1 = (s1 + b) % adlerMod
+			p = p[n:]
+		}
+	}
+	for len(p) > 0 {
+		n := min(len(p), adlerNMax)
+		q := p[:n]
+		// 8 bytes a step: s2 gains 8 sums of s1 and the bytes by their
+		// weights, so that s2 does not wait on every byte's s1.
+		for ; len(q) >= 8; q = q[8:] {
+			b0, b1, b2, b3 := uint64(q[0]), uint64(q[1]), uint64(q[2]), uint64(q[3])
+			b4, b5, b6, b7 := uint64(q[4]), uint64(q[5]), uint64(q[6]), uint64(q[7])
+			s2 += 8*s1 + 8*b0 + 7*b1 + 6*b2 + 5*b3 + 4*b4 + 3*b5 + 2*b6 + b7
+			s1 += b0 + b1 + b2 + b3 + b4 + b5 + b6 + b7
+		}
+		for _, c := range q {
+			s1 += uint64(c)
+			s2 += s1
+		}
+		s1 %= adlerMod
+		s2 %= adlerMod
+		p = p[n:]
+	}
+	return uint32(s2<<16 | s1)
 }

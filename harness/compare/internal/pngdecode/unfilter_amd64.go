@@ -42,6 +42,9 @@ func upSSE2(cur, prev *byte, n int)
 //go:noescape
 func expandRGBSSSE3(out, in *byte, n int)
 
+//go:noescape
+func adlerAVX2(p *byte, n int, acc *[3][8]uint32)
+
 // simdBuilt says that this build has vector kernels.
 const simdBuilt = true
 
@@ -51,10 +54,12 @@ var (
 		name: "ssse3", paeth3: paeth3SSSE3, paeth4: paeth4SSSE3, avg3: avg3SSE2, avg4: avg4SSE2,
 		sub3: sub3, sub4: sub4SSE2, up: upSSE2, upWidth: 16, expandRGB: expandRGBSSSE3,
 	}
-	// The AVX2 set: Up 32 bytes at a time, Paeth with VEX forms.
+	// The AVX2 set: Up 32 bytes at a time, Paeth with VEX forms, the
+	// Adler-32 32 bytes at a time.
 	avx2Kernels = &rowKernels{
 		name: "avx2", paeth3: paeth3AVX, paeth4: paeth4AVX, avg3: avg3SSE2, avg4: avg4SSE2,
 		sub3: sub3, sub4: sub4SSE2, up: upAVX2, upWidth: 32, expandRGB: expandRGBSSSE3,
+		adler: adlerAVX2,
 	}
 )
 

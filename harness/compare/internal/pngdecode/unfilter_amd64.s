@@ -377,3 +377,48 @@ exloop:
 
 exdone:
 	RET
+
+// Weights of the bytes of a 32-byte block in the Adler-32's second sum.
+DATA adlerWeights<>+0(SB)/8, $0x191a1b1c1d1e1f20
+DATA adlerWeights<>+8(SB)/8, $0x1112131415161718
+DATA adlerWeights<>+16(SB)/8, $0x090a0b0c0d0e0f10
+DATA adlerWeights<>+24(SB)/8, $0x0102030405060708
+GLOBL adlerWeights<>(SB), RODATA|NOPTR, $32
+
+// func adlerAVX2(p *byte, n int, acc *[3][8]uint32): n a multiple of 32,
+// at most 32768. Over the blocks of 32 bytes b_k it sums, lane by lane,
+// acc[0] = Σ_k bytes of b_k, acc[1] = Σ_k Σ_{j<k} bytes of b_j (acc[0]
+// before each block) and acc[2] = Σ_k Σ_i (32-i)·b_k[i]; adlerUpdate
+// combines them (the lanes cannot overflow for n ≤ 32768).
+TEXT ·adlerAVX2(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ acc+16(FP), DI
+	VPXOR Y0, Y0, Y0        // zero
+	VPXOR Y1, Y1, Y1        // byte sums (64-bit lanes)
+	VPXOR Y2, Y2, Y2        // byte sums before each block
+	VPXOR Y3, Y3, Y3        // weighted sums
+	VMOVDQU adlerWeights<>(SB), Y4
+	VPCMPEQW Y5, Y5, Y5
+	VPSRLW $15, Y5, Y5      // 1 in every word
+	SHRQ $5, CX
+	JZ addone
+
+adloop:
+	VMOVDQU (SI), Y6
+	VPADDD Y1, Y2, Y2
+	VPSADBW Y0, Y6, Y7
+	VPADDD Y7, Y1, Y1
+	VPMADDUBSW Y4, Y6, Y8   // bytes (unsigned) × weights: 16 words
+	VPMADDWD Y5, Y8, Y8     // pairs of words: 8 dwords
+	VPADDD Y8, Y3, Y3
+	ADDQ $32, SI
+	DECQ CX
+	JNZ adloop
+
+addone:
+	VMOVDQU Y1, 0(DI)
+	VMOVDQU Y2, 32(DI)
+	VMOVDQU Y3, 64(DI)
+	VZEROUPPER
+	RET

@@ -3,6 +3,7 @@ package pngdecode
 import (
 	"bytes"
 	"fmt"
+	"hash/adler32"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -16,17 +17,19 @@ type unfilterPath struct {
 	name   string
 	fn     func(ft byte, cur, prev []byte, bpp int) error
 	expand func(out, in []byte)
+	adler  func(adler uint32, p []byte) uint32
 }
 
 // unfilterPaths lists the pure-Go path and every kernel set this CPU
 // runs.
 func unfilterPaths() []unfilterPath {
-	paths := []unfilterPath{{"go", unfilterGo, expandRGBGo}}
+	paths := []unfilterPath{{"go", unfilterGo, expandRGBGo, func(a uint32, p []byte) uint32 { return adlerUpdateWith(nil, a, p) }}}
 	for _, k := range allKernels() {
 		paths = append(paths, unfilterPath{
 			name:   k.name,
 			fn:     func(ft byte, cur, prev []byte, bpp int) error { return unfilterWith(k, ft, cur, prev, bpp) },
 			expand: func(out, in []byte) { expandRGBWith(k, out, in) },
+			adler:  func(a uint32, p []byte) uint32 { return adlerUpdateWith(k, a, p) },
 		})
 	}
 	return paths
@@ -209,4 +212,60 @@ func BenchmarkExpandRGB(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestAdlerMatchesStd: every path's adlerUpdate gives hash/adler32's sum
+// for lengths 0 to past 32768 (where the vector kernel's sums are
+// reduced), random bytes and all 0xff (the largest sums), split at
+// random points (the running state carried).
+func TestAdlerMatchesStd(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, p := range unfilterPaths() {
+		for _, n := range []int{0, 1, 31, 32, 33, 63, 64, 100, 3073, 5552, 5553, 32767, 32768, 32769, 70000, 200003} {
+			for _, fill := range []string{"random", "ones"} {
+				data := make([]byte, n)
+				for i := range data {
+					data[i] = 0xff
+					if fill == "random" {
+						data[i] = byte(r.Uint32())
+					}
+				}
+				want := adler32.Checksum(data)
+				if got := p.adler(1, data); got != want {
+					t.Fatalf("%s, %d bytes (%s): %08x, want %08x", p.name, n, fill, got, want)
+				}
+				cut := 0
+				if n > 0 {
+					cut = r.IntN(n)
+				}
+				if got := p.adler(p.adler(1, data[:cut]), data[cut:]); got != want {
+					t.Fatalf("%s, %d bytes (%s) split at %d: %08x, want %08x", p.name, n, fill, cut, got, want)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkAdler times the Adler-32 of a 1024-pixel RGB row and its
+// filter byte, every path and hash/adler32.
+func BenchmarkAdler(b *testing.B) {
+	row := make([]byte, 1+3*1024)
+	for i := range row {
+		row[i] = byte(i * 7)
+	}
+	for _, p := range unfilterPaths() {
+		b.Run(p.name, func(b *testing.B) {
+			b.SetBytes(int64(len(row)))
+			for b.Loop() {
+				p.adler(1, row)
+			}
+		})
+	}
+	b.Run("hash-adler32", func(b *testing.B) {
+		b.SetBytes(int64(len(row)))
+		for b.Loop() {
+			adler32.Checksum(row)
+		}
+	})
 }
