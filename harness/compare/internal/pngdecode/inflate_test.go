@@ -103,8 +103,33 @@ func zlibLevel(tb testing.TB, data []byte, level int) []byte {
 	return z.Bytes()
 }
 
+// zlibFlushed is data compressed at level 5 with a Flush (an empty
+// stored block, its length at the next byte boundary) after every chunk
+// of the given size: Huffman blocks and stored ones interleaved.
+func zlibFlushed(tb testing.TB, data []byte, chunk int) []byte {
+	tb.Helper()
+	var z bytes.Buffer
+	zw, err := zlib.NewWriterLevel(&z, 5)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for len(data) > 0 {
+		n := min(chunk, len(data))
+		zw.Write(data[:n])
+		if err := zw.Flush(); err != nil {
+			tb.Fatal(err)
+		}
+		data = data[n:]
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return z.Bytes()
+}
+
 // TestInflateMatchesStd: streams of every kind of block (stored, fixed,
-// dynamic; compress/flate's levels and Huffman-only), of sizes from 0 to
+// dynamic; compress/flate's levels and Huffman-only; flushed: stored
+// blocks between Huffman ones), of sizes from 0 to
 // past the 32 KiB window, decode to compress/zlib's bytes; and each cut
 // short, with a byte more, with a flipped bit, or asked for one byte more
 // or less, is refused exactly when compress/zlib refuses it.
@@ -113,8 +138,19 @@ func TestInflateMatchesStd(t *testing.T) {
 	levels := []int{flate.NoCompression, flate.BestSpeed, 5, flate.BestCompression, flate.HuffmanOnly}
 	for _, n := range []int{0, 1, 2, 17, 300, 4096, 70000, 200000} {
 		data := compressible(uint64(n), n)
-		for _, level := range levels {
-			z := zlibLevel(t, data, level)
+		for _, level := range append(levels, -10, -11) {
+			var z []byte
+			switch level {
+			case -10: // flushed every 1000 bytes
+				z = zlibFlushed(t, data, 1000)
+			case -11: // flushed every 7 bytes
+				if n > 4096 {
+					continue
+				}
+				z = zlibFlushed(t, data, 7)
+			default:
+				z = zlibLevel(t, data, level)
+			}
 			got := make([]byte, n)
 			if err := inflateChecked(got, z); err != nil {
 				t.Fatalf("n %d level %d: %v", n, level, err)
