@@ -220,7 +220,7 @@ const (
 // unfiltered there, then expanded.
 func unfilterRows(img *image.NRGBA, raw []byte, l layout) (uint32, error) {
 	w, rowBytes, channels := l.w, l.rowBytes, l.channels
-	sum := uint32(1)
+	sum, summer := uint32(1), &adlerSummer{k: kernels}
 	var cur, prev []byte
 	if channels != 4 {
 		cur, prev = make([]byte, rowBytes), make([]byte, rowBytes)
@@ -230,7 +230,7 @@ func unfilterRows(img *image.NRGBA, raw []byte, l layout) (uint32, error) {
 	for y := range l.h {
 		out := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		row := raw[y*(1+rowBytes) : (y+1)*(1+rowBytes)]
-		sum = adlerUpdate(sum, row)
+		sum = summer.update(sum, row)
 		ft := row[0]
 		if channels == 4 {
 			cur = out

@@ -13,7 +13,7 @@ type rowKernels struct {
 	up             func(cur, prev *byte, n int)
 	upWidth        int
 	expandRGB      func(out, in *byte, n int)
-	// adler sums blocks of 32 bytes for adlerUpdate (nil: bytewise).
+	// adler sums blocks of 32 bytes for adlerSummer (nil: bytewise).
 	adler func(p *byte, n int, acc *[3][8]uint32)
 }
 
@@ -103,17 +103,22 @@ const (
 	adlerNMax = 5552
 )
 
-// adlerUpdate is the Adler-32 of the bytes summed into adler, then p.
-func adlerUpdate(adler uint32, p []byte) uint32 { return adlerUpdateWith(kernels, adler, p) }
+// adlerSummer sums Adler-32s with the kernels k (nil: none). Its
+// accumulators live in it, not on the stack: a kernel called through a
+// func value would make them escape, an allocation per call.
+type adlerSummer struct {
+	k   *rowKernels
+	acc [3][8]uint32
+}
 
-// adlerUpdateWith is adlerUpdate with the kernels k (nil: none).
-func adlerUpdateWith(k *rowKernels, adler uint32, p []byte) uint32 {
+// update is the Adler-32 of the bytes summed into adler, then p.
+func (a *adlerSummer) update(adler uint32, p []byte) uint32 {
 	s1, s2 := uint64(adler&0xffff), uint64(adler>>16)
-	if k != nil && k.adler != nil {
+	if k := a.k; k != nil && k.adler != nil {
+		acc := &a.acc
 		for len(p) >= 32 {
 			n := min(len(p), 32768) &^ 31
-			var acc [3][8]uint32
-			k.adler(&p[0], n, &acc)
+			k.adler(&p[0], n, acc)
 			var b, before, weighted uint64
 			for i := range 8 {
 				b += uint64(acc[0][i])

@@ -23,13 +23,13 @@ type unfilterPath struct {
 // unfilterPaths lists the pure-Go path and every kernel set this CPU
 // runs.
 func unfilterPaths() []unfilterPath {
-	paths := []unfilterPath{{"go", unfilterGo, expandRGBGo, func(a uint32, p []byte) uint32 { return adlerUpdateWith(nil, a, p) }}}
+	paths := []unfilterPath{{"go", unfilterGo, expandRGBGo, func(a uint32, p []byte) uint32 { return (&adlerSummer{}).update(a, p) }}}
 	for _, k := range allKernels() {
 		paths = append(paths, unfilterPath{
 			name:   k.name,
 			fn:     func(ft byte, cur, prev []byte, bpp int) error { return unfilterWith(k, ft, cur, prev, bpp) },
 			expand: func(out, in []byte) { expandRGBWith(k, out, in) },
-			adler:  func(a uint32, p []byte) uint32 { return adlerUpdateWith(k, a, p) },
+			adler:  func(a uint32, p []byte) uint32 { return (&adlerSummer{k: k}).update(a, p) },
 		})
 	}
 	return paths
@@ -214,7 +214,7 @@ func BenchmarkExpandRGB(b *testing.B) {
 	}
 }
 
-// TestAdlerMatchesStd: every path's adlerUpdate gives hash/adler32's sum
+// TestAdlerMatchesStd: every path's adlerSummer gives hash/adler32's sum
 // for lengths 0 to past 32768 (where the vector kernel's sums are
 // reduced), random bytes and all 0xff (the largest sums), split at
 // random points (the running state carried).
