@@ -70,7 +70,7 @@ func flatPassesMean(out, x []float32, c, h, w int, sig2 float64, passes int) {
 			spatial[(dy+R)*side+dx+R] = math.Exp(-float64(dy*dy+dx*dx) / float64(2*flatSpatial*flatSpatial))
 		}
 	}
-	floor := float64(flatFloor*flatFloor) * min(sig2, 1)
+	floor := float64(float64(flatFloor*flatFloor) * min(sig2, 1))
 	guide := make([]float64, c*hw) // J_{t−1}, [c, h, w]
 	noise := make([]float64, hw)   // n_i of J_{t−1}
 	next := make([]float64, c*hw)
@@ -90,17 +90,17 @@ func flatPassesMean(out, x []float32, c, h, w int, sig2 float64, passes int) {
 						wt := spatial[(yy-y+R)*side+xx-xq+R]
 						ws := wt // the smooth channels' weight
 						if pass > 0 && j != i {
+							// the noise variance of the two estimates' difference, per value
+							nv := float64(noise[i]+noise[j]) + floor
 							var dd float64
 							for ch := 0; ch < c; ch++ {
 								e := guide[ch*hw+i] - guide[ch*hw+j]
 								if ch == c-1 {
-									h2 := float64(float64(2*flatRange*float64(c-1)) * (noise[i] + noise[j] + floor))
-									ws = rangeWeight(wt, dd, h2)
+									ws = rangeWeight(wt, dd, float64(float64(2*flatRange*float64(c-1))*nv))
 								}
 								dd += float64(e * e)
 							}
-							h2 := float64(float64(2*flatRange*float64(c)) * (noise[i] + noise[j] + floor))
-							wt = rangeWeight(wt, dd, h2)
+							wt = rangeWeight(wt, dd, float64(float64(2*flatRange*float64(c))*nv))
 						}
 						for ch := 0; ch < c-1; ch++ {
 							acc[ch] += float64(ws * float64(x[ch*hw+j]))
