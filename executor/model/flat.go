@@ -26,11 +26,21 @@ import "math"
 // as the estimate gets cleaner and, as σ → 0, keeps only equal values:
 // D_g(x) → x, as a posterior mean must.
 //
-// Cost per evaluation: flatPasses+1 passes of (2·flatRadius+1)² weights
-// per latent pixel (one exp each) and C multiply-adds per weight: about
-// 0.3 M exps at a 16×16 latent, 20 M at 128×128; it runs only on the
-// steps where the generic component's weight is above minGenericWeight
-// (img2img below σ = 1), not on txt2img's.
+// On latents larger than flatStrideSide a side (512² images and up) the
+// window's taps are min(h, w)/flatStrideSide pixels apart, so that it
+// spans the same part of the picture at every size: with adjacent taps a
+// 128×128 latent (the 1024² refine case) kept the noise's average over a
+// few latent pixels as blotches 30 image pixels across. Cleanup passes at
+// half the stride and less, down to 1, then average the estimate itself
+// (guided by itself), so the grain that strided taps leave between them
+// goes too (TestFlatMeanNoBlotchesOnLargeLatents).
+//
+// Cost per evaluation: 1 + flatPasses (+ log2 of the stride) passes of
+// (2·flatRadius+1)² = 81 weights per latent pixel, one exp each, and C
+// multiply-adds per weight: 0.1 M exps at a 16×16 latent, 13 M at
+// 128×128 (about 0.2 s there). It runs only on the steps where the generic
+// component's weight is above minGenericWeight (img2img below σ = 1), not
+// on txt2img's.
 //
 // Every sum runs in a fixed order (the window row by row) with products
 // rounded explicitly (no fused multiply-add), as in components.go.
@@ -46,6 +56,9 @@ const (
 	// flatPasses is the number of edge-aware passes after the first,
 	// spatial-only one.
 	flatPasses = 5
+	// flatStrideSide: on latents larger than this many pixels a side
+	// the window's taps are min(h, w)/flatStrideSide pixels apart.
+	flatStrideSide = 32
 	// flatFloor is the smallest difference per value, at σ ≥ 1, that the
 	// range kernel treats as noise.
 	flatFloor = 0.2
@@ -55,74 +68,128 @@ const (
 // at noise variance sig2 into out (len(out) == len(x); out must not alias
 // x).
 func flatMean(out, x []float32, c, h, w int, sig2 float64) {
-	flatPassesMean(out, x, c, h, w, sig2, flatPasses)
+	flatPassesMean(out, x, c, h, w, sig2, flatPasses, max(1, min(h, w)/flatStrideSide))
 }
 
 // flatPassesMean is flatMean with the given number of edge-aware passes
-// (0: the spatial Gaussian average alone).
-func flatPassesMean(out, x []float32, c, h, w int, sig2 float64, passes int) {
+// (0: the spatial Gaussian average alone, and no cleanup passes) and
+// stride of the window's taps.
+func flatPassesMean(out, x []float32, c, h, w int, sig2 float64, passes, stride int) {
 	hw := h * w
-	R := flatRadius
-	side := 2*R + 1
-	spatial := make([]float64, side*side)
-	for dy := -R; dy <= R; dy++ {
-		for dx := -R; dx <= R; dx++ {
-			spatial[(dy+R)*side+dx+R] = math.Exp(-float64(dy*dy+dx*dx) / float64(2*flatSpatial*flatSpatial))
-		}
+	f := newFlatPass(c, h, w, sig2)
+	xs := make([]float64, c*hw)
+	for i, v := range x {
+		xs[i] = float64(v)
 	}
-	floor := float64(float64(flatFloor*flatFloor) * min(sig2, 1))
-	guide := make([]float64, c*hw) // J_{t−1}, [c, h, w]
-	noise := make([]float64, hw)   // n_i of J_{t−1}
-	next := make([]float64, c*hw)
-	nextNoise := make([]float64, hw)
-	acc := make([]float64, c)
-	for pass := 0; pass <= passes; pass++ {
-		for y := 0; y < h; y++ {
-			for xq := 0; xq < w; xq++ {
-				i := y*w + xq
-				for ch := range acc {
-					acc[ch] = 0
-				}
-				var sw, sw2, swr float64
-				for yy := max(y-R, 0); yy <= min(y+R, h-1); yy++ {
-					for xx := max(xq-R, 0); xx <= min(xq+R, w-1); xx++ {
-						j := yy*w + xx
-						wt := spatial[(yy-y+R)*side+xx-xq+R]
-						ws := wt // the smooth channels' weight
-						if pass > 0 && j != i {
-							// the noise variance of the two estimates' difference, per value
-							nv := float64(noise[i]+noise[j]) + floor
-							var dd float64
-							for ch := 0; ch < c; ch++ {
-								e := guide[ch*hw+i] - guide[ch*hw+j]
-								if ch == c-1 {
-									ws = rangeWeight(wt, dd, float64(float64(2*flatRange*float64(c-1))*nv))
-								}
-								dd += float64(e * e)
-							}
-							wt = rangeWeight(wt, dd, float64(float64(2*flatRange*float64(c))*nv))
-						}
-						for ch := 0; ch < c-1; ch++ {
-							acc[ch] += float64(ws * float64(x[ch*hw+j]))
-						}
-						acc[c-1] += float64(wt * float64(x[(c-1)*hw+j]))
-						sw += ws
-						sw2 += float64(ws * ws)
-						swr += wt
-					}
-				}
-				for ch := 0; ch < c-1; ch++ {
-					next[ch*hw+i] = acc[ch] / sw
-				}
-				next[(c-1)*hw+i] = acc[c-1] / swr
-				nextNoise[i] = float64(sig2*sw2) / float64(sw*sw)
-			}
-		}
+	xn := make([]float64, hw)
+	for i := range xn {
+		xn[i] = sig2
+	}
+	guide, noise := make([]float64, c*hw), make([]float64, hw)
+	next, nextNoise := make([]float64, c*hw), make([]float64, hw)
+	// rolling guidance: every pass averages x, guided by the previous one
+	f.run(guide, noise, xs, xn, nil, nil, stride)
+	for range passes {
+		f.run(next, nextNoise, xs, xn, guide, noise, stride)
+		guide, next = next, guide
+		noise, nextNoise = nextNoise, noise
+	}
+	// cleanup at finer strides: averaging the estimate itself, guided by
+	// itself, so the grain that taps stride pixels apart leave between
+	// them goes too
+	for st := stride / 2; passes > 0 && st >= 1; st /= 2 {
+		f.run(next, nextNoise, guide, noise, guide, noise, st)
 		guide, next = next, guide
 		noise, nextNoise = nextNoise, noise
 	}
 	for i, v := range guide {
 		out[i] = float32(v)
+	}
+}
+
+// flatPass is one joint-bilateral pass's fixed parts.
+type flatPass struct {
+	c, h, w int
+	spatial []float64 // [(2R+1)²] spatial weights by tap
+	floor   float64   // the range kernel's floor per value
+	acc     []float64
+}
+
+func newFlatPass(c, h, w int, sig2 float64) *flatPass {
+	R := flatRadius
+	side := 2*R + 1
+	f := &flatPass{c: c, h: h, w: w, spatial: make([]float64, side*side), acc: make([]float64, c),
+		floor: float64(float64(flatFloor*flatFloor) * min(sig2, 1))}
+	for dy := -R; dy <= R; dy++ {
+		for dx := -R; dx <= R; dx++ {
+			f.spatial[(dy+R)*side+dx+R] = math.Exp(-float64(dy*dy+dx*dx) / float64(2*flatSpatial*flatSpatial))
+		}
+	}
+	return f
+}
+
+// run writes into dst the average of src (noise variance srcNoise per
+// pixel) over the window of taps stride pixels apart, weighted by the
+// spatial kernel and, with a guide, by the range kernel on the guide's
+// differences (noise variance guideNoise per pixel); dstNoise receives the
+// noise variance left in each average, Σw²·srcNoise/(Σw)². The last
+// channel (the VAE's edge channel, rough where the others are smooth) is
+// weighed by all channels' differences, the others by theirs alone, so an
+// edge pixel's colour still averages with its own side.
+func (f *flatPass) run(dst, dstNoise, src, srcNoise, guide, guideNoise []float64, stride int) {
+	c, h, w := f.c, f.h, f.w
+	hw := h * w
+	R := flatRadius
+	side := 2*R + 1
+	acc := f.acc
+	for y := 0; y < h; y++ {
+		for xq := 0; xq < w; xq++ {
+			i := y*w + xq
+			for ch := range acc {
+				acc[ch] = 0
+			}
+			var sw, swr, sn float64
+			for ky := -R; ky <= R; ky++ {
+				yy := y + ky*stride
+				if yy < 0 || yy >= h {
+					continue
+				}
+				for kx := -R; kx <= R; kx++ {
+					xx := xq + kx*stride
+					if xx < 0 || xx >= w {
+						continue
+					}
+					j := yy*w + xx
+					wt := f.spatial[(ky+R)*side+kx+R]
+					ws := wt // the smooth channels' weight
+					if guide != nil && j != i {
+						// the noise variance of the two estimates' difference, per value
+						nv := float64(guideNoise[i]+guideNoise[j]) + f.floor
+						var dd float64
+						for ch := 0; ch < c; ch++ {
+							e := guide[ch*hw+i] - guide[ch*hw+j]
+							if ch == c-1 {
+								ws = rangeWeight(wt, dd, float64(float64(2*flatRange*float64(c-1))*nv))
+							}
+							dd += float64(e * e)
+						}
+						wt = rangeWeight(wt, dd, float64(float64(2*flatRange*float64(c))*nv))
+					}
+					for ch := 0; ch < c-1; ch++ {
+						acc[ch] += float64(ws * src[ch*hw+j])
+					}
+					acc[c-1] += float64(wt * src[(c-1)*hw+j])
+					sw += ws
+					swr += wt
+					sn += float64(float64(ws*ws) * srcNoise[j])
+				}
+			}
+			for ch := 0; ch < c-1; ch++ {
+				dst[ch*hw+i] = acc[ch] / sw
+			}
+			dst[(c-1)*hw+i] = acc[c-1] / swr
+			dstNoise[i] = sn / float64(sw*sw)
+		}
 	}
 }
 

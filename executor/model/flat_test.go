@@ -74,7 +74,7 @@ func TestFlatMeanDenoisesAndKeepsEdges(t *testing.T) {
 			out := make([]float32, len(x))
 			flatMean(out, x, c, h, w, sigma*sigma)
 			blind := make([]float32, len(x))
-			flatPassesMean(blind, x, c, h, w, sigma*sigma, 0)
+			flatPassesMean(blind, x, c, h, w, sigma*sigma, 0, 1)
 			eAll, eEdge := errs(out)
 			nAll, _ := errs(x)
 			_, bEdge := errs(blind)
@@ -118,5 +118,56 @@ func TestFlatMeanBits(t *testing.T) {
 	const want uint64 = 0xd9cc296381597ad4
 	if h != want {
 		t.Errorf("flatMean bits hash %#x, want %#x", h, want)
+	}
+}
+
+// TestFlatMeanNoBlotchesOnLargeLatents: on a 128×128 latent (a 1024²
+// image, the refine case) a window of adjacent taps leaves the noise's
+// average over its few pixels, blotches some 30 image pixels across; the
+// strided taps and the cleanup passes at finer strides take the
+// low-frequency error (the error averaged over 8×8 latent pixels) well
+// below it.
+func TestFlatMeanNoBlotchesOnLargeLatents(t *testing.T) {
+	t.Parallel()
+	const c, h, w, sigma = 4, 128, 128, 0.9
+	noise := gauss(11, c*h*w)
+	x := make([]float32, len(noise))
+	clean := make([]float32, len(noise))
+	for ch := 0; ch < c; ch++ {
+		for y := 0; y < h; y++ {
+			for xx := 0; xx < w; xx++ {
+				i := (ch*h+y)*w + xx
+				clean[i] = float32(0.004*float64(y)) + float32(ch)*0.3 // a smooth gradient
+				x[i] = clean[i] + sigma*noise[i]
+			}
+		}
+	}
+	// blotch returns the mean square of the error averaged over 8×8 blocks
+	blotch := func(out []float32) float64 {
+		var e float64
+		for ch := 0; ch < c-1; ch++ {
+			for by := 0; by < h; by += 8 {
+				for bx := 0; bx < w; bx += 8 {
+					var m float64
+					for y := by; y < by+8; y++ {
+						for xx := bx; xx < bx+8; xx++ {
+							i := (ch*h+y)*w + xx
+							m += float64(out[i] - clean[i])
+						}
+					}
+					e += sq(m / 64)
+				}
+			}
+		}
+		return e / float64((c-1)*(h/8)*(w/8))
+	}
+	out := make([]float32, len(x))
+	flatMean(out, x, c, h, w, sigma*sigma)
+	adjacent := make([]float32, len(x))
+	flatPassesMean(adjacent, x, c, h, w, sigma*sigma, flatPasses, 1)
+	got, near := blotch(out), blotch(adjacent)
+	t.Logf("low-frequency error %.5f, with adjacent taps %.5f (the noise's own %.5f)", got, near, sigma*sigma/64)
+	if got > 0.25*near {
+		t.Errorf("low-frequency error %.5f, more than a quarter of adjacent taps' %.5f", got, near)
 	}
 }
