@@ -88,11 +88,8 @@ type Config struct {
 	// Gaussian fitted to the exemplars, diagonal in the DCT basis, its
 	// variances scaled by GenericScale. GenericLogWeight is its prior
 	// weight over the exemplars' together, log(π_g / Σ_j π_j).
-	// GenericMaxSigma: the generic component takes part, weighed by the
-	// Gaussian's evidence, only below this noise level (0: at every
-	// level); from it to flatBand (2) times it, only where the exemplars
-	// leave the latent unexplained, weighed by its edge-preserving
-	// prior's evidence (generic.go, mixFlat).
+	// GenericMaxSigma: the generic component takes part only below this
+	// noise level (0: at every level).
 	GenericScale     float64
 	GenericLogWeight float64
 	GenericMaxSigma  float64

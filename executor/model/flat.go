@@ -66,9 +66,7 @@ const (
 
 // flatMean writes the edge-preserving posterior mean of latent x [c, h, w]
 // at noise variance sig2 into out (len(out) == len(x); out must not alias
-// x) and returns its degrees of freedom: the trace of the last
-// rolling-guidance pass as a linear smoother of x (every value's own
-// weight in its average, summed), which mixFlat charges the prior for.
+// x).
 func flatMean(out, x []float32, c, h, w int, sig2 float64) float64 {
 	return flatPassesMean(out, x, c, h, w, sig2, flatPasses, max(1, min(h, w)/flatStrideSide))
 }
