@@ -67,14 +67,14 @@ const (
 // flatMean writes the edge-preserving posterior mean of latent x [c, h, w]
 // at noise variance sig2 into out (len(out) == len(x); out must not alias
 // x).
-func flatMean(out, x []float32, c, h, w int, sig2 float64) float64 {
-	return flatPassesMean(out, x, c, h, w, sig2, flatPasses, max(1, min(h, w)/flatStrideSide))
+func flatMean(out, x []float32, c, h, w int, sig2 float64) {
+	flatPassesMean(out, x, c, h, w, sig2, flatPasses, max(1, min(h, w)/flatStrideSide))
 }
 
 // flatPassesMean is flatMean with the given number of edge-aware passes
 // (0: the spatial Gaussian average alone, and no cleanup passes) and
 // stride of the window's taps.
-func flatPassesMean(out, x []float32, c, h, w int, sig2 float64, passes, stride int) float64 {
+func flatPassesMean(out, x []float32, c, h, w int, sig2 float64, passes, stride int) {
 	hw := h * w
 	f := newFlatPass(c, h, w, sig2)
 	xs := make([]float64, c*hw)
@@ -89,9 +89,8 @@ func flatPassesMean(out, x []float32, c, h, w int, sig2 float64, passes, stride 
 	next, nextNoise := make([]float64, c*hw), make([]float64, hw)
 	// rolling guidance: every pass averages x, guided by the previous one
 	f.run(guide, noise, xs, xn, nil, nil, stride)
-	var dof float64
 	for range passes {
-		dof = f.run(next, nextNoise, xs, xn, guide, noise, stride)
+		f.run(next, nextNoise, xs, xn, guide, noise, stride)
 		guide, next = next, guide
 		noise, nextNoise = nextNoise, noise
 	}
@@ -106,7 +105,6 @@ func flatPassesMean(out, x []float32, c, h, w int, sig2 float64, passes, stride 
 	for i, v := range guide {
 		out[i] = float32(v)
 	}
-	return dof
 }
 
 // flatPass is one joint-bilateral pass's fixed parts.
@@ -138,7 +136,7 @@ func newFlatPass(c, h, w int, sig2 float64) *flatPass {
 // channel (the VAE's edge channel, rough where the others are smooth) is
 // weighed by all channels' differences, the others by theirs alone, so an
 // edge pixel's colour still averages with its own side.
-func (f *flatPass) run(dst, dstNoise, src, srcNoise, guide, guideNoise []float64, stride int) (dof float64) {
+func (f *flatPass) run(dst, dstNoise, src, srcNoise, guide, guideNoise []float64, stride int) {
 	c, h, w := f.c, f.h, f.w
 	hw := h * w
 	R := flatRadius
@@ -191,12 +189,8 @@ func (f *flatPass) run(dst, dstNoise, src, srcNoise, guide, guideNoise []float64
 			}
 			dst[(c-1)*hw+i] = acc[c-1] / swr
 			dstNoise[i] = sn / float64(sw*sw)
-			// the self weight's share, the smoother's diagonal (the
-			// centre tap's spatial weight is 1)
-			dof += float64(float64(c-1)/sw) + 1/swr
 		}
 	}
-	return dof
 }
 
 // rangeWeight returns wt·exp(−dd/h2) (0 for dd > 0 at h2 = 0).

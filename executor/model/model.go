@@ -242,12 +242,8 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 			}
 		}
 		gen := s.gen != nil && (m.cfg.GenericMaxSigma == 0 || sigma < m.cfg.GenericMaxSigma)
-		// above GenericMaxSigma, up to flatBand times it, the generic
-		// component is weighed by its edge-preserving prior's evidence
-		// (generic.go, mixFlat)
-		band := s.gen != nil && !gen && sigma < flatBand*m.cfg.GenericMaxSigma
 		var rr float64 // ‖x − m‖², for the generic component's weight
-		if s.sm != nil || gen || band {
+		if s.sm != nil || gen {
 			// coefficients of x − m, before ob is overwritten
 			r := make([]float32, d)
 			for i, mv := range ob {
@@ -256,14 +252,14 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 			if s.sm != nil {
 				s.sm.coefs(cr, r)
 			}
-			if gen || band {
+			if gen {
 				for _, e := range r {
 					rr += float64(float64(e) * float64(e))
 				}
 			}
 		}
 		var llx float64
-		if gen || band {
+		if gen {
 			llx = s.exemplarLog(rr, cr, g, v)
 		}
 		for i, mv := range ob {
@@ -272,11 +268,8 @@ func (m *Model) predictGMM(ctx context.Context, x *node.Tensor, B, h, w int, sig
 		if s.sm != nil {
 			s.sm.addProjection(ob, cr, gain)
 		}
-		switch {
-		case gen:
+		if gen {
 			m.mixGeneric(ob, xb, s, llx, float64(sigma*sigma))
-		case band && rr >= float64(flatGate*float64(float64(d)*v)):
-			m.mixFlat(ob, xb, s, llx, float64(sigma*sigma), v)
 		}
 	}
 	return out, nil
