@@ -36,11 +36,17 @@ import "math"
 // goes too (TestFlatMeanNoBlotchesOnLargeLatents).
 //
 // Cost per evaluation: 1 + flatPasses (+ log2 of the stride) passes of
-// (2·flatRadius+1)² = 81 weights per latent pixel, one exp each, and C
-// multiply-adds per weight: 0.1 M exps at a 16×16 latent, 13 M at
-// 128×128 (about 0.2 s there). It runs only on the steps where the generic
-// component's weight is above minGenericWeight (img2img below σ = 1), not
-// on txt2img's.
+// (2·flatRadius+1)² = 81 taps per latent pixel, two exps per tap (the
+// colour channels' weight and the edge channel's) and C multiply-adds:
+// BenchmarkFlatMean measured 19–28 ms at 16×16, 0.16–0.6 s at 64×64 and
+// 1.6–2.2 s at 128×128 per evaluation on the shared 2-core machine at
+// load ≈ 10 (a few times less on a quiet one). It runs only where the
+// generic component's weight is above minGenericWeight: img2img below
+// σ = 1, and the last step or two (σ < 0.07) of some txt2img runs, where
+// the generic component may win (the lora and api-sdxl-controlnet cases
+// moved by that). A 1024² img2img with many steps below σ = 1 pays it on
+// each of them: halving it (the weights are symmetric, w_ij = w_ji; a
+// round window needs 49 taps, not 81) is left to do.
 //
 // Every sum runs in a fixed order (the window row by row) with products
 // rounded explicitly (no fused multiply-add), as in components.go.

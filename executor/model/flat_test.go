@@ -171,3 +171,19 @@ func TestFlatMeanNoBlotchesOnLargeLatents(t *testing.T) {
 		t.Errorf("low-frequency error %.5f, more than a quarter of adjacent taps' %.5f", got, near)
 	}
 }
+
+// BenchmarkFlatMean times one evaluation of the edge-preserving mean at
+// the latent sizes of 128², 512² and 1024² images:
+//
+//	go test -run '^$' -bench FlatMean ./executor/model
+func BenchmarkFlatMean(b *testing.B) {
+	for _, n := range []int{16, 64, 128} {
+		b.Run(fmt.Sprintf("%dx%d", n, n), func(b *testing.B) {
+			x := gauss(uint64(n), 4*n*n)
+			out := make([]float32, len(x))
+			for b.Loop() {
+				flatMean(out, x, 4, n, n, 0.64)
+			}
+		})
+	}
+}
