@@ -36,17 +36,18 @@ import "math"
 // goes too (TestFlatMeanNoBlotchesOnLargeLatents).
 //
 // Cost per evaluation: 1 + flatPasses (+ log2 of the stride) passes of
-// (2·flatRadius+1)² = 81 taps per latent pixel, two exps per tap (the
-// colour channels' weight and the edge channel's) and C multiply-adds:
-// BenchmarkFlatMean measured 19–28 ms at 16×16, 0.16–0.6 s at 64×64 and
-// 1.6–2.2 s at 128×128 per evaluation on the shared 2-core machine at
-// load ≈ 10 (a few times less on a quiet one). It runs only where the
-// generic component's weight is above minGenericWeight: img2img below
-// σ = 1, and the last step or two (σ < 0.07) of some txt2img runs, where
-// the generic component may win (the lora and api-sdxl-controlnet cases
-// moved by that). A 1024² img2img with many steps below σ = 1 pays it on
-// each of them: halving it (the weights are symmetric, w_ij = w_ji; a
-// round window needs 49 taps, not 81) is left to do.
+// (2·flatRadius+1)² = 81 taps per latent pixel and C multiply-adds per
+// tap; the range weights (two exps: the colour channels' and the edge
+// channel's) are symmetric and computed once per pair. BenchmarkFlatMean
+// measured 5.7 ms at 16×16, 0.14 s at 64×64 and 0.56 s at 128×128 per
+// evaluation on the shared 2-core machine at load ≈ 10 (19–28 ms,
+// 0.16–0.6 s and 1.6–2.2 s before the pairs were shared). It runs only
+// where the generic component's weight is above minGenericWeight: img2img
+// below σ = 1, and the last step or two (σ < 0.07) of some txt2img runs,
+// where the generic component may win (the lora and api-sdxl-controlnet
+// cases moved by that). A 1024² img2img with many steps below σ = 1 pays
+// it on each of them (a round window, 49 taps instead of 81, would save
+// 40% more).
 //
 // Every sum runs in a fixed order (the window row by row) with products
 // rounded explicitly (no fused multiply-add), as in components.go.
@@ -119,6 +120,7 @@ type flatPass struct {
 	spatial []float64 // [(2R+1)²] spatial weights by tap
 	floor   float64   // the range kernel's floor per value
 	acc     []float64
+	ws, wt  []float64 // [h·w, (2R+1)²] range weights by pixel and tap (rangeWeights)
 }
 
 func newFlatPass(c, h, w int, sig2 float64) *flatPass {
@@ -147,6 +149,10 @@ func (f *flatPass) run(dst, dstNoise, src, srcNoise, guide, guideNoise []float64
 	hw := h * w
 	R := flatRadius
 	side := 2*R + 1
+	T := side * side
+	if guide != nil {
+		f.rangeWeights(guide, guideNoise, stride)
+	}
 	acc := f.acc
 	for y := 0; y < h; y++ {
 		for xq := 0; xq < w; xq++ {
@@ -166,20 +172,11 @@ func (f *flatPass) run(dst, dstNoise, src, srcNoise, guide, guideNoise []float64
 						continue
 					}
 					j := yy*w + xx
-					wt := f.spatial[(ky+R)*side+kx+R]
+					k := (ky+R)*side + kx + R
+					wt := f.spatial[k]
 					ws := wt // the smooth channels' weight
-					if guide != nil && j != i {
-						// the noise variance of the two estimates' difference, per value
-						nv := float64(guideNoise[i]+guideNoise[j]) + f.floor
-						var dd float64
-						for ch := 0; ch < c; ch++ {
-							e := guide[ch*hw+i] - guide[ch*hw+j]
-							if ch == c-1 {
-								ws = rangeWeight(wt, dd, float64(float64(2*flatRange*float64(c-1))*nv))
-							}
-							dd += float64(e * e)
-						}
-						wt = rangeWeight(wt, dd, float64(float64(2*flatRange*float64(c))*nv))
+					if guide != nil {
+						ws, wt = f.ws[i*T+k], f.wt[i*T+k]
 					}
 					for ch := 0; ch < c-1; ch++ {
 						acc[ch] += float64(ws * src[ch*hw+j])
@@ -195,6 +192,55 @@ func (f *flatPass) run(dst, dstNoise, src, srcNoise, guide, guideNoise []float64
 			}
 			dst[(c-1)*hw+i] = acc[c-1] / swr
 			dstNoise[i] = sn / float64(sw*sw)
+		}
+	}
+}
+
+// rangeWeights fills f.ws and f.wt [hw, T] with every pixel's weight of
+// each tap (spatial times range; the centre tap's is 1): the smooth
+// channels' and the edge channel's. The weights are symmetric (the
+// spatial kernel is, and the range term uses (a − b)² and a sum of the
+// two noises, the same bits either way), so each pair is computed once,
+// from the pixel whose tap points forward, and stored for both: half the
+// exps.
+func (f *flatPass) rangeWeights(guide, guideNoise []float64, stride int) {
+	c, h, w := f.c, f.h, f.w
+	hw := h * w
+	R := flatRadius
+	side := 2*R + 1
+	T := side * side
+	if len(f.ws) != hw*T {
+		f.ws, f.wt = make([]float64, hw*T), make([]float64, hw*T)
+	}
+	mid := T / 2
+	for i := 0; i < hw; i++ {
+		f.ws[i*T+mid], f.wt[i*T+mid] = f.spatial[mid], f.spatial[mid]
+	}
+	for y := 0; y < h; y++ {
+		for xq := 0; xq < w; xq++ {
+			i := y*w + xq
+			for k := mid + 1; k < T; k++ {
+				yy, xx := y+(k/side-R)*stride, xq+(k%side-R)*stride
+				if yy < 0 || yy >= h || xx < 0 || xx >= w {
+					continue
+				}
+				j := yy*w + xx
+				wt := f.spatial[k]
+				ws := wt
+				// the noise variance of the two estimates' difference, per value
+				nv := float64(guideNoise[i]+guideNoise[j]) + f.floor
+				var dd float64
+				for ch := 0; ch < c; ch++ {
+					e := guide[ch*hw+i] - guide[ch*hw+j]
+					if ch == c-1 {
+						ws = rangeWeight(wt, dd, float64(float64(2*flatRange*float64(c-1))*nv))
+					}
+					dd += float64(e * e)
+				}
+				wt = rangeWeight(wt, dd, float64(float64(2*flatRange*float64(c))*nv))
+				f.ws[i*T+k], f.wt[i*T+k] = ws, wt
+				f.ws[j*T+T-1-k], f.wt[j*T+T-1-k] = ws, wt
+			}
 		}
 	}
 }
