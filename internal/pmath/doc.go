@@ -1,0 +1,38 @@
+// Package pmath is the portable subset of the math package that the CPU
+// numeric paths use: the same results, bit for bit, on every machine.
+//
+// The math package's elementary functions are not: its polynomials (Log1p,
+// Expm1, Sin, Cos, Tan, Atan, Lgamma, ...) are plain Go that the compiler
+// fuses into fused multiply-adds on arm64 always and on amd64 from
+// GOAMD64=v3, and math.Exp is assembly that takes an FMA path at run time
+// on amd64 CPUs with FMA and always uses FMADD on arm64, so their last bits
+// depend on the machine (see hack/fma-check.sh). One flipped bit in a
+// sigma, a noise value or a weight feeds through every later sampler step.
+//
+// Here every product whose rounding matters is rounded explicitly,
+// float64(a*b) + c, which the Go spec forbids the compiler to fuse, and
+// only IEEE basic operations and exact helpers (math.Frexp, math.Ldexp,
+// math.Modf, math.Sqrt, math.Abs) are used. The algorithms and
+// coefficients are those of fdlibm (Sun Microsystems; exp, log, log1p,
+// expm1, lgamma) and Cephes (sin, cos, tan, atan), the same ones the Go
+// math package implements, evaluated in the same order, so:
+//
+//   - on amd64 without FMA (GOAMD64=v1/v2, the default build) every function
+//     except Exp and Pow returns exactly what math returns there
+//     (TestMatchesMathBits; Log for normal inputs, where math's assembly
+//     agrees with its fdlibm code), and the accuracy is fdlibm's: < 1 ulp;
+//   - Exp is fdlibm's exp (math's portable Go code path, < 1 ulp), not
+//     amd64's assembly: it differs from math.Exp in the last bit for a
+//     small fraction of inputs (TestAccuracy measures it: ≤ 1 ulp), and
+//     Pow inherits that through its fractional part;
+//   - on every machine the results are the same: TestPinnedBits hashes the
+//     results on a fixed input grid against testdata/bits.golden, and
+//     hack/test-arm64.sh runs it as an arm64 binary, make fma-check
+//     compiles the package for arm64 and amd64 v3 and finds no fused
+//     instruction.
+//
+// Sin, Cos and Tan reduce their argument by Cody–Waite with π/4 in three
+// parts, exact for |x| < 2^29; beyond that (no numeric path gets there)
+// the reduction loses accuracy — still the same bits everywhere — and at
+// |x| ≥ 2^62 they return NaN.
+package pmath
