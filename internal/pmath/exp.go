@@ -57,7 +57,12 @@ func expReduced(hi, lo float64, k int) float64 {
 	p = float64(t*p) + p1
 	c := r - float64(t*p)
 	y := 1 - ((lo - float64(r*c)/(2-c)) - hi)
-	return math.Ldexp(y, k)
+	if -1022 <= k && k <= 1023 {
+		// y·2^k is normal (y ∈ (0.7, 1.5)): the product by a power of two
+		// is exact, as Ldexp's result is, without Ldexp's unpacking.
+		return y * math.Float64frombits(uint64(k+1023)<<52)
+	}
+	return math.Ldexp(y, k) // the rounding into subnormals, or 2^1024
 }
 
 // Expm1 returns e^x − 1, accurate also where x is near zero: fdlibm's
