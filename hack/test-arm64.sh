@@ -3,8 +3,9 @@
 # CPU backend's tests (the NEON kernels of simd_arm64.s held to the pure-Go
 # bits on random and adversarial inputs, TestGoldenBits pinning both paths
 # to testdata/bits.golden) and the samplers' pinned bits
-# (executor/sampling TestSamplerGoldenBits) run as arm64 binaries through
-# go test -exec; then an arm64 regen replays the suite's smoke cases on its
+# (executor/sampling TestSamplerGoldenBits) and internal/pmath's tests (the
+# portable Exp, Log, Sin, ... pinned to testdata/bits.golden, and within
+# their bounds of math's) run as arm64 binaries through go test -exec; then an arm64 regen replays the suite's smoke cases on its
 # in-process executor and judges them against golden/cpu (made on amd64):
 # with --strict every one must be "exact". The same golden files as on
 # amd64: a kernel, a fused multiply-add or a reduction order that differs
@@ -32,6 +33,7 @@ echo "== go test -exec $qemu (arm64: NEON kernels, pinned bits)"
 go test -count=1 -exec "$qemu" -skip '^TestCancelBetweenBlocks$' ./executor/backend/cpu/...
 go test -count=1 -exec "$qemu" -tags purego -run '^TestGoldenBits$' ./executor/backend/cpu/
 go test -count=1 -exec "$qemu" -run '^TestSamplerGoldenBits$' ./executor/sampling/
+go test -count=1 -short -exec "$qemu" ./internal/pmath/ # -short: a tenth of the random inputs
 echo "== regen run --label smoke --strict: an arm64 regen under $qemu against golden/cpu"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
