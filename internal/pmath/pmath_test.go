@@ -4,18 +4,16 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/bits.golden")
+	"github.com/regen-dev/regen/internal/testutil"
+)
 
 // fn is one function under test next to math's.
 type fn struct {
@@ -351,18 +349,7 @@ func TestPinnedBits(t *testing.T) {
 	}
 	got := strings.Join(lines, "\n") + "\n"
 	path := filepath.Join("testdata", "bits.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (create it with -update): %v", err)
-	}
+	want := testutil.ReadGolden(t, path, []byte(got), "go test ./internal/pmath -run PinnedBits -update")
 	if got != string(want) {
 		t.Errorf("bits differ from %s:\ngot:\n%swant:\n%s", path, got, want)
 	}

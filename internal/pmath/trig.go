@@ -45,6 +45,26 @@ func reduce(x float64) (j uint64, z float64, ok bool) {
 	return j, z, true
 }
 
+// reduceOdd is reduce for the odd functions Sin and Tan, with their
+// special cases: ±0 and NaN give themselves, ±Inf and arguments too large
+// to reduce NaN (ok false, the result in special); otherwise the octant and
+// reduced argument of |x|, and whether x < 0.
+func reduceOdd(x float64) (j uint64, z float64, neg bool, special float64, ok bool) {
+	switch {
+	case x == 0 || x != x:
+		return 0, 0, false, x, false
+	case math.IsInf(x, 0):
+		return 0, 0, false, math.NaN(), false
+	}
+	if x < 0 {
+		x, neg = -x, true
+	}
+	if j, z, ok = reduce(x); !ok {
+		return 0, 0, false, math.NaN(), false
+	}
+	return j, z, neg, 0, true
+}
+
 // sinPoly and cosPoly evaluate the kernels on |z| ≤ π/4 (zz = z²).
 func sinPoly(z, zz float64) float64 {
 	p := float64(sinCoef[0]*zz) + sinCoef[1]
@@ -67,19 +87,9 @@ func cosPoly(zz float64) float64 {
 // Sin returns the sine of x (radians), within 1 ulp for |x| < 2^29.
 // Sin(±0) = ±0, Sin(±Inf) = NaN, Sin(NaN) = NaN.
 func Sin(x float64) float64 {
-	if x == 0 || x != x {
-		return x
-	}
-	if math.IsInf(x, 0) {
-		return math.NaN()
-	}
-	neg := false
-	if x < 0 {
-		x, neg = -x, true
-	}
-	j, z, ok := reduce(x)
+	j, z, neg, special, ok := reduceOdd(x)
 	if !ok {
-		return math.NaN()
+		return special
 	}
 	j &= 7
 	if j > 3 {
@@ -154,19 +164,9 @@ func Tan(x float64) float64 {
 			-5.38695755929454629881e7,
 		}
 	)
-	if x == 0 || x != x {
-		return x
-	}
-	if math.IsInf(x, 0) {
-		return math.NaN()
-	}
-	neg := false
-	if x < 0 {
-		x, neg = -x, true
-	}
-	j, z, ok := reduce(x)
+	j, z, neg, special, ok := reduceOdd(x)
 	if !ok {
-		return math.NaN()
+		return special
 	}
 	zz := float64(z * z)
 	y := z
