@@ -210,9 +210,9 @@ func TestAccuracy(t *testing.T) {
 				// to an absolute bound below instead.
 				limit = math.Inf(1)
 			}
-			var worst float64
-			var worstX float64
-			differ, total := 0, 0
+			var worst, worstX, mathWorst float64
+			differ, total, mathDiffer, mathInf, vsMath := 0, 0, 0, 0, 0
+			isExp := f.name == "Exp" || f.name == "Exp/small"
 			check := func(x float64) {
 				total++
 				g, w := f.got(x), f.want(x)
@@ -231,6 +231,19 @@ func TestAccuracy(t *testing.T) {
 				}
 				if d > limit {
 					t.Errorf("%s(%v) = %v, math: %v (%v ulp)", f.name, x, g, w, d)
+				}
+				if isExp && !math.IsInf(w, 0) {
+					// For the record: math.Exp against the same reference.
+					if m := math.Exp(x); math.Float64bits(m) != math.Float64bits(g) {
+						vsMath++
+					}
+					switch m := math.Exp(x); {
+					case math.IsInf(m, 0):
+						mathInf++
+					case ulps(m, w) > 0:
+						mathDiffer++
+						mathWorst = math.Max(mathWorst, ulps(m, w))
+					}
 				}
 			}
 			skip := func(x float64) bool {
@@ -263,6 +276,9 @@ func TestAccuracy(t *testing.T) {
 				}
 			}
 			t.Logf("%-12s max %v ulp (at %v), %d of %d inputs differ from the reference", f.name, worst, worstX, differ, total)
+			if isExp {
+				t.Logf("%-12s math.Exp on the same inputs: max %v ulp, %d differ, %d +Inf for a finite e^x; %d differ from Exp", f.name, mathWorst, mathDiffer, mathInf, vsMath)
+			}
 		})
 	}
 }
