@@ -326,6 +326,24 @@ func TestSpecialCases(t *testing.T) {
 	}
 }
 
+// TestSincosIsSinAndCos: Sincos returns Sin's and Cos's bits.
+func TestSincosIsSinAndCos(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 5))
+	in := append([]float64{}, edges...)
+	for range 100000 {
+		in = append(in, uniform(-100, 100)(r), logUniform(-40, 64, true)(r))
+	}
+	for _, x := range in {
+		s, c := Sincos(x)
+		ws, wc := Sin(x), Cos(x)
+		if math.Float64bits(s) != math.Float64bits(ws) && !(math.IsNaN(s) && math.IsNaN(ws)) ||
+			math.Float64bits(c) != math.Float64bits(wc) && !(math.IsNaN(c) && math.IsNaN(wc)) {
+			t.Fatalf("Sincos(%v) = %v, %v; Sin, Cos: %v, %v", x, s, c, ws, wc)
+		}
+	}
+}
+
 // gridHash hashes f's results on a fixed grid: nGrid inputs from a seeded
 // generator in f's domain, then the edge inputs.
 func gridHash(f fn) string {

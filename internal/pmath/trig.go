@@ -142,9 +142,42 @@ func Cos(x float64) float64 {
 	return y
 }
 
-// Sincos returns Sin(x), Cos(x).
+// Sincos returns Sin(x), Cos(x) (the same bits) with one reduction.
 func Sincos(x float64) (sin, cos float64) {
-	return Sin(x), Cos(x)
+	switch {
+	case x == 0:
+		return x, 1
+	case x != x || math.IsInf(x, 0):
+		return math.NaN(), math.NaN()
+	}
+	sinNeg, cosNeg := false, false
+	if x < 0 {
+		x, sinNeg = -x, true
+	}
+	j, z, ok := reduce(x)
+	if !ok {
+		return math.NaN(), math.NaN()
+	}
+	j &= 7
+	if j > 3 {
+		j -= 4
+		sinNeg, cosNeg = !sinNeg, !cosNeg
+	}
+	if j > 1 {
+		cosNeg = !cosNeg
+	}
+	zz := float64(z * z)
+	sin, cos = sinPoly(z, zz), cosPoly(zz)
+	if j == 1 || j == 2 {
+		sin, cos = cos, sin
+	}
+	if sinNeg {
+		sin = -sin
+	}
+	if cosNeg {
+		cos = -cos
+	}
+	return sin, cos
 }
 
 // Tan returns the tangent of x (radians), within 1 ulp for |x| < 2^29
