@@ -3,9 +3,8 @@
 # CPU backend's tests (the NEON kernels of simd_arm64.s held to the pure-Go
 # bits on random and adversarial inputs, TestGoldenBits pinning both paths
 # to testdata/bits.golden) and the samplers' pinned bits
-# (executor/sampling TestSamplerGoldenBits) and internal/pmath's tests (the
-# portable Exp, Log, Sin, ... pinned to testdata/bits.golden, and within
-# their bounds of math's) run as arm64 binaries through go test -exec; then an arm64 regen replays the suite's smoke cases on its
+# (executor/sampling TestSamplerGoldenBits) run as arm64 binaries through
+# go test -exec; then an arm64 regen replays the suite's smoke cases on its
 # in-process executor and judges them against golden/cpu (made on amd64):
 # with --strict every one must be "exact". The same golden files as on
 # amd64: a kernel, a fused multiply-add or a reduction order that differs
@@ -27,13 +26,16 @@ echo "== go vet (arm64, and arm64 -tags purego)"
 go vet ./executor/backend/cpu/...
 go vet -tags purego ./executor/backend/cpu/
 echo "== go test -exec $qemu (arm64: NEON kernels, pinned bits)"
+# internal/pmath, the portable Exp, Log, Sin, ... of the numeric paths: its
+# results pinned to testdata/bits.golden and within their bounds of math's
+# (-short: a tenth of the random inputs, 3 s instead of 32 under qemu).
+go test -count=1 -short -exec "$qemu" ./internal/pmath/
 # TestCancelBetweenBlocks times a cancellation against a wall-clock limit
 # that emulation (10-50x slower) cannot meet; TestCancelChecksEveryBlock
 # checks the same logic deterministically and runs.
 go test -count=1 -exec "$qemu" -skip '^TestCancelBetweenBlocks$' ./executor/backend/cpu/...
 go test -count=1 -exec "$qemu" -tags purego -run '^TestGoldenBits$' ./executor/backend/cpu/
 go test -count=1 -exec "$qemu" -run '^TestSamplerGoldenBits$' ./executor/sampling/
-go test -count=1 -short -exec "$qemu" ./internal/pmath/ # -short: a tenth of the random inputs
 echo "== regen run --label smoke --strict: an arm64 regen under $qemu against golden/cpu"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
