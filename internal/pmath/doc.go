@@ -35,6 +35,17 @@
 //     compiles the package for arm64 and amd64 v3 and finds no fused
 //     instruction.
 //
+// Provenance: the functions follow the Go math package's implementations
+// (Copyright The Go Authors, BSD-style license, the LICENSE file of the Go
+// distribution) operation for operation, which is what makes them equal to
+// math on amd64 v1. Those derive from FreeBSD's msun/fdlibm — "Copyright
+// (C) 1993 by Sun Microsystems, Inc. All rights reserved. Developed at
+// SunPro, a Sun Microsystems, Inc. business. Permission to use, copy,
+// modify, and distribute this software is freely granted, provided that
+// this notice is preserved." — and from the Cephes Math Library (Copyright
+// 1984–2000 by Stephen L. Moshier: "What you see here may be used freely
+// but it comes with no support or guarantee.").
+//
 // Sin, Cos and Tan reduce their argument by Cody–Waite with π/4 in three
 // parts, exact for |x| < 2^29; beyond that (no numeric path gets there)
 // the reduction loses accuracy — still the same bits everywhere — and at
