@@ -27,6 +27,10 @@ echo "== go vet (arm64, and arm64 -tags purego)"
 go vet ./executor/backend/cpu/...
 go vet -tags purego ./executor/backend/cpu/
 echo "== go test -exec $qemu (arm64: NEON kernels, pinned bits)"
+# internal/pmath, the portable Exp, Log, Sin, ... of the numeric paths: its
+# results pinned to testdata/bits.golden and within their bounds of math's
+# (-short: a tenth of the random inputs, 3 s instead of 32 under qemu).
+go test -count=1 -short -exec "$qemu" ./internal/pmath/
 # TestCancelBetweenBlocks times a cancellation against a wall-clock limit
 # that emulation (10-50x slower) cannot meet; TestCancelChecksEveryBlock
 # checks the same logic deterministically and runs.

@@ -1,6 +1,6 @@
 package model
 
-import "math"
+import "github.com/regen-dev/regen/internal/pmath"
 
 // The generic component's posterior mean under an edge-preserving prior
 // (issue 13). The Wiener filter of generic.go is the posterior mean of a
@@ -130,7 +130,7 @@ func newFlatPass(c, h, w int, sig2 float64) *flatPass {
 		floor: float64(float64(flatFloor*flatFloor) * min(sig2, 1))}
 	for dy := -R; dy <= R; dy++ {
 		for dx := -R; dx <= R; dx++ {
-			f.spatial[(dy+R)*side+dx+R] = math.Exp(-float64(dy*dy+dx*dx) / float64(2*flatSpatial*flatSpatial))
+			f.spatial[(dy+R)*side+dx+R] = pmath.Exp(-float64(dy*dy+dx*dx) / float64(2*flatSpatial*flatSpatial))
 		}
 	}
 	return f
@@ -248,7 +248,7 @@ func (f *flatPass) rangeWeights(guide, guideNoise []float64, stride int) {
 // rangeWeight returns wt·exp(−dd/h2) (0 for dd > 0 at h2 = 0).
 func rangeWeight(wt, dd, h2 float64) float64 {
 	if h2 > 0 {
-		return float64(wt * math.Exp(-dd/h2))
+		return float64(wt * pmath.Exp(-dd/h2))
 	}
 	if dd > 0 {
 		return 0

@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"github.com/regen-dev/regen/internal/pmath"
+)
 
 // The generic component (issue 13): one more mixture component beside the
 // exemplars, the Gaussian fitted to the exemplars themselves with a
@@ -72,7 +76,7 @@ func dctBasis(n int) [][]float64 {
 		}
 		row := make([]float64, n)
 		for i := range row {
-			row[i] = float64(a * math.Cos(float64(math.Pi*float64(2*i+1))*float64(u)/float64(2*n)))
+			row[i] = float64(a * pmath.Cos(float64(math.Pi*float64(2*i+1))*float64(u)/float64(2*n)))
 		}
 		out[u] = row
 	}
@@ -183,7 +187,7 @@ func (g *generic) loglik(x []float32, sig2 float64) (float64, []float64) {
 	for i, c := range co {
 		vf := g.lam[i] + sig2
 		e := c - g.mu[i]
-		ll += float64(e*e)/vf + math.Log(vf)
+		ll += float64(e*e)/vf + pmath.Log(vf)
 	}
 	return -ll / 2, co
 }
@@ -216,11 +220,11 @@ func (g *generic) mean(out []float32, co []float64, sig2 float64) {
 // while an img2img input that no exemplar's pieces explain still does not.
 func (s *sized) exemplarLog(rr float64, cr, gw []float64, v float64) float64 {
 	d := len(s.gen.mu)
-	logdet := float64(float64(d) * math.Log(v))
+	logdet := float64(float64(d) * pmath.Log(v))
 	if s.sm != nil {
 		for ch := 0; ch < s.sm.c; ch++ {
 			for _, l := range s.sm.lam {
-				logdet += math.Log(v+l) - math.Log(v)
+				logdet += pmath.Log(v+l) - pmath.Log(v)
 			}
 		}
 	}
@@ -244,7 +248,7 @@ const minGenericWeight = 1e-9
 // latent xb and sig2 = σ².
 func (m *Model) mixGeneric(out, xb []float32, s *sized, llx, sig2 float64) {
 	llg, _ := s.gen.loglik(xb, sig2)
-	r := 1 / (1 + math.Exp(-(m.cfg.GenericLogWeight + llg - llx)))
+	r := 1 / (1 + pmath.Exp(-(m.cfg.GenericLogWeight + llg - llx)))
 	if r < minGenericWeight {
 		return
 	}
