@@ -88,9 +88,7 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 	alphaMin := max(1, th.PixelAlphaLSB)
 	// A row splits into segments of one thumbnail column each, and a
 	// thumbnail column lies inside one grid column (as rows do in bands).
-	// Within a segment every sum is carried in a local variable, loaded
-	// from its cell before and stored after: the same additions in the
-	// same order as a sum kept in the cell, without the memory round trip.
+	// A segment's sums are carried in locals (sumSegment).
 	// A segment is at most maxSegment pixels wide (a wider thumbnail
 	// column takes several): its level sums are carried two channels to a
 	// word (levelLanes), which then cannot overflow.
@@ -162,80 +160,41 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 			}
 			cache.lookRow(vbuf, ubuf, row, grow)
 			for _, sg := range segs {
-				c, l := &cc[sg.cx], &lc[sg.cx]
-				cn, s0, s1, s2, q0, q1, q2 := c.n, c.sum[0], c.sum[1], c.sum[2], c.sq[0], c.sq[1], c.sq[2]
-				var ls01, ls23, lq01, lq23 uint64 // levelLanes
-				t := tsum[sg.tx]
-				// The golden's sums, as its own scan carries them.
-				gc, gl := &gcc[sg.cx], &glc[sg.cx]
-				gn, gs0, gs1, gs2, gq0, gq1, gq2 := gc.n, gc.sum[0], gc.sum[1], gc.sum[2], gc.sq[0], gc.sq[1], gc.sq[2]
-				var gls01, gls23, glq01, glq23 uint64
-				gt := gtsum[sg.tx]
-				for x := sg.x0; x < sg.x1; x++ {
-					p := row[4*x : 4*x+4 : 4*x+4]
-					v := vbuf[x]
-					cn++
-					f0, f1, f2 := float64(v[0]), float64(v[1]), float64(v[2])
-					ff0, ff1, ff2 := float64(f0*f0), float64(f1*f1), float64(f2*f2)
-					s0, s1, s2 = s0+f0, s1+f1, s2+f2
-					q0, q1, q2 = q0+ff0, q1+ff1, q2+ff2
-					s01, s23, q01, q23 := levelLanes(p)
-					ls01, ls23, lq01, lq23 = ls01+s01, ls23+s23, lq01+q01, lq23+q23
-					luma := lumaCoef[0][p[0]] + lumaCoef[1][p[1]] + lumaCoef[2][p[2]]
-					t += luma
-					if grow == nil {
-						continue
-					}
-					// Tier 4, as localMask.
-					q := grow[4*x : 4*x+4 : 4*x+4]
-					u := ubuf[x]
-					lsb := 0
-					if q[0] != p[0] || q[1] != p[1] || q[2] != p[2] {
-						if d2 := labDist2(u, v); d2 > maxD2 {
-							maxD2 = d2
-						}
-						lsb = maxLSB(q, p)
-						loc.countDrift(golden, x, y, p)
-						if goldStats {
-							f0, f1, f2 = float64(u[0]), float64(u[1]), float64(u[2])
-							ff0, ff1, ff2 = float64(f0*f0), float64(f1*f1), float64(f2*f2)
-							luma = lumaCoef[0][q[0]] + lumaCoef[1][q[1]] + lumaCoef[2][q[2]]
-						}
-					}
-					if goldStats {
-						gn++
-						gs0, gs1, gs2 = gs0+f0, gs1+f1, gs2+f2
-						gq0, gq1, gq2 = gq0+ff0, gq1+ff1, gq2+ff2
-						s01, s23, q01, q23 := levelLanes(q)
-						gls01, gls23, glq01, glq23 = gls01+s01, gls23+s23, glq01+q01, glq23+q23
-						gt += luma
-					}
-					da := int(q[3]) - int(p[3])
-					da = max(da, -da)
-					maxA = max(maxA, da)
-					alpha := da >= alphaMin
-					if alpha {
-						alphaChanged++
-					}
-					in := alpha
-					if !in && lsb != 0 && lsb >= th.PixelMinLSB {
-						in = deltaEOf(labDist2(u, v)) > th.PixelDeltaE
-					}
-					mrow[x] = in
-					if in {
-						changed++
-					}
-				}
-				c.n, c.sum, c.sq = cn, [3]float64{s0, s1, s2}, [3]float64{q0, q1, q2}
-				l.n += uint64(sg.x1 - sg.x0)
-				l.add(ls01, ls23, lq01, lq23)
-				tsum[sg.tx] = t
+				tsum[sg.tx] = sumSegment(row, vbuf, sg.x0, sg.x1, &cc[sg.cx], &lc[sg.cx], tsum[sg.tx])
 				tcnt[sg.tx] += uint32(sg.x1 - sg.x0)
 				if goldStats {
-					gc.n, gc.sum, gc.sq = gn, [3]float64{gs0, gs1, gs2}, [3]float64{gq0, gq1, gq2}
-					gl.n += uint64(sg.x1 - sg.x0)
-					gl.add(gls01, gls23, glq01, glq23)
-					gtsum[sg.tx] = gt
+					gtsum[sg.tx] = sumSegment(grow, ubuf, sg.x0, sg.x1, &gcc[sg.cx], &glc[sg.cx], gtsum[sg.tx])
+				}
+			}
+			if grow == nil {
+				continue
+			}
+			// Tier 4, as localMask.
+			for x := range w {
+				p, q := row[4*x:4*x+4:4*x+4], grow[4*x:4*x+4:4*x+4]
+				u, v := ubuf[x], vbuf[x]
+				// d² is 0 where the colour did not change (u is v).
+				if d2 := labDist2(u, v); d2 > maxD2 {
+					maxD2 = d2
+				}
+				lsb := maxLSB(q, p)
+				if lsb != 0 {
+					loc.countDrift(golden, x, y, p)
+				}
+				da := int(q[3]) - int(p[3])
+				da = max(da, -da)
+				maxA = max(maxA, da)
+				alpha := da >= alphaMin
+				if alpha {
+					alphaChanged++
+				}
+				in := alpha
+				if !in && lsb != 0 && lsb >= th.PixelMinLSB {
+					in = deltaEOf(labDist2(u, v)) > th.PixelDeltaE
+				}
+				mrow[x] = in
+				if in {
+					changed++
 				}
 			}
 		}
@@ -265,6 +224,34 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 	}
 	st := mergeLocal(parts[:], mask, w, h, th.Window)
 	return s, gs, &st
+}
+
+// sumSegment adds the pixels [x0, x1) of a row (NRGBA bytes; lab, their
+// OKLab colours) to a grid cell's colour and level sums, and their Rec. 601
+// luma to t, a thumbnail cell's sum, which it returns. Within the segment
+// every sum is carried in a local variable, loaded from its cell before
+// and stored after: the same additions in the same order as a sum kept in
+// the cell, without the memory round trip. One side at a time: the two
+// sides' sums at once were more sums than registers.
+func sumSegment(row []byte, lab [][3]float32, x0, x1 int, c *colourAcc, l *levelAcc, t float64) float64 {
+	s0, s1, s2, q0, q1, q2 := c.sum[0], c.sum[1], c.sum[2], c.sq[0], c.sq[1], c.sq[2]
+	var ls01, ls23, lq01, lq23 uint64 // levelLanes
+	row, lab = row[4*x0:4*x1], lab[x0:x1]
+	for i, v := range lab {
+		p := row[4*i : 4*i+4 : 4*i+4]
+		f0, f1, f2 := float64(v[0]), float64(v[1]), float64(v[2])
+		s0, s1, s2 = s0+f0, s1+f1, s2+f2
+		q0, q1, q2 = q0+float64(f0*f0), q1+float64(f1*f1), q2+float64(f2*f2)
+		a01, a23, b01, b23 := levelLanes(p)
+		ls01, ls23, lq01, lq23 = ls01+a01, ls23+a23, lq01+b01, lq23+b23
+		t += lumaCoef[0][p[0]] + lumaCoef[1][p[1]] + lumaCoef[2][p[2]]
+	}
+	n := x1 - x0
+	c.n += float64(n)
+	c.sum, c.sq = [3]float64{s0, s1, s2}, [3]float64{q0, q1, q2}
+	l.n += uint64(n)
+	l.add(ls01, ls23, lq01, lq23)
+	return t
 }
 
 // colourAcc is a grid cell's OKLab sums during a scan.
