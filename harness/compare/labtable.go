@@ -22,6 +22,7 @@ import (
 // schedule, change the speed and never a bit.
 type labTable struct {
 	slots []labSlot
+	used  bool   // slots may hold colours: a pooled table is cleared before reuse
 	shift uint32 // 32 − log2(len(slots)): the hash's top bits index the table
 	mask  uint32
 }
@@ -46,7 +47,9 @@ const (
 	labMaxBits = 18
 )
 
-// labTables recycles the largest tables between passes (cleared on reuse).
+// labTables recycles the largest tables between passes (cleared on reuse;
+// a new one is not: its memory is zero, and its pages are touched first
+// by the pass's bands, on every core, rather than by one clear).
 var labTables = sync.Pool{New: func() any {
 	return &labTable{slots: make([]labSlot, 1<<labMaxBits), shift: 32 - labMaxBits, mask: 1<<labMaxBits - 1}
 }}
@@ -58,7 +61,10 @@ func newLabTable(pixels int) *labTable {
 	b := max(labMinBits, min(labMaxBits, bits.Len(uint(2*pixels))))
 	if b == labMaxBits {
 		t := labTables.Get().(*labTable)
-		clear(t.slots)
+		if t.used {
+			clear(t.slots)
+		}
+		t.used = true
 		return t
 	}
 	return &labTable{slots: make([]labSlot, 1<<b), shift: uint32(32 - b), mask: 1<<b - 1}
