@@ -27,10 +27,11 @@ type localStats struct {
 	up, down [3]int
 }
 
-// countDrift adds the signed level changes of the pixel at (x, y), whose
-// output is o, to st's up and down counts. Only pixels on a level edge of
-// their channel in the golden count (beside an unclipped other level,
-// edgeBit): inside a flat region every pixel
+// countDrift adds the signed level changes of pixel x of a golden row
+// (NRGBA bytes), whose output is o, to st's up and down counts; above and
+// below are the golden rows beside it (driftRows). Only pixels on a level
+// edge of their channel in the golden count (beside an unclipped other
+// level, edgeBit): inside a flat region every pixel
 // holds the same float value, so float jitter re-rounds them all the same
 // way, one level up or down, which no sign test could tell from a small
 // gain; on an edge between levels v and v+1 both sides hold values near
@@ -41,25 +42,10 @@ type localStats struct {
 // at random under noise, and the branches of a test per channel were most
 // of a noisy pair's mispredictions): a missing neighbour, at the image's
 // border, is read as the pixel itself, which is never an edge.
-func (st *localStats) countDrift(golden *image.NRGBA, x, y int, o []byte) {
-	w, h := golden.Rect.Dx(), golden.Rect.Dy()
-	i := y*golden.Stride + 4*x
-	l, r, u, d := i, i, i, i
-	if x > 0 {
-		l = i - 4
-	}
-	if x < w-1 {
-		r = i + 4
-	}
-	if y > 0 {
-		u = i - golden.Stride
-	}
-	if y < h-1 {
-		d = i + golden.Stride
-	}
-	pix := golden.Pix
-	g := pix[i : i+4 : i+4]
-	nl, nr, nu, nd := pix[l:l+4:l+4], pix[r:r+4:r+4], pix[u:u+4:u+4], pix[d:d+4:d+4]
+func (st *localStats) countDrift(row, above, below []byte, x int, o []byte) {
+	i, l, r := 4*x, 4*max(x-1, 0), 4*min(x+1, len(row)/4-1)
+	g, nu, nd := row[i:i+4:i+4], above[i:i+4:i+4], below[i:i+4:i+4]
+	nl, nr := row[l:l+4:l+4], row[r:r+4:r+4]
 	o = o[:4:4]
 	for c := range 3 {
 		gv, ov := g[c], o[c]
@@ -69,6 +55,14 @@ func (st *localStats) countDrift(golden *image.NRGBA, x, y int, o []byte) {
 		st.up[c] += live & b2i(ov > gv)
 		st.down[c] += live & b2i(ov < gv)
 	}
+}
+
+// driftRows are golden's row y and the rows above and below it, for
+// countDrift: the row itself where there is none (at the top and bottom).
+func driftRows(golden *image.NRGBA, y int) (row, above, below []byte) {
+	w, h := golden.Rect.Dx(), golden.Rect.Dy()
+	at := func(y int) []byte { return golden.Pix[y*golden.Stride : y*golden.Stride+4*w] }
+	return at(y), at(max(y-1, 0)), at(min(y+1, h-1))
 }
 
 // edgeBit is 1 when a neighbour's level n makes a level edge for level v
@@ -225,14 +219,15 @@ func localMask(a, b *image.NRGBA, t Thresholds, cache *labTable, mask []bool, y0
 	var st localStats
 	alphaMin := max(1, t.PixelAlphaLSB)
 	for y := y0; y < y1; y++ {
-		rowA, rowB := a.Pix[y*a.Stride:y*a.Stride+4*w], b.Pix[y*b.Stride:y*b.Stride+4*w]
+		rowA, above, below := driftRows(a, y)
+		rowB := b.Pix[y*b.Stride : y*b.Stride+4*w]
 		row := mask[y*w : (y+1)*w]
 		for x := range w {
 			pa, pb := rowA[4*x:4*x+4:4*x+4], rowB[4*x:4*x+4:4*x+4]
 			dE := 0.0
 			if pa[0] != pb[0] || pa[1] != pb[1] || pa[2] != pb[2] {
 				dE = float64(pixelDeltaE(cache.get(pa[0], pa[1], pa[2]), cache.get(pb[0], pb[1], pb[2])))
-				st.countDrift(a, x, y, pb)
+				st.countDrift(rowA, above, below, x, pb)
 			}
 			st.maxDeltaE = max(st.maxDeltaE, dE)
 			da := int(pa[3]) - int(pb[3])

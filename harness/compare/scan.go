@@ -170,16 +170,16 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 				continue
 			}
 			// Tier 4, as localMask.
+			_, above, below := driftRows(golden, y)
 			for x := range w {
 				p, q := row[4*x:4*x+4:4*x+4], grow[4*x:4*x+4:4*x+4]
 				u, v := ubuf[x], vbuf[x]
-				// d² is 0 where the colour did not change (u is v).
-				if d2 := labDist2(u, v); d2 > maxD2 {
-					maxD2 = d2
-				}
 				lsb := maxLSB(q, p)
-				if lsb != 0 {
-					loc.countDrift(golden, x, y, p)
+				if lsb != 0 { // else d² is 0 (u is v), and nothing drifted
+					if d2 := labDist2(u, v); d2 > maxD2 {
+						maxD2 = d2
+					}
+					loc.countDrift(grow, above, below, x, p)
 				}
 				da := int(q[3]) - int(p[3])
 				da = max(da, -da)
