@@ -27,46 +27,79 @@ type localStats struct {
 	up, down [3]int
 }
 
-// edgeWith reports whether a neighbour's level n makes a level edge for
-// level v that countDrift counts: it differs, and is not clipped. At an
-// edge with a clipped level (255 beside 254) only the unclipped side
-// would count, and its flips all go one way (towards the clip).
-func edgeWith(v, n byte) bool { return n != v && n != 0 && n != 255 }
-
-// countDrift adds the signed level changes of the pixel at (x, y), whose
-// output is o, to st's up and down counts. Only pixels on a level edge of
-// their channel in the golden count (beside an unclipped other level,
-// edgeWith): inside a flat region every pixel
+// countDrift adds the signed level changes of pixel x of a golden row
+// (NRGBA bytes), whose output is o, to st's up and down counts; above and
+// below are the golden rows beside it (driftRows). Only pixels on a level
+// edge of their channel in the golden count (beside an unclipped other
+// level, edgeBit): inside a flat region every pixel
 // holds the same float value, so float jitter re-rounds them all the same
 // way, one level up or down, which no sign test could tell from a small
 // gain; on an edge between levels v and v+1 both sides hold values near
 // v+½, one side's flips go up and the other's down. A gain, a cast or a
 // hue rotation moves the edges as it moves the rest.
-func (st *localStats) countDrift(golden *image.NRGBA, x, y int, o []byte) {
-	w, h := golden.Rect.Dx(), golden.Rect.Dy()
-	i := y*golden.Stride + 4*x
-	g := golden.Pix[i : i+4 : i+4]
+//
+// It takes no branch on the levels (a pixel's channels move up, down or not
+// at random under noise, and the branches of a test per channel were most
+// of a noisy pair's mispredictions): a missing neighbour, at the image's
+// border, is read as the pixel itself, which is never an edge.
+func (st *localStats) countDrift(row, above, below []byte, x int, o []byte) {
+	i, l, r := 4*x, 4*max(x-1, 0), 4*min(x+1, len(row)/4-1)
+	g, nu, nd := row[i:i+4:i+4], above[i:i+4:i+4], below[i:i+4:i+4]
+	nl, nr := row[l:l+4:l+4], row[r:r+4:r+4]
+	o = o[:4:4]
 	for c := range 3 {
 		gv, ov := g[c], o[c]
-		if gv == 0 || gv == 255 || gv == ov {
-			continue
-		}
-		edge := x > 0 && edgeWith(gv, golden.Pix[i-4+c]) || x < w-1 && edgeWith(gv, golden.Pix[i+4+c]) ||
-			y > 0 && edgeWith(gv, golden.Pix[i-golden.Stride+c]) || y < h-1 && edgeWith(gv, golden.Pix[i+golden.Stride+c])
-		switch {
-		case !edge:
-		case ov > gv:
-			st.up[c]++
-		default:
-			st.down[c]++
-		}
+		// Counted: gv unclipped (gv−1 wraps 0 to 255, 255 to 254) with an
+		// edge; up or down by the sign of the change (0 when none).
+		live := b2i(gv-1 < 254) & (edgeBit(gv, nl[c]) | edgeBit(gv, nr[c]) | edgeBit(gv, nu[c]) | edgeBit(gv, nd[c]))
+		st.up[c] += live & b2i(ov > gv)
+		st.down[c] += live & b2i(ov < gv)
 	}
+}
+
+// driftRows are golden's row y and the rows above and below it, for
+// countDrift: the row itself where there is none (at the top and bottom).
+func driftRows(golden *image.NRGBA, y int) (row, above, below []byte) {
+	w, h := golden.Rect.Dx(), golden.Rect.Dy()
+	at := func(y int) []byte { return golden.Pix[y*golden.Stride : y*golden.Stride+4*w] }
+	return at(y), at(max(y-1, 0)), at(min(y+1, h-1))
+}
+
+// edgeBit is 1 when a neighbour's level n makes a level edge for level v
+// that countDrift counts, else 0: it differs, and is not clipped (n−1
+// wraps 0 to 255, 255 to 254). At an edge with a clipped level (255
+// beside 254) only the unclipped side would count, and its flips all go
+// one way (towards the clip).
+func edgeBit(v, n byte) int { return b2i(n != v) & b2i(n-1 < 254) }
+
+// b2i is 1 for true, 0 for false (a SETcc, not a branch).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // pixelDeltaE is the ΔE (×100) between two OKLab colours, as float32.
 func pixelDeltaE(a, b [3]float32) float32 {
+	return float32(deltaEOf(labDist2(a, b)))
+}
+
+// labDist2 is the squared distance between two OKLab colours that
+// pixelDeltaE takes the root of.
+func labDist2(a, b [3]float32) float64 {
 	dl, da, db := float64(a[0]-b[0]), float64(a[1]-b[1]), float64(a[2]-b[2])
-	return float32(deltaEScale * math.Sqrt(float64(dl*dl)+float64(da*da)+float64(db*db)))
+	return float64(dl*dl) + float64(da*da) + float64(db*db)
+}
+
+// deltaEOf is pixelDeltaE given labDist2, widened to float64. It is
+// monotone (non-decreasing) in d2: a square root, a product and a
+// rounding to float32, each correctly rounded, so the largest ΔE of a
+// set of pixels is deltaEOf of their largest d2, and a pixel's ΔE need
+// not be taken to know it does not exceed a maximum or a threshold it
+// cannot reach.
+func deltaEOf(d2 float64) float64 {
+	return float64(float32(deltaEScale * math.Sqrt(d2)))
 }
 
 // maxLSB is the largest 8-bit channel difference (RGB) of two pixels.
@@ -88,7 +121,7 @@ func maxLSB(pa, pb []byte) int {
 //
 // The mask is made in row bands, concurrently (counts and maxima merge
 // exactly whatever the split). Colours are converted to OKLab as a band
-// reaches them, through a labCache; a pixel whose colour did not change
+// reaches them, through a labTable; a pixel whose colour did not change
 // has ΔE 0 without either. The window is then found in one pass over the
 // mask: colSum[x] counts column x over the last W rows, and a running sum
 // over W columns scans each band of rows. Windows are visited top to
@@ -104,9 +137,11 @@ func localBands(a, b *image.NRGBA, t Thresholds, bands int) localStats {
 	bands = min(max(bands, 1), h)
 	mask := make([]bool, w*h)
 	parts := make([]localStats, bands)
+	cache := newLabTable(2 * w * h)
+	defer cache.put()
 	var wg sync.WaitGroup
 	for k := range bands {
-		wg.Go(func() { parts[k] = localMask(a, b, t, mask, k*h/bands, (k+1)*h/bands) })
+		wg.Go(func() { parts[k] = localMask(a, b, t, cache, mask, k*h/bands, (k+1)*h/bands) })
 	}
 	wg.Wait()
 	return mergeLocal(parts, mask, w, h, t.Window)
@@ -179,21 +214,20 @@ func localWindow(window, w, h int) int {
 
 // localMask fills mask for rows [y0, y1) and returns those rows' counts
 // and maxima (the window fields unset).
-func localMask(a, b *image.NRGBA, t Thresholds, mask []bool, y0, y1 int) localStats {
+func localMask(a, b *image.NRGBA, t Thresholds, cache *labTable, mask []bool, y0, y1 int) localStats {
 	w := a.Rect.Dx()
 	var st localStats
-	cache := labCaches.Get().(*labCache)
-	defer labCaches.Put(cache)
 	alphaMin := max(1, t.PixelAlphaLSB)
 	for y := y0; y < y1; y++ {
-		rowA, rowB := a.Pix[y*a.Stride:y*a.Stride+4*w], b.Pix[y*b.Stride:y*b.Stride+4*w]
+		rowA, above, below := driftRows(a, y)
+		rowB := b.Pix[y*b.Stride : y*b.Stride+4*w]
 		row := mask[y*w : (y+1)*w]
 		for x := range w {
 			pa, pb := rowA[4*x:4*x+4:4*x+4], rowB[4*x:4*x+4:4*x+4]
 			dE := 0.0
 			if pa[0] != pb[0] || pa[1] != pb[1] || pa[2] != pb[2] {
 				dE = float64(pixelDeltaE(cache.get(pa[0], pa[1], pa[2]), cache.get(pb[0], pb[1], pb[2])))
-				st.countDrift(a, x, y, pb)
+				st.countDrift(rowA, above, below, x, pb)
 			}
 			st.maxDeltaE = max(st.maxDeltaE, dE)
 			da := int(pa[3]) - int(pb[3])

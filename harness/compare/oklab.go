@@ -72,17 +72,17 @@ type labPlanes struct {
 
 // toOKLab converts 8-bit NRGBA pixels (alpha ignored) to OKLab planes.
 // Rows are converted in parallel bands; every pixel is independent, so the
-// result does not depend on the split (nor on what a band's labCache held).
+// result does not depend on the split (nor on what the labTable held).
 func toOKLab(img *image.NRGBA) *labPlanes {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	p := &labPlanes{w: w, h: h, L: make([]float32, w*h), A: make([]float32, w*h), B: make([]float32, w*h)}
 	bands := min(runtime.GOMAXPROCS(0), max(1, h/64))
+	cache := newLabTable(w * h)
+	defer cache.put()
 	var wg sync.WaitGroup
 	for k := range bands {
 		y0, y1 := k*h/bands, (k+1)*h/bands
 		wg.Go(func() {
-			cache := labCaches.Get().(*labCache)
-			defer labCaches.Put(cache)
 			for y := y0; y < y1; y++ {
 				row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 				for x := 0; x < w; x++ {

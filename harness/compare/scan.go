@@ -3,48 +3,15 @@ package compare
 import (
 	"image"
 	"math"
+	"runtime"
 	"sync"
 )
-
-// labCacheBits sizes labCache: 2^14 entries, 256 KiB, within a core's L2.
-const labCacheBits = 14
-
-// labCache memoises linearToOKLab per 8-bit colour. Generated images
-// repeat colours (the 1024² fixture golden has 23 k distinct colours in
-// 1 M pixels; a ±1 LSB copy of it 31 k): a direct-mapped cache of 16 k
-// entries answers 94–97 % of its pixels without the three cube roots. An
-// entry holds the very float32 values the conversion gives, so the planes
-// do not depend on what the cache held: hits change the speed, never a
-// bit.
-type labCache [1 << labCacheBits]labEntry
-
-// labEntry is one slot of a labCache: 16 bytes, key and value in one
-// cache line.
-type labEntry struct {
-	key uint32 // colour | 1<<24; 0 is an empty slot
-	lab [3]float32
-}
 
 // oklab8 converts one 8-bit sRGB colour to OKLab, as float32.
 func oklab8(r, g, b uint8) [3]float32 {
 	L, A, B := linearToOKLab(srgbToLinear8[r], srgbToLinear8[g], srgbToLinear8[b])
 	return [3]float32{float32(L), float32(A), float32(B)}
 }
-
-// get returns the OKLab value of (r, g, b).
-func (c *labCache) get(r, g, b uint8) [3]float32 {
-	k := uint32(r)<<16 | uint32(g)<<8 | uint32(b) | 1<<24
-	h := (k * 2654435761) >> (32 - labCacheBits) // Fibonacci hashing
-	if e := &c[h]; e.key == k {
-		return e.lab
-	}
-	v := oklab8(r, g, b)
-	c[h] = labEntry{key: k, lab: v}
-	return v
-}
-
-// labCaches recycles labCache values between scans.
-var labCaches = sync.Pool{New: func() any { return new(labCache) }}
 
 // scanned is what one pass over an image's pixels derives: the colour and
 // level statistics, and the 64×64 luma sums the DCT hash is made from.
@@ -69,13 +36,15 @@ var lumaCoef = func() (t [3][256]float64) {
 // pixel, giving the same values, bit for bit, as colourStats of toOKLab,
 // levelStats and lumaThumb one after the other.
 //
-// The pass runs as one band per row of the 4×4 grid, concurrently. Each
+// The pass runs as one band per row of the 4×4 grid, the bands shared out
+// among GOMAXPROCS goroutines (scanPairWorkers). Each
 // statistic is a sum per grid cell, and per 64×64 thumbnail cell for the
 // hash (a thumbnail row lies inside one grid row: ⌊4y/h⌋ = ⌊⌊64y/h⌋/16⌋),
 // so every sum has one band as its only writer and gets its pixels in the
 // row-major order of a sequential pass: the floating-point results do
 // not depend on the split or the schedule. Level sums are integers,
-// exact in float64 either way.
+// exact in float64 either way. Colours are converted through one labTable
+// shared by the bands: each distinct colour once.
 func scan(px *image.NRGBA) *scanned {
 	s, _, _ := scanPair(px, nil, Thresholds{}, false)
 	return s
@@ -89,13 +58,21 @@ func scanAgainst(px, golden *image.NRGBA, th Thresholds) (*scanned, *localStats)
 
 // scanPair is scan of px that, given golden (the same size), also
 // measures tier 4 of px against it in the same pass (local's result, bit
-// for bit): px's colours are converted for the statistics anyway, so only
-// the golden's colours of the pixels that changed need converting. With
+// for bit): px's colours are converted for the statistics anyway. With
 // goldStats it also gives scan(golden), bit for bit, from the same pass:
-// where a pixel's colour is the same on both sides (most of them), its
-// conversion, products and luma serve both sums. With golden nil it is
-// scan, and the other results are nil.
+// where a pixel's colour is the same on both sides, its products and luma
+// serve both sums. A pixel's ΔE is taken only where it can matter: where
+// the local mask needs it (an 8-bit channel moved by PixelMinLSB or more),
+// and once for the maximum, from the largest squared distance (deltaEOf
+// is monotone). With golden nil it is scan, and the other results are nil.
 func scanPair(px, golden *image.NRGBA, th Thresholds, goldStats bool) (*scanned, *scanned, *localStats) {
+	return scanPairWorkers(px, golden, th, goldStats, runtime.GOMAXPROCS(0))
+}
+
+// scanPairWorkers is scanPair with its bands shared out among the given
+// number of goroutines (at most one per band): the results are the same,
+// bit for bit, for any number.
+func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, workers int) (*scanned, *scanned, *localStats) {
 	w, h := px.Rect.Dx(), px.Rect.Dy()
 	s := &scanned{thumb: make([]float64, hashSide*hashSide)}
 	goldStats = goldStats && golden != nil
@@ -111,14 +88,15 @@ func scanPair(px, golden *image.NRGBA, th Thresholds, goldStats bool) (*scanned,
 	alphaMin := max(1, th.PixelAlphaLSB)
 	// A row splits into segments of one thumbnail column each, and a
 	// thumbnail column lies inside one grid column (as rows do in bands).
-	// Within a segment every sum is carried in a local variable, loaded
-	// from its cell before and stored after: the same additions in the
-	// same order as a sum kept in the cell, without the memory round trip.
+	// A segment's sums are carried in locals (sumSegment).
+	// A segment is at most maxSegment pixels wide (a wider thumbnail
+	// column takes several): its level sums are carried two channels to a
+	// word (levelLanes), which then cannot overflow.
 	type segment struct{ x0, x1, tx, cx int }
 	var segs []segment
 	for x := 0; x < w; {
 		x1, tx := x, x*hashSide/w
-		for x1 < w && x1*hashSide/w == tx {
+		for x1 < w && x1*hashSide/w == tx && x1-x < maxSegment {
 			x1++
 		}
 		segs = append(segs, segment{x0: x, x1: x1, tx: tx, cx: x * gridSize / w})
@@ -133,146 +111,105 @@ func scanPair(px, golden *image.NRGBA, th Thresholds, goldStats bool) (*scanned,
 		glevels = make([]levelAcc, gridSize*gridSize)
 	}
 	cnt := make([]uint32, hashSide*hashSide)
-	var wg sync.WaitGroup
-	y0 := 0
+	pixels := w * h
+	if golden != nil {
+		pixels *= 2
+	}
+	cache := newLabTable(pixels)
+	defer cache.put()
+	// One band per row of the grid (rows [y0[cy], y0[cy+1])), each a
+	// function of the images alone: which worker runs it, and when,
+	// changes nothing.
+	var y0 [gridSize + 1]int
 	for cy := range gridSize {
-		y1 := y0
+		y1 := y0[cy]
 		for y1 < h && y1*gridSize/h == cy {
 			y1++
 		}
-		band0, band1 := y0, y1
-		y0 = y1
-		if band0 == band1 {
-			continue
+		y0[cy+1] = y1
+	}
+	// The row's colours in OKLab, looked up before the row's sums
+	// (lookRow: see there why), into buffers of the worker's.
+	band := func(cy int, vbuf, ubuf [][3]float32) {
+		band0, band1 := y0[cy], y0[cy+1]
+		cc, lc := colour[cy*gridSize:(cy+1)*gridSize], levels[cy*gridSize:(cy+1)*gridSize]
+		gcc, glc := cc, lc // written only with goldStats
+		if goldStats {
+			gcc, glc = gcolour[cy*gridSize:(cy+1)*gridSize], glevels[cy*gridSize:(cy+1)*gridSize]
 		}
-		wg.Go(func() {
-			cache := labCaches.Get().(*labCache)
-			defer labCaches.Put(cache)
-			cc, lc := colour[cy*gridSize:(cy+1)*gridSize], levels[cy*gridSize:(cy+1)*gridSize]
-			gcc, glc := cc, lc // written only with goldStats
-			if goldStats {
-				gcc, glc = gcolour[cy*gridSize:(cy+1)*gridSize], glevels[cy*gridSize:(cy+1)*gridSize]
+		loc := &parts[cy]
+		// Tier 4's counts and maxima, kept in locals rather than
+		// through loc (stored once, after the band).
+		var maxD2 float64 // the largest squared distance: ΔE is monotone in it
+		var maxA, alphaChanged, changed int
+		defer func() {
+			loc.maxDeltaE, loc.maxAlpha, loc.alphaChanged, loc.changed = deltaEOf(maxD2), maxA, alphaChanged, changed
+		}()
+		for y := band0; y < band1; y++ {
+			row := px.Pix[y*px.Stride : y*px.Stride+4*w]
+			var grow []byte
+			var mrow []bool
+			if golden != nil {
+				grow, mrow = golden.Pix[y*golden.Stride:y*golden.Stride+4*w], mask[y*w:(y+1)*w]
 			}
-			loc := &parts[cy]
-			// Tier 4's counts and maxima, kept in locals rather than
-			// through loc (stored once, after the band).
-			var maxDE float64
-			var maxA, alphaChanged, changed int
-			defer func() {
-				loc.maxDeltaE, loc.maxAlpha, loc.alphaChanged, loc.changed = maxDE, maxA, alphaChanged, changed
-			}()
-			for y := band0; y < band1; y++ {
-				row := px.Pix[y*px.Stride : y*px.Stride+4*w]
-				var grow []byte
-				var mrow []bool
-				if golden != nil {
-					grow, mrow = golden.Pix[y*golden.Stride:y*golden.Stride+4*w], mask[y*w:(y+1)*w]
-				}
-				ty := y * hashSide / h
-				tsum, tcnt := s.thumb[ty*hashSide:(ty+1)*hashSide], cnt[ty*hashSide:(ty+1)*hashSide]
-				gtsum := tsum // written only with goldStats
+			ty := y * hashSide / h
+			tsum, tcnt := s.thumb[ty*hashSide:(ty+1)*hashSide], cnt[ty*hashSide:(ty+1)*hashSide]
+			gtsum := tsum // written only with goldStats
+			if goldStats {
+				gtsum = gs.thumb[ty*hashSide : (ty+1)*hashSide]
+			}
+			cache.lookRow(vbuf, ubuf, row, grow)
+			for _, sg := range segs {
+				tsum[sg.tx] = sumSegment(row, vbuf, sg.x0, sg.x1, &cc[sg.cx], &lc[sg.cx], tsum[sg.tx])
+				tcnt[sg.tx] += uint32(sg.x1 - sg.x0)
 				if goldStats {
-					gtsum = gs.thumb[ty*hashSide : (ty+1)*hashSide]
+					gtsum[sg.tx] = sumSegment(grow, ubuf, sg.x0, sg.x1, &gcc[sg.cx], &glc[sg.cx], gtsum[sg.tx])
 				}
-				prev, v := uint32(0), [3]float32{}  // the last colour converted: 0 is no colour
-				gprev, u := uint32(0), [3]float32{} // the same, for the golden's colours
-				for _, sg := range segs {
-					c, l := &cc[sg.cx], &lc[sg.cx]
-					cn, s0, s1, s2, q0, q1, q2 := c.n, c.sum[0], c.sum[1], c.sum[2], c.sq[0], c.sq[1], c.sq[2]
-					var ls0, ls1, ls2, ls3, lq0, lq1, lq2, lq3 uint64
-					t := tsum[sg.tx]
-					// The golden's sums, as its own scan carries them.
-					gc, gl := &gcc[sg.cx], &glc[sg.cx]
-					gn, gs0, gs1, gs2, gq0, gq1, gq2 := gc.n, gc.sum[0], gc.sum[1], gc.sum[2], gc.sq[0], gc.sq[1], gc.sq[2]
-					var gls0, gls1, gls2, gls3, glq0, glq1, glq2, glq3 uint64
-					gt := gtsum[sg.tx]
-					for x := sg.x0; x < sg.x1; x++ {
-						p := row[4*x : 4*x+4 : 4*x+4]
-						k := uint32(p[0])<<16 | uint32(p[1])<<8 | uint32(p[2]) | 1<<24
-						if grow != nil {
-							// The golden's colour first: a golden is
-							// smooth (the fixture's repeats its left
-							// neighbour's at 73 % of pixels, a noisy
-							// output at 16 %), and an unchanged pixel's
-							// colour is the output's too.
-							q := grow[4*x : 4*x+4 : 4*x+4]
-							if kq := uint32(q[0])<<16 | uint32(q[1])<<8 | uint32(q[2]) | 1<<24; kq != gprev {
-								gprev, u = kq, cache.get(q[0], q[1], q[2])
-							}
-							if k == gprev {
-								prev, v = k, u
-							}
-						}
-						if k != prev {
-							prev, v = k, cache.get(p[0], p[1], p[2])
-						}
-						cn++
-						f0, f1, f2 := float64(v[0]), float64(v[1]), float64(v[2])
-						ff0, ff1, ff2 := float64(f0*f0), float64(f1*f1), float64(f2*f2)
-						s0, s1, s2 = s0+f0, s1+f1, s2+f2
-						q0, q1, q2 = q0+ff0, q1+ff1, q2+ff2
-						r, g, b, a := uint64(p[0]), uint64(p[1]), uint64(p[2]), uint64(p[3])
-						rr, gg, bb := r*r, g*g, b*b
-						ls0, ls1, ls2, ls3 = ls0+r, ls1+g, ls2+b, ls3+a
-						lq0, lq1, lq2, lq3 = lq0+rr, lq1+gg, lq2+bb, lq3+a*a
-						luma := lumaCoef[0][p[0]] + lumaCoef[1][p[1]] + lumaCoef[2][p[2]]
-						t += luma
-						if grow == nil {
-							continue
-						}
-						// Tier 4, as localMask.
-						q := grow[4*x : 4*x+4 : 4*x+4]
-						dE := 0.0
-						if q[0] != p[0] || q[1] != p[1] || q[2] != p[2] {
-							dE = float64(pixelDeltaE(u, v))
-							if dE > maxDE { // dE ≥ 0, never NaN: max's result
-								maxDE = dE
-							}
-							loc.countDrift(golden, x, y, p)
-							if goldStats {
-								f0, f1, f2 = float64(u[0]), float64(u[1]), float64(u[2])
-								ff0, ff1, ff2 = float64(f0*f0), float64(f1*f1), float64(f2*f2)
-								r, g, b = uint64(q[0]), uint64(q[1]), uint64(q[2])
-								rr, gg, bb = r*r, g*g, b*b
-								luma = lumaCoef[0][q[0]] + lumaCoef[1][q[1]] + lumaCoef[2][q[2]]
-							}
-						}
-						if goldStats {
-							gn++
-							gs0, gs1, gs2 = gs0+f0, gs1+f1, gs2+f2
-							gq0, gq1, gq2 = gq0+ff0, gq1+ff1, gq2+ff2
-							ga := uint64(q[3])
-							gls0, gls1, gls2, gls3 = gls0+r, gls1+g, gls2+b, gls3+ga
-							glq0, glq1, glq2, glq3 = glq0+rr, glq1+gg, glq2+bb, glq3+ga*ga
-							gt += luma
-						}
-						da := int(q[3]) - int(p[3])
-						da = max(da, -da)
-						maxA = max(maxA, da)
-						alpha := da >= alphaMin
-						if alpha {
-							alphaChanged++
-						}
-						in := alpha || dE > th.PixelDeltaE && maxLSB(q, p) >= th.PixelMinLSB
-						mrow[x] = in
-						if in {
-							changed++
-						}
+			}
+			if grow == nil {
+				continue
+			}
+			// Tier 4, as localMask.
+			_, above, below := driftRows(golden, y)
+			for x := range w {
+				p, q := row[4*x:4*x+4:4*x+4], grow[4*x:4*x+4:4*x+4]
+				u, v := ubuf[x], vbuf[x]
+				lsb := maxLSB(q, p)
+				if lsb != 0 { // else d² is 0 (u is v), and nothing drifted
+					if d2 := labDist2(u, v); d2 > maxD2 {
+						maxD2 = d2
 					}
-					c.n, c.sum, c.sq = cn, [3]float64{s0, s1, s2}, [3]float64{q0, q1, q2}
-					l.n += uint64(sg.x1 - sg.x0)
-					l.sum[0], l.sum[1], l.sum[2], l.sum[3] = l.sum[0]+ls0, l.sum[1]+ls1, l.sum[2]+ls2, l.sum[3]+ls3
-					l.sq[0], l.sq[1], l.sq[2], l.sq[3] = l.sq[0]+lq0, l.sq[1]+lq1, l.sq[2]+lq2, l.sq[3]+lq3
-					tsum[sg.tx] = t
-					tcnt[sg.tx] += uint32(sg.x1 - sg.x0)
-					if goldStats {
-						gc.n, gc.sum, gc.sq = gn, [3]float64{gs0, gs1, gs2}, [3]float64{gq0, gq1, gq2}
-						gl.n += uint64(sg.x1 - sg.x0)
-						gl.sum[0], gl.sum[1], gl.sum[2], gl.sum[3] = gl.sum[0]+gls0, gl.sum[1]+gls1, gl.sum[2]+gls2, gl.sum[3]+gls3
-						gl.sq[0], gl.sq[1], gl.sq[2], gl.sq[3] = gl.sq[0]+glq0, gl.sq[1]+glq1, gl.sq[2]+glq2, gl.sq[3]+glq3
-						gtsum[sg.tx] = gt
-					}
+					loc.countDrift(grow, above, below, x, p)
 				}
+				da := int(q[3]) - int(p[3])
+				da = max(da, -da)
+				maxA = max(maxA, da)
+				alpha := da >= alphaMin
+				if alpha {
+					alphaChanged++
+				}
+				in := alpha
+				if !in && lsb != 0 && lsb >= th.PixelMinLSB {
+					in = deltaEOf(labDist2(u, v)) > th.PixelDeltaE
+				}
+				mrow[x] = in
+				if in {
+					changed++
+				}
+			}
+		}
+	}
+	workers = min(max(workers, 1), gridSize)
+	var wg sync.WaitGroup
+	for k := range workers {
+		wg.Go(func() {
+			vbuf := make([][3]float32, w)
+			var ubuf [][3]float32
+			if golden != nil {
+				ubuf = make([][3]float32, w)
+			}
+			for cy := k; cy < gridSize; cy += workers {
+				band(cy, vbuf, ubuf)
 			}
 		})
 	}
@@ -289,6 +226,34 @@ func scanPair(px, golden *image.NRGBA, th Thresholds, goldStats bool) (*scanned,
 	return s, gs, &st
 }
 
+// sumSegment adds the pixels [x0, x1) of a row (NRGBA bytes; lab, their
+// OKLab colours) to a grid cell's colour and level sums, and their Rec. 601
+// luma to t, a thumbnail cell's sum, which it returns. Within the segment
+// every sum is carried in a local variable, loaded from its cell before
+// and stored after: the same additions in the same order as a sum kept in
+// the cell, without the memory round trip. One side at a time: the two
+// sides' sums at once were more sums than registers.
+func sumSegment(row []byte, lab [][3]float32, x0, x1 int, c *colourAcc, l *levelAcc, t float64) float64 {
+	s0, s1, s2, q0, q1, q2 := c.sum[0], c.sum[1], c.sum[2], c.sq[0], c.sq[1], c.sq[2]
+	var ls01, ls23, lq01, lq23 uint64 // levelLanes
+	row, lab = row[4*x0:4*x1], lab[x0:x1]
+	for i, v := range lab {
+		p := row[4*i : 4*i+4 : 4*i+4]
+		f0, f1, f2 := float64(v[0]), float64(v[1]), float64(v[2])
+		s0, s1, s2 = s0+f0, s1+f1, s2+f2
+		q0, q1, q2 = q0+float64(f0*f0), q1+float64(f1*f1), q2+float64(f2*f2)
+		a01, a23, b01, b23 := levelLanes(p)
+		ls01, ls23, lq01, lq23 = ls01+a01, ls23+a23, lq01+b01, lq23+b23
+		t += lumaCoef[0][p[0]] + lumaCoef[1][p[1]] + lumaCoef[2][p[2]]
+	}
+	n := x1 - x0
+	c.n += float64(n)
+	c.sum, c.sq = [3]float64{s0, s1, s2}, [3]float64{q0, q1, q2}
+	l.n += uint64(n)
+	l.add(ls01, ls23, lq01, lq23)
+	return t
+}
+
 // colourAcc is a grid cell's OKLab sums during a scan.
 type colourAcc struct {
 	n       float64
@@ -299,6 +264,28 @@ type colourAcc struct {
 type levelAcc struct {
 	n       uint64
 	sum, sq [4]uint64
+}
+
+// maxSegment bounds a scan segment's width so that levelLanes sums cannot
+// overflow a lane: 4096 × 255² < 2³².
+const maxSegment = 4096
+
+// levelLanes are the level sums' terms of one NRGBA pixel, two channels to
+// a word, a channel to 32 bits: R and G levels, B and A levels, and their
+// squares. Sums of these over at most maxSegment pixels are the channels'
+// sums lane by lane (add unpacks them): four integer additions a pixel
+// instead of eight, and fewer sums to keep in registers.
+func levelLanes(p []byte) (s01, s23, q01, q23 uint64) {
+	p = p[:4:4]
+	r, g, b, a := uint64(p[0]), uint64(p[1]), uint64(p[2]), uint64(p[3])
+	return r | g<<32, b | a<<32, r*r | g*g<<32, b*b | a*a<<32
+}
+
+// add adds a segment's levelLanes sums to the cell's.
+func (l *levelAcc) add(s01, s23, q01, q23 uint64) {
+	const lo = 1<<32 - 1
+	l.sum[0], l.sum[1], l.sum[2], l.sum[3] = l.sum[0]+s01&lo, l.sum[1]+s01>>32, l.sum[2]+s23&lo, l.sum[3]+s23>>32
+	l.sq[0], l.sq[1], l.sq[2], l.sq[3] = l.sq[0]+q01&lo, l.sq[1]+q01>>32, l.sq[2]+q23&lo, l.sq[3]+q23>>32
 }
 
 // finish turns a scan's cell sums of img into its statistics, and its
@@ -373,4 +360,10 @@ func fillThumb(img *image.NRGBA, sum []float64, cnt []uint32) {
 			sum[i] = float64(0.299*float64(p[0])) + float64(0.587*float64(p[1])) + float64(0.114*float64(p[2]))
 		}
 	}
+}
+
+var zzTable = true
+
+type labGetter interface {
+	get(r, g, b uint8) [3]float32
 }

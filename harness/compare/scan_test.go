@@ -84,6 +84,63 @@ func TestScanMatchesSequential(t *testing.T) {
 	}
 }
 
+// TestScanPairWorkers: the pass over a pair gives the same results, every
+// field bit for bit, whether its bands run on 1, 2, 4 or 7 goroutines
+// (more than there are bands), and the same as each side's scan alone.
+func TestScanPairWorkers(t *testing.T) {
+	t.Parallel()
+	for name, golden := range scanImages(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			// A ±1–2 LSB change in a third of the channel values, alpha
+			// included, clipped at 0 and 255.
+			out := image.NewNRGBA(golden.Rect)
+			rng := rand.New(rand.NewPCG(uint64(len(golden.Pix)), 3))
+			for i, v := range golden.Pix {
+				d := []int{0, 0, 0, 0, 1, -1, 2, -2, 1}[rng.IntN(9)]
+				out.Pix[i] = uint8(min(255, max(0, int(v)+d)))
+			}
+			th := DefaultThresholds()
+			th.PixelMinLSB = 1 // every changed pixel's ΔE is taken
+			wantO, wantG := scan(out), scan(golden)
+			_, wantLoc := scanAgainst(out, golden, th)
+			for _, workers := range []int{1, 2, 4, 7} {
+				so, sg, loc := scanPairWorkers(out, golden, th, true, workers)
+				if !reflect.DeepEqual(so, wantO) {
+					t.Errorf("%d workers: the output's statistics differ from its scan alone", workers)
+				}
+				if !reflect.DeepEqual(sg, wantG) {
+					t.Errorf("%d workers: the golden's statistics differ from its scan alone", workers)
+				}
+				if *loc != *wantLoc {
+					t.Errorf("%d workers: tier 4 = %+v\nwant %+v", workers, *loc, *wantLoc)
+				}
+				if want := localSAT(golden, out, th); *loc != want {
+					t.Errorf("%d workers: tier 4 = %+v\nsummed-area table gives %+v", workers, *loc, want)
+				}
+			}
+		})
+	}
+}
+
+// TestScanWideSegments: the level sums of a row wider than 64 segments of
+// maxSegment pixels, nine levels in ten 255 (the largest squares), are
+// exact: without the cap on a segment's width, the squares' lanes of
+// levelLanes would overflow.
+func TestScanWideSegments(t *testing.T) {
+	t.Parallel()
+	w := 64 * 80000 // a thumbnail column of 80 000 px: 72 000 × 255² > 2³²
+	px := image.NewNRGBA(image.Rect(0, 0, w, 1))
+	for i := range px.Pix {
+		if i/4%10 != 0 {
+			px.Pix[i] = 255
+		}
+	}
+	if got, want := scan(px).levels, levelStats(px); !reflect.DeepEqual(got, want) {
+		t.Errorf("level statistics differ:\n got %+v\nwant %+v", got.Global, want.Global)
+	}
+}
+
 // TestIconsMatchImages4: icons gives images4's Icon and IconNN, bit for
 // bit, alpha and an offset origin included.
 func TestIconsMatchImages4(t *testing.T) {
@@ -192,18 +249,35 @@ func TestLocalMatchesSummedAreaTable(t *testing.T) {
 	for i := 3; i < len(alpha.Pix); i += 4 * 37 {
 		alpha.Pix[i] = 200
 	}
+	// Levels at and beside the clips (0, 1, 254, 255), moved by ±1 at
+	// random: the drift counts' edge cases on every channel.
+	clipG, clipO := image.NewNRGBA(golden.Rect), image.NewNRGBA(golden.Rect)
+	rng := rand.New(rand.NewPCG(11, 5))
+	for i := range clipG.Pix {
+		v := []int{0, 1, 254, 255, 128}[rng.IntN(5)]
+		if i%4 == 3 {
+			v = 255
+		}
+		clipG.Pix[i] = uint8(v)
+		clipO.Pix[i] = uint8(min(255, max(0, v+rng.IntN(3)-1)))
+	}
 	outs := map[string]*image.NRGBA{"alpha": alpha}
 	for _, e := range edits() {
 		if out := e.apply(f, golden, 7); out.Rect == golden.Rect {
 			outs[e.name] = out
 		}
 	}
+	outs["clipped"] = clipO // against clipG
 	for name, out := range outs {
 		for _, win := range []int{1, 3, 16, 119, 500} {
 			t.Run(fmt.Sprintf("%s/window=%d", name, win), func(t *testing.T) {
 				t.Parallel()
 				th := DefaultThresholds()
 				th.Window = win
+				golden := golden
+				if name == "clipped" {
+					golden = clipG
+				}
 				want := localSAT(golden, out, th)
 				for _, bands := range []int{1, 2, 3, 7} {
 					if got := localBands(golden, out, th, bands); got != want {
