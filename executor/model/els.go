@@ -66,7 +66,22 @@ func (m *Model) predictELSWorkers(ctx context.Context, x *node.Tensor, B, h, w i
 	if err := j.run(ctx, workers); err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
+	// x − m, the residual of the patch posterior's mean, before
+	// widenSmooth changes out: the generic component's weights need it.
+	var res []float32
+	if sigma >= elsGenericMinSigma && sigma < elsGenericMaxSigma && !m.noELSGeneric {
+		res = make([]float32, len(x.Data))
+		for i, o := range j.out.Data {
+			res[i] = float32((float64(x.Data[i]) - float64(o)) / (1 - j.a))
+		}
+	}
 	m.widenSmooth(j.out, x, B, h, w, sigma)
+	if res != nil {
+		d := m.cfg.LatentChannels * h * w
+		for b := 0; b < B; b++ {
+			m.mixELSGeneric(j.out.Data[b*d:(b+1)*d], x.Data[b*d:(b+1)*d], res[b*d:(b+1)*d], j.sz, sigma)
+		}
+	}
 	return j.out, nil
 }
 
