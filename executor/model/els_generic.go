@@ -238,7 +238,7 @@ func fitGSM(xs []float64, floor float64) []gsm {
 			}
 			for m := range r {
 				sw[m] += r[m] / z
-				sq[m] += float64(r[m]/z) * float64(x*x)
+				sq[m] += float64(float64(r[m]/z) * float64(x*x))
 			}
 		}
 		for m := range pi {
