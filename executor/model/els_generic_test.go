@@ -93,11 +93,11 @@ func TestELSGSMFit(t *testing.T) {
 // TestELSGenericKeepsUnexplainedInput: at σ = 0.8 (img2img at denoise
 // ≈ 0.3), a latent no exemplar explains (an exemplar mirrored left to
 // right) is denoised towards itself with the generic component, where the
-// exemplar pieces alone draw it away (measured: 0.37 to 0.41 of the
+// exemplar pieces alone draw it away (measured: 0.40 to 0.43 of the
 // distance without it); an exemplar with the same noise still snaps onto
-// itself: the generic component takes a few pixels (D is 17 to 35 from
-// the exemplar against 2 to 3 without it), but less than a tenth of the
-// noise's energy (655). 16×16 latents.
+// itself: the generic component takes a few pixels (D is 4.7 to 7.6 from
+// the exemplar, against 1.7 to 3.3 without it), far less than the noise's
+// energy (655). 16×16 latents.
 func TestELSGenericKeepsUnexplainedInput(t *testing.T) {
 	t.Parallel()
 	on := loadCkpt(t, "regen-els.safetensors")
@@ -154,7 +154,7 @@ func TestELSGenericKeepsUnexplainedInput(t *testing.T) {
 				for _, v := range noise {
 					dn += sq(sigma * float64(v))
 				}
-				if dOn > 0.1*dn {
+				if dOn > 0.03*dn {
 					t.Errorf("exemplar %d: ‖D − μ‖² %.1f with the generic component (%.1f without, noise %.1f): it took the exemplar's place", k, dOn, dOff, dn)
 				}
 			}

@@ -31,7 +31,7 @@ const (
 	// input than at 0.5 (distance at 0.3 ≤ keepRatio × distance at 0.5),
 	// in both modes. A model that keeps the input's shapes at low denoise
 	// is below it (gmm 0.64: the generic component keeps the two-shape
-	// scene; els 0.72: its wavelet generic component keeps the square and
+	// scene; els 0.69: its wavelet generic component keeps the square and
 	// the circle's outline at 0.3, and the exemplar pieces take over at
 	// 0.5); one that snaps every input onto its nearest exemplar is not
 	// (gmm 0.79 before its generic component: both denoise levels drew the
