@@ -14,7 +14,12 @@
 # odiff-bin; ODIFF=/path/to/odiff to choose the binary); without either it
 # says so and exits 0: never required in CI.
 #
-# Usage: hack/comparebench.sh   (RUNS, default 30: runs per command)
+# BASE=/path/to/another/regen adds that binary's runs to the same
+# hyperfine invocation, as "base" (build main's once, e.g.
+# go build -tags regenfast -o /tmp/base/regen ./cmd/regen in a checkout of
+# main): on a loaded machine only runs side by side compare.
+#
+# Usage: hack/comparebench.sh   (RUNS, default 30: runs per command; BASE)
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,13 +50,17 @@ dir=${COMPAREBENCH_DIR:-out/comparebench}
 go run ./hack/comparepair -out "$dir"
 g=$dir/golden.png
 # -i: both exit non-zero on some pairs by design (odiff when pixels differ).
-hyperfine -N -i -w 3 -r "${RUNS:-30}" --export-csv "$dir/hyperfine.csv" --export-markdown "$dir/hyperfine.md" \
-	-n "regen noisy" "bin/regen compare $g $dir/noisy.png" \
-	-n "odiff noisy" "$odiff $g $dir/noisy.png" \
-	-n "regen identical" "bin/regen compare $g $dir/identical.png" \
-	-n "odiff identical" "$odiff $g $dir/identical.png" \
-	-n "regen same-file" "bin/regen compare $g $g" \
-	-n "odiff same-file" "$odiff $g $g"
+cmds=()
+for pair in noisy identical same-file; do
+	f=$dir/$pair.png
+	[ "$pair" = same-file ] && f=$g
+	cmds+=(-n "regen $pair" "bin/regen compare $g $f")
+	if [ -n "${BASE:-}" ]; then
+		cmds+=(-n "base $pair" "$BASE compare $g $f")
+	fi
+	cmds+=(-n "odiff $pair" "$odiff $g $f")
+done
+hyperfine -N -i -w 3 -r "${RUNS:-30}" --export-csv "$dir/hyperfine.csv" --export-markdown "$dir/hyperfine.md" "${cmds[@]}"
 
 echo
 echo "== regen compare / odiff, whole process (${RUNS:-30} runs each; ms)"
@@ -63,10 +72,14 @@ NR == 1 { next }
 	if (!(pair in seen)) { seen[pair] = 1; order[++np] = pair }
 }
 END {
-	printf "%-10s %10s %10s %8s %10s %10s %8s\n", "pair", "regen wall", "odiff wall", "ratio", "regen cpu", "odiff cpu", "ratio"
+	printf "%-6s %-10s %10s %10s %8s %10s %10s %8s\n", "", "pair", "wall", "odiff wall", "ratio", "cpu", "odiff cpu", "ratio"
 	for (i = 1; i <= np; i++) {
 		p = order[i]
-		printf "%-10s %10.1f %10.1f %7.2fx %10.1f %10.1f %7.2fx\n", p, wall["regen", p], wall["odiff", p], wall["regen", p] / wall["odiff", p], cpu["regen", p], cpu["odiff", p], cpu["regen", p] / cpu["odiff", p]
+		for (t = 1; t <= 2; t++) {
+			tool = t == 1 ? "regen" : "base"
+			if (!((tool, p) in wall)) continue
+			printf "%-6s %-10s %10.1f %10.1f %7.2fx %10.1f %10.1f %7.2fx\n", tool, p, wall[tool, p], wall["odiff", p], wall[tool, p] / wall["odiff", p], cpu[tool, p], cpu["odiff", p], cpu[tool, p] / cpu["odiff", p]
+		}
 	}
 }' "$dir/hyperfine.csv" | tee "$dir/summary.txt"
 echo "comparebench: results in $dir (hyperfine.md, hyperfine.csv, summary.txt)"

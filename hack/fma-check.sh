@@ -20,7 +20,16 @@
 # Pow, Cbrt, Lgamma, ...) are compiled with fusion on arm64 and amd64 v3, and
 # math.Exp is assembly that picks an FMA path at run time on amd64 CPUs with
 # FMA and always uses FMADD on arm64; their last bits can differ between
-# machines whatever this script says. A line that calls math.FMA on an
+# machines whatever the listing says. The numeric paths therefore take them
+# from internal/pmath (checked here like the others), and a second, textual
+# guard fails on any call of such a math function in the non-test Go files of
+# the guarded directories below. It is a grep: it does not see math imported
+# under another name, a function value (f := math.Exp) passed around, or a
+# call made for them by another package (a helper outside these
+# directories); math.Sqrt, Abs, Floor, FMA, Frexp, Ldexp, Modf, Max, Min,
+# ... are exact IEEE operations and allowed. harness/compare (the
+# comparator's OKLab cube roots and gamma, whose scores are judged against
+# thresholds, not bits) is not guarded. A line that calls math.FMA on an
 # allow-listed file is trusted as a whole.
 #
 # Usage: hack/fma-check.sh [package ...]   (default: the packages below)
@@ -36,7 +45,22 @@ if [ ${#pkgs[@]} -eq 0 ]; then
     ./executor/nodes/...
     ./harness/compare
     ./fixtures/gen
+    ./internal/pmath
   )
+fi
+
+# The textual guard: directories whose non-test Go files may not call the
+# math package's non-portable functions (use internal/pmath).
+guarded=(executor/model executor/backend/cpu executor/sampling executor/nodes fixtures/gen)
+nonportable='(^|[^[:alnum:]_.])math\.(Exp|Exp2|Expm1|Log|Log2|Log10|Log1p|Pow|Pow10|Cbrt|Sin|Cos|Sincos|Tan|Asin|Acos|Atan|Atan2|Sinh|Cosh|Tanh|Asinh|Acosh|Atanh|Erf|Erfc|Erfinv|Erfcinv|Gamma|Lgamma|Hypot|J0|J1|Jn|Y0|Y1|Yn)\('
+if [ $# -eq 0 ]; then
+  calls=$(grep -rnE --include='*.go' --exclude='*_test.go' "$nonportable" "${guarded[@]}" || true)
+  if [ -n "$calls" ]; then
+    echo "fma-check: non-portable math function(s) in a numeric path (bits differ between machines):"
+    printf '%s\n' "$calls" | sed 's/^/  /'
+    echo "fix: use internal/pmath (add the function there if it is missing)."
+    exit 1
+  fi
 fi
 
 # Files (relative to the repository root) that fuse on purpose, through
@@ -119,4 +143,4 @@ if [ $bad -ne 0 ]; then
   echo "fix: round the product explicitly, e.g. z + float64(x*y) (see executor/model, executor/backend/cpu/madd_plain.go)."
   exit 1
 fi
-echo "fma-check: ok (${#pkgs[@]} packages, arm64 and amd64.v3; $allowed deliberate math.FMA instruction(s) in ${allow[*]})"
+echo "fma-check: ok (${#pkgs[@]} packages, no math.Exp/Log/Pow/... call in ${guarded[*]}, arm64 and amd64.v3; $allowed deliberate math.FMA instruction(s) in ${allow[*]})"

@@ -18,6 +18,16 @@ echo "== go vet"
 go vet ./...
 echo "== fma-check (CPU goldens must not depend on fused multiply-adds)"
 hack/fma-check.sh
+# The pinned bits once more with the compiler free to fuse (GOAMD64=v3), where this CPU can
+# run v3 code: the portable math and the samplers must not notice.
+if [ "$(go env GOARCH)" = amd64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo &&
+	grep -qw bmi2 /proc/cpuinfo && grep -qw movbe /proc/cpuinfo && grep -qw f16c /proc/cpuinfo; then
+	echo "== GOAMD64=v3: pinned bits (internal/pmath, executor/sampling, executor/backend/cpu)"
+	GOAMD64=v3 go test -count=1 -run '^(TestPinnedBits|TestSpecialCases|TestAccuracy|TestSamplerGoldenBits|TestGoldenBits)$' \
+		./internal/pmath ./executor/sampling ./executor/backend/cpu
+else
+	echo "== skipped: GOAMD64=v3 pinned bits (not an amd64 CPU with AVX2, FMA, BMI2, MOVBE and F16C)"
+fi
 echo "== go test -race"
 tools=$(mktemp -d)
 trap 'rm -rf "$tools"' EXIT

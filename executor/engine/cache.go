@@ -65,36 +65,17 @@ type isChangedFunc func(vn *vnode) (key string, always bool)
 // never match.
 func signatures(p *plan, isChanged isChangedFunc, nonce string) (map[string]string, error) {
 	sigs := make(map[string]string, len(p.nodes))
-	// Post-order over the plan from its outputs, without recursion.
-	type frame struct {
-		id   string
-		next int
-		deps []string
-	}
+	lookup := func(id string) *vnode { return p.nodes[id] }
+	sign := func(vn *vnode) string { return nodeSignature(vn, sigs, isChanged, nonce) }
 	for _, root := range p.outputs {
 		if _, done := sigs[root]; done {
 			continue
 		}
-		stack := []frame{{id: root, deps: depsOf(p.nodes[root])}}
-		onStack := map[string]bool{root: true}
-		for len(stack) > 0 {
-			f := &stack[len(stack)-1]
-			if f.next < len(f.deps) {
-				d := f.deps[f.next]
-				f.next++
-				if _, done := sigs[d]; done {
-					continue
-				}
-				if onStack[d] {
-					return nil, fmt.Errorf("compute signatures: dependency cycle through node %s", d)
-				}
-				onStack[d] = true
-				stack = append(stack, frame{id: d, deps: depsOf(p.nodes[d])})
-				continue
+		if blocked, _ := signWalk(root, lookup, sigs, nil, sign); blocked != "" {
+			if p.nodes[blocked] == nil {
+				return nil, fmt.Errorf("compute signatures: link to node %s, which is not in the plan", blocked)
 			}
-			sigs[f.id] = nodeSignature(p.nodes[f.id], sigs, isChanged, nonce)
-			delete(onStack, f.id)
-			stack = stack[:len(stack)-1]
+			return nil, fmt.Errorf("compute signatures: dependency cycle through node %s", blocked)
 		}
 	}
 	return sigs, nil
@@ -112,12 +93,8 @@ func outsideSignatures(p *plan, sigs map[string]string, isChanged isChangedFunc,
 		}
 		return p.outside[id]
 	}
+	sign := func(vn *vnode) string { return nodeSignature(vn, sigs, isChanged, nonce) }
 	bad := map[string]bool{}
-	type frame struct {
-		id   string
-		next int
-		deps []string
-	}
 	for _, root := range p.g.Order {
 		if _, ok := p.outside[root]; !ok {
 			continue
@@ -125,37 +102,58 @@ func outsideSignatures(p *plan, sigs map[string]string, isChanged isChangedFunc,
 		if _, done := sigs[root]; done || bad[root] {
 			continue
 		}
-		stack := []frame{{id: root, deps: depsOf(p.outside[root])}}
-		onStack := map[string]bool{root: true}
-		for len(stack) > 0 {
-			f := &stack[len(stack)-1]
-			if f.next < len(f.deps) {
-				d := f.deps[f.next]
-				f.next++
-				if _, done := sigs[d]; done {
-					continue
-				}
-				vn := lookup(d)
-				if vn == nil || bad[d] || onStack[d] {
-					// Unsignable: so is every node on the stack.
-					for _, fr := range stack {
-						bad[fr.id] = true
-					}
-					for _, fr := range stack {
-						delete(onStack, fr.id)
-					}
-					stack = stack[:0]
-					break
-				}
-				onStack[d] = true
-				stack = append(stack, frame{id: d, deps: depsOf(vn)})
-				continue
+		if blocked, path := signWalk(root, lookup, sigs, bad, sign); blocked != "" {
+			// Unsignable: so is every node on the path to it.
+			for _, id := range path {
+				bad[id] = true
 			}
-			sigs[f.id] = nodeSignature(lookup(f.id), sigs, isChanged, nonce)
-			delete(onStack, f.id)
-			stack = stack[:len(stack)-1]
 		}
 	}
+}
+
+// signWalk signs root after every node it depends on that has no
+// signature in sigs yet: a post-order walk with an explicit stack, so a
+// long chain costs no recursion. lookup gives a node by id (nil: there is
+// none). When the walk meets a dependency it cannot sign (no node, marked
+// in bad, or already on the stack: a cycle) it stops there and returns
+// that id and the ids on the stack, root first; the nodes signed before
+// keep their signatures. root must exist.
+func signWalk(root string, lookup func(string) *vnode, sigs map[string]string, bad map[string]bool,
+	sign func(*vnode) string) (blocked string, path []string) {
+	type frame struct {
+		id   string
+		vn   *vnode
+		next int
+		deps []string
+	}
+	rv := lookup(root)
+	stack := []frame{{id: root, vn: rv, deps: depsOf(rv)}}
+	onStack := map[string]bool{root: true}
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		if f.next < len(f.deps) {
+			d := f.deps[f.next]
+			f.next++
+			if _, done := sigs[d]; done {
+				continue
+			}
+			vn := lookup(d)
+			if vn == nil || bad[d] || onStack[d] {
+				path = make([]string, len(stack))
+				for i, fr := range stack {
+					path[i] = fr.id
+				}
+				return d, path
+			}
+			onStack[d] = true
+			stack = append(stack, frame{id: d, vn: vn, deps: depsOf(vn)})
+			continue
+		}
+		sigs[f.id] = sign(f.vn)
+		delete(onStack, f.id)
+		stack = stack[:len(stack)-1]
+	}
+	return "", nil
 }
 
 func depsOf(vn *vnode) []string {

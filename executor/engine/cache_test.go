@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -123,5 +124,83 @@ func TestOutputCacheRetain(t *testing.T) {
 	}
 	if _, ok := c.get("b"); !ok {
 		t.Errorf("entry b was dropped although the prompt uses it")
+	}
+}
+
+// TestOutsideSignatures: the nodes outside the plan get a signature when
+// every node they depend on has one or gets one (in the plan, or outside
+// and signable, whatever the prompt order), and none when they depend,
+// however deep, on a missing node or sit on or below a cycle.
+func TestOutsideSignatures(t *testing.T) {
+	t.Parallel()
+	vn := func(id string, from ...string) *vnode {
+		v := &vnode{id: id, class: "TestConst", links: map[string]link{}}
+		for i, f := range from {
+			name := string(rune('a' + i))
+			v.inputs = append(v.inputs, name)
+			v.links[name] = link{From: f}
+		}
+		return v
+	}
+	inPlan := map[string]*vnode{"1": vn("1")}
+	outside := map[string]*vnode{
+		"12": vn("12", "5"),       // before its dependency in prompt order
+		"5":  vn("5", "1"),        // on a plan node
+		"13": vn("13", "7"),       // two levels above a missing node
+		"7":  vn("7", "6", "1"),   // one level above it
+		"6":  vn("6", "9"),        // "9" is in no map
+		"10": vn("10", "11"),      // a cycle
+		"11": vn("11", "10"),      //
+		"14": vn("14", "1", "11"), // below the cycle
+		"15": vn("15", "12", "5"), // a diamond over signed nodes
+	}
+	p := &plan{
+		g:       &graph{Order: []string{"1", "12", "5", "13", "7", "6", "10", "11", "14", "15"}},
+		nodes:   inPlan,
+		outputs: []string{"1"},
+		outside: outside,
+	}
+	never := func(*vnode) (string, bool) { return "", false }
+	sigs, err := signatures(p, never, "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outsideSignatures(p, sigs, never, "n")
+	for _, id := range []string{"1", "12", "5", "15"} {
+		if sigs[id] == "" {
+			t.Errorf("node %s: no signature, want one", id)
+		}
+	}
+	for _, id := range []string{"13", "7", "6", "10", "11", "14"} {
+		if s, ok := sigs[id]; ok {
+			t.Errorf("node %s: signature %s, want none", id, s)
+		}
+	}
+	if len(sigs) != 4 {
+		t.Errorf("got %d signatures, want 4: %v", len(sigs), sigs)
+	}
+	// A signature does not depend on the walk that made it: 5 reached from
+	// 12 is 5 signed on its own.
+	alone := &plan{g: &graph{Order: []string{"1", "5"}}, nodes: inPlan, outputs: []string{"1"},
+		outside: map[string]*vnode{"5": outside["5"]}}
+	sigs2, err := signatures(alone, never, "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outsideSignatures(alone, sigs2, never, "n")
+	if sigs2["5"] != sigs["5"] {
+		t.Errorf("node 5: %s alone, %s reached from 12", sigs2["5"], sigs["5"])
+	}
+}
+
+// TestSignaturesCycle: a cycle in the plan is an error naming a node on it.
+func TestSignaturesCycle(t *testing.T) {
+	t.Parallel()
+	a := &vnode{id: "a", class: "TestConst", inputs: []string{"x"}, links: map[string]link{"x": {From: "b"}}}
+	b := &vnode{id: "b", class: "TestConst", inputs: []string{"x"}, links: map[string]link{"x": {From: "a"}}}
+	p := &plan{g: &graph{Order: []string{"a", "b"}}, nodes: map[string]*vnode{"a": a, "b": b}, outputs: []string{"a"}}
+	_, err := signatures(p, func(*vnode) (string, bool) { return "", false }, "n")
+	if err == nil || !strings.Contains(err.Error(), "dependency cycle through node a") {
+		t.Errorf("err = %v, want a dependency cycle through node a", err)
 	}
 }

@@ -4,8 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"os"
+
+	"github.com/regen-dev/regen/internal/pmath"
 
 	"github.com/regen-dev/regen/executor/backend"
 	"github.com/regen-dev/regen/executor/model/safetensors"
@@ -128,7 +129,7 @@ func (m *Model) WithLoRA(l *LoRA, strength float64) (*Model, error) {
 	}
 	e := m.set
 	lat := resample(ld.Exemplars, ld.K*e.C, ld.H, ld.W, e.H, e.W)
-	lw := float32(math.Log(strength))
+	lw := float32(pmath.Log(strength))
 	set := &exemplarSet{K: e.K + ld.K, C: e.C, H: e.H, W: e.W,
 		lat:  append(append([]float32(nil), e.lat...), lat...),
 		keys: append(append([]float32(nil), e.keys...), ld.Keys...),

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/model/safetensors"
 	"github.com/regen-dev/regen/executor/node"
 )
@@ -109,8 +111,8 @@ func (m *Model) percentToSigma(p float64) float64 {
 	t = math.Min(math.Max(t, 0), float64(len(m.sigmas)-1))
 	lo, hi := math.Floor(t), math.Ceil(t)
 	w := t - lo
-	l := float64((1-w)*math.Log(m.sigmas[int(lo)])) + float64(w*math.Log(m.sigmas[int(hi)]))
-	return math.Exp(l)
+	l := float64((1-w)*pmath.Log(m.sigmas[int(lo)])) + float64(w*pmath.Log(m.sigmas[int(hi)]))
+	return pmath.Exp(l)
 }
 
 // applyControl pulls out [B, C, h, w] toward every active control of c.
@@ -130,7 +132,7 @@ func (m *Model) applyControl(out *node.Tensor, B, h, w int, sigma float64, c nod
 		if err != nil {
 			return err
 		}
-		k := 1 - math.Exp(-float64(ctl.Strength*net.Rate))
+		k := 1 - pmath.Exp(-float64(ctl.Strength*net.Rate))
 		C, n := m.cfg.LatentChannels, h*w
 		p := make([]float64, n)
 		for b := 0; b < B; b++ {

@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"github.com/regen-dev/regen/internal/pmath"
+)
 
 // The generic component (issue 13): one more mixture component beside the
 // exemplars, the Gaussian fitted to the exemplars themselves with a
@@ -37,9 +41,14 @@ import "math"
 // (σ ≈ 1.5) the exemplars draw the trajectory to themselves before σ = 1
 // (they were likelier by 20 nats and more there too), and take over.
 //
-// What it does not do: a Gaussian cannot tell the starting noise from
-// content at the frequencies where λ_f > σ², so the kept input carries
-// blotches of that noise (colour at the scale of a few latent pixels).
+// The Gaussian weighs the component (its likelihood against the
+// exemplars'), but its posterior mean is no longer the Wiener filter: a
+// Gaussian cannot tell the starting noise from content at the
+// frequencies where λ_f > σ², so the kept input carried blotches of that
+// noise (colour at the scale of a few latent pixels). mixGeneric blends in
+// the mean of an edge-preserving, piecewise-smooth prior instead
+// (flatMean, flat.go), which averages the noise away inside regions and
+// stops at their edges.
 //
 // Config.GenericLogWeight is log π_g against the exemplars together,
 // independent of the prompt; Config.GenericScale (> 0 enables the
@@ -67,7 +76,7 @@ func dctBasis(n int) [][]float64 {
 		}
 		row := make([]float64, n)
 		for i := range row {
-			row[i] = float64(a * math.Cos(float64(math.Pi*float64(2*i+1))*float64(u)/float64(2*n)))
+			row[i] = float64(a * pmath.Cos(float64(math.Pi*float64(2*i+1))*float64(u)/float64(2*n)))
 		}
 		out[u] = row
 	}
@@ -178,13 +187,15 @@ func (g *generic) loglik(x []float32, sig2 float64) (float64, []float64) {
 	for i, c := range co {
 		vf := g.lam[i] + sig2
 		e := c - g.mu[i]
-		ll += float64(e*e)/vf + math.Log(vf)
+		ll += float64(e*e)/vf + pmath.Log(vf)
 	}
 	return -ll / 2, co
 }
 
-// mean writes the posterior mean D_g(x) = m + G(x − m) into out, given x's
-// coefficients co (overwritten).
+// mean writes the Gaussian's own posterior mean D_g(x) = m + G(x − m)
+// (the Wiener filter) into out, given x's coefficients co (overwritten).
+// The denoiser uses flatMean instead (see above); this stays as the
+// Gaussian's reference, held by TestGenericWienerGain.
 func (g *generic) mean(out []float32, co []float64, sig2 float64) {
 	for i, c := range co {
 		vf := g.lam[i] + sig2
@@ -209,11 +220,11 @@ func (g *generic) mean(out []float32, co []float64, sig2 float64) {
 // while an img2img input that no exemplar's pieces explain still does not.
 func (s *sized) exemplarLog(rr float64, cr, gw []float64, v float64) float64 {
 	d := len(s.gen.mu)
-	logdet := float64(float64(d) * math.Log(v))
+	logdet := float64(float64(d) * pmath.Log(v))
 	if s.sm != nil {
 		for ch := 0; ch < s.sm.c; ch++ {
 			for _, l := range s.sm.lam {
-				logdet += math.Log(v+l) - math.Log(v)
+				logdet += pmath.Log(v+l) - pmath.Log(v)
 			}
 		}
 	}
@@ -230,18 +241,19 @@ func (s *sized) exemplarLog(rr float64, cr, gw []float64, v float64) float64 {
 // evaluation on most txt2img steps).
 const minGenericWeight = 1e-9
 
-// mixGeneric blends the generic component's posterior mean into out, the
+// mixGeneric blends the generic component's posterior mean (flatMean: the
+// edge-preserving prior's, see flat.go) into out, the
 // exemplar components' (out = (1 − r)·out + r·D_g, r its posterior
 // weight against the exemplars' log likelihood llx, exemplarLog), for
 // latent xb and sig2 = σ².
 func (m *Model) mixGeneric(out, xb []float32, s *sized, llx, sig2 float64) {
-	llg, co := s.gen.loglik(xb, sig2)
-	r := 1 / (1 + math.Exp(-(m.cfg.GenericLogWeight + llg - llx)))
+	llg, _ := s.gen.loglik(xb, sig2)
+	r := 1 / (1 + pmath.Exp(-(m.cfg.GenericLogWeight + llg - llx)))
 	if r < minGenericWeight {
 		return
 	}
 	dg := make([]float32, len(xb))
-	s.gen.mean(dg, co, sig2)
+	flatMean(dg, xb, s.gen.c, s.gen.h, s.gen.w, sig2)
 	for i, o := range out {
 		out[i] = float32(float64(o) + float64(r*(float64(dg[i])-float64(o))))
 	}

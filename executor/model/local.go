@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"github.com/regen-dev/regen/internal/pmath"
+)
 
 // The local posterior (issue 13): below a noise level the gmm denoiser
 // stops weighing each component by its distance to the whole latent and
@@ -217,12 +221,12 @@ func (m *Model) localMean(out, xb []float32, s *sized, g int, glog []float64, v 
 	}
 	exsum := make([]float64, K)
 	for j, l := range glog {
-		exsum[j%K] += math.Exp(l - exmax[j%K])
+		exsum[j%K] += pmath.Exp(l - exmax[j%K])
 	}
 	exlog := make([]float64, K)
 	best := math.Inf(-1)
 	for k, e := range exsum {
-		exlog[k] = exmax[k] + math.Log(e)
+		exlog[k] = exmax[k] + pmath.Log(e)
 		best = max(best, exlog[k])
 	}
 	var cand []int
@@ -281,7 +285,7 @@ func (m *Model) localMean(out, xb []float32, s *sized, g int, glog []float64, v 
 			var sum float64
 			var ws []weight
 			for i, l := range logit {
-				if e := math.Exp(l - top); e >= 1e-9 {
+				if e := pmath.Exp(l - top); e >= 1e-9 {
 					ws = append(ws, weight{cand[i], e})
 					sum += e
 				}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/backend"
 	"github.com/regen-dev/regen/executor/node"
 )
@@ -72,7 +74,7 @@ func (v *VAE) bookFor(h, w int) (*book, error) {
 	size := math.Sqrt(float64(h * w))
 	best := 0
 	for i := range v.books {
-		if math.Abs(math.Log(v.books[i].side/size)) < math.Abs(math.Log(v.books[best].side/size)) {
+		if math.Abs(pmath.Log(v.books[i].side/size)) < math.Abs(pmath.Log(v.books[best].side/size)) {
 			best = i
 		}
 	}
@@ -206,7 +208,7 @@ func (v *VAE) Decode(ctx context.Context, lat *node.Tensor) (*node.Image, error)
 			dq := float64(q[i*d+t]) - float64(kv)
 			r2 += float64(dq * dq)
 		}
-		g := math.Exp(-r2 / (2 * v.gate))
+		g := pmath.Exp(-r2 / (2 * v.gate))
 		// base = mean + g·(patch − mean − Dec·ẑ); then + Dec·z below.
 		for c := range z {
 			z[c] = float64(lat.Data[((b*v.c+c)*h+y)*w+x])

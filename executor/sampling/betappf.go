@@ -1,6 +1,10 @@
 package sampling
 
-import "math"
+import (
+	"math"
+
+	"github.com/regen-dev/regen/internal/pmath"
+)
 
 // BetaPPF is the quantile function (inverse CDF) of the Beta(a, b)
 // distribution, scipy.stats.beta.ppf: the x in [0, 1] with I_x(a, b) = p,
@@ -43,10 +47,10 @@ func BetaCDF(x, a, b float64) float64 {
 	case x >= 1:
 		return 1
 	}
-	la, _ := math.Lgamma(a)
-	lb, _ := math.Lgamma(b)
-	lab, _ := math.Lgamma(a + b)
-	front := math.Exp(lab - la - lb + float64(a*math.Log(x)) + float64(b*math.Log1p(-x)))
+	la := pmath.Lgamma(a)
+	lb := pmath.Lgamma(b)
+	lab := pmath.Lgamma(a + b)
+	front := pmath.Exp(lab - la - lb + float64(a*pmath.Log(x)) + float64(b*pmath.Log1p(-x)))
 	if x < (a+1)/(a+b+2) {
 		return front * betaCF(x, a, b) / a
 	}

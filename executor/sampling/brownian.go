@@ -1,6 +1,10 @@
 package sampling
 
-import "math"
+import (
+	"math"
+
+	"github.com/regen-dev/regen/internal/pmath"
+)
 
 // BrownianTree is a deterministic, seedable Brownian motion W on [t0, t1]
 // with W(t0) = 0, one independent component per tensor element, queried at
@@ -120,8 +124,8 @@ func (b *BrownianTree) normals(path uint64, depth int) []float64 {
 	for i := 0; i < b.n; i += 2 {
 		u1 := 1 - next() // (0, 1]
 		u2 := next()
-		r := math.Sqrt(-2 * math.Log(u1))
-		s, c := math.Sincos(2 * math.Pi * u2)
+		r := math.Sqrt(-2 * pmath.Log(u1))
+		s, c := pmath.Sincos(2 * math.Pi * u2)
 		out[i] = r * c
 		if i+1 < b.n {
 			out[i+1] = r * s

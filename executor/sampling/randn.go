@@ -2,6 +2,8 @@ package sampling
 
 import (
 	"math"
+
+	"github.com/regen-dev/regen/internal/pmath"
 )
 
 // Randn returns torch.randn(shape) drawn from g, as float32, exactly as
@@ -65,11 +67,11 @@ func (g *Generator) normalDouble() float64 {
 	}
 	u1 := g.Float64()
 	u2 := g.Float64()
-	r := math.Sqrt(-2 * math.Log1p(-u2))
+	r := math.Sqrt(-2 * pmath.Log1p(-u2))
 	theta := 2 * math.Pi * u1
-	g.nextNormal = r * math.Sin(theta)
+	g.nextNormal = r * pmath.Sin(theta)
 	g.haveNormal = true
-	return r * math.Cos(theta)
+	return r * pmath.Cos(theta)
 }
 
 // normal16 is normal_fill_16_AVX2 for one block: for j < 8, u1 = 1 − d[j],

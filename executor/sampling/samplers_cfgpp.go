@@ -2,7 +2,8 @@ package sampling
 
 import (
 	"context"
-	"math"
+
+	"github.com/regen-dev/regen/internal/pmath"
 
 	"github.com/regen-dev/regen/executor/node"
 )
@@ -50,12 +51,12 @@ func sampleDPMpp2SAncestralCFGpp(ctx context.Context, d Denoiser, x *node.Tensor
 			t, tNext := tOf(sigmas[i]), tOf(down)
 			h := tNext - t
 			s := t + float64(0.5*h)
-			x2 := comb(term{sigmaOfT(s) / sigmaOfT(t), x}, term{-math.Expm1(-0.5 * h), u})
+			x2 := comb(term{sigmaOfT(s) / sigmaOfT(t), x}, term{-pmath.Expm1(-0.5 * h), u})
 			if _, err := d(ctx, x2, sigmaOfT(s)); err != nil {
 				return nil, err
 			}
 			u2 := o.uncond()
-			x = comb(term{sigmaOfT(tNext) / sigmaOfT(t), x}, term{-math.Expm1(-h), u2})
+			x = comb(term{sigmaOfT(tNext) / sigmaOfT(t), x}, term{-pmath.Expm1(-h), u2})
 		}
 		terms := []term{{1, x}, {1, den}, {-1, u}}
 		if sigmas[i+1] > 0 {
@@ -79,7 +80,7 @@ func sampleDPMpp2MCFGpp(ctx context.Context, d Denoiser, x *node.Tensor, sigmas 
 		} else {
 			h := tOf(sigmas[i+1]) - tOf(sigmas[i])
 			r := (tOf(sigmas[i]) - tOf(sigmas[i-1])) / h
-			c := -math.Expm1(-h) / (2 * r)
+			c := -pmath.Expm1(-h) / (2 * r)
 			x = comb(term{1, den}, term{-e, u}, term{c, den}, term{-c, oldU}, term{e, x})
 		}
 		oldU = u

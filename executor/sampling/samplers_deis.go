@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/node"
 )
 
@@ -50,15 +52,15 @@ func deisCoefficients(sigmas []float64, maxOrder int) [][]float64 {
 		N    = 10000
 	)
 	// edm2t: the VP schedule σ(τ) = sqrt(exp(½β_d τ² + β_min τ) − 1).
-	betaD := 2 * (math.Log(sMin*sMin+1)/epsS - math.Log(sMax*sMax+1)) / (epsS - 1)
-	betaMin := math.Log(sMax*sMax+1) - float64(0.5*betaD)
+	betaD := 2 * (pmath.Log(sMin*sMin+1)/epsS - pmath.Log(sMax*sMax+1)) / (epsS - 1)
+	betaMin := pmath.Log(sMax*sMax+1) - float64(0.5*betaD)
 	ts := make([]float64, len(sigmas))
 	for i, s := range sigmas {
-		ts[i] = (math.Sqrt(float64(betaMin*betaMin)+float64(2*betaD*math.Log(float64(s*s)+1))) - betaMin) / betaD
+		ts[i] = (math.Sqrt(float64(betaMin*betaMin)+float64(2*betaD*pmath.Log(float64(s*s)+1))) - betaMin) / betaD
 	}
 	// dσ/dτ = ½·(β_d τ + β_min)/sqrt(α(1−α)), α = exp(−½β_d τ² − β_min τ).
 	integrand := func(tau float64) float64 {
-		alpha := math.Exp(float64(-0.5*tau*tau*betaD) - float64(tau*betaMin))
+		alpha := pmath.Exp(float64(-0.5*tau*tau*betaD) - float64(tau*betaMin))
 		return 0.5 * (float64(tau*betaD) + betaMin) / math.Sqrt(alpha*(1-alpha))
 	}
 	out := make([][]float64, len(ts)-1)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/node"
 )
 
@@ -32,40 +34,40 @@ func (s *dpmSolver) eps(ctx context.Context, x *node.Tensor, t float64) (*node.T
 // step1, step2 and step3 are dpm_solver_{1,2,3}_step given ε at t.
 func (s *dpmSolver) step1(x, eps *node.Tensor, t, tNext float64) *node.Tensor {
 	h := tNext - t
-	return comb(term{1, x}, term{-sigmaOfT(tNext) * math.Expm1(h), eps})
+	return comb(term{1, x}, term{-sigmaOfT(tNext) * pmath.Expm1(h), eps})
 }
 
 func (s *dpmSolver) step2(ctx context.Context, x, eps *node.Tensor, t, tNext, r1 float64) (*node.Tensor, error) {
 	h := tNext - t
 	s1 := t + float64(r1*h)
-	u1 := comb(term{1, x}, term{-sigmaOfT(s1) * math.Expm1(r1*h), eps})
+	u1 := comb(term{1, x}, term{-sigmaOfT(s1) * pmath.Expm1(r1*h), eps})
 	e1, err := s.eps(ctx, u1, s1)
 	if err != nil {
 		return nil, err
 	}
 	sn := sigmaOfT(tNext)
-	c := float64(sn / (2 * r1) * math.Expm1(h))
-	return comb(term{1, x}, term{float64(-sn*math.Expm1(h)) + c, eps}, term{-c, e1}), nil
+	c := float64(sn / (2 * r1) * pmath.Expm1(h))
+	return comb(term{1, x}, term{float64(-sn*pmath.Expm1(h)) + c, eps}, term{-c, e1}), nil
 }
 
 func (s *dpmSolver) step3(ctx context.Context, x, eps *node.Tensor, t, tNext float64) (*node.Tensor, error) {
 	const r1, r2 = 1.0 / 3, 2.0 / 3
 	h := tNext - t
 	s1, s2 := t+float64(r1*h), t+float64(r2*h)
-	u1 := comb(term{1, x}, term{-sigmaOfT(s1) * math.Expm1(r1*h), eps})
+	u1 := comb(term{1, x}, term{-sigmaOfT(s1) * pmath.Expm1(r1*h), eps})
 	e1, err := s.eps(ctx, u1, s1)
 	if err != nil {
 		return nil, err
 	}
-	c2 := float64(sigmaOfT(s2) * (r2 / r1) * (math.Expm1(r2*h)/(r2*h) - 1))
-	u2 := comb(term{1, x}, term{float64(-sigmaOfT(s2)*math.Expm1(r2*h)) + c2, eps}, term{-c2, e1})
+	c2 := float64(sigmaOfT(s2) * (r2 / r1) * (pmath.Expm1(r2*h)/(r2*h) - 1))
+	u2 := comb(term{1, x}, term{float64(-sigmaOfT(s2)*pmath.Expm1(r2*h)) + c2, eps}, term{-c2, e1})
 	e2, err := s.eps(ctx, u2, s2)
 	if err != nil {
 		return nil, err
 	}
 	sn := sigmaOfT(tNext)
-	c3 := float64(sn / r2 * (math.Expm1(h)/h - 1))
-	return comb(term{1, x}, term{float64(-sn*math.Expm1(h)) + c3, eps}, term{-c3, e2}), nil
+	c3 := float64(sn / r2 * (pmath.Expm1(h)/h - 1))
+	return comb(term{1, x}, term{float64(-sn*pmath.Expm1(h)) + c3, eps}, term{-c3, e2}), nil
 }
 
 // lastPositive is ComfyUI's σ_min for dpm_fast/dpm_adaptive: the last
@@ -155,8 +157,8 @@ func sampleDPMAdaptive(ctx context.Context, d Denoiser, x *node.Tensor, sigmas [
 			errs = []float64{inv, inv, inv}
 		}
 		errs[0] = inv
-		f := float64(math.Pow(errs[0], b1) * math.Pow(errs[1], b2) * math.Pow(errs[2], b3))
-		f = 1 + math.Atan(f-1)
+		f := float64(pmath.Pow(errs[0], b1) * pmath.Pow(errs[1], b2) * pmath.Pow(errs[2], b3))
+		f = 1 + pmath.Atan(f-1)
 		accept := f >= safety
 		if accept {
 			errs[2], errs[1] = errs[1], errs[0]

@@ -4,14 +4,16 @@ import (
 	"context"
 	"math"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/node"
 )
 
 // The DPM-Solver++ family (Lu et al. 2022) in k-diffusion's form, with
 // t = λ = −ln σ for EPS models.
 
-func tOf(sigma float64) float64  { return -math.Log(sigma) }
-func sigmaOfT(t float64) float64 { return math.Exp(-t) }
+func tOf(sigma float64) float64  { return -pmath.Log(sigma) }
+func sigmaOfT(t float64) float64 { return pmath.Exp(-t) }
 
 // sampleDPMpp2SAncestral is sample_dpmpp_2s_ancestral: a second-order
 // single-step update to σ_down through the midpoint in λ, then noise σ_up.
@@ -26,12 +28,12 @@ func sampleDPMpp2SAncestral(ctx context.Context, d Denoiser, x *node.Tensor, sig
 			t, tNext := tOf(sigmas[i]), tOf(down)
 			h := tNext - t
 			s := t + float64(0.5*h)
-			x2 := comb(term{sigmaOfT(s) / sigmaOfT(t), x}, term{-math.Expm1(-0.5 * h), den})
+			x2 := comb(term{sigmaOfT(s) / sigmaOfT(t), x}, term{-pmath.Expm1(-0.5 * h), den})
 			den2, err := d(ctx, x2, sigmaOfT(s))
 			if err != nil {
 				return nil, err
 			}
-			x = comb(term{sigmaOfT(tNext) / sigmaOfT(t), x}, term{-math.Expm1(-h), den2})
+			x = comb(term{sigmaOfT(tNext) / sigmaOfT(t), x}, term{-pmath.Expm1(-h), den2})
 		}
 		if sigmas[i+1] > 0 {
 			x = comb(term{1, x}, term{up, noise(sigmas[i], sigmas[i+1])})
@@ -58,7 +60,7 @@ func sampleDPMppSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []fl
 			// Step 1: to the midpoint.
 			sd, su := ancestralStep(sigmaOfT(t), sigmaOfT(s), 1)
 			s_ := tOf(sd)
-			x2 := comb(term{sigmaOfT(s_) / sigmaOfT(t), x}, term{-math.Expm1(t - s_), den},
+			x2 := comb(term{sigmaOfT(s_) / sigmaOfT(t), x}, term{-pmath.Expm1(t - s_), den},
 				term{su, noise(sigmaOfT(t), sigmaOfT(s))})
 			den2, err := d(ctx, x2, sigmaOfT(s))
 			if err != nil {
@@ -68,7 +70,7 @@ func sampleDPMppSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []fl
 			sd, su = ancestralStep(sigmaOfT(t), sigmaOfT(tNext), 1)
 			tn := tOf(sd)
 			dd := comb(term{1 - fac, den}, term{fac, den2})
-			x = comb(term{sigmaOfT(tn) / sigmaOfT(t), x}, term{-math.Expm1(t - tn), dd},
+			x = comb(term{sigmaOfT(tn) / sigmaOfT(t), x}, term{-pmath.Expm1(t - tn), dd},
 				term{su, noise(sigmaOfT(t), sigmaOfT(tNext))})
 		}
 		return x, nil
@@ -87,11 +89,11 @@ func sampleDPMpp2M(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []flo
 			h := tNext - t
 			ratio := sigmas[i+1] / sigmas[i]
 			if old == nil {
-				x = comb(term{ratio, x}, term{-math.Expm1(-h), den})
+				x = comb(term{ratio, x}, term{-pmath.Expm1(-h), den})
 			} else {
 				hLast := t - tOf(sigmas[i-1])
 				r := hLast / h
-				c := -math.Expm1(-h)
+				c := -pmath.Expm1(-h)
 				x = comb(term{ratio, x}, term{c * (1 + 1/(2*r)), den}, term{-c / (2 * r), old})
 			}
 		}
@@ -116,8 +118,8 @@ func sampleDPMpp2MSDE(heun bool) samplerFunc {
 				t, s := tOf(sigmas[i]), tOf(sigmas[i+1])
 				h = s - t
 				etaH := eta * h
-				a := sigmas[i+1] / sigmas[i] * math.Exp(-etaH)
-				b := -math.Expm1(-h - etaH)
+				a := sigmas[i+1] / sigmas[i] * pmath.Exp(-etaH)
+				b := -pmath.Expm1(-h - etaH)
 				terms := []term{{a, x}, {b, den}}
 				if old != nil {
 					r := hLast / h
@@ -129,7 +131,7 @@ func sampleDPMpp2MSDE(heun bool) samplerFunc {
 					}
 					terms = append(terms, term{c, den}, term{-c, old})
 				}
-				terms = append(terms, term{sigmas[i+1] * math.Sqrt(-math.Expm1(-2*etaH)), noise(sigmas[i], sigmas[i+1])})
+				terms = append(terms, term{sigmas[i+1] * math.Sqrt(-pmath.Expm1(-2*etaH)), noise(sigmas[i], sigmas[i+1])})
 				x = comb(terms...)
 			}
 			old, hLast = den, h
@@ -155,8 +157,8 @@ func sampleDPMpp3MSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []
 			h = s - t
 			hValid = true
 			hEta := h * (eta + 1)
-			terms := []term{{math.Exp(-hEta), x}, {-math.Expm1(-hEta), den}}
-			phi2 := math.Expm1(-hEta)/hEta + 1
+			terms := []term{{pmath.Exp(-hEta), x}, {-pmath.Expm1(-hEta), den}}
+			phi2 := pmath.Expm1(-hEta)/hEta + 1
 			switch {
 			case have2:
 				r0, r1 := h1/h, h2/h
@@ -173,7 +175,7 @@ func sampleDPMpp3MSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []
 				r := h1 / h
 				terms = append(terms, term{phi2 / r, den}, term{-phi2 / r, den1})
 			}
-			terms = append(terms, term{sigmas[i+1] * math.Sqrt(-math.Expm1(-2*h*eta)), noise(sigmas[i], sigmas[i+1])})
+			terms = append(terms, term{sigmas[i+1] * math.Sqrt(-pmath.Expm1(-2*h*eta)), noise(sigmas[i], sigmas[i+1])})
 			x = comb(terms...)
 		}
 		den1, den2 = den, den1
@@ -191,7 +193,7 @@ func sampleDPMpp3MSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []
 func sampleResMultistep(eta float64, cfgpp bool) samplerFunc {
 	return func(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 		noise := defaultNoiseSampler(x, o.Seed)
-		phi1 := func(t float64) float64 { return math.Expm1(t) / t }
+		phi1 := func(t float64) float64 { return pmath.Expm1(t) / t }
 		phi2 := func(t float64) float64 { return (phi1(t) - 1) / t }
 		var old *node.Tensor
 		var oldDown float64
@@ -221,10 +223,10 @@ func sampleResMultistep(eta float64, cfgpp bool) samplerFunc {
 					b2 = 0
 				}
 				if cfgpp {
-					e := math.Exp(-h)
+					e := pmath.Exp(-h)
 					x = comb(term{e, x}, term{e, den}, term{-e + float64(h*b1), u}, term{h * b2, old})
 				} else {
-					x = comb(term{math.Exp(-h), x}, term{h * b1, den}, term{h * b2, old})
+					x = comb(term{pmath.Exp(-h), x}, term{h * b1, den}, term{h * b2, old})
 				}
 			}
 			if sigmas[i+1] > 0 {

@@ -2,7 +2,8 @@ package sampling
 
 import (
 	"context"
-	"math"
+
+	"github.com/regen-dev/regen/internal/pmath"
 
 	"github.com/regen-dev/regen/executor/node"
 )
@@ -103,7 +104,7 @@ func sampleHeunpp2(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []flo
 }
 
 // logMid is exp(lerp(ln a, ln b, ½)), the geometric midpoint.
-func logMid(a, b float64) float64 { return math.Exp(0.5 * (math.Log(a) + math.Log(b))) }
+func logMid(a, b float64) float64 { return pmath.Exp(0.5 * (pmath.Log(a) + pmath.Log(b))) }
 
 // sampleDPM2 is sample_dpm_2 (DPM-Solver-2 in σ, Karras et al. Alg. 2
 // variant): the slope at the geometric midpoint; Euler on the last step.
@@ -198,7 +199,7 @@ func lmsCoeff(order int, t []float64, i, j int) float64 {
 	var s float64
 	for p := len(poly) - 1; p >= 0; p-- {
 		e := float64(p + 1)
-		s += poly[p] * (math.Pow(b, e) - math.Pow(a, e)) / e
+		s += poly[p] * (pmath.Pow(b, e) - pmath.Pow(a, e)) / e
 	}
 	return s
 }

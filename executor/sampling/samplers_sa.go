@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/node"
 )
 
@@ -61,7 +63,7 @@ func sampleSASolver(pece bool) samplerFunc {
 				x = xPred
 			} else {
 				b := saCoeffs(sigmas[i], lambdas[i-co+1:i+1], lambdas[i-1], lambdas[i], tauT)
-				terms := []term{{sigmas[i] / sigmas[i-1] * math.Exp(-tauT*tauT*h), x}}
+				terms := []term{{sigmas[i] / sigmas[i-1] * pmath.Exp(-tauT*tauT*h), x}}
 				for k, p := range preds[len(preds)-co:] {
 					terms = append(terms, term{b[k], p})
 				}
@@ -82,13 +84,13 @@ func sampleSASolver(pece bool) samplerFunc {
 				tauT = tau(sigmas[i+1])
 				b := saCoeffs(sigmas[i+1], lambdas[i-po+1:i+1], lambdas[i], lambdas[i+1], tauT)
 				h = lambdas[i+1] - lambdas[i]
-				terms := []term{{sigmas[i+1] / sigmas[i] * math.Exp(-tauT*tauT*h), x}}
+				terms := []term{{sigmas[i+1] / sigmas[i] * pmath.Exp(-tauT*tauT*h), x}}
 				for k, p := range preds[len(preds)-po:] {
 					terms = append(terms, term{b[k], p})
 				}
 				xPred = comb(terms...)
 				if tauT > 0 {
-					noise = comb(term{sigmas[i+1] * math.Sqrt(-math.Expm1(-2*tauT*tauT*h)), noiseS(sigmas[i], sigmas[i+1])})
+					noise = comb(term{sigmas[i+1] * math.Sqrt(-pmath.Expm1(-2*tauT*tauT*h)), noiseS(sigmas[i], sigmas[i+1])})
 					xPred = comb(term{1, xPred}, term{1, noise})
 				}
 			}
@@ -112,18 +114,18 @@ func saCoeffs(sigmaNext float64, lambdas []float64, ls, lt, tau float64) []float
 	// Moments (1+τ²)∫ exp((1+τ²)(x−λ_t))·x^p dx by parts, p < n.
 	prod := make([]float64, n)
 	for p := range prod {
-		prod[p] = math.Pow(lt, float64(p)) - float64(math.Pow(ls, float64(p))*math.Exp(-mul*h))
+		prod[p] = pmath.Pow(lt, float64(p)) - float64(pmath.Pow(ls, float64(p))*pmath.Exp(-mul*h))
 	}
 	moments := make([]float64, n)
 	for p := 0; p < n; p++ {
-		lp, _ := math.Lgamma(float64(p + 1))
+		lp := pmath.Lgamma(float64(p + 1))
 		for q := 0; q <= p; q++ {
-			lq, _ := math.Lgamma(float64(q + 1))
+			lq := pmath.Lgamma(float64(q + 1))
 			c := lp - lq
 			if tau > 0 {
-				c -= float64(float64(p-q) * math.Log(mul))
+				c -= float64(float64(p-q) * pmath.Log(mul))
 			}
-			v := math.Exp(c)
+			v := pmath.Exp(c)
 			if (p-q)%2 != 0 {
 				v = -v
 			}
@@ -134,11 +136,11 @@ func saCoeffs(sigmaNext float64, lambdas []float64, ls, lt, tau float64) []float
 	for p := range vt {
 		vt[p] = make([]float64, n)
 		for k, l := range lambdas {
-			vt[p][k] = math.Pow(l, float64(p))
+			vt[p][k] = pmath.Pow(l, float64(p))
 		}
 	}
 	b := solve(vt, moments)
-	alphaT := sigmaNext * math.Exp(lt)
+	alphaT := sigmaNext * pmath.Exp(lt)
 	for i := range b {
 		b[i] *= alphaT
 	}

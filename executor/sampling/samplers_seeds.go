@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/node"
 )
 
@@ -11,8 +13,8 @@ import (
 // exponential-integrator weights (ei_h_phi_1, ei_h_phi_2).
 // hPhi2 rounds h explicitly: callers pass products (hPhi2(-r·h)), which the
 // compiler would otherwise fuse into the subtraction after inlining.
-func hPhi1(h float64) float64 { return math.Expm1(h) }
-func hPhi2(h float64) float64 { return (math.Expm1(h) - float64(h)) / h }
+func hPhi1(h float64) float64 { return pmath.Expm1(h) }
+func hPhi2(h float64) float64 { return (pmath.Expm1(h) - float64(h)) / h }
 
 // sampleSEEDS2 returns sample_seeds_2 (Gonzalez et al. 2023, SEEDS-2, VP
 // data prediction) with ratio r and the φ1 or (phi2) φ2 final combination;
@@ -33,17 +35,17 @@ func sampleSEEDS2(eta, r float64, phi2 bool) samplerFunc {
 				h := lt - ls
 				hEta := h * (eta + 1)
 				s1 := sigmaOfT(ls + float64(r*(lt-ls)))
-				x2 := comb(term{s1 / sigmas[i] * math.Exp(-r*h*eta), x}, term{-hPhi1(-r * hEta), den})
+				x2 := comb(term{s1 / sigmas[i] * pmath.Exp(-r*h*eta), x}, term{-hPhi1(-r * hEta), den})
 				var sde *node.Tensor
 				if inject {
-					sde = comb(term{math.Sqrt(-math.Expm1(-2 * r * h * eta)), noise(sigmas[i], s1)})
+					sde = comb(term{math.Sqrt(-pmath.Expm1(-2 * r * h * eta)), noise(sigmas[i], s1)})
 					x2 = comb(term{1, x2}, term{s1, sde})
 				}
 				den2, err := d(ctx, x2, s1)
 				if err != nil {
 					return nil, err
 				}
-				a := sigmas[i+1] / sigmas[i] * math.Exp(-h*eta)
+				a := sigmas[i+1] / sigmas[i] * pmath.Exp(-h*eta)
 				if phi2 {
 					b2 := hPhi2(-hEta) / r
 					b1 := hPhi1(-hEta) - b2
@@ -54,7 +56,7 @@ func sampleSEEDS2(eta, r float64, phi2 bool) samplerFunc {
 				}
 				if inject {
 					seg := float64((r - 1) * h * eta) // 2·seg compiles to seg+seg: keep it unfused
-					sde = comb(term{math.Exp(seg), sde}, term{math.Sqrt(-math.Expm1(2 * seg)), noise(s1, sigmas[i+1])})
+					sde = comb(term{pmath.Exp(seg), sde}, term{math.Sqrt(-pmath.Expm1(2 * seg)), noise(s1, sigmas[i+1])})
 					x = comb(term{1, x}, term{sigmas[i+1], sde})
 				}
 			}
@@ -77,8 +79,8 @@ func sampleSEEDS3(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []floa
 			hEta := h * (eta + 1)
 			s1, s2 := sigmaOfT(ls+float64(r1*(lt-ls))), sigmaOfT(ls+float64(r2*(lt-ls)))
 			// Step 1.
-			x2 := comb(term{s1 / sigmas[i] * math.Exp(-r1*h*eta), x}, term{-hPhi1(-r1 * hEta), den})
-			sde := comb(term{math.Sqrt(-math.Expm1(-2 * r1 * h * eta)), noise(sigmas[i], s1)})
+			x2 := comb(term{s1 / sigmas[i] * pmath.Exp(-r1*h*eta), x}, term{-hPhi1(-r1 * hEta), den})
+			sde := comb(term{math.Sqrt(-pmath.Expm1(-2 * r1 * h * eta)), noise(sigmas[i], s1)})
 			x2 = comb(term{1, x2}, term{s1, sde})
 			den2, err := d(ctx, x2, s1)
 			if err != nil {
@@ -87,9 +89,9 @@ func sampleSEEDS3(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []floa
 			// Step 2.
 			a32 := r2 / r1 * hPhi2(-r2*hEta)
 			a31 := hPhi1(-r2*hEta) - a32
-			x3 := comb(term{s2 / sigmas[i] * math.Exp(-r2*h*eta), x}, term{-a31, den}, term{-a32, den2})
+			x3 := comb(term{s2 / sigmas[i] * pmath.Exp(-r2*h*eta), x}, term{-a31, den}, term{-a32, den2})
 			seg := float64((r1 - r2) * h * eta)
-			sde = comb(term{math.Exp(seg), sde}, term{math.Sqrt(-math.Expm1(2 * seg)), noise(s1, s2)})
+			sde = comb(term{pmath.Exp(seg), sde}, term{math.Sqrt(-pmath.Expm1(2 * seg)), noise(s1, s2)})
 			x3 = comb(term{1, x3}, term{s2, sde})
 			den3, err := d(ctx, x3, s2)
 			if err != nil {
@@ -98,9 +100,9 @@ func sampleSEEDS3(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []floa
 			// Step 3.
 			b3 := hPhi2(-hEta) / r2
 			b1 := hPhi1(-hEta) - b3
-			x = comb(term{sigmas[i+1] / sigmas[i] * math.Exp(-h*eta), x}, term{-b1, den}, term{-b3, den3})
+			x = comb(term{sigmas[i+1] / sigmas[i] * pmath.Exp(-h*eta), x}, term{-b1, den}, term{-b3, den3})
 			seg = float64((r2 - 1) * h * eta)
-			sde = comb(term{math.Exp(seg), sde}, term{math.Sqrt(-math.Expm1(2 * seg)), noise(s2, sigmas[i+1])})
+			sde = comb(term{pmath.Exp(seg), sde}, term{math.Sqrt(-pmath.Expm1(2 * seg)), noise(s2, sigmas[i+1])})
 			x = comb(term{1, x}, term{sigmas[i+1], sde})
 		}
 		return x, nil
@@ -114,7 +116,7 @@ func sampleSEEDS3(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []floa
 // sqrt(σ_{i+1}² − σ_i²·r²).
 func sampleERSDE(ctx context.Context, d Denoiser, x *node.Tensor, sigmas []float64, o *Options) (*node.Tensor, error) {
 	const maxStage, points = 3, 200
-	scaler := func(v float64) float64 { return v * (math.Exp(math.Pow(v, 0.3)) + 10) }
+	scaler := func(v float64) float64 { return v * (pmath.Exp(pmath.Pow(v, 0.3)) + 10) }
 	noise := defaultNoiseSampler(x, o.Seed)
 	var oldD, oldDD *node.Tensor
 	return sampleSteps(ctx, d, x, sigmas, o, func(i int, x, den *node.Tensor) (*node.Tensor, error) {

@@ -3,6 +3,8 @@ package sampling
 import (
 	"fmt"
 	"math"
+
+	"github.com/regen-dev/regen/internal/pmath"
 )
 
 // schedulerFunc computes a schedule of steps (+ final 0 where ComfyUI
@@ -106,10 +108,10 @@ func normalSchedule(table []float64, steps int, sgm bool) []float64 {
 // in float64 (Schedule and the KarrasScheduler node round to float32).
 func KarrasSigmas(n int, sMin, sMax, rho float64) []float64 {
 	ramp := linspace(0, 1, n)
-	minInv, maxInv := math.Pow(sMin, 1/rho), math.Pow(sMax, 1/rho)
+	minInv, maxInv := pmath.Pow(sMin, 1/rho), pmath.Pow(sMax, 1/rho)
 	out := make([]float64, 0, n+1)
 	for _, r := range ramp {
-		out = append(out, math.Pow(maxInv+float64(r*(minInv-maxInv)), rho))
+		out = append(out, pmath.Pow(maxInv+float64(r*(minInv-maxInv)), rho))
 	}
 	return append(out, 0)
 }
@@ -118,8 +120,8 @@ func KarrasSigmas(n int, sMin, sMax, rho float64) []float64 {
 // ln σ_min, n)), then 0.
 func exponentialSigmas(n int, sMin, sMax float64) []float64 {
 	out := make([]float64, 0, n+1)
-	for _, l := range linspace(math.Log(sMax), math.Log(sMin), n) {
-		out = append(out, math.Exp(l))
+	for _, l := range linspace(pmath.Log(sMax), pmath.Log(sMin), n) {
+		out = append(out, pmath.Exp(l))
 	}
 	return append(out, 0)
 }
@@ -210,7 +212,7 @@ func klOptimalSigmas(n int, sMin, sMax float64) []float64 {
 		if n > 1 {
 			a = float64(k) / float64(n-1)
 		}
-		out = append(out, math.Tan(float64(a*math.Atan(sMin))+float64((1-a)*math.Atan(sMax))))
+		out = append(out, pmath.Tan(float64(a*pmath.Atan(sMin))+float64((1-a)*pmath.Atan(sMax))))
 	}
 	return append(out, 0)
 }

@@ -1,13 +1,17 @@
 package sampling
 
-import "math"
+import (
+	"math"
+
+	"github.com/regen-dev/regen/internal/pmath"
+)
 
 // PolyexponentialSigmas is get_sigmas_polyexponential: log σ interpolated
 // with ramp^ρ from σ_max to σ_min (n values), then 0.
 func PolyexponentialSigmas(n int, sMin, sMax, rho float64) []float64 {
 	out := make([]float64, 0, n+1)
 	for _, r := range linspace(1, 0, n) {
-		out = append(out, math.Exp(float64(math.Pow(r, rho)*(math.Log(sMax)-math.Log(sMin)))+math.Log(sMin)))
+		out = append(out, pmath.Exp(float64(pmath.Pow(r, rho)*(pmath.Log(sMax)-pmath.Log(sMin)))+pmath.Log(sMin)))
 	}
 	return toFloat32s(append(out, 0))
 }
@@ -30,8 +34,8 @@ func LaplaceSigmas(n int, sMin, sMax, mu, beta float64) []float64 {
 		case 0.5-x < 0:
 			sign = -1
 		}
-		l := mu - float64(beta*sign*math.Log(1-2*math.Abs(0.5-x)+1e-5))
-		out = append(out, math.Min(math.Max(math.Exp(l), sMin), sMax))
+		l := mu - float64(beta*sign*pmath.Log(1-2*math.Abs(0.5-x)+1e-5))
+		out = append(out, math.Min(math.Max(pmath.Exp(l), sMin), sMax))
 	}
 	return toFloat32s(out)
 }
@@ -41,7 +45,7 @@ func LaplaceSigmas(n int, sMin, sMax, mu, beta float64) []float64 {
 func VPSigmas(n int, betaD, betaMin, epsS float64) []float64 {
 	out := make([]float64, 0, n+1)
 	for _, t := range linspace(1, epsS, n) {
-		out = append(out, math.Sqrt(math.Expm1(float64(betaD*t*t/2)+float64(betaMin*t))))
+		out = append(out, math.Sqrt(pmath.Expm1(float64(betaD*t*t/2)+float64(betaMin*t))))
 	}
 	return toFloat32s(append(out, 0))
 }

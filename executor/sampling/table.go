@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/model"
 )
 
@@ -42,10 +44,10 @@ func sigmaMax(table []float64) float64 { return table[len(table)-1] }
 // timestepOf is ModelSamplingDiscrete.timestep: the index of the table entry
 // nearest to σ in log space (first on ties).
 func timestepOf(table []float64, sigma float64) int {
-	ls := float64(float32(math.Log(sigma)))
+	ls := float64(float32(pmath.Log(sigma)))
 	best, bestD := 0, math.Inf(1)
 	for i, s := range table {
-		d := math.Abs(ls - float64(float32(math.Log(s))))
+		d := math.Abs(ls - float64(float32(pmath.Log(s))))
 		if d < bestD {
 			best, bestD = i, d
 		}
@@ -60,6 +62,6 @@ func sigmaAt(table []float64, t float64) float64 {
 	t = math.Min(math.Max(t, 0), float64(len(table)-1))
 	lo, hi := math.Floor(t), math.Ceil(t)
 	w := t - lo
-	l := float64((1-w)*math.Log(table[int(lo)])) + float64(w*math.Log(table[int(hi)]))
-	return math.Exp(l)
+	l := float64((1-w)*pmath.Log(table[int(lo)])) + float64(w*pmath.Log(table[int(hi)]))
+	return pmath.Exp(l)
 }

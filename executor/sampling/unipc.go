@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/node"
 )
 
@@ -30,7 +32,7 @@ func sampleUniPC(bh2 bool) samplerFunc {
 		order := min(3, len(ts)-2)
 		alpha := func(s float64) float64 { return 1 / math.Sqrt(1+float64(s*s)) }
 		stdv := func(s float64) float64 { return s / math.Sqrt(1+float64(s*s)) }
-		lambda := func(s float64) float64 { return -math.Log(s) }
+		lambda := func(s float64) float64 { return -pmath.Log(s) }
 		model := func(xv *node.Tensor, s float64) (*node.Tensor, error) {
 			return d(ctx, comb(term{math.Sqrt(1 + float64(s*s)), xv}), s)
 		}
@@ -59,19 +61,19 @@ func sampleUniPC(bh2 bool) samplerFunc {
 			}
 			rks = append(rks, 1)
 			hh := -h
-			hPhi1 := math.Expm1(hh)
+			hPhi1 := pmath.Expm1(hh)
 			hPhiK := hPhi1/hh - 1
 			fact := 1.0
 			bh := hh
 			if bh2 {
-				bh = math.Expm1(hh)
+				bh = pmath.Expm1(hh)
 			}
 			R := make([][]float64, ord)
 			b := make([]float64, ord)
 			for i := 1; i <= ord; i++ {
 				R[i-1] = make([]float64, ord)
 				for k := range rks {
-					R[i-1][k] = math.Pow(rks[k], float64(i-1))
+					R[i-1][k] = pmath.Pow(rks[k], float64(i-1))
 				}
 				b[i-1] = hPhiK * fact / bh
 				fact *= float64(i + 1)

@@ -57,9 +57,12 @@
 // table in the package tests, and a golden's record may carry its own.
 //
 // PNG files are decoded by internal/pngdecode straight into 8-bit NRGBA
-// when they are 8-bit grey, grey+alpha, RGB or RGBA and not interlaced
-// (what generators write), else by image/png, which also decides every file
-// pngdecode refuses: the pixels are the same either way. When both sides
+// (its own inflate into the image's memory, rows unfiltered by vector
+// kernels on amd64) when they are 8-bit grey, grey+alpha, RGB or RGBA and
+// not interlaced (what generators write), else by image/png, which also
+// decides every file pngdecode refuses: the pixels are the same either
+// way. The two sides are decoded concurrently; when both fail, the
+// output's error is the one reported. When both sides
 // are judged from their pixels, one pass over the two gives both records'
 // statistics and tier 4.
 //

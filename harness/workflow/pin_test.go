@@ -469,7 +469,8 @@ func TestValidateWithFiles(t *testing.T) {
 // profile for a real ComfyUI), a missing model is the server's missing
 // file, named with its folder and the files it listed; with aliases in play
 // the hint stays the alias. With the suite profile given, the hint names it
-// and what it maps.
+// and what it maps; with its aliases applied already (a run's plan), which
+// alias led to the missing name, and no --alias.
 func TestValidateNoAliasesBlamesTheServer(t *testing.T) {
 	t.Parallel()
 	info := parseInfo(t)
@@ -479,6 +480,9 @@ func TestValidateNoAliasesBlamesTheServer(t *testing.T) {
 	maps := &AliasProfile{Name: "default", Reason: "the target is regen-executor", Aliases: map[string]string{"v1-5.safetensors": "a.safetensors"}}
 	other := &AliasProfile{Name: "default", Reason: "named by --profile", Aliases: map[string]string{"sdxl.safetensors": "b.safetensors"}}
 	none := &AliasProfile{Name: "comfyui-sd15", Reason: "the suite's profile for comfyui targets"}
+	mapsTo := &AliasProfile{Name: "default", Reason: "no --profile", Applied: true,
+		Aliases: map[string]string{"sd15.safetensors": "v1-5.safetensors", "sdxl.safetensors": "b.safetensors"}}
+	appliedOther := &AliasProfile{Name: "default", Reason: "named by --profile", Applied: true, Aliases: other.Aliases}
 	tests := []struct {
 		name      string
 		noAliases bool
@@ -498,6 +502,16 @@ func TestValidateNoAliasesBlamesTheServer(t *testing.T) {
 		{name: "the profile maps no names", noAliases: true, profile: none,
 			want: `(it lists "a.safetensors", "b.safetensors"); no alias applies: the suite's profile "comfyui-sd15" (the suite's profile for comfyui targets) maps no model names`,
 			not:  "pass --alias"},
+		// A run's plan: the aliases were applied before validation.
+		{name: "applied: the name is an alias's target", profile: mapsTo,
+			want: `[value_not_in_list]; the suite's profile "default" (no --profile) maps "sd15.safetensors" to it: point that alias at a name the target lists`,
+			not:  "--alias"},
+		{name: "applied: no alias for the name", profile: appliedOther,
+			want: `[value_not_in_list]; the suite's profile "default" (named by --profile) has no alias for v1-5.safetensors: add one to that profile's aliases with a name the target lists`,
+			not:  "--alias"},
+		{name: "applied: the profile maps no names", noAliases: true, profile: &AliasProfile{Name: "c", Reason: "r", Applied: true},
+			want: `; no alias applies: the suite's profile "c" (r) maps no model names`,
+			not:  "--alias"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -85,6 +85,11 @@ type AliasProfile struct {
 	Reason string
 	// Aliases map the workflows' model names to the target's.
 	Aliases map[string]string
+	// Applied says the prompt went through these aliases already (a run's
+	// plan applies them before it validates): a missing name is then an
+	// alias's target that the target lacks, or a name no alias maps, and
+	// the hint does not suggest --alias (regen run has none).
+	Applied bool
 }
 
 // hint is the model-alias part of a missing model's reason (after the
@@ -92,6 +97,9 @@ type AliasProfile struct {
 func (p *AliasProfile) hint(value any) string {
 	which := fmt.Sprintf("the suite's profile %q (%s)", p.Name, p.Reason)
 	name, _ := value.(string)
+	if p.Applied {
+		return p.appliedHint(which, name, value)
+	}
 	if to, ok := p.Aliases[name]; ok && name != "" {
 		return fmt.Sprintf("; %s maps it to %q: a run applies that alias; to validate as the run will, pass --alias %s=%s", which, to, name, to)
 	}
@@ -102,6 +110,27 @@ func (p *AliasProfile) hint(value any) string {
 		name = jsonText(value)
 	}
 	return fmt.Sprintf("; %s has no alias for it: add one to that profile's aliases (or pass --alias %s=NAME) with a NAME the target lists", which, name)
+}
+
+// appliedHint is hint for a prompt the profile's aliases were applied to.
+func (p *AliasProfile) appliedHint(which, name string, value any) string {
+	if len(p.Aliases) == 0 {
+		return fmt.Sprintf("; no alias applies: %s maps no model names", which)
+	}
+	var from []string
+	for k, to := range p.Aliases {
+		if to == name && k != name && name != "" {
+			from = append(from, fmt.Sprintf("%q", k))
+		}
+	}
+	slices.Sort(from) // map order: sorted for a stable message
+	if len(from) > 0 {
+		return fmt.Sprintf("; %s maps %s to it: point that alias at a name the target lists", which, strings.Join(from, " and "))
+	}
+	if name == "" {
+		name = jsonText(value)
+	}
+	return fmt.Sprintf("; %s has no alias for %s: add one to that profile's aliases with a name the target lists", which, name)
 }
 
 // ValidateWith is Validate with options.

@@ -88,8 +88,10 @@ type Options struct {
 // becomes that workflow's cases' Err, so the other workflows still run.
 func Build(s *suite.Suite, opts Options) []Case {
 	prof := s.Default()
+	var hints *workflow.AliasProfile // a missing model's hint: the run's profile, as regen workflow validate --profile gives it
 	if opts.Profile != nil {
 		prof = *opts.Profile
+		hints = &workflow.AliasProfile{Name: prof.Name, Reason: prof.Reason, Aliases: prof.Aliases, Applied: true}
 	}
 	info := opts.ObjectInfo
 	validate := info != nil
@@ -151,7 +153,7 @@ func Build(s *suite.Suite, opts Options) []Case {
 						if wf.Format == workflow.FormatUI {
 							c.UI = wf.Raw
 						}
-						c.Prompt, c.Err = prepare(wf, info, infoErr, prof.Aliases, w.Overrides.Merge(v.Overrides), seed, validate)
+						c.Prompt, c.Err = prepare(wf, info, infoErr, prof.Aliases, hints, w.Overrides.Merge(v.Overrides), seed, validate)
 					}
 				}
 				c.Labels = cleanLabels(append(c.Labels, promptLabels(c.Prompt)...))
@@ -201,8 +203,9 @@ func loadCapture(s *suite.Suite) (workflow.ObjectInfo, error) {
 
 // prepare turns a loaded workflow into the prompt of one case. A prompt that
 // the target would reject is returned with the validation error.
+// hints, when set, is the profile a missing model's reason speaks of.
 func prepare(wf *workflow.Workflow, info workflow.ObjectInfo, infoErr error, aliases map[string]string,
-	ov suite.Overrides, seed uint64, validate bool) (workflow.Prompt, error) {
+	hints *workflow.AliasProfile, ov suite.Overrides, seed uint64, validate bool) (workflow.Prompt, error) {
 	if wf.Format == workflow.FormatUI && info == nil {
 		return nil, fmt.Errorf("convert %s: %w", wf.Name, infoErr)
 	}
@@ -226,7 +229,8 @@ func prepare(wf *workflow.Workflow, info workflow.ObjectInfo, infoErr error, ali
 	if validate {
 		// Without aliases (a profile for a real ComfyUI) a missing model
 		// is the server's to provide, not an alias to add.
-		if err := workflow.ValidateWith(p, info, workflow.ValidateOptions{NoAliases: len(aliases) == 0}); err != nil {
+		opts := workflow.ValidateOptions{NoAliases: len(aliases) == 0, Profile: hints}
+		if err := workflow.ValidateWith(p, info, opts); err != nil {
 			return p, err // p: its labels still select (and skip) the case
 		}
 	}

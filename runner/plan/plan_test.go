@@ -290,8 +290,10 @@ func TestBuildProfileSkipLabels(t *testing.T) {
 }
 
 // TestBuildMissingModelHint: planned against a server that lacks the
-// checkpoint, a profile with aliases suggests an alias; a profile without
-// any (a real ComfyUI's) says the server lacks the file and what it lists.
+// checkpoint, the run's profile is named as regen workflow validate
+// --profile names it: with aliases, the alias that led to the missing name;
+// without any (a real ComfyUI's profile), the server lacks the file and
+// what it lists. Without a profile the hint stays the generic one.
 func TestBuildMissingModelHint(t *testing.T) {
 	t.Parallel()
 	s := loadSuite(t)
@@ -319,12 +321,16 @@ func TestBuildMissingModelHint(t *testing.T) {
 	tests := []struct {
 		name      string
 		s         *suite.Suite
+		noProfile bool
 		want, not string
 	}{
-		{name: "default on comfyui: the aliases apply", s: loadSuite(t), want: "with a model alias", not: "the server has no such file"},
+		{name: "default on comfyui: the aliases apply", s: loadSuite(t),
+			want: `"regen-gmm.safetensors" not in the target's list (1 choices) [value_not_in_list]; the suite's profile "default" (named by --profile) maps "v1-5-pruned-emaonly-fp16.safetensors" to it: point that alias at a name the target lists`,
+			not:  "the server has no such file"},
 		{name: "comfyui without aliases: the server lacks the file", s: noProfiles,
-			want: `"v1-5-pruned-emaonly-fp16.safetensors" not in the target's list (1 choices) [value_not_in_list]; the server has no such file in its models/checkpoints folder (it lists "sd_xl_turbo_1.0_fp16.safetensors")`,
+			want: `"v1-5-pruned-emaonly-fp16.safetensors" not in the target's list (1 choices) [value_not_in_list]; the server has no such file in its models/checkpoints folder (it lists "sd_xl_turbo_1.0_fp16.safetensors"); no alias applies: the suite's profile "default" (the target is comfyui`,
 			not:  "model alias"},
+		{name: "no profile: the generic hint", s: loadSuite(t), noProfile: true, want: "with a model alias", not: "the suite's profile"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -337,7 +343,11 @@ func TestBuildMissingModelHint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cs := Build(tt.s, Options{Filter: regexp.MustCompile(`^ui/`), ObjectInfo: info, Profile: &prof})
+			opts := Options{Filter: regexp.MustCompile(`^ui/`), ObjectInfo: info, Profile: &prof}
+			if tt.noProfile {
+				opts.Profile = nil
+			}
+			cs := Build(tt.s, opts)
 			if len(cs) != 1 || cs[0].Err == nil {
 				t.Fatalf("cases = %+v, want one with a validation error", cs)
 			}

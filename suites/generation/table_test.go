@@ -30,15 +30,17 @@ const (
 	// keepRatio: img2img at denoise 0.3 must be this much closer to its
 	// input than at 0.5 (distance at 0.3 ≤ keepRatio × distance at 0.5),
 	// in both modes. A model that keeps the input's shapes at low denoise
-	// is below it (gmm 0.64: the generic component keeps the two-shape
-	// scene; els 0.69: its wavelet generic component keeps the square and
-	// the circle's outline at 0.3, and the exemplar pieces take over at
-	// 0.5); one that snaps every input onto its nearest exemplar is not
-	// (gmm 0.79 before its generic component: both denoise levels drew the
-	// same green triangle, and only the smooth colour field kept 0.3 a
-	// little closer; els 0.87 before its own). els is held to the same
-	// ratio rather than one of its own: at 64² (an 8×8 latent, whose
-	// 7×7-patch stage sees nearly the whole latent) it is the harder case.
+	// is below it (gmm 0.46: the generic component keeps the two-shape
+	// scene, 16.9 levels at 0.3 against 37.0 at 0.5; 0.64 with its Wiener
+	// mean, which kept the starting noise as blotches; els 0.69: its
+	// wavelet generic component keeps the square and the circle's outline
+	// at 0.3, and the exemplar pieces take over at 0.5); one that snaps
+	// every input onto its nearest exemplar is not (gmm 0.79 before its
+	// generic component: both denoise levels drew the same green triangle,
+	// and only the smooth colour field kept 0.3 a little closer; els 0.87
+	// before its own). els is held to the same ratio rather than one of its
+	// own: at 64² (an 8×8 latent, whose 7×7-patch stage sees nearly the
+	// whole latent) it is the harder case.
 	keepRatio = 0.75
 )
 

@@ -3,6 +3,8 @@ package latent
 import (
 	"math"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/node"
 )
 
@@ -115,9 +117,9 @@ func slerp(b1, b2 []float64, r float64) []float64 {
 			res[i] = float64(b1[i]*(1-r)) + float64(b2[i]*r)
 		}
 	default:
-		omega := math.Acos(dot)
-		so := math.Sin(omega)
-		w1, w2 := math.Sin((1-r)*omega)/so, math.Sin(r*omega)/so
+		omega := pmath.Acos(dot)
+		so := pmath.Sin(omega)
+		w1, w2 := pmath.Sin((1-r)*omega)/so, pmath.Sin(r*omega)/so
 		scale := float64(n1*(1-r)) + float64(n2*r)
 		for i := range res {
 			res[i] = (float64(w1*u(b1, n1, i)) + float64(w2*u(b2, n2, i))) * scale

@@ -3,6 +3,8 @@ package resample
 import (
 	"math"
 
+	"github.com/regen-dev/regen/internal/pmath"
+
 	"github.com/regen-dev/regen/executor/node"
 	"github.com/regen-dev/regen/executor/nodes/internal/pngmeta"
 )
@@ -94,7 +96,7 @@ func pilSinc(x float64) float64 {
 		return 1
 	}
 	x = float64(x * math.Pi)
-	return math.Sin(x) / x
+	return pmath.Sin(x) / x
 }
 
 // pilCoeffs is Pillow's precompute_coeffs + normalize_coeffs_8bpc for a

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zlib"
+
 	"github.com/regen-dev/regen/internal/cputime"
 )
 
@@ -56,10 +58,11 @@ func noisyCopy(b *testing.B, data []byte) []byte {
 }
 
 // BenchmarkDecodeFixture1024 compares, on the same files in one run: this
-// package (klauspost/compress's inflate), this package with the standard
-// library's inflate, and image/png (then the comparator's conversion, a
-// no-op for RGB: opaque RGBA bytes are NRGBA bytes), on the 1024² fixture
-// golden and its noisy copy.
+// package (inflate, into one flat buffer), this package with a zlib
+// stream decoder instead (klauspost/compress's, the standard library's),
+// and image/png (then the comparator's conversion, a no-op for RGB: opaque
+// RGBA bytes are NRGBA bytes), on the 1024² fixture golden and its noisy
+// copy.
 func BenchmarkDecodeFixture1024(b *testing.B) {
 	golden := fixture(b)
 	stdInflate := func(r io.Reader) (io.ReadCloser, error) { return stdzlib.NewReader(r) }
@@ -73,7 +76,8 @@ func BenchmarkDecodeFixture1024(b *testing.B) {
 			fn   func() (image.Image, error)
 		}{
 			{"pngdecode", func() (image.Image, error) { return Decode(data) }},
-			{"pngdecode-stdinflate", func() (image.Image, error) { return decode(data, stdInflate) }},
+			{"pngdecode-klauspost", func() (image.Image, error) { return decodeStream(data, zlib.NewReader) }},
+			{"pngdecode-stdinflate", func() (image.Image, error) { return decodeStream(data, stdInflate) }},
 			{"image-png", func() (image.Image, error) { return png.Decode(bytes.NewReader(data)) }},
 		} {
 			b.Run(file.name+"/"+bc.name, func(b *testing.B) {
@@ -87,6 +91,52 @@ func BenchmarkDecodeFixture1024(b *testing.B) {
 				}
 				if start != 0 {
 					b.ReportMetric(float64(cputime.Process()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkInflateFixture1024 times the image data's decompression alone,
+// into a buffer reused across iterations (no allocation, no page
+// faults): inflate against klauspost/compress's and the standard
+// library's zlib stream decoders, on the fixture golden and its noisy
+// copy.
+func BenchmarkInflateFixture1024(b *testing.B) {
+	golden := fixture(b)
+	for _, file := range []struct {
+		name string
+		data []byte
+	}{{"golden", golden}, {"noisy", noisyCopy(b, golden)}} {
+		l, z, err := parse(file.data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw := make([]byte, l.h*(1+l.rowBytes))
+		stream := func(open zlibOpener) func() error {
+			return func() error {
+				zr, err := open(bytes.NewReader(z))
+				if err != nil {
+					return err
+				}
+				_, err = io.ReadFull(zr, raw)
+				return err
+			}
+		}
+		for _, bc := range []struct {
+			name string
+			fn   func() error
+		}{
+			{"inflate", func() error { return inflateChecked(raw, z) }},
+			{"klauspost", stream(zlib.NewReader)},
+			{"stdlib", stream(func(r io.Reader) (io.ReadCloser, error) { return stdzlib.NewReader(r) })},
+		} {
+			b.Run(file.name+"/"+bc.name, func(b *testing.B) {
+				b.SetBytes(int64(len(raw)))
+				for b.Loop() {
+					if err := bc.fn(); err != nil {
+						b.Fatal(err)
+					}
 				}
 			})
 		}

@@ -10,6 +10,11 @@
 // a caller falls back to image/png on any error but ErrTooLarge, so that a
 // file image/png accepts is never refused. Every other layout gives
 // ErrUnsupported.
+//
+// Rows are unfiltered by vector kernels on amd64 (SSSE3, and AVX2 where
+// the CPU has it: unfilter_amd64.s) and by the pure-Go path everywhere
+// else and with -tags purego; the tests hold every kernel set to the
+// pure-Go bytes and both to the PNG specification's.
 package pngdecode
 
 import (
@@ -19,9 +24,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
-	"io"
-
-	"github.com/klauspost/compress/zlib"
 )
 
 // ErrUnsupported is returned for a PNG that is valid or may be, but
@@ -50,15 +52,51 @@ const (
 )
 
 // Decode decodes the PNG file data.
-func Decode(data []byte) (*image.NRGBA, error) { return decode(data, zlib.NewReader) }
+func Decode(data []byte) (*image.NRGBA, error) {
+	l, z, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	img, raw := l.alloc()
+	want, err := inflate(raw, z)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := unfilterRows(img, raw, l)
+	if err != nil {
+		return nil, err
+	}
+	if sum != want {
+		return nil, errors.New("decode png: end of image data: zlib: invalid checksum")
+	}
+	return img, nil
+}
 
-// inflater opens a zlib stream: klauspost/compress's in Decode, the
-// standard library's in the benchmark that compares the two.
-type inflater func(io.Reader) (io.ReadCloser, error)
+// layout is what IHDR says of the image data: w×h pixels of channels
+// bytes, rows of rowBytes bytes after their filter type byte.
+type layout struct{ w, h, channels, rowBytes int }
 
-func decode(data []byte, newZlib inflater) (*image.NRGBA, error) {
+// alloc allocates the image and, in the same memory, the buffer of its
+// image data (each row its filter type byte and rowBytes bytes): at the
+// end of the pixels for 1 to 3 channels (3w+1 ≤ 4w bytes a row), past
+// them by h bytes for RGBA. Either way row y of the data starts at or
+// after row y of the pixels and row y+1 at or after its end, so that
+// unfilterRows can store each row over the data it has read. One
+// allocation, not two: in a short-lived process each page touched is a
+// page fault.
+func (l layout) alloc() (*image.NRGBA, []byte) {
+	n := 4 * l.w * l.h
+	rawLen := l.h * (1 + l.rowBytes)
+	buf := make([]byte, max(n, rawLen))
+	img := &image.NRGBA{Pix: buf[:n:n], Stride: 4 * l.w, Rect: image.Rect(0, 0, l.w, l.h)}
+	return img, buf[len(buf)-rawLen:]
+}
+
+// parse reads the chunks of data: the image's layout and its zlib
+// stream, checked to be able to fill it.
+func parse(data []byte) (l layout, z []byte, err error) {
 	if len(data) < len(signature) || string(data[:len(signature)]) != signature {
-		return nil, errors.New("decode png: not a PNG file")
+		return layout{}, nil, errors.New("decode png: not a PNG file")
 	}
 	var (
 		w, h, channels int
@@ -71,49 +109,49 @@ func decode(data []byte, newZlib inflater) (*image.NRGBA, error) {
 	rest := data[len(signature):]
 	for !seenIEND {
 		if len(rest) < 12 {
-			return nil, errors.New("decode png: truncated chunk")
+			return layout{}, nil, errors.New("decode png: truncated chunk")
 		}
 		n := binary.BigEndian.Uint32(rest)
 		if n > 0x7fffffff || int64(n) > int64(len(rest)-12) {
-			return nil, fmt.Errorf("decode png: chunk length %d past the end of the file", n)
+			return layout{}, nil, fmt.Errorf("decode png: chunk length %d past the end of the file", n)
 		}
 		typ, body := string(rest[4:8]), rest[8:8+n]
 		if binary.BigEndian.Uint32(rest[8+n:]) != crc32.ChecksumIEEE(rest[4:8+n]) {
-			return nil, fmt.Errorf("decode png: chunk %q: invalid checksum", typ)
+			return layout{}, nil, fmt.Errorf("decode png: chunk %q: invalid checksum", typ)
 		}
 		rest = rest[12+n:]
 		if !seenIHDR && typ != "IHDR" {
-			return nil, fmt.Errorf("decode png: chunk %q before IHDR", typ)
+			return layout{}, nil, fmt.Errorf("decode png: chunk %q before IHDR", typ)
 		}
 		switch typ {
 		case "IHDR":
 			if seenIHDR {
-				return nil, errors.New("decode png: second IHDR")
+				return layout{}, nil, errors.New("decode png: second IHDR")
 			}
 			seenIHDR = true
 			var err error
 			if w, h, channels, err = header(body); err != nil {
-				return nil, err
+				return layout{}, nil, err
 			}
 		case "IDAT":
 			if idatDone {
-				return nil, errors.New("decode png: IDAT chunks not consecutive")
+				return layout{}, nil, errors.New("decode png: IDAT chunks not consecutive")
 			}
 			idat = append(idat, body)
 			idatBytes += len(body)
 		case "IEND":
 			if len(idat) == 0 {
-				return nil, errors.New("decode png: IEND before IDAT")
+				return layout{}, nil, errors.New("decode png: IEND before IDAT")
 			}
 			if n != 0 {
-				return nil, errors.New("decode png: IEND not empty")
+				return layout{}, nil, errors.New("decode png: IEND not empty")
 			}
 			seenIEND = true
 		case "PLTE", "tRNS":
-			return nil, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
+			return layout{}, nil, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
 		default:
 			if typ[0]&0x20 == 0 { // an unknown critical chunk
-				return nil, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
+				return layout{}, nil, fmt.Errorf("%w: %s chunk", ErrUnsupported, typ)
 			}
 			if len(idat) > 0 {
 				idatDone = true
@@ -123,34 +161,13 @@ func decode(data []byte, newZlib inflater) (*image.NRGBA, error) {
 	rowBytes := channels * w
 	raw := int64(h) * int64(1+rowBytes)
 	if raw > maxInflate*int64(idatBytes)+1024 {
-		return nil, fmt.Errorf("%w: %d×%d needs %d bytes from %d of compressed data", ErrTooLarge, w, h, raw, idatBytes)
+		return layout{}, nil, fmt.Errorf("%w: %d×%d needs %d bytes from %d of compressed data", ErrTooLarge, w, h, raw, idatBytes)
 	}
-	var z io.Reader
-	if len(idat) == 1 {
-		z = bytes.NewReader(idat[0])
-	} else {
-		z = bytes.NewReader(bytes.Join(idat, nil))
+	z = idat[0]
+	if len(idat) > 1 {
+		z = bytes.Join(idat, nil)
 	}
-	zr, err := newZlib(z)
-	if err != nil {
-		return nil, fmt.Errorf("decode png: read zlib header: %w", err)
-	}
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	if err := inflateRows(img, zr, rowBytes, channels); err != nil {
-		return nil, err
-	}
-	// The stream must end here, its checksum verified, with no byte after.
-	var one [1]byte
-	if k, err := io.ReadFull(zr, one[:]); k != 0 || err != io.EOF {
-		if err == nil || err == io.ErrUnexpectedEOF {
-			err = errors.New("too much pixel data")
-		}
-		return nil, fmt.Errorf("decode png: end of image data: %w", err)
-	}
-	if z.(*bytes.Reader).Len() != 0 {
-		return nil, errors.New("decode png: bytes after the zlib stream")
-	}
-	return img, nil
+	return layout{w: w, h: h, channels: channels, rowBytes: rowBytes}, z, nil
 }
 
 // header reads IHDR: width, height and channels per pixel.
@@ -195,31 +212,32 @@ const (
 	ftPaeth
 )
 
-// inflateRows reads the rows from zr, unfilters them and stores them in
-// img as NRGBA. RGBA rows are unfiltered in place in img; the other
-// layouts in a row buffer, then expanded.
-func inflateRows(img *image.NRGBA, zr io.Reader, rowBytes, channels int) error {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
+// unfilterRows unfilters the rows of raw (each a filter type byte and
+// rowBytes bytes, laid out in img's memory by alloc) and stores them in
+// img as NRGBA; it returns the Adler-32 of raw, summed row by row before
+// each is overwritten. An RGBA row is moved to its place in img and
+// unfiltered there; the other layouts are copied to a row buffer,
+// unfiltered there, then expanded.
+func unfilterRows(img *image.NRGBA, raw []byte, l layout) (uint32, error) {
+	w, rowBytes, channels := l.w, l.rowBytes, l.channels
+	sum, summer := uint32(1), &adlerSummer{k: kernels}
 	var cur, prev []byte
 	if channels != 4 {
 		cur, prev = make([]byte, rowBytes), make([]byte, rowBytes)
 	} else {
 		prev = make([]byte, rowBytes) // the zero row above the first
 	}
-	var ft [1]byte
-	for y := range h {
+	for y := range l.h {
 		out := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		row := raw[y*(1+rowBytes) : (y+1)*(1+rowBytes)]
+		sum = summer.update(sum, row)
+		ft := row[0]
 		if channels == 4 {
 			cur = out
 		}
-		if _, err := io.ReadFull(zr, ft[:]); err != nil {
-			return readErr(err)
-		}
-		if _, err := io.ReadFull(zr, cur); err != nil {
-			return readErr(err)
-		}
-		if err := unfilter(ft[0], cur, prev, channels); err != nil {
-			return err
+		copy(cur, row[1:])
+		if err := unfilter(ft, cur, prev, channels); err != nil {
+			return 0, err
 		}
 		switch channels {
 		case 1:
@@ -234,11 +252,7 @@ func inflateRows(img *image.NRGBA, zr io.Reader, rowBytes, channels int) error {
 				p[0], p[1], p[2], p[3] = v, v, v, a
 			}
 		case 3:
-			for x := range w {
-				s := cur[3*x : 3*x+3 : 3*x+3]
-				p := out[4*x : 4*x+4 : 4*x+4]
-				p[0], p[1], p[2], p[3] = s[0], s[1], s[2], 0xff
-			}
+			expandRGB(out, cur)
 		}
 		if channels == 4 {
 			prev = cur
@@ -246,128 +260,5 @@ func inflateRows(img *image.NRGBA, zr io.Reader, rowBytes, channels int) error {
 			cur, prev = prev, cur
 		}
 	}
-	return nil
-}
-
-func readErr(err error) error {
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return errors.New("decode png: not enough pixel data")
-	}
-	return fmt.Errorf("decode png: inflate image data: %w", err)
-}
-
-// unfilter reverses the row filter ft of cur, given the unfiltered row
-// above it, prev (zeros above the first row); bpp is bytes per pixel.
-func unfilter(ft byte, cur, prev []byte, bpp int) error {
-	n := len(cur)
-	prev = prev[:n]
-	switch ft {
-	case ftNone:
-	case ftSub:
-		for i := bpp; i < n; i++ {
-			cur[i] += cur[i-bpp]
-		}
-	case ftUp:
-		for i, p := range prev {
-			cur[i] += p
-		}
-	case ftAverage:
-		for i := range bpp {
-			cur[i] += prev[i] / 2
-		}
-		for i := bpp; i < n; i++ {
-			cur[i] += uint8((uint(cur[i-bpp]) + uint(prev[i])) / 2)
-		}
-	case ftPaeth:
-		paeth(cur, prev, bpp)
-	default:
-		return fmt.Errorf("decode png: bad filter type %d", ft)
-	}
-	return nil
-}
-
-// paeth reverses the Paeth filter. The channels of a pixel are
-// independent chains (each pixel's value depends on its left neighbour's),
-// so three or four of them run side by side for instruction-level
-// parallelism, the left (a) and upper-left (c) values in registers.
-func paeth(cur, prev []byte, bpp int) {
-	switch bpp {
-	case 3:
-		paeth3(cur, prev)
-	case 4:
-		paeth4(cur, prev)
-	default:
-		paethN(cur, prev, bpp)
-	}
-}
-
-// predict is the Paeth predictor of a (left), b (up), c (upper left).
-// Small enough to inline, and written so that the compiler selects with
-// conditional moves: on image data the choice is close to random, and a
-// mispredicted branch costs more than the whole computation.
-func predict(a, b, c int) int {
-	pa, pb := b-c, a-c // p − a and p − b, where p = a + b − c
-	pc := pa + pb
-	if pa < 0 {
-		pa = -pa
-	}
-	if pb < 0 {
-		pb = -pb
-	}
-	if pc < 0 {
-		pc = -pc
-	}
-	bc := b
-	if pc < pb {
-		bc = c
-	}
-	if min(pb, pc) < pa {
-		a = bc
-	}
-	return a
-}
-
-func paeth3(cur, prev []byte) {
-	n := len(cur) / 3 * 3
-	cur, prev = cur[:n], prev[:n]
-	var a0, a1, a2, c0, c1, c2 int
-	for i := 0; i+3 <= n; i += 3 {
-		p, q := cur[i:i+3:i+3], prev[i:i+3:i+3]
-		b0, b1, b2 := int(q[0]), int(q[1]), int(q[2])
-		a0 = int(p[0] + uint8(predict(a0, b0, c0)))
-		a1 = int(p[1] + uint8(predict(a1, b1, c1)))
-		a2 = int(p[2] + uint8(predict(a2, b2, c2)))
-		p[0], p[1], p[2] = uint8(a0), uint8(a1), uint8(a2)
-		c0, c1, c2 = b0, b1, b2
-	}
-}
-
-func paeth4(cur, prev []byte) {
-	n := len(cur) / 4 * 4
-	cur, prev = cur[:n], prev[:n]
-	var a0, a1, a2, a3, c0, c1, c2, c3 int
-	for i := 0; i+4 <= n; i += 4 {
-		p, q := cur[i:i+4:i+4], prev[i:i+4:i+4]
-		b0, b1, b2, b3 := int(q[0]), int(q[1]), int(q[2]), int(q[3])
-		a0 = int(p[0] + uint8(predict(a0, b0, c0)))
-		a1 = int(p[1] + uint8(predict(a1, b1, c1)))
-		a2 = int(p[2] + uint8(predict(a2, b2, c2)))
-		a3 = int(p[3] + uint8(predict(a3, b3, c3)))
-		p[0], p[1], p[2], p[3] = uint8(a0), uint8(a1), uint8(a2), uint8(a3)
-		c0, c1, c2, c3 = b0, b1, b2, b3
-	}
-}
-
-// paethN is paeth for any bpp, one channel at a time.
-func paethN(cur, prev []byte, bpp int) {
-	n := len(cur)
-	for ch := range bpp {
-		var a, c int
-		for i := ch; i < n; i += bpp {
-			b := int(prev[i])
-			a = int(cur[i] + uint8(predict(a, b, c)))
-			cur[i] = uint8(a)
-			c = b
-		}
-	}
+	return sum, nil
 }
