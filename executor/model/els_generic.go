@@ -3,6 +3,8 @@ package model
 import (
 	"math"
 	"sync"
+
+	"github.com/regen-dev/regen/internal/pmath"
 )
 
 // The els generic component (issue 13). els img2img snapped its input onto
@@ -221,7 +223,11 @@ func fitGSM(xs []float64, floor float64) []gsm {
 	pi := make([]float64, gsmScales)
 	lam := make([]float64, gsmScales)
 	for m := range lam {
-		lam[m] = max(v*math.Pow(10, float64(m-gsmScales+1)), floor)
+		l := v // v·10^(m−gsmScales+1)
+		for range gsmScales - 1 - m {
+			l /= 10
+		}
+		lam[m] = max(l, floor)
 		pi[m] = 1 / float64(gsmScales)
 	}
 	r := make([]float64, gsmScales)
@@ -231,12 +237,12 @@ func fitGSM(xs []float64, floor float64) []gsm {
 		for _, x := range xs {
 			top := math.Inf(-1)
 			for m := range r {
-				r[m] = math.Log(pi[m]) - float64(0.5*(float64(x*x)/lam[m]+math.Log(lam[m])))
+				r[m] = pmath.Log(pi[m]) - float64(0.5*(float64(x*x)/lam[m]+pmath.Log(lam[m])))
 				top = max(top, r[m])
 			}
 			var z float64
 			for m := range r {
-				r[m] = math.Exp(r[m] - top)
+				r[m] = pmath.Exp(r[m] - top)
 				z += r[m]
 			}
 			for m := range r {
@@ -253,7 +259,7 @@ func fitGSM(xs []float64, floor float64) []gsm {
 	}
 	out := make([]gsm, gsmScales)
 	for m := range out {
-		out[m] = gsm{math.Log(pi[m]), lam[m]}
+		out[m] = gsm{pmath.Log(pi[m]), lam[m]}
 	}
 	return out
 }
@@ -331,16 +337,16 @@ func (g *elsGeneric) posterior(b int, y, sig2 float64) (ll, mean float64) {
 	top := math.Inf(-1)
 	for m, s := range mix {
 		vf := s.lam + sig2
-		lg[m] = s.logPi - float64(0.5*(float64(e*e)/vf+math.Log(vf)))
+		lg[m] = s.logPi - float64(0.5*(float64(e*e)/vf+pmath.Log(vf)))
 		top = max(top, lg[m])
 	}
 	var z, gain float64
 	for m, s := range mix {
-		p := math.Exp(lg[m] - top)
+		p := pmath.Exp(lg[m] - top)
 		z += p
 		gain += float64(p * (s.lam / (s.lam + sig2)))
 	}
-	return top + math.Log(z), g.mu[b] + float64(float64(gain/z)*e)
+	return top + pmath.Log(z), g.mu[b] + float64(float64(gain/z)*e)
 }
 
 // evaluate returns the generic component's log density of x [c, h, w] at
@@ -386,7 +392,7 @@ func (m *Model) elsGenericWeights(s *sized, g *elsGeneric, xb, res []float32, si
 	// The exemplar pieces: −½(e²/v + log v) per rough residual value; the
 	// smooth coefficients' quadratic form and extra log determinant spread
 	// evenly over the pixels.
-	ldx := float64(float64(C) * math.Log(v))
+	ldx := float64(float64(C) * pmath.Log(v))
 	rough := res
 	if s.sm != nil {
 		n := s.sm.dim()
@@ -403,7 +409,7 @@ func (m *Model) elsGenericWeights(s *sized, g *elsGeneric, xb, res []float32, si
 		for i, c := range cr {
 			l := s.sm.lam[i%F]
 			q += float64(c*c) / (v + l)
-			ld += math.Log((v + l) / v)
+			ld += pmath.Log((v + l) / v)
 		}
 		ldx += (q + ld) / float64(hw)
 	}
@@ -413,7 +419,7 @@ func (m *Model) elsGenericWeights(s *sized, g *elsGeneric, xb, res []float32, si
 			e := float64(rough[ch*hw+p])
 			lx += float64(e*e) / v
 		}
-		rw[p] = 1 / (1 + math.Exp(-(elsGenericLogWeight + rw[p] + float64(0.5*lx))))
+		rw[p] = 1 / (1 + pmath.Exp(-(elsGenericLogWeight + rw[p] + float64(0.5*lx))))
 	}
 	return rw, dg
 }
