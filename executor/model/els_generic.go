@@ -96,8 +96,12 @@ const minELSGenericWeight = 1e-9
 // gsmIterations the fixed number of EM iterations that fit it.
 const (
 	gsmScales     = 3
-	gsmIterations = 50
+	gsmIterations = 30
 )
+
+// gsmMaxSamples caps the values a band's mixture is fitted to (the finest
+// bands of a 64×64 latent hold 65536 per channel over 64 exemplars).
+const gsmMaxSamples = 1024
 
 // gsm is one scale of a band's mixture: log weight and variance.
 type gsm struct{ logPi, lam float64 }
@@ -194,6 +198,17 @@ func newELSGeneric(lat []float32, n, c, h, w int, floor float64) *elsGeneric {
 	}
 	g.mix, g.mu = make([][]gsm, c*g.bands), make([]float64, c*g.bands)
 	for b, xs := range samples {
+		if n := len(xs); n > gsmMaxSamples {
+			// every ⌈n/gsmMaxSamples⌉-th value, in order: the fit's cost
+			// (gsmIterations·gsmScales exponentials per value) stays a few
+			// milliseconds per band at any latent size
+			step := (n + gsmMaxSamples - 1) / gsmMaxSamples
+			sub := make([]float64, 0, gsmMaxSamples)
+			for i := 0; i < n; i += step {
+				sub = append(sub, xs[i])
+			}
+			xs = sub
+		}
 		if b%g.bands == 0 {
 			var m, q float64
 			for _, x := range xs {
@@ -231,13 +246,20 @@ func fitGSM(xs []float64, floor float64) []gsm {
 		pi[m] = 1 / float64(gsmScales)
 	}
 	r := make([]float64, gsmScales)
+	c0 := make([]float64, gsmScales) // log π_m − ½·log λ_m
+	h := make([]float64, gsmScales)  // 1/(2λ_m)
 	for range gsmIterations {
+		for m := range c0 {
+			c0[m] = pmath.Log(pi[m]) - float64(0.5*pmath.Log(lam[m]))
+			h[m] = 0.5 / lam[m]
+		}
 		sw := make([]float64, gsmScales)
 		sq := make([]float64, gsmScales)
 		for _, x := range xs {
 			top := math.Inf(-1)
+			x2 := float64(x * x)
 			for m := range r {
-				r[m] = pmath.Log(pi[m]) - float64(0.5*(float64(x*x)/lam[m]+pmath.Log(lam[m])))
+				r[m] = c0[m] - float64(x2*h[m])
 				top = max(top, r[m])
 			}
 			var z float64

@@ -161,3 +161,17 @@ func TestELSGenericKeepsUnexplainedInput(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkELSGenericFit times fitting the generic component at a 64×64
+// latent (512²), which the first els prediction at that size pays:
+//
+//	go test -run '^$' -bench ELSGenericFit ./executor/model
+func BenchmarkELSGenericFit(b *testing.B) {
+	c := loadCkpt(b, "regen-els.safetensors")
+	m := c.Model()
+	s := m.at(64, 64)
+	K, d := m.set.K, m.cfg.LatentChannels*64*64
+	for range b.N {
+		newELSGeneric(s.lat[:K*d], K, m.cfg.LatentChannels, 64, 64, 1e-3)
+	}
+}
