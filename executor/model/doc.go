@@ -2,8 +2,9 @@
 // checkpoint of exemplar latents with caption embeddings, a bag-of-words text
 // encoder with ComfyUI's emphasis syntax, a denoiser that is the exact (gmm,
 // local per cell at low noise: local.go, with a generic component that
-// keeps what no exemplar explains: generic.go) or patch-local (els)
-// posterior mean over those exemplars, a PCA VAE with a
+// keeps what no exemplar explains: generic.go) or patch-local (els, with
+// its own generic component: els_generic.go) posterior mean over those
+// exemplars, a PCA VAE with a
 // codebook-attention decoder, and LoRA files that add exemplars and shift
 // word embeddings.
 //

@@ -66,8 +66,33 @@ func (m *Model) predictELSWorkers(ctx context.Context, x *node.Tensor, B, h, w i
 	if err := j.run(ctx, workers); err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
-	m.widenSmooth(j.out, x, B, h, w, sigma)
+	m.finishELS(j.out, x, B, h, w, sigma)
 	return j.out, nil
+}
+
+// finishELS turns the patch posterior's output (out = m + a(x − m) per
+// value, a = s²/(s²+σ²)) into the els prediction: the smooth subspace
+// (widenSmooth), then, at the noise levels where it takes part, the
+// generic component (els_generic.go), which needs x − m from before
+// widenSmooth changes out.
+func (m *Model) finishELS(out, x *node.Tensor, B, h, w int, sigma float64) {
+	var res []float32
+	if sigma >= elsGenericMinSigma && sigma < elsGenericMaxSigma && !m.noELSGeneric {
+		s2 := float64(m.cfg.ComponentWidth * m.cfg.ComponentWidth)
+		a := s2 / (s2 + float64(sigma*sigma))
+		res = make([]float32, len(x.Data))
+		for i, o := range out.Data {
+			res[i] = float32((float64(x.Data[i]) - float64(o)) / (1 - a))
+		}
+	}
+	m.widenSmooth(out, x, B, h, w, sigma)
+	if res != nil {
+		s := m.at(h, w)
+		d := m.cfg.LatentChannels * h * w
+		for b := 0; b < B; b++ {
+			m.mixELSGeneric(out.Data[b*d:(b+1)*d], x.Data[b*d:(b+1)*d], res[b*d:(b+1)*d], s, sigma)
+		}
+	}
 }
 
 // widenSmooth gives the els prediction the gmm components' smooth

@@ -9,7 +9,7 @@ import (
 )
 
 // predictELSSeq is the sequential reference (the code before tiles ran
-// concurrently, kept verbatim): the equivariant local score machine restricted to a window
+// concurrently, kept verbatim up to finishELS, which both share): the equivariant local score machine restricted to a window
 // (Predict uses the global gmm posterior instead at noise levels whose
 // patch size is 0: the patch covers the whole latent, fixing the layout):
 // each latent position's P×P×C patch is a query over the patches of every
@@ -88,6 +88,6 @@ func (m *Model) predictELSSeq(ctx context.Context, x *node.Tensor, B, h, w int, 
 			}
 		}
 	}
-	m.widenSmooth(out, x, B, h, w, sigma)
+	m.finishELS(out, x, B, h, w, sigma)
 	return out, nil
 }

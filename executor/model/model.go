@@ -43,6 +43,9 @@ type sized struct {
 	rough   [][]float32
 	// gen is the generic component (generic.go), nil without one.
 	gen *generic
+	// elsGen is els's generic component (els_generic.go), made when an
+	// els prediction first needs it.
+	elsGen elsGenericOnce
 }
 
 // Model is the denoiser of a checkpoint (with any LoRAs applied). It is safe
@@ -56,6 +59,10 @@ type Model struct {
 
 	mu    sync.Mutex
 	sizes map[[2]int]*sized
+
+	// noELSGeneric leaves els's generic component out (tests compare
+	// with and without it).
+	noELSGeneric bool
 }
 
 var _ node.Model = (*Model)(nil)
