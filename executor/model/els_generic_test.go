@@ -21,14 +21,7 @@ func TestELSHaarRoundTrip(t *testing.T) {
 		g := newELSGeneric(x, 1, c, h, w, 1e-4)
 		co := make([]float64, len(x))
 		g.forward(co, x)
-		var ex, ec float64
-		for i := range x {
-			ex += float64(x[i]) * float64(x[i])
-			ec += co[i] * co[i]
-		}
-		if math.Abs(ex-ec) > 1e-9*ex {
-			t.Errorf("%v: ‖x‖² %v, ‖coefs‖² %v (not orthonormal)", sz, ex, ec)
-		}
+		checkOrthonormal(t, sz, x, co)
 		back := make([]float64, len(x))
 		g.inverse(back, co)
 		for i := range x {

@@ -17,14 +17,7 @@ func TestDCTRoundTrip(t *testing.T) {
 		g := &generic{c: c, h: h, w: w, by: dctBasis(h), bx: dctBasis(w)}
 		co := make([]float64, len(x))
 		g.coefs(co, x)
-		var ex, ec float64
-		for i := range x {
-			ex += float64(x[i]) * float64(x[i])
-			ec += co[i] * co[i]
-		}
-		if math.Abs(ex-ec) > 1e-9*ex {
-			t.Errorf("%v: ‖x‖² %v, ‖coefs‖² %v (not orthonormal)", sz, ex, ec)
-		}
+		checkOrthonormal(t, sz, x, co)
 		back := make([]float32, len(x))
 		g.synth(back, co)
 		for i := range x {
@@ -181,3 +174,17 @@ func TestGenericKeepsUnexplainedInput(t *testing.T) {
 }
 
 func sq(v float64) float64 { return v * v }
+
+// checkOrthonormal fails unless the transform of x into co kept its energy
+// (Parseval: an orthonormal basis), to 1e-9 relative.
+func checkOrthonormal(t *testing.T, sz [3]int, x []float32, co []float64) {
+	t.Helper()
+	var ex, ec float64
+	for i := range x {
+		ex += float64(x[i]) * float64(x[i])
+		ec += co[i] * co[i]
+	}
+	if math.Abs(ex-ec) > 1e-9*ex {
+		t.Errorf("%v: ‖x‖² %v, ‖coefs‖² %v (not orthonormal)", sz, ex, ec)
+	}
+}

@@ -103,35 +103,8 @@ func ihdr(w, h int, depth, ct, interlace byte) []byte {
 // filterRow applies filter ft to row cur given prev (both unfiltered).
 func filterRow(ft byte, cur, prev []byte, bpp int) []byte {
 	out := make([]byte, len(cur))
-	at := func(s []byte, i int) int {
-		if i < 0 {
-			return 0
-		}
-		return int(s[i])
-	}
 	for i := range cur {
-		a, b, c := at(cur, i-bpp), int(prev[i]), at(prev, i-bpp)
-		var pred int
-		switch ft {
-		case ftSub:
-			pred = a
-		case ftUp:
-			pred = b
-		case ftAverage:
-			pred = (a + b) / 2
-		case ftPaeth:
-			p := a + b - c
-			pa, pb, pc := max(p-a, a-p), max(p-b, b-p), max(p-c, c-p)
-			switch {
-			case pa <= pb && pa <= pc:
-				pred = a
-			case pb <= pc:
-				pred = b
-			default:
-				pred = c
-			}
-		}
-		out[i] = cur[i] - byte(pred)
+		out[i] = cur[i] - byte(predictRef(ft, cur, prev, i, bpp))
 	}
 	return out
 }

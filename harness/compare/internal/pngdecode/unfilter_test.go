@@ -58,36 +58,42 @@ func TestKernelsAvailable(t *testing.T) {
 // the Paeth predictor as the specification writes it: what both paths
 // must compute.
 func unfilterRef(ft byte, cur, prev []byte, bpp int) {
+	for i := range cur {
+		cur[i] += byte(predictRef(ft, cur, prev, i, bpp))
+	}
+}
+
+// predictRef is the specification's predictor of byte i of a row for
+// filter ft, from the unfiltered row cur (bytes before i) and the
+// unfiltered row above, prev: unfilterRef adds it, filterRow subtracts it.
+func predictRef(ft byte, cur, prev []byte, i, bpp int) int {
 	at := func(s []byte, i int) int {
 		if i < 0 {
 			return 0
 		}
 		return int(s[i])
 	}
-	for i := range cur {
-		a, b, c := at(cur, i-bpp), int(prev[i]), at(prev, i-bpp)
-		var pred int
-		switch ft {
-		case ftSub:
-			pred = a
-		case ftUp:
-			pred = b
-		case ftAverage:
-			pred = (a + b) / 2
-		case ftPaeth:
-			p := a + b - c
-			pa, pb, pc := max(p-a, a-p), max(p-b, b-p), max(p-c, c-p)
-			switch {
-			case pa <= pb && pa <= pc:
-				pred = a
-			case pb <= pc:
-				pred = b
-			default:
-				pred = c
-			}
+	a, b, c := at(cur, i-bpp), int(prev[i]), at(prev, i-bpp)
+	switch ft {
+	case ftSub:
+		return a
+	case ftUp:
+		return b
+	case ftAverage:
+		return (a + b) / 2
+	case ftPaeth:
+		p := a + b - c
+		pa, pb, pc := max(p-a, a-p), max(p-b, b-p), max(p-c, c-p)
+		switch {
+		case pa <= pb && pa <= pc:
+			return a
+		case pb <= pc:
+			return b
+		default:
+			return c
 		}
-		cur[i] += byte(pred)
 	}
+	return 0
 }
 
 // rowPatterns fill a row (and the one above) with random and adversarial
