@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
+
+	"github.com/regen-dev/regen/harness/compare/internal/hugepage"
 )
 
 // ErrUnsupported is returned for a PNG that is valid or may be, but
@@ -83,11 +85,12 @@ type layout struct{ w, h, channels, rowBytes int }
 // after row y of the pixels and row y+1 at or after its end, so that
 // unfilterRows can store each row over the data it has read. One
 // allocation, not two: in a short-lived process each page touched is a
-// page fault.
+// page fault. A large one is on huge pages (hugepage.Make): a 1024² image
+// is then 3 page faults instead of 1 025.
 func (l layout) alloc() (*image.NRGBA, []byte) {
 	n := 4 * l.w * l.h
 	rawLen := l.h * (1 + l.rowBytes)
-	buf := make([]byte, max(n, rawLen))
+	buf := hugepage.Make[byte](max(n, rawLen))
 	img := &image.NRGBA{Pix: buf[:n:n], Stride: 4 * l.w, Rect: image.Rect(0, 0, l.w, l.h)}
 	return img, buf[len(buf)-rawLen:]
 }
