@@ -3,11 +3,13 @@ package compare
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"image/png"
 	"math"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -66,13 +68,19 @@ func Compare(golden, got Input, opts Options) Result {
 	var wg sync.WaitGroup
 	sameFile := golden.Image == nil && got.Image == nil && len(got.PNG) > 0 && bytes.Equal(golden.PNG, got.PNG)
 	if !golden.empty() && !sameFile {
-		wg.Go(func() { gold, goldErr = decode(golden) })
+		wg.Go(func() {
+			defer trace.StartRegion(bg, "decode golden").End()
+			gold, goldErr = decode(golden)
+		})
 	}
+	r := trace.StartRegion(bg, "decode output")
 	out, err := decode(got)
+	r.End()
 	wg.Wait()
 	// Tier 0's hashes: one when both sides decoded to the same bytes (an
 	// identical output costs two decodes and one hash), else both,
 	// concurrently.
+	r = trace.StartRegion(bg, "hash")
 	if err == nil && goldErr == nil && gold != nil && samePixels(gold.px, out.px) {
 		sum := pixelSHA256(out.px)
 		err, goldErr = out.setSum(sum), gold.setSum(sum)
@@ -85,6 +93,7 @@ func Compare(golden, got Input, opts Options) Result {
 		}
 		wg.Wait()
 	}
+	r.End()
 	if sameFile && err == nil {
 		// The same file twice: the same pixels, decoded once.
 		gold, goldErr = describe(golden, out.px, out.sum)
@@ -161,6 +170,10 @@ func Compare(golden, got Input, opts Options) Result {
 	judge(&res, goldA, gotA, loc, golden.Plan, got.Plan, opts)
 	return res
 }
+
+// bg is the context of the comparator's runtime/trace regions (free when
+// no trace is running; REGEN_COMPARE_TRACE in regen compare starts one).
+var bg = context.Background()
 
 func (r Result) errorf(format string, args ...any) Result {
 	r.Verdict, r.Reason = Error, fmt.Sprintf(format, args...)
@@ -296,9 +309,17 @@ func (d *decoded) analyse(golden *image.NRGBA, th Thresholds) (*analysed, *local
 func analysePair(gold, got *decoded, th Thresholds) (goldA, gotA *analysed, loc *localStats, goldErr, gotErr error) {
 	var gi, gri, oi, ori images4.IconT
 	var wg sync.WaitGroup
-	wg.Go(func() { gi, gri = icons(gold.px) })
-	wg.Go(func() { oi, ori = icons(got.px) })
+	wg.Go(func() {
+		defer trace.StartRegion(bg, "icons golden").End()
+		gi, gri = icons(gold.px)
+	})
+	wg.Go(func() {
+		defer trace.StartRegion(bg, "icons output").End()
+		oi, ori = icons(got.px)
+	})
+	r := trace.StartRegion(bg, "scan pair")
 	so, sg, loc := scanPair(got.px, gold.px, th, true)
+	r.End()
 	wg.Wait()
 	goldProv, goldErr := provenanceFromPNG(gold.in.PNG)
 	gotProv, gotErr := provenanceFromPNG(got.in.PNG)

@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"runtime"
+	"runtime/trace"
 	"sync"
 )
 
@@ -131,6 +132,7 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 	// The row's colours in OKLab, looked up before the row's sums
 	// (lookRow: see there why), into buffers of the worker's.
 	band := func(cy int, vbuf, ubuf [][3]float32) {
+		defer trace.StartRegion(bg, "band").End()
 		band0, band1 := y0[cy], y0[cy+1]
 		cc, lc := colour[cy*gridSize:(cy+1)*gridSize], levels[cy*gridSize:(cy+1)*gridSize]
 		gcc, glc := cc, lc // written only with goldStats
