@@ -104,7 +104,7 @@ func TestScanPairWorkers(t *testing.T) {
 			th.PixelMinLSB = 1 // every changed pixel's ΔE is taken
 			wantO, wantG := scan(out), scan(golden)
 			_, wantLoc := scanAgainst(out, golden, th)
-			for _, workers := range []int{1, 2, 4, 7} {
+			for _, workers := range []int{1, 2, 4, 7, 16} {
 				so, sg, loc := scanPairWorkers(out, golden, th, true, workers)
 				if !reflect.DeepEqual(so, wantO) {
 					t.Errorf("%d workers: the output's statistics differ from its scan alone", workers)
