@@ -68,30 +68,30 @@ func Compare(golden, got Input, opts Options) Result {
 	var wg sync.WaitGroup
 	sameFile := golden.Image == nil && got.Image == nil && len(got.PNG) > 0 && bytes.Equal(golden.PNG, got.PNG)
 	if !golden.empty() && !sameFile {
+		// The golden side is hashed as soon as it is decoded, beside the
+		// output's decode (usually the longer: an output that differs
+		// compresses worse).
 		wg.Go(func() {
 			defer trace.StartRegion(bg, "decode golden").End()
 			gold, goldErr = decode(golden)
+			if goldErr == nil && gold.px != nil {
+				goldErr = gold.setSum(pixelSHA256(gold.px))
+			}
 		})
 	}
 	r := trace.StartRegion(bg, "decode output")
 	out, err := decode(got)
 	r.End()
 	wg.Wait()
-	// Tier 0's hashes: one when both sides decoded to the same bytes (an
-	// identical output costs two decodes and one hash), else both,
-	// concurrently.
-	r = trace.StartRegion(bg, "hash")
-	if err == nil && goldErr == nil && gold != nil && samePixels(gold.px, out.px) {
-		sum := pixelSHA256(out.px)
-		err, goldErr = out.setSum(sum), gold.setSum(sum)
-	} else {
-		if gold != nil && goldErr == nil && gold.px != nil {
-			wg.Go(func() { goldErr = gold.setSum(pixelSHA256(gold.px)) })
-		}
-		if err == nil && out.px != nil {
+	// The output's hash: the golden's when both sides decoded to the same
+	// bytes (an identical output costs two decodes and one hash).
+	r = trace.StartRegion(bg, "hash output")
+	if err == nil && out.px != nil {
+		if goldErr == nil && gold != nil && gold.px != nil && samePixels(gold.px, out.px) {
+			err = out.setSum(gold.sum)
+		} else {
 			err = out.setSum(pixelSHA256(out.px))
 		}
-		wg.Wait()
 	}
 	r.End()
 	if sameFile && err == nil {
