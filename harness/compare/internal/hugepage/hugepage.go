@@ -32,13 +32,19 @@ func Make[T any](n int) []T {
 	if size == 0 || n*size < MinLen || Size%size != 0 {
 		return make([]T, n)
 	}
+	// A tail of a quarter of a huge page or more is given a whole one
+	// (its 4 KiB pages would be ≥ 128 faults); a smaller one stays on
+	// 4 KiB pages, rather than have a 2 MiB page cleared for it.
+	span := n * size
+	if tail := span % Size; tail >= Size/4 {
+		span += Size - tail
+	}
 	pad := Size / size
-	b := make([]T, n+pad)
+	b := make([]T, span/size+pad)
 	off := 0
 	if r := uintptr(unsafe.Pointer(unsafe.SliceData(b))) % Size; r != 0 {
 		off = int((Size - r) / uintptr(size))
 	}
-	b = b[off : off+n : off+n]
-	Advise(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(b))), n*size))
-	return b
+	Advise(unsafe.Slice((*byte)(unsafe.Pointer(&b[off])), span))
+	return b[off : off+n : off+n]
 }

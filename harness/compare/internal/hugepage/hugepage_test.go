@@ -21,6 +21,7 @@ func TestMake(t *testing.T) {
 		{"just under MinLen", MinLen - 1, false},
 		{"MinLen", MinLen, true},
 		{"1024² image data", 4<<20 + 1024, true},
+		{"a tail of half a huge page", 5 << 20, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
