@@ -210,8 +210,8 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 				if !in && lsb != 0 && lsb >= th.PixelMinLSB {
 					in = deltaEOf(labDist2(u, v)) > th.PixelDeltaE
 				}
-				mrow[x] = in
-				if in {
+				if in { // the mask is zero: its pages untouched until a pixel is in it
+					mrow[x] = true
 					changed++
 				}
 			}
