@@ -46,7 +46,7 @@ var lumaCoef = func() (t [3][256]float64) {
 // gets its pixels in the row-major order of a sequential pass: the
 // floating-point results do not depend on the split or the schedule. Level sums are integers,
 // exact in float64 either way. Colours are converted through one labTable
-// shared by the bands: each distinct colour once.
+// shared by the tasks: each distinct colour once.
 func scan(px *image.NRGBA) *scanned {
 	s, _, _ := scanPair(px, nil, Thresholds{}, false)
 	return s
@@ -89,7 +89,8 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 	}
 	alphaMin := max(1, th.PixelAlphaLSB)
 	// A row splits into segments of one thumbnail column each, and a
-	// thumbnail column lies inside one grid column (as rows do in bands).
+	// thumbnail column lies inside one grid column (as a thumbnail row
+	// lies inside one grid row).
 	// A segment's sums are carried in locals (sumSegment).
 	// A segment is at most maxSegment pixels wide (a wider thumbnail
 	// column takes several): its level sums are carried two channels to a
