@@ -3,11 +3,13 @@ package compare
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"image/png"
 	"math"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -55,7 +57,8 @@ type Options struct {
 //
 // Tier 0 runs first and alone: both sides are decoded and hashed
 // (concurrently), and an identical output costs nothing more. Only when the
-// pixels differ are the sides analysed for tiers 1–4.
+// pixels differ are the sides analysed for tiers 1–4 (the output's hash,
+// then needed only for its record, taken beside that pass).
 func Compare(golden, got Input, opts Options) Result {
 	res := Result{Thresholds: DefaultThresholds()}
 	if got.empty() {
@@ -66,24 +69,42 @@ func Compare(golden, got Input, opts Options) Result {
 	var wg sync.WaitGroup
 	sameFile := golden.Image == nil && got.Image == nil && len(got.PNG) > 0 && bytes.Equal(golden.PNG, got.PNG)
 	if !golden.empty() && !sameFile {
-		wg.Go(func() { gold, goldErr = decode(golden) })
+		// The golden side is hashed as soon as it is decoded, beside the
+		// output's decode (usually the longer: an output that differs
+		// compresses worse).
+		wg.Go(func() {
+			defer trace.StartRegion(bg, "decode golden").End()
+			gold, goldErr = decode(golden)
+			if goldErr == nil && gold.px != nil {
+				goldErr = gold.setSum(pixelSHA256(gold.px))
+			}
+		})
 	}
+	r := trace.StartRegion(bg, "decode output")
 	out, err := decode(got)
+	r.End()
 	wg.Wait()
-	// Tier 0's hashes: one when both sides decoded to the same bytes (an
-	// identical output costs two decodes and one hash), else both,
-	// concurrently.
-	if err == nil && goldErr == nil && gold != nil && samePixels(gold.px, out.px) {
-		sum := pixelSHA256(out.px)
-		err, goldErr = out.setSum(sum), gold.setSum(sum)
-	} else {
-		if gold != nil && goldErr == nil && gold.px != nil {
-			wg.Go(func() { goldErr = gold.setSum(pixelSHA256(gold.px)) })
-		}
-		if err == nil && out.px != nil {
+	// The output's hash: the golden's when both sides decoded to the same
+	// bytes (an identical output costs two decodes and one hash).
+	// When the pixels differ and neither side has a record to check
+	// (both sides then go through analysePair), the output's hash is for
+	// its record alone: it is taken beside the pass (outSum), not before.
+	var outSum sync.WaitGroup
+	differ := false
+	if err == nil && out.px != nil {
+		bothPixels := goldErr == nil && gold != nil && gold.px != nil
+		switch {
+		case bothPixels && samePixels(gold.px, out.px):
+			err = out.setSum(gold.sum)
+		case bothPixels && gold.in.Record == nil && out.in.Record == nil && gold.w == out.w && gold.h == out.h:
+			differ = true
+			outSum.Go(func() {
+				defer trace.StartRegion(bg, "hash output").End()
+				out.sum = pixelSHA256(out.px)
+			})
+		default:
 			err = out.setSum(pixelSHA256(out.px))
 		}
-		wg.Wait()
 	}
 	if sameFile && err == nil {
 		// The same file twice: the same pixels, decoded once.
@@ -113,7 +134,7 @@ func Compare(golden, got Input, opts Options) Result {
 	if err := res.Thresholds.Validate(); err != nil {
 		return res.errorf("%v", err)
 	}
-	if gold.w == out.w && gold.h == out.h && gold.sum == out.sum {
+	if !differ && gold.w == out.w && gold.h == out.h && gold.sum == out.sum {
 		rec, err := identicalRecord(golden.Record, got.PNG)
 		if err != nil {
 			return res.errorf("read output: %v", err)
@@ -142,8 +163,9 @@ func Compare(golden, got Input, opts Options) Result {
 	var gotLoc *localStats
 	if against != nil && gold.in.Record == nil {
 		// Both sides from their pixels: one pass over the two.
-		goldA, gotA, gotLoc, goldErr, err = analysePair(gold, out, res.Thresholds)
+		goldA, gotA, gotLoc, goldErr, err = analysePair(gold, out, res.Thresholds, outSum.Wait)
 	} else {
+		outSum.Wait() // not hashed beside: this path is not taken then
 		wg.Go(func() { goldA, _, goldErr = gold.analyse(nil, Thresholds{}) })
 		gotA, gotLoc, err = out.analyse(against, res.Thresholds)
 		wg.Wait()
@@ -161,6 +183,10 @@ func Compare(golden, got Input, opts Options) Result {
 	judge(&res, goldA, gotA, loc, golden.Plan, got.Plan, opts)
 	return res
 }
+
+// bg is the context of the comparator's runtime/trace regions (free when
+// no trace is running; REGEN_COMPARE_TRACE in regen compare starts one).
+var bg = context.Background()
 
 func (r Result) errorf(format string, args ...any) Result {
 	r.Verdict, r.Reason = Error, fmt.Sprintf(format, args...)
@@ -293,13 +319,24 @@ func (d *decoded) analyse(golden *image.NRGBA, th Thresholds) (*analysed, *local
 // same size and without a record, in one scan of the two (scanPair) that
 // also measures tier 4 of got against gold; the icons are sampled beside
 // it. goldErr and gotErr are each side's provenance error.
-func analysePair(gold, got *decoded, th Thresholds) (goldA, gotA *analysed, loc *localStats, goldErr, gotErr error) {
+//
+// summed returns once got's hash is set (it may be taken beside the pass).
+func analysePair(gold, got *decoded, th Thresholds, summed func()) (goldA, gotA *analysed, loc *localStats, goldErr, gotErr error) {
 	var gi, gri, oi, ori images4.IconT
 	var wg sync.WaitGroup
-	wg.Go(func() { gi, gri = icons(gold.px) })
-	wg.Go(func() { oi, ori = icons(got.px) })
+	wg.Go(func() {
+		defer trace.StartRegion(bg, "icons golden").End()
+		gi, gri = icons(gold.px)
+	})
+	wg.Go(func() {
+		defer trace.StartRegion(bg, "icons output").End()
+		oi, ori = icons(got.px)
+	})
+	r := trace.StartRegion(bg, "scan pair")
 	so, sg, loc := scanPair(got.px, gold.px, th, true)
+	r.End()
 	wg.Wait()
+	summed()
 	goldProv, goldErr := provenanceFromPNG(gold.in.PNG)
 	gotProv, gotErr := provenanceFromPNG(got.in.PNG)
 	if goldErr != nil || gotErr != nil {

@@ -4,19 +4,22 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+
+	"github.com/regen-dev/regen/harness/compare/internal/hugepage"
 )
 
 // labTable memoises oklab8 for one pass over an image or a pair, shared by
-// the pass's concurrent bands: each distinct colour is converted once per
-// pass, not once per band and again after every eviction. (The noisy 1024²
+// the pass's concurrent tasks (bands of rows, or grid cells in scanPair):
+// each distinct colour is converted once per pass, not once per task and
+// again after every eviction. (The noisy 1024²
 // fixture pair has 110 k distinct colours; four per-band direct-mapped
 // caches of 16 k entries converted 334 k times, at ≈ 58 ns a conversion.)
 //
 // It is an open-addressing table that only grows during a pass: a slot,
-// once it holds a colour, keeps it. A band claims an empty slot with a
+// once it holds a colour, keeps it. A task claims an empty slot with a
 // compare-and-swap, converts, stores the value, then publishes the slot
 // (an atomic store of the key); a reader that loads the published key
-// sees the value. A colour claimed by another band and not yet published,
+// sees the value. A colour claimed by another task and not yet published,
 // or one that finds no slot within labProbes, is converted on the spot.
 // Every path gives oklab8's value, so what the table held, and the
 // schedule, change the speed and never a bit.
@@ -49,9 +52,11 @@ const (
 
 // labTables recycles the largest tables between passes (cleared on reuse;
 // a new one is not: its memory is zero, and its pages are touched first
-// by the pass's bands, on every core, rather than by one clear).
+// by the pass's tasks, on every core, rather than by one clear).
+// Its 4 MiB are on huge pages (hugepage.Make): 2 page faults instead of
+// 1 024, and 2 TLB entries for the look-ups that land all over it.
 var labTables = sync.Pool{New: func() any {
-	return &labTable{slots: make([]labSlot, 1<<labMaxBits), shift: 32 - labMaxBits, mask: 1<<labMaxBits - 1}
+	return &labTable{slots: hugepage.Make[labSlot](1 << labMaxBits), shift: 32 - labMaxBits, mask: 1<<labMaxBits - 1}
 }}
 
 // newLabTable returns an empty table for a pass over pixels pixels (of one
@@ -106,13 +111,13 @@ func (t *labTable) insert(c, i uint32) [3]float32 {
 				atomic.StoreUint32(&e.key, want)
 				return v
 			}
-			// Another band took the slot first: with this colour or
+			// Another task took the slot first: with this colour or
 			// another.
 			if k = atomic.LoadUint32(&e.key); k == want {
 				return e.lab
 			}
 		}
-		if k&labColour == c { // claimed by another band, not yet published
+		if k&labColour == c { // claimed by another task, not yet published
 			break
 		}
 		i = (i + 1) & t.mask

@@ -1,7 +1,6 @@
 package compare
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -14,7 +13,7 @@ import (
 // is skipped; only a file that is not a PNG or is broken (truncated, a bad
 // CRC) is an error.
 func pngText(data []byte) (map[string]string, error) {
-	chunks, err := pngtext.Read(bytes.NewReader(data))
+	chunks, err := pngtext.ReadBytes(data)
 	if err != nil && !errors.Is(err, pngtext.ErrBadText) {
 		return nil, fmt.Errorf("read png metadata: %w", err)
 	}

@@ -4,7 +4,9 @@ import (
 	"image"
 	"math"
 	"runtime"
+	"runtime/trace"
 	"sync"
+	"sync/atomic"
 )
 
 // oklab8 converts one 8-bit sRGB colour to OKLab, as float32.
@@ -36,15 +38,15 @@ var lumaCoef = func() (t [3][256]float64) {
 // pixel, giving the same values, bit for bit, as colourStats of toOKLab,
 // levelStats and lumaThumb one after the other.
 //
-// The pass runs as one band per row of the 4×4 grid, the bands shared out
-// among GOMAXPROCS goroutines (scanPairWorkers). Each
+// The pass runs as one task per cell of the 4×4 grid, the tasks taken in
+// turn by GOMAXPROCS goroutines (scanPairWorkers). Each
 // statistic is a sum per grid cell, and per 64×64 thumbnail cell for the
-// hash (a thumbnail row lies inside one grid row: ⌊4y/h⌋ = ⌊⌊64y/h⌋/16⌋),
-// so every sum has one band as its only writer and gets its pixels in the
-// row-major order of a sequential pass: the floating-point results do
-// not depend on the split or the schedule. Level sums are integers,
+// hash (a thumbnail cell lies inside one grid cell: ⌊4y/h⌋ = ⌊⌊64y/h⌋/16⌋,
+// and the same for x), so every sum has one task as its only writer and
+// gets its pixels in the row-major order of a sequential pass: the
+// floating-point results do not depend on the split or the schedule. Level sums are integers,
 // exact in float64 either way. Colours are converted through one labTable
-// shared by the bands: each distinct colour once.
+// shared by the tasks: each distinct colour once.
 func scan(px *image.NRGBA) *scanned {
 	s, _, _ := scanPair(px, nil, Thresholds{}, false)
 	return s
@@ -69,8 +71,8 @@ func scanPair(px, golden *image.NRGBA, th Thresholds, goldStats bool) (*scanned,
 	return scanPairWorkers(px, golden, th, goldStats, runtime.GOMAXPROCS(0))
 }
 
-// scanPairWorkers is scanPair with its bands shared out among the given
-// number of goroutines (at most one per band): the results are the same,
+// scanPairWorkers is scanPair with its cells shared out among the given
+// number of goroutines (at most one per cell): the results are the same,
 // bit for bit, for any number.
 func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, workers int) (*scanned, *scanned, *localStats) {
 	w, h := px.Rect.Dx(), px.Rect.Dy()
@@ -81,25 +83,27 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 		gs = &scanned{thumb: make([]float64, hashSide*hashSide)}
 	}
 	var mask []bool
-	var parts [gridSize]localStats
+	var parts [gridSize * gridSize]localStats
 	if golden != nil {
 		mask = make([]bool, w*h)
 	}
 	alphaMin := max(1, th.PixelAlphaLSB)
 	// A row splits into segments of one thumbnail column each, and a
-	// thumbnail column lies inside one grid column (as rows do in bands).
+	// thumbnail column lies inside one grid column (as a thumbnail row
+	// lies inside one grid row).
 	// A segment's sums are carried in locals (sumSegment).
 	// A segment is at most maxSegment pixels wide (a wider thumbnail
 	// column takes several): its level sums are carried two channels to a
 	// word (levelLanes), which then cannot overflow.
-	type segment struct{ x0, x1, tx, cx int }
-	var segs []segment
+	type segment struct{ x0, x1, tx int }
+	var segs [gridSize][]segment // by grid column
 	for x := 0; x < w; {
 		x1, tx := x, x*hashSide/w
 		for x1 < w && x1*hashSide/w == tx && x1-x < maxSegment {
 			x1++
 		}
-		segs = append(segs, segment{x0: x, x1: x1, tx: tx, cx: x * gridSize / w})
+		cx := x * gridSize / w
+		segs[cx] = append(segs[cx], segment{x0: x, x1: x1, tx: tx})
 		x = x1
 	}
 	colour := make([]colourAcc, gridSize*gridSize)
@@ -117,9 +121,7 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 	}
 	cache := newLabTable(pixels)
 	defer cache.put()
-	// One band per row of the grid (rows [y0[cy], y0[cy+1])), each a
-	// function of the images alone: which worker runs it, and when,
-	// changes nothing.
+	// Grid row cy is rows [y0[cy], y0[cy+1]).
 	var y0 [gridSize + 1]int
 	for cy := range gridSize {
 		y1 := y0[cy]
@@ -128,29 +130,46 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 		}
 		y0[cy+1] = y1
 	}
-	// The row's colours in OKLab, looked up before the row's sums
-	// (lookRow: see there why), into buffers of the worker's.
-	band := func(cy int, vbuf, ubuf [][3]float32) {
-		band0, band1 := y0[cy], y0[cy+1]
-		cc, lc := colour[cy*gridSize:(cy+1)*gridSize], levels[cy*gridSize:(cy+1)*gridSize]
+	// The pass is one task per grid cell, each a function of the images
+	// alone: every sum it writes (its cell's, its thumbnail cells', its
+	// part of tier 4) has it as the only writer, and gets its pixels in
+	// the row-major order of a sequential pass. Which worker runs a task,
+	// and when, changes nothing; sixteen tasks taken in turn from a
+	// counter keep both cores busy to the end, where four bands of a grid
+	// row each, dealt out in advance, left one core idle for a band's
+	// length whenever the bands' costs differed. A row's colours in OKLab
+	// are looked up before its sums (lookRow: see there why), into buffers
+	// of the worker's.
+	cell := func(cy, cx int, vbuf, ubuf [][3]float32) {
+		defer trace.StartRegion(bg, "cell").End()
+		sgs := segs[cx]
+		if len(sgs) == 0 || y0[cy] == y0[cy+1] {
+			return
+		}
+		x0, x1 := sgs[0].x0, sgs[len(sgs)-1].x1
+		ci := cy*gridSize + cx
+		cc, lc := &colour[ci], &levels[ci]
 		gcc, glc := cc, lc // written only with goldStats
 		if goldStats {
-			gcc, glc = gcolour[cy*gridSize:(cy+1)*gridSize], glevels[cy*gridSize:(cy+1)*gridSize]
+			gcc, glc = &gcolour[ci], &glevels[ci]
 		}
-		loc := &parts[cy]
+		loc := &parts[ci]
 		// Tier 4's counts and maxima, kept in locals rather than
-		// through loc (stored once, after the band).
+		// through loc (stored once, after the cell).
 		var maxD2 float64 // the largest squared distance: ΔE is monotone in it
 		var maxA, alphaChanged, changed int
 		defer func() {
 			loc.maxDeltaE, loc.maxAlpha, loc.alphaChanged, loc.changed = deltaEOf(maxD2), maxA, alphaChanged, changed
 		}()
-		for y := band0; y < band1; y++ {
+		for y := y0[cy]; y < y0[cy+1]; y++ {
 			row := px.Pix[y*px.Stride : y*px.Stride+4*w]
 			var grow []byte
 			var mrow []bool
+			var gcut []byte
+			var ucut [][3]float32
 			if golden != nil {
 				grow, mrow = golden.Pix[y*golden.Stride:y*golden.Stride+4*w], mask[y*w:(y+1)*w]
+				gcut, ucut = grow[4*x0:4*x1], ubuf[x0:x1]
 			}
 			ty := y * hashSide / h
 			tsum, tcnt := s.thumb[ty*hashSide:(ty+1)*hashSide], cnt[ty*hashSide:(ty+1)*hashSide]
@@ -158,12 +177,12 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 			if goldStats {
 				gtsum = gs.thumb[ty*hashSide : (ty+1)*hashSide]
 			}
-			cache.lookRow(vbuf, ubuf, row, grow)
-			for _, sg := range segs {
-				tsum[sg.tx] = sumSegment(row, vbuf, sg.x0, sg.x1, &cc[sg.cx], &lc[sg.cx], tsum[sg.tx])
+			cache.lookRow(vbuf[x0:x1], ucut, row[4*x0:4*x1], gcut)
+			for _, sg := range sgs {
+				tsum[sg.tx] = sumSegment(row, vbuf, sg.x0, sg.x1, cc, lc, tsum[sg.tx])
 				tcnt[sg.tx] += uint32(sg.x1 - sg.x0)
 				if goldStats {
-					gtsum[sg.tx] = sumSegment(grow, ubuf, sg.x0, sg.x1, &gcc[sg.cx], &glc[sg.cx], gtsum[sg.tx])
+					gtsum[sg.tx] = sumSegment(grow, ubuf, sg.x0, sg.x1, gcc, glc, gtsum[sg.tx])
 				}
 			}
 			if grow == nil {
@@ -171,7 +190,7 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 			}
 			// Tier 4, as localMask.
 			_, above, below := driftRows(golden, y)
-			for x := range w {
+			for x := x0; x < x1; x++ {
 				p, q := row[4*x:4*x+4:4*x+4], grow[4*x:4*x+4:4*x+4]
 				u, v := ubuf[x], vbuf[x]
 				lsb := maxLSB(q, p)
@@ -192,24 +211,30 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 				if !in && lsb != 0 && lsb >= th.PixelMinLSB {
 					in = deltaEOf(labDist2(u, v)) > th.PixelDeltaE
 				}
-				mrow[x] = in
-				if in {
+				if in { // the mask is zero: its pages untouched until a pixel is in it
+					mrow[x] = true
 					changed++
 				}
 			}
 		}
 	}
-	workers = min(max(workers, 1), gridSize)
+	const cells = gridSize * gridSize
+	workers = min(max(workers, 1), cells)
+	var next atomic.Int32
 	var wg sync.WaitGroup
-	for k := range workers {
+	for range workers {
 		wg.Go(func() {
 			vbuf := make([][3]float32, w)
 			var ubuf [][3]float32
 			if golden != nil {
 				ubuf = make([][3]float32, w)
 			}
-			for cy := k; cy < gridSize; cy += workers {
-				band(cy, vbuf, ubuf)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= cells {
+					return
+				}
+				cell(i/gridSize, i%gridSize, vbuf, ubuf)
 			}
 		})
 	}

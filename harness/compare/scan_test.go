@@ -104,7 +104,7 @@ func TestScanPairWorkers(t *testing.T) {
 			th.PixelMinLSB = 1 // every changed pixel's ΔE is taken
 			wantO, wantG := scan(out), scan(golden)
 			_, wantLoc := scanAgainst(out, golden, th)
-			for _, workers := range []int{1, 2, 4, 7} {
+			for _, workers := range []int{1, 2, 4, 7, 16} {
 				so, sg, loc := scanPairWorkers(out, golden, th, true, workers)
 				if !reflect.DeepEqual(so, wantO) {
 					t.Errorf("%d workers: the output's statistics differ from its scan alone", workers)
@@ -261,7 +261,16 @@ func TestLocalMatchesSummedAreaTable(t *testing.T) {
 		clipG.Pix[i] = uint8(v)
 		clipO.Pix[i] = uint8(min(255, max(0, v+rng.IntN(3)-1)))
 	}
-	outs := map[string]*image.NRGBA{"alpha": alpha}
+	// ±1 LSB on a third of the colour values: pixels differ, none is in
+	// the mask (mergeLocal's empty-mask path).
+	jitter := image.NewNRGBA(golden.Rect)
+	copy(jitter.Pix, golden.Pix)
+	for i := range jitter.Pix {
+		if i%4 != 3 && i%3 == 0 {
+			jitter.Pix[i] = uint8(min(254, max(1, int(jitter.Pix[i])+rng.IntN(3)-1)))
+		}
+	}
+	outs := map[string]*image.NRGBA{"alpha": alpha, "jitter": jitter}
 	for _, e := range edits() {
 		if out := e.apply(f, golden, 7); out.Rect == golden.Rect {
 			outs[e.name] = out

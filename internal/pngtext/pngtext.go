@@ -106,6 +106,46 @@ func Read(r io.Reader) ([]Chunk, error) {
 	}
 }
 
+// ReadBytes is Read of a file already in memory: the same chunks and the
+// same error, without copying the file through a reader (Read copies every
+// chunk it skips through a fresh 32 KiB buffer: for a 1 MB PNG, a quarter
+// of a short-lived compare's page faults). Every chunk's CRC is checked, as
+// Read does. A file Read would reject is handed to Read, for its error.
+func ReadBytes(data []byte) ([]Chunk, error) {
+	if len(data) < len(Signature) || string(data[:len(Signature)]) != Signature {
+		return Read(bytes.NewReader(data))
+	}
+	var (
+		out []Chunk
+		bad []error
+	)
+	for p := data[len(Signature):]; ; {
+		if len(p) < 8 {
+			return Read(bytes.NewReader(data))
+		}
+		n := binary.BigEndian.Uint32(p[:4])
+		if n > MaxChunk || uint64(len(p)) < 12+uint64(n) {
+			return Read(bytes.NewReader(data))
+		}
+		typ, body := p[4:8], p[8:8+n]
+		if crc32.Update(crc32.ChecksumIEEE(typ), crc32.IEEETable, body) != binary.BigEndian.Uint32(p[8+n:]) {
+			return Read(bytes.NewReader(data))
+		}
+		switch t := string(typ); t {
+		case "tEXt", "zTXt", "iTXt":
+			c, err := decode(t, body)
+			if err != nil {
+				bad = append(bad, err)
+			} else {
+				out = append(out, c)
+			}
+		case "IEND":
+			return out, errors.Join(bad...)
+		}
+		p = p[12+n:]
+	}
+}
+
 // decode decodes the body of one tEXt, zTXt or iTXt chunk.
 func decode(typ string, data []byte) (Chunk, error) {
 	key, rest, ok := bytes.Cut(data, []byte{0})

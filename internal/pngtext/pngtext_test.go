@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -154,6 +155,39 @@ func TestLatin1(t *testing.T) {
 	for in, want := range map[string]string{"": "", "ascii {}": "ascii {}", "caf\xe9": "caf\u00e9", "\xc3\xa9": "\u00c3\u00a9"} {
 		if got := Latin1([]byte(in)); got != want {
 			t.Errorf("Latin1(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestReadBytesIsRead: ReadBytes gives Read's chunks and error on a file
+// with every kind of chunk, a bad one among them, on each of its prefixes
+// (truncated anywhere) and with each of its bytes flipped (a bad CRC, a
+// length past the end, a broken signature).
+func TestReadBytesIsRead(t *testing.T) {
+	t.Parallel()
+	full := withChunks(t,
+		chunk("tEXt", []byte(`prompt`+"\x00"+`{"3": {}}`)),
+		chunk("zTXt", append([]byte("workflow\x00\x00"), zlibOf(`{"nodes": []}`)...)),
+		chunk("iTXt", []byte("title\x00\x00\x00en\x00Titel\x00h\u00e9llo")),
+		chunk("zTXt", []byte("k\x00\x07xx")),
+		chunk("tEXt", []byte("latin\x00caf\xe9")),
+	)
+	huge := append([]byte(Signature), chunk("IHDR", make([]byte, 13))...)
+	huge = append(huge, 0x7f, 0xff, 0xff, 0xff, 't', 'E', 'X', 't')
+	inputs := map[string][]byte{"full": full, "huge": huge, "empty": nil, "gif": []byte("GIF89a......")}
+	for n := range len(full) {
+		inputs[fmt.Sprintf("prefix %d", n)] = full[:n]
+	}
+	for i := range full {
+		b := slices.Clone(full)
+		b[i] ^= 0x5a
+		inputs[fmt.Sprintf("byte %d flipped", i)] = b
+	}
+	for name, data := range inputs {
+		want, wantErr := Read(bytes.NewReader(data))
+		got, gotErr := ReadBytes(data)
+		if !slices.Equal(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || errors.Is(gotErr, ErrBadText) != errors.Is(wantErr, ErrBadText) {
+			t.Errorf("%s: ReadBytes = %q, %v\nRead gives %q, %v", name, got, gotErr, want, wantErr)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/trace"
 	"strings"
 	"text/tabwriter"
 
@@ -44,6 +45,13 @@ func compareCommand() command {
 }
 
 func runCompare(ctx context.Context, s Streams, args []string) error {
+	if path := os.Getenv(compareTraceEnv); path != "" {
+		stop, err := startTrace(path)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	var f compareFlags
 	fs := newFlagSet("compare", s)
 	fs.BoolVar(&f.json, "json", false, "print the result as JSON")
@@ -99,6 +107,28 @@ func runCompare(ctx context.Context, s Streams, args []string) error {
 		return fmt.Errorf("%w: %s", ErrRegression, res.Reason)
 	}
 	return nil
+}
+
+// compareTraceEnv names a file for a runtime/trace of one compare (go tool
+// trace FILE): where a whole-process compare waits, and on what. A hidden
+// knob for profiling the comparator, not in -h.
+const compareTraceEnv = "REGEN_COMPARE_TRACE"
+
+// startTrace starts a runtime/trace into path; stop ends it and closes the
+// file.
+func startTrace(path string) (stop func(), err error) {
+	fh, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create trace: %w", err)
+	}
+	if err := trace.Start(fh); err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("start trace: %w", err)
+	}
+	return func() {
+		trace.Stop()
+		fh.Close()
+	}, nil
 }
 
 func readThresholds(path string) (compare.Thresholds, error) {

@@ -108,10 +108,11 @@ func BenchmarkInflateFixture1024(b *testing.B) {
 		name string
 		data []byte
 	}{{"golden", golden}, {"noisy", noisyCopy(b, golden)}} {
-		l, z, err := parse(file.data)
+		l, idat, err := parse(file.data)
 		if err != nil {
 			b.Fatal(err)
 		}
+		z := bytes.Join(idat, nil)
 		raw := make([]byte, l.h*(1+l.rowBytes))
 		stream := func(open zlibOpener) func() error {
 			return func() error {

@@ -15,15 +15,15 @@ type zlibOpener func(io.Reader) (io.ReadCloser, error)
 // decodeStream is Decode with the image data read through a zlib stream
 // decoder (a sliding window, its bytes copied out) instead of inflate.
 func decodeStream(data []byte, open zlibOpener) (*image.NRGBA, error) {
-	l, z, err := parse(data)
+	l, idat, err := parse(data)
 	if err != nil {
 		return nil, err
 	}
-	zr, err := open(bytes.NewReader(z))
+	zr, err := open(bytes.NewReader(bytes.Join(idat, nil)))
 	if err != nil {
 		return nil, fmt.Errorf("decode png: read zlib header: %w", err)
 	}
-	img, raw := l.alloc()
+	img, raw, _ := l.alloc(0)
 	if _, err := io.ReadFull(zr, raw); err != nil {
 		return nil, fmt.Errorf("decode png: inflate image data: %w", err)
 	}
