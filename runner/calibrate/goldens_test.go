@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,26 @@ import (
 
 // goldenDir holds the committed CPU goldens: the fixture suite's outputs.
 const goldenDir = "../../golden/cpu"
+
+// knownBlind lists, per golden, the controls the default thresholds do not
+// catch there, and why; TestControlsFailOnGoldens fails if one of them
+// starts failing (so the list cannot go stale) as it fails on any other
+// control that passes. calibrate reports the same cases as uncalibratable
+// for those controls.
+var knownBlind = map[string][]string{
+	// A 1024² haze with one soft shape and no edge (the refine pass keeps
+	// the upscaled latent smooth): a 1 px blur or shift moves 10 % of the
+	// values by at most 9 and 16 levels, spread too thin for the colour
+	// tier and under the local tier's window count. Recorded when the
+	// gmm exemplar families re-approved it (issue 13).
+	"api-mixed-sd15-sdxl-refine/default.seed-1.26-0.png": {"blur σ1", "shift 1px"},
+	// ComfyUI's example prompt (no word of it in the fixture vocabulary)
+	// lands on a green field with no shape: a blur moves nothing the
+	// tiers weigh (the shift still fails, on the field's texture). The
+	// websocket example replays the same prompt.
+	"api-basic-example/default.seed-1.9-0.png":                             {"blur σ1"},
+	"api-ws-images-example/default.seed-1.save_image_websocket_node-0.png": {"blur σ1"},
+}
 
 // TestControlsFailOnGoldens is recall at the default thresholds: every
 // synthetic control, applied to every committed CPU golden, must fail
@@ -51,9 +72,16 @@ func TestControlsFailOnGoldens(t *testing.T) {
 					continue
 				}
 				ct := judgeControl(e.name, compare.Input{PNG: data}, compare.Input{Image: edited}, &th)
-				if ct.Verdict != string(compare.Fail) {
+				blind := slices.Contains(knownBlind[name], e.name)
+				switch {
+				case ct.Verdict != string(compare.Fail) && blind:
+					margins = append(margins, fmt.Sprintf("%s %s (known blind spot)", e.name, ct.Verdict))
+					continue
+				case ct.Verdict != string(compare.Fail):
 					t.Errorf("%s passes the default thresholds (%s)", e.name, ct.Verdict)
 					continue
+				case blind:
+					t.Errorf("%s now fails the default thresholds (margin %.3g×): take it out of knownBlind", e.name, ct.Margin)
 				}
 				margins = append(margins, fmt.Sprintf("%s %.3g× (%s)", e.name, ct.Margin, strings.Join(ct.Tripped, ", ")))
 			}
