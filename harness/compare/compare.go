@@ -68,21 +68,35 @@ func Compare(golden, got Input, opts Options) Result {
 	var goldErr error
 	var wg sync.WaitGroup
 	sameFile := golden.Image == nil && got.Image == nil && len(got.PNG) > 0 && bytes.Equal(golden.PNG, got.PNG)
+	goldDone := make(chan struct{}) // closed once the golden is decoded and hashed
 	if !golden.empty() && !sameFile {
 		// The golden side is hashed as soon as it is decoded, beside the
-		// output's decode (usually the longer: an output that differs
-		// compresses worse).
+		// output's decode.
 		wg.Go(func() {
+			defer close(goldDone)
 			defer trace.StartRegion(bg, "decode golden").End()
 			gold, goldErr = decode(golden)
 			if goldErr == nil && gold.px != nil {
 				goldErr = gold.setSum(pixelSHA256(gold.px))
 			}
 		})
+	} else {
+		close(goldDone)
 	}
 	r := trace.StartRegion(bg, "decode output")
 	out, err := decode(got)
 	r.End()
+	// While the golden is still decoding (its core busy, this one idle
+	// otherwise), the output's hash is begun: step by step, until the
+	// golden is done. It is finished only where it is needed (the pixels
+	// differ, or the golden has none), and is pixelSHA256's either way.
+	var outHash *pixelHasher
+	if err == nil && out.px != nil {
+		outHash = newPixelHasher(out.px)
+		r := trace.StartRegion(bg, "hash output while the golden decodes")
+		outHash.until(goldDone)
+		r.End()
+	}
 	wg.Wait()
 	// The output's hash: the golden's when both sides decoded to the same
 	// bytes (an identical output costs two decodes and one hash).
@@ -100,10 +114,10 @@ func Compare(golden, got Input, opts Options) Result {
 			differ = true
 			outSum.Go(func() {
 				defer trace.StartRegion(bg, "hash output").End()
-				out.sum = pixelSHA256(out.px)
+				out.sum = outHash.sum()
 			})
 		default:
-			err = out.setSum(pixelSHA256(out.px))
+			err = out.setSum(outHash.sum())
 		}
 	}
 	if sameFile && err == nil {
