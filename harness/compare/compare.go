@@ -55,10 +55,11 @@ type Options struct {
 // Compare judges got against golden. It never returns an error: a side
 // that cannot be read gives the Error verdict, a missing golden New.
 //
-// Tier 0 runs first and alone: both sides are decoded and hashed
-// (concurrently), and an identical output costs nothing more. Only when the
-// pixels differ are the sides analysed for tiers 1–4 (the output's hash,
-// then needed only for its record, taken beside that pass).
+// Tier 0 runs first and alone: both sides are decoded (concurrently) and
+// their pixels compared, and an identical output costs one hash more. Only
+// when the pixels differ are the sides analysed for tiers 1–4 (the hashes,
+// then needed only for the records, finished beside that pass). Each side
+// is hashed in steps while the other still decodes (pixelHasher).
 func Compare(golden, got Input, opts Options) Result {
 	res := Result{Thresholds: DefaultThresholds()}
 	if got.empty() {
@@ -68,43 +69,88 @@ func Compare(golden, got Input, opts Options) Result {
 	var goldErr error
 	var wg sync.WaitGroup
 	sameFile := golden.Image == nil && got.Image == nil && len(got.PNG) > 0 && bytes.Equal(golden.PNG, got.PNG)
+	// Each side's hash is taken step by step (pixelHasher) by its own
+	// goroutine once it is decoded, while the other side still decodes:
+	// the core that finished first would be idle otherwise. Whatever is
+	// left is finished only where it is needed: an identical pair takes
+	// the hash that got further (the same pixels, the same sum); a pair
+	// whose pixels differ finishes both beside the pass. A golden with a
+	// record is hashed whole at once: the record must describe its pixels.
+	goldDone := make(chan struct{}) // closed once the golden is decoded (and hashed, given a record)
+	outDone := make(chan struct{})  // closed once the output is decoded
+	var goldHash, outHash *pixelHasher
 	if !golden.empty() && !sameFile {
-		// The golden side is hashed as soon as it is decoded, beside the
-		// output's decode (usually the longer: an output that differs
-		// compresses worse).
 		wg.Go(func() {
-			defer trace.StartRegion(bg, "decode golden").End()
+			r := trace.StartRegion(bg, "decode golden")
 			gold, goldErr = decode(golden)
-			if goldErr == nil && gold.px != nil {
+			if goldErr == nil && gold.px != nil && golden.Record != nil {
 				goldErr = gold.setSum(pixelSHA256(gold.px))
 			}
+			r.End()
+			close(goldDone)
+			if goldErr == nil && gold.px != nil && gold.sum == "" {
+				goldHash = newPixelHasher(gold.px)
+				defer trace.StartRegion(bg, "hash golden while the output decodes").End()
+				goldHash.until(outDone)
+			}
 		})
+	} else {
+		close(goldDone)
 	}
 	r := trace.StartRegion(bg, "decode output")
 	out, err := decode(got)
 	r.End()
+	close(outDone)
+	if err == nil && out.px != nil {
+		outHash = newPixelHasher(out.px)
+		r := trace.StartRegion(bg, "hash output while the golden decodes")
+		outHash.until(goldDone)
+		r.End()
+	}
 	wg.Wait()
-	// The output's hash: the golden's when both sides decoded to the same
-	// bytes (an identical output costs two decodes and one hash).
 	// When the pixels differ and neither side has a record to check
-	// (both sides then go through analysePair), the output's hash is for
-	// its record alone: it is taken beside the pass (outSum), not before.
+	// (both sides then go through analysePair), the hashes are for their
+	// records alone: they are finished beside the pass (outSum), not
+	// before.
 	var outSum sync.WaitGroup
 	differ := false
 	if err == nil && out.px != nil {
 		bothPixels := goldErr == nil && gold != nil && gold.px != nil
 		switch {
 		case bothPixels && samePixels(gold.px, out.px):
-			err = out.setSum(gold.sum)
+			sum := gold.sum
+			if goldHash != nil {
+				// The hash that got further, of the same bytes.
+				h := outHash
+				if goldHash.done > outHash.done {
+					h = goldHash
+				}
+				sum = h.sum()
+				gold.sum = sum
+			}
+			err = out.setSum(sum)
 		case bothPixels && gold.in.Record == nil && out.in.Record == nil && gold.w == out.w && gold.h == out.h:
 			differ = true
 			outSum.Go(func() {
 				defer trace.StartRegion(bg, "hash output").End()
-				out.sum = pixelSHA256(out.px)
+				out.sum = outHash.sum()
 			})
+			if goldHash != nil {
+				outSum.Go(func() {
+					defer trace.StartRegion(bg, "hash golden").End()
+					gold.sum = goldHash.sum()
+				})
+			}
 		default:
-			err = out.setSum(pixelSHA256(out.px))
+			if goldHash != nil {
+				gold.sum = goldHash.sum() // no record to check it against
+			}
+			err = out.setSum(outHash.sum())
 		}
+	}
+	if err == nil && !differ && goldHash != nil && gold.sum == "" {
+		// The output has no pixels (judged from its record).
+		gold.sum = goldHash.sum()
 	}
 	if sameFile && err == nil {
 		// The same file twice: the same pixels, decoded once.

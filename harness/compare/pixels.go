@@ -3,6 +3,7 @@ package compare
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"image"
 	"image/color"
 )
@@ -69,6 +70,44 @@ func toNRGBA(img image.Image) *image.NRGBA {
 func pixelSHA256(img *image.NRGBA) string {
 	sum := sha256.Sum256(img.Pix[:4*img.Rect.Dx()*img.Rect.Dy()])
 	return hex.EncodeToString(sum[:])
+}
+
+// pixelHasher takes pixelSHA256 of an image in steps (hashStep bytes
+// each), which can stop and go on later: the sum is the same however the
+// bytes were split.
+type pixelHasher struct {
+	pix  []byte // the tightly packed NRGBA pixel bytes
+	h    hash.Hash
+	done int // bytes of pix hashed
+}
+
+// hashStep is the bytes a pixelHasher hashes between two looks at its
+// stop channel: ≈ 0.15 ms.
+const hashStep = 256 << 10
+
+func newPixelHasher(img *image.NRGBA) *pixelHasher {
+	return &pixelHasher{pix: img.Pix[:4*img.Rect.Dx()*img.Rect.Dy()], h: sha256.New()}
+}
+
+// until hashes until every byte is hashed or stop is closed.
+func (p *pixelHasher) until(stop <-chan struct{}) {
+	for p.done < len(p.pix) {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		n := min(len(p.pix)-p.done, hashStep)
+		p.h.Write(p.pix[p.done : p.done+n])
+		p.done += n
+	}
+}
+
+// sum hashes the bytes not yet hashed and returns the hex SHA-256 of all.
+func (p *pixelHasher) sum() string {
+	p.h.Write(p.pix[p.done:])
+	p.done = len(p.pix)
+	return hex.EncodeToString(p.h.Sum(nil))
 }
 
 // opaque reports whether every alpha byte of the RGBA bytes pix is 0xff.

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"encoding/binary"
 	"image"
 	"math"
 	"runtime"
@@ -190,6 +191,27 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 			}
 			// Tier 4, as localMask.
 			_, above, below := driftRows(golden, y)
+			if sameAlpha(row[4*x0:4*x1], grow[4*x0:4*x1]) {
+				// Every alpha the same (an opaque pair): each pixel's
+				// alpha change is 0, in no mask and under every maximum
+				// (maxA stays as it is: it is at least 0), and a pixel
+				// changed exactly where its four bytes did.
+				for x := x0; x < x1; x++ {
+					p, q := row[4*x:4*x+4:4*x+4], grow[4*x:4*x+4:4*x+4]
+					if binary.LittleEndian.Uint32(p) == binary.LittleEndian.Uint32(q) {
+						continue // d² is 0 (u is v), nothing drifted
+					}
+					lsb := maxLSB(q, p)
+					d2 := labDist2(ubuf[x], vbuf[x])
+					maxD2 = max(maxD2, d2)
+					loc.countDrift(grow, above, below, x, p)
+					if lsb >= th.PixelMinLSB && deltaEOf(d2) > th.PixelDeltaE {
+						mrow[x] = true
+						changed++
+					}
+				}
+				continue
+			}
 			for x := x0; x < x1; x++ {
 				p, q := row[4*x:4*x+4:4*x+4], grow[4*x:4*x+4:4*x+4]
 				u, v := ubuf[x], vbuf[x]
@@ -249,6 +271,23 @@ func scanPairWorkers(px, golden *image.NRGBA, th Thresholds, goldStats bool, wor
 	}
 	st := mergeLocal(parts[:], mask, w, h, th.Window)
 	return s, gs, &st
+}
+
+// sameAlpha reports whether the NRGBA bytes a and b (the same length)
+// have the same alpha in every pixel: eight bytes at a time, two pixels'
+// alphas under one mask.
+func sameAlpha(a, b []byte) bool {
+	const alpha = 0xff000000_ff000000
+	n := len(a) &^ 7
+	b = b[:len(a)]
+	var diff uint64
+	for i := 0; i < n; i += 8 {
+		diff |= (binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])) & alpha
+	}
+	for i := n + 3; i < len(a); i += 4 {
+		diff |= uint64(a[i] ^ b[i])
+	}
+	return diff == 0
 }
 
 // sumSegment adds the pixels [x0, x1) of a row (NRGBA bytes; lab, their

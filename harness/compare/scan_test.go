@@ -90,33 +90,71 @@ func TestScanMatchesSequential(t *testing.T) {
 func TestScanPairWorkers(t *testing.T) {
 	t.Parallel()
 	for name, golden := range scanImages(t) {
-		t.Run(name, func(t *testing.T) {
+		// With alpha changed too, and with every alpha kept (the pass's
+		// path for rows whose alphas are all the same, sameAlpha).
+		for _, keepAlpha := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/keepAlpha=%t", name, keepAlpha), func(t *testing.T) {
+				t.Parallel()
+				// A ±1–2 LSB change in a third of the channel values, alpha
+				// included unless kept, clipped at 0 and 255.
+				out := image.NewNRGBA(golden.Rect)
+				rng := rand.New(rand.NewPCG(uint64(len(golden.Pix)), 3))
+				for i, v := range golden.Pix {
+					d := []int{0, 0, 0, 0, 1, -1, 2, -2, 1}[rng.IntN(9)]
+					if keepAlpha && i%4 == 3 {
+						d = 0
+					}
+					out.Pix[i] = uint8(min(255, max(0, int(v)+d)))
+				}
+				th := DefaultThresholds()
+				th.PixelMinLSB = 1 // every changed pixel's ΔE is taken
+				wantO, wantG := scan(out), scan(golden)
+				_, wantLoc := scanAgainst(out, golden, th)
+				for _, workers := range []int{1, 2, 4, 7, 16} {
+					so, sg, loc := scanPairWorkers(out, golden, th, true, workers)
+					if !reflect.DeepEqual(so, wantO) {
+						t.Errorf("%d workers: the output's statistics differ from its scan alone", workers)
+					}
+					if !reflect.DeepEqual(sg, wantG) {
+						t.Errorf("%d workers: the golden's statistics differ from its scan alone", workers)
+					}
+					if *loc != *wantLoc {
+						t.Errorf("%d workers: tier 4 = %+v\nwant %+v", workers, *loc, *wantLoc)
+					}
+					if want := localSAT(golden, out, th); *loc != want {
+						t.Errorf("%d workers: tier 4 = %+v\nsummed-area table gives %+v", workers, *loc, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSameAlpha: sameAlpha finds a changed alpha in any pixel, the last
+// ones past a multiple of eight bytes included, and no change elsewhere.
+func TestSameAlpha(t *testing.T) {
+	t.Parallel()
+	for _, pixels := range []int{0, 1, 2, 3, 5, 8} {
+		a := make([]byte, 4*pixels)
+		for i := range a {
+			a[i] = byte(7*i + 1)
+		}
+		t.Run(fmt.Sprint(pixels), func(t *testing.T) {
 			t.Parallel()
-			// A ±1–2 LSB change in a third of the channel values, alpha
-			// included, clipped at 0 and 255.
-			out := image.NewNRGBA(golden.Rect)
-			rng := rand.New(rand.NewPCG(uint64(len(golden.Pix)), 3))
-			for i, v := range golden.Pix {
-				d := []int{0, 0, 0, 0, 1, -1, 2, -2, 1}[rng.IntN(9)]
-				out.Pix[i] = uint8(min(255, max(0, int(v)+d)))
+			b := bytes.Clone(a)
+			for i := range b {
+				if i%4 != 3 {
+					b[i] ^= 0x5a // colour changes alone
+				}
 			}
-			th := DefaultThresholds()
-			th.PixelMinLSB = 1 // every changed pixel's ΔE is taken
-			wantO, wantG := scan(out), scan(golden)
-			_, wantLoc := scanAgainst(out, golden, th)
-			for _, workers := range []int{1, 2, 4, 7, 16} {
-				so, sg, loc := scanPairWorkers(out, golden, th, true, workers)
-				if !reflect.DeepEqual(so, wantO) {
-					t.Errorf("%d workers: the output's statistics differ from its scan alone", workers)
-				}
-				if !reflect.DeepEqual(sg, wantG) {
-					t.Errorf("%d workers: the golden's statistics differ from its scan alone", workers)
-				}
-				if *loc != *wantLoc {
-					t.Errorf("%d workers: tier 4 = %+v\nwant %+v", workers, *loc, *wantLoc)
-				}
-				if want := localSAT(golden, out, th); *loc != want {
-					t.Errorf("%d workers: tier 4 = %+v\nsummed-area table gives %+v", workers, *loc, want)
+			if !sameAlpha(a, b) {
+				t.Errorf("%d pixels, colours changed: sameAlpha = false, want true", pixels)
+			}
+			for x := range pixels {
+				c := bytes.Clone(b)
+				c[4*x+3]++
+				if sameAlpha(a, c) {
+					t.Errorf("%d pixels, alpha of pixel %d changed: sameAlpha = true, want false", pixels, x)
 				}
 			}
 		})
