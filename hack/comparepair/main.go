@@ -16,6 +16,8 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+
+	"github.com/regen-dev/regen/internal/lsbnoise"
 )
 
 func main() {
@@ -49,26 +51,7 @@ func run(src, out string) error {
 	if err := writePNG(filepath.Join(out, "identical.png"), px); err != nil {
 		return err
 	}
-	// xorshift64: the same noise on every machine.
-	s := uint64(0x9e3779b97f4a7c15)
-	for i := range px.Pix {
-		if i%4 == 3 {
-			continue
-		}
-		s ^= s << 13
-		s ^= s >> 7
-		s ^= s << 17
-		switch v := px.Pix[i]; s % 8 {
-		case 0:
-			if v < 255 {
-				px.Pix[i] = v + 1
-			}
-		case 1:
-			if v > 0 {
-				px.Pix[i] = v - 1
-			}
-		}
-	}
+	lsbnoise.Apply(px.Pix)
 	return writePNG(filepath.Join(out, "noisy.png"), px)
 }
 
